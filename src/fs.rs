@@ -1,0 +1,168 @@
+//! File helpers that touch the disk: errors that name the path, and atomic writes.
+//!
+//! An atomic write goes to a hidden temporary file in the destination's folder, is
+//! fsynced, then renamed over the destination and the folder fsynced, so a reader or
+//! a crash sees either the old file or the whole new one, never half of one.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An I/O error with the path it happened on.
+#[derive(Debug)]
+pub struct FsError {
+    pub path: PathBuf,
+    pub action: &'static str,
+    pub source: io::Error,
+}
+
+impl fmt::Display for FsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot {} `{}`: {}",
+            self.action,
+            self.path.display(),
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for FsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Attaches a path and an action to an `io::Result`.
+pub trait Context<T> {
+    fn context(self, action: &'static str, path: &Path) -> Result<T, FsError>;
+}
+
+impl<T> Context<T> for io::Result<T> {
+    fn context(self, action: &'static str, path: &Path) -> Result<T, FsError> {
+        self.map_err(|source| FsError {
+            path: path.to_path_buf(),
+            action,
+            source,
+        })
+    }
+}
+
+/// The prefix of temporary files, so a folder scan can skip (and clean) them.
+pub const TEMP_PREFIX: &str = ".curd-tmp-";
+
+/// A file being written next to its destination; removed on drop unless persisted.
+pub struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl TempFile {
+    /// Creates a new, uniquely named temporary file in `dir`.
+    pub fn new_in(dir: &Path) -> Result<TempFile, FsError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+            match File::options().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        path,
+                        file: Some(file),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e).context("create", &path),
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes to disk and renames over `dest` (same folder), then syncs the folder.
+    pub fn persist(mut self, dest: &Path) -> Result<(), FsError> {
+        if let Some(file) = self.file.take() {
+            file.sync_all().context("sync", &self.path)?;
+        }
+        std::fs::rename(&self.path, dest).context("rename into place", dest)?;
+        self.path = PathBuf::new();
+        if let Some(dir) = dest.parent() {
+            // A folder fsync makes the rename itself durable; where a filesystem cannot
+            // sync folders the file is still whole, so the error is not fatal.
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+impl Write for TempFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.file {
+            Some(f) => f.write(buf),
+            None => Err(io::Error::other("temporary file already persisted")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("curd-fs-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn persist_replaces_destination_whole() {
+        let dir = scratch("persist");
+        let dest = dir.join("a.whl");
+        std::fs::write(&dest, b"old").unwrap();
+        let mut t = TempFile::new_in(&dir).unwrap();
+        t.write_all(b"new contents").unwrap();
+        t.persist(&dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"new contents");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dropped_temp_file_leaves_nothing() {
+        let dir = scratch("drop");
+        let mut t = TempFile::new_in(&dir).unwrap();
+        t.write_all(b"partial").unwrap();
+        drop(t);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        let err = std::fs::read("/nonexistent/x").context("read", Path::new("/nonexistent/x"));
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .starts_with("cannot read `/nonexistent/x`: ")
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! curd: a distributed cache and installer for Python packages.
+//!
+//! A cache server (`curd-server`, or `curd server`) turns a folder of wheels into a
+//! package index that speaks Curdling's API and the standard simple index (PEP 503,
+//! 691 and 658), so pip, uv and twine can use it as well as curd's own client.
+//!
+//! The design is synchronous on purpose: blocking I/O on bounded thread pools keeps
+//! the code plain, the dependencies few and the binary small and static.
+//!
+//! Modules are listed in the order data flows through them: the packaging standards
+//! first (pure parsing, no I/O), then the server.
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod fs;
+
+pub mod filename;
+pub mod metadata;
+pub mod name;
+pub mod requirement;
+pub mod specifier;
+pub mod version;
+
+pub mod server;
