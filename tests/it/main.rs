@@ -1,1 +1,4 @@
-//! Integration tests: the real binaries, run as separate processes.
+//! Integration tests: the real binaries run as separate processes, and differential
+//! tests against the reference implementation of the packaging standards.
+
+mod support;
