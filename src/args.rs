@@ -4,7 +4,7 @@
 //! documents both (`-h`, `--host=HOST`). Rewriting argv before argh sees it keeps the
 //! declarative parser and its generated help.
 
-use argh::TopLevelCommand;
+use argh::FromArgs;
 
 /// Rewrites `-h` to `--help` and `--opt=value` to `--opt value`, up to a `--`.
 pub fn normalize<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
@@ -32,7 +32,7 @@ pub fn normalize<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
 }
 
 /// Parses the process's arguments into `T`; prints help (exit 0) or a usage error (exit 2).
-pub fn from_env<T: TopLevelCommand>() -> T {
+pub fn from_env<T: FromArgs>() -> T {
     let mut argv = std::env::args();
     let program = argv.next().unwrap_or_else(|| "curd".to_string());
     let command = std::path::Path::new(&program)

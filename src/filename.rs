@@ -15,6 +15,7 @@ pub enum DistFilename {
 /// `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WheelFilename {
+    pub raw: String,
     pub name: PackageName,
     pub version: Version,
     pub python_tags: Vec<String>,
@@ -27,6 +28,7 @@ pub struct WheelFilename {
 pub struct SdistFilename {
     pub name: PackageName,
     pub version: Version,
+    pub raw: String,
 }
 
 /// Why a string is not a distribution file name.
@@ -57,6 +59,7 @@ impl DistFilename {
                 return Err(err());
             }
             return Ok(DistFilename::Wheel(WheelFilename {
+                raw: s.to_string(),
                 name: PackageName::new(parts[0]).map_err(|_| err())?,
                 version: parts[1].parse().map_err(|_| err())?,
                 python_tags: parts[2].split('.').map(String::from).collect(),
@@ -70,9 +73,14 @@ impl DistFilename {
             .ok_or_else(err)?;
         let (name, version) = stem.rsplit_once('-').ok_or_else(err)?;
         Ok(DistFilename::Sdist(SdistFilename {
+            raw: s.to_string(),
             name: PackageName::new(name).map_err(|_| err())?,
             version: version.parse().map_err(|_| err())?,
         }))
+    }
+
+    pub fn is_wheel(&self) -> bool {
+        matches!(self, DistFilename::Wheel(_))
     }
 
     pub fn name(&self) -> &PackageName {
@@ -86,6 +94,15 @@ impl DistFilename {
         match self {
             DistFilename::Wheel(w) => &w.version,
             DistFilename::Sdist(s) => &s.version,
+        }
+    }
+}
+
+impl fmt::Display for DistFilename {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DistFilename::Wheel(w) => f.write_str(&w.raw),
+            DistFilename::Sdist(s) => f.write_str(&s.raw),
         }
     }
 }

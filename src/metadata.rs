@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-use crate::filename::WheelFilename;
+use crate::filename::{SdistFilename, WheelFilename};
 
 /// The fields of core metadata that installers and indexes use.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -85,4 +85,25 @@ pub fn read_wheel_metadata(
         .read_to_end(&mut out)
         .map_err(|e| fail(e.to_string()))?;
     Ok(out)
+}
+
+/// The raw bytes of an sdist's `PKG-INFO`.
+pub fn read_sdist_metadata(path: &Path, filename: &SdistFilename) -> Result<Vec<u8>, MetadataError> {
+    let fail = |message: String| MetadataError { message };
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let entries = archive.entries().map_err(|e| fail(e.to_string()))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| fail(e.to_string()))?;
+        let is_pkg_info = entry
+            .path()
+            .map(|p| p.components().count() == 2 && p.ends_with("PKG-INFO"))
+            .unwrap_or(false);
+        if is_pkg_info {
+            let mut out = Vec::new();
+            entry.read_to_end(&mut out).map_err(|e| fail(e.to_string()))?;
+            return Ok(out);
+        }
+    }
+    Err(fail(format!("{}: no PKG-INFO in {}", path.display(), filename.raw)))
 }

@@ -1,7 +1,165 @@
 //! The cache server: a folder of wheels served over HTTP.
 //!
-//! Data flows http -> auth -> storage: `http` owns connections and the protocol,
-//! `routes` maps requests to handlers, `auth` decides who may do what, and
-//! `storage` is the only module that touches the folder.
+//! Data flows http -> routes -> auth -> storage: `http` owns connections and the
+//! protocol, `routes` maps requests to handlers, `auth` decides who may do what,
+//! `storage` is the only module that touches the folder, and `pages` renders what
+//! the index says.
 
+pub mod http;
+pub mod multipart;
+pub mod routes;
+pub mod pages;
 pub mod auth;
+pub mod storage;
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use argh::FromArgs;
+
+use self::routes::{App, ReadAccess};
+
+/// Serve a folder of wheels and sdists to pip, uv, twine and curd, as a PEP 503/691
+/// simple index and Curdling's cache API.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "server")]
+pub struct Args {
+    /// log every request's headers and timing (passwords never are)
+    #[argh(switch, short = 'd')]
+    pub debug: bool,
+
+    /// interface to bind (default: 0.0.0.0, all of them)
+    #[argh(option, short = 'H', default = "String::from(\"0.0.0.0\")")]
+    pub host: String,
+
+    /// port number (default: 8000)
+    #[argh(option, short = 'p', default = "8000")]
+    pub port: u16,
+
+    /// htpasswd file of users (apr1, bcrypt, SHA1, crypt, SHA-256/512 hashes); every
+    /// request then needs a login, unless --public-read
+    #[argh(option, short = 'u')]
+    pub user_db: Option<PathBuf>,
+
+    /// with --user-db: anyone may read and download, only uploads need a login
+    #[argh(switch)]
+    pub public_read: bool,
+
+    /// let an upload replace a stored file that has different contents (default: 409)
+    #[argh(switch)]
+    pub overwrite: bool,
+
+    /// largest upload accepted, in bytes or with a K, M or G suffix (default: 1G)
+    #[argh(option, default = "Size(1 << 30)")]
+    pub max_upload_size: Size,
+
+    /// requests handled at once (default: 16)
+    #[argh(option, default = "16")]
+    pub threads: usize,
+
+    /// connections open at once; more are answered 503 (default: 1024)
+    #[argh(option, default = "1024")]
+    pub max_connections: usize,
+
+    /// the folder of wheels and sdists; created if missing
+    #[argh(positional)]
+    pub directory: PathBuf,
+}
+
+/// A byte count written as `1048576`, `512K`, `100M` or `2G`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl argh::FromArgValue for Size {
+    fn from_arg_value(value: &str) -> Result<Size, String> {
+        let value = value.trim();
+        let (digits, shift) = match value.char_indices().last() {
+            Some((i, 'k' | 'K')) => (&value[..i], 10),
+            Some((i, 'm' | 'M')) => (&value[..i], 20),
+            Some((i, 'g' | 'G')) => (&value[..i], 30),
+            _ => (value, 0),
+        };
+        digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1 << shift))
+            .map(Size)
+            .ok_or_else(|| format!("expected a size such as 1048576, 512K, 100M or 2G, found `{value}`"))
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug)]
+pub enum ServerError {
+    /// The host and port do not name an address.
+    Address { host: String, port: u16, message: String },
+    /// The address is taken or not ours.
+    Bind { addr: SocketAddr, source: std::io::Error },
+    Storage(crate::fs::FsError),
+    Users(auth::AuthError),
+    /// The connection loop failed.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::Address { host, port, message } => {
+                write!(f, "cannot resolve `{host}:{port}`: {message}")
+            }
+            ServerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            ServerError::Storage(e) => e.fmt(f),
+            ServerError::Users(e) => e.fmt(f),
+            ServerError::Io(e) => write!(f, "server failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(args: Args) -> Result<(), ServerError> {
+    let addr = (args.host.as_str(), args.port)
+        .to_socket_addrs()
+        .map_err(|e| e.to_string())
+        .and_then(|mut addrs| addrs.next().ok_or_else(|| "no address found".to_string()))
+        .map_err(|message| ServerError::Address {
+            host: args.host.clone(),
+            port: args.port,
+            message,
+        })?;
+    let users = match &args.user_db {
+        Some(path) => Some(auth::UserDb::open(path).map_err(ServerError::Users)?),
+        None => None,
+    };
+    let storage = Arc::new(storage::Storage::open(&args.directory).map_err(ServerError::Storage)?);
+    let listener = http::bind(addr).map_err(|source| ServerError::Bind { addr, source })?;
+    let local = listener.local_addr().unwrap_or(addr);
+
+    let shutdown = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&shutdown)).map_err(ServerError::Io)?;
+    }
+    let index = storage.index();
+    let files: usize = index.projects.values().map(Vec::len).sum();
+    eprintln!(
+        "curd-server: serving {} ({} projects, {files} files) on http://{local}/{}",
+        storage.dir().display(),
+        index.projects.len(),
+        if users.is_some() { " (login required)" } else { "" }
+    );
+    storage.warm_up();
+    let read_access = if args.public_read { ReadAccess::Anonymous } else { ReadAccess::LoginRequired };
+    let app = App::new(storage, users, read_access, args.overwrite, args.max_upload_size.0);
+    let limits = http::Limits {
+        threads: args.threads.max(1),
+        max_connections: args.max_connections.max(1),
+        ..http::Limits::default()
+    };
+    http::serve(listener, Arc::new(app), limits, args.debug, Arc::clone(&shutdown)).map_err(ServerError::Io)?;
+    eprintln!("curd-server: stopped");
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! What the server says about the index: simple-index pages (PEP 503 HTML, PEP 691
+//! JSON, with PEP 658/714 metadata hashes), Curdling's JSON API, and the home page.
+//! Pure rendering from an [`Index`] snapshot; the only I/O is the lazy hashing that
+//! [`Storage::facts`] does on first use.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use crate::name::PackageName;
+use crate::server::storage::{Index, Storage, StoredFile};
+
+/// The PEP 691 media types, and plain HTML for browsers and old clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    Json,
+    Html,
+    LegacyHtml,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/vnd.pypi.simple.v1+json",
+            Format::Html => "application/vnd.pypi.simple.v1+html",
+            Format::LegacyHtml => "text/html; charset=utf-8",
+        }
+    }
+
+    /// Picks the format a client prefers from its `Accept` header (PEP 691's content
+    /// negotiation); `None` when it accepts none of them. Ties go to JSON, the
+    /// faster to parse.
+    pub fn negotiate(accept: Option<&str>) -> Option<Format> {
+        let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+            return Some(Format::LegacyHtml);
+        };
+        let mut best: Option<(f32, usize, Format)> = None;
+        for item in accept.split(',') {
+            let mut parts = item.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let (rank, format) = match media.as_str() {
+                "application/vnd.pypi.simple.v1+json" | "application/vnd.pypi.simple.latest+json" => {
+                    (0, Format::Json)
+                }
+                "application/vnd.pypi.simple.v1+html" | "application/vnd.pypi.simple.latest+html" => {
+                    (1, Format::Html)
+                }
+                "text/html" | "text/*" | "*/*" => (2, Format::LegacyHtml),
+                _ => continue,
+            };
+            if q <= 0.0 {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((bq, brank, _)) => q > bq || (q == bq && rank < brank),
+            };
+            if better {
+                best = Some((q, rank, format));
+            }
+        }
+        best.map(|(_, _, f)| f)
+    }
+}
+
+/// `/simple/`: every project.
+pub fn simple_index(index: &Index, format: Format) -> Vec<u8> {
+    match format {
+        Format::Json => {
+            let projects: Vec<Value> = index.projects.keys().map(|n| json!({ "name": n.as_str() })).collect();
+            json_bytes(&json!({ "meta": { "api-version": "1.1" }, "projects": projects }))
+        }
+        Format::Html | Format::LegacyHtml => {
+            let mut out = html_head("Simple index");
+            for name in index.projects.keys() {
+                let _ = writeln!(out, "<a href=\"{0}/\">{0}</a><br/>", name.as_str());
+            }
+            out.push_str("</body>\n</html>\n");
+            out.into_bytes()
+        }
+    }
+}
+
+/// `/simple/<project>/`: a project's files, with hashes and metadata links.
+pub fn simple_project(storage: &Storage, name: &PackageName, files: &[std::sync::Arc<StoredFile>], format: Format) -> Vec<u8> {
+    let url = |f: &StoredFile| format!("../../p/{}", percent_encode(&f.name));
+    match format {
+        Format::Json => {
+            let mut versions: Vec<String> = files.iter().map(|f| f.filename.version().to_string()).collect();
+            versions.dedup();
+            versions.reverse();
+            let files: Vec<Value> = files
+                .iter()
+                .map(|f| {
+                    let facts = storage.facts(f);
+                    let metadata = match &facts.metadata_sha256 {
+                        Some(sha) => json!({ "sha256": sha }),
+                        None => json!(false),
+                    };
+                    let mut file = json!({
+                        "filename": f.name,
+                        "url": url(f),
+                        "hashes": if facts.sha256.is_empty() { json!({}) } else { json!({ "sha256": facts.sha256 }) },
+                        "core-metadata": metadata,
+                        "dist-info-metadata": metadata,
+                        "size": f.size,
+                    });
+                    if let (Some(rp), Some(obj)) = (&facts.requires_python, file.as_object_mut()) {
+                        obj.insert("requires-python".into(), json!(rp));
+                    }
+                    file
+                })
+                .collect();
+            json_bytes(&json!({
+                "meta": { "api-version": "1.1" },
+                "name": name.as_str(),
+                "versions": versions,
+                "files": files,
+            }))
+        }
+        Format::Html | Format::LegacyHtml => {
+            let mut out = html_head(&format!("Links for {name}"));
+            for f in files {
+                let facts = storage.facts(f);
+                let _ = write!(out, "<a href=\"{}", url(f));
+                if !facts.sha256.is_empty() {
+                    let _ = write!(out, "#sha256={}", facts.sha256);
+                }
+                out.push('"');
+                if let Some(rp) = &facts.requires_python {
+                    let _ = write!(out, " data-requires-python=\"{}\"", escape(rp));
+                }
+                if let Some(sha) = &facts.metadata_sha256 {
+                    let _ = write!(out, " data-dist-info-metadata=\"sha256={sha}\" data-core-metadata=\"sha256={sha}\"");
+                }
+                let _ = writeln!(out, ">{}</a><br/>", escape(&f.name));
+            }
+            out.push_str("</body>\n</html>\n");
+            out.into_bytes()
+        }
+    }
+}
+
+/// Curdling's `/api/`: every project, with its versions.
+pub fn api_projects(index: &Index) -> Vec<u8> {
+    let projects: Vec<Value> = index
+        .projects
+        .iter()
+        .map(|(name, files)| {
+            json!({
+                "name": name.as_str(),
+                "url": format!("/api/{name}"),
+                "versions": versions(files),
+            })
+        })
+        .collect();
+    json_bytes(&Value::Array(projects))
+}
+
+/// Curdling's `/api/<project>`: releases, newest first, each with its files.
+pub fn api_project(storage: &Storage, name: &PackageName, files: &[std::sync::Arc<StoredFile>]) -> Vec<u8> {
+    let releases: Vec<Value> = versions(files)
+        .into_iter()
+        .map(|version| {
+            let urls: Vec<Value> = files
+                .iter()
+                .filter(|f| f.filename.version().to_string() == version)
+                .map(|f| file_json(storage, f))
+                .collect();
+            json!({ "name": name.as_str(), "version": version, "urls": urls })
+        })
+        .collect();
+    json_bytes(&Value::Array(releases))
+}
+
+/// One file as Curdling's API and `/s/` describe it.
+pub fn file_json(storage: &Storage, f: &StoredFile) -> Value {
+    json!({
+        "filename": f.name,
+        "url": format!("/p/{}", percent_encode(&f.name)),
+        "sha256": storage.facts(f).sha256,
+        "size": f.size,
+    })
+}
+
+/// A JSON error body, as Curdling's API answers them.
+pub fn json_error(message: &str) -> Vec<u8> {
+    json_bytes(&json!({ "error": message }))
+}
+
+/// Distinct versions, newest first (files are sorted that way).
+fn versions(files: &[std::sync::Arc<StoredFile>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in files {
+        let v = f.filename.version().to_string();
+        if out.last() != Some(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The home page: what is here and how to use it. `base` is this server's URL as
+/// the browser reached it.
+pub fn home(index: &Index, base: &str, auth: bool) -> Vec<u8> {
+    let base = escape(base);
+    let mut out = html_head("curd-server");
+    let file_count: usize = index.projects.values().map(Vec::len).sum();
+    let _ = writeln!(
+        out,
+        "<h1>curd-server</h1>\n<p>{} projects, {file_count} files.</p>",
+        index.projects.len()
+    );
+    let login = if auth { "USER:PASSWORD@" } else { "" };
+    let with_login = |url: &str| url.replacen("://", &format!("://{login}"), 1);
+    let _ = writeln!(
+        out,
+        "<h2>Use it</h2>\n<pre>\
+         pip install --index-url {simple} NAME\n\
+         uv pip install --index-url {simple} NAME\n\
+         curd install -c {cache} NAME\n\
+         twine upload --repository-url {base}/ dist/*\n\
+         curl -T FILE.whl {cache}/p/FILE.whl</pre>",
+        simple = with_login(&format!("{base}/simple/")),
+        cache = with_login(&base),
+    );
+    out.push_str("<h2>Projects</h2>\n<table>\n<tr><th>project</th><th>version</th><th>file</th><th>size</th></tr>\n");
+    for (name, files) in &index.projects {
+        for f in files.iter() {
+            let _ = writeln!(
+                out,
+                "<tr><td><a href=\"/simple/{name}/\">{name}</a></td><td>{}</td><td><a href=\"/p/{}\">{}</a></td><td>{}</td></tr>",
+                escape(&f.filename.version().to_string()),
+                percent_encode(&f.name),
+                escape(&f.name),
+                human_size(f.size)
+            );
+        }
+    }
+    out.push_str("</table>\n</body>\n</html>\n");
+    out.into_bytes()
+}
+
+fn html_head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta name=\"pypi:repository-version\" content=\"1.1\">\n<title>{}</title>\n</head>\n<body>\n",
+        escape(title)
+    )
+}
+
+fn json_bytes(value: &Value) -> Vec<u8> {
+    let mut out = value.to_string().into_bytes();
+    out.push(b'\n');
+    out
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Encodes what may not stand raw in a URL path segment (`+` in local versions).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < UNITS.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{size:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_like_pep_691() {
+        let pip = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
+        assert_eq!(Format::negotiate(Some(pip)), Some(Format::Json));
+        assert_eq!(Format::negotiate(None), Some(Format::LegacyHtml));
+        assert_eq!(Format::negotiate(Some("text/html")), Some(Format::LegacyHtml));
+        assert_eq!(
+            Format::negotiate(Some("application/vnd.pypi.simple.v1+html")),
+            Some(Format::Html)
+        );
+        assert_eq!(
+            Format::negotiate(Some("application/vnd.pypi.simple.v1+json;q=0.5, text/html")),
+            Some(Format::LegacyHtml)
+        );
+        assert_eq!(Format::negotiate(Some("*/*")), Some(Format::LegacyHtml));
+        assert_eq!(Format::negotiate(Some("application/xml")), None);
+        assert_eq!(Format::negotiate(Some("text/html;q=0")), None);
+    }
+
+    #[test]
+    fn escapes_html_and_urls() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(percent_encode("a-1.0+local.whl"), "a-1.0%2Blocal.whl");
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(20 * 1024 * 1024), "20.0 MiB");
+    }
+}

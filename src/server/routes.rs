@@ -1,0 +1,422 @@
+//! Routes: maps each request to its handler, checks who may make it, and picks the
+//! status code. Reaches the folder only through [`Storage`].
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex};
+
+use crate::filename::DistFilename;
+use crate::name::PackageName;
+use crate::requirement::{Requirement, VersionOrUrl};
+use crate::server::auth::UserDb;
+use crate::server::http::{Handler, Payload, Request, Response};
+use crate::server::multipart::{self, MultipartError};
+use crate::server::pages::{self, Format};
+use crate::server::storage::{Index, SaveError, Saved, Storage, StoredFile, Upload};
+
+/// Who may read; uploads always need a login when a user database is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadAccess {
+    LoginRequired,
+    Anonymous,
+}
+
+/// The application: every route, over one storage folder.
+pub struct App {
+    pub storage: Arc<Storage>,
+    pub users: Option<UserDb>,
+    pub read_access: ReadAccess,
+    pub overwrite: bool,
+    pub max_upload: u64,
+    /// Rendered index pages, keyed by what they depend on; dropped when the index changes.
+    pages: Mutex<(u64, HashMap<PageKey, Arc<Vec<u8>>>)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum PageKey {
+    Simple(Format),
+    Project(PackageName, Format),
+    ApiProjects,
+    ApiProject(PackageName),
+    Home(String),
+}
+
+impl App {
+    pub fn new(
+        storage: Arc<Storage>,
+        users: Option<UserDb>,
+        read_access: ReadAccess,
+        overwrite: bool,
+        max_upload: u64,
+    ) -> App {
+        App {
+            storage,
+            users,
+            read_access,
+            overwrite,
+            max_upload,
+            pages: Mutex::new((0, HashMap::new())),
+        }
+    }
+
+    /// Lets the request in, or answers 401. `None` user means no login was needed.
+    fn authorize(&self, request: &Request<'_>, write: bool) -> Result<Option<String>, Response> {
+        let Some(users) = &self.users else {
+            return Ok(None);
+        };
+        if !write && self.read_access == ReadAccess::Anonymous {
+            return Ok(None);
+        }
+        users.authenticate(request.header("authorization")).map(Some).map_err(|denied| {
+            Response::text(401, format!("login required: {denied}"))
+                .header("WWW-Authenticate", "Basic realm=\"curd\", charset=\"UTF-8\"")
+        })
+    }
+
+    /// A rendered page from the cache, or rendered now and cached.
+    fn page(&self, key: PageKey, render: impl FnOnce(&Index) -> Vec<u8>) -> Arc<Vec<u8>> {
+        let index = self.storage.index();
+        {
+            let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.0 != index.generation {
+                *cache = (index.generation, HashMap::new());
+            }
+            if let Some(page) = cache.1.get(&key) {
+                return Arc::clone(page);
+            }
+        }
+        let page = Arc::new(render(&index));
+        let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.0 == index.generation && cache.1.len() < 4096 {
+            cache.1.insert(key, Arc::clone(&page));
+        }
+        page
+    }
+
+    fn route(&self, request: &mut Request<'_>) -> Response {
+        let method = request.method.as_str();
+        let read = matches!(method, "GET" | "HEAD");
+        let path = request.path.clone();
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+
+        if path == "/health" {
+            return allow(read, "GET, HEAD", || Response::text(200, "ok"));
+        }
+        let write = matches!(
+            (method, segments.as_slice()),
+            ("PUT", ["p", _]) | ("POST", [""]) | ("POST", ["legacy", ""])
+        );
+        let user = match self.authorize(request, write) {
+            Ok(user) => user,
+            Err(denied) => return denied,
+        };
+        let response = match segments.as_slice() {
+            [""] if method == "POST" => self.twine_upload(request),
+            ["legacy", ""] => allow(method == "POST", "POST", || self.twine_upload(request)),
+            [""] => allow(read, "GET, HEAD, POST", || self.home(request)),
+            ["api"] | ["api", ""] => allow(read, "GET, HEAD", || {
+                let page = self.page(PageKey::ApiProjects, pages::api_projects);
+                shared(200, "application/json", page)
+            }),
+            ["api", project] => allow(read, "GET, HEAD", || self.api_project(project)),
+            ["p", file] if method == "PUT" => self.put_upload(request, file),
+            ["p", file] => allow(read, "GET, HEAD, PUT", || self.download(request, file)),
+            ["s", requirement] => allow(read, "GET, HEAD", || self.best_file(requirement)),
+            ["simple"] => Response::empty(301).header("Location", "/simple/"),
+            ["simple", ""] => allow(read, "GET, HEAD", || self.simple_index(request)),
+            ["simple", project] => Response::empty(301).header("Location", format!("/simple/{project}/")),
+            ["simple", project, ""] => allow(read, "GET, HEAD", || self.simple_project(request, project)),
+            _ => Response::text(404, format!("not found: `{path}`")),
+        };
+        response.with_user(user)
+    }
+
+    fn home(&self, request: &Request<'_>) -> Response {
+        let host = request.header("host").unwrap_or("localhost:8000");
+        let base = format!("http://{host}");
+        let auth = self.users.is_some();
+        let page = self.page(PageKey::Home(base.clone()), |index| pages::home(index, &base, auth));
+        shared(200, "text/html; charset=utf-8", page)
+    }
+
+    fn simple_index(&self, request: &Request<'_>) -> Response {
+        let Some(format) = negotiate(request) else {
+            return not_acceptable();
+        };
+        let page = self.page(PageKey::Simple(format), |index| pages::simple_index(index, format));
+        shared(200, format.content_type(), page).header("Vary", "Accept")
+    }
+
+    fn simple_project(&self, request: &Request<'_>, project: &str) -> Response {
+        let Some(format) = negotiate(request) else {
+            return not_acceptable();
+        };
+        let raw = percent_decode(project);
+        let name = match PackageName::new(&raw) {
+            Ok(name) => name,
+            Err(e) => return Response::text(404, e),
+        };
+        if name.as_str() != raw {
+            // PEP 503: the normalized name is the canonical URL.
+            return Response::empty(301).header("Location", format!("/simple/{name}/"));
+        }
+        if self.storage.index().project(&name).is_none() {
+            return Response::text(404, format!("no project named `{name}`"));
+        }
+        let key = PageKey::Project(name.clone(), format);
+        let page = self.page(key, |index| {
+            let files = index.project(&name).unwrap_or_default();
+            pages::simple_project(&self.storage, &name, files, format)
+        });
+        shared(200, format.content_type(), page).header("Vary", "Accept")
+    }
+
+    fn api_project(&self, project: &str) -> Response {
+        let raw = percent_decode(project);
+        let not_found = || {
+            let body = pages::json_error(&format!("no project named `{raw}`"));
+            Response::new(404, "application/json", Payload::Bytes(body))
+        };
+        let Ok(name) = PackageName::new(&raw) else {
+            return not_found();
+        };
+        if self.storage.index().project(&name).is_none() {
+            return not_found();
+        }
+        let page = self.page(PageKey::ApiProject(name.clone()), |index| {
+            pages::api_project(&self.storage, &name, index.project(&name).unwrap_or_default())
+        });
+        shared(200, "application/json", page)
+    }
+
+    /// `/s/<requirement>`: the newest file that satisfies it, preferring wheels.
+    fn best_file(&self, requirement: &str) -> Response {
+        let text = percent_decode(requirement);
+        let json = |status, body| Response::new(status, "application/json", Payload::Bytes(body));
+        let requirement: Requirement = match text.parse() {
+            Ok(r) => r,
+            Err(e) => return json(400, pages::json_error(&e.to_string())),
+        };
+        let specifiers = match &requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(s)) => s.clone(),
+            Some(VersionOrUrl::Url(_)) => {
+                return json(
+                    400,
+                    pages::json_error(&format!("`{text}` names a URL: expected a name and version specifiers")),
+                );
+            }
+            None => Default::default(),
+        };
+        let index = self.storage.index();
+        let files = index.project(&requirement.name).unwrap_or_default();
+        let versions: Vec<_> = files.iter().map(|f| f.filename.version()).collect();
+        let best = specifiers.filter(versions).into_iter().max();
+        // Files are sorted wheels first within a version, pure-Python wheels earliest.
+        let file = best.and_then(|v| {
+            let candidates = files.iter().filter(|f| f.filename.version() == v);
+            let pure = |f: &&Arc<StoredFile>| f.name.ends_with("-none-any.whl");
+            candidates.clone().find(pure).or_else(|| candidates.clone().next())
+        });
+        match file {
+            Some(f) => json(200, {
+                let mut body = pages::file_json(&self.storage, f);
+                if let Some(obj) = body.as_object_mut() {
+                    obj.insert("name".into(), requirement.name.as_str().into());
+                    obj.insert("version".into(), f.filename.version().to_string().into());
+                }
+                let mut bytes = body.to_string().into_bytes();
+                bytes.push(b'\n');
+                bytes
+            }),
+            None => json(404, pages::json_error(&format!("no file satisfies `{text}`"))),
+        }
+    }
+
+    fn download(&self, request: &Request<'_>, file: &str) -> Response {
+        let raw = percent_decode(file);
+        let (name, metadata) = match raw.strip_suffix(".metadata") {
+            Some(wheel) => (wheel, true),
+            None => (raw.as_str(), false),
+        };
+        let Ok(filename) = DistFilename::parse(name) else {
+            return Response::text(404, format!("not found: `{raw}`"));
+        };
+        let index = self.storage.index();
+        let Some(stored) = index.file(&filename) else {
+            return Response::text(404, format!("not found: `{raw}`"));
+        };
+        if metadata {
+            return match self.storage.wheel_metadata(stored) {
+                Some(bytes) => Response::new(200, "text/plain; charset=utf-8", Payload::Bytes(bytes)),
+                None => Response::text(404, format!("no metadata for `{name}`")),
+            };
+        }
+        let etag = format!("\"{}\"", self.storage.facts(stored).sha256);
+        if request
+            .header("if-none-match")
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        {
+            return Response::empty(304).header("ETag", etag);
+        }
+        match self.storage.open_file(stored) {
+            Some(f) => Response::new(200, content_type(name), Payload::File(f, stored.size)).header("ETag", etag),
+            None => Response::text(404, format!("`{name}` changed or went away; try again")),
+        }
+    }
+
+    /// `PUT /p/<file>`: Curdling's upload, multipart with the file in a field, or the raw bytes.
+    fn put_upload(&self, request: &mut Request<'_>, file: &str) -> Response {
+        let raw = percent_decode(file);
+        let filename = match DistFilename::parse(&raw) {
+            Ok(f) => f,
+            Err(e) => return Response::text(400, e),
+        };
+        let boundary = request.header("content-type").and_then(multipart::boundary);
+        let received = self.receive(request, |body, upload| match &boundary {
+            Some(boundary) => match multipart::read_form(body, boundary, upload)?.file {
+                Some(_) => Ok(()),
+                None => Err(MultipartError::Malformed("expected a file part in the form")),
+            },
+            None => io::copy(body, upload).map(drop).map_err(MultipartError::Write),
+        });
+        match received {
+            Ok((upload, ())) => self.finish_upload(upload, &filename, None),
+            Err(response) => response,
+        }
+    }
+
+    /// twine's (the legacy PyPI) upload: `POST /` with `:action=file_upload`.
+    fn twine_upload(&self, request: &mut Request<'_>) -> Response {
+        let Some(boundary) = request.header("content-type").and_then(multipart::boundary) else {
+            return Response::text(415, "expected a multipart/form-data upload, as twine sends");
+        };
+        let received = self.receive(request, |body, upload| multipart::read_form(body, &boundary, upload));
+        let (upload, form) = match received {
+            Ok(received) => received,
+            Err(response) => return response,
+        };
+        match form.field(":action") {
+            Some("file_upload") => {}
+            Some(other) => return Response::text(400, format!("unsupported :action `{other}`: expected `file_upload`")),
+            None => return Response::text(400, "missing :action: expected `file_upload`"),
+        }
+        let Some(part) = &form.file else {
+            return Response::text(400, "expected the distribution in a file field named `content`");
+        };
+        let filename = match DistFilename::parse(&part.filename) {
+            Ok(f) => f,
+            Err(e) => return Response::text(400, e),
+        };
+        let digest = form.field("sha256_digest").filter(|d| !d.is_empty());
+        self.finish_upload(upload, &filename, digest)
+    }
+
+    /// Streams a request body into a new upload through `read`; checks the size first.
+    fn receive<T>(
+        &self,
+        request: &mut Request<'_>,
+        read: impl FnOnce(&mut dyn Read, &mut Upload) -> Result<T, MultipartError>,
+    ) -> Result<(Upload, T), Response> {
+        if request.content_length() > self.max_upload {
+            return Err(save_error(SaveError::TooLarge { limit: self.max_upload }));
+        }
+        let mut upload = self.storage.begin_upload(self.max_upload).map_err(save_error)?;
+        match read(request.body(), &mut upload) {
+            Ok(value) => Ok((upload, value)),
+            Err(MultipartError::Write(e)) => Err(save_error(upload.write_error(e))),
+            Err(MultipartError::Read(e)) => Err(save_error(SaveError::Body(e))),
+            Err(e) => Err(Response::text(400, e)),
+        }
+    }
+
+    fn finish_upload(&self, upload: Upload, filename: &DistFilename, digest: Option<&str>) -> Response {
+        match self.storage.commit(upload, filename, digest, self.overwrite) {
+            Ok(Saved::Created) => Response::text(201, format!("stored `{filename}`")),
+            Ok(Saved::Unchanged) => Response::text(200, format!("`{filename}` is already stored with the same contents")),
+            Ok(Saved::Replaced) => Response::text(200, format!("replaced `{filename}`")),
+            Err(e) => save_error(e),
+        }
+    }
+}
+
+impl Handler for App {
+    fn handle(&self, request: &mut Request<'_>) -> Response {
+        self.route(request)
+    }
+}
+
+fn allow(ok: bool, methods: &'static str, respond: impl FnOnce() -> Response) -> Response {
+    if ok {
+        respond()
+    } else {
+        Response::text(405, format!("method not allowed here: expected {methods}")).header("Allow", methods)
+    }
+}
+
+fn shared(status: u16, content_type: &str, page: Arc<Vec<u8>>) -> Response {
+    Response::new(status, content_type, Payload::Shared(page))
+}
+
+fn negotiate(request: &Request<'_>) -> Option<Format> {
+    let by_query = request.query.split('&').find_map(|kv| kv.strip_prefix("format="));
+    match by_query {
+        Some(f) => Format::negotiate(Some(&percent_decode(f))),
+        None => Format::negotiate(request.header("accept")),
+    }
+}
+
+fn not_acceptable() -> Response {
+    Response::text(
+        406,
+        "none of the accepted types is served: expected application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html or text/html",
+    )
+}
+
+fn save_error(e: SaveError) -> Response {
+    Response::text(e.status(), e)
+}
+
+fn content_type(filename: &str) -> &'static str {
+    if filename.ends_with(".tar.gz") {
+        "application/gzip"
+    } else if filename.ends_with(".zip") {
+        "application/zip"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// Decodes `%XX` escapes; anything malformed is kept as sent, so it fails validation later.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b))) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_percent_escapes() {
+        assert_eq!(percent_decode("a-1.0%2Blocal.whl"), "a-1.0+local.whl");
+        assert_eq!(percent_decode("flask%3E%3D2%2C%3C3"), "flask>=2,<3");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("..%2F..%2Fetc"), "../../etc");
+    }
+}

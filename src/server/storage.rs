@@ -1,0 +1,500 @@
+//! The folder of distributions (disk I/O): its in-memory index, kept current, and
+//! atomic, validated saves.
+//!
+//! Invariants a change must keep:
+//! - Storage reaches a file only through a parsed [`DistFilename`], never a raw path
+//!   from a request: the file name parser refuses separators, `..` and hidden names.
+//! - Readers see an immutable snapshot ([`Index`]) swapped whole on change, so no lock
+//!   is held while a page is rendered.
+//! - The index follows files copied in or removed behind the server's back: one
+//!   `stat` of the folder per request, and a rescan only when the folder changed.
+//! - Hashes and metadata are computed once per file version (size and mtime), lazily
+//!   or by a background warm-up, never on every request.
+//! - A save goes to a temporary file, is validated, fsynced, then renamed: nobody
+//!   ever sees half a file, and a bad upload leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use crate::filename::DistFilename;
+use crate::fs::{Context, FsError, TEMP_PREFIX, TempFile};
+use crate::metadata::{self, CoreMetadata};
+use crate::name::PackageName;
+
+/// A folder change this recent may hide a later one inside the same timestamp tick,
+/// so the folder is scanned again until its mtime is older than this.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Temporary files older than this are left over from a crash and are removed.
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+
+/// One distribution file in the folder.
+pub struct StoredFile {
+    pub filename: DistFilename,
+    /// The file name, as stored and served.
+    pub name: String,
+    pub size: u64,
+    pub mtime: SystemTime,
+    facts: OnceLock<Facts>,
+}
+
+/// What is known about a file's contents, computed once.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    /// Hex sha256 of the whole file; empty if it could not be read.
+    pub sha256: String,
+    /// Hex sha256 of the wheel's METADATA file, when it has a readable one (PEP 658).
+    pub metadata_sha256: Option<String>,
+    pub requires_python: Option<String>,
+}
+
+/// A consistent view of the folder at one moment.
+#[derive(Default)]
+pub struct Index {
+    /// Bumped on every change, so callers can cache what they render from it.
+    pub generation: u64,
+    /// Each project's files, newest version first, wheels before sdists.
+    pub projects: BTreeMap<PackageName, Vec<Arc<StoredFile>>>,
+}
+
+impl Index {
+    pub fn project(&self, name: &PackageName) -> Option<&[Arc<StoredFile>]> {
+        self.projects.get(name).map(Vec::as_slice)
+    }
+
+    pub fn file(&self, filename: &DistFilename) -> Option<&Arc<StoredFile>> {
+        let name = filename.to_string();
+        self.project(filename.name())?.iter().find(|f| f.name == name)
+    }
+}
+
+struct Scan {
+    /// The folder's mtime when it was last scanned, once settled.
+    dir_mtime: Option<SystemTime>,
+    index: Arc<Index>,
+}
+
+/// The folder of wheels and sdists the server serves.
+pub struct Storage {
+    dir: PathBuf,
+    scan: RwLock<Scan>,
+    /// Serializes the compare-and-rename step of saves.
+    saving: Mutex<()>,
+}
+
+/// Why a save was refused or failed.
+#[derive(Debug)]
+pub enum SaveError {
+    /// The body is larger than the limit.
+    TooLarge { limit: u64 },
+    /// The bytes are not a valid distribution of the name they were sent under.
+    Invalid { filename: String, reason: String },
+    /// The client's sha256 does not match the bytes it sent.
+    DigestMismatch { filename: String, expected: String, actual: String },
+    /// The name is taken by different bytes, and overwriting is off.
+    Conflict { filename: String },
+    /// Reading the request body failed (the client went away or was too slow).
+    Body(io::Error),
+    /// The disk is full.
+    NoSpace,
+    /// Any other disk failure.
+    Disk(FsError),
+}
+
+impl SaveError {
+    pub fn status(&self) -> u16 {
+        match self {
+            SaveError::TooLarge { .. } => 413,
+            SaveError::Invalid { .. } | SaveError::DigestMismatch { .. } => 400,
+            SaveError::Conflict { .. } => 409,
+            SaveError::Body(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => 408,
+            SaveError::Body(_) => 400,
+            SaveError::NoSpace => 507,
+            SaveError::Disk(_) => 500,
+        }
+    }
+}
+
+impl fmt::Display for SaveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SaveError::TooLarge { limit } => {
+                write!(f, "upload too large: the limit is {limit} bytes (see --max-upload-size)")
+            }
+            SaveError::Invalid { filename, reason } => write!(f, "invalid distribution `{filename}`: {reason}"),
+            SaveError::DigestMismatch {
+                filename,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "sha256 mismatch for `{filename}`: expected {expected}, the upload has {actual}"
+            ),
+            SaveError::Conflict { filename } => write!(
+                f,
+                "`{filename}` already exists with different contents: distributions are immutable (the server can be run with --overwrite)"
+            ),
+            SaveError::Body(e) => write!(f, "could not read the upload: {e}"),
+            SaveError::NoSpace => f.write_str("the server's disk is full"),
+            SaveError::Disk(e) => write!(f, "could not store the upload: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SaveError {}
+
+/// What a successful save did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    /// The same bytes were already stored: saving is idempotent.
+    Unchanged,
+    /// Different bytes replaced the old file (only with overwriting on).
+    Replaced,
+}
+
+/// An upload being received: a temporary file in the folder, hashed as it is written.
+pub struct Upload {
+    temp: TempFile,
+    hasher: Sha256,
+    written: u64,
+    limit: u64,
+}
+
+impl Write for Upload {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.written + buf.len() as u64 > self.limit {
+            return Err(io::Error::new(io::ErrorKind::FileTooLarge, "upload too large"));
+        }
+        let n = self.temp.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+impl Upload {
+    /// Maps a write error to what the client should hear.
+    pub fn write_error(&self, e: io::Error) -> SaveError {
+        match e.kind() {
+            io::ErrorKind::FileTooLarge => SaveError::TooLarge { limit: self.limit },
+            io::ErrorKind::StorageFull => SaveError::NoSpace,
+            _ => SaveError::Disk(FsError {
+                path: self.temp.path().to_path_buf(),
+                action: "write",
+                source: e,
+            }),
+        }
+    }
+}
+
+impl Storage {
+    /// Opens (creating if needed) the folder and indexes it.
+    pub fn open(dir: &Path) -> Result<Storage, FsError> {
+        std::fs::create_dir_all(dir).context("create folder", dir)?;
+        let dir = dir.canonicalize().context("open folder", dir)?;
+        remove_stale_temp_files(&dir);
+        let storage = Storage {
+            dir,
+            scan: RwLock::new(Scan {
+                dir_mtime: None,
+                index: Arc::new(Index::default()),
+            }),
+            saving: Mutex::new(()),
+        };
+        storage.rescan()?;
+        Ok(storage)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The current index, rescanning first if the folder changed since the last scan.
+    pub fn index(&self) -> Arc<Index> {
+        let mtime = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
+        {
+            let scan = read(&self.scan);
+            if mtime.is_some() && scan.dir_mtime == mtime {
+                return Arc::clone(&scan.index);
+            }
+        }
+        if let Err(e) = self.rescan() {
+            eprintln!("curd-server: {e}");
+        }
+        Arc::clone(&read(&self.scan).index)
+    }
+
+    /// Reads the folder listing and rebuilds the index, reusing what is unchanged.
+    fn rescan(&self) -> Result<(), FsError> {
+        let now = SystemTime::now();
+        let dir_mtime = std::fs::metadata(&self.dir)
+            .and_then(|m| m.modified())
+            .context("read folder", &self.dir)?;
+        let entries = std::fs::read_dir(&self.dir).context("read folder", &self.dir)?;
+        let old = Arc::clone(&read(&self.scan).index);
+        let mut projects: BTreeMap<PackageName, Vec<Arc<StoredFile>>> = BTreeMap::new();
+        for entry in entries.flatten() {
+            let Some(name) = entry.file_name().to_str().map(String::from) else {
+                continue;
+            };
+            let Ok(filename) = DistFilename::parse(&name) else {
+                continue;
+            };
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let file = match old.file(&filename) {
+                Some(f) if f.size == meta.len() && f.mtime == mtime => Arc::clone(f),
+                _ => Arc::new(StoredFile {
+                    filename,
+                    name,
+                    size: meta.len(),
+                    mtime,
+                    facts: OnceLock::new(),
+                }),
+            };
+            projects.entry(file.filename.name().clone()).or_default().push(file);
+        }
+        for files in projects.values_mut() {
+            sort_files(files);
+        }
+        let mut scan = write(&self.scan);
+        let changed = !same_files(&scan.index.projects, &projects);
+        let generation = scan.index.generation + u64::from(changed);
+        if changed {
+            scan.index = Arc::new(Index { generation, projects });
+        }
+        let settled = now.duration_since(dir_mtime).is_ok_and(|age| age > SETTLE);
+        scan.dir_mtime = settled.then_some(dir_mtime);
+        Ok(())
+    }
+
+    /// What is known of a file's contents, computed on first use.
+    pub fn facts<'a>(&self, file: &'a StoredFile) -> &'a Facts {
+        file.facts.get_or_init(|| compute_facts(&self.path_of(&file.filename), &file.filename))
+    }
+
+    /// Computes every file's facts in the background, so first requests are fast.
+    pub fn warm_up(self: &Arc<Self>) {
+        let storage = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name("warm-up".into())
+            .spawn(move || {
+                let index = storage.index();
+                for file in index.projects.values().flatten() {
+                    storage.facts(file);
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("curd-server: could not start the warm-up thread: {e}");
+        }
+    }
+
+    fn path_of(&self, filename: &DistFilename) -> PathBuf {
+        self.dir.join(filename.to_string())
+    }
+
+    /// Opens a stored file for reading; `None` if it is gone or changed since indexed.
+    pub fn open_file(&self, file: &StoredFile) -> Option<File> {
+        let f = File::open(self.path_of(&file.filename)).ok()?;
+        let meta = f.metadata().ok()?;
+        (meta.len() == file.size && meta.modified().ok() == Some(file.mtime)).then_some(f)
+    }
+
+    /// The raw METADATA of a stored wheel, for PEP 658.
+    pub fn wheel_metadata(&self, file: &StoredFile) -> Option<Vec<u8>> {
+        match &file.filename {
+            DistFilename::Wheel(wheel) => {
+                metadata::read_wheel_metadata(&self.path_of(&file.filename), wheel).ok()
+            }
+            DistFilename::Sdist(_) => None,
+        }
+    }
+
+    /// Starts receiving an upload of at most `limit` bytes.
+    pub fn begin_upload(&self, limit: u64) -> Result<Upload, SaveError> {
+        Ok(Upload {
+            temp: TempFile::new_in(&self.dir).map_err(SaveError::Disk)?,
+            hasher: Sha256::new(),
+            written: 0,
+            limit,
+        })
+    }
+
+    /// Validates a received upload and moves it into place.
+    pub fn commit(
+        &self,
+        upload: Upload,
+        filename: &DistFilename,
+        expected_sha256: Option<&str>,
+        overwrite: bool,
+    ) -> Result<Saved, SaveError> {
+        let Upload { temp, hasher, .. } = upload;
+        let sha256 = hex(&hasher.finalize());
+        let name = filename.to_string();
+        if let Some(expected) = expected_sha256 {
+            if !expected.eq_ignore_ascii_case(&sha256) {
+                return Err(SaveError::DigestMismatch {
+                    filename: name,
+                    expected: expected.to_string(),
+                    actual: sha256,
+                });
+            }
+        }
+        validate(temp.path(), filename).map_err(|reason| SaveError::Invalid {
+            filename: name.clone(),
+            reason,
+        })?;
+        let dest = self.path_of(filename);
+        let _guard = self.saving.lock().unwrap_or_else(|p| p.into_inner());
+        let existing = match std::fs::metadata(&dest) {
+            Ok(_) => Some(sha256_of(&dest).context("read", &dest).map_err(SaveError::Disk)?),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(SaveError::Disk(FsError { path: dest, action: "read", source: e })),
+        };
+        let outcome = match existing {
+            Some(old) if old == sha256 => return Ok(Saved::Unchanged),
+            Some(_) if !overwrite => return Err(SaveError::Conflict { filename: name }),
+            Some(_) => Saved::Replaced,
+            None => Saved::Created,
+        };
+        temp.persist(&dest).map_err(|e| match e.source.kind() {
+            io::ErrorKind::StorageFull => SaveError::NoSpace,
+            _ => SaveError::Disk(e),
+        })?;
+        self.rescan().map_err(SaveError::Disk)?;
+        Ok(outcome)
+    }
+}
+
+/// Newest version first; for one version, wheels before sdists, then by name.
+fn sort_files(files: &mut [Arc<StoredFile>]) {
+    files.sort_by(|a, b| {
+        b.filename
+            .version()
+            .cmp(a.filename.version())
+            .then_with(|| b.filename.is_wheel().cmp(&a.filename.is_wheel()))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+fn same_files(a: &BTreeMap<PackageName, Vec<Arc<StoredFile>>>, b: &BTreeMap<PackageName, Vec<Arc<StoredFile>>>) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|((na, fa), (nb, fb))| {
+            na == nb && fa.len() == fb.len() && fa.iter().zip(fb).all(|(x, y)| Arc::ptr_eq(x, y))
+        })
+}
+
+fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
+    let mut facts = Facts {
+        sha256: sha256_of(path).unwrap_or_default(),
+        ..Facts::default()
+    };
+    let raw = match filename {
+        DistFilename::Wheel(wheel) => metadata::read_wheel_metadata(path, wheel),
+        DistFilename::Sdist(sdist) => metadata::read_sdist_metadata(path, sdist),
+    };
+    if let Ok(raw) = raw {
+        if filename.is_wheel() {
+            facts.metadata_sha256 = Some(hex(&Sha256::digest(&raw)));
+        }
+        facts.requires_python = CoreMetadata::parse(&raw).ok().and_then(|m| m.requires_python);
+    }
+    facts
+}
+
+/// Checks that a received file is what its name says.
+fn validate(path: &Path, filename: &DistFilename) -> Result<(), String> {
+    let raw = match filename {
+        DistFilename::Wheel(wheel) => metadata::read_wheel_metadata(path, wheel),
+        DistFilename::Sdist(sdist) => metadata::read_sdist_metadata(path, sdist),
+    }
+    .map_err(|e| e.to_string())?;
+    let meta = CoreMetadata::parse(&raw).map_err(|e| e.to_string())?;
+    check_identity(&meta, filename)
+}
+
+fn check_identity(meta: &CoreMetadata, filename: &DistFilename) -> Result<(), String> {
+    let name = PackageName::new(&meta.name).map_err(|e| format!("its metadata has an {e}"))?;
+    if &name != filename.name() {
+        return Err(format!(
+            "its metadata names project `{}`, but the file name says `{}`",
+            meta.name,
+            filename.name()
+        ));
+    }
+    let version: crate::version::Version = meta
+        .version
+        .parse()
+        .map_err(|e| format!("its metadata has an {e}"))?;
+    if &version != filename.version() {
+        return Err(format!(
+            "its metadata says version {}, but the file name says {}",
+            meta.version,
+            filename.version()
+        ));
+    }
+    Ok(())
+}
+
+fn sha256_of(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMP);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
