@@ -88,7 +88,10 @@ pub fn read_wheel_metadata(
 }
 
 /// The raw bytes of an sdist's `PKG-INFO`.
-pub fn read_sdist_metadata(path: &Path, filename: &SdistFilename) -> Result<Vec<u8>, MetadataError> {
+pub fn read_sdist_metadata(
+    path: &Path,
+    filename: &SdistFilename,
+) -> Result<Vec<u8>, MetadataError> {
     let fail = |message: String| MetadataError { message };
     let file = std::fs::File::open(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -101,9 +104,15 @@ pub fn read_sdist_metadata(path: &Path, filename: &SdistFilename) -> Result<Vec<
             .unwrap_or(false);
         if is_pkg_info {
             let mut out = Vec::new();
-            entry.read_to_end(&mut out).map_err(|e| fail(e.to_string()))?;
+            entry
+                .read_to_end(&mut out)
+                .map_err(|e| fail(e.to_string()))?;
             return Ok(out);
         }
     }
-    Err(fail(format!("{}: no PKG-INFO in {}", path.display(), filename.raw)))
+    Err(fail(format!(
+        "{}: no PKG-INFO in {}",
+        path.display(),
+        filename.raw
+    )))
 }

@@ -71,7 +71,10 @@ pub struct Request<'a> {
 impl Request<'_> {
     /// The first header named `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body's declared length.
@@ -104,7 +107,9 @@ impl Read for Body<'_> {
             self.send_continue = false;
             self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
-        let want = out.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = out
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = if self.pos < self.buffered.len() {
             let n = want.min(self.buffered.len() - self.pos);
             out[..n].copy_from_slice(&self.buffered[self.pos..self.pos + n]);
@@ -356,14 +361,24 @@ impl Reactor {
         }
     }
 
-    fn insert(&mut self, poll: &mut Poll, mut stream: mio::net::TcpStream, peer: SocketAddr, buf: Vec<u8>) {
+    fn insert(
+        &mut self,
+        poll: &mut Poll,
+        mut stream: mio::net::TcpStream,
+        peer: SocketAddr,
+        buf: Vec<u8>,
+    ) {
         let index = self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
             self.slots.len() - 1
         });
         if poll
             .registry()
-            .register(&mut stream, Token(index + FIRST_CONNECTION), Interest::READABLE)
+            .register(
+                &mut stream,
+                Token(index + FIRST_CONNECTION),
+                Interest::READABLE,
+            )
             .is_err()
         {
             self.free.push(index);
@@ -380,7 +395,10 @@ impl Reactor {
             first_byte,
         });
         // Pipelined bytes may already hold a whole request.
-        if self.slots[index].as_ref().is_some_and(|w| head_end(&w.buf).is_some()) {
+        if self.slots[index]
+            .as_ref()
+            .is_some_and(|w| head_end(&w.buf).is_some())
+        {
             self.dispatch(poll, index);
         }
     }
@@ -557,7 +575,9 @@ impl fmt::Display for HeadError {
         match self {
             HeadError::TooLarge => f.write_str("request head too large"),
             HeadError::Malformed(what) => write!(f, "malformed request: {what}"),
-            HeadError::Version => f.write_str("unsupported HTTP version: expected HTTP/1.0 or HTTP/1.1"),
+            HeadError::Version => {
+                f.write_str("unsupported HTTP version: expected HTTP/1.0 or HTTP/1.1")
+            }
         }
     }
 }
@@ -576,13 +596,17 @@ fn parse_head(buf: &[u8], max: usize) -> Result<(Head, usize), HeadError> {
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(HeadError::Malformed("expected `METHOD TARGET HTTP/1.1` on the first line"));
+        return Err(HeadError::Malformed(
+            "expected `METHOD TARGET HTTP/1.1` on the first line",
+        ));
     };
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(HeadError::Malformed("the method must be uppercase letters"));
     }
     if !target.starts_with('/') || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
-        return Err(HeadError::Malformed("the target must be a path starting with `/`"));
+        return Err(HeadError::Malformed(
+            "the target must be a path starting with `/`",
+        ));
     }
     let http11 = match version {
         "HTTP/1.1" => true,
@@ -591,9 +615,9 @@ fn parse_head(buf: &[u8], max: usize) -> Result<(Head, usize), HeadError> {
     };
     let mut headers = Vec::new();
     for line in lines {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or(HeadError::Malformed("expected `Name: value` in a header line"))?;
+        let (name, value) = line.split_once(':').ok_or(HeadError::Malformed(
+            "expected `Name: value` in a header line",
+        ))?;
         if name.is_empty() || !name.bytes().all(is_token_byte) {
             return Err(HeadError::Malformed("invalid header name"));
         }
@@ -621,7 +645,11 @@ fn is_token_byte(b: u8) -> bool {
 /// Handles one request on a connection; gives the connection back if it may be reused.
 fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
     let started = Instant::now();
-    let Job { mut stream, peer, buf } = job;
+    let Job {
+        mut stream,
+        peer,
+        buf,
+    } = job;
     let limits = &shared.limits;
     stream.set_nonblocking(false).ok()?;
     stream.set_read_timeout(Some(limits.io_timeout)).ok()?;
@@ -648,11 +676,20 @@ fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
     };
     if shared.debug {
         for (name, value) in &headers {
-            let value = if name == "authorization" || name == "cookie" { "[redacted]" } else { value };
+            let value = if name == "authorization" || name == "cookie" {
+                "[redacted]"
+            } else {
+                value
+            };
             eprintln!("curd-server: {peer} {method} {target} < {name}: {value}");
         }
     }
-    let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
     let connection = header("connection").unwrap_or("").to_ascii_lowercase();
     let mut keep_alive = if http11 {
         !connection.contains("close")
@@ -680,8 +717,8 @@ fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
             false,
         ),
         (None, Ok(length)) => {
-            let send_continue = http11
-                && header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+            let send_continue =
+                http11 && header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
             let mut request = Request {
                 method: method.clone(),
                 path,
@@ -697,10 +734,16 @@ fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
                 },
             };
             let response = catch_unwind(AssertUnwindSafe(|| shared.handler.handle(&mut request)))
-                .unwrap_or_else(|_| Response::text(500, "internal error: the request handler failed"));
+                .unwrap_or_else(|_| {
+                    Response::text(500, "internal error: the request handler failed")
+                });
             let body = request.body;
             let done = body.remaining == 0;
-            let leftover = if done { body.buffered[body.pos..].to_vec() } else { Vec::new() };
+            let leftover = if done {
+                body.buffered[body.pos..].to_vec()
+            } else {
+                Vec::new()
+            };
             (response, leftover, done)
         }
     };
@@ -714,7 +757,14 @@ fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
     }
 }
 
-fn log_access(peer: SocketAddr, method: &str, target: &str, response: &Response, bytes: u64, started: Instant) {
+fn log_access(
+    peer: SocketAddr,
+    method: &str,
+    target: &str,
+    response: &Response,
+    bytes: u64,
+    started: Instant,
+) {
     let user = response.user.as_deref().unwrap_or("-");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     eprintln!(
@@ -723,10 +773,20 @@ fn log_access(peer: SocketAddr, method: &str, target: &str, response: &Response,
     );
 }
 
-fn write_response(stream: &mut TcpStream, response: Response, head_only: bool, keep_alive: bool) -> io::Result<()> {
+fn write_response(
+    stream: &mut TcpStream,
+    response: Response,
+    head_only: bool,
+    keep_alive: bool,
+) -> io::Result<()> {
     let len = response.len();
     let mut out = Vec::with_capacity(256);
-    let _ = write!(out, "HTTP/1.1 {} {}\r\n", response.status, reason(response.status));
+    let _ = write!(
+        out,
+        "HTTP/1.1 {} {}\r\n",
+        response.status,
+        reason(response.status)
+    );
     for (name, value) in &response.headers {
         let _ = write!(out, "{name}: {value}\r\n");
     }
@@ -749,7 +809,10 @@ fn write_response(stream: &mut TcpStream, response: Response, head_only: bool, k
             stream.write_all(&out)?;
             let copied = io::copy(&mut file.take(len), stream)?;
             if copied < len {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shrank while being sent"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while being sent",
+                ));
             }
             Ok(())
         }
@@ -796,7 +859,13 @@ mod tests {
         assert_eq!(head.method, "GET");
         assert_eq!(head.target, "/simple/?x=1");
         assert!(head.http11);
-        assert_eq!(head.headers, [("host".into(), "a".into()), ("accept".into(), "text/html".into())]);
+        assert_eq!(
+            head.headers,
+            [
+                ("host".into(), "a".into()),
+                ("accept".into(), "text/html".into())
+            ]
+        );
         assert_eq!(&raw[end..], b"BODY");
     }
 
@@ -816,13 +885,20 @@ mod tests {
             let err = parse_head(raw, 1024).unwrap_err();
             assert_eq!(err.status(), *status, "{}", String::from_utf8_lossy(raw));
         }
-        let big = [b"GET / HTTP/1.1\r\nA: ".as_slice(), &[b'x'; 100], b"\r\n\r\n"].concat();
+        let big = [
+            b"GET / HTTP/1.1\r\nA: ".as_slice(),
+            &[b'x'; 100],
+            b"\r\n\r\n",
+        ]
+        .concat();
         assert_eq!(parse_head(&big, 64).unwrap_err(), HeadError::TooLarge);
     }
 
     #[test]
     fn every_status_used_has_a_reason() {
-        for status in [200, 201, 304, 400, 401, 404, 409, 411, 413, 431, 500, 503, 505] {
+        for status in [
+            200, 201, 304, 400, 401, 404, 409, 411, 413, 431, 500, 503, 505,
+        ] {
             assert_ne!(reason(status), "Unknown");
         }
     }

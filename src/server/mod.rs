@@ -5,11 +5,11 @@
 //! `storage` is the only module that touches the folder, and `pages` renders what
 //! the index says.
 
+pub mod auth;
 pub mod http;
 pub mod multipart;
-pub mod routes;
 pub mod pages;
-pub mod auth;
+pub mod routes;
 pub mod storage;
 
 use std::fmt;
@@ -87,7 +87,9 @@ impl argh::FromArgValue for Size {
             .ok()
             .and_then(|n| n.checked_mul(1 << shift))
             .map(Size)
-            .ok_or_else(|| format!("expected a size such as 1048576, 512K, 100M or 2G, found `{value}`"))
+            .ok_or_else(|| {
+                format!("expected a size such as 1048576, 512K, 100M or 2G, found `{value}`")
+            })
     }
 }
 
@@ -95,9 +97,16 @@ impl argh::FromArgValue for Size {
 #[derive(Debug)]
 pub enum ServerError {
     /// The host and port do not name an address.
-    Address { host: String, port: u16, message: String },
+    Address {
+        host: String,
+        port: u16,
+        message: String,
+    },
     /// The address is taken or not ours.
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     Storage(crate::fs::FsError),
     Users(auth::AuthError),
     /// The connection loop failed.
@@ -107,7 +116,11 @@ pub enum ServerError {
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ServerError::Address { host, port, message } => {
+            ServerError::Address {
+                host,
+                port,
+                message,
+            } => {
                 write!(f, "cannot resolve `{host}:{port}`: {message}")
             }
             ServerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
@@ -149,17 +162,38 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         "curd-server: serving {} ({} projects, {files} files) on http://{local}/{}",
         storage.dir().display(),
         index.projects.len(),
-        if users.is_some() { " (login required)" } else { "" }
+        if users.is_some() {
+            " (login required)"
+        } else {
+            ""
+        }
     );
     storage.warm_up();
-    let read_access = if args.public_read { ReadAccess::Anonymous } else { ReadAccess::LoginRequired };
-    let app = App::new(storage, users, read_access, args.overwrite, args.max_upload_size.0);
+    let read_access = if args.public_read {
+        ReadAccess::Anonymous
+    } else {
+        ReadAccess::LoginRequired
+    };
+    let app = App::new(
+        storage,
+        users,
+        read_access,
+        args.overwrite,
+        args.max_upload_size.0,
+    );
     let limits = http::Limits {
         threads: args.threads.max(1),
         max_connections: args.max_connections.max(1),
         ..http::Limits::default()
     };
-    http::serve(listener, Arc::new(app), limits, args.debug, Arc::clone(&shutdown)).map_err(ServerError::Io)?;
+    http::serve(
+        listener,
+        Arc::new(app),
+        limits,
+        args.debug,
+        Arc::clone(&shutdown),
+    )
+    .map_err(ServerError::Io)?;
     eprintln!("curd-server: stopped");
     Ok(())
 }

@@ -16,7 +16,10 @@ pub struct Form {
 
 impl Form {
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -48,7 +51,10 @@ impl fmt::Display for MultipartError {
             MultipartError::Malformed(what) => write!(f, "malformed multipart body: {what}"),
             MultipartError::TooLarge(what) => write!(f, "multipart body refused: {what}"),
             MultipartError::SecondFile(field) => {
-                write!(f, "expected one file in the form, found a second one in field `{field}`")
+                write!(
+                    f,
+                    "expected one file in the form, found a second one in field `{field}`"
+                )
             }
             MultipartError::Read(e) => write!(f, "could not read the upload: {e}"),
             MultipartError::Write(e) => write!(f, "could not store the upload: {e}"),
@@ -171,7 +177,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// Reads a whole form from `body`: text fields into memory, the one file part into `file_out`.
-pub fn read_form(body: &mut dyn Read, boundary: &str, file_out: &mut dyn Write) -> Result<Form, MultipartError> {
+pub fn read_form(
+    body: &mut dyn Read,
+    boundary: &str,
+    file_out: &mut dyn Write,
+) -> Result<Form, MultipartError> {
     let mut scanner = Scanner {
         input: body,
         buf: vec![0; CHUNK],
@@ -196,7 +206,11 @@ pub fn read_form(body: &mut dyn Read, boundary: &str, file_out: &mut dyn Write) 
         match &scanner.available()[..2] {
             b"--" => return Ok(form),
             b"\r\n" => scanner.start += 2,
-            _ => return Err(MultipartError::Malformed("expected a line break after a boundary")),
+            _ => {
+                return Err(MultipartError::Malformed(
+                    "expected a line break after a boundary",
+                ));
+            }
         }
         let headers = read_part_headers(&mut scanner)?;
         let (field, filename) = disposition(&headers)?;
@@ -217,7 +231,9 @@ pub fn read_form(body: &mut dyn Read, boundary: &str, file_out: &mut dyn Write) 
                 let mut value = Vec::new();
                 scanner.copy_until(delimiter.as_bytes(), &mut |data| {
                     if value.len() + data.len() > MAX_FIELD {
-                        return Err(MultipartError::TooLarge("a text field is larger than 64 KiB"));
+                        return Err(MultipartError::TooLarge(
+                            "a text field is larger than 64 KiB",
+                        ));
                     }
                     value.extend_from_slice(data);
                     Ok(())
@@ -248,9 +264,13 @@ fn disposition(headers: &str) -> Result<(String, Option<String>), MultipartError
         .split("\r\n")
         .find_map(|line| {
             let (name, value) = line.split_once(':')?;
-            name.trim().eq_ignore_ascii_case("content-disposition").then_some(value)
+            name.trim()
+                .eq_ignore_ascii_case("content-disposition")
+                .then_some(value)
         })
-        .ok_or(MultipartError::Malformed("a part has no Content-Disposition"))?;
+        .ok_or(MultipartError::Malformed(
+            "a part has no Content-Disposition",
+        ))?;
     let mut field = None;
     let mut filename = None;
     for (key, val) in params(value) {
@@ -313,8 +333,12 @@ mod tests {
         let mut out = b"preamble to ignore\r\n".to_vec();
         for (name, filename, data) in parts {
             out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            let file = filename.map(|f| format!("; filename=\"{f}\"")).unwrap_or_default();
-            out.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"{file}\r\n").as_bytes());
+            let file = filename
+                .map(|f| format!("; filename=\"{f}\""))
+                .unwrap_or_default();
+            out.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"{file}\r\n").as_bytes(),
+            );
             if filename.is_some() {
                 out.extend_from_slice(b"Content-Type: application/octet-stream\r\n");
             }
@@ -383,14 +407,20 @@ mod tests {
             read_form(&mut &truncated[..], "B", &mut sink),
             Err(MultipartError::Malformed(_))
         ));
-        let two = body(&[("a", Some("a.whl"), b"1"), ("b", Some("b.whl"), b"2")], "B");
+        let two = body(
+            &[("a", Some("a.whl"), b"1"), ("b", Some("b.whl"), b"2")],
+            "B",
+        );
         assert!(matches!(
             read_form(&mut &two[..], "B", &mut sink),
             Err(MultipartError::SecondFile(f)) if f == "b"
         ));
         let big = vec![b'x'; MAX_FIELD + 1];
         let raw = body(&[("a", None, &big)], "B");
-        assert!(matches!(read_form(&mut &raw[..], "B", &mut sink), Err(MultipartError::TooLarge(_))));
+        assert!(matches!(
+            read_form(&mut &raw[..], "B", &mut sink),
+            Err(MultipartError::TooLarge(_))
+        ));
         let nameless = b"--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--".to_vec();
         assert!(matches!(
             read_form(&mut &nameless[..], "B", &mut sink),
@@ -400,8 +430,14 @@ mod tests {
 
     #[test]
     fn finds_the_boundary_parameter() {
-        assert_eq!(boundary("multipart/form-data; boundary=abc").as_deref(), Some("abc"));
-        assert_eq!(boundary("Multipart/Form-Data;boundary=\"a b\"").as_deref(), Some("a b"));
+        assert_eq!(
+            boundary("multipart/form-data; boundary=abc").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            boundary("Multipart/Form-Data;boundary=\"a b\"").as_deref(),
+            Some("a b")
+        );
         assert_eq!(boundary("application/octet-stream"), None);
         assert_eq!(boundary("multipart/form-data"), None);
     }
@@ -410,7 +446,10 @@ mod tests {
     fn parses_quoted_parameters() {
         assert_eq!(
             params(r#"form-data; name="a\"b"; filename=x.whl"#),
-            [("name".into(), "a\"b".into()), ("filename".into(), "x.whl".into())]
+            [
+                ("name".into(), "a\"b".into()),
+                ("filename".into(), "x.whl".into())
+            ]
         );
     }
 }

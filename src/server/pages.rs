@@ -43,12 +43,10 @@ impl Format {
                 .find_map(|q| q.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
             let (rank, format) = match media.as_str() {
-                "application/vnd.pypi.simple.v1+json" | "application/vnd.pypi.simple.latest+json" => {
-                    (0, Format::Json)
-                }
-                "application/vnd.pypi.simple.v1+html" | "application/vnd.pypi.simple.latest+html" => {
-                    (1, Format::Html)
-                }
+                "application/vnd.pypi.simple.v1+json"
+                | "application/vnd.pypi.simple.latest+json" => (0, Format::Json),
+                "application/vnd.pypi.simple.v1+html"
+                | "application/vnd.pypi.simple.latest+html" => (1, Format::Html),
                 "text/html" | "text/*" | "*/*" => (2, Format::LegacyHtml),
                 _ => continue,
             };
@@ -71,7 +69,11 @@ impl Format {
 pub fn simple_index(index: &Index, format: Format) -> Vec<u8> {
     match format {
         Format::Json => {
-            let projects: Vec<Value> = index.projects.keys().map(|n| json!({ "name": n.as_str() })).collect();
+            let projects: Vec<Value> = index
+                .projects
+                .keys()
+                .map(|n| json!({ "name": n.as_str() }))
+                .collect();
             json_bytes(&json!({ "meta": { "api-version": "1.1" }, "projects": projects }))
         }
         Format::Html | Format::LegacyHtml => {
@@ -86,11 +88,19 @@ pub fn simple_index(index: &Index, format: Format) -> Vec<u8> {
 }
 
 /// `/simple/<project>/`: a project's files, with hashes and metadata links.
-pub fn simple_project(storage: &Storage, name: &PackageName, files: &[std::sync::Arc<StoredFile>], format: Format) -> Vec<u8> {
+pub fn simple_project(
+    storage: &Storage,
+    name: &PackageName,
+    files: &[std::sync::Arc<StoredFile>],
+    format: Format,
+) -> Vec<u8> {
     let url = |f: &StoredFile| format!("../../p/{}", percent_encode(&f.name));
     match format {
         Format::Json => {
-            let mut versions: Vec<String> = files.iter().map(|f| f.filename.version().to_string()).collect();
+            let mut versions: Vec<String> = files
+                .iter()
+                .map(|f| f.filename.version().to_string())
+                .collect();
             versions.dedup();
             versions.reverse();
             let files: Vec<Value> = files
@@ -135,7 +145,10 @@ pub fn simple_project(storage: &Storage, name: &PackageName, files: &[std::sync:
                     let _ = write!(out, " data-requires-python=\"{}\"", escape(rp));
                 }
                 if let Some(sha) = &facts.metadata_sha256 {
-                    let _ = write!(out, " data-dist-info-metadata=\"sha256={sha}\" data-core-metadata=\"sha256={sha}\"");
+                    let _ = write!(
+                        out,
+                        " data-dist-info-metadata=\"sha256={sha}\" data-core-metadata=\"sha256={sha}\""
+                    );
                 }
                 let _ = writeln!(out, ">{}</a><br/>", escape(&f.name));
             }
@@ -162,7 +175,11 @@ pub fn api_projects(index: &Index) -> Vec<u8> {
 }
 
 /// Curdling's `/api/<project>`: releases, newest first, each with its files.
-pub fn api_project(storage: &Storage, name: &PackageName, files: &[std::sync::Arc<StoredFile>]) -> Vec<u8> {
+pub fn api_project(
+    storage: &Storage,
+    name: &PackageName,
+    files: &[std::sync::Arc<StoredFile>],
+) -> Vec<u8> {
     let releases: Vec<Value> = versions(files)
         .into_iter()
         .map(|version| {
@@ -310,7 +327,10 @@ mod tests {
         let pip = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
         assert_eq!(Format::negotiate(Some(pip)), Some(Format::Json));
         assert_eq!(Format::negotiate(None), Some(Format::LegacyHtml));
-        assert_eq!(Format::negotiate(Some("text/html")), Some(Format::LegacyHtml));
+        assert_eq!(
+            Format::negotiate(Some("text/html")),
+            Some(Format::LegacyHtml)
+        );
         assert_eq!(
             Format::negotiate(Some("application/vnd.pypi.simple.v1+html")),
             Some(Format::Html)
@@ -326,7 +346,10 @@ mod tests {
 
     #[test]
     fn escapes_html_and_urls() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(percent_encode("a-1.0+local.whl"), "a-1.0%2Blocal.whl");
     }
 

@@ -28,8 +28,14 @@ pub struct App {
     pub read_access: ReadAccess,
     pub overwrite: bool,
     pub max_upload: u64,
-    /// Rendered index pages, keyed by what they depend on; dropped when the index changes.
-    pages: Mutex<(u64, HashMap<PageKey, Arc<Vec<u8>>>)>,
+    pages: Mutex<PageCache>,
+}
+
+/// Rendered pages of one index generation; emptied when the index changes.
+#[derive(Default)]
+struct PageCache {
+    generation: u64,
+    pages: HashMap<PageKey, Arc<Vec<u8>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -55,7 +61,7 @@ impl App {
             read_access,
             overwrite,
             max_upload,
-            pages: Mutex::new((0, HashMap::new())),
+            pages: Mutex::new(PageCache::default()),
         }
     }
 
@@ -67,9 +73,15 @@ impl App {
         if !write && self.read_access == ReadAccess::Anonymous {
             return Ok(None);
         }
-        users.authenticate(request.header("authorization")).map(Some).map_err(|denied| {
-            Response::text(401, format!("login required: {denied}"))
-                .header("WWW-Authenticate", "Basic realm=\"curd\", charset=\"UTF-8\"")
+        let result = users.authenticate(request.header("authorization"));
+        if let Some(e) = users.take_reload_error() {
+            eprintln!("curd-server: {e}; the previous users stay in force");
+        }
+        result.map(Some).map_err(|denied| {
+            Response::text(401, format!("login required: {denied}")).header(
+                "WWW-Authenticate",
+                "Basic realm=\"curd\", charset=\"UTF-8\"",
+            )
         })
     }
 
@@ -78,17 +90,20 @@ impl App {
         let index = self.storage.index();
         {
             let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.0 != index.generation {
-                *cache = (index.generation, HashMap::new());
+            if cache.generation != index.generation {
+                *cache = PageCache {
+                    generation: index.generation,
+                    pages: HashMap::new(),
+                };
             }
-            if let Some(page) = cache.1.get(&key) {
+            if let Some(page) = cache.pages.get(&key) {
                 return Arc::clone(page);
             }
         }
         let page = Arc::new(render(&index));
         let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.0 == index.generation && cache.1.len() < 4096 {
-            cache.1.insert(key, Arc::clone(&page));
+        if cache.generation == index.generation && cache.pages.len() < 4096 {
+            cache.pages.insert(key, Arc::clone(&page));
         }
         page
     }
@@ -124,8 +139,12 @@ impl App {
             ["s", requirement] => allow(read, "GET, HEAD", || self.best_file(requirement)),
             ["simple"] => Response::empty(301).header("Location", "/simple/"),
             ["simple", ""] => allow(read, "GET, HEAD", || self.simple_index(request)),
-            ["simple", project] => Response::empty(301).header("Location", format!("/simple/{project}/")),
-            ["simple", project, ""] => allow(read, "GET, HEAD", || self.simple_project(request, project)),
+            ["simple", project] => {
+                Response::empty(301).header("Location", format!("/simple/{project}/"))
+            }
+            ["simple", project, ""] => {
+                allow(read, "GET, HEAD", || self.simple_project(request, project))
+            }
             _ => Response::text(404, format!("not found: `{path}`")),
         };
         response.with_user(user)
@@ -135,7 +154,9 @@ impl App {
         let host = request.header("host").unwrap_or("localhost:8000");
         let base = format!("http://{host}");
         let auth = self.users.is_some();
-        let page = self.page(PageKey::Home(base.clone()), |index| pages::home(index, &base, auth));
+        let page = self.page(PageKey::Home(base.clone()), |index| {
+            pages::home(index, &base, auth)
+        });
         shared(200, "text/html; charset=utf-8", page)
     }
 
@@ -143,7 +164,9 @@ impl App {
         let Some(format) = negotiate(request) else {
             return not_acceptable();
         };
-        let page = self.page(PageKey::Simple(format), |index| pages::simple_index(index, format));
+        let page = self.page(PageKey::Simple(format), |index| {
+            pages::simple_index(index, format)
+        });
         shared(200, format.content_type(), page).header("Vary", "Accept")
     }
 
@@ -184,7 +207,11 @@ impl App {
             return not_found();
         }
         let page = self.page(PageKey::ApiProject(name.clone()), |index| {
-            pages::api_project(&self.storage, &name, index.project(&name).unwrap_or_default())
+            pages::api_project(
+                &self.storage,
+                &name,
+                index.project(&name).unwrap_or_default(),
+            )
         });
         shared(200, "application/json", page)
     }
@@ -202,7 +229,9 @@ impl App {
             Some(VersionOrUrl::Url(_)) => {
                 return json(
                     400,
-                    pages::json_error(&format!("`{text}` names a URL: expected a name and version specifiers")),
+                    pages::json_error(&format!(
+                        "`{text}` names a URL: expected a name and version specifiers"
+                    )),
                 );
             }
             None => Default::default(),
@@ -215,7 +244,10 @@ impl App {
         let file = best.and_then(|v| {
             let candidates = files.iter().filter(|f| f.filename.version() == v);
             let pure = |f: &&Arc<StoredFile>| f.name.ends_with("-none-any.whl");
-            candidates.clone().find(pure).or_else(|| candidates.clone().next())
+            candidates
+                .clone()
+                .find(pure)
+                .or_else(|| candidates.clone().next())
         });
         match file {
             Some(f) => json(200, {
@@ -228,7 +260,10 @@ impl App {
                 bytes.push(b'\n');
                 bytes
             }),
-            None => json(404, pages::json_error(&format!("no file satisfies `{text}`"))),
+            None => json(
+                404,
+                pages::json_error(&format!("no file satisfies `{text}`")),
+            ),
         }
     }
 
@@ -247,7 +282,9 @@ impl App {
         };
         if metadata {
             return match self.storage.wheel_metadata(stored) {
-                Some(bytes) => Response::new(200, "text/plain; charset=utf-8", Payload::Bytes(bytes)),
+                Some(bytes) => {
+                    Response::new(200, "text/plain; charset=utf-8", Payload::Bytes(bytes))
+                }
                 None => Response::text(404, format!("no metadata for `{name}`")),
             };
         }
@@ -259,7 +296,8 @@ impl App {
             return Response::empty(304).header("ETag", etag);
         }
         match self.storage.open_file(stored) {
-            Some(f) => Response::new(200, content_type(name), Payload::File(f, stored.size)).header("ETag", etag),
+            Some(f) => Response::new(200, content_type(name), Payload::File(f, stored.size))
+                .header("ETag", etag),
             None => Response::text(404, format!("`{name}` changed or went away; try again")),
         }
     }
@@ -275,9 +313,13 @@ impl App {
         let received = self.receive(request, |body, upload| match &boundary {
             Some(boundary) => match multipart::read_form(body, boundary, upload)?.file {
                 Some(_) => Ok(()),
-                None => Err(MultipartError::Malformed("expected a file part in the form")),
+                None => Err(MultipartError::Malformed(
+                    "expected a file part in the form",
+                )),
             },
-            None => io::copy(body, upload).map(drop).map_err(MultipartError::Write),
+            None => io::copy(body, upload)
+                .map(drop)
+                .map_err(MultipartError::Write),
         });
         match received {
             Ok((upload, ())) => self.finish_upload(upload, &filename, None),
@@ -290,18 +332,28 @@ impl App {
         let Some(boundary) = request.header("content-type").and_then(multipart::boundary) else {
             return Response::text(415, "expected a multipart/form-data upload, as twine sends");
         };
-        let received = self.receive(request, |body, upload| multipart::read_form(body, &boundary, upload));
+        let received = self.receive(request, |body, upload| {
+            multipart::read_form(body, &boundary, upload)
+        });
         let (upload, form) = match received {
             Ok(received) => received,
             Err(response) => return response,
         };
         match form.field(":action") {
             Some("file_upload") => {}
-            Some(other) => return Response::text(400, format!("unsupported :action `{other}`: expected `file_upload`")),
+            Some(other) => {
+                return Response::text(
+                    400,
+                    format!("unsupported :action `{other}`: expected `file_upload`"),
+                );
+            }
             None => return Response::text(400, "missing :action: expected `file_upload`"),
         }
         let Some(part) = &form.file else {
-            return Response::text(400, "expected the distribution in a file field named `content`");
+            return Response::text(
+                400,
+                "expected the distribution in a file field named `content`",
+            );
         };
         let filename = match DistFilename::parse(&part.filename) {
             Ok(f) => f,
@@ -318,9 +370,14 @@ impl App {
         read: impl FnOnce(&mut dyn Read, &mut Upload) -> Result<T, MultipartError>,
     ) -> Result<(Upload, T), Response> {
         if request.content_length() > self.max_upload {
-            return Err(save_error(SaveError::TooLarge { limit: self.max_upload }));
+            return Err(save_error(SaveError::TooLarge {
+                limit: self.max_upload,
+            }));
         }
-        let mut upload = self.storage.begin_upload(self.max_upload).map_err(save_error)?;
+        let mut upload = self
+            .storage
+            .begin_upload(self.max_upload)
+            .map_err(save_error)?;
         match read(request.body(), &mut upload) {
             Ok(value) => Ok((upload, value)),
             Err(MultipartError::Write(e)) => Err(save_error(upload.write_error(e))),
@@ -329,10 +386,21 @@ impl App {
         }
     }
 
-    fn finish_upload(&self, upload: Upload, filename: &DistFilename, digest: Option<&str>) -> Response {
-        match self.storage.commit(upload, filename, digest, self.overwrite) {
+    fn finish_upload(
+        &self,
+        upload: Upload,
+        filename: &DistFilename,
+        digest: Option<&str>,
+    ) -> Response {
+        match self
+            .storage
+            .commit(upload, filename, digest, self.overwrite)
+        {
             Ok(Saved::Created) => Response::text(201, format!("stored `{filename}`")),
-            Ok(Saved::Unchanged) => Response::text(200, format!("`{filename}` is already stored with the same contents")),
+            Ok(Saved::Unchanged) => Response::text(
+                200,
+                format!("`{filename}` is already stored with the same contents"),
+            ),
             Ok(Saved::Replaced) => Response::text(200, format!("replaced `{filename}`")),
             Err(e) => save_error(e),
         }
@@ -349,7 +417,8 @@ fn allow(ok: bool, methods: &'static str, respond: impl FnOnce() -> Response) ->
     if ok {
         respond()
     } else {
-        Response::text(405, format!("method not allowed here: expected {methods}")).header("Allow", methods)
+        Response::text(405, format!("method not allowed here: expected {methods}"))
+            .header("Allow", methods)
     }
 }
 
@@ -358,7 +427,10 @@ fn shared(status: u16, content_type: &str, page: Arc<Vec<u8>>) -> Response {
 }
 
 fn negotiate(request: &Request<'_>) -> Option<Format> {
-    let by_query = request.query.split('&').find_map(|kv| kv.strip_prefix("format="));
+    let by_query = request
+        .query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("format="));
     match by_query {
         Some(f) => Format::negotiate(Some(&percent_decode(f))),
         None => Format::negotiate(request.header("accept")),
@@ -393,7 +465,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).and_then(|&b| hex(b)), bytes.get(i + 2).and_then(|&b| hex(b))) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|&b| hex(b)),
+            bytes.get(i + 2).and_then(|&b| hex(b)),
+        ) {
             (b'%', Some(hi), Some(lo)) => {
                 out.push((hi * 16 + lo) as u8);
                 i += 3;

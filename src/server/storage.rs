@@ -71,7 +71,9 @@ impl Index {
 
     pub fn file(&self, filename: &DistFilename) -> Option<&Arc<StoredFile>> {
         let name = filename.to_string();
-        self.project(filename.name())?.iter().find(|f| f.name == name)
+        self.project(filename.name())?
+            .iter()
+            .find(|f| f.name == name)
     }
 }
 
@@ -97,7 +99,11 @@ pub enum SaveError {
     /// The bytes are not a valid distribution of the name they were sent under.
     Invalid { filename: String, reason: String },
     /// The client's sha256 does not match the bytes it sent.
-    DigestMismatch { filename: String, expected: String, actual: String },
+    DigestMismatch {
+        filename: String,
+        expected: String,
+        actual: String,
+    },
     /// The name is taken by different bytes, and overwriting is off.
     Conflict { filename: String },
     /// Reading the request body failed (the client went away or was too slow).
@@ -114,7 +120,11 @@ impl SaveError {
             SaveError::TooLarge { .. } => 413,
             SaveError::Invalid { .. } | SaveError::DigestMismatch { .. } => 400,
             SaveError::Conflict { .. } => 409,
-            SaveError::Body(e) if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => 408,
+            SaveError::Body(e)
+                if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock =>
+            {
+                408
+            }
             SaveError::Body(_) => 400,
             SaveError::NoSpace => 507,
             SaveError::Disk(_) => 500,
@@ -126,9 +136,14 @@ impl fmt::Display for SaveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SaveError::TooLarge { limit } => {
-                write!(f, "upload too large: the limit is {limit} bytes (see --max-upload-size)")
+                write!(
+                    f,
+                    "upload too large: the limit is {limit} bytes (see --max-upload-size)"
+                )
             }
-            SaveError::Invalid { filename, reason } => write!(f, "invalid distribution `{filename}`: {reason}"),
+            SaveError::Invalid { filename, reason } => {
+                write!(f, "invalid distribution `{filename}`: {reason}")
+            }
             SaveError::DigestMismatch {
                 filename,
                 expected,
@@ -171,7 +186,10 @@ pub struct Upload {
 impl Write for Upload {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.written + buf.len() as u64 > self.limit {
-            return Err(io::Error::new(io::ErrorKind::FileTooLarge, "upload too large"));
+            return Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                "upload too large",
+            ));
         }
         let n = self.temp.write(buf)?;
         self.hasher.update(&buf[..n]);
@@ -267,7 +285,10 @@ impl Storage {
                     facts: OnceLock::new(),
                 }),
             };
-            projects.entry(file.filename.name().clone()).or_default().push(file);
+            projects
+                .entry(file.filename.name().clone())
+                .or_default()
+                .push(file);
         }
         for files in projects.values_mut() {
             sort_files(files);
@@ -276,7 +297,10 @@ impl Storage {
         let changed = !same_files(&scan.index.projects, &projects);
         let generation = scan.index.generation + u64::from(changed);
         if changed {
-            scan.index = Arc::new(Index { generation, projects });
+            scan.index = Arc::new(Index {
+                generation,
+                projects,
+            });
         }
         let settled = now.duration_since(dir_mtime).is_ok_and(|age| age > SETTLE);
         scan.dir_mtime = settled.then_some(dir_mtime);
@@ -285,7 +309,8 @@ impl Storage {
 
     /// What is known of a file's contents, computed on first use.
     pub fn facts<'a>(&self, file: &'a StoredFile) -> &'a Facts {
-        file.facts.get_or_init(|| compute_facts(&self.path_of(&file.filename), &file.filename))
+        file.facts
+            .get_or_init(|| compute_facts(&self.path_of(&file.filename), &file.filename))
     }
 
     /// Computes every file's facts in the background, so first requests are fast.
@@ -362,9 +387,19 @@ impl Storage {
         let dest = self.path_of(filename);
         let _guard = self.saving.lock().unwrap_or_else(|p| p.into_inner());
         let existing = match std::fs::metadata(&dest) {
-            Ok(_) => Some(sha256_of(&dest).context("read", &dest).map_err(SaveError::Disk)?),
+            Ok(_) => Some(
+                sha256_of(&dest)
+                    .context("read", &dest)
+                    .map_err(SaveError::Disk)?,
+            ),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(SaveError::Disk(FsError { path: dest, action: "read", source: e })),
+            Err(e) => {
+                return Err(SaveError::Disk(FsError {
+                    path: dest,
+                    action: "read",
+                    source: e,
+                }));
+            }
         };
         let outcome = match existing {
             Some(old) if old == sha256 => return Ok(Saved::Unchanged),
@@ -392,7 +427,10 @@ fn sort_files(files: &mut [Arc<StoredFile>]) {
     });
 }
 
-fn same_files(a: &BTreeMap<PackageName, Vec<Arc<StoredFile>>>, b: &BTreeMap<PackageName, Vec<Arc<StoredFile>>>) -> bool {
+fn same_files(
+    a: &BTreeMap<PackageName, Vec<Arc<StoredFile>>>,
+    b: &BTreeMap<PackageName, Vec<Arc<StoredFile>>>,
+) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|((na, fa), (nb, fb))| {
             na == nb && fa.len() == fb.len() && fa.iter().zip(fb).all(|(x, y)| Arc::ptr_eq(x, y))
@@ -412,7 +450,9 @@ fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
         if filename.is_wheel() {
             facts.metadata_sha256 = Some(hex(&Sha256::digest(&raw)));
         }
-        facts.requires_python = CoreMetadata::parse(&raw).ok().and_then(|m| m.requires_python);
+        facts.requires_python = CoreMetadata::parse(&raw)
+            .ok()
+            .and_then(|m| m.requires_python);
     }
     facts
 }
@@ -476,7 +516,9 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 fn remove_stale_temp_files(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
             && entry

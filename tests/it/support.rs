@@ -62,3 +62,341 @@ pub fn packaging_oracle(script: &str, cases: &[String]) -> Vec<String> {
     );
     results
 }
+
+/// A running curd-server on a free loopback port, stopped on drop.
+pub struct Server {
+    child: std::process::Child,
+    pub url: String,
+    pub addr: std::net::SocketAddr,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `curd-server` over `dir` with extra arguments, and waits until it listens.
+    pub fn start(dir: &Path, args: &[&str]) -> Server {
+        Server::start_binary(env!("CARGO_BIN_EXE_curd-server"), &[], dir, args)
+    }
+
+    /// Starts `program prefix... -H 127.0.0.1 -p 0 args... dir`.
+    pub fn start_binary(program: &str, prefix: &[&str], dir: &Path, args: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(program)
+            .args(prefix)
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .args(args)
+            .arg(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start curd-server");
+        let stderr = child.stderr.take().expect("server stderr");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = std::sync::Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split(" on http://").nth(1) {
+                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let Ok(addr) = rx.recv_timeout(std::time::Duration::from_secs(20)) else {
+            let _ = child.kill();
+            panic!("curd-server did not start: {:?}", log.lock().unwrap());
+        };
+        let addr: std::net::SocketAddr = addr.parse().expect("server address");
+        Server {
+            child,
+            url: format!("http://{addr}"),
+            addr,
+            log,
+        }
+    }
+
+    /// Everything the server wrote to stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let status = self.child.wait().expect("wait for curd-server");
+        std::mem::forget(self);
+        status
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().expect("poll curd-server").is_none()
+    }
+
+    /// A request on a fresh connection.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        http(self.addr, method, path, headers, body)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], b"")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP response as the tests see it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection, so the tests depend on
+/// nothing but the server under test.
+pub fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to server");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() || matches!(method, "PUT" | "POST") {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413, 401) and close before reading a large body.
+    let _ = stream.write_all(body);
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_reply(&raw, method == "HEAD")
+}
+
+/// Parses one response from `raw`.
+pub fn parse_reply(raw: &[u8], head_only: bool) -> Reply {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    let length = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.parse::<usize>().unwrap());
+    if head_only {
+        body.clear();
+    } else if let Some(length) = length {
+        body.truncate(length);
+    }
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// `Authorization: Basic ...` for a user and password.
+pub fn basic(user: &str, password: &str) -> String {
+    let standard = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    format!(
+        "Basic {}",
+        base64(format!("{user}:{password}").as_bytes(), standard, true)
+    )
+}
+
+fn base64(bytes: &[u8], alphabet: &[u8], pad: bool) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else if pad {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A small wheel, built the way the wheel spec says: a package, METADATA, WHEEL,
+/// an entry point and a RECORD with every file's hash.
+pub struct WheelSpec<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub requires: &'a [&'a str],
+    pub requires_python: Option<&'a str>,
+    pub tag: &'a str,
+}
+
+impl<'a> WheelSpec<'a> {
+    pub fn new(name: &'a str, version: &'a str) -> WheelSpec<'a> {
+        WheelSpec {
+            name,
+            version,
+            requires: &[],
+            requires_python: None,
+            tag: "py3-none-any",
+        }
+    }
+
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}-{}-{}.whl",
+            self.name.replace('-', "_"),
+            self.version,
+            self.tag
+        )
+    }
+
+    /// Writes the wheel into `dir` and returns its path.
+    pub fn build(&self, dir: &Path) -> PathBuf {
+        use sha2::Digest;
+        use std::io::Write;
+        let module = self.name.replace('-', "_").to_lowercase();
+        let dist_info = format!("{}-{}.dist-info", self.name.replace('-', "_"), self.version);
+        let mut metadata = format!(
+            "Metadata-Version: 2.1\nName: {}\nVersion: {}\n",
+            self.name, self.version
+        );
+        if let Some(rp) = self.requires_python {
+            metadata.push_str(&format!("Requires-Python: {rp}\n"));
+        }
+        for r in self.requires {
+            metadata.push_str(&format!("Requires-Dist: {r}\n"));
+        }
+        let files = [
+            (
+                format!("{module}/__init__.py"),
+                format!("VERSION = {:?}\n", self.version),
+            ),
+            (format!("{dist_info}/METADATA"), metadata),
+            (
+                format!("{dist_info}/WHEEL"),
+                format!(
+                    "Wheel-Version: 1.0\nGenerator: curd-tests\nRoot-Is-Purelib: true\nTag: {}\n",
+                    self.tag
+                ),
+            ),
+        ];
+        let path = dir.join(self.file_name());
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let mut record = String::new();
+        for (name, contents) in &files {
+            zip.start_file(name.as_str(), options).unwrap();
+            zip.write_all(contents.as_bytes()).unwrap();
+            let digest = sha2::Sha256::digest(contents.as_bytes());
+            record.push_str(&format!(
+                "{name},sha256={},{}\n",
+                urlsafe_b64(&digest),
+                contents.len()
+            ));
+        }
+        record.push_str(&format!("{dist_info}/RECORD,,\n"));
+        zip.start_file(format!("{dist_info}/RECORD"), options)
+            .unwrap();
+        zip.write_all(record.as_bytes()).unwrap();
+        zip.finish().unwrap();
+        path
+    }
+}
+
+fn urlsafe_b64(bytes: &[u8]) -> String {
+    base64(
+        bytes,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        false,
+    )
+}
+
+/// A fresh virtual environment made by `python3 -m venv`.
+pub fn venv(dir: &Path) -> PathBuf {
+    let path = dir.join("venv");
+    let out = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&path)
+        .output()
+        .expect("run python3 -m venv");
+    assert!(
+        out.status.success(),
+        "venv failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+/// Runs a command, failing the test with its output if it fails.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -1,0 +1,43 @@
+# curd: `make run` builds and starts a cache server; `make test` runs every test.
+
+CARGO ?= cargo
+PYTHON ?= python3
+PORT ?= 8000
+DIR ?= fixtures/wheels
+MUSL_TARGET := x86_64-unknown-linux-musl
+# Test tools (uv and twine, real clients of the server) live in their own venv.
+TOOLS := .tools/bin
+
+.PHONY: build run test tools static lint clean
+
+build:
+	$(CARGO) build --release
+
+run: build
+	./target/release/curd-server -p $(PORT) $(DIR)
+
+# The tools venv is made once; tests find it through CURD_TEST_TOOLS.
+$(TOOLS)/uv $(TOOLS)/twine:
+	$(PYTHON) -m venv .tools
+	$(TOOLS)/python -m pip install --quiet --disable-pip-version-check uv twine
+
+tools: $(TOOLS)/uv $(TOOLS)/twine
+
+test: tools
+	CURD_TEST_TOOLS=$(CURDIR)/$(TOOLS) $(CARGO) test --all-targets
+
+static:
+	@command -v musl-gcc >/dev/null || (apt-get update -qq && apt-get install -y -qq musl-tools)
+	rustup target add $(MUSL_TARGET)
+	$(CARGO) build --release --target $(MUSL_TARGET)
+	@ldd target/$(MUSL_TARGET)/release/curd-server 2>&1 | grep -q "not a dynamic executable" \
+		|| (echo "error: the binary is not static" && exit 1)
+	@ls -l target/$(MUSL_TARGET)/release/curd target/$(MUSL_TARGET)/release/curd-server
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean
+	rm -rf .tools
