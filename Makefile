@@ -30,8 +30,10 @@ static:
 	@command -v musl-gcc >/dev/null || (apt-get update -qq && apt-get install -y -qq musl-tools)
 	rustup target add $(MUSL_TARGET)
 	$(CARGO) build --release --target $(MUSL_TARGET)
-	@ldd target/$(MUSL_TARGET)/release/curd-server 2>&1 | grep -q "not a dynamic executable" \
-		|| (echo "error: the binary is not static" && exit 1)
+	@for bin in curd curd-server; do \
+		ldd target/$(MUSL_TARGET)/release/$$bin 2>&1 | grep -Eq "not a dynamic executable|statically linked" \
+			|| { echo "error: $$bin is not static"; exit 1; }; \
+	done
 	@ls -l target/$(MUSL_TARGET)/release/curd target/$(MUSL_TARGET)/release/curd-server
 
 lint:
