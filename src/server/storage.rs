@@ -457,13 +457,17 @@ fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
     facts
 }
 
-/// Checks that a received file is what its name says.
+/// Checks that a received file is what its name says. Errors speak of the file by
+/// the name it was sent under, not by the temporary path it is held at.
 fn validate(path: &Path, filename: &DistFilename) -> Result<(), String> {
     let raw = match filename {
         DistFilename::Wheel(wheel) => metadata::read_wheel_metadata(path, wheel),
         DistFilename::Sdist(sdist) => metadata::read_sdist_metadata(path, sdist),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| {
+        e.to_string()
+            .replace(&path.display().to_string(), &filename.to_string())
+    })?;
     let meta = CoreMetadata::parse(&raw).map_err(|e| e.to_string())?;
     check_identity(&meta, filename)
 }
