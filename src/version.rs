@@ -13,9 +13,9 @@
 //! - Ordering puts a local version after its public one (`1.0 < 1.0+local`), yet
 //!   the specifier `==1.0` matches `1.0+local`: specifiers ignore the candidate's
 //!   local label when the clause has none (see [`crate::specifier`]).
-//! - `1.0.dev1 < 1.0a1 < 1.0a1.post1 < 1.0b1.dev1 < 1.0rc1 < 1.0 < 1.0.post1.dev1 <
-//!   1.0.post1`: a dev release comes before the pre-releases of the same release,
-//!   but after them when attached to one (`1.0a1.dev1 < 1.0a1`).
+//! - `1.0.dev1 < 1.0a1.dev1 < 1.0a1 < 1.0a1.post1 < 1.0rc1 < 1.0 < 1.0.post1.dev1 <
+//!   1.0.post1`: a lone dev release sorts before every pre-release of its release;
+//!   attached to a pre- or post-release, it sorts just before that one.
 //! - `1.0c1 == 1.0rc1`; `1.0-1 == 1.0.post1` (implicit post-release); `1.0a` is
 //!   `1.0a0` and `1.0.post` is `1.0.post0`; a separator may even dangle
 //!   (`1.0a.` is `1.0a0`), because the spec's regular expression allows it.
@@ -24,8 +24,9 @@
 //!   after alphanumeric ones, a label before any longer label it starts
 //!   (`1.0+abc < 1.0+9 < 1.0+10 == 1.0+010 < 1.0+10.a`). `-` and `_` are spelled
 //!   `.` (`+ubuntu-1` is `+ubuntu.1`) and numeric segments lose leading zeros.
-//! - Numbers are unbounded in the spec; here they are `u64`, and a larger one is
-//!   an error rather than a silently wrapped value (packaging accepts it).
+//! - Numbers are unbounded in the spec; here epoch, release, pre, post and dev
+//!   numbers are `u64`, and a larger one is an error rather than a wrapped value
+//!   (packaging accepts it). Numeric local segments stay text, so any size works.
 //! - Only ASCII is accepted: the whitespace the spec lists, and ASCII letters
 //!   (packaging's case-insensitive regular expression also lets the Kelvin sign
 //!   and similar characters through).
@@ -39,13 +40,25 @@ use std::sync::Arc;
 /// A PEP 440 version, compared by its meaning (`1.0 == 1.0.0`).
 ///
 /// Most real versions fit a packed 64-bit key whose integer order is the PEP 440
-/// order, so sorting thousands of them costs one integer comparison per pair; the
-/// parts themselves are shared, so cloning never copies.
+/// order, so sorting thousands of them costs one integer comparison per pair, and
+/// are stored inline, so matching them against specifiers never follows a pointer.
+/// The rest share their parts, so cloning never copies.
 #[derive(Clone)]
 pub struct Version {
     /// The packed sort key, or [`NO_KEY`] when the version does not fit it.
     key: u64,
-    parts: Arc<Parts>,
+    repr: Repr,
+}
+
+#[derive(Clone)]
+enum Repr {
+    /// For versions with a key and at most four release numbers as written; the
+    /// key holds everything else (epoch 0, no local label, one suffix at most).
+    Inline {
+        release: [u64; 4],
+        len: u8,
+    },
+    Shared(Arc<Parts>),
 }
 
 /// The kind of a pre-release; variants are in PEP 440 order.
@@ -66,7 +79,6 @@ pub struct Prerelease {
     pub number: u64,
 }
 
-#[derive(Debug)]
 struct Parts {
     epoch: u64,
     release: Vec<u64>,
@@ -195,7 +207,7 @@ pub(crate) fn parse(s: &str) -> Result<Version, ErrorKind> {
     }
     let first = number(b, &mut i)?.ok_or(ErrorKind::ExpectedRelease { at: i })?;
     let mut epoch = 0;
-    let mut release = Vec::with_capacity(4);
+    let mut release = ReleaseBuf::default();
     if b.get(i) == Some(&b'!') {
         i += 1;
         epoch = first;
@@ -252,15 +264,52 @@ pub(crate) fn parse(s: &str) -> Result<Version, ErrorKind> {
         };
         return Err(ErrorKind::Unexpected { at: i, allowed });
     }
-    Ok(Version::from_parts(Parts {
+    Ok(Version::build(
         epoch,
-        release,
-        pre,
-        post,
-        dev,
+        release.as_slice(),
+        (pre, post, dev),
         local,
-    }))
+    ))
 }
+
+/// Release numbers, kept on the stack unless there are more than four.
+#[derive(Default)]
+struct ReleaseBuf {
+    small: [u64; 4],
+    len: usize,
+    spilled: Vec<u64>,
+}
+
+impl ReleaseBuf {
+    fn push(&mut self, n: u64) {
+        if self.spilled.is_empty() && self.len < 4 {
+            self.small[self.len] = n;
+            self.len += 1;
+        } else {
+            if self.spilled.is_empty() {
+                self.spilled.extend_from_slice(&self.small);
+            }
+            self.spilled.push(n);
+        }
+    }
+
+    fn extend(&mut self, n: Option<u64>) {
+        if let Some(n) = n {
+            self.push(n);
+        }
+    }
+
+    fn as_slice(&self) -> &[u64] {
+        if self.spilled.is_empty() {
+            &self.small[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+}
+
+/// Pre-release, post-release and dev-release, in that order.
+type Suffixes = (Option<Prerelease>, Option<u64>, Option<u64>);
 
 /// Reads a run of ASCII digits, if there is one.
 fn number(b: &[u8], i: &mut usize) -> Result<Option<u64>, ErrorKind> {
@@ -350,11 +399,11 @@ const NO_KEY: u64 = u64::MAX;
 /// are dropped (the first below 2^16, the others below 2^8), and at most one of
 /// pre, post and dev, numbered below 2^21. The key depends only on the version's
 /// meaning, so equal versions either both have a key or both lack one.
-fn pack(p: &Parts) -> u64 {
-    if p.epoch != 0 || p.local.is_some() {
+fn pack(epoch: u64, release: &[u64], suffixes: Suffixes, local: bool) -> u64 {
+    if epoch != 0 || local {
         return NO_KEY;
     }
-    let release = trimmed(&p.release);
+    let release = trimmed(release);
     if release.len() > 4 {
         return NO_KEY;
     }
@@ -366,18 +415,40 @@ fn pack(p: &Parts) -> u64 {
         }
         key = (key << bits) | n;
     }
-    // Suffix ranks: dev < a < b < rc < final < post.
-    let (rank, n) = match (p.pre, p.post, p.dev) {
-        (None, None, None) => (4, 0),
-        (None, None, Some(n)) => (0, n),
-        (Some(pre), None, None) => (1 + pre.kind as u64, pre.number),
-        (None, Some(n), None) => (5, n),
+    let (rank, n) = match suffixes {
+        (None, None, None) => (RANK_FINAL, 0),
+        (None, None, Some(n)) => (RANK_DEV, n),
+        (Some(pre), None, None) => (RANK_ALPHA + pre.kind as u64, pre.number),
+        (None, Some(n), None) => (RANK_POST, n),
         _ => return NO_KEY,
     };
-    if n >= 1 << 21 {
+    if n > SUFFIX_NUMBER {
         return NO_KEY;
     }
     (key << 24) | (rank << 21) | n
+}
+
+/// Ranks of the lone suffix in a packed key, in PEP 440 order; alpha, beta and rc
+/// take the three ranks from `RANK_ALPHA`.
+const RANK_DEV: u64 = 0;
+const RANK_ALPHA: u64 = 1;
+const RANK_FINAL: u64 = 4;
+const RANK_POST: u64 = 5;
+/// The largest suffix number a packed key holds, and the mask that extracts it.
+const SUFFIX_NUMBER: u64 = (1 << 21) - 1;
+
+/// The suffixes a packed key holds.
+fn unpack_suffixes(key: u64) -> Suffixes {
+    let n = key & SUFFIX_NUMBER;
+    let pre = |kind| Some(Prerelease { kind, number: n });
+    match (key >> 21) & 7 {
+        RANK_DEV => (None, None, Some(n)),
+        1 => (pre(PrereleaseKind::Alpha), None, None),
+        2 => (pre(PrereleaseKind::Beta), None, None),
+        3 => (pre(PrereleaseKind::Rc), None, None),
+        RANK_POST => (None, Some(n), None),
+        _ => (None, None, None),
+    }
 }
 
 /// The release without trailing zeros: what comparison and hashing see.
@@ -387,72 +458,101 @@ fn trimmed(release: &[u64]) -> &[u64] {
 }
 
 impl Version {
-    fn from_parts(parts: Parts) -> Version {
-        Version {
-            key: pack(&parts),
-            parts: Arc::new(parts),
+    fn build(epoch: u64, release: &[u64], suffixes: Suffixes, local: Option<Box<str>>) -> Version {
+        let key = pack(epoch, release, suffixes, local.is_some());
+        let repr = match u8::try_from(release.len()) {
+            Ok(len) if key != NO_KEY && len <= 4 => {
+                let mut inline = [0; 4];
+                inline[..release.len()].copy_from_slice(release);
+                Repr::Inline {
+                    release: inline,
+                    len,
+                }
+            }
+            _ => {
+                let (pre, post, dev) = suffixes;
+                Repr::Shared(Arc::new(Parts {
+                    epoch,
+                    release: release.to_vec(),
+                    pre,
+                    post,
+                    dev,
+                    local,
+                }))
+            }
+        };
+        Version { key, repr }
+    }
+
+    fn suffixes(&self) -> Suffixes {
+        match &self.repr {
+            Repr::Inline { .. } => unpack_suffixes(self.key),
+            Repr::Shared(p) => (p.pre, p.post, p.dev),
         }
     }
 
     /// The epoch, `0` when not written.
     pub fn epoch(&self) -> u64 {
-        self.parts.epoch
+        match &self.repr {
+            Repr::Inline { .. } => 0,
+            Repr::Shared(p) => p.epoch,
+        }
     }
 
     /// The release numbers as written, trailing zeros included.
     pub fn release(&self) -> &[u64] {
-        &self.parts.release
+        match &self.repr {
+            Repr::Inline { release, len } => &release[..usize::from(*len)],
+            Repr::Shared(p) => &p.release,
+        }
     }
 
     pub fn pre(&self) -> Option<Prerelease> {
-        self.parts.pre
+        self.suffixes().0
     }
 
     pub fn post(&self) -> Option<u64> {
-        self.parts.post
+        self.suffixes().1
     }
 
     pub fn dev(&self) -> Option<u64> {
-        self.parts.dev
+        self.suffixes().2
     }
 
     /// The normalized local label, without its `+`.
     pub fn local(&self) -> Option<&str> {
-        self.parts.local.as_deref()
+        match &self.repr {
+            Repr::Inline { .. } => None,
+            Repr::Shared(p) => p.local.as_deref(),
+        }
     }
 
     /// Whether this is a pre-release or a dev release: what installers skip unless
     /// asked (packaging's `is_prerelease`).
     pub fn is_prerelease(&self) -> bool {
-        self.parts.pre.is_some() || self.parts.dev.is_some()
+        let (pre, _, dev) = self.suffixes();
+        pre.is_some() || dev.is_some()
     }
 
     pub fn is_postrelease(&self) -> bool {
-        self.parts.post.is_some()
+        self.post().is_some()
     }
 
     pub fn is_devrelease(&self) -> bool {
-        self.parts.dev.is_some()
+        self.dev().is_some()
     }
 
     /// Whether it carries a local label (`+ubuntu1`), which indexes must not serve.
     pub fn is_local(&self) -> bool {
-        self.parts.local.is_some()
+        self.local().is_some()
     }
 
     /// The same version without its local label.
     pub fn without_local(&self) -> Version {
-        if self.parts.local.is_none() {
+        if !self.is_local() {
             return self.clone();
         }
-        Version::from_parts(Parts {
-            epoch: self.parts.epoch,
-            release: self.parts.release.clone(),
-            pre: self.parts.pre,
-            post: self.parts.post,
-            dev: self.parts.dev,
-            local: None,
-        })
+        Version::build(self.epoch(), self.release(), self.suffixes(), None)
     }
 
     /// The normalized public version: everything but the local label.
@@ -463,21 +563,13 @@ impl Version {
     /// Epoch and release only (`1!2.0` for `1!2.0rc1.post3+x`): the version a
     /// pre-, post- or dev-release belongs to.
     pub fn base_version(&self) -> Version {
-        Version::from_parts(Parts {
-            epoch: self.parts.epoch,
-            release: self.parts.release.clone(),
-            pre: None,
-            post: None,
-            dev: None,
-            local: None,
-        })
+        Version::build(self.epoch(), self.release(), (None, None, None), None)
     }
 
     /// Whether both have the same epoch and release, ignoring trailing zeros:
     /// `base_version() == other.base_version()` without building either.
     pub(crate) fn same_base(&self, other: &Version) -> bool {
-        self.parts.epoch == other.parts.epoch
-            && trimmed(&self.parts.release) == trimmed(&other.parts.release)
+        self.epoch() == other.epoch() && trimmed(self.release()) == trimmed(other.release())
     }
 
     /// Orders by everything but the local label.
@@ -485,11 +577,10 @@ impl Version {
         if self.key != NO_KEY && other.key != NO_KEY {
             return self.key.cmp(&other.key);
         }
-        let (a, b) = (&*self.parts, &*other.parts);
-        a.epoch
-            .cmp(&b.epoch)
-            .then_with(|| trimmed(&a.release).cmp(trimmed(&b.release)))
-            .then_with(|| suffix_key(a).cmp(&suffix_key(b)))
+        self.epoch()
+            .cmp(&other.epoch())
+            .then_with(|| trimmed(self.release()).cmp(trimmed(other.release())))
+            .then_with(|| suffix_key(self.suffixes()).cmp(&suffix_key(other.suffixes())))
     }
 }
 
@@ -504,14 +595,14 @@ enum Bound<T> {
 
 /// packaging's `_cmpkey` for pre, post and dev: a lone dev release sorts before
 /// every pre-release, and a missing dev release after any dev release.
-fn suffix_key(p: &Parts) -> (Bound<Prerelease>, Bound<u64>, Bound<u64>) {
-    let pre = match (p.pre, p.post, p.dev) {
+fn suffix_key(suffixes: Suffixes) -> (Bound<Prerelease>, Bound<u64>, Bound<u64>) {
+    let pre = match suffixes {
         (None, None, Some(_)) => Bound::Below,
         (None, _, _) => Bound::Above,
         (Some(pre), _, _) => Bound::At(pre),
     };
-    let post = p.post.map_or(Bound::Below, Bound::At);
-    let dev = p.dev.map_or(Bound::Above, Bound::At);
+    let post = suffixes.1.map_or(Bound::Below, Bound::At);
+    let dev = suffixes.2.map_or(Bound::Above, Bound::At);
     (pre, post, dev)
 }
 
@@ -549,17 +640,18 @@ fn cmp_local(a: Option<&str>, b: Option<&str>) -> Ordering {
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = &*self.parts;
-        if p.epoch != 0 {
-            write!(f, "{}!", p.epoch)?;
+        let epoch = self.epoch();
+        if epoch != 0 {
+            write!(f, "{epoch}!")?;
         }
-        for (i, n) in p.release.iter().enumerate() {
+        for (i, n) in self.release().iter().enumerate() {
             if i > 0 {
                 f.write_str(".")?;
             }
             write!(f, "{n}")?;
         }
-        if let Some(pre) = p.pre {
+        let (pre, post, dev) = self.suffixes();
+        if let Some(pre) = pre {
             let label = match pre.kind {
                 PrereleaseKind::Alpha => "a",
                 PrereleaseKind::Beta => "b",
@@ -567,13 +659,13 @@ impl fmt::Display for Version {
             };
             write!(f, "{label}{}", pre.number)?;
         }
-        if let Some(n) = p.post {
+        if let Some(n) = post {
             write!(f, ".post{n}")?;
         }
-        if let Some(n) = p.dev {
+        if let Some(n) = dev {
             write!(f, ".dev{n}")?;
         }
-        if let Some(local) = &p.local {
+        if let Some(local) = self.local() {
             write!(f, "+{local}")?;
         }
         Ok(())
@@ -617,12 +709,362 @@ impl Hash for Version {
             self.key.hash(state);
             return;
         }
-        let p = &*self.parts;
-        p.epoch.hash(state);
-        trimmed(&p.release).hash(state);
-        p.pre.hash(state);
-        p.post.hash(state);
-        p.dev.hash(state);
-        p.local.hash(state);
+        self.epoch().hash(state);
+        trimmed(self.release()).hash(state);
+        self.suffixes().hash(state);
+        self.local().hash(state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::hash_map::DefaultHasher;
+
+    fn v(s: &str) -> Version {
+        s.parse()
+            .unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
+    }
+
+    fn hash(v: &Version) -> u64 {
+        let mut h = DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn normalizes_every_alternate_spelling() {
+        for (raw, normalized) in [
+            // The spec's own examples.
+            ("1.0a1", "1.0a1"),
+            ("1.0-alpha.1", "1.0a1"),
+            ("1.0.ALPHA_1", "1.0a1"),
+            ("1.1a", "1.1a0"),
+            ("1.0c1", "1.0rc1"),
+            ("1.0pre2", "1.0rc2"),
+            ("1.0preview3", "1.0rc3"),
+            ("1.0-beta", "1.0b0"),
+            ("1.2.post", "1.2.post0"),
+            ("1.2-post-2", "1.2.post2"),
+            ("1.2_post_2", "1.2.post2"),
+            ("1.2post2", "1.2.post2"),
+            ("1.2.r5", "1.2.post5"),
+            ("1.2rev5", "1.2.post5"),
+            ("1.0-1", "1.0.post1"),
+            ("1.0-0", "1.0.post0"),
+            ("1.2.dev", "1.2.dev0"),
+            ("1.2-dev-2", "1.2.dev2"),
+            ("1.2dev2", "1.2.dev2"),
+            ("1.0+ubuntu-1", "1.0+ubuntu.1"),
+            ("1.0+ubuntu_1", "1.0+ubuntu.1"),
+            ("1.0+UBUNTU.1", "1.0+ubuntu.1"),
+            ("1.0+ubuntu.01", "1.0+ubuntu.1"),
+            ("1.0+007", "1.0+7"),
+            ("1.0+000", "1.0+0"),
+            ("v1.0", "1.0"),
+            ("V1.0", "1.0"),
+            (" \t1.0\n\r\x0b\x0c", "1.0"),
+            ("1.01", "1.1"),
+            ("1.0a05", "1.0a5"),
+            ("1.0c056", "1.0rc56"),
+            ("1.0.post000", "1.0.post0"),
+            ("1.1.dev09000", "1.1.dev9000"),
+            ("00!1.2", "1.2"),
+            ("0100!0.0", "100!0.0"),
+            ("1.0.0", "1.0.0"),
+            ("1.0.0.0.0", "1.0.0.0.0"),
+            // Dangling separators, which the spec's expression allows.
+            ("1.0a.", "1.0a0"),
+            ("1.0a-", "1.0a0"),
+            ("1.0.post_", "1.0.post0"),
+            ("1.0.dev.", "1.0.dev0"),
+            ("1.0a..post1", "1.0a0.post1"),
+            // Greedy readings.
+            ("1.0a-1", "1.0a1"),
+            ("1.0a--1", "1.0a0.post1"),
+            ("1.0a1-1", "1.0a1.post1"),
+            ("1.0-1.dev2", "1.0.post1.dev2"),
+            ("1.0b2-346", "1.0b2.post346"),
+            ("1.0RC1.POST2.DEV3+Abc.9", "1.0rc1.post2.dev3+abc.9"),
+            ("1!2.0", "1!2.0"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("1.0+18446744073709551616", "1.0+18446744073709551616"),
+        ] {
+            assert_eq!(v(raw).to_string(), normalized, "{raw:?}");
+            assert_eq!(v(normalized).to_string(), normalized, "{normalized:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_the_spec_does_not_allow() {
+        for raw in [
+            "",
+            " ",
+            "v",
+            "french toast",
+            "1.0+a+",
+            "1.0++",
+            "1.0+_foobar",
+            "1.0+foo&asd",
+            "1.0+1+1",
+            "1.0+",
+            "1.0+a..b",
+            "1.0+a-",
+            "1.0-",
+            "1.0.",
+            "1..0",
+            ".1",
+            "1!",
+            "!1",
+            "1!!1",
+            "1.0a1a2",
+            "1.0.post1.post2",
+            "1.0.dev1.dev2",
+            "1.0.dev1a1",
+            "1.0.post1a1",
+            "1.0prev1",
+            "1.0-foo",
+            "1.0-SNAPSHOT",
+            "vv1.0",
+            "1 .0",
+            "1.0 a1",
+            "1.0.*",
+            "1.0\u{a0}",
+            "1.0+\u{212a}",
+            "١.٠",
+            "1.0_",
+            "-1.0",
+            "+1.0",
+            "1.0-+a",
+            "18446744073709551616",
+            "1.0.dev18446744073709551616",
+        ] {
+            assert!(raw.parse::<Version>().is_err(), "{raw:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn error_messages_say_what_was_expected() {
+        for (raw, message) in [
+            (
+                "",
+                "invalid version: expected a version such as `1.0`, found nothing",
+            ),
+            (
+                "foo",
+                "invalid version `foo`: expected a release number such as `1.0`, found `foo`",
+            ),
+            (
+                "v",
+                "invalid version `v`: expected a release number after `v`",
+            ),
+            (
+                "1!",
+                "invalid version `1!`: expected a release number after `1!`",
+            ),
+            (
+                "1.0.",
+                "invalid version `1.0.`: expected a number after `1.0.`",
+            ),
+            (
+                "1..0",
+                "invalid version `1..0`: expected a number after `1.`",
+            ),
+            (
+                "1.0-foo",
+                "invalid version `1.0-foo`: expected a pre-release, post-release or \
+                 dev-release after `1.0`",
+            ),
+            (
+                "1.0foo",
+                "invalid version `1.0foo`: expected a pre-release, post-release, \
+                 dev-release or local version after `1.0`",
+            ),
+            (
+                "1.0a1.x",
+                "invalid version `1.0a1.x`: expected a post-release or dev-release after `1.0a1`",
+            ),
+            (
+                "1.0a1x",
+                "invalid version `1.0a1x`: expected a post-release, dev-release or local \
+                 version after `1.0a1`",
+            ),
+            (
+                "1.0.post1a1",
+                "invalid version `1.0.post1a1`: expected a dev-release or local version \
+                 after `1.0.post1`",
+            ),
+            (
+                "1.0.post1.a1",
+                "invalid version `1.0.post1.a1`: expected a dev-release after `1.0.post1`",
+            ),
+            (
+                "1.0.dev1a",
+                "invalid version `1.0.dev1a`: expected a local version after `1.0.dev1`",
+            ),
+            (
+                "1.0+a..b",
+                "invalid version `1.0+a..b`: expected a local version label of ASCII letters \
+                 and digits separated by `.`, `-` or `_` after `1.0+`",
+            ),
+            (
+                " 1.99999999999999999999 ",
+                "invalid version ` 1.99999999999999999999 `: the number `99999999999999999999` \
+                 is too large, expected at most 18446744073709551615",
+            ),
+        ] {
+            let error = raw.parse::<Version>().unwrap_err();
+            assert_eq!(error.to_string(), message, "{raw:?}");
+        }
+    }
+
+    /// Strictly increasing, as packaging's test suite orders them.
+    const SORTED: &[&str] = &[
+        "1.0.dev456",
+        "1.0a1",
+        "1.0a2.dev456",
+        "1.0a12.dev456",
+        "1.0a12",
+        "1.0b1.dev456",
+        "1.0b2",
+        "1.0b2.post345.dev456",
+        "1.0b2.post345",
+        "1.0b2-346",
+        "1.0c1.dev456",
+        "1.0c1",
+        "1.0rc2",
+        "1.0c3",
+        "1.0",
+        "1.0+abc",
+        "1.0+abc.5",
+        "1.0+5",
+        "1.0+10",
+        "1.0+10.a",
+        "1.0.post456.dev34",
+        "1.0.post456",
+        "1.1.dev1",
+        "1.2+123abc",
+        "1.2+123abc456",
+        "1.2+abc",
+        "1.2+abc123",
+        "1.2+abc123def",
+        "1.2+1234.abc",
+        "1.2+123456",
+        "1.2.r32+123456",
+        "1.2.rev33+123456",
+        "1.2.3",
+        "65535.255.255.255",
+        "65535.255.255.255.1",
+        "65536",
+        "1!0.1",
+        "1!1.0.dev456",
+        "1!1.0a1",
+        "1!1.0",
+        "1!1.0.post1",
+        "2!0",
+        "18446744073709551615!0",
+    ];
+
+    #[test]
+    fn orders_as_packaging_does() {
+        let versions: Vec<Version> = SORTED.iter().map(|s| v(s)).collect();
+        for (i, a) in versions.iter().enumerate() {
+            for (j, b) in versions.iter().enumerate() {
+                assert_eq!(a.cmp(b), i.cmp(&j), "{a} vs {b}");
+                assert_eq!(a == b, i == j, "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn equal_meanings_compare_and_hash_alike() {
+        for (a, b) in [
+            ("1.0", "1.0.0"),
+            ("1", "1.0.0.0.0.0"),
+            ("0", "0.0"),
+            ("1.0c1", "1.0rc1"),
+            ("1.0-1", "1.0.post1"),
+            ("v1.0", "1.0"),
+            ("0!1.0", "1.0"),
+            ("1.0+ABC-1", "1.0+abc.01"),
+            ("1.0.0.0.0.0a1", "1a1"),
+            ("300.0.0.0.0", "300"),
+            ("1.0.0.0.0.5", "1.0.0.0.0.5.0"),
+            ("1.0.dev9999999", "1.0.0.dev9999999"),
+        ] {
+            assert_eq!(v(a), v(b), "{a} == {b}");
+            assert_eq!(v(a).cmp(&v(b)), Ordering::Equal, "{a} == {b}");
+            assert_eq!(hash(&v(a)), hash(&v(b)), "{a} and {b} hash alike");
+        }
+    }
+
+    /// Versions on both sides of the packed key's limits still order correctly
+    /// against each other.
+    #[test]
+    fn packed_and_unpacked_versions_order_together() {
+        let sorted = [
+            "1.0.dev2097151",
+            "1.0.dev2097152",
+            "1.0a2097151",
+            "1.0a2097152",
+            "1.0a2097152.post1",
+            "1.0",
+            "1.0.0.0.0.0.1",
+            "1.0.0.1",
+            "1.0.0.255",
+            "1.0.0.256",
+            "1.0.1",
+            "1.255",
+            "1.256",
+            "2",
+            "65535",
+            "65536",
+            "1!0",
+        ];
+        for pair in sorted.windows(2) {
+            let (a, b) = (v(pair[0]), v(pair[1]));
+            assert!(a < b, "{a} < {b}");
+            assert!(b > a, "{b} > {a}");
+            assert_ne!(a, b);
+        }
+        assert!(v("1.0.0.255").key != NO_KEY && v("1.0.0.256").key == NO_KEY);
+        assert!(matches!(v("1.2.3rc4").repr, Repr::Inline { len: 3, .. }));
+        assert!(matches!(v("1.0.0.0.0").repr, Repr::Shared(_)) && v("1.0.0.0.0").key != NO_KEY);
+        assert!(matches!(v("1.0+local").repr, Repr::Shared(_)));
+    }
+
+    #[test]
+    fn accessors_mirror_packaging() {
+        let x = v("1!2.0.3rc4.post5.dev6+Ubuntu-07");
+        assert_eq!(x.epoch(), 1);
+        assert_eq!(x.release(), &[2, 0, 3]);
+        assert_eq!(
+            x.pre(),
+            Some(Prerelease {
+                kind: PrereleaseKind::Rc,
+                number: 4
+            })
+        );
+        assert_eq!((x.post(), x.dev()), (Some(5), Some(6)));
+        assert_eq!(x.local(), Some("ubuntu.7"));
+        assert!(x.is_prerelease() && x.is_postrelease() && x.is_devrelease() && x.is_local());
+        assert_eq!(x.public(), "1!2.0.3rc4.post5.dev6");
+        assert_eq!(x.without_local().to_string(), "1!2.0.3rc4.post5.dev6");
+        assert_eq!(x.base_version().to_string(), "1!2.0.3");
+        assert!(x.same_base(&v("1!2.0.3.0")) && !x.same_base(&v("2.0.3")));
+
+        let y = v("1.0");
+        assert_eq!(
+            (y.epoch(), y.pre(), y.post(), y.dev(), y.local()),
+            (0, None, None, None, None)
+        );
+        assert!(!y.is_prerelease() && !y.is_postrelease() && !y.is_devrelease() && !y.is_local());
+        assert!(
+            v("1.0.dev0").is_prerelease(),
+            "a dev release is a pre-release"
+        );
+        assert!(v("1.0.post1.dev0").is_prerelease());
+        assert!(!v("1.0.post1").is_prerelease());
+        assert_eq!(format!("{:?}", v("1.0C1")), "Version(\"1.0rc1\")");
     }
 }
