@@ -18,6 +18,7 @@ pub mod filename;
 pub mod metadata;
 pub mod name;
 pub mod requirement;
+pub mod requirements_txt;
 pub mod specifier;
 pub mod version;
 

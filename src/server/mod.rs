@@ -154,7 +154,10 @@ pub fn run(args: Args) -> Result<(), ServerError> {
 
     let shutdown = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&shutdown)).map_err(ServerError::Io)?;
+        // The first signal lets in-flight requests finish; a second one exits at once.
+        signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&shutdown))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&shutdown)))
+            .map_err(ServerError::Io)?;
     }
     let index = storage.index();
     let files: usize = index.projects.values().map(Vec::len).sum();
