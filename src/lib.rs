@@ -15,6 +15,7 @@ pub mod args;
 pub mod fs;
 
 pub mod filename;
+pub mod marker;
 pub mod metadata;
 pub mod name;
 pub mod requirement;

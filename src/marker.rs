@@ -1,0 +1,1574 @@
+//! Environment markers: the `python_version < "3.8"` after the `;` of a requirement.
+//!
+//! <https://packaging.python.org/en/latest/specifications/dependency-specifiers/#environment-markers>
+//! (PEP 508, <https://peps.python.org/pep-0508/>; extra names compare as PEP 685 says,
+//! <https://peps.python.org/pep-0685/>).
+//!
+//! Traps, each handled below:
+//! - `and` binds tighter than `or`. The spec's grammar shows a single `and` or `or`
+//!   per level, but chains (`a and b and c`) are meant and universally accepted.
+//! - The variable may stand on either side: `"3.6" <= python_version` puts the
+//!   literal on the left, and evaluation must keep that order.
+//! - Version comparison applies only to the version-typed variables (`python_version`,
+//!   `python_full_version`, `implementation_version`, `platform_release`) and only
+//!   when both sides are versions; everything else compares as strings, where `<`
+//!   and `>` are false and `<=`, `>=` mean `==` (packaging up to 21 ordered strings
+//!   lexically, and compared any variable as a version when both sides parsed). So
+//!   `platform_release != "5.0"` holds on a `5.15.0-91-generic` kernel, which is no
+//!   version; packaging says false there, as no version operator matches a non-version.
+//! - `in` is a substring test: `python_version in "2.7 3.10"` is true on 3.1.
+//! - Pre-releases count: `python_full_version >= "3.11"` holds on 3.12.0rc1.
+//! - An untagged CPython build reports `python_full_version` as `3.11.1+`, which is no
+//!   version; the `+` is dropped, as packaging does.
+//! - `extra` names compare normalized (`extra == "Foo_Bar"` matches `foo-bar`) and
+//!   never as versions (`extra == "v2"` is not `extra == "v2.0"`).
+//! - PEP 345's dotted names (`os.name`, `sys.platform`, `platform.version`,
+//!   `platform.machine`, `platform.python_implementation`) and setuptools'
+//!   `python_implementation` are aliases; `platform.system` never was one.
+//! - Strings have no escapes and may hold the other quote (`'say "hi"'`), so
+//!   printing must pick the quote that the value does not contain.
+//! - `~=` between strings has no meaning; packaging raises, evaluation here says false.
+//! - Comparing two literals or two variables is grammatical but meaningless, and is
+//!   rejected when parsing.
+//! - `extras` and `dependency_groups` exist only in lock files (PEP 751).
+//! - A marker is evaluated once per requested extra, as pip does, so
+//!   `extra == "a" and extra == "b"` never holds and `extra != "a"` holds without extras.
+
+use std::fmt::{self, Write};
+use std::ops::Range;
+use std::str::FromStr;
+
+use crate::name::ExtraName;
+use crate::specifier::VersionSpecifiers;
+use crate::version::Version;
+
+/// A parsed marker. `And` and `Or` hold two or more children and never a child of
+/// their own kind, so equal markers have equal trees whatever parentheses they used.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MarkerTree {
+    Expression(MarkerExpression),
+    And(Vec<MarkerTree>),
+    Or(Vec<MarkerTree>),
+}
+
+/// One comparison between a marker variable and a quoted string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MarkerExpression {
+    pub variable: MarkerVariable,
+    pub operator: MarkerOperator,
+    /// The quoted string, unquoted; normalized when the variable is `extra`.
+    pub value: String,
+    /// Whether the string is written before the variable (`"3.6" <= python_version`),
+    /// which makes it the left operand.
+    pub value_first: bool,
+}
+
+/// The variables a marker may test, under their canonical names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MarkerVariable {
+    ImplementationName,
+    ImplementationVersion,
+    OsName,
+    PlatformMachine,
+    PlatformPythonImplementation,
+    PlatformRelease,
+    PlatformSystem,
+    PlatformVersion,
+    PythonFullVersion,
+    PythonVersion,
+    SysPlatform,
+    /// Set by the extra being installed, not by the interpreter.
+    Extra,
+}
+
+impl MarkerVariable {
+    /// The variables an interpreter reports, in `MarkerEnvironment` field order.
+    const ENVIRONMENT: [MarkerVariable; 11] = [
+        MarkerVariable::ImplementationName,
+        MarkerVariable::ImplementationVersion,
+        MarkerVariable::OsName,
+        MarkerVariable::PlatformMachine,
+        MarkerVariable::PlatformPythonImplementation,
+        MarkerVariable::PlatformRelease,
+        MarkerVariable::PlatformSystem,
+        MarkerVariable::PlatformVersion,
+        MarkerVariable::PythonFullVersion,
+        MarkerVariable::PythonVersion,
+        MarkerVariable::SysPlatform,
+    ];
+
+    /// Resolves a name as written in a marker, legacy aliases included.
+    fn from_name(name: &str) -> Option<MarkerVariable> {
+        Some(match name {
+            "implementation_name" => MarkerVariable::ImplementationName,
+            "implementation_version" => MarkerVariable::ImplementationVersion,
+            "os_name" | "os.name" => MarkerVariable::OsName,
+            "platform_machine" | "platform.machine" => MarkerVariable::PlatformMachine,
+            "platform_python_implementation"
+            | "platform.python_implementation"
+            | "python_implementation" => MarkerVariable::PlatformPythonImplementation,
+            "platform_release" => MarkerVariable::PlatformRelease,
+            "platform_system" => MarkerVariable::PlatformSystem,
+            "platform_version" | "platform.version" => MarkerVariable::PlatformVersion,
+            "python_full_version" => MarkerVariable::PythonFullVersion,
+            "python_version" => MarkerVariable::PythonVersion,
+            "sys_platform" | "sys.platform" => MarkerVariable::SysPlatform,
+            "extra" => MarkerVariable::Extra,
+            _ => return None,
+        })
+    }
+
+    /// The canonical name, as printed and as keyed in an environment map.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkerVariable::ImplementationName => "implementation_name",
+            MarkerVariable::ImplementationVersion => "implementation_version",
+            MarkerVariable::OsName => "os_name",
+            MarkerVariable::PlatformMachine => "platform_machine",
+            MarkerVariable::PlatformPythonImplementation => "platform_python_implementation",
+            MarkerVariable::PlatformRelease => "platform_release",
+            MarkerVariable::PlatformSystem => "platform_system",
+            MarkerVariable::PlatformVersion => "platform_version",
+            MarkerVariable::PythonFullVersion => "python_full_version",
+            MarkerVariable::PythonVersion => "python_version",
+            MarkerVariable::SysPlatform => "sys_platform",
+            MarkerVariable::Extra => "extra",
+        }
+    }
+
+    /// The variables the spec types as `Version` (or `Version | String`): only these
+    /// ever compare as versions.
+    fn is_version(self) -> bool {
+        matches!(
+            self,
+            MarkerVariable::ImplementationVersion
+                | MarkerVariable::PlatformRelease
+                | MarkerVariable::PythonFullVersion
+                | MarkerVariable::PythonVersion
+        )
+    }
+}
+
+impl fmt::Display for MarkerVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A marker comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MarkerOperator {
+    Equal,
+    NotEqual,
+    LessThan,
+    LessEqual,
+    GreaterThan,
+    GreaterEqual,
+    Compatible,
+    ArbitraryEqual,
+    In,
+    NotIn,
+}
+
+impl MarkerOperator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkerOperator::Equal => "==",
+            MarkerOperator::NotEqual => "!=",
+            MarkerOperator::LessThan => "<",
+            MarkerOperator::LessEqual => "<=",
+            MarkerOperator::GreaterThan => ">",
+            MarkerOperator::GreaterEqual => ">=",
+            MarkerOperator::Compatible => "~=",
+            MarkerOperator::ArbitraryEqual => "===",
+            MarkerOperator::In => "in",
+            MarkerOperator::NotIn => "not in",
+        }
+    }
+}
+
+impl fmt::Display for MarkerOperator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an interpreter reports about itself and its platform, one string per marker
+/// variable (`extra` excepted: it comes from the request, not the interpreter).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarkerEnvironment {
+    pub implementation_name: String,
+    pub implementation_version: String,
+    pub os_name: String,
+    pub platform_machine: String,
+    pub platform_python_implementation: String,
+    pub platform_release: String,
+    pub platform_system: String,
+    pub platform_version: String,
+    pub python_full_version: String,
+    pub python_version: String,
+    pub sys_platform: String,
+}
+
+/// Why a map of variables does not make a marker environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarkerEnvironmentError {
+    pub missing: Vec<&'static str>,
+}
+
+impl fmt::Display for MarkerEnvironmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("marker environment lacks ")?;
+        for (i, name) in self.missing.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "`{name}`")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for MarkerEnvironmentError {}
+
+impl MarkerEnvironment {
+    /// Builds an environment from `name -> value` pairs, as Python's
+    /// `packaging.markers.default_environment()` returns them. The spec makes a
+    /// missing variable an error rather than a guess; keys that are not marker
+    /// variables are ignored, so newer interpreters may report more.
+    pub fn from_map<K: AsRef<str>, V: AsRef<str>>(
+        map: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, MarkerEnvironmentError> {
+        let mut values: [Option<String>; 11] = Default::default();
+        for (key, value) in map {
+            let known = MarkerVariable::ENVIRONMENT
+                .iter()
+                .position(|v| v.as_str() == key.as_ref());
+            if let Some(slot) = known.and_then(|i| values.get_mut(i)) {
+                *slot = Some(value.as_ref().to_string());
+            }
+        }
+        let missing: Vec<&'static str> = MarkerVariable::ENVIRONMENT
+            .iter()
+            .zip(&values)
+            .filter(|(_, value)| value.is_none())
+            .map(|(variable, _)| variable.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(MarkerEnvironmentError { missing });
+        }
+        let [
+            implementation_name,
+            implementation_version,
+            os_name,
+            platform_machine,
+            platform_python_implementation,
+            platform_release,
+            platform_system,
+            platform_version,
+            python_full_version,
+            python_version,
+            sys_platform,
+        ] = values.map(Option::unwrap_or_default);
+        Ok(MarkerEnvironment {
+            implementation_name,
+            implementation_version,
+            os_name,
+            platform_machine,
+            platform_python_implementation,
+            platform_release,
+            platform_system,
+            platform_version,
+            python_full_version,
+            python_version,
+            sys_platform,
+        })
+    }
+
+    fn get<'a>(&'a self, variable: MarkerVariable, extra: &'a str) -> &'a str {
+        match variable {
+            MarkerVariable::ImplementationName => &self.implementation_name,
+            MarkerVariable::ImplementationVersion => &self.implementation_version,
+            MarkerVariable::OsName => &self.os_name,
+            MarkerVariable::PlatformMachine => &self.platform_machine,
+            MarkerVariable::PlatformPythonImplementation => &self.platform_python_implementation,
+            MarkerVariable::PlatformRelease => &self.platform_release,
+            MarkerVariable::PlatformSystem => &self.platform_system,
+            MarkerVariable::PlatformVersion => &self.platform_version,
+            // Untagged CPython builds report `3.11.1+`, which is no version.
+            MarkerVariable::PythonFullVersion => self
+                .python_full_version
+                .strip_suffix('+')
+                .unwrap_or(&self.python_full_version),
+            MarkerVariable::PythonVersion => &self.python_version,
+            MarkerVariable::SysPlatform => &self.sys_platform,
+            MarkerVariable::Extra => extra,
+        }
+    }
+}
+
+impl MarkerTree {
+    /// Whether the marker holds in `env` when installing `extras` (already
+    /// normalized, being `ExtraName`s). Like pip, the marker is tried once per extra
+    /// and holds if any try does; with no extras, `extra` is the empty string.
+    pub fn evaluate(&self, env: &MarkerEnvironment, extras: &[ExtraName]) -> bool {
+        if extras.is_empty() {
+            self.evaluate_with(env, "")
+        } else {
+            extras
+                .iter()
+                .any(|extra| self.evaluate_with(env, extra.as_str()))
+        }
+    }
+
+    fn evaluate_with(&self, env: &MarkerEnvironment, extra: &str) -> bool {
+        match self {
+            MarkerTree::Expression(expression) => expression.evaluate(env, extra),
+            MarkerTree::And(children) => children.iter().all(|c| c.evaluate_with(env, extra)),
+            MarkerTree::Or(children) => children.iter().any(|c| c.evaluate_with(env, extra)),
+        }
+    }
+}
+
+impl MarkerExpression {
+    fn evaluate(&self, env: &MarkerEnvironment, extra: &str) -> bool {
+        let actual = env.get(self.variable, extra);
+        let (lhs, rhs) = if self.value_first {
+            (self.value.as_str(), actual)
+        } else {
+            (actual, self.value.as_str())
+        };
+        if self.variable.is_version() {
+            if let Some(result) = compare_versions(lhs, self.operator, rhs) {
+                return result;
+            }
+        }
+        compare_strings(lhs, self.operator, rhs)
+    }
+}
+
+/// `lhs op rhs` as PEP 440 says, when the specifier `{op}{rhs}` and the version `lhs`
+/// both parse; `None` sends the comparison to strings.
+fn compare_versions(lhs: &str, operator: MarkerOperator, rhs: &str) -> Option<bool> {
+    let version_operator = matches!(
+        operator,
+        MarkerOperator::Equal
+            | MarkerOperator::NotEqual
+            | MarkerOperator::LessThan
+            | MarkerOperator::LessEqual
+            | MarkerOperator::GreaterThan
+            | MarkerOperator::GreaterEqual
+            | MarkerOperator::Compatible
+    );
+    // Pasting `rhs` after the operator must yield one clause: a leading `=` would
+    // turn `<` into `<=` and a comma would add clauses.
+    let one_clause = rhs
+        .trim_start()
+        .starts_with(|c: char| c.is_ascii_alphanumeric())
+        && !rhs.contains(',');
+    if !version_operator || !one_clause {
+        return None;
+    }
+    let specifiers: VersionSpecifiers = format!("{operator}{rhs}").parse().ok()?;
+    let version: Version = lhs.parse().ok()?;
+    Some(specifiers.contains(&version))
+}
+
+/// The string semantics of the current spec: equality for `==`, `<=`, `>=` (and
+/// `===`, PEP 440's arbitrary equality, case-insensitive as packaging has it), no
+/// ordering at all, substrings for `in`; `~=` is undefined and so false.
+fn compare_strings(lhs: &str, operator: MarkerOperator, rhs: &str) -> bool {
+    match operator {
+        MarkerOperator::Equal | MarkerOperator::LessEqual | MarkerOperator::GreaterEqual => {
+            lhs == rhs
+        }
+        MarkerOperator::NotEqual => lhs != rhs,
+        MarkerOperator::ArbitraryEqual => lhs.eq_ignore_ascii_case(rhs),
+        MarkerOperator::LessThan | MarkerOperator::GreaterThan | MarkerOperator::Compatible => {
+            false
+        }
+        MarkerOperator::In => rhs.contains(lhs),
+        MarkerOperator::NotIn => !rhs.contains(lhs),
+    }
+}
+
+impl fmt::Display for MarkerTree {
+    /// Prints the form packaging's `str(Marker(...))` gives, with parentheses only
+    /// where precedence needs them (packaging also keeps redundant ones it was given).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MarkerTree::Expression(expression) => write!(f, "{expression}"),
+            MarkerTree::And(children) => {
+                for (i, child) in children.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" and ")?;
+                    }
+                    match child {
+                        MarkerTree::Or(_) => write!(f, "({child})")?,
+                        _ => write!(f, "{child}")?,
+                    }
+                }
+                Ok(())
+            }
+            MarkerTree::Or(children) => {
+                for (i, child) in children.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" or ")?;
+                    }
+                    write!(f, "{child}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for MarkerExpression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quote = if self.value.contains('"') { '\'' } else { '"' };
+        let value = format!("{quote}{}{quote}", self.value);
+        if self.value_first {
+            write!(f, "{value} {} {}", self.operator, self.variable)
+        } else {
+            write!(f, "{} {} {value}", self.variable, self.operator)
+        }
+    }
+}
+
+impl FromStr for MarkerTree {
+    type Err = MarkerParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_marker(&mut Cursor::new(s)).map_err(|(kind, span)| MarkerParseError {
+            kind,
+            input: s.to_string(),
+            span,
+        })
+    }
+}
+
+/// Why a string is not a marker: what went wrong, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MarkerParseError {
+    kind: MarkerErrorKind,
+    input: String,
+    span: Range<usize>,
+}
+
+impl MarkerParseError {
+    pub fn kind(&self) -> &MarkerErrorKind {
+        &self.kind
+    }
+
+    /// The byte range of the input at fault (empty at the end of the input).
+    pub fn span(&self) -> Range<usize> {
+        self.span.clone()
+    }
+}
+
+impl fmt::Display for MarkerParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        write_caret(f, &self.input, &self.span)
+    }
+}
+
+impl std::error::Error for MarkerParseError {}
+
+/// The faults a marker can have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MarkerErrorKind {
+    /// Where a comparison or `(` should start.
+    ExpectedExpression {
+        found: Found,
+    },
+    /// Where the right-hand side of a comparison should be.
+    ExpectedOperand {
+        operator: MarkerOperator,
+        found: Found,
+    },
+    UnknownVariable {
+        name: String,
+    },
+    /// `extras` or `dependency_groups`, defined by lock files only.
+    LockFileVariable {
+        name: String,
+    },
+    ExpectedOperator {
+        found: Found,
+    },
+    /// `not` without the `in` that must follow.
+    ExpectedIn {
+        found: Found,
+    },
+    UnterminatedString {
+        quote: char,
+    },
+    /// A character outside the spec's `python_str_c` (backslash, control, non-ASCII).
+    StringCharacter {
+        character: char,
+    },
+    TwoStrings,
+    TwoVariables,
+    /// After a complete comparison at the top level.
+    ExpectedAndOrEnd {
+        found: Found,
+    },
+    /// After a complete comparison inside parentheses.
+    ExpectedAndOrClose {
+        found: Found,
+    },
+}
+
+impl fmt::Display for MarkerErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MarkerErrorKind::ExpectedExpression { found } => write!(
+                f,
+                "expected a marker variable, a quoted string or `(`, found {found}"
+            ),
+            MarkerErrorKind::ExpectedOperand { operator, found } => write!(
+                f,
+                "expected a marker variable or a quoted string after `{operator}`, found {found}"
+            ),
+            MarkerErrorKind::UnknownVariable { name } => {
+                write!(f, "unknown marker variable `{name}`")
+            }
+            MarkerErrorKind::LockFileVariable { name } => {
+                write!(f, "marker variable `{name}` is only defined in lock files")
+            }
+            MarkerErrorKind::ExpectedOperator { found } => write!(
+                f,
+                "expected a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `~=`, `===`, `in` or `not in`), found {found}"
+            ),
+            MarkerErrorKind::ExpectedIn { found } => {
+                write!(f, "expected `in` after `not`, found {found}")
+            }
+            MarkerErrorKind::UnterminatedString { quote } => {
+                write!(f, "unterminated string: no closing `{quote}`")
+            }
+            MarkerErrorKind::StringCharacter { character } => {
+                f.write_str("character ")?;
+                write_quoted(f, &character.to_string())?;
+                f.write_str(" is not allowed in a marker string")
+            }
+            MarkerErrorKind::TwoStrings => f.write_str(
+                "a marker compares a variable with a quoted string, not two quoted strings",
+            ),
+            MarkerErrorKind::TwoVariables => {
+                f.write_str("a marker compares a variable with a quoted string, not two variables")
+            }
+            MarkerErrorKind::ExpectedAndOrEnd { found } => {
+                write!(
+                    f,
+                    "expected `and`, `or` or the end of the marker, found {found}"
+                )
+            }
+            MarkerErrorKind::ExpectedAndOrClose { found } => {
+                write!(f, "expected `and`, `or` or `)`, found {found}")
+            }
+        }
+    }
+}
+
+/// What a parser found where it expected something else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    End,
+    /// A word, or else a single character.
+    Text(String),
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Found::End => f.write_str("end of input"),
+            Found::Text(text) => write_quoted(f, text),
+        }
+    }
+}
+
+/// Writes `text` in backticks, control characters escaped so they show.
+pub(crate) fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    f.write_char('`')?;
+    for c in text.chars() {
+        if c.is_control() {
+            write!(f, "{}", c.escape_debug())?;
+        } else {
+            f.write_char(c)?;
+        }
+    }
+    f.write_char('`')
+}
+
+/// Writes the input below an error message, with carets under `span`:
+/// ```text
+/// name ! 1.0
+///      ^
+/// ```
+pub(crate) fn write_caret(
+    f: &mut fmt::Formatter<'_>,
+    input: &str,
+    span: &Range<usize>,
+) -> fmt::Result {
+    f.write_char('\n')?;
+    for c in input.chars() {
+        // A control character would break the line or the alignment.
+        let shown = if c.is_control() && c != '\t' {
+            char::REPLACEMENT_CHARACTER
+        } else {
+            c
+        };
+        f.write_char(shown)?;
+    }
+    f.write_char('\n')?;
+    // Tabs are copied so the caret lines up however the terminal expands them.
+    for c in input.get(..span.start).unwrap_or(input).chars() {
+        f.write_char(if c == '\t' { '\t' } else { ' ' })?;
+    }
+    let width = input.get(span.clone()).map_or(0, |s| s.chars().count());
+    for _ in 0..width.max(1) {
+        f.write_char('^')?;
+    }
+    Ok(())
+}
+
+/// A position in the input of a parse. Every byte it steps over one at a time is
+/// ASCII, so its position is always a char boundary.
+pub(crate) struct Cursor<'a> {
+    input: &'a str,
+    pub(crate) pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(input: &'a str) -> Self {
+        Cursor { input, pos: 0 }
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.input.as_bytes().get(self.pos).copied()
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.input.len()
+    }
+
+    pub(crate) fn rest(&self) -> &'a str {
+        self.input.get(self.pos..).unwrap_or("")
+    }
+
+    pub(crate) fn slice(&self, span: Range<usize>) -> &'a str {
+        self.input.get(span).unwrap_or("")
+    }
+
+    pub(crate) fn eat(&mut self, byte: u8) -> bool {
+        let hit = self.peek() == Some(byte);
+        if hit {
+            self.pos += 1;
+        }
+        hit
+    }
+
+    pub(crate) fn eat_str(&mut self, text: &str) -> bool {
+        let hit = self.rest().starts_with(text);
+        if hit {
+            self.pos += text.len();
+        }
+        hit
+    }
+
+    /// Eats `word` only as a whole word, so `android` is not `and` + `roid`.
+    fn eat_word(&mut self, word: &str) -> bool {
+        let rest = self.rest().as_bytes();
+        let hit = rest.starts_with(word.as_bytes())
+            && !rest.get(word.len()).copied().is_some_and(is_word_byte);
+        if hit {
+            self.pos += word.len();
+        }
+        hit
+    }
+
+    /// Skips the spec's `wsp*` (spaces and tabs only) and says how much it skipped.
+    pub(crate) fn skip_wsp(&mut self) -> usize {
+        self.take_while(|b| b == b' ' || b == b'\t').len()
+    }
+
+    /// `accept` must only accept ASCII, or the cursor could stop inside a character.
+    pub(crate) fn take_while(&mut self, accept: impl Fn(u8) -> bool) -> Range<usize> {
+        let start = self.pos;
+        while self.peek().is_some_and(&accept) {
+            self.pos += 1;
+        }
+        start..self.pos
+    }
+
+    /// What is at the cursor, for an error message, and its span.
+    pub(crate) fn found(&self) -> (Found, Range<usize>) {
+        let rest = self.rest();
+        let word = rest.bytes().take_while(|&b| is_word_byte(b)).count();
+        let len = match rest.chars().next() {
+            None => return (Found::End, self.pos..self.pos),
+            Some(_) if word > 0 => word,
+            Some(c) => c.len_utf8(),
+        };
+        let span = self.pos..self.pos + len;
+        (Found::Text(self.slice(span.clone()).to_string()), span)
+    }
+}
+
+/// A character of a word: variable names (dotted aliases included) and keywords.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
+}
+
+/// The spec's `python_str_c`, plus both quotes (the closing one is checked first).
+fn is_string_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b" \t().{}-_*#:;,/?[]!~`@$%^&=+|<>'\"".contains(&b)
+}
+
+type Parsed<T> = Result<T, (MarkerErrorKind, Range<usize>)>;
+
+/// Parses a marker that runs from the cursor to the end of the input.
+pub(crate) fn parse_marker(cursor: &mut Cursor) -> Parsed<MarkerTree> {
+    let tree = parse_or(cursor)?;
+    cursor.skip_wsp();
+    if !cursor.at_end() {
+        let (found, span) = cursor.found();
+        return Err((MarkerErrorKind::ExpectedAndOrEnd { found }, span));
+    }
+    Ok(tree)
+}
+
+fn parse_or(cursor: &mut Cursor) -> Parsed<MarkerTree> {
+    let first = parse_and(cursor)?;
+    if !eat_keyword(cursor, "or") {
+        return Ok(first);
+    }
+    let mut children = Vec::new();
+    push_flat(&mut children, first, false);
+    loop {
+        push_flat(&mut children, parse_and(cursor)?, false);
+        if !eat_keyword(cursor, "or") {
+            return Ok(MarkerTree::Or(children));
+        }
+    }
+}
+
+fn parse_and(cursor: &mut Cursor) -> Parsed<MarkerTree> {
+    let first = parse_atom(cursor)?;
+    if !eat_keyword(cursor, "and") {
+        return Ok(first);
+    }
+    let mut children = Vec::new();
+    push_flat(&mut children, first, true);
+    loop {
+        push_flat(&mut children, parse_atom(cursor)?, true);
+        if !eat_keyword(cursor, "and") {
+            return Ok(MarkerTree::And(children));
+        }
+    }
+}
+
+/// Adds `tree` to the children of an `and` (or `or`) node, splicing in its
+/// children if it is one too: `(a and b) and c` is `a and b and c`.
+fn push_flat(children: &mut Vec<MarkerTree>, tree: MarkerTree, and: bool) {
+    match tree {
+        MarkerTree::And(inner) if and => children.extend(inner),
+        MarkerTree::Or(inner) if !and => children.extend(inner),
+        other => children.push(other),
+    }
+}
+
+fn eat_keyword(cursor: &mut Cursor, keyword: &str) -> bool {
+    let start = cursor.pos;
+    cursor.skip_wsp();
+    let hit = cursor.eat_word(keyword);
+    if !hit {
+        cursor.pos = start;
+    }
+    hit
+}
+
+fn parse_atom(cursor: &mut Cursor) -> Parsed<MarkerTree> {
+    cursor.skip_wsp();
+    if !cursor.eat(b'(') {
+        return parse_expression(cursor).map(MarkerTree::Expression);
+    }
+    let inner = parse_or(cursor)?;
+    cursor.skip_wsp();
+    if !cursor.eat(b')') {
+        let (found, span) = cursor.found();
+        return Err((MarkerErrorKind::ExpectedAndOrClose { found }, span));
+    }
+    Ok(inner)
+}
+
+enum Operand {
+    Variable(MarkerVariable),
+    String(String),
+}
+
+fn parse_expression(cursor: &mut Cursor) -> Parsed<MarkerExpression> {
+    let start = cursor.pos;
+    let left = parse_operand(cursor, None)?;
+    let operator = parse_operator(cursor)?;
+    let right = parse_operand(cursor, Some(operator))?;
+    let (variable, value, value_first) = match (left, right) {
+        (Operand::Variable(variable), Operand::String(value)) => (variable, value, false),
+        (Operand::String(value), Operand::Variable(variable)) => (variable, value, true),
+        (Operand::String(_), Operand::String(_)) => {
+            return Err((MarkerErrorKind::TwoStrings, start..cursor.pos));
+        }
+        (Operand::Variable(_), Operand::Variable(_)) => {
+            return Err((MarkerErrorKind::TwoVariables, start..cursor.pos));
+        }
+    };
+    // PEP 685: extras compare normalized; a value that is no valid name cannot
+    // match any extra, so it is kept as written.
+    let value = match variable {
+        MarkerVariable::Extra => ExtraName::new(&value).map_or(value, |n| n.to_string()),
+        _ => value,
+    };
+    Ok(MarkerExpression {
+        variable,
+        operator,
+        value,
+        value_first,
+    })
+}
+
+/// `after` is the operator before a right-hand operand, for the error message.
+fn parse_operand(cursor: &mut Cursor, after: Option<MarkerOperator>) -> Parsed<Operand> {
+    cursor.skip_wsp();
+    let expected = |found| match after {
+        None => MarkerErrorKind::ExpectedExpression { found },
+        Some(operator) => MarkerErrorKind::ExpectedOperand { operator, found },
+    };
+    match cursor.peek() {
+        Some(quote @ (b'\'' | b'"')) => parse_string(cursor, quote).map(Operand::String),
+        Some(b) if b.is_ascii_alphabetic() => {
+            let span = cursor.take_while(is_word_byte);
+            let word = cursor.slice(span.clone());
+            match MarkerVariable::from_name(word) {
+                Some(variable) => Ok(Operand::Variable(variable)),
+                None => {
+                    let name = word.to_string();
+                    let kind = match word {
+                        "and" | "or" | "not" | "in" => expected(Found::Text(name)),
+                        "extras" | "dependency_groups" => {
+                            MarkerErrorKind::LockFileVariable { name }
+                        }
+                        _ => MarkerErrorKind::UnknownVariable { name },
+                    };
+                    Err((kind, span))
+                }
+            }
+        }
+        _ => {
+            let (found, span) = cursor.found();
+            Err((expected(found), span))
+        }
+    }
+}
+
+fn parse_string(cursor: &mut Cursor, quote: u8) -> Parsed<String> {
+    let open = cursor.pos;
+    cursor.pos += 1;
+    loop {
+        match cursor.peek() {
+            None => {
+                let quote = char::from(quote);
+                return Err((
+                    MarkerErrorKind::UnterminatedString { quote },
+                    open..open + 1,
+                ));
+            }
+            Some(b) if b == quote => {
+                cursor.pos += 1;
+                return Ok(cursor.slice(open + 1..cursor.pos - 1).to_string());
+            }
+            Some(b) if is_string_byte(b) => cursor.pos += 1,
+            Some(_) => {
+                let character = cursor.rest().chars().next().unwrap_or_default();
+                let span = cursor.pos..cursor.pos + character.len_utf8();
+                return Err((MarkerErrorKind::StringCharacter { character }, span));
+            }
+        }
+    }
+}
+
+fn parse_operator(cursor: &mut Cursor) -> Parsed<MarkerOperator> {
+    cursor.skip_wsp();
+    // Longest first: `===` before `==`, `<=` before `<`.
+    for (text, operator) in [
+        ("===", MarkerOperator::ArbitraryEqual),
+        ("==", MarkerOperator::Equal),
+        ("!=", MarkerOperator::NotEqual),
+        ("<=", MarkerOperator::LessEqual),
+        (">=", MarkerOperator::GreaterEqual),
+        ("~=", MarkerOperator::Compatible),
+        ("<", MarkerOperator::LessThan),
+        (">", MarkerOperator::GreaterThan),
+    ] {
+        if cursor.eat_str(text) {
+            return Ok(operator);
+        }
+    }
+    if cursor.eat_word("in") {
+        return Ok(MarkerOperator::In);
+    }
+    if cursor.eat_word("not") {
+        if cursor.skip_wsp() > 0 && cursor.eat_word("in") {
+            return Ok(MarkerOperator::NotIn);
+        }
+        let (found, span) = cursor.found();
+        return Err((MarkerErrorKind::ExpectedIn { found }, span));
+    }
+    let (found, span) = cursor.found();
+    Err((MarkerErrorKind::ExpectedOperator { found }, span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> MarkerTree {
+        match s.parse() {
+            Ok(tree) => tree,
+            Err(e) => panic!("{s:?} should parse:\n{e}"),
+        }
+    }
+
+    /// A Linux CPython 3.11 machine, with `overrides` applied.
+    fn env(overrides: &[(&str, &str)]) -> MarkerEnvironment {
+        let mut map = vec![
+            ("implementation_name", "cpython"),
+            ("implementation_version", "3.11.7"),
+            ("os_name", "posix"),
+            ("platform_machine", "x86_64"),
+            ("platform_python_implementation", "CPython"),
+            ("platform_release", "6.1.0"),
+            ("platform_system", "Linux"),
+            ("platform_version", "#1 SMP PREEMPT_DYNAMIC"),
+            ("python_full_version", "3.11.7"),
+            ("python_version", "3.11"),
+            ("sys_platform", "linux"),
+        ];
+        map.extend_from_slice(overrides);
+        MarkerEnvironment::from_map(map).unwrap()
+    }
+
+    fn extras(names: &[&str]) -> Vec<ExtraName> {
+        names.iter().map(|n| ExtraName::new(n).unwrap()).collect()
+    }
+
+    /// A marker, environment overrides, requested extras, and the expected value.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str], bool);
+
+    fn check(cases: &[Case]) {
+        let mut failures = Vec::new();
+        for &(marker, overrides, requested, expected) in cases {
+            let actual = parse(marker).evaluate(&env(overrides), &extras(requested));
+            if actual != expected {
+                failures.push(format!(
+                    "{marker:?} with {overrides:?}, extras {requested:?}: got {actual}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    const VARIABLES: [&str; 12] = [
+        "extra",
+        "implementation_name",
+        "implementation_version",
+        "os_name",
+        "platform_machine",
+        "platform_release",
+        "platform_system",
+        "platform_version",
+        "python_full_version",
+        "python_version",
+        "platform_python_implementation",
+        "sys_platform",
+    ];
+    const OPERATORS: [&str; 10] = [
+        "===", "==", ">=", "<=", "!=", "~=", ">", "<", "in", "not in",
+    ];
+
+    #[test]
+    fn parses_every_variable_operator_and_order() {
+        let values = [
+            "1.0",
+            "5.6a0",
+            "dog",
+            "any string at all",
+            "odd @#4 chars (((",
+        ];
+        for variable in VARIABLES {
+            for operator in OPERATORS {
+                for value in values {
+                    for text in [
+                        format!("{variable} {operator} '{value}'"),
+                        format!("\"{value}\" {operator} {variable}"),
+                    ] {
+                        let tree = parse(&text);
+                        let MarkerTree::Expression(e) = &tree else {
+                            panic!("{text}: {tree:?}");
+                        };
+                        assert_eq!(e.variable.as_str(), variable, "{text}");
+                        assert_eq!(e.operator.as_str(), operator, "{text}");
+                        assert_eq!(e.value_first, text.starts_with('"'), "{text}");
+                        if variable != "extra" {
+                            assert_eq!(e.value, value, "{text}");
+                        }
+                        assert_eq!(parse(&tree.to_string()), tree, "{text}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn resolves_legacy_aliases() {
+        for (alias, canonical) in [
+            ("os.name", "os_name"),
+            ("sys.platform", "sys_platform"),
+            ("platform.version", "platform_version"),
+            ("platform.machine", "platform_machine"),
+            (
+                "platform.python_implementation",
+                "platform_python_implementation",
+            ),
+            ("python_implementation", "platform_python_implementation"),
+        ] {
+            let tree = parse(&format!("{alias} == 'x'"));
+            assert_eq!(tree.to_string(), format!("{canonical} == \"x\""));
+        }
+    }
+
+    #[test]
+    fn prints_like_packaging() {
+        for (input, printed) in [
+            ("python_version == '2.7'", r#"python_version == "2.7""#),
+            (r#"python_version=="2.7""#, r#"python_version == "2.7""#),
+            (
+                "python_version == '2.7' and os_name == 'linux'",
+                r#"python_version == "2.7" and os_name == "linux""#,
+            ),
+            (
+                "python_version == '2.7' or os_name == 'linux'",
+                r#"python_version == "2.7" or os_name == "linux""#,
+            ),
+            (
+                "python_version == '2.7' and os_name == 'linux' or sys_platform == 'win32'",
+                r#"python_version == "2.7" and os_name == "linux" or sys_platform == "win32""#,
+            ),
+            ("(python_version == '2.7')", r#"python_version == "2.7""#),
+            ("((python_version == '2.7'))", r#"python_version == "2.7""#),
+            (
+                "(python_version == '2.7' and sys_platform == 'win32')",
+                r#"python_version == "2.7" and sys_platform == "win32""#,
+            ),
+            (
+                "python_version == '2.7' and (sys_platform == 'win32' or sys_platform == 'linux')",
+                r#"python_version == "2.7" and (sys_platform == "win32" or sys_platform == "linux")"#,
+            ),
+            ("'2.7' in python_version", r#""2.7" in python_version"#),
+            ("os_name  not \t in 'nt'", r#"os_name not in "nt""#),
+            ("os_name in\"posix\"", r#"os_name in "posix""#),
+            // The other quote when the value holds a double quote.
+            (
+                r#"platform_version == 'say "hi"'"#,
+                r#"platform_version == 'say "hi"'"#,
+            ),
+            // Extras print normalized, as packaging 22+ does.
+            ("extra == 'S_P__A_M'", r#"extra == "s-p-a-m""#),
+            ("'S_P__A_M' == extra", r#""s-p-a-m" == extra"#),
+            (
+                "(extra == 'Foo_Bar' or extra == 'Baz') and python_version >= '3'",
+                r#"(extra == "foo-bar" or extra == "baz") and python_version >= "3""#,
+            ),
+        ] {
+            let tree = parse(input);
+            assert_eq!(tree.to_string(), printed, "{input}");
+            assert_eq!(parse(printed), tree, "{printed}");
+        }
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or() {
+        let a = || parse("os_name == 'a'");
+        let b = || parse("os_name == 'b'");
+        let c = || parse("os_name == 'c'");
+        let and = |x: Vec<MarkerTree>| MarkerTree::And(x);
+        let or = |x: Vec<MarkerTree>| MarkerTree::Or(x);
+        for (input, tree) in [
+            (
+                "os_name=='a' and os_name=='b' or os_name=='c'",
+                or(vec![and(vec![a(), b()]), c()]),
+            ),
+            (
+                "os_name=='a' and (os_name=='b' or os_name=='c')",
+                and(vec![a(), or(vec![b(), c()])]),
+            ),
+            (
+                "os_name=='a' or os_name=='b' and os_name=='c'",
+                or(vec![a(), and(vec![b(), c()])]),
+            ),
+            (
+                "(os_name=='a' or os_name=='b') and os_name=='c'",
+                and(vec![or(vec![a(), b()]), c()]),
+            ),
+            (
+                "os_name=='a' and os_name=='b' and os_name=='c'",
+                and(vec![a(), b(), c()]),
+            ),
+            (
+                "(os_name=='a' and os_name=='b') and os_name=='c'",
+                and(vec![a(), b(), c()]),
+            ),
+            (
+                "os_name=='a' or (os_name=='b' or os_name=='c')",
+                or(vec![a(), b(), c()]),
+            ),
+        ] {
+            assert_eq!(parse(input), tree, "{input}");
+        }
+    }
+
+    /// Each error: the input, the message, and the caret line under it.
+    #[test]
+    fn reports_errors_with_a_caret() {
+        for (input, message, caret) in [
+            (
+                "",
+                "expected a marker variable, a quoted string or `(`, found end of input",
+                "^",
+            ),
+            (
+                "python_version",
+                "expected a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `~=`, `===`, `in` or `not in`), found end of input",
+                "              ^",
+            ),
+            (
+                "(python_version)",
+                "expected a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `~=`, `===`, `in` or `not in`), found `)`",
+                "               ^",
+            ),
+            (
+                "os_name = 'a'",
+                "expected a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `~=`, `===`, `in` or `not in`), found `=`",
+                "        ^",
+            ),
+            (
+                "os_name notin 'a'",
+                "expected a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `~=`, `===`, `in` or `not in`), found `notin`",
+                "        ^^^^^",
+            ),
+            (
+                "python_version >= 1.0 and (python_version)",
+                "expected a marker variable or a quoted string after `>=`, found `1.0`",
+                "                  ^^^",
+            ),
+            (
+                "os_name == and",
+                "expected a marker variable or a quoted string after `==`, found `and`",
+                "           ^^^",
+            ),
+            (
+                "os_name == 'a' and",
+                "expected a marker variable, a quoted string or `(`, found end of input",
+                "                  ^",
+            ),
+            (
+                "os_name == 'a' and or",
+                "expected a marker variable, a quoted string or `(`, found `or`",
+                "                   ^^",
+            ),
+            (
+                r#"(python_version == "2.7" and os_name == "linux""#,
+                "expected `and`, `or` or `)`, found end of input",
+                "                                               ^",
+            ),
+            (
+                r#"(python_version == "2.7") with random text"#,
+                "expected `and`, `or` or the end of the marker, found `with`",
+                "                          ^^^^",
+            ),
+            (
+                "os_name == 'a' andos_name == 'b'",
+                "expected `and`, `or` or the end of the marker, found `andos_name`",
+                "               ^^^^^^^^^^",
+            ),
+            (
+                "os_name == 'a')",
+                "expected `and`, `or` or the end of the marker, found `)`",
+                "              ^",
+            ),
+            (
+                "this_isnt_a_real_variable >= '1.0'",
+                "unknown marker variable `this_isnt_a_real_variable`",
+                "^^^^^^^^^^^^^^^^^^^^^^^^^",
+            ),
+            (
+                "platform.system == 'Linux'",
+                "unknown marker variable `platform.system`",
+                "^^^^^^^^^^^^^^^",
+            ),
+            (
+                "'foo' in extras",
+                "marker variable `extras` is only defined in lock files",
+                "         ^^^^^^",
+            ),
+            (
+                "os_name not 'a'",
+                "expected `in` after `not`, found `'`",
+                "            ^",
+            ),
+            (
+                "os_name == 'a",
+                "unterminated string: no closing `'`",
+                "           ^",
+            ),
+            (
+                r#"os_name == "C:\""#,
+                r"character `\` is not allowed in a marker string",
+                "              ^",
+            ),
+            (
+                "os_name == 'é'",
+                "character `é` is not allowed in a marker string",
+                "            ^",
+            ),
+            (
+                "os_name == 'a\nb'",
+                r"character `\n` is not allowed in a marker string",
+                "             ^",
+            ),
+            (
+                "'a' == 'b'",
+                "a marker compares a variable with a quoted string, not two quoted strings",
+                "^^^^^^^^^^",
+            ),
+            (
+                "os_name == sys_platform",
+                "a marker compares a variable with a quoted string, not two variables",
+                "^^^^^^^^^^^^^^^^^^^^^^^",
+            ),
+            (
+                "\tos_name ~ 'a'",
+                "expected a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`, `~=`, `===`, `in` or `not in`), found `~`",
+                "\t        ^",
+            ),
+        ] {
+            let error = input.parse::<MarkerTree>().unwrap_err();
+            let shown: String = input
+                .chars()
+                .map(|c| if c == '\n' { '\u{FFFD}' } else { c })
+                .collect();
+            assert_eq!(
+                error.to_string(),
+                format!("{message}\n{shown}\n{caret}"),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn evaluates_strings() {
+        check(&[
+            ("os_name == 'posix'", &[], &[], true),
+            ("os_name == 'foo'", &[("os_name", "foo")], &[], true),
+            ("os_name == 'foo'", &[("os_name", "bar")], &[], false),
+            ("os_name != 'nt'", &[], &[], true),
+            (
+                "'2.7' in python_version",
+                &[("python_version", "2.7.5")],
+                &[],
+                true,
+            ),
+            (
+                "'2.7' not in python_version",
+                &[("python_version", "2.7")],
+                &[],
+                false,
+            ),
+            ("'f' in sys_platform", &[("sys_platform", "foo")], &[], true),
+            (
+                "'f' in sys_platform",
+                &[("sys_platform", "bar")],
+                &[],
+                false,
+            ),
+            // `in` is a substring test, however surprising for versions.
+            (
+                "python_version in '2.7 3.10'",
+                &[("python_version", "3.1")],
+                &[],
+                true,
+            ),
+            (
+                "platform.version in 'Ubuntu'",
+                &[("platform_version", "#39")],
+                &[],
+                false,
+            ),
+            (
+                "sys.platform == 'win32'",
+                &[("sys_platform", "linux2")],
+                &[],
+                false,
+            ),
+            ("platform.machine=='x86_64'", &[], &[], true),
+            ("python_implementation=='Jython'", &[], &[], false),
+            // No ordering between strings: `<`, `>` are false, `<=`, `>=` are `==`.
+            ("sys_platform < 'win32'", &[], &[], false),
+            ("sys_platform > 'a'", &[], &[], false),
+            ("sys_platform <= 'linux'", &[], &[], true),
+            ("sys_platform >= 'linux'", &[], &[], true),
+            (
+                "'b' < python_full_version",
+                &[("python_full_version", "c")],
+                &[],
+                false,
+            ),
+            (
+                "'b' < python_full_version",
+                &[("python_full_version", "a")],
+                &[],
+                false,
+            ),
+            // Undefined between strings: false rather than an error.
+            ("'2.7.0' ~= os_name", &[], &[], false),
+            ("os_name ~= 'posix'", &[], &[], false),
+            // Arbitrary equality is a case-insensitive string comparison.
+            ("os_name === 'POSIX'", &[], &[], true),
+            ("platform_release === '6.1.0'", &[], &[], true),
+            ("platform_release === '6.1'", &[], &[], false),
+            // Only version-typed variables compare as versions.
+            (
+                "platform_version == '1.0'",
+                &[("platform_version", "1.0.0")],
+                &[],
+                false,
+            ),
+            (
+                "platform_version >= '10.0'",
+                &[("platform_version", "10.0.19045")],
+                &[],
+                false,
+            ),
+            // A platform_release that is no version compares as a string.
+            (
+                "platform_release >= '5.0'",
+                &[("platform_release", "5.15.0-91-generic")],
+                &[],
+                false,
+            ),
+            (
+                "platform_release != '5.0'",
+                &[("platform_release", "5.15.0-91-generic")],
+                &[],
+                true,
+            ),
+            (
+                "platform_release == '5.15.0-91-generic'",
+                &[("platform_release", "5.15.0-91-generic")],
+                &[],
+                true,
+            ),
+            // `op + value` must make a single clause, or the value is a string.
+            ("python_version < '=3.12'", &[], &[], false),
+            ("python_version >= '3.8,<3.12'", &[], &[], false),
+            // Precedence and grouping.
+            (
+                "os_name == 'foo' or os_name == 'posix' and python_version == '2.7'",
+                &[],
+                &[],
+                false,
+            ),
+            (
+                "(os_name == 'foo' or os_name == 'posix') and python_version == '3.11'",
+                &[],
+                &[],
+                true,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn evaluates_extras_normalized_once_per_extra() {
+        check(&[
+            ("extra == 'security'", &[], &["quux"], false),
+            ("extra == 'security'", &[], &["security"], true),
+            ("extra == 'SECURITY'", &[], &["security"], true),
+            ("extra == 'pep-685-norm'", &[], &["PEP_685...norm"], true),
+            (
+                "extra == 'Different.punctuation..is...equal'",
+                &[],
+                &["different__punctuation_is_EQUAL"],
+                true,
+            ),
+            ("'Foo_Bar' == extra", &[], &["foo-bar"], true),
+            ("extra == 'im_valid'", &[], &[], false),
+            // Extras are names, never versions.
+            ("extra == 'v2'", &[], &["v2"], true),
+            ("extra == 'v2'", &[], &["v2a3"], false),
+            ("extra == 'v2a3'", &[], &["v2"], false),
+            ("extra == 'v2'", &[], &["v2.0"], false),
+            // Once per extra, as pip evaluates: never two extras at a time.
+            ("extra == 'a' or extra == 'b'", &[], &["a", "b"], true),
+            ("extra == 'a' and extra == 'b'", &[], &["a", "b"], false),
+            ("extra != 'a'", &[], &[], true),
+            ("extra != 'a'", &[], &["a"], false),
+            ("extra != 'a'", &[], &["a", "b"], true),
+            ("os_name == 'posix'", &[], &["a"], true),
+            ("os_name == 'nt' or extra == 'test'", &[], &["test"], true),
+            ("os_name == 'nt' and extra == 'test'", &[], &["test"], false),
+        ]);
+    }
+
+    /// Version comparisons with `==`, `>=` and `<` on plain release numbers.
+    #[test]
+    fn evaluates_versions() {
+        check(&[
+            ("python_version >= '3.8'", &[], &[], true),
+            ("python_version < '3.8'", &[], &[], false),
+            ("python_version == '3.11'", &[], &[], true),
+            ("python_version == '3.11.0'", &[], &[], true),
+            ("python_version >= '3.10'", &[], &[], true),
+            (
+                "python_version < '3.9'",
+                &[("python_version", "3.10")],
+                &[],
+                false,
+            ),
+            (
+                "'3.6' < python_version",
+                &[("python_version", "3.5")],
+                &[],
+                false,
+            ),
+            (
+                "'2.7.9' < python_full_version",
+                &[("python_full_version", "2.7.10")],
+                &[],
+                true,
+            ),
+            (
+                "'2.7.9' < python_full_version",
+                &[("python_full_version", "2.7.8")],
+                &[],
+                false,
+            ),
+            ("implementation_version >= '3.11'", &[], &[], true),
+            ("platform_release >= '6'", &[], &[], true),
+            (
+                "python_full_version < '3.12'",
+                &[("python_full_version", "3.11.1+")],
+                &[],
+                true,
+            ),
+            (
+                "python_version >= '3' and python_version < '4'",
+                &[],
+                &[],
+                true,
+            ),
+        ]);
+    }
+
+    /// The other operators, pre-releases and wildcards, as PEP 440 defines them.
+    #[test]
+    fn evaluates_every_version_operator() {
+        check(&[
+            ("python_version ~= '3.8'", &[], &[], true),
+            ("python_version ~= '3.12'", &[], &[], false),
+            ("python_full_version ~= '3.11.0'", &[], &[], true),
+            ("python_version != '3.11'", &[], &[], false),
+            ("python_version != '3.10'", &[], &[], true),
+            ("python_version > '3.10'", &[], &[], true),
+            ("python_version <= '3.10'", &[], &[], false),
+            ("'3.6' <= python_version", &[], &[], true),
+            ("python_version == '3.*'", &[], &[], true),
+            ("python_version != '3.*'", &[], &[], false),
+            ("python_full_version == '3.11.*'", &[], &[], true),
+            (
+                "python_full_version > '3.6.2'",
+                &[("python_full_version", "3.11.0a5")],
+                &[],
+                true,
+            ),
+            (
+                "python_full_version >= '3.11'",
+                &[("python_full_version", "3.12.0rc1")],
+                &[],
+                true,
+            ),
+            (
+                "python_version >= '3.8' and python_version != '3.9.*'",
+                &[],
+                &[],
+                true,
+            ),
+            (
+                "os_name == 'foo' and python_version ~= '2.7.0'",
+                &[("os_name", "foo"), ("python_version", "2.7.6")],
+                &[],
+                true,
+            ),
+            (
+                "python_version ~= '2.7.0' and (os_name == 'foo' or os_name == 'bar')",
+                &[("os_name", "bar"), ("python_version", "2.7.4")],
+                &[],
+                true,
+            ),
+            (
+                "python_version ~= '2.7.0' and (os_name == 'foo' or os_name == 'bar')",
+                &[("os_name", "other"), ("python_version", "2.7.4")],
+                &[],
+                false,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn builds_environments_from_maps() {
+        let map: std::collections::HashMap<String, String> = [
+            ("implementation_name", "pypy"),
+            ("implementation_version", "7.3.13"),
+            ("os_name", "nt"),
+            ("platform_machine", "AMD64"),
+            ("platform_python_implementation", "PyPy"),
+            ("platform_release", "10"),
+            ("platform_system", "Windows"),
+            ("platform_version", "10.0.19045"),
+            ("python_full_version", "3.10.13"),
+            ("python_version", "3.10"),
+            ("sys_platform", "win32"),
+            ("extra", "ignored"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let env = MarkerEnvironment::from_map(&map).unwrap();
+        assert_eq!(env.implementation_name, "pypy");
+        assert_eq!(env.platform_machine, "AMD64");
+        assert_eq!(env.sys_platform, "win32");
+        assert!(
+            parse("sys_platform == 'win32' and implementation_name == 'pypy'").evaluate(&env, &[])
+        );
+
+        let error =
+            MarkerEnvironment::from_map([("os_name", "posix"), ("os.name", "posix")]).unwrap_err();
+        assert_eq!(error.missing.len(), 10);
+        assert_eq!(
+            error.to_string(),
+            "marker environment lacks `implementation_name`, `implementation_version`, \
+             `platform_machine`, `platform_python_implementation`, `platform_release`, \
+             `platform_system`, `platform_version`, `python_full_version`, `python_version`, \
+             `sys_platform`"
+        );
+    }
+}
