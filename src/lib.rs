@@ -14,13 +14,14 @@
 pub mod args;
 pub mod fs;
 
-pub mod filename;
-pub mod marker;
-pub mod metadata;
+// Requirement text and its parsing: the packaging standards, pure, no I/O.
 pub mod name;
+pub mod version;
+pub mod specifier;
+pub mod marker;
 pub mod requirement;
 pub mod requirements_txt;
-pub mod specifier;
-pub mod version;
+pub mod filename;
+pub mod metadata;
 
 pub mod server;

@@ -39,7 +39,7 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use crate::name::ExtraName;
-use crate::specifier::VersionSpecifiers;
+use crate::specifier::VersionSpecifier;
 use crate::version::Version;
 
 /// A parsed marker. `And` and `Or` hold two or more children and never a child of
@@ -369,9 +369,11 @@ fn compare_versions(lhs: &str, operator: MarkerOperator, rhs: &str) -> Option<bo
     if !version_operator || !one_clause {
         return None;
     }
-    let specifiers: VersionSpecifiers = format!("{operator}{rhs}").parse().ok()?;
+    // One clause, matched without the pre-release rule: markers compare versions
+    // as `Specifier.contains(v, prereleases=True)` does.
+    let specifier: VersionSpecifier = format!("{operator}{rhs}").parse().ok()?;
     let version: Version = lhs.parse().ok()?;
-    Some(specifiers.contains(&version))
+    Some(specifier.contains(&version))
 }
 
 /// The string semantics of the current spec: equality for `==`, `<=`, `>=` (and

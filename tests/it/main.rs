@@ -1,9 +1,9 @@
 //! Integration tests: the real binaries run as separate processes, and differential
 //! tests against the reference implementation of the packaging standards.
 
-mod pep508;
 mod support;
 
-mod filenames;
 mod pep440;
+mod pep508;
+mod filenames;
 mod server;
