@@ -369,6 +369,12 @@ impl App {
         request: &mut Request<'_>,
         read: impl FnOnce(&mut dyn Read, &mut Upload) -> Result<T, MultipartError>,
     ) -> Result<(Upload, T), Response> {
+        if request.header("content-length").is_none() {
+            return Err(Response::text(
+                411,
+                "an upload needs a Content-Length header",
+            ));
+        }
         if request.content_length() > self.max_upload {
             return Err(save_error(SaveError::TooLarge {
                 limit: self.max_upload,

@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -28,9 +28,11 @@ use crate::fs::{Context, FsError, TEMP_PREFIX, TempFile};
 use crate::metadata::{self, CoreMetadata};
 use crate::name::PackageName;
 
-/// A folder change this recent may hide a later one inside the same timestamp tick,
-/// so the folder is scanned again until its mtime is older than this.
+/// A folder change this recent may hide a later one inside the same timestamp tick
+/// (coarse on network filesystems), so until the folder's mtime is older than this
+/// it is scanned again, at most every [`RESCAN_UNSETTLED`].
 const SETTLE: Duration = Duration::from_secs(2);
+const RESCAN_UNSETTLED: Duration = Duration::from_millis(100);
 
 /// Temporary files older than this are left over from a crash and are removed.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
@@ -78,8 +80,11 @@ impl Index {
 }
 
 struct Scan {
-    /// The folder's mtime when it was last scanned, once settled.
+    /// The folder's mtime when it was last scanned.
     dir_mtime: Option<SystemTime>,
+    /// Whether that mtime was old enough to trust (see [`SETTLE`]).
+    settled: bool,
+    scanned_at: Instant,
     index: Arc<Index>,
 }
 
@@ -227,6 +232,8 @@ impl Storage {
             dir,
             scan: RwLock::new(Scan {
                 dir_mtime: None,
+                settled: false,
+                scanned_at: Instant::now(),
                 index: Arc::new(Index::default()),
             }),
             saving: Mutex::new(()),
@@ -244,7 +251,8 @@ impl Storage {
         let mtime = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
         {
             let scan = read(&self.scan);
-            if mtime.is_some() && scan.dir_mtime == mtime {
+            let fresh = scan.settled || scan.scanned_at.elapsed() < RESCAN_UNSETTLED;
+            if mtime.is_some() && scan.dir_mtime == mtime && fresh {
                 return Arc::clone(&scan.index);
             }
         }
@@ -302,8 +310,9 @@ impl Storage {
                 projects,
             });
         }
-        let settled = now.duration_since(dir_mtime).is_ok_and(|age| age > SETTLE);
-        scan.dir_mtime = settled.then_some(dir_mtime);
+        scan.dir_mtime = Some(dir_mtime);
+        scan.settled = now.duration_since(dir_mtime).is_ok_and(|age| age > SETTLE);
+        scan.scanned_at = Instant::now();
         Ok(())
     }
 

@@ -623,6 +623,7 @@ fn bad_requests_get_a_reason_and_the_server_keeps_serving() {
         (b"GET / HTTP/1.1\r\nbroken header\r\n\r\n", 400),
         (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400),
         (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411),
+        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\n\r\n", 411),
         (b"DELETE /simple/ HTTP/1.1\r\n\r\n", 405),
         (b"GET /nowhere HTTP/1.1\r\n\r\n", 404),
     ];
