@@ -5,5 +5,6 @@ mod support;
 
 mod pep440;
 mod pep508;
+mod requirements_txt;
 mod filenames;
 mod server;
