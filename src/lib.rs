@@ -17,8 +17,10 @@ pub mod fs;
 pub mod filename;
 pub mod metadata;
 pub mod name;
+pub mod python;
 pub mod requirement;
 pub mod specifier;
+pub mod tags;
 pub mod version;
 
 pub mod server;
