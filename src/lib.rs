@@ -22,6 +22,10 @@ pub mod marker;
 pub mod requirement;
 pub mod requirements_txt;
 pub mod filename;
+pub mod tags;
 pub mod metadata;
+
+// Find: the target interpreter.
+pub mod python;
 
 pub mod server;

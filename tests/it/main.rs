@@ -7,4 +7,5 @@ mod pep440;
 mod pep508;
 mod requirements_txt;
 mod filenames;
+mod tags;
 mod server;

@@ -1,0 +1,1242 @@
+//! The target interpreter: runs Python once to learn what an install needs.
+//!
+//! Which wheels fit, where files go and how markers evaluate are all facts about
+//! the interpreter being installed into, not about the machine curd runs on, so
+//! curd asks that interpreter. It runs one small embedded script that computes
+//! everything the way pip's vendored `packaging` does (tags, marker environment)
+//! without importing anything outside the standard library, and writes a JSON
+//! answer to a file named on its command line: stdout is left to whatever a
+//! `sitecustomize` prints, stderr is kept to show when it fails.
+//!
+//! Starting Python costs tens of milliseconds, so the answer is cached under the
+//! cache folder, keyed by the interpreter's path and checked against the file's
+//! size and modification time (and, for a symlink such as a venv's `bin/python`,
+//! the link's own time): a second run does not start Python.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::UNIX_EPOCH;
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::fs::{Context, FsError, TempFile};
+use crate::tags::{Platform, Tag, Target};
+
+/// Where a virtual environment keeps its interpreter.
+const VENV_PYTHON: &str = if cfg!(windows) {
+    "Scripts/python.exe"
+} else {
+    "bin/python"
+};
+
+/// The marker names PEP 508 defines, all of which the answer must carry.
+const MARKER_NAMES: [&str; 11] = [
+    "implementation_name",
+    "implementation_version",
+    "os_name",
+    "platform_machine",
+    "platform_python_implementation",
+    "platform_release",
+    "platform_system",
+    "platform_version",
+    "python_full_version",
+    "python_version",
+    "sys_platform",
+];
+
+/// The question put to the interpreter. It runs under `-I` (isolated: no current
+/// folder or `PYTHONPATH` on `sys.path`, so no local `json.py` can answer instead),
+/// on any Python from 3.5 on, and follows packaging 21.3 function by function.
+const SCRIPT: &str = r#"
+import json, os, platform, struct, subprocess, sys, sysconfig
+
+
+def config_var(name):
+    return sysconfig.get_config_var(name)
+
+
+def full_version(info):
+    # packaging.markers.format_full_version
+    version = "{0.major}.{0.minor}.{0.micro}".format(info)
+    if info.releaselevel != "final":
+        version += info.releaselevel[0] + str(info.serial)
+    return version
+
+
+def cpython_abis():
+    # packaging.tags._cpython_abis, with the free-threading flag of later releases
+    from importlib.machinery import EXTENSION_SUFFIXES
+    py = sys.version_info[:2]
+    version = "%d%d" % py
+    threading = debug = pymalloc = ""
+    if py >= (3, 13) and config_var("Py_GIL_DISABLED"):
+        threading = "t"
+    with_debug = config_var("Py_DEBUG")
+    has_refcount = hasattr(sys, "gettotalrefcount")
+    has_ext = "_d.pyd" in EXTENSION_SUFFIXES
+    if with_debug or (with_debug is None and (has_refcount or has_ext)):
+        debug = "d"
+    abis = []
+    if py < (3, 8):
+        with_pymalloc = config_var("WITH_PYMALLOC")
+        if with_pymalloc or with_pymalloc is None:
+            pymalloc = "m"
+    elif debug:
+        abis.append("cp" + version + threading)
+    abis.insert(0, "cp" + version + threading + debug + pymalloc)
+    return abis
+
+
+def generic_abis():
+    # packaging.tags._generic_abi
+    soabi = config_var("SOABI")
+    return [soabi.replace(".", "_").replace("-", "_")] if soabi else []
+
+
+def glibc():
+    # packaging._manylinux._glibc_version_string
+    try:
+        _, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+        if version:
+            return version
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        import ctypes
+        get_version = ctypes.CDLL(None).gnu_get_libc_version
+    except (ImportError, OSError, AttributeError, TypeError):
+        return None
+    get_version.restype = ctypes.c_char_p
+    version = get_version()
+    if not isinstance(version, str):
+        version = version.decode("ascii", "replace")
+    return version
+
+
+def executable_head():
+    try:
+        with open(sys.executable, "rb") as f:
+            return f.read(64)
+    except (OSError, TypeError):
+        return b""
+
+
+def elf_abi(head):
+    # packaging._manylinux._is_linux_armhf and _is_linux_i686
+    if len(head) < 16 or head[:4] != b"\x7fELF" or head[4] != 1 or head[5] != 1:
+        return False, False
+    if len(head) < 52:
+        return False, False
+    machine, = struct.unpack("<H", head[18:20])
+    flags, = struct.unpack("<I", head[36:40])
+    armhf = (machine == 40 and flags & 0xFF000000 == 0x05000000
+             and flags & 0x00000400 == 0x00000400)
+    return armhf, machine == 3
+
+
+def musl_loader(f):
+    # packaging._musllinux._parse_ld_musl_from_elf
+    def unpack(fmt):
+        return struct.unpack(fmt, f.read(struct.calcsize(fmt)))
+    try:
+        ident = unpack("16B")
+        if ident[:4] != tuple(b"\x7fELF"):
+            return None
+        f.seek(struct.calcsize("HHI"), 1)
+        e_fmt, p_fmt, p_idx = {
+            1: ("IIIIHHH", "IIIIIIII", (0, 1, 4)),
+            2: ("QQQIHHH", "IIQQQQQQ", (0, 2, 5)),
+        }[ident[4]]
+        _, e_phoff, _, _, _, e_phentsize, e_phnum = unpack(e_fmt)
+        for i in range(e_phnum + 1):
+            f.seek(e_phoff + e_phentsize * i)
+            header = unpack(p_fmt)
+            if header[p_idx[0]] != 3:
+                continue
+            f.seek(header[p_idx[1]])
+            interpreter = os.fsdecode(f.read(header[p_idx[2]])).strip("\0")
+            return interpreter if "musl" in interpreter else None
+    except (KeyError, OSError, ValueError, struct.error):
+        return None
+    return None
+
+
+def musl_loader_output():
+    # packaging._musllinux._get_musl_version, up to parsing the loader's words
+    try:
+        with open(sys.executable, "rb") as f:
+            ld = musl_loader(f)
+        if not ld:
+            return None
+        return subprocess.run([ld], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, universal_newlines=True).stderr
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+def main():
+    impl = sys.implementation
+    system = platform.system()
+    markers = {
+        # packaging.markers.default_environment
+        "implementation_name": impl.name,
+        "implementation_version": full_version(impl.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": system,
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    }
+    paths = sysconfig.get_paths()
+    linux = system == "Linux"
+    armhf, i686 = elf_abi(executable_head()) if linux else (False, False)
+    mac_release, _, mac_machine = platform.mac_ver()
+    answer = {
+        "executable": sys.executable or None,
+        "version_info": list(sys.version_info[:2]),
+        "markers": markers,
+        "paths": dict((k, paths.get(k)) for k in ("purelib", "platlib", "scripts", "data", "include")),
+        "prefix": sys.prefix,
+        "base_prefix": getattr(sys, "real_prefix", None) or getattr(sys, "base_prefix", sys.prefix),
+        "abis": cpython_abis() if impl.name == "cpython" else generic_abis(),
+        "soabi": config_var("SOABI"),
+        "ext_suffix": config_var("EXT_SUFFIX"),
+        "sysconfig_platform": sysconfig.get_platform(),
+        "mac_ver": [mac_release, mac_machine],
+        "is_64bit": sys.maxsize > 2 ** 32,
+        "glibc": glibc() if linux else None,
+        "musl": musl_loader_output() if linux else None,
+        "elf_armhf": armhf,
+        "elf_i686": i686,
+    }
+    with open(sys.argv[1], "w") as f:
+        json.dump(answer, f)
+
+
+main()
+"#;
+
+/// Why the target interpreter could not be found or asked.
+#[derive(Debug)]
+pub enum PythonError {
+    /// Nothing given, no virtual environment, no `python3`.
+    NotFound { cwd: PathBuf },
+    /// `--python` named a path that does not exist.
+    NoSuchPath { path: PathBuf },
+    /// `--python` named a command that is not on `PATH`.
+    NotOnPath { name: String },
+    /// `$VIRTUAL_ENV` points at a folder without an interpreter (deleted or moved).
+    StaleVirtualEnv { venv: PathBuf },
+    /// The interpreter could not be started.
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The interpreter ran the script and failed; `stderr` is what it said.
+    Failed {
+        path: PathBuf,
+        status: ExitStatus,
+        stderr: String,
+    },
+    /// The interpreter answered something curd cannot use.
+    BadAnswer { path: PathBuf, reason: String },
+    /// The cache folder, which also holds the answer file, is not usable.
+    Cache(FsError),
+}
+
+impl fmt::Display for PythonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PythonError::NotFound { cwd } => write!(
+                f,
+                "no Python found: tried --python (not given), $VIRTUAL_ENV (not set), \
+                 .venv in `{}` and its parents, python3 on PATH\n\
+                 hint: create one with `python3 -m venv .venv`, or pass --python PATH",
+                cwd.display()
+            ),
+            PythonError::NoSuchPath { path } => write!(
+                f,
+                "no Python at `{}`: no such file or folder\n\
+                 hint: --python takes an interpreter, a virtual environment's folder, or a command on PATH",
+                path.display()
+            ),
+            PythonError::NotOnPath { name } => write!(
+                f,
+                "no Python `{name}` on PATH\n\
+                 hint: --python takes an interpreter, a virtual environment's folder, or a command on PATH"
+            ),
+            PythonError::StaleVirtualEnv { venv } => write!(
+                f,
+                "$VIRTUAL_ENV is `{}`, which has no `{VENV_PYTHON}`\n\
+                 hint: recreate it with `python3 -m venv {}`, or leave it with `deactivate`",
+                venv.display(),
+                venv.display()
+            ),
+            PythonError::Spawn { path, source } => {
+                write!(f, "cannot run `{}`: {source}", path.display())
+            }
+            PythonError::Failed {
+                path,
+                status,
+                stderr,
+            } => {
+                write!(
+                    f,
+                    "`{}` failed ({status}) when asked about itself",
+                    path.display()
+                )?;
+                if !stderr.trim().is_empty() {
+                    f.write_str(", saying:")?;
+                    for line in stderr.trim_end().lines() {
+                        write!(f, "\n  | {line}")?;
+                    }
+                }
+                // Python 2 stops at the first option the script is run with.
+                if stderr.contains("Unknown option: -I") {
+                    f.write_str("\nhint: curd needs Python 3.5 or newer")?;
+                }
+                Ok(())
+            }
+            PythonError::BadAnswer { path, reason } => write!(
+                f,
+                "`{}` gave an answer curd cannot use: {reason}",
+                path.display()
+            ),
+            PythonError::Cache(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PythonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PythonError::Spawn { source, .. } => Some(source),
+            PythonError::Cache(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<FsError> for PythonError {
+    fn from(e: FsError) -> Self {
+        PythonError::Cache(e)
+    }
+}
+
+/// Finds the interpreter to install into: `explicit` (`--python`), else the active
+/// virtual environment (`$VIRTUAL_ENV`), else a `.venv` in the current folder or
+/// a parent, else `python3` on `PATH`. Installing into a venv is what a user who
+/// has one expects; the system Python comes last.
+pub fn find(explicit: Option<&Path>) -> Result<PathBuf, PythonError> {
+    let cwd = std::env::current_dir().context("read the current folder", Path::new("."))?;
+    find_in(
+        explicit,
+        std::env::var_os("VIRTUAL_ENV").as_deref(),
+        &cwd,
+        std::env::var_os("PATH").as_deref(),
+    )
+}
+
+fn find_in(
+    explicit: Option<&Path>,
+    virtual_env: Option<&OsStr>,
+    cwd: &Path,
+    path_var: Option<&OsStr>,
+) -> Result<PathBuf, PythonError> {
+    if let Some(explicit) = explicit {
+        let path = cwd.join(explicit);
+        if path.is_dir() {
+            let python = path.join(VENV_PYTHON);
+            return if python.is_file() {
+                Ok(python)
+            } else {
+                Err(PythonError::NoSuchPath { path: python })
+            };
+        }
+        if path.exists() {
+            return Ok(path);
+        }
+        // A bare name (`python3.12`) is a command, as in a shell.
+        if explicit.components().count() == 1 && !explicit.is_absolute() {
+            let name = explicit.to_string_lossy().into_owned();
+            return on_path(&name, path_var).ok_or(PythonError::NotOnPath { name });
+        }
+        return Err(PythonError::NoSuchPath { path });
+    }
+    if let Some(venv) = virtual_env.filter(|v| !v.is_empty()) {
+        let venv = cwd.join(venv);
+        let python = venv.join(VENV_PYTHON);
+        // A stale $VIRTUAL_ENV is an error, not a reason to fall back: installing
+        // into the system Python instead of the venv the shell shows is worse.
+        return if python.is_file() {
+            Ok(python)
+        } else {
+            Err(PythonError::StaleVirtualEnv { venv })
+        };
+    }
+    for dir in cwd.ancestors() {
+        let python = dir.join(".venv").join(VENV_PYTHON);
+        if python.is_file() {
+            return Ok(python);
+        }
+    }
+    on_path("python3", path_var).ok_or_else(|| PythonError::NotFound {
+        cwd: cwd.to_path_buf(),
+    })
+}
+
+/// The first executable `name` in the folders of `PATH`, as a shell would run it.
+fn on_path(name: &str, path_var: Option<&OsStr>) -> Option<PathBuf> {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::split_paths(path_var?)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(&file))
+        .find(|candidate| is_executable(candidate))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+/// Where a wheel's files go (`sysconfig.get_paths()`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstallPaths {
+    pub purelib: PathBuf,
+    pub platlib: PathBuf,
+    pub scripts: PathBuf,
+    pub data: PathBuf,
+    /// The interpreter's C headers folder; pip puts a wheel's headers under
+    /// `<prefix>/include/site/pythonX.Y/<project>` in a virtual environment instead.
+    pub include: PathBuf,
+}
+
+/// What curd knows about the interpreter it installs into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interpreter {
+    /// The path curd runs, absolute but with symlinks kept: a venv's `bin/python`
+    /// links to the base interpreter, yet running it through the link is what makes
+    /// it the venv's.
+    pub path: PathBuf,
+    /// `sys.executable`: where `path` leads once launchers (pyenv shims) have run.
+    pub executable: PathBuf,
+    /// The language version as (major, minor), for tags and `Requires-Python`.
+    pub python_version: (u32, u32),
+    /// `platform.python_version()`, such as `3.11.7`.
+    pub python_full_version: String,
+    /// `sys.implementation.name`: `cpython`, `pypy`, ...
+    pub implementation_name: String,
+    /// `sys.implementation.version` in marker form, such as `7.3.15` for PyPy.
+    pub implementation_version: String,
+    pub paths: InstallPaths,
+    /// `sys.prefix`.
+    pub prefix: PathBuf,
+    /// `sys.base_prefix` (or a legacy virtualenv's `sys.real_prefix`): the same as
+    /// `prefix` unless this is a virtual environment.
+    pub base_prefix: PathBuf,
+    /// The interpreter's ABI tags, as packaging computes them (see [`Target::abis`]).
+    pub abis: Vec<String>,
+    /// `sysconfig.get_config_var("SOABI")`, such as `cpython-311-x86_64-linux-gnu`.
+    pub soabi: Option<String>,
+    /// `sysconfig.get_config_var("EXT_SUFFIX")`: the file name ending of the
+    /// extension modules this interpreter loads.
+    pub ext_suffix: Option<String>,
+    /// `sysconfig.get_platform()`, such as `linux-x86_64` or `macosx-11.0-arm64`.
+    pub sysconfig_platform: String,
+    /// `sys.maxsize > 2**32`: a 32-bit interpreter on a 64-bit machine needs 32-bit wheels.
+    pub is_64bit: bool,
+    /// The glibc version, on Linux with glibc.
+    pub glibc: Option<(u32, u32)>,
+    /// The musl version, on Linux with musl.
+    pub musl: Option<(u32, u32)>,
+    /// The platform as tags see it, worked out from the facts above as packaging does.
+    pub platform: Platform,
+    /// Whether this answer came from the cache rather than from running Python.
+    pub from_cache: bool,
+    markers: BTreeMap<String, String>,
+}
+
+impl Interpreter {
+    /// Asks the interpreter at `path` about itself, or reads the answer it gave
+    /// before from `cache_dir/interpreters/` if the file has not changed since.
+    /// Launcher scripts (`#!`, such as pyenv shims) are always asked: which Python
+    /// they start can change while they stay the same.
+    pub fn query(path: &Path, cache_dir: &Path) -> Result<Interpreter, PythonError> {
+        let path = std::path::absolute(path).context("resolve", path)?;
+        if !path.exists() {
+            return Err(PythonError::NoSuchPath { path });
+        }
+        let dir = cache_dir.join("interpreters");
+        std::fs::create_dir_all(&dir).context("create", &dir)?;
+        let cache_file = dir.join(format!(
+            "{}.json",
+            hex(&Sha256::digest(path.as_os_str().as_encoded_bytes()))
+        ));
+        let script_hash = hex(&Sha256::digest(SCRIPT.as_bytes()));
+        let stamp = stamp(&path);
+        if let Some(stamp) = &stamp {
+            if let Some(cached) = read_cache(&cache_file, &path, &script_hash, stamp) {
+                return Ok(cached);
+            }
+        }
+        let answer = ask(&path, &dir)?;
+        let interpreter = Interpreter::from_answer(&path, &answer, false).map_err(|reason| {
+            PythonError::BadAnswer {
+                path: path.clone(),
+                reason,
+            }
+        })?;
+        if let Some(stamp) = stamp {
+            let entry = json!({
+                "script": script_hash,
+                "path": path.to_string_lossy(),
+                "stamp": stamp,
+                "answer": answer,
+            });
+            let mut temp = TempFile::new_in(&dir)?;
+            temp.write_all(entry.to_string().as_bytes())
+                .context("write", temp.path())?;
+            temp.persist(&cache_file)?;
+        }
+        Ok(interpreter)
+    }
+
+    /// Whether this is a virtual environment (`sys.prefix != sys.base_prefix`).
+    pub fn is_virtualenv(&self) -> bool {
+        self.prefix != self.base_prefix
+    }
+
+    /// The PEP 508 marker environment, by marker name (as
+    /// `packaging.markers.default_environment()` builds it).
+    pub fn markers(&self) -> &BTreeMap<String, String> {
+        &self.markers
+    }
+
+    /// What tags need to know about this interpreter.
+    pub fn target(&self) -> Target {
+        Target {
+            implementation: self.implementation_name.clone(),
+            python_version: self.python_version,
+            abis: self.abis.clone(),
+            platform: self.platform.clone(),
+        }
+    }
+
+    /// Every wheel tag this interpreter accepts, best first.
+    pub fn tags(&self) -> Vec<Tag> {
+        self.target().tags()
+    }
+
+    fn from_answer(path: &Path, answer: &Value, from_cache: bool) -> Result<Interpreter, String> {
+        let version_info = field(answer, "version_info")?
+            .as_array()
+            .filter(|v| v.len() == 2)
+            .ok_or("`version_info` is not a pair")?;
+        let number = |v: &Value| {
+            v.as_u64()
+                .filter(|n| *n < 1000)
+                .map(|n| n as u32)
+                .ok_or_else(|| format!("`version_info` holds {v}, not a version number"))
+        };
+        let python_version = (number(&version_info[0])?, number(&version_info[1])?);
+
+        let marker_map = field(answer, "markers")?
+            .as_object()
+            .ok_or("`markers` is not an object")?;
+        let mut markers = BTreeMap::new();
+        for name in MARKER_NAMES {
+            let value = text(marker_map, name).map_err(|e| format!("`markers`: {e}"))?;
+            markers.insert(name.to_string(), value);
+        }
+        let system = markers["platform_system"].clone();
+
+        let paths = field(answer, "paths")?
+            .as_object()
+            .ok_or("`paths` is not an object")?;
+        let path_of = |key| {
+            text(paths, key)
+                .map(PathBuf::from)
+                .map_err(|e| format!("`paths`: {e}"))
+        };
+        let paths = InstallPaths {
+            purelib: path_of("purelib")?,
+            platlib: path_of("platlib")?,
+            scripts: path_of("scripts")?,
+            data: path_of("data")?,
+            include: path_of("include")?,
+        };
+
+        let answer = answer.as_object().ok_or("the answer is not an object")?;
+        let abis = field_of(answer, "abis")?
+            .as_array()
+            .ok_or("`abis` is not a list")?
+            .iter()
+            .map(|a| {
+                a.as_str()
+                    .map(String::from)
+                    .ok_or("`abis` holds a non-string")
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mac_ver = field_of(answer, "mac_ver")?
+            .as_array()
+            .filter(|v| v.len() == 2)
+            .ok_or("`mac_ver` is not a pair")?;
+        let mac_text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let facts = PlatformFacts {
+            system: &system,
+            sysconfig_platform: &text(answer, "sysconfig_platform")?,
+            mac_release: &mac_text(&mac_ver[0]),
+            mac_machine: &mac_text(&mac_ver[1]),
+            is_64bit: flag(answer, "is_64bit")?,
+            glibc: optional_text(answer, "glibc")?.and_then(|g| parse_glibc(&g)),
+            musl: optional_text(answer, "musl")?.and_then(|m| parse_musl(&m)),
+            elf_armhf: flag(answer, "elf_armhf")?,
+            elf_i686: flag(answer, "elf_i686")?,
+        };
+        Ok(Interpreter {
+            path: path.to_path_buf(),
+            executable: optional_text(answer, "executable")?
+                .map_or_else(|| path.to_path_buf(), PathBuf::from),
+            python_version,
+            python_full_version: markers["python_full_version"].clone(),
+            implementation_name: markers["implementation_name"].clone(),
+            implementation_version: markers["implementation_version"].clone(),
+            paths,
+            prefix: text(answer, "prefix")?.into(),
+            base_prefix: text(answer, "base_prefix")?.into(),
+            abis,
+            soabi: optional_text(answer, "soabi")?,
+            ext_suffix: optional_text(answer, "ext_suffix")?,
+            sysconfig_platform: facts.sysconfig_platform.to_string(),
+            is_64bit: facts.is_64bit,
+            glibc: facts.glibc,
+            musl: facts.musl,
+            platform: facts.platform(),
+            from_cache,
+            markers,
+        })
+    }
+}
+
+fn field<'a>(value: &'a Value, key: &str) -> Result<&'a Value, String> {
+    value.get(key).ok_or_else(|| format!("no `{key}`"))
+}
+
+fn field_of<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a Value, String> {
+    map.get(key).ok_or_else(|| format!("no `{key}`"))
+}
+
+fn text(map: &Map<String, Value>, key: &str) -> Result<String, String> {
+    field_of(map, key)?
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| format!("`{key}` is not a string"))
+}
+
+fn optional_text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match field_of(map, key)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(format!("`{key}` is neither a string nor null")),
+    }
+}
+
+fn flag(map: &Map<String, Value>, key: &str) -> Result<bool, String> {
+    field_of(map, key)?
+        .as_bool()
+        .ok_or_else(|| format!("`{key}` is not true or false"))
+}
+
+/// Runs the script under `path`, with its answer file in `dir` (removed after).
+fn ask(path: &Path, dir: &Path) -> Result<Value, PythonError> {
+    let answer_file = TempFile::new_in(dir)?;
+    let output = Command::new(path)
+        .args(["-I", "-c", SCRIPT])
+        .arg(answer_file.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|source| PythonError::Spawn {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if !output.status.success() {
+        return Err(PythonError::Failed {
+            path: path.to_path_buf(),
+            status: output.status,
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        });
+    }
+    let bad = |reason: String| PythonError::BadAnswer {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(answer_file.path())
+        .map_err(|e| bad(format!("cannot read its answer: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| bad(format!("its answer is not JSON: {e}")))
+}
+
+/// The cached answer for `path`, if there is one made by this script for the file
+/// as it is now. Anything else (missing, corrupt, stale) is no answer, and gets
+/// rewritten after Python is asked again.
+fn read_cache(file: &Path, path: &Path, script_hash: &str, stamp: &str) -> Option<Interpreter> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let entry: Value = serde_json::from_str(&text).ok()?;
+    let same = entry.get("script")?.as_str()? == script_hash
+        && entry.get("path")?.as_str()? == path.to_string_lossy()
+        && entry.get("stamp")?.as_str()? == stamp;
+    if !same {
+        return None;
+    }
+    Interpreter::from_answer(path, entry.get("answer")?, true).ok()
+}
+
+/// What must stay the same for a cached answer to hold: the file's size and
+/// modification time, and the link's own time when `path` is a symlink, since
+/// recreating a venv replaces its links but not the interpreter they point at.
+/// `None` (never cache) for a launcher script or a file that cannot be read.
+fn stamp(path: &Path) -> Option<String> {
+    let file = std::fs::metadata(path).ok()?;
+    let link = std::fs::symlink_metadata(path).ok()?;
+    let mut head = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .ok()?;
+    if &head == b"#!" {
+        return None;
+    }
+    let time = |m: &std::fs::Metadata| {
+        let since = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        Some(format!("{}.{:09}", since.as_secs(), since.subsec_nanos()))
+    };
+    Some(format!("{} {} {}", time(&file)?, file.len(), time(&link)?))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The raw facts from which packaging's `platform_tags()` works out the platform.
+struct PlatformFacts<'a> {
+    /// `platform.system()`.
+    system: &'a str,
+    sysconfig_platform: &'a str,
+    /// `platform.mac_ver()`: the release (`14.2.1`) and the machine.
+    mac_release: &'a str,
+    mac_machine: &'a str,
+    is_64bit: bool,
+    glibc: Option<(u32, u32)>,
+    musl: Option<(u32, u32)>,
+    elf_armhf: bool,
+    elf_i686: bool,
+}
+
+impl PlatformFacts<'_> {
+    fn platform(&self) -> Platform {
+        let normalized = self.sysconfig_platform.replace(['.', '-'], "_");
+        let other = || Platform::Other {
+            tag: normalized.clone(),
+        };
+        match self.system {
+            "Darwin" => {
+                let mut parts = self.mac_release.split('.');
+                let number =
+                    |p: Option<&str>| p.and_then(|p| p.parse::<u32>().ok()).filter(|n| *n < 1000);
+                let Some(major) = number(parts.next()) else {
+                    return other();
+                };
+                let minor = match parts.next() {
+                    None => 0,
+                    Some(p) => match number(Some(p)) {
+                        Some(minor) => minor,
+                        None => return other(),
+                    },
+                };
+                // `packaging.tags._mac_arch`: a 32-bit build runs the 32-bit
+                // member of its family.
+                let arch = match self.mac_machine {
+                    machine if self.is_64bit => machine.to_string(),
+                    machine if machine.starts_with("ppc") => "ppc".to_string(),
+                    _ => "i386".to_string(),
+                };
+                Platform::MacOs {
+                    version: (major, minor),
+                    arch,
+                }
+            }
+            "Linux" => {
+                let linux = match normalized.as_str() {
+                    "linux_x86_64" if !self.is_64bit => "linux_i686",
+                    "linux_aarch64" if !self.is_64bit => "linux_armv7l",
+                    linux => linux,
+                };
+                let Some(arch) = linux.strip_prefix("linux_") else {
+                    return other();
+                };
+                let elf_abi = match arch {
+                    "armv7l" => self.elf_armhf,
+                    "i686" => self.elf_i686,
+                    _ => false,
+                };
+                Platform::Linux {
+                    arch: arch.to_string(),
+                    glibc: self.glibc,
+                    musl: self.musl,
+                    elf_abi,
+                }
+            }
+            _ => match normalized.as_str() {
+                "win32" => Platform::Windows { arch: "x86".into() },
+                win => match win.strip_prefix("win_") {
+                    Some(arch) if arch != "x86" => Platform::Windows { arch: arch.into() },
+                    _ => other(),
+                },
+            },
+        }
+    }
+}
+
+/// `packaging._manylinux._parse_glibc_version`: major and minor at the start,
+/// whatever follows (`2.20-2014.11`); `None` for a version packaging cannot read,
+/// or too large to be a real one.
+fn parse_glibc(version: &str) -> Option<(u32, u32)> {
+    let (major, rest) = leading_number(version)?;
+    let (minor, _) = leading_number(rest.strip_prefix('.')?)?;
+    Some((major, minor))
+}
+
+/// `packaging._musllinux._parse_musl_version`: the loader prints `musl libc
+/// (x86_64)` then `Version 1.2.4`.
+fn parse_musl(output: &str) -> Option<(u32, u32)> {
+    let mut lines = output.lines().map(str::trim).filter(|l| !l.is_empty());
+    if !lines.next()?.starts_with("musl") {
+        return None;
+    }
+    parse_glibc(lines.next()?.strip_prefix("Version ")?)
+}
+
+/// A run of ASCII digits at the start of `s` and the rest; numbers from 1000 on
+/// are refused, since tag lists grow with them.
+fn leading_number(s: &str) -> Option<(u32, &str)> {
+    let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u32 = s[..end].parse().ok()?;
+    (n < 1000).then_some((n, &s[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("curd-python-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn executable(path: &Path, contents: &[u8]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+
+    fn facts<'a>(system: &'a str, sysconfig_platform: &'a str) -> PlatformFacts<'a> {
+        PlatformFacts {
+            system,
+            sysconfig_platform,
+            mac_release: "",
+            mac_machine: "",
+            is_64bit: true,
+            glibc: Some((2, 36)),
+            musl: None,
+            elf_armhf: false,
+            elf_i686: true,
+        }
+    }
+
+    /// An answer as the script gives it on a 64-bit glibc Linux.
+    fn answer() -> Value {
+        json!({
+            "executable": "/usr/bin/python3.11",
+            "version_info": [3, 11],
+            "markers": {
+                "implementation_name": "cpython",
+                "implementation_version": "3.11.2",
+                "os_name": "posix",
+                "platform_machine": "x86_64",
+                "platform_python_implementation": "CPython",
+                "platform_release": "6.1.0",
+                "platform_system": "Linux",
+                "platform_version": "#1 SMP",
+                "python_full_version": "3.11.2",
+                "python_version": "3.11",
+                "sys_platform": "linux",
+            },
+            "paths": {
+                "purelib": "/v/lib/python3.11/site-packages",
+                "platlib": "/v/lib/python3.11/site-packages",
+                "scripts": "/v/bin",
+                "data": "/v",
+                "include": "/usr/include/python3.11",
+            },
+            "prefix": "/v",
+            "base_prefix": "/usr",
+            "abis": ["cp311"],
+            "soabi": "cpython-311-x86_64-linux-gnu",
+            "ext_suffix": ".cpython-311-x86_64-linux-gnu.so",
+            "sysconfig_platform": "linux-x86_64",
+            "mac_ver": ["", ""],
+            "is_64bit": true,
+            "glibc": "2.36",
+            "musl": null,
+            "elf_armhf": false,
+            "elf_i686": false,
+        })
+    }
+
+    #[test]
+    fn reads_an_answer() {
+        let i = Interpreter::from_answer(Path::new("/v/bin/python"), &answer(), false).unwrap();
+        assert_eq!(i.python_version, (3, 11));
+        assert_eq!(i.python_full_version, "3.11.2");
+        assert_eq!(i.executable, Path::new("/usr/bin/python3.11"));
+        assert!(i.is_virtualenv());
+        assert_eq!(i.markers().len(), 11);
+        assert_eq!(i.markers()["sys_platform"], "linux");
+        assert_eq!(i.paths.scripts, Path::new("/v/bin"));
+        assert_eq!(i.glibc, Some((2, 36)));
+        assert_eq!(
+            i.platform,
+            Platform::Linux {
+                arch: "x86_64".into(),
+                glibc: Some((2, 36)),
+                musl: None,
+                elf_abi: false
+            }
+        );
+        assert_eq!(i.tags()[0].to_string(), "cp311-cp311-manylinux_2_36_x86_64");
+        assert_eq!(i.tags().len(), 913);
+    }
+
+    #[test]
+    fn refuses_malformed_answers_without_panicking() {
+        let cases: Vec<(&str, Value)> = vec![
+            ("version_info", json!([3])),
+            ("version_info", json!([3, 100000])),
+            ("version_info", json!("3.11")),
+            ("markers", json!({"os_name": "posix"})),
+            ("markers", json!([])),
+            ("paths", json!({"purelib": 1})),
+            ("abis", json!(["cp311", 3])),
+            ("is_64bit", json!("yes")),
+            ("glibc", json!(2.36)),
+            ("mac_ver", json!([])),
+        ];
+        for (key, value) in cases {
+            let mut a = answer();
+            a[key] = value.clone();
+            let err = Interpreter::from_answer(Path::new("/p"), &a, false).unwrap_err();
+            assert!(err.contains(key), "{key}={value}: {err}");
+        }
+        for a in [json!(null), json!([]), json!({}), json!("x")] {
+            assert!(Interpreter::from_answer(Path::new("/p"), &a, false).is_err());
+        }
+        let mut a = answer();
+        a.as_object_mut().unwrap().remove("prefix");
+        assert_eq!(
+            Interpreter::from_answer(Path::new("/p"), &a, false).unwrap_err(),
+            "no `prefix`"
+        );
+    }
+
+    #[test]
+    fn odd_library_versions_mean_no_manylinux() {
+        let mut a = answer();
+        a["glibc"] = json!("not a version");
+        let i = Interpreter::from_answer(Path::new("/p"), &a, false).unwrap();
+        assert_eq!(i.glibc, None);
+        assert_eq!(i.tags()[0].to_string(), "cp311-cp311-linux_x86_64");
+        assert_eq!(parse_glibc("2.20-2014.11"), Some((2, 20)));
+        assert_eq!(parse_glibc("2.17"), Some((2, 17)));
+        assert_eq!(parse_glibc("2"), None);
+        assert_eq!(parse_glibc("2.x"), None);
+        assert_eq!(parse_glibc("99999999999.1"), None);
+        assert_eq!(parse_glibc("2.5000"), None);
+        assert_eq!(parse_glibc(""), None);
+        assert_eq!(
+            parse_musl("musl libc (x86_64)\nVersion 1.2.4\nDynamic Program Loader\n"),
+            Some((1, 2))
+        );
+        assert_eq!(
+            parse_musl("\n  musl libc\n\n  Version 1.1.24\n"),
+            Some((1, 1))
+        );
+        assert_eq!(parse_musl("musl libc\n"), None);
+        assert_eq!(parse_musl("glibc\nVersion 1.2.4"), None);
+        assert_eq!(parse_musl("musl libc\nversion 1.2"), None);
+    }
+
+    #[test]
+    fn platforms_as_packaging_works_them_out() {
+        let linux = |arch: &str, elf_abi| Platform::Linux {
+            arch: arch.into(),
+            glibc: Some((2, 36)),
+            musl: None,
+            elf_abi,
+        };
+        assert_eq!(
+            facts("Linux", "linux-x86_64").platform(),
+            linux("x86_64", false)
+        );
+        let f = PlatformFacts {
+            is_64bit: false,
+            ..facts("Linux", "linux-x86_64")
+        };
+        assert_eq!(f.platform(), linux("i686", true));
+        let f = PlatformFacts {
+            is_64bit: false,
+            ..facts("Linux", "linux-aarch64")
+        };
+        assert_eq!(f.platform(), linux("armv7l", false));
+        assert_eq!(
+            facts("Linux", "android-24-arm64_v8a").platform(),
+            Platform::Other {
+                tag: "android_24_arm64_v8a".into()
+            }
+        );
+        let mac = |release, machine, is_64bit| {
+            PlatformFacts {
+                mac_release: release,
+                mac_machine: machine,
+                is_64bit,
+                ..facts("Darwin", "macosx-11.0-arm64")
+            }
+            .platform()
+        };
+        let macos = |version, arch: &str| Platform::MacOs {
+            version,
+            arch: arch.into(),
+        };
+        assert_eq!(mac("14.2.1", "arm64", true), macos((14, 2), "arm64"));
+        assert_eq!(mac("10.15.7", "x86_64", true), macos((10, 15), "x86_64"));
+        assert_eq!(mac("10.6", "x86_64", false), macos((10, 6), "i386"));
+        assert_eq!(mac("10.5", "ppc64", false), macos((10, 5), "ppc"));
+        assert_eq!(mac("15", "arm64", true), macos((15, 0), "arm64"));
+        let odd = Platform::Other {
+            tag: "macosx_11_0_arm64".into(),
+        };
+        assert_eq!(mac("", "arm64", true), odd);
+        assert_eq!(mac("14.x", "arm64", true), odd);
+        let windows = |arch: &str| Platform::Windows { arch: arch.into() };
+        assert_eq!(facts("Windows", "win-amd64").platform(), windows("amd64"));
+        assert_eq!(facts("Windows", "win-arm64").platform(), windows("arm64"));
+        assert_eq!(facts("Windows", "win32").platform(), windows("x86"));
+        assert_eq!(
+            facts("FreeBSD", "freebsd-14.0-RELEASE-amd64").platform(),
+            Platform::Other {
+                tag: "freebsd_14_0_RELEASE_amd64".into()
+            }
+        );
+    }
+
+    #[test]
+    fn finds_explicit_then_venv_then_dot_venv_then_path() {
+        let root = scratch("find");
+        let project = root.join("project");
+        let deep = project.join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        let bin = root.join("bin");
+        let system = bin.join("python3");
+        executable(&system, b"\x7fELF");
+        let path_var = std::env::join_paths([root.join("missing"), bin.clone()]).unwrap();
+        let path_var = Some(path_var.as_os_str());
+
+        assert_eq!(find_in(None, None, &deep, path_var).unwrap(), system);
+        let dot_venv = project.join(".venv").join(VENV_PYTHON);
+        executable(&dot_venv, b"\x7fELF");
+        assert_eq!(find_in(None, None, &deep, path_var).unwrap(), dot_venv);
+        let active = root.join("active");
+        executable(&active.join(VENV_PYTHON), b"\x7fELF");
+        assert_eq!(
+            find_in(None, Some(active.as_os_str()), &deep, path_var).unwrap(),
+            active.join(VENV_PYTHON)
+        );
+        assert_eq!(
+            find_in(None, Some(OsStr::new("")), &deep, path_var).unwrap(),
+            dot_venv
+        );
+        let err = find_in(None, Some(root.join("gone").as_os_str()), &deep, path_var).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "$VIRTUAL_ENV is `{}`, which has no `{VENV_PYTHON}`\nhint: ",
+                root.join("gone").display()
+            )),
+            "{err}"
+        );
+
+        let explicit = |p: &str| {
+            find_in(
+                Some(Path::new(p)),
+                Some(active.as_os_str()),
+                &deep,
+                path_var,
+            )
+        };
+        assert_eq!(explicit("python3").unwrap(), system);
+        assert_eq!(
+            explicit(active.to_str().unwrap()).unwrap(),
+            active.join(VENV_PYTHON)
+        );
+        assert_eq!(
+            explicit("../../.venv").unwrap(),
+            deep.join("../../.venv").join(VENV_PYTHON)
+        );
+        assert_eq!(explicit(system.to_str().unwrap()).unwrap(), system);
+        let err = explicit("python9.9").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("no Python `python9.9` on PATH\nhint: "),
+            "{err}"
+        );
+        let err = explicit("./nope/python").unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "no Python at `{}`",
+                deep.join("./nope/python").display()
+            )),
+            "{err}"
+        );
+        // A folder that is not a venv.
+        assert!(matches!(explicit("."), Err(PythonError::NoSuchPath { .. })));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn not_found_names_what_was_tried() {
+        let root = scratch("none");
+        let err = find_in(None, None, &root, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "no Python found: tried --python (not given), $VIRTUAL_ENV (not set), .venv in `{}` \
+                 and its parents, python3 on PATH\nhint: create one with `python3 -m venv .venv`, or pass --python PATH",
+                root.display()
+            )
+        );
+        // Not executable, so not a command.
+        std::fs::write(root.join("python3"), b"").unwrap();
+        let path_var = root.clone().into_os_string();
+        assert!(find_in(None, None, &root, Some(&path_var)).is_err());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn cache_holds_while_the_file_is_unchanged() {
+        let dir = scratch("cache");
+        let python = dir.join("python");
+        executable(&python, b"\x7fELF fake");
+        let cache = dir.join("c");
+        std::fs::create_dir_all(&cache).unwrap();
+        let file = cache.join("entry.json");
+        let stamp = stamp(&python).unwrap();
+        let write = |stamp: &str, answer: Value| {
+            let entry = json!({"script": "s", "path": python.to_string_lossy(), "stamp": stamp, "answer": answer});
+            std::fs::write(&file, entry.to_string()).unwrap();
+        };
+        write(&stamp, answer());
+        let cached = read_cache(&file, &python, "s", &stamp).unwrap();
+        assert!(cached.from_cache);
+        assert_eq!(cached.path, python);
+        // Another script, path or stamp: not this answer.
+        assert!(read_cache(&file, &python, "t", &stamp).is_none());
+        assert!(read_cache(&file, &dir.join("other"), "s", &stamp).is_none());
+        let file_time = std::fs::File::options().write(true).open(&python).unwrap();
+        file_time
+            .set_modified(UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+            .unwrap();
+        let changed = super::stamp(&python).unwrap();
+        assert_ne!(changed, stamp);
+        assert!(read_cache(&file, &python, "s", &changed).is_none());
+        // Corrupt entries are no answer either.
+        for corrupt in ["", "{", "[]", "{\"script\": 1}"] {
+            std::fs::write(&file, corrupt).unwrap();
+            assert!(read_cache(&file, &python, "s", &stamp).is_none());
+        }
+        write(&stamp, json!({"version_info": [3]}));
+        assert!(read_cache(&file, &python, "s", &stamp).is_none());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn launcher_scripts_are_never_cached() {
+        let dir = scratch("shim");
+        let shim = dir.join("python3");
+        executable(&shim, b"#!/bin/sh\nexec python3 \"$@\"\n");
+        assert_eq!(stamp(&shim), None);
+        assert_eq!(stamp(&dir.join("missing")), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn failures_show_what_python_said() {
+        let dir = scratch("fail");
+        let python = dir.join("python");
+        executable(
+            &python,
+            b"#!/bin/sh\necho 'Traceback: boom' >&2\necho 'ValueError: x' >&2\nexit 3\n",
+        );
+        let err = Interpreter::query(&python, &dir.join("cache")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` failed (exit status: 3) when asked about itself, saying:\n  | Traceback: boom\n  | ValueError: x",
+                python.display()
+            )
+        );
+        executable(
+            &python,
+            b"#!/bin/sh\necho 'Unknown option: -I' >&2\nexit 2\n",
+        );
+        let err = Interpreter::query(&python, &dir.join("cache")).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("  | Unknown option: -I\nhint: curd needs Python 3.5 or newer"),
+            "{err}"
+        );
+        executable(&python, b"#!/bin/sh\necho 'not json' > \"$4\"\n");
+        let err = Interpreter::query(&python, &dir.join("cache")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("gave an answer curd cannot use: its answer is not JSON"),
+            "{err}"
+        );
+        let err = Interpreter::query(&dir.join("missing"), &dir.join("cache")).unwrap_err();
+        assert!(matches!(err, PythonError::NoSuchPath { .. }));
+        // The answer files are gone; only the folder remains.
+        let left: Vec<_> = std::fs::read_dir(dir.join("cache/interpreters"))
+            .unwrap()
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
