@@ -13,6 +13,7 @@
 
 pub mod args;
 pub mod fs;
+pub mod digest;
 
 // Requirement text and its parsing: the packaging standards, pure, no I/O.
 pub mod name;
@@ -25,7 +26,8 @@ pub mod filename;
 pub mod tags;
 pub mod metadata;
 
-// Find: the target interpreter.
+// Find and fetch: the target interpreter, the local cache.
 pub mod python;
+pub mod cache;
 
 pub mod server;

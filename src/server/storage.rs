@@ -16,13 +16,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use crate::digest::sha256_file;
 use crate::filename::DistFilename;
 use crate::fs::{Context, FsError, TEMP_PREFIX, TempFile};
 use crate::metadata::{self, CoreMetadata};
@@ -378,7 +379,7 @@ impl Storage {
         overwrite: bool,
     ) -> Result<Saved, SaveError> {
         let Upload { temp, hasher, .. } = upload;
-        let sha256 = hex(&hasher.finalize());
+        let sha256 = crate::digest::hex(&hasher.finalize());
         let name = filename.to_string();
         if let Some(expected) = expected_sha256 {
             if !expected.eq_ignore_ascii_case(&sha256) {
@@ -397,7 +398,7 @@ impl Storage {
         let _guard = self.saving.lock().unwrap_or_else(|p| p.into_inner());
         let existing = match std::fs::metadata(&dest) {
             Ok(_) => Some(
-                sha256_of(&dest)
+                sha256_file(&dest)
                     .context("read", &dest)
                     .map_err(SaveError::Disk)?,
             ),
@@ -448,7 +449,7 @@ fn same_files(
 
 fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
     let mut facts = Facts {
-        sha256: sha256_of(path).unwrap_or_default(),
+        sha256: sha256_file(path).unwrap_or_default(),
         ..Facts::default()
     };
     let raw = match filename {
@@ -457,7 +458,7 @@ fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
     };
     if let Ok(raw) = raw {
         if filename.is_wheel() {
-            facts.metadata_sha256 = Some(hex(&Sha256::digest(&raw)));
+            facts.metadata_sha256 = Some(crate::digest::sha256_hex(&raw));
         }
         facts.requires_python = CoreMetadata::parse(&raw)
             .ok()
@@ -502,30 +503,6 @@ fn check_identity(meta: &CoreMetadata, filename: &DistFilename) -> Result<(), St
         ));
     }
     Ok(())
-}
-
-fn sha256_of(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
 }
 
 fn remove_stale_temp_files(dir: &Path) {

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use curd::digest::sha256_hex;
+
 use crate::support::{Reply, Server, TempDir, WheelSpec, basic, run_ok, venv};
 
 fn fixture(name: &str) -> PathBuf {
@@ -758,11 +760,6 @@ fn command_line_reads_like_the_seed() {
     assert!(bad.contains("line"), "{bad}");
     assert_eq!(bad.trim().lines().count(), 1, "{bad}");
     assert!(fail(&["--max-upload-size", "lots", "x"]).contains("expected a size"));
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    curd::server::storage::hex(&sha2::Sha256::digest(bytes))
 }
 
 /// The same wheel with a zip comment: other bytes, same name and metadata.

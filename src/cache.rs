@@ -1,0 +1,127 @@
+//! The local cache (disk): downloaded wheels and their unpacked trees, shared safely
+//! by curd processes running at once.
+//!
+//! Every entry is content-addressed (by the file's sha256, or by its URL when an
+//! index gives no hash) and created by renaming a finished temporary file or folder
+//! into place. Two processes that fetch the same wheel at once both succeed: the
+//! second rename finds the entry there and keeps it, and since the name says what
+//! the content is, both copies are the same. No locks, so a crashed process leaves
+//! at worst a temporary that the next `clean` removes, never a corrupt entry.
+
+use std::path::{Path, PathBuf};
+
+use crate::fs::{Context, FsError};
+
+/// The cache folder and its layout.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// `--cache-dir`, else `$XDG_CACHE_HOME/curd`, else `~/.cache/curd`; created if missing.
+    pub fn open(
+        explicit: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Cache, FsError> {
+        let root = match explicit {
+            Some(dir) => dir.to_path_buf(),
+            None => match (env("XDG_CACHE_HOME").filter(|v| !v.is_empty()), env("HOME")) {
+                (Some(xdg), _) => PathBuf::from(xdg).join("curd"),
+                (None, Some(home)) => PathBuf::from(home).join(".cache/curd"),
+                (None, None) => std::env::temp_dir().join("curd-cache"),
+            },
+        };
+        std::fs::create_dir_all(&root).context("create cache folder", &root)?;
+        Ok(Cache { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where interpreter answers are kept (see `python.rs`).
+    pub fn interpreters(&self) -> PathBuf {
+        self.root.join("interpreters")
+    }
+
+    /// The folder that holds a downloaded file named `filename`, keyed by `key`.
+    pub fn archive_dir(&self, key: &CacheKey) -> PathBuf {
+        self.root.join("archives").join(key.shard())
+    }
+
+    /// Where a wheel is kept unpacked, ready to be linked into environments.
+    pub fn unpacked_dir(&self, key: &CacheKey) -> PathBuf {
+        self.root.join("unpacked").join(key.shard())
+    }
+
+    /// A folder for temporary files on the same filesystem as the entries, so that
+    /// finishing an entry is a rename.
+    pub fn temp_dir(&self) -> Result<PathBuf, FsError> {
+        let dir = self.root.join("tmp");
+        std::fs::create_dir_all(&dir).context("create cache folder", &dir)?;
+        Ok(dir)
+    }
+}
+
+/// What names a cache entry: the content's sha256 when known, else the URL's.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CacheKey {
+    Sha256(String),
+    Url(String),
+}
+
+impl CacheKey {
+    fn shard(&self) -> PathBuf {
+        let hex = match self {
+            CacheKey::Sha256(hex) => hex.to_ascii_lowercase(),
+            CacheKey::Url(url) => format!("url-{}", crate::digest::sha256_hex(url.as_bytes())),
+        };
+        let prefix: String = hex.chars().rev().take(2).collect();
+        PathBuf::from(prefix).join(hex)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_its_folder_like_xdg_says() {
+        let scratch = std::env::temp_dir().join(format!("curd-cache-test-{}", std::process::id()));
+        let xdg = scratch.join("xdg");
+        let env = |name: &str| match name {
+            "XDG_CACHE_HOME" => Some(xdg.display().to_string()),
+            "HOME" => Some("/nonexistent".to_string()),
+            _ => None,
+        };
+        assert_eq!(Cache::open(None, &env).unwrap().root(), xdg.join("curd"));
+        let home = |name: &str| (name == "HOME").then(|| scratch.display().to_string());
+        assert_eq!(
+            Cache::open(None, &home).unwrap().root(),
+            scratch.join(".cache/curd")
+        );
+        let explicit = scratch.join("explicit");
+        assert_eq!(Cache::open(Some(&explicit), &env).unwrap().root(), explicit);
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+
+    #[test]
+    fn keys_shard_by_content_or_url() {
+        let cache = Cache {
+            root: PathBuf::from("/c"),
+        };
+        let sha = CacheKey::Sha256("ABCDEF".into());
+        assert_eq!(
+            cache.archive_dir(&sha),
+            PathBuf::from("/c/archives/fe/abcdef")
+        );
+        let url = CacheKey::Url("http://h/x.whl".into());
+        let dir = cache.unpacked_dir(&url);
+        assert!(dir.starts_with("/c/unpacked"));
+        assert_ne!(
+            dir,
+            cache.unpacked_dir(&CacheKey::Url("http://h/y.whl".into()))
+        );
+    }
+}
