@@ -162,7 +162,7 @@ pub enum FilenameError {
 /// Shows a file name inside an error message without letting control or invisible
 /// characters reach the terminal or the log, and without flooding either: a name
 /// too long to store is cut where a storable one would end.
-struct Shown<'a>(&'a str);
+pub struct Shown<'a>(pub &'a str);
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

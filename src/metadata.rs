@@ -12,7 +12,9 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::filename::{SdistExtension, SdistFilename, WheelFilename, split_sdist_stem};
+use crate::filename::{
+    DistFilename, SdistExtension, SdistFilename, WheelFilename, split_sdist_stem,
+};
 use crate::fs::{Context, FsError};
 use crate::name::PackageName;
 
@@ -322,6 +324,14 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
         rest = &rest[end + ending..];
         Some(line)
     })
+}
+
+/// The raw core metadata of a wheel (METADATA) or an sdist (PKG-INFO).
+pub fn read_dist_metadata(path: &Path, filename: &DistFilename) -> Result<Vec<u8>, MetadataError> {
+    match filename {
+        DistFilename::Wheel(wheel) => read_wheel_metadata(path, wheel),
+        DistFilename::Sdist(sdist) => read_sdist_metadata(path, sdist),
+    }
 }
 
 /// The raw bytes of a wheel's `.dist-info/METADATA`.

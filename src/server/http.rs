@@ -77,9 +77,9 @@ impl Request<'_> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body's declared length.
+    /// The body's length, as declared by Content-Length.
     pub fn content_length(&self) -> u64 {
-        self.body.remaining
+        self.body.declared
     }
 
     /// The body, limited to its Content-Length. Reading it first answers a client
@@ -94,8 +94,12 @@ struct Body<'a> {
     /// Bytes read with the head that belong to the body (and maybe beyond).
     buffered: Vec<u8>,
     pos: usize,
+    declared: u64,
     remaining: u64,
     send_continue: bool,
+    /// A body that trickles in holds a worker; past this it is cut off.
+    deadline: Instant,
+    io_timeout: Duration,
 }
 
 impl Read for Body<'_> {
@@ -116,6 +120,15 @@ impl Read for Body<'_> {
             self.pos += n;
             n
         } else {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the client sent the body too slowly",
+                ));
+            }
+            self.stream
+                .set_read_timeout(Some(left.min(self.io_timeout)))?;
             let n = self.stream.read(&mut out[..want])?;
             if n == 0 {
                 return Err(io::Error::new(
@@ -130,7 +143,7 @@ impl Read for Body<'_> {
     }
 }
 
-/// A response body.
+/// What a response sends after its head.
 pub enum Payload {
     Empty,
     Bytes(Vec<u8>),
@@ -230,15 +243,14 @@ struct Waiting {
     first_byte: Option<Instant>,
 }
 
-/// A connection handed to a worker: its head is complete, or it broke a limit.
-struct Job {
+/// A connection between the reactor and a worker, with the bytes read so far:
+/// handed to a worker once its head is complete (or too large), and handed back
+/// after a keep-alive response with whatever the client pipelined.
+struct Conn {
     stream: TcpStream,
     peer: SocketAddr,
     buf: Vec<u8>,
 }
-
-/// A keep-alive connection coming back from a worker.
-type Returned = (TcpStream, SocketAddr, Vec<u8>);
 
 /// Shared between the reactor and the workers.
 struct Shared {
@@ -247,7 +259,7 @@ struct Shared {
     handler: Arc<dyn Handler>,
     shutdown: Arc<AtomicBool>,
     open: AtomicUsize,
-    returned: Mutex<Vec<Returned>>,
+    returned: Mutex<Vec<Conn>>,
     waker: Waker,
 }
 
@@ -274,7 +286,7 @@ pub fn serve(
         returned: Mutex::new(Vec::new()),
     });
 
-    let (jobs, queue) = mpsc::channel::<Job>();
+    let (jobs, queue) = mpsc::channel::<Conn>();
     let queue = Arc::new(Mutex::new(queue));
     let mut workers = Vec::new();
     for i in 0..shared.limits.threads.max(1) {
@@ -292,8 +304,11 @@ pub fn serve(
         jobs,
         slots: Vec::new(),
         free: Vec::new(),
+        accept_again: false,
     };
     let result = reactor.run(&mut poll, &mut listener);
+    // New clients are refused at once while in-flight requests finish.
+    drop(listener);
     drop(reactor);
     for w in workers {
         let _ = w.join();
@@ -303,9 +318,12 @@ pub fn serve(
 
 struct Reactor {
     shared: Arc<Shared>,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Conn>,
     slots: Vec<Option<Waiting>>,
     free: Vec<usize>,
+    /// Accepting failed for want of file descriptors: the listener is edge-triggered,
+    /// so queued connections wait for the next tick instead of the next client.
+    accept_again: bool,
 }
 
 impl Reactor {
@@ -328,6 +346,9 @@ impl Reactor {
             }
             if last_sweep.elapsed() >= TICK {
                 self.sweep(poll);
+                if self.accept_again {
+                    self.accept(poll, listener);
+                }
                 last_sweep = Instant::now();
             }
         }
@@ -335,6 +356,7 @@ impl Reactor {
     }
 
     fn accept(&mut self, poll: &mut Poll, listener: &mut mio::net::TcpListener) {
+        self.accept_again = false;
         loop {
             match listener.accept() {
                 Ok((mut stream, peer)) => {
@@ -352,9 +374,10 @@ impl Reactor {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // Out of file descriptors and the like: the connection is lost, the server is not.
+                // Out of file descriptors and the like: the connection waits, the server goes on.
                 Err(e) => {
                     eprintln!("curd-server: accept failed: {e}");
+                    self.accept_again = true;
                     return;
                 }
             }
@@ -387,6 +410,7 @@ impl Reactor {
         }
         let now = Instant::now();
         let first_byte = (!buf.is_empty()).then_some(now);
+        let ready = head_end(&buf).is_some();
         self.slots[index] = Some(Waiting {
             stream,
             peer,
@@ -395,25 +419,20 @@ impl Reactor {
             first_byte,
         });
         // Pipelined bytes may already hold a whole request.
-        if self.slots[index]
-            .as_ref()
-            .is_some_and(|w| head_end(&w.buf).is_some())
-        {
+        if ready {
             self.dispatch(poll, index);
         }
     }
 
     fn take_returned(&mut self, poll: &mut Poll) {
-        let returned = match self.shared.returned.lock() {
-            Ok(mut r) => std::mem::take(&mut *r),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        };
-        for (stream, peer, buf) in returned {
-            if stream.set_nonblocking(true).is_err() {
+        let returned = std::mem::take(&mut *lock(&self.shared.returned));
+        for conn in returned {
+            if conn.stream.set_nonblocking(true).is_err() {
                 self.shared.open.fetch_sub(1, Ordering::SeqCst);
                 continue;
             }
-            self.insert(poll, mio::net::TcpStream::from_std(stream), peer, buf);
+            let stream = mio::net::TcpStream::from_std(conn.stream);
+            self.insert(poll, stream, conn.peer, conn.buf);
         }
     }
 
@@ -442,16 +461,15 @@ impl Reactor {
     }
 
     fn dispatch(&mut self, poll: &mut Poll, index: usize) {
-        let Some(conn) = self.remove(poll, index) else {
+        let Some(waiting) = self.remove(poll, index) else {
             return;
         };
-        let stream = TcpStream::from(conn.stream);
-        let job = Job {
-            stream,
-            peer: conn.peer,
-            buf: conn.buf,
+        let conn = Conn {
+            stream: TcpStream::from(waiting.stream),
+            peer: waiting.peer,
+            buf: waiting.buf,
         };
-        if self.jobs.send(job).is_err() {
+        if self.jobs.send(conn).is_err() {
             self.shared.open.fetch_sub(1, Ordering::SeqCst);
         }
     }
@@ -476,13 +494,6 @@ impl Reactor {
         for index in expired {
             self.close(poll, index);
         }
-    }
-}
-
-impl Drop for Reactor {
-    fn drop(&mut self) {
-        let open = self.slots.iter().filter(|s| s.is_some()).count();
-        self.shared.open.fetch_sub(open, Ordering::SeqCst);
     }
 }
 
@@ -520,20 +531,18 @@ fn head_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
 }
 
-fn worker(shared: &Shared, queue: &Mutex<mpsc::Receiver<Job>>) {
+fn worker(shared: &Shared, queue: &Mutex<mpsc::Receiver<Conn>>) {
     loop {
-        let job = {
+        let conn = {
             let Ok(queue) = queue.lock() else { return };
             match queue.recv() {
-                Ok(job) => job,
+                Ok(conn) => conn,
                 Err(_) => return,
             }
         };
-        match serve_one(shared, job) {
+        match serve_one(shared, conn) {
             Some(back) if !shared.shutdown.load(Ordering::SeqCst) => {
-                if let Ok(mut r) = shared.returned.lock() {
-                    r.push(back);
-                }
+                lock(&shared.returned).push(back);
                 let _ = shared.waker.wake();
             }
             _ => {
@@ -543,6 +552,10 @@ fn worker(shared: &Shared, queue: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// A request head as sent.
 #[derive(Debug)]
 struct Head {
@@ -550,6 +563,65 @@ struct Head {
     target: String,
     http11: bool,
     headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body's length, refusing every framing a proxy could read differently
+    /// (request smuggling): chunked bodies, several lengths, signs or spaces.
+    fn body_length(&self) -> Result<u64, Response> {
+        if self.header("transfer-encoding").is_some() {
+            return Err(Response::text(
+                411,
+                "chunked request bodies are not supported: send the body with a Content-Length",
+            ));
+        }
+        if self.http11 && self.headers.iter().filter(|(n, _)| n == "host").count() != 1 {
+            return Err(Response::text(
+                400,
+                "malformed request: expected exactly one Host header",
+            ));
+        }
+        let mut length = None;
+        for (_, value) in self.headers.iter().filter(|(n, _)| n == "content-length") {
+            for item in value.split(',').map(str::trim) {
+                let parsed = (!item.is_empty() && item.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| item.parse::<u64>().ok())
+                    .flatten();
+                match (parsed, length) {
+                    (None, _) => {
+                        return Err(Response::text(
+                            400,
+                            "malformed request: Content-Length must be a number",
+                        ));
+                    }
+                    (Some(n), Some(m)) if n != m => {
+                        return Err(Response::text(
+                            400,
+                            "malformed request: conflicting Content-Length headers",
+                        ));
+                    }
+                    (Some(n), _) => length = Some(n),
+                }
+            }
+        }
+        Ok(length.unwrap_or(0))
+    }
+
+    fn keep_alive(&self) -> bool {
+        let connection = self.header("connection").unwrap_or("").to_ascii_lowercase();
+        if self.http11 {
+            !connection.contains("close")
+        } else {
+            connection.contains("keep-alive")
+        }
+    }
 }
 
 /// Why a head was refused, with the status that says so.
@@ -603,6 +675,15 @@ fn parse_head(buf: &[u8], max: usize) -> Result<(Head, usize), HeadError> {
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(HeadError::Malformed("the method must be uppercase letters"));
     }
+    // RFC 9112 3.2.2: servers accept the absolute form; only its path matters here.
+    let target = match target.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
+            rest.find('/').map_or("/", |i| &rest[i..])
+        }
+        _ => target,
+    };
     if !target.starts_with('/') || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err(HeadError::Malformed(
             "the target must be a path starting with `/`",
@@ -642,14 +723,25 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// The slowest a body may arrive or a response leave, past a grace period: a client
+/// that trickles holds a worker for a bounded time, not for as long as it likes.
+const MIN_BYTES_PER_SECOND: u64 = 32 * 1024;
+
+fn deadline(len: u64, grace: Duration) -> Instant {
+    Instant::now() + grace + Duration::from_secs(len / MIN_BYTES_PER_SECOND)
+}
+
+/// Headers whose values never reach the debug log.
+const SECRET_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+
 /// Handles one request on a connection; gives the connection back if it may be reused.
-fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
+fn serve_one(shared: &Shared, conn: Conn) -> Option<Conn> {
     let started = Instant::now();
-    let Job {
+    let Conn {
         mut stream,
         peer,
         buf,
-    } = job;
+    } = conn;
     let limits = &shared.limits;
     stream.set_nonblocking(false).ok()?;
     stream.set_read_timeout(Some(limits.io_timeout)).ok()?;
@@ -659,78 +751,50 @@ fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
         Ok(parsed) => parsed,
         Err(e) => {
             let response = Response::text(e.status(), &e);
-            log_access(peer, "-", "-", &response, 0, started);
-            let _ = write_response(&mut stream, response, false, false);
+            let sent = write_response(&mut stream, response, false, false, limits.io_timeout);
+            log_access(peer, None, "-", "-", e.status(), &sent, started);
             return None;
         }
     };
-    let Head {
-        method,
-        target,
-        http11,
-        headers,
-    } = head;
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (target.clone(), String::new()),
-    };
     if shared.debug {
-        for (name, value) in &headers {
-            let value = if name == "authorization" || name == "cookie" {
+        for (name, value) in &head.headers {
+            let value = if SECRET_HEADERS.contains(&name.as_str()) {
                 "[redacted]"
             } else {
                 value
             };
-            eprintln!("curd-server: {peer} {method} {target} < {name}: {value}");
+            eprintln!(
+                "curd-server: {peer} {} {} < {name}: {value}",
+                head.method, head.target
+            );
         }
     }
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let connection = header("connection").unwrap_or("").to_ascii_lowercase();
-    let mut keep_alive = if http11 {
-        !connection.contains("close")
-    } else {
-        connection.contains("keep-alive")
-    };
-    let early: Option<Response> = if header("transfer-encoding").is_some() {
-        Some(Response::text(
-            411,
-            "chunked request bodies are not supported: send the body with a Content-Length",
-        ))
-    } else {
-        None
-    };
-    let content_length = match header("content-length").map(str::parse::<u64>) {
-        None => Ok(0),
-        Some(Ok(n)) => Ok(n),
-        Some(Err(_)) => Err(()),
-    };
-    let (response, leftover, body_done) = match (early, content_length) {
-        (Some(r), _) => (r, Vec::new(), false),
-        (None, Err(())) => (
-            Response::text(400, "malformed request: Content-Length must be a number"),
-            Vec::new(),
-            false,
-        ),
-        (None, Ok(length)) => {
-            let send_continue =
-                http11 && header("expect").is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+    let (mut response, leftover, body_done) = match head.body_length() {
+        Err(response) => (response, Vec::new(), false),
+        Ok(length) => {
+            let (path, query) = match head.target.split_once('?') {
+                Some((p, q)) => (p.to_string(), q.to_string()),
+                None => (head.target.clone(), String::new()),
+            };
+            let send_continue = head.http11
+                && head
+                    .header("expect")
+                    .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
             let mut request = Request {
-                method: method.clone(),
+                method: head.method.clone(),
                 path,
                 query,
-                headers,
+                headers: head.headers.clone(),
                 peer,
                 body: Body {
                     stream: &mut stream,
                     buffered: buf,
                     pos: end,
+                    declared: length,
                     remaining: length,
                     send_continue,
+                    deadline: deadline(length, limits.io_timeout),
+                    io_timeout: limits.io_timeout,
                 },
             };
             let response = catch_unwind(AssertUnwindSafe(|| shared.handler.handle(&mut request)))
@@ -748,37 +812,91 @@ fn serve_one(shared: &Shared, job: Job) -> Option<Returned> {
         }
     };
     // An unread body would be taken for the next request: close instead.
-    keep_alive &= body_done && !shared.shutdown.load(Ordering::SeqCst);
-    let bytes = if method == "HEAD" { 0 } else { response.len() };
-    log_access(peer, &method, &target, &response, bytes, started);
-    match write_response(&mut stream, response, method == "HEAD", keep_alive) {
-        Ok(()) if keep_alive => Some((stream, peer, leftover)),
+    let keep_alive = head.keep_alive() && body_done && !shared.shutdown.load(Ordering::SeqCst);
+    let status = response.status;
+    let user = response.user.take();
+    let sent = write_response(
+        &mut stream,
+        response,
+        head.method == "HEAD",
+        keep_alive,
+        limits.io_timeout,
+    );
+    log_access(
+        peer,
+        user.as_deref(),
+        &head.method,
+        &head.target,
+        status,
+        &sent,
+        started,
+    );
+    if !body_done {
+        linger(&mut stream);
+        return None;
+    }
+    match sent {
+        Ok(_) if keep_alive => Some(Conn {
+            stream,
+            peer,
+            buf: leftover,
+        }),
         _ => None,
     }
 }
 
-fn log_access(
-    peer: SocketAddr,
-    method: &str,
-    target: &str,
-    response: &Response,
-    bytes: u64,
-    started: Instant,
-) {
-    let user = response.user.as_deref().unwrap_or("-");
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    eprintln!(
-        "{peer} {user} \"{method} {target}\" {} {bytes} {ms:.1}ms",
-        response.status
-    );
+/// After answering early (401, 413) a request whose body was not read, reads and
+/// drops what the client is still sending for a moment before closing: closing with
+/// unread bytes makes the kernel reset the connection, and clients that send the whole
+/// body before reading (Python's http.client, so twine) would see the reset instead
+/// of the answer.
+fn linger(stream: &mut TcpStream) {
+    const MAX_DRAIN: usize = 64 << 20;
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let until = Instant::now() + Duration::from_secs(5);
+    let mut drained = 0;
+    let mut buf = [0u8; 16 * 1024];
+    while drained < MAX_DRAIN {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => drained += n,
+        }
+    }
 }
 
+/// How much of a response's payload went out, or how far it got before failing.
+type Sent = Result<u64, (io::Error, u64)>;
+
+fn log_access(
+    peer: SocketAddr,
+    user: Option<&str>,
+    method: &str,
+    target: &str,
+    status: u16,
+    sent: &Sent,
+    started: Instant,
+) {
+    let user = user.unwrap_or("-");
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (bytes, aborted) = match sent {
+        Ok(bytes) => (*bytes, String::new()),
+        Err((e, bytes)) => (*bytes, format!(" aborted: {e}")),
+    };
+    eprintln!("{peer} {user} \"{method} {target}\" {status} {bytes} {ms:.1}ms{aborted}");
+}
+
+/// Writes a response; files go out in chunks under an overall deadline.
 fn write_response(
     stream: &mut TcpStream,
     response: Response,
     head_only: bool,
     keep_alive: bool,
-) -> io::Result<()> {
+    io_timeout: Duration,
+) -> Sent {
     let len = response.len();
     let mut out = Vec::with_capacity(256);
     let _ = write!(
@@ -790,47 +908,62 @@ fn write_response(
     for (name, value) in &response.headers {
         let _ = write!(out, "{name}: {value}\r\n");
     }
-    let _ = write!(out, "Content-Length: {len}\r\nServer: curd\r\n");
+    // RFC 9110 8.6: no Content-Length on 304 (or any status that has no body).
+    if !matches!(response.status, 100..=199 | 204 | 304) {
+        let _ = write!(out, "Content-Length: {len}\r\n");
+    }
+    out.extend_from_slice(b"Server: curd\r\n");
     out.extend_from_slice(if keep_alive {
         b"Connection: keep-alive\r\n\r\n"
     } else {
         b"Connection: close\r\n\r\n"
     });
-    match response.payload {
-        Payload::Bytes(bytes) if !head_only => {
-            out.extend_from_slice(&bytes);
-            stream.write_all(&out)
-        }
-        Payload::Shared(bytes) if !head_only => {
-            out.extend_from_slice(&bytes);
-            stream.write_all(&out)
-        }
-        Payload::File(file, len) if !head_only => {
-            stream.write_all(&out)?;
-            let copied = io::copy(&mut file.take(len), stream)?;
-            if copied < len {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file shrank while being sent",
-                ));
+    let body: &[u8] = match &response.payload {
+        _ if head_only => &[],
+        Payload::Bytes(bytes) => bytes,
+        Payload::Shared(bytes) => bytes,
+        Payload::Empty | Payload::File(..) => &[],
+    };
+    out.extend_from_slice(body);
+    stream.write_all(&out).map_err(|e| (e, 0))?;
+    let mut sent = body.len() as u64;
+    if let (Payload::File(mut file, len), false) = (response.payload, head_only) {
+        let until = deadline(len, io_timeout);
+        while sent < len {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let e = io::Error::new(io::ErrorKind::TimedOut, "the client read too slowly");
+                return Err((e, sent));
             }
-            Ok(())
+            stream
+                .set_write_timeout(Some(left.min(io_timeout)))
+                .map_err(|e| (e, sent))?;
+            let chunk = (len - sent).min(1 << 20);
+            // std sends a File to a TcpStream with sendfile(2).
+            match io::copy(&mut (&mut file).take(chunk), stream) {
+                Ok(0) => {
+                    let e = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the file shrank while being sent",
+                    );
+                    return Err((e, sent));
+                }
+                Ok(n) => sent += n,
+                Err(e) => return Err((e, sent)),
+            }
         }
-        _ => stream.write_all(&out),
     }
+    Ok(sent)
 }
 
 fn reason(status: u16) -> &'static str {
     match status {
-        100 => "Continue",
         200 => "OK",
         201 => "Created",
-        204 => "No Content",
         301 => "Moved Permanently",
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
-        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         406 => "Not Acceptable",

@@ -184,9 +184,10 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         args.overwrite,
         args.max_upload_size.0,
     );
+    let threads = args.threads.max(1);
     let limits = http::Limits {
-        threads: args.threads.max(1),
-        max_connections: args.max_connections.max(1),
+        threads,
+        max_connections: connection_limit(args.max_connections.max(1), threads),
         ..http::Limits::default()
     };
     http::serve(
@@ -199,4 +200,21 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     .map_err(ServerError::Io)?;
     eprintln!("curd-server: stopped");
     Ok(())
+}
+
+/// Raises the soft open-files limit as far as the hard one allows, and keeps the
+/// connection limit under it (each worker may also hold a file open), so the server
+/// answers 503 rather than failing to accept.
+fn connection_limit(wanted: usize, threads: usize) -> usize {
+    let Ok(files) = rlimit::increase_nofile_limit(u64::MAX) else {
+        return wanted;
+    };
+    let reserve = threads as u64 + 32;
+    let most = usize::try_from(files.saturating_sub(reserve))
+        .unwrap_or(usize::MAX)
+        .max(1);
+    if wanted > most {
+        eprintln!("curd-server: the open-files limit allows {most} connections, not {wanted}");
+    }
+    wanted.min(most)
 }

@@ -26,7 +26,6 @@ impl Form {
 /// The part that carried the file.
 #[derive(Debug, PartialEq, Eq)]
 pub struct FilePart {
-    pub field: String,
     pub filename: String,
 }
 
@@ -222,7 +221,7 @@ pub fn read_form(
                 scanner.copy_until(delimiter.as_bytes(), &mut |data| {
                     file_out.write_all(data).map_err(MultipartError::Write)
                 })?;
-                form.file = Some(FilePart { field, filename });
+                form.file = Some(FilePart { filename });
             }
             None => {
                 if form.fields.len() >= MAX_FIELDS {
@@ -383,7 +382,6 @@ mod tests {
             assert_eq!(
                 form.file,
                 Some(FilePart {
-                    field: "content".into(),
                     filename: "a-1.0-py3-none-any.whl".into()
                 })
             );

@@ -97,11 +97,7 @@ pub fn simple_project(
     let url = |f: &StoredFile| format!("../../p/{}", percent_encode(&f.name));
     match format {
         Format::Json => {
-            let mut versions: Vec<String> = files
-                .iter()
-                .map(|f| f.filename.version().to_string())
-                .collect();
-            versions.dedup();
+            let mut versions = versions(files);
             versions.reverse();
             let files: Vec<Value> = files
                 .iter()
@@ -221,9 +217,9 @@ fn versions(files: &[std::sync::Arc<StoredFile>]) -> Vec<String> {
     out
 }
 
-/// The home page: what is here and how to use it. `base` is this server's URL as
-/// the browser reached it.
-pub fn home(index: &Index, base: &str, auth: bool) -> Vec<u8> {
+/// The top of the home page: what is here and how to use it. `base` is this
+/// server's URL as the browser reached it.
+pub fn home_header(index: &Index, base: &str, auth: bool) -> String {
     let base = escape(base);
     let mut out = html_head("curd-server");
     let file_count: usize = index.projects.values().map(Vec::len).sum();
@@ -245,7 +241,14 @@ pub fn home(index: &Index, base: &str, auth: bool) -> Vec<u8> {
         simple = with_login(&format!("{base}/simple/")),
         cache = with_login(&base),
     );
-    out.push_str("<h2>Projects</h2>\n<table>\n<tr><th>project</th><th>version</th><th>file</th><th>size</th></tr>\n");
+    out
+}
+
+/// The rest of the home page: every file, the same for every client.
+pub fn home_table(index: &Index) -> Vec<u8> {
+    let mut out = String::from(
+        "<h2>Projects</h2>\n<table>\n<tr><th>project</th><th>version</th><th>file</th><th>size</th></tr>\n",
+    );
     for (name, files) in &index.projects {
         for f in files.iter() {
             let _ = writeln!(

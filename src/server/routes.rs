@@ -2,10 +2,10 @@
 //! status code. Reaches the folder only through [`Storage`].
 
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::filename::DistFilename;
+use crate::filename::{DistFilename, Shown};
 use crate::name::PackageName;
 use crate::requirement::{Requirement, VersionOrUrl};
 use crate::server::auth::UserDb;
@@ -44,7 +44,7 @@ enum PageKey {
     Project(PackageName, Format),
     ApiProjects,
     ApiProject(PackageName),
-    Home(String),
+    Home,
 }
 
 impl App {
@@ -78,7 +78,10 @@ impl App {
             eprintln!("curd-server: {e}; the previous users stay in force");
         }
         result.map(Some).map_err(|denied| {
-            Response::text(401, format!("login required: {denied}")).header(
+            // The reason (no such user, wrong password) is for the log: telling the
+            // client would say which user names exist.
+            eprintln!("curd-server: {}: login refused: {denied}", request.peer);
+            Response::text(401, "login required").header(
                 "WWW-Authenticate",
                 "Basic realm=\"curd\", charset=\"UTF-8\"",
             )
@@ -86,8 +89,12 @@ impl App {
     }
 
     /// A rendered page from the cache, or rendered now and cached.
-    fn page(&self, key: PageKey, render: impl FnOnce(&Index) -> Vec<u8>) -> Arc<Vec<u8>> {
-        let index = self.storage.index();
+    fn page(
+        &self,
+        index: &Index,
+        key: PageKey,
+        render: impl FnOnce(&Index) -> Vec<u8>,
+    ) -> Arc<Vec<u8>> {
         {
             let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
             if cache.generation != index.generation {
@@ -100,7 +107,7 @@ impl App {
                 return Arc::clone(page);
             }
         }
-        let page = Arc::new(render(&index));
+        let page = Arc::new(render(index));
         let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
         if cache.generation == index.generation && cache.pages.len() < 4096 {
             cache.pages.insert(key, Arc::clone(&page));
@@ -130,7 +137,8 @@ impl App {
             ["legacy", ""] => allow(method == "POST", "POST", || self.twine_upload(request)),
             [""] => allow(read, "GET, HEAD, POST", || self.home(request)),
             ["api"] | ["api", ""] => allow(read, "GET, HEAD", || {
-                let page = self.page(PageKey::ApiProjects, pages::api_projects);
+                let index = self.storage.index();
+                let page = self.page(&index, PageKey::ApiProjects, pages::api_projects);
                 shared(200, "application/json", page)
             }),
             ["api", project] => allow(read, "GET, HEAD", || self.api_project(project)),
@@ -150,21 +158,24 @@ impl App {
         response.with_user(user)
     }
 
+    /// The page's table is cached; the commands that name this server's address (from
+    /// the client's Host header) are not, so no client can fill the cache.
     fn home(&self, request: &Request<'_>) -> Response {
         let host = request.header("host").unwrap_or("localhost:8000");
         let base = format!("http://{host}");
-        let auth = self.users.is_some();
-        let page = self.page(PageKey::Home(base.clone()), |index| {
-            pages::home(index, &base, auth)
-        });
-        shared(200, "text/html; charset=utf-8", page)
+        let index = self.storage.index();
+        let table = self.page(&index, PageKey::Home, pages::home_table);
+        let mut page = pages::home_header(&index, &base, self.users.is_some()).into_bytes();
+        page.extend_from_slice(&table);
+        Response::new(200, "text/html; charset=utf-8", Payload::Bytes(page))
     }
 
     fn simple_index(&self, request: &Request<'_>) -> Response {
         let Some(format) = negotiate(request) else {
             return not_acceptable();
         };
-        let page = self.page(PageKey::Simple(format), |index| {
+        let index = self.storage.index();
+        let page = self.page(&index, PageKey::Simple(format), |index| {
             pages::simple_index(index, format)
         });
         shared(200, format.content_type(), page).header("Vary", "Accept")
@@ -175,20 +186,19 @@ impl App {
             return not_acceptable();
         };
         let raw = percent_decode(project);
-        let name = match PackageName::new(&raw) {
-            Ok(name) => name,
-            Err(e) => return Response::text(404, e),
+        let Ok(name) = PackageName::new(&raw) else {
+            return Response::text(404, format!("no project named `{}`", Shown(&raw)));
         };
         if name.as_str() != raw {
             // PEP 503: the normalized name is the canonical URL.
             return Response::empty(301).header("Location", format!("/simple/{name}/"));
         }
-        if self.storage.index().project(&name).is_none() {
+        let index = self.storage.index();
+        let Some(files) = index.project(&name) else {
             return Response::text(404, format!("no project named `{name}`"));
-        }
+        };
         let key = PageKey::Project(name.clone(), format);
-        let page = self.page(key, |index| {
-            let files = index.project(&name).unwrap_or_default();
+        let page = self.page(&index, key, |_| {
             pages::simple_project(&self.storage, &name, files, format)
         });
         shared(200, format.content_type(), page).header("Vary", "Accept")
@@ -197,21 +207,18 @@ impl App {
     fn api_project(&self, project: &str) -> Response {
         let raw = percent_decode(project);
         let not_found = || {
-            let body = pages::json_error(&format!("no project named `{raw}`"));
+            let body = pages::json_error(&format!("no project named `{}`", Shown(&raw)));
             Response::new(404, "application/json", Payload::Bytes(body))
         };
         let Ok(name) = PackageName::new(&raw) else {
             return not_found();
         };
-        if self.storage.index().project(&name).is_none() {
+        let index = self.storage.index();
+        let Some(files) = index.project(&name) else {
             return not_found();
-        }
-        let page = self.page(PageKey::ApiProject(name.clone()), |index| {
-            pages::api_project(
-                &self.storage,
-                &name,
-                index.project(&name).unwrap_or_default(),
-            )
+        };
+        let page = self.page(&index, PageKey::ApiProject(name.clone()), |_| {
+            pages::api_project(&self.storage, &name, files)
         });
         shared(200, "application/json", page)
     }
@@ -240,7 +247,8 @@ impl App {
         let files = index.project(&requirement.name).unwrap_or_default();
         let versions: Vec<_> = files.iter().map(|f| f.filename.version()).collect();
         let best = specifiers.filter(versions).into_iter().max();
-        // Files are sorted wheels first within a version, pure-Python wheels earliest.
+        // A pure-Python wheel fits every client, then any wheel (files are sorted
+        // wheels first within a version), then the sdist.
         let file = best.and_then(|v| {
             let candidates = files.iter().filter(|f| f.filename.version() == v);
             let pure = |f: &&Arc<StoredFile>| f.name.ends_with("-none-any.whl");
@@ -273,12 +281,13 @@ impl App {
             Some(wheel) => (wheel, true),
             None => (raw.as_str(), false),
         };
+        let not_found = || Response::text(404, format!("not found: `{}`", Shown(&raw)));
         let Ok(filename) = DistFilename::parse(name) else {
-            return Response::text(404, format!("not found: `{raw}`"));
+            return not_found();
         };
         let index = self.storage.index();
         let Some(stored) = index.file(&filename) else {
-            return Response::text(404, format!("not found: `{raw}`"));
+            return not_found();
         };
         if metadata {
             return match self.storage.wheel_metadata(stored) {
@@ -289,16 +298,28 @@ impl App {
             };
         }
         let etag = format!("\"{}\"", self.storage.facts(stored).sha256);
-        if request
-            .header("if-none-match")
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-        {
+        if request.header("if-none-match").is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        }) {
             return Response::empty(304).header("ETag", etag);
         }
-        match self.storage.open_file(stored) {
-            Some(f) => Response::new(200, content_type(name), Payload::File(f, stored.size))
-                .header("ETag", etag),
-            None => Response::text(404, format!("`{name}` changed or went away; try again")),
+        if let Some(f) = self.storage.open_file(stored) {
+            return Response::new(200, content_type(name), Payload::File(f, stored.size))
+                .header("ETag", etag);
+        }
+        // Replaced since the index was read (an upload with --overwrite, a copy):
+        // the folder is read again and the new file sent.
+        let index = self.storage.rescanned();
+        let fresh = index.file(&filename);
+        match fresh.and_then(|f| Some((f, self.storage.open_file(f)?))) {
+            Some((f, file)) => {
+                let etag = format!("\"{}\"", self.storage.facts(f).sha256);
+                Response::new(200, content_type(name), Payload::File(file, f.size))
+                    .header("ETag", etag)
+            }
+            None => not_found(),
         }
     }
 
@@ -317,9 +338,7 @@ impl App {
                     "expected a file part in the form",
                 )),
             },
-            None => io::copy(body, upload)
-                .map(drop)
-                .map_err(MultipartError::Write),
+            None => copy_body(body, upload),
         });
         match received {
             Ok((upload, ())) => self.finish_upload(upload, &filename, None),
@@ -413,6 +432,21 @@ impl App {
     }
 }
 
+/// Copies a raw body into an upload, telling the client's failures (400, 408) from
+/// the server's (413, 507).
+fn copy_body(body: &mut dyn Read, upload: &mut Upload) -> Result<(), MultipartError> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(MultipartError::Read(e)),
+        };
+        upload.write_all(&buf[..n]).map_err(MultipartError::Write)?;
+    }
+}
+
 impl Handler for App {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         self.route(request)
@@ -450,8 +484,19 @@ fn not_acceptable() -> Response {
     )
 }
 
+/// The client hears why its upload failed; the server's own trouble (a disk error,
+/// with its paths) goes to the log, and the client hears only that it happened.
 fn save_error(e: SaveError) -> Response {
-    Response::text(e.status(), e)
+    match e {
+        SaveError::Disk(_) => {
+            eprintln!("curd-server: {e}");
+            Response::text(
+                500,
+                "the server could not store the upload; its log says why",
+            )
+        }
+        e => Response::text(e.status(), e),
+    }
 }
 
 fn content_type(filename: &str) -> &'static str {

@@ -396,33 +396,55 @@ impl Storage {
         })?;
         let dest = self.path_of(filename);
         let _guard = self.saving.lock().unwrap_or_else(|p| p.into_inner());
-        let existing = match std::fs::metadata(&dest) {
-            Ok(_) => Some(
-                sha256_file(&dest)
-                    .context("read", &dest)
-                    .map_err(SaveError::Disk)?,
-            ),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(SaveError::Disk(FsError {
-                    path: dest,
-                    action: "read",
-                    source: e,
-                }));
+        // The same distribution may be stored under another spelling of its name
+        // (`Foo-1.0.0-...` for `foo-1.0-...`): it counts as the same file, or a
+        // client could replace an immutable distribution by respelling it.
+        let index = self.rescanned();
+        let existing: Vec<Arc<StoredFile>> = index
+            .project(filename.name())
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| same_distribution(&f.filename, filename))
+            .cloned()
+            .collect();
+        if let Some(old) = existing.first() {
+            if self.facts(old).sha256 == sha256 {
+                return Ok(Saved::Unchanged);
             }
-        };
-        let outcome = match existing {
-            Some(old) if old == sha256 => return Ok(Saved::Unchanged),
-            Some(_) if !overwrite => return Err(SaveError::Conflict { filename: name }),
-            Some(_) => Saved::Replaced,
-            None => Saved::Created,
-        };
+            if !overwrite {
+                return Err(SaveError::Conflict { filename: name });
+            }
+        }
         temp.persist(&dest).map_err(|e| match e.source.kind() {
             io::ErrorKind::StorageFull => SaveError::NoSpace,
             _ => SaveError::Disk(e),
         })?;
-        self.rescan().map_err(SaveError::Disk)?;
-        Ok(outcome)
+        for old in existing.iter().filter(|f| f.name != name) {
+            let path = self.path_of(&old.filename);
+            if let Err(e) = std::fs::remove_file(&path) {
+                eprintln!(
+                    "curd-server: cannot remove `{}`, replaced by `{name}`: {e}",
+                    path.display()
+                );
+            }
+        }
+        // The file is stored; a failed rescan only delays when it is listed.
+        if let Err(e) = self.rescan() {
+            eprintln!("curd-server: {e}");
+        }
+        Ok(if existing.is_empty() {
+            Saved::Created
+        } else {
+            Saved::Replaced
+        })
+    }
+
+    /// The index read afresh from the folder.
+    pub fn rescanned(&self) -> Arc<Index> {
+        if let Err(e) = self.rescan() {
+            eprintln!("curd-server: {e}");
+        }
+        Arc::clone(&read(&self.scan).index)
     }
 }
 
@@ -447,16 +469,36 @@ fn same_files(
         })
 }
 
+/// Whether two file names are the same distribution: for wheels, the same project,
+/// version, build and tags however spelled; for sdists, the same project and version.
+fn same_distribution(a: &DistFilename, b: &DistFilename) -> bool {
+    let sorted = |tags: &[String]| {
+        let mut tags = tags.to_vec();
+        tags.sort();
+        tags
+    };
+    match (a, b) {
+        (DistFilename::Wheel(x), DistFilename::Wheel(y)) => {
+            x.name == y.name
+                && x.version == y.version
+                && x.build_tag == y.build_tag
+                && sorted(&x.python_tags) == sorted(&y.python_tags)
+                && sorted(&x.abi_tags) == sorted(&y.abi_tags)
+                && sorted(&x.platform_tags) == sorted(&y.platform_tags)
+        }
+        (DistFilename::Sdist(x), DistFilename::Sdist(y)) => {
+            x.name == y.name && x.version == y.version
+        }
+        _ => false,
+    }
+}
+
 fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
     let mut facts = Facts {
         sha256: sha256_file(path).unwrap_or_default(),
         ..Facts::default()
     };
-    let raw = match filename {
-        DistFilename::Wheel(wheel) => metadata::read_wheel_metadata(path, wheel),
-        DistFilename::Sdist(sdist) => metadata::read_sdist_metadata(path, sdist),
-    };
-    if let Ok(raw) = raw {
+    if let Ok(raw) = metadata::read_dist_metadata(path, filename) {
         if filename.is_wheel() {
             facts.metadata_sha256 = Some(crate::digest::sha256_hex(&raw));
         }
@@ -470,11 +512,7 @@ fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
 /// Checks that a received file is what its name says. Errors speak of the file by
 /// the name it was sent under, not by the temporary path it is held at.
 fn validate(path: &Path, filename: &DistFilename) -> Result<(), String> {
-    let raw = match filename {
-        DistFilename::Wheel(wheel) => metadata::read_wheel_metadata(path, wheel),
-        DistFilename::Sdist(sdist) => metadata::read_sdist_metadata(path, sdist),
-    }
-    .map_err(|e| {
+    let raw = metadata::read_dist_metadata(path, filename).map_err(|e| {
         e.to_string()
             .replace(&path.display().to_string(), &filename.to_string())
     })?;

@@ -276,6 +276,10 @@ fn downloads_have_etags_and_answer_conditional_and_head_requests() {
     let cached = server.request("GET", path, &[("If-None-Match", &etag)], b"");
     assert_eq!(cached.status, 304);
     assert!(cached.body.is_empty());
+    assert_eq!(cached.header("content-length"), None, "RFC 9110 8.6");
+    let weak = format!("W/{etag}");
+    let cached = server.request("GET", path, &[("If-None-Match", &weak)], b"");
+    assert_eq!(cached.status, 304);
     assert_eq!(server.get("/p/beta-9.9-py3-none-any.whl").status, 404);
     assert_eq!(server.get("/p/..%2F..%2Fetc%2Fpasswd").status, 404);
 }
@@ -327,11 +331,17 @@ fn uploads_are_validated_idempotent_and_immutable() {
         200,
         "same bytes again"
     );
-    let conflict = put(
-        "/p/delta-1.0-py3-none-any.whl",
-        &rebuilt_with_comment(&good),
-    );
+    let other = rebuilt_with_comment(&good);
+    let conflict = put("/p/delta-1.0-py3-none-any.whl", &other);
     assert_eq!(conflict.status, 409, "{}", conflict.text());
+    // Another spelling of the same distribution is the same file.
+    for respelled in [
+        "/p/Delta-1.0-py3-none-any.whl",
+        "/p/delta-1.0.0-py3-none-any.whl",
+    ] {
+        assert_eq!(put(respelled, &other).status, 409, "{respelled}");
+        assert_eq!(put(respelled, &good).status, 200, "{respelled}");
+    }
 
     let cases: &[(&str, &[u8], u16)] = &[
         ("/p/delta-2.0-py3-none-any.whl", b"not a zip at all", 400),
@@ -341,7 +351,7 @@ fn uploads_are_validated_idempotent_and_immutable() {
         ("/p/.hidden-1.0-py3-none-any.whl", &good, 400),
         ("/p/delta-1.0-py3-none-any.exe", &good, 400),
         ("/p/delta-1.0-py3-none-any.whl%00", &good, 400),
-        ("/p/delta-1.1-py3-none-any.whl", &vec![0u8; 70_000], 413),
+        ("/p/delta-1.1-py3-none-any.whl", &vec![0u8; 3_000_000], 413),
     ];
     for (path, body, status) in cases {
         let reply = put(path, body);
@@ -485,6 +495,13 @@ fn every_htpasswd_format_logs_in() {
             b"",
         );
         assert_eq!(wrong.status, 401, "{format}");
+        let auth = basic("mallory", "nope");
+        let stranger = server.request("GET", "/simple/", &[("Authorization", &auth)], b"");
+        assert_eq!(
+            stranger.text(),
+            wrong.text(),
+            "a 401 does not tell which users exist"
+        );
         let right = server.request(
             "GET",
             "/simple/",
@@ -621,18 +638,29 @@ fn bad_requests_get_a_reason_and_the_server_keeps_serving() {
     };
     let cases: &[(&[u8], u16)] = &[
         (b"BLAH\r\n\r\n", 400),
-        (b"GET / HTTP/3\r\n\r\n", 505),
-        (b"GET / HTTP/1.1\r\nbroken header\r\n\r\n", 400),
-        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400),
-        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411),
-        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\n\r\n", 411),
-        (b"DELETE /simple/ HTTP/1.1\r\n\r\n", 405),
-        (b"GET /nowhere HTTP/1.1\r\n\r\n", 404),
+        (b"GET / HTTP/3\r\nHost: x\r\nConnection: close\r\n\r\n", 505),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nbroken header\r\n\r\n", 400),
+        (b"GET /health HTTP/1.1\r\n\r\n", 400),
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: x\r\n\r\n", 400),
+        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: +3\r\n\r\nabc", 400),
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\nContent-Length: 30\r\n\r\n", 400),
+        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 411),
+        (b"PUT /p/a-1.0-py3-none-any.whl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 411),
+        (b"DELETE /simple/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
+        (b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+        (b"GET /p/a%0Ab.whl HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 404),
+        (b"GET http://x/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200),
     ];
     for (bytes, status) in cases {
         let reply: Reply = raw(bytes);
         assert_eq!(reply.status, *status, "{}", String::from_utf8_lossy(bytes));
-        assert!(!reply.text().trim().is_empty());
+        assert_eq!(
+            reply.text().trim().lines().count(),
+            1,
+            "one line: {}",
+            reply.text()
+        );
     }
     let huge = [
         b"GET / HTTP/1.1\r\nX: ".as_slice(),
@@ -682,6 +710,12 @@ fn home_page_shows_projects_and_how_to_use_them() {
         "{page}"
     );
     assert!(page.contains("beta-2.0b1-py3-none-any.whl"));
+    let other = server.request("GET", "/", &[("Host", "cache.example:8000")], b"");
+    let other = other.text();
+    assert!(
+        other.contains("pip install --index-url http://cache.example:8000/simple/"),
+        "{other}"
+    );
 }
 
 #[test]
