@@ -8,7 +8,7 @@
 //! the code plain, the dependencies few and the binary small and static.
 //!
 //! Modules are listed in the order data flows through them: the packaging standards
-//! first (pure parsing, no I/O), then the server.
+//! first (pure parsing, no I/O), then the client's network side, then the server.
 #![forbid(unsafe_code)]
 
 pub mod args;
@@ -23,5 +23,10 @@ pub mod requirement;
 pub mod requirements_txt;
 pub mod filename;
 pub mod metadata;
+pub mod url;
+
+// Talking to indexes and cache servers: the network.
+pub mod fetch;
+pub mod index;
 
 pub mod server;

@@ -7,3 +7,4 @@ mod pep440;
 mod pep508;
 mod filenames;
 mod server;
+mod index;
