@@ -8,7 +8,7 @@
 //! the code plain, the dependencies few and the binary small and static.
 //!
 //! Modules are listed in the order data flows through them: the packaging standards
-//! first (pure parsing, no I/O), then the server.
+//! first (pure parsing, no I/O), then the client's network side, then the server.
 #![forbid(unsafe_code)]
 
 pub mod args;
@@ -25,9 +25,12 @@ pub mod requirements_txt;
 pub mod filename;
 pub mod tags;
 pub mod metadata;
+pub mod url;
 
-// Find and fetch: the target interpreter, the local cache.
+// Find and fetch: the target interpreter, the network, the local cache.
 pub mod python;
+pub mod fetch;
+pub mod index;
 pub mod cache;
 
 pub mod server;

@@ -1,0 +1,913 @@
+//! The simple-index client: a project's files as an index lists them, from PEP 503
+//! HTML or PEP 691 JSON, and from local find-links folders and pages.
+//!
+//! <https://packaging.python.org/en/latest/specifications/simple-repository-api/>
+//!
+//! The HTML reader is hand-written and tolerant, because index pages are written
+//! by many servers (PyPI, pypiserver, devpi, Artifactory, Nexus, static mirrors)
+//! and by hand: attributes come in any order and case, quoted either way or not at
+//! all, with entities; comments and scripts are skipped; `<base href>` is obeyed.
+//! It keeps what pip's `parse_links` keeps, and agrees with it on every page the
+//! differential test tries (`tests/it/index.rs`), with two deliberate exceptions
+//! that follow the PEPs where pip does not: a bare `data-yanked` (no value) marks
+//! the file yanked (PEP 592), and `data-core-metadata="false"` means no metadata.
+//!
+//! Each [`IndexFile`] keeps its URL without the fragment: the hash is in
+//! `sha256`, and other hash kinds (`#md5=`) are dropped with it.
+
+use std::fmt;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::fetch::{Client, FetchError, Response};
+use crate::filename::DistFilename;
+use crate::fs::{Context, FsError};
+use crate::name::PackageName;
+use crate::url::Url;
+
+/// What `Accept` asks an index for: JSON first (faster to parse, and it has
+/// sizes), HTML from servers that have only that.
+pub const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// Whether an index serves a file's core metadata on its own (PEP 658/714), so a
+/// resolver can read dependencies without downloading the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MetadataAvailability {
+    No,
+    /// Served, with no hash curd can check.
+    Yes,
+    /// Served, with its sha256 (lowercase hex).
+    Sha256(String),
+}
+
+/// One file of a project, as an index describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexFile {
+    /// The last segment of the URL, percent-decoded (HTML), or the `filename`
+    /// field (JSON). Not yet checked to be a distribution name.
+    pub filename: String,
+    /// Where to download it; absolute, without fragment.
+    pub url: Url,
+    /// Lowercase hex.
+    pub sha256: Option<String>,
+    pub requires_python: Option<String>,
+    /// The reason it was yanked (PEP 592), `""` when none was given.
+    pub yanked: Option<String>,
+    pub core_metadata: MetadataAvailability,
+    /// Only JSON pages and local folders say.
+    pub size: Option<u64>,
+}
+
+impl IndexFile {
+    /// Where the index serves the file's core metadata (PEP 658), if it does.
+    pub fn metadata_url(&self) -> Option<Url> {
+        match self.core_metadata {
+            MetadataAvailability::No => None,
+            _ => Some(self.url.with_path_suffix(".metadata")),
+        }
+    }
+}
+
+/// A project's files, in the order the page lists them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectPage {
+    pub files: Vec<IndexFile>,
+}
+
+#[derive(Debug)]
+pub enum IndexError {
+    Fetch(FetchError),
+    Json { url: Url, reason: String },
+    ApiVersion { url: Url, version: String },
+    ContentType { url: Url, content_type: String },
+    Folder(FsError),
+}
+
+impl fmt::Display for IndexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IndexError::Fetch(e) => e.fmt(f),
+            IndexError::Json { url, reason } => {
+                write!(f, "malformed index page `{url}`: {reason}")
+            }
+            IndexError::ApiVersion { url, version } => write!(
+                f,
+                "index page `{url}` uses simple API version {version}; curd reads 1.x"
+            ),
+            IndexError::ContentType { url, content_type } => write!(
+                f,
+                "`{url}` is not an index page: its Content-Type is `{content_type}`"
+            ),
+            IndexError::Folder(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for IndexError {}
+
+impl From<FetchError> for IndexError {
+    fn from(e: FetchError) -> Self {
+        IndexError::Fetch(e)
+    }
+}
+
+/// A simple index (`--index-url`), such as `https://pypi.org/simple/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub url: Url,
+}
+
+impl Index {
+    /// The project's page, `None` when the index does not know the project.
+    pub fn project(
+        &self,
+        client: &Client,
+        name: &PackageName,
+    ) -> Result<Option<ProjectPage>, IndexError> {
+        let url = self
+            .url
+            .as_directory()
+            .with_path_suffix(&format!("{}/", name.as_str()));
+        let response = client.get(&url, ACCEPT)?;
+        if response.status == 404 {
+            return Ok(None);
+        }
+        parse_response(&response).map(Some)
+    }
+}
+
+/// The files a find-links page (`-f URL`) links to, read like an index page.
+pub fn find_links_page(client: &Client, url: &Url) -> Result<Vec<IndexFile>, IndexError> {
+    let response = client.get(url, "text/html")?;
+    if response.status == 404 {
+        return Err(IndexError::Fetch(FetchError::Status {
+            url: response.final_url,
+            status: 404,
+            detail: String::new(),
+        }));
+    }
+    Ok(parse_response(&response)?.files)
+}
+
+/// The distributions in a local folder (`-f DIR`), as `file://` URLs, sorted by
+/// name. Only names that parse as wheels or sdists count, which also skips
+/// hidden and temporary files.
+pub fn find_links_dir(dir: &Path) -> Result<Vec<IndexFile>, IndexError> {
+    let dir = std::path::absolute(dir)
+        .context("read", dir)
+        .map_err(IndexError::Folder)?;
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&dir)
+        .context("read", &dir)
+        .map_err(IndexError::Folder)?
+    {
+        let entry = entry.context("read", &dir).map_err(IndexError::Folder)?;
+        let Ok(filename) = entry.file_name().into_string() else {
+            continue;
+        };
+        if DistFilename::parse(&filename).is_err() {
+            continue;
+        }
+        let path = entry.path();
+        // Follows symlinks, so a folder of links to a shared store works.
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let Ok(url) = Url::from_file_path(&path) else {
+            continue;
+        };
+        if meta.is_file() {
+            files.push(IndexFile {
+                filename,
+                url,
+                sha256: None,
+                requires_python: None,
+                yanked: None,
+                core_metadata: MetadataAvailability::No,
+                size: Some(meta.len()),
+            });
+        }
+    }
+    files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    Ok(files)
+}
+
+/// Picks the parser by Content-Type, as PEP 691 says; HTML when none is given
+/// (static file servers and `file://` pages).
+fn parse_response(response: &Response) -> Result<ProjectPage, IndexError> {
+    let media = response.content_type.as_deref().map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    match media.as_deref() {
+        Some("application/vnd.pypi.simple.v1+json" | "application/vnd.pypi.simple.latest+json") => {
+            parse_json(&response.body, &response.final_url)
+        }
+        None
+        | Some(
+            "application/vnd.pypi.simple.v1+html"
+            | "application/vnd.pypi.simple.latest+html"
+            | "text/html"
+            | "",
+        ) => Ok(parse_html(
+            &String::from_utf8_lossy(&response.body),
+            &response.final_url,
+        )),
+        Some(_) => Err(IndexError::ContentType {
+            url: response.final_url.clone(),
+            content_type: response.content_type.clone().unwrap_or_default(),
+        }),
+    }
+}
+
+/// Reads a PEP 691 JSON page (API version 1.x). Links that cannot be resolved
+/// (another scheme, a malformed host) are skipped, as the HTML reader does.
+pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, IndexError> {
+    let malformed = |reason: String| IndexError::Json {
+        url: page_url.clone(),
+        reason,
+    };
+    let value: Value = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
+    let Some(page) = value.as_object() else {
+        return Err(malformed("expected a JSON object".into()));
+    };
+    if let Some(version) = page.get("meta").and_then(|m| m.get("api-version")) {
+        let version = version.as_str().unwrap_or_default();
+        if version.split('.').next() != Some("1") {
+            return Err(IndexError::ApiVersion {
+                url: page_url.clone(),
+                version: version.to_string(),
+            });
+        }
+    }
+    let Some(entries) = page.get("files").and_then(Value::as_array) else {
+        return Err(malformed("expected a `files` list".into()));
+    };
+    let mut files = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let field = |name: &str| entry.get(name).and_then(Value::as_str);
+        let (Some(filename), Some(href)) = (field("filename"), field("url")) else {
+            return Err(malformed(format!(
+                "file {} has no `filename` or `url` string",
+                i + 1
+            )));
+        };
+        let Ok(url) = page_url.join(href) else {
+            continue;
+        };
+        let sha256 = entry
+            .get("hashes")
+            .and_then(|h| h.get("sha256"))
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+            .or_else(|| url.fragment_sha256())
+            .filter(|h| !h.is_empty());
+        let yanked = match entry.get("yanked") {
+            Some(Value::Bool(true)) => Some(String::new()),
+            Some(Value::String(reason)) => Some(reason.clone()),
+            _ => None,
+        };
+        let metadata = entry
+            .get("core-metadata")
+            .or_else(|| entry.get("dist-info-metadata"));
+        let core_metadata = match metadata {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => MetadataAvailability::No,
+            Some(Value::Object(hashes)) => match hashes.get("sha256").and_then(Value::as_str) {
+                Some(sha) => MetadataAvailability::Sha256(sha.to_ascii_lowercase()),
+                None => MetadataAvailability::Yes,
+            },
+            Some(_) => MetadataAvailability::Yes,
+        };
+        files.push(IndexFile {
+            filename: filename.to_string(),
+            url: url.without_fragment(),
+            sha256,
+            requires_python: non_empty(field("requires-python")),
+            yanked,
+            core_metadata,
+            size: entry.get("size").and_then(Value::as_u64),
+        });
+    }
+    Ok(ProjectPage { files })
+}
+
+/// Reads a PEP 503 HTML page: every `<a href>` that names a file.
+pub fn parse_html(body: &str, page_url: &Url) -> ProjectPage {
+    let mut base: Option<Url> = None;
+    let mut files = Vec::new();
+    for tag in Tags::new(body) {
+        match tag.name.as_str() {
+            "base" if base.is_none() => {
+                if let Some(href) = tag.attr("href") {
+                    base = page_url.join(href).ok();
+                }
+            }
+            "a" => {
+                if let Some(file) = anchor_file(&tag, base.as_ref().unwrap_or(page_url)) {
+                    files.push(file);
+                }
+            }
+            _ => {}
+        }
+    }
+    ProjectPage { files }
+}
+
+fn anchor_file(tag: &Tag, base: &Url) -> Option<IndexFile> {
+    let href = tag.attr("href").filter(|h| !h.is_empty())?;
+    let url = base.join(href).ok()?;
+    let filename = url.filename()?;
+    let metadata = tag
+        .attr("data-core-metadata")
+        .or_else(|| tag.attr("data-dist-info-metadata"));
+    let core_metadata = match metadata {
+        None | Some("false") => MetadataAvailability::No,
+        Some(value) => match value.split_once('=') {
+            Some(("sha256", sha)) => MetadataAvailability::Sha256(sha.to_ascii_lowercase()),
+            _ => MetadataAvailability::Yes,
+        },
+    };
+    Some(IndexFile {
+        filename,
+        sha256: url.fragment_sha256().filter(|h| !h.is_empty()),
+        url: url.without_fragment(),
+        requires_python: non_empty(tag.attr("data-requires-python")),
+        yanked: tag.attr("data-yanked").map(str::to_string),
+        core_metadata,
+        size: None,
+    })
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(String::from)
+}
+
+/// A start tag: its lowercase name and its attributes, values decoded.
+struct Tag {
+    name: String,
+    attrs: Vec<(String, String)>,
+}
+
+impl Tag {
+    /// The first attribute of that name, as browsers take it.
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The start tags of an HTML document, skipping comments, declarations, end
+/// tags and the contents of `<script>` and `<style>`. Never fails: what does not
+/// parse as a tag is text.
+struct Tags<'a> {
+    html: &'a str,
+    pos: usize,
+}
+
+impl<'a> Tags<'a> {
+    fn new(html: &'a str) -> Self {
+        Tags { html, pos: 0 }
+    }
+
+    /// Moves past the next `end` (or to the end of the document).
+    fn skip_past(&mut self, end: &str) {
+        self.pos = match self.html[self.pos..].find(end) {
+            Some(i) => self.pos + i + end.len(),
+            None => self.html.len(),
+        };
+    }
+
+    /// Moves past `</name`, case-insensitively, for raw-text elements.
+    fn skip_raw_text(&mut self, name: &str) {
+        let bytes = self.html.as_bytes();
+        let mut i = self.pos;
+        while let Some(found) = self.html[i..].find("</") {
+            let start = i + found + 2;
+            let end = start + name.len();
+            if bytes
+                .get(start..end)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+            {
+                self.pos = start;
+                self.skip_past(">");
+                return;
+            }
+            i = start;
+        }
+        self.pos = self.html.len();
+    }
+
+    /// Parses attributes from `self.pos` up to the tag's `>`; `None` when the
+    /// document ends first (a truncated tag is dropped, as Python's parser does).
+    fn attributes(&mut self) -> Option<Vec<(String, String)>> {
+        let bytes = self.html.as_bytes();
+        let mut attrs = Vec::new();
+        loop {
+            while bytes
+                .get(self.pos)
+                .is_some_and(|&b| b.is_ascii_whitespace() || b == b'/')
+            {
+                self.pos += 1;
+            }
+            match bytes.get(self.pos) {
+                None => return None,
+                Some(b'>') => {
+                    self.pos += 1;
+                    return Some(attrs);
+                }
+                Some(_) => {}
+            }
+            let start = self.pos;
+            self.pos += 1;
+            while bytes
+                .get(self.pos)
+                .is_some_and(|&b| !(b.is_ascii_whitespace() || matches!(b, b'/' | b'>' | b'=')))
+            {
+                self.pos += 1;
+            }
+            let name = self.html[start..self.pos].to_ascii_lowercase();
+            let after_name = self.pos;
+            self.skip_whitespace();
+            if bytes.get(self.pos) != Some(&b'=') {
+                self.pos = after_name;
+                attrs.push((name, String::new()));
+                continue;
+            }
+            while bytes.get(self.pos) == Some(&b'=') {
+                self.pos += 1;
+            }
+            self.skip_whitespace();
+            let raw = match bytes.get(self.pos) {
+                None => return None,
+                Some(&quote @ (b'"' | b'\'')) => {
+                    let open = self.pos + 1;
+                    let close = self.html[open..].find(quote as char)? + open;
+                    self.pos = close + 1;
+                    &self.html[open..close]
+                }
+                Some(_) => {
+                    let start = self.pos;
+                    while bytes
+                        .get(self.pos)
+                        .is_some_and(|&b| !(b.is_ascii_whitespace() || b == b'>'))
+                    {
+                        self.pos += 1;
+                    }
+                    &self.html[start..self.pos]
+                }
+            };
+            attrs.push((name, decode_entities(raw)));
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        let bytes = self.html.as_bytes();
+        while bytes.get(self.pos).is_some_and(u8::is_ascii_whitespace) {
+            self.pos += 1;
+        }
+    }
+}
+
+impl Iterator for Tags<'_> {
+    type Item = Tag;
+
+    fn next(&mut self) -> Option<Tag> {
+        loop {
+            let lt = self.html[self.pos..].find('<')? + self.pos;
+            let rest = &self.html[lt..];
+            self.pos = lt + 1;
+            if rest.starts_with("<!--") {
+                self.pos = lt + 4;
+                self.skip_past("-->");
+                continue;
+            }
+            if rest.starts_with("<!") || rest.starts_with("<?") || rest.starts_with("</") {
+                self.skip_past(">");
+                continue;
+            }
+            let name_len = rest[1..]
+                .bytes()
+                .take_while(u8::is_ascii_alphanumeric)
+                .count();
+            if !rest.as_bytes().get(1).is_some_and(u8::is_ascii_alphabetic) {
+                continue;
+            }
+            let name = rest[1..=name_len].to_ascii_lowercase();
+            self.pos = lt + 1 + name_len;
+            let attrs = self.attributes()?;
+            if name == "script" || name == "style" {
+                self.skip_raw_text(&name);
+            }
+            return Some(Tag { name, attrs });
+        }
+    }
+}
+
+/// Decodes character references: the named ones index pages use, and numeric
+/// ones. Unknown or unterminated references stay as written.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&semi| semi <= 32).and_then(|semi| {
+            let entity = &rest[1..semi];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => {
+                    let number = entity.strip_prefix('#')?;
+                    let (digits, radix) = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => (hex, 16),
+                        None => (number, 10),
+                    };
+                    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                        return None;
+                    }
+                    // Too many digits for a u32 is no character either.
+                    let code = u32::from_str_radix(digits, radix).unwrap_or(u32::MAX);
+                    Some(
+                        char::from_u32(code)
+                            .filter(|&c| c != '\0')
+                            .unwrap_or('\u{fffd}'),
+                    )
+                }
+            }?;
+            Some((c, semi + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA_A: &str = "813202ace4d9301a3c00740c700e012fb9f3f8c73ddcfe02ab558a8df6f175fd";
+    const SHA_B: &str = "f2c3881dddb70d056c5bd7600a4fae312b2a300e39be6a118d30b90bd27262b5";
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    fn file(filename: &str, href: &str) -> IndexFile {
+        IndexFile {
+            filename: filename.into(),
+            url: url(href),
+            sha256: None,
+            requires_python: None,
+            yanked: None,
+            core_metadata: MetadataAvailability::No,
+            size: None,
+        }
+    }
+
+    #[test]
+    fn reads_a_pypi_page() {
+        let html = format!(
+            r#"<!DOCTYPE html>
+<html>
+  <head>
+    <meta name="pypi:repository-version" content="1.1">
+    <title>Links for requests</title>
+  </head>
+  <body>
+    <h1>Links for requests</h1>
+    <a href="https://files.pythonhosted.org/packages/1a/2b/requests-0.2.0.tar.gz#sha256={SHA_A}" >requests-0.2.0.tar.gz</a><br />
+    <a href="https://files.pythonhosted.org/packages/3c/4d/requests-2.32.0-py3-none-any.whl#sha256={SHA_B}" data-requires-python="&gt;=3.8" data-yanked="Yanked due to conflicts with CVE-2024-35195 mitigation" data-dist-info-metadata="sha256={SHA_A}" data-core-metadata="sha256={SHA_A}">requests-2.32.0-py3-none-any.whl</a><br />
+  </body>
+</html>
+<!--SERIAL 23873911-->"#
+        );
+        let page = parse_html(&html, &url("https://pypi.org/simple/requests/"));
+        assert_eq!(
+            page.files,
+            vec![
+                IndexFile {
+                    sha256: Some(SHA_A.into()),
+                    ..file(
+                        "requests-0.2.0.tar.gz",
+                        "https://files.pythonhosted.org/packages/1a/2b/requests-0.2.0.tar.gz"
+                    )
+                },
+                IndexFile {
+                    sha256: Some(SHA_B.into()),
+                    requires_python: Some(">=3.8".into()),
+                    yanked: Some("Yanked due to conflicts with CVE-2024-35195 mitigation".into()),
+                    core_metadata: MetadataAvailability::Sha256(SHA_A.into()),
+                    ..file(
+                        "requests-2.32.0-py3-none-any.whl",
+                        "https://files.pythonhosted.org/packages/3c/4d/requests-2.32.0-py3-none-any.whl"
+                    )
+                },
+            ]
+        );
+        assert_eq!(
+            page.files[1].metadata_url().unwrap().to_string(),
+            "https://files.pythonhosted.org/packages/3c/4d/requests-2.32.0-py3-none-any.whl.metadata"
+        );
+        assert_eq!(page.files[0].metadata_url(), None);
+    }
+
+    #[test]
+    fn reads_a_pypiserver_page() {
+        let html = "<html><head><title>Links for pkg</title></head><body><h1>Links for pkg</h1>\
+            <a href=\"../../packages/pkg-1.0.tar.gz#md5=0123456789abcdef0123456789abcdef\">pkg-1.0.tar.gz</a><br>\
+            <a href=\"../../packages/pkg-1.1.tar.gz#sha256=ABCDEF\" data-requires-python=\"&gt;=3.6, &lt;4\">pkg-1.1.tar.gz</a><br>\
+            </body></html>";
+        let page = parse_html(html, &url("http://localhost:8080/simple/pkg/"));
+        assert_eq!(
+            page.files,
+            vec![
+                file(
+                    "pkg-1.0.tar.gz",
+                    "http://localhost:8080/packages/pkg-1.0.tar.gz"
+                ),
+                IndexFile {
+                    sha256: Some("abcdef".into()),
+                    requires_python: Some(">=3.6, <4".into()),
+                    ..file(
+                        "pkg-1.1.tar.gz",
+                        "http://localhost:8080/packages/pkg-1.1.tar.gz"
+                    )
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_a_devpi_page() {
+        let html = format!(
+            "<!DOCTYPE html>\n<html><head><title>root/pypi/: links for pkg</title></head><body>\
+             <h1>root/pypi/: links for pkg</h1>\n\
+             <a data-requires-python='&gt;=3.7' href='../../+f/a1b/2c3d4e5f6a7b8/pkg-2.0-py3-none-any.whl#sha256={SHA_A}'>root/pypi/pkg-2.0-py3-none-any.whl</a><br/>\n\
+             <a href=\"../../+e/https_github.com_x_pkg/pkg-2.0.zip\" data-yanked=\"\">pkg-2.0.zip</a><br/>\n\
+             </body></html>"
+        );
+        let page = parse_html(&html, &url("https://devpi.example/root/pypi/+simple/pkg/"));
+        assert_eq!(
+            page.files,
+            vec![
+                IndexFile {
+                    sha256: Some(SHA_A.into()),
+                    requires_python: Some(">=3.7".into()),
+                    ..file(
+                        "pkg-2.0-py3-none-any.whl",
+                        "https://devpi.example/root/pypi/+f/a1b/2c3d4e5f6a7b8/pkg-2.0-py3-none-any.whl"
+                    )
+                },
+                IndexFile {
+                    yanked: Some(String::new()),
+                    ..file(
+                        "pkg-2.0.zip",
+                        "https://devpi.example/root/pypi/+e/https_github.com_x_pkg/pkg-2.0.zip"
+                    )
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn tolerates_odd_markup() {
+        let html = "<BASE HREF=\"https://mirror.example/files/\">\
+            <base href=\"https://ignored.example/\">\
+            <!-- <a href=\"commented-1.0.tar.gz\">x</a> -->\
+            <script>var s = '<a href=\"scripted-1.0.tar.gz\">';</SCRIPT>\
+            <style>a { content: \"<a href='styled.tar.gz'>\" }</style>\
+            <A DATA-YANKED data-REQUIRES-python = '&lt;4&#44;&#x3e;=3' HREF = unquoted-1.0.tar.gz#sha256=aa>u</A>\
+            <a\nhref=\"a%2Bb-1.0.tar.gz?x=1&amp;y=2#egg=ab&amp;sha256=bb\"\ndata-core-metadata=true>q</a>\
+            <a href=\"dup-1.0.tar.gz\" href=\"other.tar.gz\" data-dist-info-metadata=\"md5=00\">d</a>\
+            <a href=\"meta-1.0.tar.gz\" data-dist-info-metadata=\"sha256=CC\" data-core-metadata=\"false\">m</a>\
+            <a href=\"meta-2.0.tar.gz\" data-dist-info-metadata=\"sha256=CC\">m</a>\
+            <a>no href</a><a href=\"\">empty</a><a href=\"../folder/\">folder</a>\
+            <a href=\"mailto:x@example.com\">mail</a><a href=\"http://[bad/x.whl\">bad</a>\
+            <ab href=\"not-an-anchor.tar.gz\"></ab><a/href=\"slash-1.0.tar.gz\">s</a>\
+            <a href=\"sp ace-1.0.tar.gz\">s</a>\
+            <a href=\"truncated-1.0.tar.gz\"";
+        let page = parse_html(html, &url("https://index.example/simple/x/"));
+        let m = "https://mirror.example/files/";
+        assert_eq!(
+            page.files,
+            vec![
+                IndexFile {
+                    sha256: Some("aa".into()),
+                    requires_python: Some("<4,>=3".into()),
+                    yanked: Some(String::new()),
+                    ..file("unquoted-1.0.tar.gz", &format!("{m}unquoted-1.0.tar.gz"))
+                },
+                IndexFile {
+                    sha256: Some("bb".into()),
+                    core_metadata: MetadataAvailability::Yes,
+                    ..file("a+b-1.0.tar.gz", &format!("{m}a%2Bb-1.0.tar.gz?x=1&y=2"))
+                },
+                IndexFile {
+                    core_metadata: MetadataAvailability::Yes,
+                    ..file("dup-1.0.tar.gz", &format!("{m}dup-1.0.tar.gz"))
+                },
+                file("meta-1.0.tar.gz", &format!("{m}meta-1.0.tar.gz")),
+                IndexFile {
+                    core_metadata: MetadataAvailability::Sha256("cc".into()),
+                    ..file("meta-2.0.tar.gz", &format!("{m}meta-2.0.tar.gz"))
+                },
+                file("slash-1.0.tar.gz", &format!("{m}slash-1.0.tar.gz")),
+                file("sp ace-1.0.tar.gz", &format!("{m}sp%20ace-1.0.tar.gz")),
+            ]
+        );
+    }
+
+    #[test]
+    fn survives_any_bytes() {
+        // Truncations of a real page at every byte, and a few pathological inputs.
+        let html =
+            "<a href=\"x-1.0.tar.gz#sha256=aa\" data-yanked='r&amp;s'>x</a><!-- c --><script>";
+        for end in 0..=html.len() {
+            let _ = parse_html(&html[..end], &url("http://h/"));
+        }
+        for junk in [
+            "<",
+            "<<<<",
+            "<a",
+            "<a href",
+            "<a href=",
+            "<a href='",
+            "&#xffffffff;",
+            "<a href=\"&#0;&#xD800;\">",
+            "<!--",
+            "<script",
+            "<a =x>",
+            "é<é>",
+        ] {
+            let _ = parse_html(junk, &url("http://h/"));
+        }
+    }
+
+    #[test]
+    fn decodes_entities() {
+        for (raw, decoded) in [
+            ("a&lt;b&gt;c&amp;d&quot;e&#39;f&apos;", "a<b>c&d\"e'f'"),
+            ("&#x3E;&#X3e;&#62;", ">>>"),
+            ("&unknown; &amp &#xzz; & &;", "&unknown; &amp &#xzz; & &;"),
+            ("&#0;&#xD800;&#x110000;", "\u{fffd}\u{fffd}\u{fffd}"),
+            ("&#128512;", "😀"),
+        ] {
+            assert_eq!(decode_entities(raw), decoded, "{raw}");
+        }
+    }
+
+    #[test]
+    fn reads_json_with_every_field() {
+        let json = format!(
+            r#"{{"meta": {{"api-version": "1.1", "_last-serial": 3}}, "name": "pkg", "versions": ["1.0"],
+            "files": [
+              {{"filename": "pkg-1.0-py3-none-any.whl", "url": "../../p/pkg-1.0-py3-none-any.whl",
+                "hashes": {{"sha256": "{}", "md5": "00"}}, "requires-python": ">=3.8",
+                "yanked": "broken", "core-metadata": {{"sha256": "{SHA_B}"}},
+                "dist-info-metadata": false, "size": 1234, "upload-time": "2024-01-01T00:00:00Z"}},
+              {{"filename": "pkg-1.0.tar.gz", "url": "https://files.example/pkg-1.0.tar.gz#sha256={SHA_B}",
+                "hashes": {{}}, "yanked": true, "dist-info-metadata": true}},
+              {{"filename": "pkg-0.9.tar.gz", "url": "/x/pkg-0.9.tar.gz", "hashes": {{}},
+                "requires-python": null, "yanked": false, "core-metadata": {{"md5": "00"}}}},
+              {{"filename": "pkg-0.8.tar.gz", "url": "mailto:nobody@example.com", "hashes": {{}}}}
+            ]}}"#,
+            SHA_A.to_uppercase()
+        );
+        let page = parse_json(json.as_bytes(), &url("https://idx.example/simple/pkg/")).unwrap();
+        assert_eq!(
+            page.files,
+            vec![
+                IndexFile {
+                    sha256: Some(SHA_A.into()),
+                    requires_python: Some(">=3.8".into()),
+                    yanked: Some("broken".into()),
+                    core_metadata: MetadataAvailability::Sha256(SHA_B.into()),
+                    size: Some(1234),
+                    ..file(
+                        "pkg-1.0-py3-none-any.whl",
+                        "https://idx.example/p/pkg-1.0-py3-none-any.whl"
+                    )
+                },
+                IndexFile {
+                    sha256: Some(SHA_B.into()),
+                    yanked: Some(String::new()),
+                    core_metadata: MetadataAvailability::Yes,
+                    ..file("pkg-1.0.tar.gz", "https://files.example/pkg-1.0.tar.gz")
+                },
+                IndexFile {
+                    core_metadata: MetadataAvailability::Yes,
+                    ..file("pkg-0.9.tar.gz", "https://idx.example/x/pkg-0.9.tar.gz")
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_minimal_json() {
+        let page = parse_json(
+            br#"{"meta": {"api-version": "1.0"}, "name": "x", "files": []}"#,
+            &url("https://h/simple/x/"),
+        )
+        .unwrap();
+        assert!(page.files.is_empty());
+        let page = parse_json(
+            br#"{"files": [{"filename": "x-1.tar.gz", "url": "x-1.tar.gz", "hashes": {}}]}"#,
+            &url("https://h/simple/x/"),
+        )
+        .unwrap();
+        assert_eq!(
+            page.files,
+            vec![file("x-1.tar.gz", "https://h/simple/x/x-1.tar.gz")]
+        );
+    }
+
+    #[test]
+    fn malformed_json_names_the_page_without_its_password() {
+        let page = url("https://alice:wonderland@h/simple/x/");
+        for (body, expected) in [
+            (
+                &b"<html>"[..],
+                "malformed index page `https://****@h/simple/x/`: expected value at line 1 column 1",
+            ),
+            (
+                b"[]",
+                "malformed index page `https://****@h/simple/x/`: expected a JSON object",
+            ),
+            (
+                b"{}",
+                "malformed index page `https://****@h/simple/x/`: expected a `files` list",
+            ),
+            (
+                br#"{"files": [{"url": "x"}]}"#,
+                "malformed index page `https://****@h/simple/x/`: file 1 has no `filename` or `url` string",
+            ),
+            (
+                br#"{"meta": {"api-version": "2.0"}, "files": []}"#,
+                "index page `https://****@h/simple/x/` uses simple API version 2.0; curd reads 1.x",
+            ),
+        ] {
+            let err = parse_json(body, &page).unwrap_err();
+            assert_eq!(err.to_string(), expected);
+            assert!(!format!("{err:?}").contains("wonderland"));
+        }
+    }
+
+    #[test]
+    fn picks_the_parser_by_content_type() {
+        let page_url = url("https://h/simple/x/");
+        let response = |content_type: Option<&str>, body: &str| Response {
+            status: 200,
+            final_url: page_url.clone(),
+            content_type: content_type.map(String::from),
+            body: body.as_bytes().to_vec(),
+        };
+        let json = r#"{"meta": {"api-version": "1.1"}, "files": [{"filename": "x-1.tar.gz", "url": "x-1.tar.gz", "hashes": {}}]}"#;
+        let html = "<a href=\"x-1.tar.gz\">x</a>";
+        let expected = ProjectPage {
+            files: vec![file("x-1.tar.gz", "https://h/simple/x/x-1.tar.gz")],
+        };
+        for (content_type, body) in [
+            (Some("application/vnd.pypi.simple.v1+json"), json),
+            (
+                Some("Application/Vnd.Pypi.Simple.Latest+JSON; charset=utf-8"),
+                json,
+            ),
+            (Some("application/vnd.pypi.simple.v1+html"), html),
+            (Some("text/html; charset=utf-8"), html),
+            (None, html),
+        ] {
+            assert_eq!(
+                parse_response(&response(content_type, body)).unwrap(),
+                expected
+            );
+        }
+        let err = parse_response(&response(Some("application/json"), json)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`https://h/simple/x/` is not an index page: its Content-Type is `application/json`"
+        );
+    }
+}

@@ -1,0 +1,951 @@
+//! URLs of indexes, files and cache servers: parsed by hand, resolved exactly as
+//! RFC 3986 says, and never shown with a password.
+//!
+//! <https://www.rfc-editor.org/rfc/rfc3986>
+//!
+//! Only what the package tools use is supported: absolute `http`, `https` and
+//! `file` URLs with an authority (`scheme://[user[:password]@]host[:port]/path
+//! [?query][#fragment]`), and references relative to them as index pages write
+//! them. A URL is kept in parts, not as one string, so the password cannot leak
+//! through formatting: `Display` and `Debug` print `****@` for any user
+//! information (a user name alone is often a token), and the credentials are only
+//! handed out decoded, to build an `Authorization` header.
+//!
+//! Characters that may not stand raw in a URL (spaces, non-ASCII, `"`, `<`, `>`,
+//! and so on) are percent-encoded when parsed, as browsers and pip do, so every
+//! `Url` is also a valid request target. Existing `%XX` escapes are kept as written.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// The schemes curd fetches from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Http,
+    Https,
+    File,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+            Scheme::File => "file",
+        }
+    }
+
+    fn default_port(self) -> Option<u16> {
+        match self {
+            Scheme::Http => Some(80),
+            Scheme::Https => Some(443),
+            Scheme::File => None,
+        }
+    }
+}
+
+/// An absolute URL, in parts. Equality is of the normalized parts (scheme and host
+/// lowercased), not of the meaning (`:80` and no port differ). Boxed, so that
+/// errors and records that carry a URL stay small.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Url(Box<Parts>);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Parts {
+    scheme: Scheme,
+    /// User and optional password, percent-encoded as written.
+    userinfo: Option<(String, Option<String>)>,
+    /// Lowercase; an IPv6 address keeps its brackets; empty only for `file`.
+    host: String,
+    port: Option<u16>,
+    /// Percent-encoded, dot segments removed; empty when the URL has no path.
+    path: String,
+    query: Option<String>,
+    fragment: Option<String>,
+}
+
+/// Why a string is not a URL curd can use. The input is shown with its user
+/// information masked, since a malformed URL may still hold a password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UrlError {
+    Empty,
+    NoScheme { url: String },
+    UnsupportedScheme { url: String, scheme: String },
+    NoAuthority { url: String },
+    InvalidHost { url: String },
+    InvalidPort { url: String },
+    NotAbsolutePath { path: PathBuf },
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlError::Empty => f.write_str("invalid URL: empty"),
+            UrlError::NoScheme { url } => write!(
+                f,
+                "invalid URL `{url}`: expected an absolute URL such as `https://host/simple/`"
+            ),
+            UrlError::UnsupportedScheme { url, scheme } => write!(
+                f,
+                "unsupported URL `{url}`: scheme `{scheme}` (expected http, https or file)"
+            ),
+            UrlError::NoAuthority { url } => {
+                write!(f, "invalid URL `{url}`: expected `//` after the scheme")
+            }
+            UrlError::InvalidHost { url } => write!(f, "invalid URL `{url}`: bad host name"),
+            UrlError::InvalidPort { url } => write!(f, "invalid URL `{url}`: bad port number"),
+            UrlError::NotAbsolutePath { path } => write!(
+                f,
+                "cannot make a file URL of `{}`: not an absolute path",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+impl Url {
+    /// Parses an absolute URL.
+    pub fn parse(input: &str) -> Result<Url, UrlError> {
+        let input = clean(input);
+        if input.is_empty() {
+            return Err(UrlError::Empty);
+        }
+        let Some((scheme, rest)) = split_scheme(&input) else {
+            return Err(UrlError::NoScheme {
+                url: redact(&input),
+            });
+        };
+        let scheme = match scheme.to_ascii_lowercase().as_str() {
+            "http" => Scheme::Http,
+            "https" => Scheme::Https,
+            "file" => Scheme::File,
+            other => {
+                return Err(UrlError::UnsupportedScheme {
+                    url: redact(&input),
+                    scheme: other.to_string(),
+                });
+            }
+        };
+        let Some(rest) = rest.strip_prefix("//") else {
+            return Err(UrlError::NoAuthority {
+                url: redact(&input),
+            });
+        };
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, rest) = rest.split_at(authority_end);
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(at) => {
+                let info = &authority[..at];
+                let (user, password) = match info.split_once(':') {
+                    Some((u, p)) => (u, Some(encode(p, USERINFO))),
+                    None => (info, None),
+                };
+                (
+                    Some((encode(user, USERINFO), password)),
+                    &authority[at + 1..],
+                )
+            }
+            None => (None, authority),
+        };
+        let (host, port) = parse_host_port(hostport).ok_or_else(|| {
+            if hostport.starts_with('[') || !hostport.contains(':') {
+                UrlError::InvalidHost {
+                    url: redact(&input),
+                }
+            } else {
+                UrlError::InvalidPort {
+                    url: redact(&input),
+                }
+            }
+        })?;
+        if host.is_empty() && scheme != Scheme::File {
+            return Err(UrlError::InvalidHost {
+                url: redact(&input),
+            });
+        }
+        let (path, query, fragment) = split_path(rest);
+        Ok(Url(Box::new(Parts {
+            scheme,
+            userinfo,
+            host,
+            port,
+            path: remove_dot_segments(&encode(path, PATH)),
+            query: query.map(|q| encode(q, QUERY)),
+            fragment: fragment.map(|f| encode(f, FRAGMENT)),
+        })))
+    }
+
+    /// Resolves `reference` (an `href`) against this URL, as RFC 3986 §5.2 says.
+    ///
+    /// One deliberate leniency, which Python's `urljoin` and browsers share: a
+    /// reference with this URL's own scheme but no `//` (`http:g`) is relative.
+    /// A reference to another scheme (`mailto:`, `g:h`) is an error, because curd
+    /// cannot fetch it.
+    pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
+        let reference = clean(reference);
+        let mut rest = reference.as_str();
+        if let Some((scheme, after)) = split_scheme(rest) {
+            if !scheme.eq_ignore_ascii_case(self.0.scheme.as_str()) || after.starts_with("//") {
+                return Url::parse(rest);
+            }
+            rest = after;
+        }
+        if rest.starts_with("//") {
+            return Url::parse(&format!("{}:{rest}", self.0.scheme.as_str()));
+        }
+        let (path, query, fragment) = split_path(rest);
+        let mut url = self.clone();
+        url.0.fragment = fragment.map(|f| encode(f, FRAGMENT));
+        if path.is_empty() {
+            if let Some(q) = query {
+                url.0.query = Some(encode(q, QUERY));
+            }
+            return Ok(url);
+        }
+        url.0.query = query.map(|q| encode(q, QUERY));
+        let path = encode(path, PATH);
+        url.0.path = if path.starts_with('/') {
+            remove_dot_segments(&path)
+        } else if self.0.path.is_empty() {
+            // RFC 3986 §5.2.3: a base with an authority and an empty path.
+            remove_dot_segments(&format!("/{path}"))
+        } else {
+            let dir = &self.0.path[..self.0.path.rfind('/').map_or(0, |i| i + 1)];
+            remove_dot_segments(&format!("{dir}{path}"))
+        };
+        Ok(url)
+    }
+
+    /// A `file://` URL for a local absolute path, every byte that is not plainly
+    /// safe percent-encoded (as Python's `pathname2url` does).
+    pub fn from_file_path(path: &Path) -> Result<Url, UrlError> {
+        use std::os::unix::ffi::OsStrExt;
+        if !path.is_absolute() {
+            return Err(UrlError::NotAbsolutePath {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut encoded = String::new();
+        for &b in path.as_os_str().as_bytes() {
+            if b == b'/' || is_unreserved(b) {
+                encoded.push(b as char);
+            } else {
+                push_escape(&mut encoded, b);
+            }
+        }
+        Ok(Url(Box::new(Parts {
+            scheme: Scheme::File,
+            userinfo: None,
+            host: String::new(),
+            port: None,
+            path: remove_dot_segments(&encoded),
+            query: None,
+            fragment: None,
+        })))
+    }
+
+    /// The local path of a `file://` URL on this machine (no host, or `localhost`).
+    pub fn to_file_path(&self) -> Option<PathBuf> {
+        use std::os::unix::ffi::OsStringExt;
+        if self.0.scheme != Scheme::File || !(self.0.host.is_empty() || self.0.host == "localhost")
+        {
+            return None;
+        }
+        let bytes = percent_decode(&self.0.path);
+        if bytes.is_empty() || bytes.contains(&0) {
+            return None;
+        }
+        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+
+    pub fn scheme(&self) -> Scheme {
+        self.0.scheme
+    }
+
+    /// The host as written in the URL, lowercase; an IPv6 address without brackets.
+    pub fn host(&self) -> &str {
+        self.0
+            .host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(&self.0.host)
+    }
+
+    /// The port, or the scheme's default one.
+    pub fn port_or_default(&self) -> Option<u16> {
+        self.0.port.or(self.0.scheme.default_port())
+    }
+
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    pub fn fragment(&self) -> Option<&str> {
+        self.0.fragment.as_deref()
+    }
+
+    /// The user and password, percent-decoded; `None` without user information.
+    /// A user alone (a token) comes with an empty password.
+    pub fn credentials(&self) -> Option<(String, String)> {
+        let (user, password) = self.0.userinfo.as_ref()?;
+        let decode = |s: &str| String::from_utf8_lossy(&percent_decode(s)).into_owned();
+        let password = password.as_deref().map(decode).unwrap_or_default();
+        // `https://@host/` names no one.
+        (!user.is_empty() || !password.is_empty()).then(|| (decode(user), password))
+    }
+
+    pub fn without_credentials(&self) -> Url {
+        let mut url = self.clone();
+        url.0.userinfo = None;
+        url
+    }
+
+    pub fn without_fragment(&self) -> Url {
+        let mut url = self.clone();
+        url.0.fragment = None;
+        url
+    }
+
+    /// The `sha256=` value of the fragment (`#sha256=...`, also among other
+    /// `&`-separated items as pip accepts them), lowercased.
+    pub fn fragment_sha256(&self) -> Option<String> {
+        self.0
+            .fragment
+            .as_deref()?
+            .split('&')
+            .find_map(|item| item.strip_prefix("sha256="))
+            .map(str::to_ascii_lowercase)
+    }
+
+    /// The last path segment, percent-decoded: a file's name. `None` for a folder
+    /// (`/simple/x/`) or a segment that does not decode to UTF-8.
+    pub fn filename(&self) -> Option<String> {
+        let segment = &self.0.path[self.0.path.rfind('/').map_or(0, |i| i + 1)..];
+        let name = String::from_utf8(percent_decode(segment)).ok()?;
+        (!name.is_empty()).then_some(name)
+    }
+
+    /// Whether a request to `other` may carry this URL's credentials: the same
+    /// host and port, or an upgrade from http to https (on the default ports, or
+    /// on one same explicit port), as requests allows. Never a downgrade.
+    pub fn same_origin(&self, other: &Url) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        a.host == b.host
+            && match (a.scheme, b.scheme) {
+                (x, y) if x == y => self.port_or_default() == other.port_or_default(),
+                (Scheme::Http, Scheme::Https) => {
+                    a.port == b.port
+                        || (self.port_or_default() == Some(80)
+                            && other.port_or_default() == Some(443))
+                }
+                _ => false,
+            }
+    }
+
+    /// This URL with `other`'s user information, for a redirect that stays on
+    /// the same origin: links on the page it leads to need the same login.
+    pub(crate) fn with_userinfo_of(mut self, other: &Url) -> Url {
+        self.0.userinfo = other.0.userinfo.clone();
+        self
+    }
+
+    /// This URL as a folder (its path ending in `/`), so that names join under
+    /// it: an index given as `https://host/simple` still finds `simple/<name>/`.
+    pub(crate) fn as_directory(&self) -> Url {
+        let mut url = self.clone();
+        if !url.0.path.ends_with('/') {
+            url.0.path.push('/');
+        }
+        url.0.query = None;
+        url.0.fragment = None;
+        url
+    }
+
+    /// The path with `suffix` appended, without query or fragment: PEP 658's
+    /// `<file URL>.metadata`.
+    pub(crate) fn with_path_suffix(&self, suffix: &str) -> Url {
+        let mut url = self.clone();
+        url.0.path.push_str(&encode(suffix, PATH));
+        url.0.query = None;
+        url.0.fragment = None;
+        url
+    }
+
+    /// The URL as sent in a request line: no user information, no fragment.
+    pub(crate) fn request_target(&self) -> String {
+        let mut out = String::new();
+        self.write_base(&mut out, false);
+        out.push_str(if self.0.path.is_empty() {
+            "/"
+        } else {
+            &self.0.path
+        });
+        if let Some(q) = &self.0.query {
+            out.push('?');
+            out.push_str(q);
+        }
+        out
+    }
+
+    fn write_base(&self, out: &mut String, show_userinfo: bool) {
+        out.push_str(self.0.scheme.as_str());
+        out.push_str("://");
+        if show_userinfo && self.0.userinfo.is_some() {
+            out.push_str("****@");
+        }
+        out.push_str(&self.0.host);
+        if let Some(port) = self.0.port {
+            out.push(':');
+            out.push_str(&port.to_string());
+        }
+    }
+}
+
+impl FromStr for Url {
+    type Err = UrlError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Url::parse(s)
+    }
+}
+
+/// Never shows the password, nor the user (often a token): `https://****@host/`.
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        self.write_base(&mut out, true);
+        out.push_str(&self.0.path);
+        if let Some(q) = &self.0.query {
+            out.push('?');
+            out.push_str(q);
+        }
+        if let Some(fr) = &self.0.fragment {
+            out.push('#');
+            out.push_str(fr);
+        }
+        f.write_str(&out)
+    }
+}
+
+/// The same as `Display`, so a failing assertion cannot print a password either.
+impl fmt::Debug for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Url({self})")
+    }
+}
+
+/// Removes tabs and newlines anywhere and blanks at the ends, as browsers and
+/// Python's `urlsplit` do: `href` values are often wrapped or padded.
+fn clean(input: &str) -> String {
+    input
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect()
+}
+
+/// `scheme:rest`, when `input` starts with a syntactically valid scheme.
+fn split_scheme(input: &str) -> Option<(&str, &str)> {
+    let colon = input.find(':')?;
+    let scheme = &input[..colon];
+    let mut bytes = scheme.bytes();
+    let valid = bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    valid.then(|| (scheme, &input[colon + 1..]))
+}
+
+/// Splits `path?query#fragment`.
+fn split_path(s: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (s, fragment) = match s.split_once('#') {
+        Some((s, f)) => (s, Some(f)),
+        None => (s, None),
+    };
+    let (path, query) = match s.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (s, None),
+    };
+    (path, query, fragment)
+}
+
+/// `host[:port]` or `[v6]:port`; the host lowercased and checked.
+fn parse_host_port(s: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (addr, after) = rest.split_once(']')?;
+        addr.parse::<std::net::Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':')?),
+        };
+        (format!("[{}]", addr.to_ascii_lowercase()), port)
+    } else {
+        let (host, port) = match s.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        };
+        let valid = host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        if !valid {
+            return None;
+        }
+        (host.to_ascii_lowercase(), port)
+    };
+    let port = match port {
+        None | Some("") => None,
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse::<u16>().ok()?),
+        Some(_) => return None,
+    };
+    Some((host, port))
+}
+
+/// RFC 3986 §5.2.4, on an already encoded path.
+fn remove_dot_segments(path: &str) -> String {
+    let mut input = path;
+    let mut output = String::with_capacity(path.len());
+    while !input.is_empty() {
+        if let Some(rest) = input.strip_prefix("../") {
+            input = rest;
+        } else if let Some(rest) = input.strip_prefix("./") {
+            input = rest;
+        } else if input.starts_with("/./") {
+            input = &input[2..];
+        } else if input == "/." {
+            input = "/";
+        } else if input.starts_with("/../") || input == "/.." {
+            input = if input == "/.." { "/" } else { &input[3..] };
+            let cut = output.rfind('/').unwrap_or(0);
+            output.truncate(cut);
+        } else if input == "." || input == ".." {
+            input = "";
+        } else {
+            let start = usize::from(input.starts_with('/'));
+            let end = input[start..].find('/').map_or(input.len(), |i| i + start);
+            output.push_str(&input[..end]);
+            input = &input[end..];
+        }
+    }
+    output
+}
+
+/// Which characters stand raw in a component; the rest are percent-encoded.
+/// Unreserved characters, sub-delims and `%XX` escapes are always allowed.
+type Allowed = &'static [u8];
+const USERINFO: Allowed = b":";
+const PATH: Allowed = b":@/";
+const QUERY: Allowed = b":@/?";
+const FRAGMENT: Allowed = b":@/?";
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn encode(s: &str, allowed: Allowed) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if escape
+            || is_unreserved(b)
+            || b"!$&'()*+,;=".contains(&b)
+            || (b != b'%' && allowed.contains(&b))
+        {
+            out.push(b as char);
+        } else {
+            push_escape(&mut out, b);
+        }
+    }
+    out
+}
+
+fn push_escape(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(HEX[usize::from(b >> 4)] as char);
+    out.push(HEX[usize::from(b & 15)] as char);
+}
+
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |j: usize| bytes.get(j).and_then(|&b| (b as char).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `input` with everything before the last `@` of its authority masked, for
+/// error messages about strings that did not parse.
+fn redact(input: &str) -> String {
+    let Some(start) = input.find("://").map(|i| i + 3) else {
+        return input.to_string();
+    };
+    let end = input[start..]
+        .find(['/', '?', '#'])
+        .map_or(input.len(), |i| i + start);
+    match input[start..end].rfind('@') {
+        Some(at) => format!("{}****{}", &input[..start], &input[start + at..]),
+        None => input.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    /// RFC 3986 §5.4.1, with the one documented exception (`g:h`).
+    #[test]
+    fn resolves_rfc_3986_normal_examples() {
+        let base = url("http://a/b/c/d;p?q");
+        for (reference, expected) in [
+            ("g", "http://a/b/c/g"),
+            ("./g", "http://a/b/c/g"),
+            ("g/", "http://a/b/c/g/"),
+            ("/g", "http://a/g"),
+            ("//g", "http://g"),
+            ("?y", "http://a/b/c/d;p?y"),
+            ("g?y", "http://a/b/c/g?y"),
+            ("#s", "http://a/b/c/d;p?q#s"),
+            ("g#s", "http://a/b/c/g#s"),
+            ("g?y#s", "http://a/b/c/g?y#s"),
+            (";x", "http://a/b/c/;x"),
+            ("g;x", "http://a/b/c/g;x"),
+            ("g;x?y#s", "http://a/b/c/g;x?y#s"),
+            ("", "http://a/b/c/d;p?q"),
+            (".", "http://a/b/c/"),
+            ("./", "http://a/b/c/"),
+            ("..", "http://a/b/"),
+            ("../", "http://a/b/"),
+            ("../g", "http://a/b/g"),
+            ("../..", "http://a/"),
+            ("../../", "http://a/"),
+            ("../../g", "http://a/g"),
+        ] {
+            assert_eq!(
+                base.join(reference).unwrap().to_string(),
+                expected,
+                "{reference}"
+            );
+        }
+        assert_eq!(
+            base.join("g:h"),
+            Err(UrlError::UnsupportedScheme {
+                url: "g:h".into(),
+                scheme: "g".into()
+            })
+        );
+    }
+
+    /// RFC 3986 §5.4.2; `http:g` resolves the lenient way, as Python does.
+    #[test]
+    fn resolves_rfc_3986_abnormal_examples() {
+        let base = url("http://a/b/c/d;p?q");
+        for (reference, expected) in [
+            ("../../../g", "http://a/g"),
+            ("../../../../g", "http://a/g"),
+            ("/./g", "http://a/g"),
+            ("/../g", "http://a/g"),
+            ("g.", "http://a/b/c/g."),
+            (".g", "http://a/b/c/.g"),
+            ("g..", "http://a/b/c/g.."),
+            ("..g", "http://a/b/c/..g"),
+            ("./../g", "http://a/b/g"),
+            ("./g/.", "http://a/b/c/g/"),
+            ("g/./h", "http://a/b/c/g/h"),
+            ("g/../h", "http://a/b/c/h"),
+            ("g;x=1/./y", "http://a/b/c/g;x=1/y"),
+            ("g;x=1/../y", "http://a/b/c/y"),
+            ("g?y/./x", "http://a/b/c/g?y/./x"),
+            ("g?y/../x", "http://a/b/c/g?y/../x"),
+            ("g#s/./x", "http://a/b/c/g#s/./x"),
+            ("g#s/../x", "http://a/b/c/g#s/../x"),
+            ("http:g", "http://a/b/c/g"),
+        ] {
+            assert_eq!(
+                base.join(reference).unwrap().to_string(),
+                expected,
+                "{reference}"
+            );
+        }
+    }
+
+    #[test]
+    fn resolves_index_page_links() {
+        let page = url("https://user:secret@cache.example:8443/simple/alpha/");
+        let cases = [
+            (
+                "../../p/alpha-1.0-py3-none-any.whl#sha256=ab",
+                "https://****@cache.example:8443/p/alpha-1.0-py3-none-any.whl#sha256=ab",
+            ),
+            ("/abs/x.whl", "https://****@cache.example:8443/abs/x.whl"),
+            ("//files.example/x.whl", "https://files.example/x.whl"),
+            ("http://other/x.whl", "http://other/x.whl"),
+            ("?q=1", "https://****@cache.example:8443/simple/alpha/?q=1"),
+            (
+                "#frag",
+                "https://****@cache.example:8443/simple/alpha/#frag",
+            ),
+            (
+                "x.whl",
+                "https://****@cache.example:8443/simple/alpha/x.whl",
+            ),
+            (
+                "  x.whl\n",
+                "https://****@cache.example:8443/simple/alpha/x.whl",
+            ),
+            ("HTTPS://H/x", "https://h/x"),
+        ];
+        for (reference, expected) in cases {
+            assert_eq!(
+                page.join(reference).unwrap().to_string(),
+                expected,
+                "{reference}"
+            );
+        }
+        // Relative links keep the page's credentials; other hosts never get them.
+        assert!(page.join("x.whl").unwrap().credentials().is_some());
+        assert!(
+            page.join("//files.example/x")
+                .unwrap()
+                .credentials()
+                .is_none()
+        );
+        // A base without a path.
+        assert_eq!(url("http://a").join("x").unwrap().to_string(), "http://a/x");
+        assert!(page.join("mailto:someone@example.com").is_err());
+        assert!(page.join("javascript:alert(1)").is_err());
+        assert!(page.join("http://[::1").is_err());
+    }
+
+    #[test]
+    fn parses_parts() {
+        let u = url("HTTP://Alice:p%40ss@Example.COM:8080/a/b%20c/./d?x=1&y#sha256=ABCD&md5=0");
+        assert_eq!(u.scheme(), Scheme::Http);
+        assert_eq!(u.host(), "example.com");
+        assert_eq!(u.port_or_default(), Some(8080));
+        assert_eq!(u.path(), "/a/b%20c/d");
+        assert_eq!(u.fragment(), Some("sha256=ABCD&md5=0"));
+        assert_eq!(u.fragment_sha256().as_deref(), Some("abcd"));
+        assert_eq!(u.credentials(), Some(("Alice".into(), "p@ss".into())));
+        assert_eq!(u.filename().as_deref(), Some("d"));
+        assert_eq!(
+            u.to_string(),
+            "http://****@example.com:8080/a/b%20c/d?x=1&y#sha256=ABCD&md5=0"
+        );
+        assert_eq!(
+            u.request_target(),
+            "http://example.com:8080/a/b%20c/d?x=1&y"
+        );
+        assert_eq!(url("https://h").port_or_default(), Some(443));
+        assert_eq!(url("https://h").request_target(), "https://h/");
+        assert_eq!(url("http://h:/x").port_or_default(), Some(80));
+        // `FromStr`, so command-line options can be typed `Url`.
+        assert_eq!("HTTPS://H/x".parse::<Url>(), Ok(url("https://h/x")));
+    }
+
+    #[test]
+    fn parses_ipv6_hosts() {
+        let u = url("http://[::1]:8000/simple/");
+        assert_eq!(u.host(), "::1");
+        assert_eq!(u.port_or_default(), Some(8000));
+        assert_eq!(u.to_string(), "http://[::1]:8000/simple/");
+        let u = url("https://u:p@[2001:DB8::1]/");
+        assert_eq!(u.to_string(), "https://****@[2001:db8::1]/");
+        assert!(Url::parse("http://[::1/").is_err());
+        assert!(Url::parse("http://[nothex]/").is_err());
+        assert!(Url::parse("http://[::1]x/").is_err());
+    }
+
+    #[test]
+    fn encodes_what_may_not_stand_raw() {
+        let u = url("https://h/a b/é\"<>{}|\\^`/%zz%2f?q=a b#f g");
+        assert_eq!(
+            u.to_string(),
+            "https://h/a%20b/%C3%A9%22%3C%3E%7B%7D%7C%5C%5E%60/%25zz%2f?q=a%20b#f%20g"
+        );
+        assert_eq!(u.without_fragment().to_string().matches('#').count(), 0);
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_fetch() {
+        for (input, prefix) in [
+            ("", "invalid URL: empty"),
+            ("   ", "invalid URL: empty"),
+            (
+                "/simple/",
+                "invalid URL `/simple/`: expected an absolute URL",
+            ),
+            ("cache:8000", "unsupported URL `cache:8000`: scheme `cache`"),
+            ("ftp://h/x", "unsupported URL `ftp://h/x`: scheme `ftp`"),
+            ("http:/x", "invalid URL `http:/x`: expected `//`"),
+            ("http:///x", "invalid URL `http:///x`: bad host name"),
+            (
+                "http://h:99999/",
+                "invalid URL `http://h:99999/`: bad port number",
+            ),
+            (
+                "http://h:8x/",
+                "invalid URL `http://h:8x/`: bad port number",
+            ),
+            ("http://h h/", "invalid URL `http://h h/`: bad host name"),
+            ("http://é/", "invalid URL `http://é/`: bad host name"),
+        ] {
+            let err = Url::parse(input).unwrap_err().to_string();
+            assert!(err.starts_with(prefix), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn never_shows_a_password() {
+        let secret = "s3cr3t-pa55";
+        for input in [
+            format!("https://alice:{secret}@h/simple/"),
+            format!("https://{secret}@h/simple/"),
+            format!("https://alice:{secret}@h:99999/"),
+            format!("https://alice:{secret}@h h/"),
+            format!("https://alice:{secret}@[::1/"),
+            format!("https://alice:{secret}@/x"),
+        ] {
+            let shown = match Url::parse(&input) {
+                Ok(u) => {
+                    assert!(u.credentials().is_some());
+                    format!(
+                        "{u} {u:?} {} {}",
+                        u.join("x").unwrap(),
+                        u.without_fragment()
+                    )
+                }
+                Err(e) => format!("{e} {e:?}"),
+            };
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("****@"), "{shown}");
+        }
+        let u = url(&format!("https://alice:{secret}@h/"));
+        assert_eq!(u.without_credentials().credentials(), None);
+        assert_eq!(u.without_credentials().to_string(), "https://h/");
+        assert!(!u.request_target().contains(secret));
+    }
+
+    #[test]
+    fn decodes_credentials() {
+        assert_eq!(
+            url("https://b%C3%B6b:p%3Ass%20w%C3%B6rd@h/").credentials(),
+            Some(("böb".into(), "p:ss wörd".into()))
+        );
+        assert_eq!(
+            url("https://__token__@h/").credentials(),
+            Some(("__token__".into(), String::new()))
+        );
+        assert_eq!(
+            url("https://u:a:b@h/").credentials(),
+            Some(("u".into(), "a:b".into()))
+        );
+        assert_eq!(
+            url("https://u@x:p@h/").credentials(),
+            Some(("u@x".into(), "p".into()))
+        );
+        assert_eq!(url("https://h/").credentials(), None);
+        assert_eq!(url("https://@h/").credentials(), None);
+        assert_eq!(
+            url("https://:p@h/").credentials(),
+            Some((String::new(), "p".into()))
+        );
+    }
+
+    #[test]
+    fn file_urls_round_trip() {
+        let path = Path::new("/tmp/wheels dir/a+b-1.0-py3-none-any.whl");
+        let u = Url::from_file_path(path).unwrap();
+        assert_eq!(
+            u.to_string(),
+            "file:///tmp/wheels%20dir/a%2Bb-1.0-py3-none-any.whl"
+        );
+        assert_eq!(u.to_file_path().as_deref(), Some(path));
+        assert_eq!(u.filename().as_deref(), Some("a+b-1.0-py3-none-any.whl"));
+        assert_eq!(
+            url("file://localhost/x/y").to_file_path().as_deref(),
+            Some(Path::new("/x/y"))
+        );
+        assert_eq!(url("file://remote/x").to_file_path(), None);
+        assert_eq!(url("http://h/x").to_file_path(), None);
+        assert_eq!(url("file:///x%00y").to_file_path(), None);
+        assert!(Url::from_file_path(Path::new("relative/x")).is_err());
+        assert_eq!(
+            url("file:///a/b/page.html")
+                .join("../c.whl")
+                .unwrap()
+                .to_file_path()
+                .as_deref(),
+            Some(Path::new("/a/c.whl"))
+        );
+    }
+
+    #[test]
+    fn filenames_are_decoded_last_segments() {
+        assert_eq!(
+            url("http://h/p/a%2Bb.whl?x#y").filename().as_deref(),
+            Some("a+b.whl")
+        );
+        assert_eq!(url("http://h/simple/x/").filename(), None);
+        assert_eq!(url("http://h").filename(), None);
+        assert_eq!(url("http://h/%FF.whl").filename(), None);
+    }
+
+    #[test]
+    fn origins_for_credentials() {
+        let a = url("http://u:p@h:8000/simple/");
+        assert!(a.same_origin(&url("http://h:8000/p/x")));
+        assert!(a.same_origin(&url("https://h:8000/p/x")));
+        assert!(!a.same_origin(&url("http://h:8001/p/x")));
+        assert!(!a.same_origin(&url("http://g:8000/p/x")));
+        assert!(!url("https://h/").same_origin(&url("http://h:443/")));
+        assert!(url("https://h/").same_origin(&url("https://h:443/")));
+        assert!(url("http://h/").same_origin(&url("https://h/")));
+        assert!(url("http://h:80/").same_origin(&url("https://h/")));
+        assert!(!url("http://h:8080/").same_origin(&url("https://h/")));
+        assert!(!url("https://h/").same_origin(&url("http://h/")));
+        assert!(!url("file:///x").same_origin(&url("http://localhost/")));
+    }
+
+    #[test]
+    fn removes_dot_segments() {
+        for (input, expected) in [
+            ("/a/b/c/./../../g", "/a/g"),
+            ("mid/content=5/../6", "mid/6"),
+            ("/..", "/"),
+            ("/.", "/"),
+            ("", ""),
+            ("/a/..", "/"),
+            ("/a/b/..", "/a/"),
+            ("../x", "x"),
+        ] {
+            assert_eq!(remove_dot_segments(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn percent_decodes_leniently() {
+        assert_eq!(percent_decode("a%20b%zz%4"), b"a b%zz%4");
+        assert_eq!(percent_decode("%e2%82%AC"), "€".as_bytes());
+    }
+}
