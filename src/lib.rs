@@ -23,5 +23,6 @@ pub mod requirement;
 pub mod requirements_txt;
 pub mod filename;
 pub mod metadata;
+pub mod install;
 
 pub mod server;

@@ -6,4 +6,5 @@ mod support;
 mod pep440;
 mod pep508;
 mod filenames;
+mod install;
 mod server;
