@@ -33,4 +33,7 @@ pub mod fetch;
 pub mod index;
 pub mod cache;
 
+// Install into an environment.
+pub mod install;
+
 pub mod server;

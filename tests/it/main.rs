@@ -9,4 +9,5 @@ mod requirements_txt;
 mod filenames;
 mod tags;
 mod index;
+mod install;
 mod server;

@@ -282,13 +282,19 @@ fn base64(bytes: &[u8], alphabet: &[u8], pad: bool) -> String {
 }
 
 /// A small wheel, built the way the wheel spec says: a package, METADATA, WHEEL,
-/// an entry point and a RECORD with every file's hash.
+/// any extra files and entry points, and a RECORD with every file's hash.
 pub struct WheelSpec<'a> {
     pub name: &'a str,
     pub version: &'a str,
     pub requires: &'a [&'a str],
     pub requires_python: Option<&'a str>,
     pub tag: &'a str,
+    /// More files, as (path in the wheel, contents); files in a `.data/scripts/`
+    /// folder are stored executable.
+    pub files: &'a [(&'a str, &'a str)],
+    /// The text of `.dist-info/entry_points.txt`.
+    pub entry_points: Option<&'a str>,
+    pub root_is_purelib: bool,
 }
 
 impl<'a> WheelSpec<'a> {
@@ -299,6 +305,9 @@ impl<'a> WheelSpec<'a> {
             requires: &[],
             requires_python: None,
             tag: "py3-none-any",
+            files: &[],
+            entry_points: None,
+            root_is_purelib: true,
         }
     }
 
@@ -327,7 +336,7 @@ impl<'a> WheelSpec<'a> {
         for r in self.requires {
             metadata.push_str(&format!("Requires-Dist: {r}\n"));
         }
-        let files = [
+        let mut files = vec![
             (
                 format!("{module}/__init__.py"),
                 format!("VERSION = {:?}\n", self.version),
@@ -336,18 +345,32 @@ impl<'a> WheelSpec<'a> {
             (
                 format!("{dist_info}/WHEEL"),
                 format!(
-                    "Wheel-Version: 1.0\nGenerator: curd-tests\nRoot-Is-Purelib: true\nTag: {}\n",
-                    self.tag
+                    "Wheel-Version: 1.0\nGenerator: curd-tests\nRoot-Is-Purelib: {}\nTag: {}\n",
+                    self.root_is_purelib, self.tag
                 ),
             ),
         ];
+        files.extend(
+            self.files
+                .iter()
+                .map(|(name, contents)| (name.to_string(), contents.to_string())),
+        );
+        if let Some(entry_points) = self.entry_points {
+            files.push((format!("{dist_info}/entry_points.txt"), entry_points.into()));
+        }
         let path = dir.join(self.file_name());
         let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         let mut record = String::new();
         for (name, contents) in &files {
-            zip.start_file(name.as_str(), options).unwrap();
+            let mode = if name.contains(".data/scripts/") {
+                0o755
+            } else {
+                0o644
+            };
+            zip.start_file(name.as_str(), options.unix_permissions(mode))
+                .unwrap();
             zip.write_all(contents.as_bytes()).unwrap();
             let digest = sha2::Sha256::digest(contents.as_bytes());
             record.push_str(&format!(
