@@ -23,5 +23,6 @@ pub mod requirement;
 pub mod requirements_txt;
 pub mod filename;
 pub mod metadata;
+pub mod resolve;
 
 pub mod server;
