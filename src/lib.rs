@@ -37,3 +37,4 @@ pub mod cache;
 pub mod install;
 
 pub mod server;
+pub mod resolve;
