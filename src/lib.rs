@@ -29,5 +29,6 @@ pub mod metadata;
 // Find and fetch: the target interpreter, the local cache.
 pub mod python;
 pub mod cache;
+pub mod build;
 
 pub mod server;

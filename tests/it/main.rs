@@ -8,4 +8,5 @@ mod pep508;
 mod requirements_txt;
 mod filenames;
 mod tags;
+mod build;
 mod server;
