@@ -32,9 +32,11 @@ pub mod python;
 pub mod fetch;
 pub mod index;
 pub mod cache;
+pub mod build;
 
 // Install into an environment.
 pub mod install;
 
 pub mod server;
 pub mod resolve;
+pub mod build;

@@ -10,4 +10,5 @@ mod filenames;
 mod tags;
 mod index;
 mod install;
+mod build;
 mod server;
