@@ -32,11 +32,14 @@ pub mod python;
 pub mod fetch;
 pub mod index;
 pub mod cache;
-pub mod build;
+pub mod find;
 
-// Install into an environment.
+// Build, resolve and install into an environment.
+pub mod build;
+pub mod resolve;
 pub mod install;
 
+// What each of the client's commands does.
+pub mod commands;
+
 pub mod server;
-pub mod resolve;
-pub mod build;

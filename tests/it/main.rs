@@ -11,4 +11,5 @@ mod tags;
 mod index;
 mod install;
 mod build;
+mod client;
 mod server;

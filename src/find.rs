@@ -1,0 +1,481 @@
+//! Finding distributions (network and disk): asks the cache servers, then the
+//! package indexes, then find-links folders about each project; keeps the files
+//! this interpreter can install; reads their metadata, from PEP 658 files where the
+//! index serves them. It is the resolver's [`Provider`].
+//!
+//! Traps:
+//! - A cache server that is down, slow or answers garbage must never fail an
+//!   install: the first failure is one warning, and that server is not asked again.
+//! - Among a version's files, any compatible wheel on a cache server beats the
+//!   indexes' (that is what the cache is for); among one source's wheels the
+//!   interpreter's tag order decides.
+//! - Yanked files are skipped (PEP 592) unless a root requirement pins their version
+//!   with `==` or `===`.
+//! - Files whose names do not parse (versions that are not PEP 440 among them) are
+//!   skipped quietly, never an error.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::cache::{Cache, CacheKey};
+use crate::fetch::{Client, FetchError};
+use crate::filename::{DistFilename, WheelFilename};
+use crate::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
+use crate::metadata::{self, CoreMetadata};
+use crate::name::PackageName;
+use crate::requirement::Requirement;
+use crate::resolve::Provider;
+use crate::specifier::VersionSpecifiers;
+use crate::tags::TagPriority;
+use crate::url::Url;
+use crate::version::Version;
+
+/// Where distributions may come from, in the order they are asked.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A curd-server (`-c`): its simple index.
+    Cache(Index),
+    /// A package index (`-i`).
+    Index(Index),
+    /// A folder of distributions (`--find-links DIR`).
+    Folder(PathBuf),
+    /// A page that links to distributions (`--find-links URL`).
+    Page(Url),
+}
+
+impl Source {
+    pub fn is_cache(&self) -> bool {
+        matches!(self, Source::Cache(_))
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Cache(index) => write!(f, "cache server {}", index.url),
+            Source::Index(index) => write!(f, "index {}", index.url),
+            Source::Folder(dir) => write!(f, "folder {}", dir.display()),
+            Source::Page(url) => write!(f, "page {url}"),
+        }
+    }
+}
+
+/// One file that could be installed, and where it came from.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub filename: DistFilename,
+    pub file: IndexFile,
+    /// Position of its source in the finder's list.
+    pub source: usize,
+    /// Position of its best tag in the interpreter's list; sdists come last.
+    pub rank: usize,
+}
+
+impl Candidate {
+    /// The wheel's parsed name, when it is one.
+    pub fn wheel(&self) -> Option<&WheelFilename> {
+        match &self.filename {
+            DistFilename::Wheel(w) => Some(w),
+            DistFilename::Sdist(_) => None,
+        }
+    }
+
+    /// How the cache names this file.
+    pub fn cache_key(&self) -> CacheKey {
+        match &self.file.sha256 {
+            Some(sha) => CacheKey::Sha256(sha.clone()),
+            None => CacheKey::Url(self.file.url.without_credentials().to_string()),
+        }
+    }
+}
+
+/// Why finding failed.
+#[derive(Debug)]
+pub enum FindError {
+    /// Every source that knows the project failed, or the only one did.
+    Index(IndexError),
+    /// Downloading a file failed.
+    Fetch(FetchError),
+    /// A file's metadata could not be read.
+    Metadata { file: String, message: String },
+    /// The project exists nowhere.
+    NotFound { name: PackageName, sources: usize },
+}
+
+impl fmt::Display for FindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FindError::Index(e) => e.fmt(f),
+            FindError::Fetch(e) => e.fmt(f),
+            FindError::Metadata { file, message } => {
+                write!(f, "cannot read the metadata of `{file}`: {message}")
+            }
+            FindError::NotFound { name, sources } => {
+                write!(
+                    f,
+                    "no project named `{name}` in any of the {sources} package sources"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for FindError {}
+
+/// A project's installable files by version, or why none could be listed.
+type Found = Arc<Result<BTreeMap<Version, Vec<Candidate>>, String>>;
+
+/// The resolver's view of every package source, with what it learned cached.
+pub struct Finder<'a> {
+    client: &'a Client,
+    cache: &'a Cache,
+    sources: Vec<Source>,
+    tags: TagPriority,
+    python_version: Version,
+    /// Projects whose yanked files stay in play: pinned with `==` by the user.
+    pinned: HashSet<PackageName>,
+    jobs: usize,
+    projects: Mutex<HashMap<PackageName, Found>>,
+    metadata: Mutex<HashMap<(PackageName, Version), Arc<CoreMetadata>>>,
+    down: Mutex<HashSet<usize>>,
+    /// Said once each, at the end.
+    warnings: Mutex<Vec<String>>,
+}
+
+impl<'a> Finder<'a> {
+    pub fn new(
+        client: &'a Client,
+        cache: &'a Cache,
+        sources: Vec<Source>,
+        tags: TagPriority,
+        python_version: Version,
+        roots: &[Requirement],
+        jobs: usize,
+    ) -> Finder<'a> {
+        let pinned = roots
+            .iter()
+            .filter(|r| match &r.version_or_url {
+                Some(crate::requirement::VersionOrUrl::VersionSpecifier(s)) => s.iter().any(|c| {
+                    matches!(
+                        c.operator,
+                        crate::specifier::Operator::Equal
+                            | crate::specifier::Operator::ArbitraryEqual
+                    )
+                }),
+                _ => false,
+            })
+            .map(|r| r.name.clone())
+            .collect();
+        Finder {
+            client,
+            cache,
+            sources,
+            tags,
+            python_version,
+            pinned,
+            jobs: jobs.max(1),
+            projects: Mutex::new(HashMap::new()),
+            metadata: Mutex::new(HashMap::new()),
+            down: Mutex::new(HashSet::new()),
+            warnings: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// What went wrong without stopping the install, each said once.
+    pub fn warnings(&self) -> Vec<String> {
+        lock(&self.warnings).clone()
+    }
+
+    fn warn(&self, message: String) {
+        let mut warnings = lock(&self.warnings);
+        if !warnings.contains(&message) {
+            warnings.push(message);
+        }
+    }
+
+    /// Every installable file of a project, by version; asked of each source once.
+    fn candidates(&self, name: &PackageName) -> Found {
+        if let Some(found) = lock(&self.projects).get(name) {
+            return Arc::clone(found);
+        }
+        let found = Arc::new(self.look_up(name));
+        lock(&self.projects)
+            .entry(name.clone())
+            .or_insert(found)
+            .clone()
+    }
+
+    fn look_up(&self, name: &PackageName) -> Result<BTreeMap<Version, Vec<Candidate>>, String> {
+        let mut by_version: BTreeMap<Version, Vec<Candidate>> = BTreeMap::new();
+        let mut known = false;
+        let mut failure = None;
+        for (position, source) in self.sources.iter().enumerate() {
+            if lock(&self.down).contains(&position) {
+                continue;
+            }
+            let files = match self.files_of(source, name) {
+                Ok(Some(files)) => files,
+                Ok(None) => continue,
+                Err(e) => {
+                    if source.is_cache() {
+                        lock(&self.down).insert(position);
+                        self.warn(format!("{source} is not usable, so it is skipped: {e}"));
+                    } else {
+                        failure = Some(e.to_string());
+                    }
+                    continue;
+                }
+            };
+            known = true;
+            for file in files {
+                if let Some(candidate) = self.candidate(name, file, position) {
+                    by_version
+                        .entry(candidate.filename.version().clone())
+                        .or_default()
+                        .push(candidate);
+                }
+            }
+        }
+        match (known, failure) {
+            // Every source failed: that is an error, not an unknown project.
+            (false, Some(message)) => Err(message),
+            _ => {
+                for files in by_version.values_mut() {
+                    files.sort_by_key(|c| (c.rank == usize::MAX, c.source, c.rank));
+                }
+                Ok(by_version)
+            }
+        }
+    }
+
+    fn files_of(
+        &self,
+        source: &Source,
+        name: &PackageName,
+    ) -> Result<Option<Vec<IndexFile>>, IndexError> {
+        match source {
+            Source::Cache(index) | Source::Index(index) => {
+                Ok(index.project(self.client, name)?.map(|page| page.files))
+            }
+            Source::Folder(dir) => Ok(Some(index::find_links_dir(dir)?)),
+            Source::Page(url) => Ok(Some(index::find_links_page(self.client, url)?)),
+        }
+    }
+
+    /// Keeps a file if this interpreter can install it; `None` says why not, quietly.
+    fn candidate(&self, name: &PackageName, file: IndexFile, source: usize) -> Option<Candidate> {
+        let filename = DistFilename::parse(&file.filename).ok()?;
+        if filename.name() != name {
+            return None;
+        }
+        if file.yanked.is_some() && !self.pinned.contains(name) {
+            return None;
+        }
+        if let Some(requires) = &file.requires_python {
+            if let Ok(specifiers) = requires.parse::<VersionSpecifiers>() {
+                if !specifiers.contains_with_prereleases(&self.python_version, Some(true)) {
+                    return None;
+                }
+            }
+        }
+        let rank = match &filename {
+            DistFilename::Wheel(w) => {
+                self.tags
+                    .rank(&w.python_tags, &w.abi_tags, &w.platform_tags)?
+            }
+            // Sources are built elsewhere; until then they are not candidates.
+            DistFilename::Sdist(_) => return None,
+        };
+        Some(Candidate {
+            filename,
+            file,
+            source,
+            rank,
+        })
+    }
+
+    /// The file that would be installed for a version: the first of its sorted files.
+    pub fn best(&self, name: &PackageName, version: &Version) -> Option<Candidate> {
+        match &*self.candidates(name) {
+            Ok(by_version) => by_version
+                .get(version)
+                .and_then(|files| files.first().cloned()),
+            Err(_) => None,
+        }
+    }
+
+    /// The core metadata of a version, from its PEP 658 file or its wheel.
+    pub fn core_metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Arc<CoreMetadata>, FindError> {
+        let key = (name.clone(), version.clone());
+        if let Some(found) = lock(&self.metadata).get(&key) {
+            return Ok(Arc::clone(found));
+        }
+        let candidate = self
+            .best(name, version)
+            .ok_or_else(|| FindError::NotFound {
+                name: name.clone(),
+                sources: self.sources.len(),
+            })?;
+        let raw = self.raw_metadata(&candidate)?;
+        let parsed = CoreMetadata::parse(&raw).map_err(|e| FindError::Metadata {
+            file: candidate.file.filename.clone(),
+            message: e.to_string(),
+        })?;
+        let parsed = Arc::new(parsed);
+        lock(&self.metadata).insert(key, Arc::clone(&parsed));
+        Ok(parsed)
+    }
+
+    fn raw_metadata(&self, candidate: &Candidate) -> Result<Vec<u8>, FindError> {
+        if let Some(url) = candidate.file.metadata_url() {
+            let fetched = self.client.get(&url, "*/*").map_err(FindError::Fetch);
+            match fetched {
+                Ok(response) if response.status == 200 => {
+                    let trusted = match &candidate.file.core_metadata {
+                        MetadataAvailability::Sha256(expected) => {
+                            crate::digest::sha256_hex(&response.body).eq_ignore_ascii_case(expected)
+                        }
+                        _ => true,
+                    };
+                    if trusted {
+                        return Ok(response.body);
+                    }
+                    self.warn(format!(
+                        "the metadata of `{}` does not match its hash; reading the wheel instead",
+                        candidate.file.filename
+                    ));
+                }
+                // An index that advertises metadata it cannot serve costs a download, not an error.
+                _ => {}
+            }
+        }
+        let path = self.local_file(candidate)?;
+        let wheel = candidate.wheel().ok_or_else(|| FindError::Metadata {
+            file: candidate.file.filename.clone(),
+            message: "expected a wheel".into(),
+        })?;
+        metadata::read_wheel_metadata(&path, wheel).map_err(|e| FindError::Metadata {
+            file: candidate.file.filename.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The file on local disk: a find-links folder's own file, or a download into the
+    /// cache (once: a cached copy is reused, as its name is its hash).
+    pub fn local_file(&self, candidate: &Candidate) -> Result<PathBuf, FindError> {
+        if let Some(path) = candidate.file.url.to_file_path() {
+            return Ok(path);
+        }
+        let dir = self.cache.archive_dir(&candidate.cache_key());
+        let dest = dir.join(&candidate.file.filename);
+        if dest.is_file() {
+            return Ok(dest);
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| FindError::Metadata {
+            file: candidate.file.filename.clone(),
+            message: format!("cannot create `{}`: {e}", dir.display()),
+        })?;
+        self.client
+            .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
+            .map_err(FindError::Fetch)?;
+        Ok(dest)
+    }
+
+    /// Whether a file came from a cache server.
+    pub fn from_cache(&self, candidate: &Candidate) -> bool {
+        self.sources
+            .get(candidate.source)
+            .is_some_and(Source::is_cache)
+    }
+
+    /// Runs `work` on every item with up to `jobs` threads.
+    pub fn parallel<T: Sync, R: Send>(&self, items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+        parallel(items, self.jobs, work)
+    }
+}
+
+impl Provider for Finder<'_> {
+    type Error = String;
+
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, String> {
+        match &*self.candidates(name) {
+            Ok(by_version) => Ok(by_version.keys().rev().cloned().collect()),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    fn dependencies(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Vec<Requirement>, String> {
+        let metadata = self
+            .core_metadata(name, version)
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for line in &metadata.requires_dist {
+            match line.parse::<Requirement>() {
+                Ok(r) => out.push(r),
+                Err(e) => self.warn(format!(
+                    "{name} {version} has an invalid Requires-Dist, ignored: {e}"
+                )),
+            }
+        }
+        Ok(out)
+    }
+
+    fn prefetch(&self, names: &[PackageName]) {
+        let missing: Vec<&PackageName> = {
+            let known = lock(&self.projects);
+            names.iter().filter(|n| !known.contains_key(*n)).collect()
+        };
+        self.parallel(&missing, |name| {
+            self.candidates(name);
+        });
+    }
+}
+
+/// Runs `work` on every item with up to `jobs` scoped threads, keeping the order.
+pub fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    work: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if items.len() <= 1 || jobs <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(items.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let result = work(item);
+                    lock(&results)[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,532 @@
+//! `curd install`, `uninstall` and `freeze`, run as the real binary against a real
+//! curd-server and static PEP 503 folders, into venvs made by `python3 -m venv`,
+//! with pip as the oracle of what got installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::{Server, TempDir, WheelSpec, run_ok, venv};
+
+/// `curd` with its own cache and HOME, so nothing outside the test is read or written.
+fn curd(tmp: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_curd"))
+        .args(args)
+        .env("HOME", tmp)
+        .env("XDG_CACHE_HOME", tmp.join("xdg-cache"))
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CURD_CACHE_URL")
+        .env_remove("CURD_INDEX_URL")
+        .output()
+        .expect("run curd")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "curd failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn failed(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "curd should have failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What pip says is installed, as `name==version` lines.
+fn pip_freeze(env: &Path) -> String {
+    run_ok(
+        Command::new(env.join("bin/python"))
+            .args(["-m", "pip", "freeze", "--disable-pip-version-check"])
+            .env("PIP_CONFIG_FILE", "/dev/null"),
+    )
+}
+
+fn pip_check(env: &Path) {
+    run_ok(
+        Command::new(env.join("bin/python"))
+            .args(["-m", "pip", "check", "--disable-pip-version-check"])
+            .env("PIP_CONFIG_FILE", "/dev/null"),
+    );
+}
+
+/// A graph with extras, markers, a console script, a conflict that needs
+/// backtracking, a pre-release, and a wheel for another platform.
+fn graph(dir: &Path) -> PathBuf {
+    let wheels = dir.join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    WheelSpec {
+        requires: &[
+            "lib>=1.0",
+            "fastlib; extra == 'fast'",
+            "winonly; sys_platform == 'win32'",
+        ],
+        entry_points: Some("[console_scripts]\napp-hello = app.cli:hello\n"),
+        files: &[("app/cli.py", "def hello():\n    print('hello from app')\n")],
+        ..WheelSpec::new("app", "1.0")
+    }
+    .build(&wheels);
+    // app 2.0 needs a lib that does not exist: the resolver must fall back to app 1.0.
+    WheelSpec {
+        requires: &["lib>=9"],
+        ..WheelSpec::new("app", "2.0")
+    }
+    .build(&wheels);
+    WheelSpec::new("lib", "1.0").build(&wheels);
+    WheelSpec::new("lib", "1.5").build(&wheels);
+    WheelSpec::new("lib", "2.0rc1").build(&wheels);
+    WheelSpec {
+        tag: "cp27-cp27m-win32",
+        ..WheelSpec::new("lib", "3.0")
+    }
+    .build(&wheels);
+    WheelSpec {
+        requires: &["lib<1.5"],
+        ..WheelSpec::new("fastlib", "1.0")
+    }
+    .build(&wheels);
+    wheels
+}
+
+fn python(env: &Path) -> String {
+    env.join("bin/python").display().to_string()
+}
+
+#[test]
+fn installs_a_graph_from_a_cache_server_as_pip_would() {
+    let tmp = TempDir::new("client-graph");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let env = venv(tmp.path());
+    let err = ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "--no-index",
+            "app[fast]",
+        ],
+    ));
+    assert!(err.contains("Installed 3 packages"), "{err}");
+    assert!(err.contains("3 from cache"), "{err}");
+    // app 2.0 cannot be installed; fastlib pins lib below 1.5; the rc and the win32 wheel stay out.
+    assert_eq!(pip_freeze(&env), "app==1.0\nfastlib==1.0\nlib==1.0\n");
+    pip_check(&env);
+    let hello = run_ok(&mut Command::new(env.join("bin/app-hello")));
+    assert_eq!(hello, "hello from app\n");
+    let freeze = run_ok(Command::new(env!("CARGO_BIN_EXE_curd")).args([
+        "freeze",
+        "--python",
+        &python(&env),
+    ]));
+    assert_eq!(freeze, pip_freeze(&env));
+    // The same again: nothing to do.
+    let again = ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "--no-index",
+            "app[fast]",
+        ],
+    ));
+    assert!(again.contains("Nothing to install"), "{again}");
+}
+
+#[test]
+fn prereleases_only_when_asked_for() {
+    let tmp = TempDir::new("client-pre");
+    let wheels = graph(tmp.path());
+    let env = venv(tmp.path());
+    let links = wheels.display().to_string();
+    let py = python(&env);
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "install",
+            "--python",
+            &py,
+            "--no-index",
+            "--find-links",
+            &links,
+            "-f",
+        ];
+        args.extend_from_slice(extra);
+        ok(&curd(tmp.path(), &args));
+        pip_freeze(&env)
+    };
+    assert_eq!(install(&["lib"]), "lib==1.5\n");
+    assert_eq!(install(&["lib>=2.0rc1"]), "lib==2.0rc1\n");
+    assert_eq!(install(&["--pre", "lib"]), "lib==2.0rc1\n");
+}
+
+#[test]
+fn dry_run_says_what_it_would_do_and_changes_nothing() {
+    let tmp = TempDir::new("client-dry");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let env = venv(tmp.path());
+    let out = curd(
+        tmp.path(),
+        &[
+            "install",
+            "--dry-run",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "--no-index",
+            "app",
+        ],
+    );
+    ok(&out);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Would install app-1.0 lib-1.5\n"
+    );
+    assert_eq!(pip_freeze(&env), "");
+}
+
+#[test]
+fn explains_a_conflict_and_installs_nothing() {
+    let tmp = TempDir::new("client-conflict");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let env = venv(tmp.path());
+    let err = failed(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "--no-index",
+            "fastlib",
+            "lib>=1.5",
+        ],
+    ));
+    assert!(err.contains("fastlib 1.0 depends on lib<1.5"), "{err}");
+    assert_eq!(
+        err.lines().next().map(|l| l.starts_with("error: ")),
+        Some(true),
+        "{err}"
+    );
+    assert_eq!(pip_freeze(&env), "");
+    let err = failed(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "--no-index",
+            "nothing-like-it",
+        ],
+    ));
+    assert!(err.contains("nothing-like-it"), "{err}");
+}
+
+/// A static PEP 503 tree, as `file://` pages, with a yanked release.
+fn static_index(dir: &Path, wheels: &Path) -> String {
+    let root = dir.join("static");
+    let project = root.join("lib");
+    std::fs::create_dir_all(&project).unwrap();
+    let mut links = String::from("<!DOCTYPE html><html><body>\n");
+    for entry in std::fs::read_dir(wheels).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.starts_with("lib-") {
+            continue;
+        }
+        std::fs::copy(wheels.join(&name), project.join(&name)).unwrap();
+        let yanked = if name.starts_with("lib-1.5-") {
+            " data-yanked=\"broken\""
+        } else {
+            ""
+        };
+        links.push_str(&format!("<a href=\"{name}\"{yanked}>{name}</a><br/>\n"));
+    }
+    links.push_str("</body></html>\n");
+    std::fs::write(project.join("index.html"), links).unwrap();
+    format!("file://{}/", root.display())
+}
+
+#[test]
+fn a_static_index_with_yanked_files_and_foreign_wheels() {
+    let tmp = TempDir::new("client-static");
+    let wheels = graph(tmp.path());
+    let index = static_index(tmp.path(), &wheels);
+    let env = venv(tmp.path());
+    ok(&curd(
+        tmp.path(),
+        &["install", "--python", &python(&env), "-i", &index, "lib"],
+    ));
+    assert_eq!(
+        pip_freeze(&env),
+        "lib==1.0\n",
+        "1.5 is yanked, 3.0 is for Windows"
+    );
+    ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-i",
+            &index,
+            "lib==1.5",
+        ],
+    ));
+    assert_eq!(
+        pip_freeze(&env),
+        "lib==1.5\n",
+        "a yanked file pinned with == is allowed"
+    );
+}
+
+#[test]
+fn a_cache_server_that_is_down_or_broken_does_not_fail_the_install() {
+    let tmp = TempDir::new("client-down");
+    let wheels = graph(tmp.path());
+    let links = wheels.display().to_string();
+    // A port that nothing listens on, and a server that answers 500 to everything.
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let broken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let broken_url = format!("http://{}", broken.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in broken.incoming().flatten().take(50) {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+        }
+    });
+    let env = venv(tmp.path());
+    for cache in [format!("http://{down}"), broken_url] {
+        let err = ok(&curd(
+            tmp.path(),
+            &[
+                "install",
+                "-f",
+                "--python",
+                &python(&env),
+                "-c",
+                &cache,
+                "--no-index",
+                "--find-links",
+                &links,
+                "lib",
+            ],
+        ));
+        assert!(err.contains("warning: cache server"), "{err}");
+        assert_eq!(
+            err.matches("warning: cache server").count(),
+            1,
+            "one warning: {err}"
+        );
+        assert_eq!(pip_freeze(&env), "lib==1.5\n");
+    }
+}
+
+#[test]
+fn two_processes_share_one_cache() {
+    let tmp = TempDir::new("client-shared");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let envs: Vec<PathBuf> = (0..2)
+        .map(|i| {
+            let dir = tmp.path().join(format!("m{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            venv(&dir)
+        })
+        .collect();
+    let cache = tmp.path().join("shared-cache").display().to_string();
+    let children: Vec<_> = envs
+        .iter()
+        .map(|env| {
+            Command::new(env!("CARGO_BIN_EXE_curd"))
+                .args([
+                    "install",
+                    "--python",
+                    &python(env),
+                    "--cache-dir",
+                    &cache,
+                    "-c",
+                    &server.url,
+                    "--no-index",
+                    "app[fast]",
+                ])
+                .env("HOME", tmp.path())
+                .env_remove("VIRTUAL_ENV")
+                .output()
+                .unwrap()
+        })
+        .collect();
+    for (env, out) in envs.iter().zip(&children) {
+        ok(out);
+        assert_eq!(pip_freeze(env), "app==1.0\nfastlib==1.0\nlib==1.0\n");
+    }
+}
+
+#[test]
+fn uninstall_leaves_nothing_behind() {
+    let tmp = TempDir::new("client-uninstall");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let env = venv(tmp.path());
+    let before = tree(&env);
+    ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "--no-index",
+            "app",
+        ],
+    ));
+    assert_ne!(tree(&env), before);
+    ok(&curd(
+        tmp.path(),
+        &["uninstall", "--python", &python(&env), "app", "lib"],
+    ));
+    assert_eq!(tree(&env), before);
+}
+
+#[test]
+fn hashes_from_a_requirements_file_are_checked() {
+    let tmp = TempDir::new("client-hash");
+    let wheels = graph(tmp.path());
+    let env = venv(tmp.path());
+    let sha = curd::digest::sha256_file(&wheels.join("lib-1.0-py3-none-any.whl")).unwrap();
+    let reqs = tmp.path().join("requirements.txt");
+    let links = wheels.display().to_string();
+    std::fs::write(
+        &reqs,
+        format!("lib==1.0 --hash=sha256:{}\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let err = failed(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "--no-index",
+            "--find-links",
+            &links,
+            "-r",
+            reqs.to_str().unwrap(),
+        ],
+    ));
+    assert!(err.contains("lib-1.0-py3-none-any.whl"), "{err}");
+    assert_eq!(pip_freeze(&env), "");
+    std::fs::write(&reqs, format!("lib==1.0 --hash=sha256:{sha}\n")).unwrap();
+    ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "--no-index",
+            "--find-links",
+            &links,
+            "-r",
+            reqs.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(pip_freeze(&env), "lib==1.0\n");
+}
+
+#[test]
+fn uploads_what_the_cache_lacked() {
+    let tmp = TempDir::new("client-upload");
+    let wheels = graph(tmp.path());
+    let cache_dir = tmp.path().join("served");
+    let server = Server::start(&cache_dir, &[]);
+    let env = venv(tmp.path());
+    let links = wheels.display().to_string();
+    let err = ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "-u",
+            "--no-index",
+            "--find-links",
+            &links,
+            "app",
+        ],
+    ));
+    assert!(
+        err.contains(&format!("Uploaded 2 wheels to {}/simple/", server.url)),
+        "{err}"
+    );
+    let mut stored: Vec<String> = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    stored.sort();
+    assert_eq!(
+        stored,
+        ["app-1.0-py3-none-any.whl", "lib-1.5-py3-none-any.whl"]
+    );
+    let err = failed(&curd(
+        tmp.path(),
+        &["install", "--python", &python(&env), "-u", "app"],
+    ));
+    assert!(err.contains("-u uploads to a cache server"), "{err}");
+}
+
+#[test]
+fn refuses_a_python_that_is_not_a_virtual_environment() {
+    let tmp = TempDir::new("client-system");
+    let err = failed(&curd(
+        tmp.path(),
+        &["install", "--python", "python3", "--no-index", "lib"],
+    ));
+    assert!(err.contains("is not a virtual environment"), "{err}");
+    assert!(
+        err.contains("hint: create one with `python3 -m venv .venv`"),
+        "{err}"
+    );
+}
+
+/// Every path under `dir` with its size, except bytecode caches.
+fn tree(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.file_name().is_some_and(|n| n == "__pycache__") {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                stack.push(path.clone());
+            }
+            out.push((path, if meta.is_file() { meta.len() } else { 0 }));
+        }
+    }
+    out.sort();
+    out
+}
