@@ -9,6 +9,7 @@
 //! at worst a temporary that the next `clean` removes, never a corrupt entry.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::fs::{Context, FsError};
 
@@ -55,12 +56,38 @@ impl Cache {
         self.root.join("unpacked").join(key.shard())
     }
 
-    /// A folder for temporary files on the same filesystem as the entries, so that
-    /// finishing an entry is a rename.
-    pub fn temp_dir(&self) -> Result<PathBuf, FsError> {
-        let dir = self.root.join("tmp");
+    /// Where the wheels built from an sdist are kept, one folder per interpreter.
+    pub fn built_dir(&self, key: &CacheKey) -> PathBuf {
+        self.root.join("built").join(key.shard())
+    }
+
+    /// A fresh folder for one piece of work, on the same filesystem as the entries so
+    /// that finishing an entry is a rename; removed when dropped.
+    pub fn work_dir(&self, label: &str) -> Result<WorkDir, FsError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = self
+            .root
+            .join("tmp")
+            .join(format!("{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).context("create cache folder", &dir)?;
-        Ok(dir)
+        Ok(WorkDir(dir))
+    }
+}
+
+/// A temporary folder inside the cache, removed with everything in it when dropped.
+pub struct WorkDir(PathBuf);
+
+impl WorkDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -102,6 +102,8 @@ pub enum FindError {
     Metadata { file: String, message: String },
     /// The project exists nowhere.
     NotFound { name: PackageName, sources: usize },
+    /// An sdist could not be built.
+    Build { file: String, message: String },
 }
 
 impl fmt::Display for FindError {
@@ -112,6 +114,7 @@ impl fmt::Display for FindError {
             FindError::Metadata { file, message } => {
                 write!(f, "cannot read the metadata of `{file}`: {message}")
             }
+            FindError::Build { file, message } => write!(f, "cannot build `{file}`: {message}"),
             FindError::NotFound { name, sources } => {
                 write!(
                     f,
@@ -123,6 +126,20 @@ impl fmt::Display for FindError {
 }
 
 impl std::error::Error for FindError {}
+
+/// Turns an sdist into a wheel for this interpreter. The finder asks for it when a
+/// version has no wheel; the builder resolves its build requirements through the
+/// same finder, so build backends come from the cache servers too.
+pub trait WheelBuilder: Sync {
+    fn build(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String>;
+}
+
+/// What decides whether this interpreter can install a file.
+pub struct Compatibility {
+    pub tags: TagPriority,
+    /// Checked against each file's Requires-Python.
+    pub python_version: Version,
+}
 
 /// A project's installable files by version, or why none could be listed.
 type Found = Arc<Result<BTreeMap<Version, Vec<Candidate>>, String>>;
@@ -137,6 +154,7 @@ pub struct Finder<'a> {
     /// Projects whose yanked files stay in play: pinned with `==` by the user.
     pinned: HashSet<PackageName>,
     jobs: usize,
+    builder: Option<&'a dyn WheelBuilder>,
     projects: Mutex<HashMap<PackageName, Found>>,
     metadata: Mutex<HashMap<(PackageName, Version), Arc<CoreMetadata>>>,
     down: Mutex<HashSet<usize>>,
@@ -149,10 +167,10 @@ impl<'a> Finder<'a> {
         client: &'a Client,
         cache: &'a Cache,
         sources: Vec<Source>,
-        tags: TagPriority,
-        python_version: Version,
+        interpreter: Compatibility,
         roots: &[Requirement],
         jobs: usize,
+        builder: Option<&'a dyn WheelBuilder>,
     ) -> Finder<'a> {
         let pinned = roots
             .iter()
@@ -172,10 +190,11 @@ impl<'a> Finder<'a> {
             client,
             cache,
             sources,
-            tags,
-            python_version,
+            tags: interpreter.tags,
+            python_version: interpreter.python_version,
             pinned,
             jobs: jobs.max(1),
+            builder,
             projects: Mutex::new(HashMap::new()),
             metadata: Mutex::new(HashMap::new()),
             down: Mutex::new(HashSet::new()),
@@ -289,7 +308,8 @@ impl<'a> Finder<'a> {
                 self.tags
                     .rank(&w.python_tags, &w.abi_tags, &w.platform_tags)?
             }
-            // Sources are built elsewhere; until then they are not candidates.
+            // An sdist is a candidate only where it can be built, and after every wheel.
+            DistFilename::Sdist(_) if self.builder.is_some() => usize::MAX,
             DistFilename::Sdist(_) => return None,
         };
         Some(Candidate {
@@ -359,15 +379,34 @@ impl<'a> Finder<'a> {
                 _ => {}
             }
         }
-        let path = self.local_file(candidate)?;
-        let wheel = candidate.wheel().ok_or_else(|| FindError::Metadata {
-            file: candidate.file.filename.clone(),
-            message: "expected a wheel".into(),
-        })?;
-        metadata::read_wheel_metadata(&path, wheel).map_err(|e| FindError::Metadata {
+        let (path, wheel) = self.wheel_file(candidate)?;
+        metadata::read_wheel_metadata(&path, &wheel).map_err(|e| FindError::Metadata {
             file: candidate.file.filename.clone(),
             message: e.to_string(),
         })
+    }
+
+    /// The wheel to install for a candidate: its own file, or the wheel built from it.
+    pub fn wheel_file(&self, candidate: &Candidate) -> Result<(PathBuf, WheelFilename), FindError> {
+        if let Some(wheel) = candidate.wheel() {
+            return Ok((self.local_file(candidate)?, wheel.clone()));
+        }
+        let fail = |message: String| FindError::Build {
+            file: candidate.file.filename.clone(),
+            message,
+        };
+        let builder = self.builder.ok_or_else(|| fail("building is off".into()))?;
+        let path = builder.build(self, candidate).map_err(fail)?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        match DistFilename::parse(name) {
+            Ok(DistFilename::Wheel(wheel)) => Ok((path, wheel)),
+            _ => Err(fail(format!(
+                "the build made `{name}`, which is not a wheel"
+            ))),
+        }
     }
 
     /// The file on local disk: a find-links folder's own file, or a download into the

@@ -14,6 +14,7 @@ struct Curd {
 #[argh(subcommand)]
 enum Command {
     Install(commands::InstallArgs),
+    Wheel(commands::WheelArgs),
     Uninstall(commands::UninstallArgs),
     Freeze(commands::FreezeArgs),
     Server(curd::server::Args),
@@ -23,6 +24,7 @@ fn main() {
     let curd: Curd = curd::args::from_env();
     let result = match curd.command {
         Command::Install(args) => commands::install::install(args),
+        Command::Wheel(args) => commands::wheel(args),
         Command::Uninstall(args) => commands::uninstall(args),
         Command::Freeze(args) => commands::freeze(args),
         Command::Server(args) => curd::server::run(args).map_err(commands::CommandError::new),

@@ -7,16 +7,18 @@
 //! the end; the environment never holds half a project.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cache::Cache;
+use crate::cache::CacheKey;
+use crate::commands::build::Builder;
 use crate::commands::environment::Environment;
 use crate::commands::{CommandError, InstallArgs, LogLevel};
 use crate::fetch::{Client, ClientOptions};
-use crate::find::{Candidate, Finder, Source};
+use crate::find::{Candidate, Compatibility, Finder, Source};
 use crate::index::Index;
-use crate::install::{InstallOptions, Source as WheelSource};
+use crate::install::{InstallOptions, Source as WheelSource, Target};
 use crate::marker::MarkerEnvironment;
 use crate::name::PackageName;
 use crate::requirement::Requirement;
@@ -163,20 +165,35 @@ fn sources(args: &InstallArgs, wanted: &Wanted) -> Result<Vec<Source>, CommandEr
     Ok(sources)
 }
 
-/// One project to put into the environment.
+/// One project to put into the environment (or the wheel folder).
 struct Step {
     resolved: Resolved,
     candidate: Candidate,
     replaces: Option<crate::install::InstalledDist>,
 }
 
-/// What happened to one step.
-enum Outcome {
-    Installed { from_cache: bool, wheel: PathBuf },
-    Failed(String),
+/// Where a wheel came from, for the summary and for `-u`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    CacheServer,
+    Index,
+    Built,
 }
 
+/// What a command does with the resolved wheels.
+pub enum Mode {
+    Install,
+    /// `curd wheel`: copy every wheel into a folder.
+    Wheel(PathBuf),
+}
+
+/// `curd install`.
 pub fn install(args: InstallArgs) -> Result<(), CommandError> {
+    run(args, Mode::Install)
+}
+
+/// `curd install` and `curd wheel`: everything up to the last step is the same.
+pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     let started = Instant::now();
     let say = |level: LogLevel, message: &str| {
         if !args.quiet && args.log_level >= level {
@@ -203,17 +220,32 @@ pub fn install(args: InstallArgs) -> Result<(), CommandError> {
         ..ClientOptions::default()
     })
     .map_err(CommandError::new)?;
+    let tags = env.interpreter.tags();
+    let builder = Builder::new(
+        env.interpreter.executable.clone(),
+        args.no_build_isolation.then_some(&env.target),
+        env.interpreter.python_version,
+        markers.clone(),
+        tags.first().map(|t| t.to_string()).unwrap_or_default(),
+        &cache,
+    );
     let finder = Finder::new(
         &client,
         &cache,
         sources(&args, &wanted)?,
-        TagPriority::new(&env.interpreter.tags()),
-        python_version,
+        Compatibility {
+            tags: TagPriority::new(&tags),
+            python_version,
+        },
         &wanted.roots,
         args.jobs,
+        Some(&builder),
     );
 
-    let installed = env.installed()?;
+    let installed = match mode {
+        Mode::Install => env.installed()?,
+        Mode::Wheel(_) => Vec::new(),
+    };
     let mut options = Options {
         prereleases: wanted.pre,
         constraints: wanted.constraints.clone(),
@@ -276,24 +308,46 @@ pub fn install(args: InstallArgs) -> Result<(), CommandError> {
         return Ok(());
     }
 
-    let link = args.link_mode.0;
     let outcomes = finder.parallel(&steps, |step| {
-        match run_step(&finder, &cache, &env, &wanted, step, link) {
-            Ok(outcome) => outcome,
-            Err(message) => Outcome::Failed(message),
-        }
+        let origin = if step.candidate.wheel().is_none() {
+            Origin::Built
+        } else if finder.from_cache(&step.candidate) {
+            Origin::CacheServer
+        } else {
+            Origin::Index
+        };
+        check_hashes(&finder, &wanted, step)?;
+        let wheel = match &mode {
+            Mode::Install => {
+                if let Some(old) = &step.replaces {
+                    crate::install::uninstall(&env.target.scheme, old)
+                        .map_err(|e| e.to_string())?;
+                }
+                let options = InstallOptions {
+                    installer: "curd",
+                    requested: step.resolved.requested,
+                    direct_url: None,
+                    link: args.link_mode.0,
+                };
+                place(&finder, &cache, &step.candidate, &env.target, &options)?
+            }
+            Mode::Wheel(dir) => copy_wheel(&finder, &step.candidate, dir)?,
+        };
+        Ok::<_, String>((origin, wheel))
     });
 
     let mut failures = Vec::new();
-    let mut from_cache = 0;
+    let mut counts = [0usize; 3];
     let mut to_upload = Vec::new();
     for (step, outcome) in steps.iter().zip(outcomes) {
         match outcome {
-            Outcome::Installed {
-                from_cache: true, ..
-            } => from_cache += 1,
-            Outcome::Installed { wheel, .. } => to_upload.push(wheel),
-            Outcome::Failed(message) => failures.push(format!(
+            Ok((origin, wheel)) => {
+                counts[origin as usize] += 1;
+                if origin != Origin::CacheServer {
+                    to_upload.push(wheel);
+                }
+            }
+            Err(message) => failures.push(format!(
                 "{} {} (required by {}): {message}",
                 step.resolved.name,
                 step.resolved.version,
@@ -301,46 +355,37 @@ pub fn install(args: InstallArgs) -> Result<(), CommandError> {
             )),
         }
     }
-    let installed_count = steps.len() - failures.len();
+    let done = steps.len() - failures.len();
 
-    if args.compile && installed_count > 0 {
+    if args.compile && done > 0 && matches!(mode, Mode::Install) {
         if let Err(e) = compile(&env) {
             failures.push(e);
         }
     }
-
-    let mut uploaded = 0;
-    let mut upload_warnings = Vec::new();
-    if args.upload {
-        if let Some(Source::Cache(index)) = finder.sources().iter().find(|s| s.is_cache()) {
-            let base = index.url.join("../p/").map_err(CommandError::new)?;
-            for wheel in &to_upload {
-                let Some(name) = wheel.file_name().and_then(|n| n.to_str()) else {
-                    continue;
-                };
-                let url = match base.join(&crate::server::pages::percent_encode(name)) {
-                    Ok(url) => url,
-                    Err(e) => {
-                        upload_warnings.push(format!("{name}: {e}"));
-                        continue;
-                    }
-                };
-                match client.put(&url, wheel) {
-                    Ok(_) => uploaded += 1,
-                    Err(e) => upload_warnings.push(format!("could not upload `{name}`: {e}")),
-                }
-            }
-        }
-    }
+    let uploads = if args.upload {
+        upload(&client, &finder, &to_upload)
+    } else {
+        None
+    };
 
     for warning in finder.warnings() {
         say(LogLevel::Warn, &format!("warning: {warning}"));
     }
-    for warning in &upload_warnings {
-        say(LogLevel::Warn, &format!("warning: {warning}"));
-    }
+    let [from_cache, from_index, from_sdists] = counts;
+    let built = builder
+        .count
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .min(from_sdists);
+    let earlier = match from_sdists - built {
+        0 => String::new(),
+        n => format!(" ({n} built earlier)"),
+    };
     let seconds = started.elapsed().as_secs_f64();
-    if installed_count == 0 && failures.is_empty() {
+    let verb = match &mode {
+        Mode::Install => "Installed",
+        Mode::Wheel(_) => "Saved",
+    };
+    if done == 0 && failures.is_empty() {
         say(
             LogLevel::Info,
             &format!("Nothing to install: {satisfied} packages already satisfied"),
@@ -349,18 +394,18 @@ pub fn install(args: InstallArgs) -> Result<(), CommandError> {
         say(
             LogLevel::Info,
             &format!(
-                "Installed {installed_count} packages in {seconds:.2} s: {from_cache} from cache, {} from index",
-                installed_count - from_cache
+                "{verb} {done} packages in {seconds:.2} s: {from_cache} from cache, {from_index} from index, {built} built{earlier}"
             ),
         );
     }
-    if args.upload {
-        if let Some(Source::Cache(index)) = finder.sources().iter().find(|s| s.is_cache()) {
-            say(
-                LogLevel::Info,
-                &format!("Uploaded {uploaded} wheels to {}", index.url),
-            );
+    if let Some((uploaded, to, warnings)) = uploads {
+        for warning in &warnings {
+            say(LogLevel::Warn, &format!("warning: {warning}"));
         }
+        say(
+            LogLevel::Info,
+            &format!("Uploaded {uploaded} wheels to {to}"),
+        );
     }
     if failures.is_empty() {
         return Ok(());
@@ -387,72 +432,112 @@ fn chain(resolved: &Resolved) -> String {
     }
 }
 
-/// Fetches, checks, unpacks and installs one project; replaces its old version.
-fn run_step(
+/// `--hash` lines of a requirements file: the downloaded file must match one.
+fn check_hashes(finder: &Finder<'_>, wanted: &Wanted, step: &Step) -> Result<(), String> {
+    let Some(allowed) = wanted.hashes.get(&step.resolved.name) else {
+        return Ok(());
+    };
+    let path = finder
+        .local_file(&step.candidate)
+        .map_err(|e| e.to_string())?;
+    let actual = crate::digest::sha256_file(&path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    if allowed.iter().any(|h| h.eq_ignore_ascii_case(&actual)) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` has sha256 {actual}, which none of the requirements file's --hash values match",
+            step.candidate.file.filename
+        ))
+    }
+}
+
+/// Puts one candidate's wheel (downloaded or built) into `target`, through its
+/// unpacked copy in the cache; returns the wheel file.
+pub fn place(
     finder: &Finder<'_>,
     cache: &Cache,
-    env: &Environment,
-    wanted: &Wanted,
-    step: &Step,
-    link: crate::install::LinkMode,
-) -> Result<Outcome, String> {
-    let candidate = &step.candidate;
-    let wheel = candidate.wheel().ok_or("expected a wheel")?;
-    let path = finder.local_file(candidate).map_err(|e| e.to_string())?;
-    if let Some(allowed) = wanted.hashes.get(&step.resolved.name) {
-        let actual = crate::digest::sha256_file(&path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        if !allowed.iter().any(|h| h.eq_ignore_ascii_case(&actual)) {
-            return Err(format!(
-                "`{}` has sha256 {actual}, which none of the requirements file's --hash values match",
-                candidate.file.filename
-            ));
-        }
-    }
-    let unpacked = cache.unpacked_dir(&candidate.cache_key());
+    candidate: &Candidate,
+    target: &Target,
+    options: &InstallOptions,
+) -> Result<PathBuf, String> {
+    let (path, wheel) = finder.wheel_file(candidate).map_err(|e| e.to_string())?;
+    let key = match candidate.wheel() {
+        Some(_) => candidate.cache_key(),
+        // A built wheel is named by where the cache keeps it.
+        None => CacheKey::Url(path.display().to_string()),
+    };
+    let unpacked = cache.unpacked_dir(&key);
     if !unpacked.is_dir() {
-        let temp = cache.temp_dir().map_err(|e| e.to_string())?.join(format!(
-            "unpack-{}-{}",
-            std::process::id(),
-            candidate.file.filename
-        ));
-        let _ = std::fs::remove_dir_all(&temp);
-        crate::install::unpack(&path, wheel, &temp).map_err(|e| e.to_string())?;
+        let work = cache.work_dir("unpack").map_err(|e| e.to_string())?;
+        let temp = work.path().join("wheel");
+        crate::install::unpack(&path, &wheel, &temp).map_err(|e| e.to_string())?;
         if let Some(parent) = unpacked.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
         }
         // Another process may have finished the same entry first: its copy is as good.
-        if std::fs::rename(&temp, &unpacked).is_err() {
-            let _ = std::fs::remove_dir_all(&temp);
-            if !unpacked.is_dir() {
-                return Err(format!(
-                    "cannot move the unpacked wheel into `{}`",
-                    unpacked.display()
-                ));
-            }
+        if std::fs::rename(&temp, &unpacked).is_err() && !unpacked.is_dir() {
+            return Err(format!(
+                "cannot move the unpacked wheel into `{}`",
+                unpacked.display()
+            ));
         }
     }
-    if let Some(old) = &step.replaces {
-        crate::install::uninstall(&env.target.scheme, old).map_err(|e| e.to_string())?;
-    }
-    let options = InstallOptions {
-        installer: "curd",
-        requested: step.resolved.requested,
-        direct_url: None,
-        link,
+    crate::install::install_wheel(WheelSource::Unpacked(&unpacked), &wheel, target, options)
+        .map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// `curd wheel`: the candidate's wheel, downloaded or built, copied into `dir`.
+fn copy_wheel(finder: &Finder<'_>, candidate: &Candidate, dir: &Path) -> Result<PathBuf, String> {
+    let (path, wheel) = finder.wheel_file(candidate).map_err(|e| e.to_string())?;
+    let dest = dir.join(wheel.to_string());
+    let mut temp = crate::fs::TempFile::new_in(dir).map_err(|e| e.to_string())?;
+    let mut source =
+        std::fs::File::open(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    std::io::copy(&mut source, &mut temp)
+        .map_err(|e| format!("cannot write `{}`: {e}", dest.display()))?;
+    temp.persist(&dest).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// `-u`: sends each wheel to the first cache server. A failed upload is a warning,
+/// never a failed install. Returns how many went, where, and what went wrong.
+fn upload(
+    client: &Client,
+    finder: &Finder<'_>,
+    wheels: &[PathBuf],
+) -> Option<(usize, Url, Vec<String>)> {
+    let Some(Source::Cache(index)) = finder.sources().iter().find(|s| s.is_cache()) else {
+        return None;
     };
-    crate::install::install_wheel(
-        WheelSource::Unpacked(&unpacked),
-        wheel,
-        &env.target,
-        &options,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(Outcome::Installed {
-        from_cache: finder.from_cache(candidate),
-        wheel: path,
-    })
+    let mut warnings = Vec::new();
+    let base = match index.url.join("../p/") {
+        Ok(base) => base,
+        Err(e) => return Some((0, index.url.clone(), vec![e.to_string()])),
+    };
+    let results = finder.parallel(wheels, |wheel| {
+        let name = wheel
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let url = base
+            .join(&crate::server::pages::percent_encode(name))
+            .map_err(|e| format!("could not upload `{name}`: {e}"))?;
+        client
+            .put(&url, wheel)
+            .map(drop)
+            .map_err(|e| format!("could not upload `{name}`: {e}"))
+    });
+    let mut uploaded = 0;
+    for result in results {
+        match result {
+            Ok(()) => uploaded += 1,
+            Err(e) => warnings.push(e),
+        }
+    }
+    Some((uploaded, index.url.clone(), warnings))
 }
 
 /// `--compile`: byte-compiles site-packages with the environment's own Python.

@@ -4,6 +4,7 @@
 
 pub mod install;
 pub mod environment;
+pub mod build;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -89,9 +90,114 @@ pub struct InstallArgs {
     #[argh(option)]
     pub cert: Option<PathBuf>,
 
+    /// build sdists in the target environment instead of a fresh one
+    #[argh(switch)]
+    pub no_build_isolation: bool,
+
     /// requirements, as pip takes them: `flask>=2`, `requests[socks]`
     #[argh(positional)]
     pub packages: Vec<String>,
+}
+
+/// Resolve, fetch and build every wheel a requirement set needs into a folder,
+/// without installing: the way to fill a curd-server folder for an air-gapped network.
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "wheel")]
+pub struct WheelArgs {
+    /// the folder to put the wheels in (default: the current folder)
+    #[argh(
+        option,
+        short = 'w',
+        long = "wheel-dir",
+        default = "PathBuf::from(\".\")"
+    )]
+    pub wheel_dir: PathBuf,
+
+    /// requirements file (repeatable)
+    #[argh(option, short = 'r', long = "requirements")]
+    pub requirements: Vec<PathBuf>,
+
+    /// package index, PEP 503 or 691 (repeatable; replaces the default, PyPI)
+    #[argh(option, short = 'i', long = "index")]
+    pub index: Vec<String>,
+
+    /// curd cache server, asked before any index (repeatable)
+    #[argh(option, short = 'c', long = "curdling-index")]
+    pub curdling_index: Vec<String>,
+
+    /// upload every wheel the cache servers lacked to the first of them
+    #[argh(switch, short = 'u')]
+    pub upload: bool,
+
+    /// a folder (or page) of wheels to use too (repeatable)
+    #[argh(option)]
+    pub find_links: Vec<String>,
+
+    /// ask no index, only cache servers and --find-links
+    #[argh(switch)]
+    pub no_index: bool,
+
+    /// allow pre-releases everywhere
+    #[argh(switch)]
+    pub pre: bool,
+
+    /// print nothing but errors
+    #[argh(switch, short = 'q')]
+    pub quiet: bool,
+
+    /// the Python the wheels are for (default: $VIRTUAL_ENV, then .venv, then python3)
+    #[argh(option)]
+    pub python: Option<PathBuf>,
+
+    /// downloads and builds at once (default: 8)
+    #[argh(option, short = 'j', default = "8")]
+    pub jobs: usize,
+
+    /// the local cache (default: $XDG_CACHE_HOME/curd or ~/.cache/curd)
+    #[argh(option)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// a PEM bundle of certificate authorities to trust instead of the system's
+    #[argh(option)]
+    pub cert: Option<PathBuf>,
+
+    /// build sdists with the given Python's own packages instead of a fresh environment
+    #[argh(switch)]
+    pub no_build_isolation: bool,
+
+    /// requirements, as pip takes them
+    #[argh(positional)]
+    pub packages: Vec<String>,
+}
+
+/// `curd wheel`: what `curd install` does, ending in a folder instead of an environment.
+pub fn wheel(args: WheelArgs) -> Result<(), CommandError> {
+    std::fs::create_dir_all(&args.wheel_dir).map_err(|e| {
+        CommandError::new(format!("cannot create `{}`: {e}", args.wheel_dir.display()))
+    })?;
+    let install = InstallArgs {
+        requirements: args.requirements,
+        index: args.index,
+        curdling_index: args.curdling_index,
+        upload: args.upload,
+        force: true,
+        find_links: args.find_links,
+        no_index: args.no_index,
+        pre: args.pre,
+        compile: false,
+        quiet: args.quiet,
+        log_level: LogLevel::Info,
+        python: args.python,
+        system: true,
+        dry_run: false,
+        jobs: args.jobs,
+        cache_dir: args.cache_dir,
+        link_mode: Link(LinkMode::Copy),
+        cert: args.cert,
+        no_build_isolation: args.no_build_isolation,
+        packages: args.packages,
+    };
+    install::run(install, install::Mode::Wheel(args.wheel_dir))
 }
 
 /// Remove installed packages.

@@ -12,4 +12,5 @@ mod index;
 mod install;
 mod build;
 mod client;
+mod warm_cache;
 mod server;

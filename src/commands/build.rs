@@ -1,0 +1,204 @@
+//! Building sdists into wheels for `curd install` and `curd wheel` (runs Python).
+//!
+//! Each sdist is built once per interpreter: in a fresh isolated environment whose
+//! build requirements curd resolves and installs itself (from the cache servers
+//! first, like everything else), or in the target environment with
+//! `--no-build-isolation`. The wheel lands in the local cache, keyed by the sdist's
+//! hash and the interpreter's best tag, so the same machine never builds the same
+//! sdist twice.
+//!
+//! Traps:
+//! - A build requirement may itself be an sdist; a project that needs itself to
+//!   build (directly or not) is a cycle, reported rather than deadlocked on.
+//! - Parallel steps can ask for the same sdist at once: one builds, the others wait
+//!   for its answer.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::build;
+use crate::cache::{Cache, CacheKey};
+use crate::commands::install::place;
+use crate::find::{Candidate, Finder, WheelBuilder};
+use crate::install::{InstallOptions, LinkMode, Scheme, Target};
+use crate::marker::MarkerEnvironment;
+use crate::name::PackageName;
+use crate::requirement::Requirement;
+use crate::resolve::{self, Options};
+
+/// One sdist's build, shared by everyone who asks for it while it runs.
+type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
+
+/// Builds sdists for one target interpreter.
+pub struct Builder<'a> {
+    /// The target's interpreter: builds run with it, or with a venv made from it.
+    python: PathBuf,
+    /// The target environment, for builds without isolation.
+    target: Option<&'a Target>,
+    python_version: (u32, u32),
+    markers: MarkerEnvironment,
+    /// Where built wheels are kept, per interpreter.
+    tag: String,
+    cache: &'a Cache,
+    built: Mutex<HashMap<CacheKey, Slot>>,
+    building: Mutex<HashSet<PackageName>>,
+    /// How many wheels this run built (not found in the cache).
+    pub count: AtomicUsize,
+}
+
+impl<'a> Builder<'a> {
+    /// `target` is `None` for isolated builds.
+    pub fn new(
+        python: PathBuf,
+        target: Option<&'a Target>,
+        python_version: (u32, u32),
+        markers: MarkerEnvironment,
+        tag: String,
+        cache: &'a Cache,
+    ) -> Builder<'a> {
+        Builder {
+            python,
+            target,
+            python_version,
+            markers,
+            tag,
+            cache,
+            built: Mutex::new(HashMap::new()),
+            building: Mutex::new(HashSet::new()),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    fn build_now(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String> {
+        let done = self.cache.built_dir(&candidate.cache_key()).join(&self.tag);
+        if let Some(wheel) = first_wheel(&done) {
+            return Ok(wheel);
+        }
+        let sdist = finder.local_file(candidate).map_err(|e| e.to_string())?;
+        let work = self.cache.work_dir("build").map_err(|e| e.to_string())?;
+        let log = work.path().join("build.log");
+        let project =
+            build::unpack_sdist(&sdist, &work.path().join("src")).map_err(|e| e.to_string())?;
+        let system = build::build_system(&self.python, &project).map_err(|e| e.to_string())?;
+        let python = match self.target {
+            Some(target) => target.python.clone(),
+            None => {
+                let env = work.path().join("env");
+                let python =
+                    build::create_build_env(&self.python, &env).map_err(|e| e.to_string())?;
+                self.install_into(finder, &env, &python, &system.requires)?;
+                python
+            }
+        };
+        let extra = build::get_requires_for_build_wheel(&python, &project, &system, &log)
+            .map_err(|e| e.to_string())?;
+        if self.target.is_none() && !extra.is_empty() {
+            self.install_into(finder, &work.path().join("env"), &python, &extra)?;
+        }
+        let out = work.path().join("out");
+        std::fs::create_dir_all(&out)
+            .map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;
+        let wheel = build::build_wheel(&python, &project, &system, &out, &log)
+            .map_err(|e| e.to_string())?;
+        self.count.fetch_add(1, Ordering::Relaxed);
+        keep(&wheel, &done)
+    }
+
+    /// Resolves and installs build requirements into a build environment.
+    fn install_into(
+        &self,
+        finder: &Finder<'_>,
+        env: &Path,
+        python: &Path,
+        requires: &[Requirement],
+    ) -> Result<(), String> {
+        if requires.is_empty() {
+            return Ok(());
+        }
+        let resolution = resolve::resolve(requires, &self.markers, finder, &Options::default())
+            .map_err(|e| e.to_string())?;
+        let (major, minor) = self.python_version;
+        let site = env.join(format!("lib/python{major}.{minor}/site-packages"));
+        let target = Target {
+            scheme: Scheme {
+                purelib: site.clone(),
+                platlib: site,
+                scripts: env.join("bin"),
+                data: env.to_path_buf(),
+                headers: env.join(format!("include/site/python{major}.{minor}")),
+            },
+            python: python.to_path_buf(),
+        };
+        let options = InstallOptions {
+            installer: "curd",
+            requested: false,
+            direct_url: None,
+            link: LinkMode::Hardlink,
+        };
+        for package in &resolution.packages {
+            let candidate = finder
+                .best(&package.name, &package.version)
+                .ok_or_else(|| {
+                    format!(
+                        "no installable file for {} {}",
+                        package.name, package.version
+                    )
+                })?;
+            place(finder, self.cache, &candidate, &target, &options)
+                .map_err(|e| format!("build requirement {}: {e}", package.name))?;
+        }
+        Ok(())
+    }
+}
+
+impl WheelBuilder for Builder<'_> {
+    fn build(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String> {
+        let name = candidate.filename.name().clone();
+        if !lock(&self.building).insert(name.clone()) {
+            return Err(format!("`{name}` is needed to build itself"));
+        }
+        let slot = Arc::clone(lock(&self.built).entry(candidate.cache_key()).or_default());
+        let result = slot
+            .get_or_init(|| self.build_now(finder, candidate))
+            .clone();
+        lock(&self.building).remove(&name);
+        result
+    }
+}
+
+/// Moves a built wheel into the cache folder `done` (renaming a whole folder, so a
+/// reader sees all of it or none); returns where it now is.
+fn keep(wheel: &Path, done: &Path) -> Result<PathBuf, String> {
+    let name = wheel.file_name().ok_or("the build made no file")?;
+    let staging = wheel.with_extension("kept");
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
+    std::fs::rename(wheel, staging.join(name))
+        .map_err(|e| format!("cannot move the built wheel: {e}"))?;
+    if let Some(parent) = done.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+    }
+    // Another process may have built the same sdist first; its wheel is as good.
+    if std::fs::rename(&staging, done).is_err() && first_wheel(done).is_none() {
+        return Err(format!(
+            "cannot move the built wheel into `{}`",
+            done.display()
+        ));
+    }
+    first_wheel(done).ok_or_else(|| format!("no wheel in `{}`", done.display()))
+}
+
+fn first_wheel(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}

@@ -1,0 +1,323 @@
+//! The loop the cache exists for: the first machine builds sdists, installs them and
+//! uploads the wheels (`-u`); the next machine installs those wheels and builds
+//! nothing. Real binaries, a real curd-server, real venvs, and build backends that
+//! need no network.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::{Server, TempDir, WheelSpec, run_ok, venv};
+
+/// A PEP 517 backend in the standard library alone: it packs the project's package
+/// folder into a wheel, with the name, version and dependencies from `meta.txt`.
+const BACKEND: &str = r#"
+import base64, hashlib, os, zipfile
+
+def _meta():
+    fields = {}
+    requires = []
+    for line in open("meta.txt"):
+        key, _, value = line.strip().partition(": ")
+        if key == "Requires-Dist":
+            requires.append(value)
+        elif key:
+            fields[key] = value
+    return fields["Name"], fields["Version"], requires
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    name, version, requires = _meta()
+    if os.path.exists("FAIL"):
+        raise SystemExit("this build fails on purpose")
+    module = name.replace("-", "_")
+    dist_info = "%s-%s.dist-info" % (module, version)
+    metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
+    metadata += "".join("Requires-Dist: %s\n" % r for r in requires)
+    files = [(module + "/__init__.py", open(os.path.join(module, "__init__.py"), "rb").read()),
+             (dist_info + "/METADATA", metadata.encode()),
+             (dist_info + "/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
+    record = ["%s,sha256=%s,%d" % (p, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for p, d in files]
+    record.append(dist_info + "/RECORD,,")
+    files.append((dist_info + "/RECORD", ("\n".join(record) + "\n").encode()))
+    filename = "%s-%s-py3-none-any.whl" % (module, version)
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
+        for path, data in files:
+            z.writestr(path, data)
+    print("built", filename)
+    return filename
+"#;
+
+/// How an sdist finds its backend.
+enum Backend {
+    /// In the project, through `backend-path`.
+    InTree,
+    /// From the `tinybackend` project, a build requirement.
+    Required,
+    /// In the project, and failing.
+    Failing,
+}
+
+/// Writes `{name}-{version}.tar.gz` into `dir`.
+fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Backend) -> PathBuf {
+    let module = name.replace('-', "_");
+    let stem = format!("{module}-{version}");
+    let mut meta = format!("Name: {name}\nVersion: {version}\n");
+    for r in requires {
+        meta.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    let pyproject = match backend {
+        Backend::InTree | Backend::Failing => {
+            "[build-system]\nrequires = []\nbuild-backend = \"in_tree\"\nbackend-path = [\"_backend\"]\n"
+        }
+        Backend::Required => {
+            "[build-system]\nrequires = [\"tinybackend\"]\nbuild-backend = \"tinybackend.backend\"\n"
+        }
+    };
+    let mut files = vec![
+        (
+            "PKG-INFO".to_string(),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
+        ),
+        ("pyproject.toml".to_string(), pyproject.to_string()),
+        ("meta.txt".to_string(), meta),
+        (
+            format!("{module}/__init__.py"),
+            format!("VERSION = {version:?}\n"),
+        ),
+        ("_backend/in_tree.py".to_string(), BACKEND.to_string()),
+    ];
+    if let Backend::Failing = backend {
+        files.push(("FAIL".to_string(), String::new()));
+    }
+    let path = dir.join(format!("{stem}.tar.gz"));
+    let file = std::fs::File::create(&path).unwrap();
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        file,
+        flate2::Compression::fast(),
+    ));
+    for (name, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("{stem}/{name}"), text.as_bytes())
+            .unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap().flush().unwrap();
+    path
+}
+
+/// A server folder with sdists only, and the backend one of them needs as a wheel.
+fn sources(dir: &Path) -> PathBuf {
+    let served = dir.join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    sdist(&served, "alpha-sd", "1.0", &[], Backend::InTree);
+    sdist(
+        &served,
+        "beta-sd",
+        "2.0",
+        &["alpha-sd>=1"],
+        Backend::Required,
+    );
+    WheelSpec {
+        files: &[("tinybackend/backend.py", BACKEND)],
+        ..WheelSpec::new("tinybackend", "1.0")
+    }
+    .build(&served);
+    served
+}
+
+/// One machine: its own cache, HOME and venv.
+struct Machine {
+    dir: PathBuf,
+    env: PathBuf,
+}
+
+impl Machine {
+    fn new(root: &Path, name: &str) -> Machine {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let env = venv(&dir);
+        Machine { dir, env }
+    }
+
+    fn curd(&self, args: &[&str]) -> Output {
+        let python = self.env.join("bin/python");
+        let cache = self.dir.join("cache");
+        Command::new(env!("CARGO_BIN_EXE_curd"))
+            .args(args)
+            .args([
+                "--python",
+                python.to_str().unwrap(),
+                "--cache-dir",
+                cache.to_str().unwrap(),
+            ])
+            .env("HOME", &self.dir)
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .unwrap()
+    }
+
+    fn freeze(&self) -> String {
+        run_ok(
+            Command::new(self.env.join("bin/python"))
+                .args(["-m", "pip", "freeze", "--disable-pip-version-check"])
+                .env("PIP_CONFIG_FILE", "/dev/null"),
+        )
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "curd failed ({}): {err}", out.status);
+    err
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_first_machine_builds_and_uploads_the_next_builds_nothing() {
+    let tmp = TempDir::new("warm");
+    let served = sources(tmp.path());
+    let server = Server::start(&served, &[]);
+
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&["install", "-c", &server.url, "-u", "--no-index", "beta-sd"]));
+    assert!(err.contains("Installed 2 packages"), "{err}");
+    assert!(err.contains("2 built"), "{err}");
+    assert!(
+        err.contains(&format!("Uploaded 2 wheels to {}/simple/", server.url)),
+        "{err}"
+    );
+    assert_eq!(a.freeze(), "alpha-sd==1.0\nbeta-sd==2.0\n");
+    assert_eq!(
+        listing(&served),
+        [
+            "alpha_sd-1.0-py3-none-any.whl",
+            "alpha_sd-1.0.tar.gz",
+            "beta_sd-2.0-py3-none-any.whl",
+            "beta_sd-2.0.tar.gz",
+            "tinybackend-1.0-py3-none-any.whl"
+        ]
+    );
+
+    let b = Machine::new(tmp.path(), "b");
+    let err = stderr(&b.curd(&["install", "-c", &server.url, "--no-index", "beta-sd"]));
+    assert!(err.contains("2 from cache, 0 from index, 0 built"), "{err}");
+    assert_eq!(b.freeze(), a.freeze());
+    run_ok(Command::new(b.env.join("bin/python")).args(["-c", "import alpha_sd, beta_sd"]));
+
+    // pip installs the uploaded wheels from the server's simple index.
+    let c = Machine::new(tmp.path(), "c");
+    run_ok(
+        Command::new(c.env.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--only-binary",
+                ":all:",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+            ])
+            .args(["--index-url", &format!("{}/simple/", server.url), "beta-sd"])
+            .env("PIP_CONFIG_FILE", "/dev/null"),
+    );
+    assert_eq!(c.freeze(), a.freeze());
+}
+
+#[test]
+fn a_machine_never_builds_the_same_sdist_twice() {
+    let tmp = TempDir::new("rebuild");
+    let served = sources(tmp.path());
+    let a = Machine::new(tmp.path(), "a");
+    let links = served.display().to_string();
+    let first = stderr(&a.curd(&["install", "--no-index", "--find-links", &links, "alpha-sd"]));
+    assert!(first.contains("1 built"), "{first}");
+    let again = stderr(&a.curd(&[
+        "install",
+        "-f",
+        "--no-index",
+        "--find-links",
+        &links,
+        "alpha-sd",
+    ]));
+    assert!(again.contains("0 built"), "{again}");
+}
+
+#[test]
+fn a_failed_build_says_why_and_installs_nothing() {
+    let tmp = TempDir::new("failing");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    sdist(&served, "broken-sd", "1.0", &[], Backend::Failing);
+    let a = Machine::new(tmp.path(), "a");
+    let out = a.curd(&[
+        "install",
+        "--no-index",
+        "--find-links",
+        served.to_str().unwrap(),
+        "broken-sd",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken_sd-1.0.tar.gz"), "{err}");
+    assert!(err.contains("this build fails on purpose"), "{err}");
+    assert_eq!(a.freeze(), "");
+}
+
+#[test]
+fn failed_uploads_are_warnings_and_the_install_succeeds() {
+    let tmp = TempDir::new("upload-fail");
+    let served = sources(tmp.path());
+    let users = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/htpasswd/apr1");
+    let server = Server::start(&served, &["-u", users.to_str().unwrap(), "--public-read"]);
+    let wrong = server.url.replace("http://", "http://alice:wrong@");
+    let a = Machine::new(tmp.path(), "a");
+    let out = a.curd(&["install", "-c", &wrong, "-u", "--no-index", "alpha-sd"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: could not upload `alpha_sd-1.0-py3-none-any.whl`"),
+        "{err}"
+    );
+    assert!(err.contains("401"), "{err}");
+    assert!(err.contains("Uploaded 0 wheels"), "{err}");
+    assert!(!err.contains("wrong"), "the password never shows: {err}");
+    assert_eq!(a.freeze(), "alpha-sd==1.0\n");
+}
+
+#[test]
+fn curd_wheel_fills_a_folder_for_an_air_gapped_server() {
+    let tmp = TempDir::new("wheel-dir");
+    let served = sources(tmp.path());
+    let server = Server::start(&served, &[]);
+    let a = Machine::new(tmp.path(), "a");
+    let out_dir = tmp.path().join("wheelhouse");
+    stderr(&a.curd(&[
+        "wheel",
+        "-w",
+        out_dir.to_str().unwrap(),
+        "-c",
+        &server.url,
+        "--no-index",
+        "beta-sd",
+    ]));
+    assert_eq!(
+        listing(&out_dir),
+        [
+            "alpha_sd-1.0-py3-none-any.whl",
+            "beta_sd-2.0-py3-none-any.whl"
+        ]
+    );
+    assert_eq!(a.freeze(), "", "curd wheel installs nothing");
+}
