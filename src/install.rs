@@ -40,7 +40,7 @@ use sha2::Digest as _;
 
 use crate::filename::WheelFilename;
 use crate::fs::{Context, FsError, TEMP_PREFIX};
-use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES};
+use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError};
 use crate::name::PackageName;
 use crate::version::Version;
 
@@ -1071,29 +1071,22 @@ impl Wheel {
 
 /// Opens a zip archive, reading only its central directory.
 fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, InstallError> {
-    let file = File::open(path).context("open", path)?;
-    let archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|error| match error {
-        // Running out of bytes is what a truncated archive does, not a disk failure.
-        zip::result::ZipError::Io(source) if source.kind() != io::ErrorKind::UnexpectedEof => {
-            InstallError::Io(FsError {
-                path: path.to_path_buf(),
-                action: "read",
-                source,
-            })
-        }
+    // Two entries with one name are read differently by different tools, so what was
+    // verified might not be what is installed: the metadata reader refuses them too.
+    crate::metadata::open_zip(path).map_err(|error| match error {
+        MetadataError::Io(e) => InstallError::Io(e),
+        MetadataError::DuplicateEntries { .. } => InstallError::DuplicateEntries {
+            wheel: path.to_path_buf(),
+        },
+        MetadataError::NotZip { reason, .. } => InstallError::NotZip {
+            wheel: path.to_path_buf(),
+            reason,
+        },
         other => InstallError::NotZip {
             wheel: path.to_path_buf(),
             reason: other.to_string(),
         },
-    })?;
-    // Two entries with one name are read differently by different tools, so what
-    // was verified might not be what is installed.
-    if archive.has_duplicate_names() {
-        return Err(InstallError::DuplicateEntries {
-            wheel: path.to_path_buf(),
-        });
-    }
-    Ok(archive)
+    })
 }
 
 /// Whether an archive entry name is a plain relative path: no leading `/`, no `.`,
@@ -2273,28 +2266,9 @@ fn take_bounded(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::filename::DistFilename;
+    use crate::fs::TestDir as TempDir;
     use std::collections::BTreeMap;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(label: &str) -> TempDir {
-            static N: AtomicU64 = AtomicU64::new(0);
-            let n = N.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir()
-                .join(format!("curd-install-{label}-{}-{n}", std::process::id()));
-            let _ = fs::remove_dir_all(&path);
-            fs::create_dir_all(&path).expect("create temporary folder");
-            TempDir(path)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn sha256(bytes: &[u8]) -> String {
         let mut hasher = Hasher::new(Algorithm::Sha256);

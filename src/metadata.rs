@@ -443,7 +443,9 @@ pub fn read_sdist_metadata(
 }
 
 /// Opens a zip archive, reading only its central directory.
-fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, MetadataError> {
+/// Opens a zip archive, telling a truncated or foreign file from a disk failure, and
+/// refusing archives with two entries of one name.
+pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, MetadataError> {
     let file = File::open(path).context("open", path)?;
     let archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|error| match error {
         // Running out of bytes is what a truncated archive does, not a disk failure.
@@ -523,8 +525,8 @@ fn read_bounded(
 mod tests {
     use super::*;
     use crate::filename::DistFilename;
+    use crate::fs::TestDir as TempDir;
     use std::io::Write;
-    use std::sync::atomic::{AtomicU64, Ordering};
 
     fn parse(text: &str) -> CoreMetadata {
         CoreMetadata::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{text:?}: {e}"))
@@ -801,31 +803,6 @@ mod tests {
             ),
         ] {
             assert_eq!(error.to_string(), message);
-        }
-    }
-
-    /// A folder removed on drop, unique to one test.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new(label: &str) -> TempDir {
-            static N: AtomicU64 = AtomicU64::new(0);
-            let n = N.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir()
-                .join(format!("curd-metadata-{}-{label}-{n}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).expect("create temporary folder");
-            TempDir(path)
-        }
-
-        fn join(&self, name: &str) -> PathBuf {
-            self.0.join(name)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 

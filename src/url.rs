@@ -570,7 +570,7 @@ fn push_escape(out: &mut String, b: u8) {
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
-fn percent_decode(s: &str) -> Vec<u8> {
+pub fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -615,7 +615,7 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use crate::fs::TestDir as TempDir;
     use std::time::Duration;
 
     /// The passwords of `fixtures/htpasswd/` (see fixtures/README.md).
@@ -659,26 +659,6 @@ mod tests {
         db.authenticate(Some(&basic(user, password)))
     }
 
-    /// A temporary folder removed on drop, unique to one test.
-    struct TempDir(PathBuf);
-
-    impl TempDir {
-        fn new() -> TempDir {
-            static N: AtomicU64 = AtomicU64::new(0);
-            let n = N.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir().join(format!("curd-auth-{}-{n}", std::process::id()));
-            let _ = fs::remove_dir_all(&path);
-            fs::create_dir_all(&path).expect("create temporary folder");
-            TempDir(path)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
     /// Writes `contents` with a modification time of its own, so a rewrite is
     /// seen even within the file system's timestamp granularity.
     fn write(path: &Path, contents: &str, second: u64) {
@@ -700,7 +680,7 @@ mod tests {
     }
 
     fn open_err(contents: &str) -> AuthError {
-        let dir = TempDir::new();
+        let dir = TempDir::new("auth");
         let path = dir.0.join("htpasswd");
         fs::write(&path, contents).expect("write htpasswd");
         match UserDb::open(&path) {
@@ -769,7 +749,7 @@ mod tests {
 
     #[test]
     fn crlf_and_surrounding_whitespace_are_tolerated() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("auth");
         let path = dir.0.join("htpasswd");
         let text = fs::read_to_string(fixture("mixed")).expect("mixed");
         let crlf = format!("\u{feff}  {}", text.replace('\n', " \r\n"));
@@ -1078,7 +1058,7 @@ mod tests {
 
     #[test]
     fn unreadable_file_is_refused() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("auth");
         let path = dir.0.join("missing");
         let e = UserDb::open(&path).err().expect("missing file loaded");
         assert!(
@@ -1090,7 +1070,7 @@ mod tests {
 
     #[test]
     fn reload_picks_up_a_changed_file() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("auth");
         let path = dir.0.join("htpasswd");
         let alice = line_of("apr1", "alice");
         let bob = line_of("bcrypt", "bob");
@@ -1115,7 +1095,7 @@ mod tests {
 
     #[test]
     fn a_bad_reload_keeps_the_previous_users_and_is_reported_once() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("auth");
         let path = dir.0.join("htpasswd");
         let alice = line_of("apr1", "alice");
         let bob = line_of("bcrypt", "bob");
@@ -1154,7 +1134,7 @@ mod tests {
 
     #[test]
     fn successes_are_cached_by_digest_and_forgotten_on_reload() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("auth");
         let path = dir.0.join("htpasswd");
         let old = line_of("bcrypt", "alice");
         write(&path, &format!("{old}\n"), 1);
@@ -1187,7 +1167,7 @@ mod tests {
 
     #[test]
     fn the_cache_is_bounded() {
-        let dir = TempDir::new();
+        let dir = TempDir::new("auth");
         let path = dir.0.join("htpasswd");
         write(&path, &format!("{}\n", line_of("crypt", "alice")), 1);
         let db = UserDb::open(&path).expect("open");

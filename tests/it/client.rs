@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{Server, TempDir, WheelSpec, run_ok, venv};
+use crate::support::{Server, TempDir, WheelSpec, pip_freeze, run_ok, venv};
 
 /// `curd` with its own cache and HOME, so nothing outside the test is read or written.
 fn curd(tmp: &Path, args: &[&str]) -> Output {
@@ -38,15 +38,6 @@ fn failed(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// What pip says is installed, as `name==version` lines.
-fn pip_freeze(env: &Path) -> String {
-    run_ok(
-        Command::new(env.join("bin/python"))
-            .args(["-m", "pip", "freeze", "--disable-pip-version-check"])
-            .env("PIP_CONFIG_FILE", "/dev/null"),
-    )
 }
 
 fn pip_check(env: &Path) {

@@ -15,13 +15,7 @@ use curd::index::{self, Index, IndexFile, MetadataAvailability, ProjectPage};
 use curd::name::PackageName;
 use curd::url::Url;
 
-use crate::support::{Server, TempDir, WheelSpec, packaging_oracle};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
+use crate::support::{Server, TempDir, WheelSpec, fixture, listing, packaging_oracle};
 
 /// A client that reads no netrc and retries quickly enough for tests.
 fn client() -> Client {
@@ -62,17 +56,6 @@ fn metadata_sha256(wheel: &Path) -> String {
         .read_to_end(&mut bytes)
         .unwrap();
     sha256_hex(&bytes)
-}
-
-/// Only the temporary-file prefix is checked here, so the test keeps working if
-/// the name format changes otherwise.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Two versions of `alpha`, one with Requires-Python and one with a local version

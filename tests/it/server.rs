@@ -9,13 +9,7 @@ use std::time::Duration;
 
 use curd::digest::sha256_hex;
 
-use crate::support::{Reply, Server, TempDir, WheelSpec, basic, run_ok, venv};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
+use crate::support::{Reply, Server, TempDir, WheelSpec, basic, fixture, listing, run_ok, venv};
 
 /// The folder of test tools (uv, twine) that `make tools` fills.
 fn tool(name: &str) -> PathBuf {
@@ -57,15 +51,6 @@ fn populated(dir: &Path) -> PathBuf {
     WheelSpec::new("beta", "2.0b1").build(&wheels);
     WheelSpec::new("Gamma.Delta", "0.1").build(&wheels);
     wheels
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

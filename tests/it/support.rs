@@ -426,3 +426,29 @@ pub fn run_ok(cmd: &mut Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// A committed fixture file.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// The names in a folder, sorted.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// What pip says is installed in a venv, as `name==version` lines.
+pub fn pip_freeze(env: &Path) -> String {
+    run_ok(
+        Command::new(env.join("bin/python"))
+            .args(["-m", "pip", "freeze", "--disable-pip-version-check"])
+            .env("PIP_CONFIG_FILE", "/dev/null"),
+    )
+}

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{Server, TempDir, WheelSpec, run_ok, venv};
+use crate::support::{Server, TempDir, WheelSpec, listing, pip_freeze, run_ok, venv};
 
 /// A PEP 517 backend in the standard library alone: it packs the project's package
 /// folder into a wheel, with the name, version and dependencies from `meta.txt`.
@@ -162,11 +162,7 @@ impl Machine {
     }
 
     fn freeze(&self) -> String {
-        run_ok(
-            Command::new(self.env.join("bin/python"))
-                .args(["-m", "pip", "freeze", "--disable-pip-version-check"])
-                .env("PIP_CONFIG_FILE", "/dev/null"),
-        )
+        pip_freeze(&self.env)
     }
 }
 
@@ -174,15 +170,6 @@ fn stderr(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "curd failed ({}): {err}", out.status);
     err
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
