@@ -8,7 +8,7 @@ MUSL_TARGET := x86_64-unknown-linux-musl
 # Test tools (uv and twine, real clients of the server) live in their own venv.
 TOOLS := .tools/bin
 
-.PHONY: build run test tools static lint clean
+.PHONY: build run test test-online tools static lint clean
 
 build:
 	$(CARGO) build --release
@@ -25,6 +25,10 @@ tools: $(TOOLS)/uv $(TOOLS)/twine
 
 test: tools
 	CURD_TEST_TOOLS=$(CURDIR)/$(TOOLS) $(CARGO) test --all-targets
+
+# Against real PyPI: needs the network, so never part of `make test`.
+test-online: tools
+	CURD_TEST_TOOLS=$(CURDIR)/$(TOOLS) $(CARGO) test --test it online -- --ignored
 
 static:
 	@command -v musl-gcc >/dev/null || (apt-get update -qq && apt-get install -y -qq musl-tools)

@@ -13,4 +13,5 @@ mod install;
 mod build;
 mod client;
 mod warm_cache;
+mod online;
 mod server;
