@@ -25,6 +25,7 @@ use crate::filename::{DistFilename, WheelFilename};
 use crate::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::metadata::{self, CoreMetadata};
 use crate::name::PackageName;
+use crate::progress::Progress;
 use crate::requirement::Requirement;
 use crate::resolve::Provider;
 use crate::specifier::VersionSpecifiers;
@@ -155,6 +156,7 @@ pub struct Finder<'a> {
     pinned: HashSet<PackageName>,
     jobs: usize,
     builder: Option<&'a dyn WheelBuilder>,
+    progress: Option<&'a Progress>,
     projects: Mutex<HashMap<PackageName, Found>>,
     metadata: Mutex<HashMap<(PackageName, Version), Arc<CoreMetadata>>>,
     down: Mutex<HashSet<usize>>,
@@ -195,11 +197,17 @@ impl<'a> Finder<'a> {
             pinned,
             jobs: jobs.max(1),
             builder,
+            progress: None,
             projects: Mutex::new(HashMap::new()),
             metadata: Mutex::new(HashMap::new()),
             down: Mutex::new(HashSet::new()),
             warnings: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Counts the projects looked up on a progress line.
+    pub fn report_to(&mut self, progress: &'a Progress) {
+        self.progress = Some(progress);
     }
 
     pub fn sources(&self) -> &[Source] {
@@ -223,7 +231,13 @@ impl<'a> Finder<'a> {
         if let Some(found) = lock(&self.projects).get(name) {
             return Arc::clone(found);
         }
+        if let Some(progress) = self.progress {
+            progress.grow();
+        }
         let found = Arc::new(self.look_up(name));
+        if let Some(progress) = self.progress {
+            progress.tick();
+        }
         lock(&self.projects)
             .entry(name.clone())
             .or_insert(found)

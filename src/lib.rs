@@ -14,6 +14,7 @@
 pub mod args;
 pub mod fs;
 pub mod digest;
+pub mod progress;
 
 // Requirement text and its parsing: the packaging standards, pure, no I/O.
 pub mod name;

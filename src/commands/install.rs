@@ -21,6 +21,7 @@ use crate::index::Index;
 use crate::install::{InstallOptions, Source as WheelSource, Target};
 use crate::marker::MarkerEnvironment;
 use crate::name::PackageName;
+use crate::progress::Progress;
 use crate::requirement::Requirement;
 use crate::requirements_txt::{RequirementsFile, Spec};
 use crate::resolve::{self, Options, Resolved};
@@ -229,7 +230,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         tags.first().map(|t| t.to_string()).unwrap_or_default(),
         &cache,
     );
-    let finder = Finder::new(
+    let mut finder = Finder::new(
         &client,
         &cache,
         sources(&args, &wanted)?,
@@ -242,6 +243,8 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         Some(&builder),
     );
 
+    let resolving = Progress::new("Resolving", 0, !args.quiet);
+    finder.report_to(&resolving);
     let installed = match mode {
         Mode::Install => env.installed()?,
         Mode::Wheel(_) => Vec::new(),
@@ -257,8 +260,9 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
             .map(|d| (d.name.clone(), d.version.clone()))
             .collect();
     }
-    let resolution =
-        resolve::resolve(&wanted.roots, &markers, &finder, &options).map_err(CommandError::new)?;
+    let resolution = resolve::resolve(&wanted.roots, &markers, &finder, &options);
+    resolving.finish();
+    let resolution = resolution.map_err(CommandError::new)?;
     say(
         LogLevel::Debug,
         &format!(
@@ -308,33 +312,20 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         return Ok(());
     }
 
+    let installing = Progress::new(
+        match mode {
+            Mode::Install => "Installing",
+            Mode::Wheel(_) => "Fetching",
+        },
+        steps.len(),
+        !args.quiet,
+    );
     let outcomes = finder.parallel(&steps, |step| {
-        let origin = if step.candidate.wheel().is_none() {
-            Origin::Built
-        } else if finder.from_cache(&step.candidate) {
-            Origin::CacheServer
-        } else {
-            Origin::Index
-        };
-        check_hashes(&finder, &wanted, step)?;
-        let wheel = match &mode {
-            Mode::Install => {
-                if let Some(old) = &step.replaces {
-                    crate::install::uninstall(&env.target.scheme, old)
-                        .map_err(|e| e.to_string())?;
-                }
-                let options = InstallOptions {
-                    installer: "curd",
-                    requested: step.resolved.requested,
-                    direct_url: None,
-                    link: args.link_mode.0,
-                };
-                place(&finder, &cache, &step.candidate, &env.target, &options)?
-            }
-            Mode::Wheel(dir) => copy_wheel(&finder, &step.candidate, dir)?,
-        };
-        Ok::<_, String>((origin, wheel))
+        let outcome = run_step(&finder, &cache, &env, &wanted, &args, &mode, step);
+        installing.tick();
+        outcome
     });
+    installing.finish();
 
     let mut failures = Vec::new();
     let mut counts = [0usize; 3];
@@ -416,6 +407,43 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         report.push_str(failure);
     }
     Err(CommandError::new(report))
+}
+
+/// Fetches (or builds) one package's wheel and installs it, replacing the old
+/// version, or copies it into the wheel folder.
+fn run_step(
+    finder: &Finder<'_>,
+    cache: &Cache,
+    env: &Environment,
+    wanted: &Wanted,
+    args: &InstallArgs,
+    mode: &Mode,
+    step: &Step,
+) -> Result<(Origin, PathBuf), String> {
+    let origin = if step.candidate.wheel().is_none() {
+        Origin::Built
+    } else if finder.from_cache(&step.candidate) {
+        Origin::CacheServer
+    } else {
+        Origin::Index
+    };
+    check_hashes(finder, wanted, step)?;
+    let wheel = match mode {
+        Mode::Install => {
+            if let Some(old) = &step.replaces {
+                crate::install::uninstall(&env.target.scheme, old).map_err(|e| e.to_string())?;
+            }
+            let options = InstallOptions {
+                installer: "curd",
+                requested: step.resolved.requested,
+                direct_url: None,
+                link: args.link_mode.0,
+            };
+            place(finder, cache, &step.candidate, &env.target, &options)?
+        }
+        Mode::Wheel(dir) => copy_wheel(finder, &step.candidate, dir)?,
+    };
+    Ok((origin, wheel))
 }
 
 /// Who asked for a package, as a person would say it.

@@ -23,7 +23,13 @@ fn installs_what_pip_installs_from_pypi() {
     );
     run_ok(
         Command::new(theirs.join("bin/python"))
-            .args(["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+            ])
             .args(SET),
     );
     assert_eq!(pip_freeze(&ours), pip_freeze(&theirs));
