@@ -284,6 +284,52 @@ fn failed_uploads_are_warnings_and_the_install_succeeds() {
 }
 
 #[test]
+fn uploads_to_a_server_that_is_down_or_holds_other_bytes_are_warnings() {
+    let tmp = TempDir::new("upload-conflict");
+    let served = sources(tmp.path());
+    // The server already has a wheel of that name, with other bytes, that this
+    // client cannot use (its Requires-Python excludes it): the built one conflicts.
+    WheelSpec {
+        requires_python: Some(">=4"),
+        ..WheelSpec::new("alpha_sd", "1.0")
+    }
+    .build(&served);
+    let server = Server::start(&served, &[]);
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&["install", "-c", &server.url, "-u", "--no-index", "alpha-sd"]));
+    assert!(err.contains("1 built"), "{err}");
+    assert!(
+        err.contains("could not upload `alpha_sd-1.0-py3-none-any.whl`"),
+        "{err}"
+    );
+    assert!(err.contains("409"), "{err}");
+    assert_eq!(a.freeze(), "alpha-sd==1.0\n");
+
+    let down = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let links = served.display().to_string();
+    let b = Machine::new(tmp.path(), "b");
+    let err = stderr(&b.curd(&[
+        "install",
+        "-c",
+        &format!("http://{down}"),
+        "-u",
+        "--no-index",
+        "--find-links",
+        &links,
+        "tinybackend",
+    ]));
+    assert!(
+        err.contains("could not upload `tinybackend-1.0-py3-none-any.whl`"),
+        "{err}"
+    );
+    assert!(err.contains("Uploaded 0 wheels"), "{err}");
+    assert_eq!(b.freeze(), "tinybackend==1.0\n");
+}
+
+#[test]
 fn curd_wheel_fills_a_folder_for_an_air_gapped_server() {
     let tmp = TempDir::new("wheel-dir");
     let served = sources(tmp.path());
