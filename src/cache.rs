@@ -6,7 +6,7 @@
 //! into place. Two processes that fetch the same wheel at once both succeed: the
 //! second rename finds the entry there and keeps it, and since the name says what
 //! the content is, both copies are the same. No locks, so a crashed process leaves
-//! at worst a temporary that the next `clean` removes, never a corrupt entry.
+//! at worst a folder under `tmp/`, never a corrupt entry.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,12 +41,12 @@ impl Cache {
         &self.root
     }
 
-    /// Where interpreter answers are kept (see `python.rs`).
+    /// The folder under which `python.rs` keeps interpreter answers.
     pub fn interpreters(&self) -> PathBuf {
-        self.root.join("interpreters")
+        self.root.clone()
     }
 
-    /// The folder that holds a downloaded file named `filename`, keyed by `key`.
+    /// The folder that holds a downloaded file, keyed by `key`.
     pub fn archive_dir(&self, key: &CacheKey) -> PathBuf {
         self.root.join("archives").join(key.shard())
     }

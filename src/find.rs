@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use crate::cache::{Cache, CacheKey};
 use crate::fetch::{Client, FetchError};
 use crate::filename::{DistFilename, WheelFilename};
+use crate::fs::Context;
 use crate::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::metadata::{self, CoreMetadata};
 use crate::name::PackageName;
@@ -83,11 +84,25 @@ impl Candidate {
         }
     }
 
-    /// How the cache names this file.
+    /// How the cache names this file: by its sha256 when the index gives a real one
+    /// (anything else could be a path), a local file by its path, size and mtime (it
+    /// may be rebuilt in place), else by its URL.
     pub fn cache_key(&self) -> CacheKey {
         match &self.file.sha256 {
-            Some(sha) => CacheKey::Sha256(sha.clone()),
-            None => CacheKey::Url(self.file.url.without_credentials().to_string()),
+            Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                CacheKey::Sha256(sha.clone())
+            }
+            _ => {
+                let url = self.file.url.without_credentials().to_string();
+                let stamp = self
+                    .file
+                    .url
+                    .to_file_path()
+                    .and_then(|path| std::fs::metadata(path).ok())
+                    .map(|meta| format!("#{}-{:?}", meta.len(), meta.modified().ok()))
+                    .unwrap_or_default();
+                CacheKey::Url(url + &stamp)
+            }
         }
     }
 }
@@ -105,6 +120,8 @@ pub enum FindError {
     NotFound { name: PackageName, sources: usize },
     /// An sdist could not be built.
     Build { file: String, message: String },
+    /// The local cache could not be written.
+    Cache(crate::fs::FsError),
 }
 
 impl fmt::Display for FindError {
@@ -116,6 +133,7 @@ impl fmt::Display for FindError {
                 write!(f, "cannot read the metadata of `{file}`: {message}")
             }
             FindError::Build { file, message } => write!(f, "cannot build `{file}`: {message}"),
+            FindError::Cache(e) => e.fmt(f),
             FindError::NotFound { name, sources } => {
                 write!(
                     f,
@@ -219,6 +237,17 @@ impl<'a> Finder<'a> {
         lock(&self.warnings).clone()
     }
 
+    /// Stops asking a cache server that failed; says so once.
+    fn mark_down(&self, position: usize, reason: &str) {
+        if lock(&self.down).insert(position) {
+            if let Some(source) = self.sources.get(position) {
+                self.warn(format!(
+                    "{source} is not usable, so it is skipped: {reason}"
+                ));
+            }
+        }
+    }
+
     fn warn(&self, message: String) {
         let mut warnings = lock(&self.warnings);
         if !warnings.contains(&message) {
@@ -257,8 +286,7 @@ impl<'a> Finder<'a> {
                 Ok(None) => continue,
                 Err(e) => {
                     if source.is_cache() {
-                        lock(&self.down).insert(position);
-                        self.warn(format!("{source} is not usable, so it is skipped: {e}"));
+                        self.mark_down(position, &e.to_string());
                     } else {
                         failure = Some(e.to_string());
                     }
@@ -336,11 +364,46 @@ impl<'a> Finder<'a> {
 
     /// The file that would be installed for a version: the first of its sorted files.
     pub fn best(&self, name: &PackageName, version: &Version) -> Option<Candidate> {
+        let down = lock(&self.down).clone();
         match &*self.candidates(name) {
             Ok(by_version) => by_version
                 .get(version)
-                .and_then(|files| files.first().cloned()),
+                .and_then(|files| files.iter().find(|f| !down.contains(&f.source)).cloned()),
             Err(_) => None,
+        }
+    }
+
+    /// The wheel of a version, ready on disk, with the candidate it came from. A
+    /// cache server whose file fails (missing, wrong hash, wrong metadata) is
+    /// skipped from then on, and the next source's file is tried.
+    pub fn fetch(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<(Candidate, PathBuf, WheelFilename), FindError> {
+        self.with_fallback(name, version, |candidate| self.wheel_file(candidate))
+            .map(|(candidate, (path, wheel))| (candidate, path, wheel))
+    }
+
+    fn with_fallback<T>(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        work: impl Fn(&Candidate) -> Result<T, FindError>,
+    ) -> Result<(Candidate, T), FindError> {
+        loop {
+            let candidate = self
+                .best(name, version)
+                .ok_or_else(|| FindError::NotFound {
+                    name: name.clone(),
+                    sources: self.sources.len(),
+                })?;
+            match work(&candidate) {
+                Err(e) if self.from_cache(&candidate) => {
+                    self.mark_down(candidate.source, &e.to_string())
+                }
+                other => return other.map(|value| (candidate, value)),
+            }
         }
     }
 
@@ -354,16 +417,17 @@ impl<'a> Finder<'a> {
         if let Some(found) = lock(&self.metadata).get(&key) {
             return Ok(Arc::clone(found));
         }
-        let candidate = self
-            .best(name, version)
-            .ok_or_else(|| FindError::NotFound {
-                name: name.clone(),
-                sources: self.sources.len(),
+        let (_, parsed) = self.with_fallback(name, version, |candidate| {
+            let raw = self.raw_metadata(candidate)?;
+            let parsed = CoreMetadata::parse(&raw).map_err(|e| FindError::Metadata {
+                file: candidate.file.filename.clone(),
+                message: e.to_string(),
             })?;
-        let raw = self.raw_metadata(&candidate)?;
-        let parsed = CoreMetadata::parse(&raw).map_err(|e| FindError::Metadata {
-            file: candidate.file.filename.clone(),
-            message: e.to_string(),
+            check_identity(&parsed, name, version).map_err(|message| FindError::Metadata {
+                file: candidate.file.filename.clone(),
+                message,
+            })?;
+            Ok(parsed)
         })?;
         let parsed = Arc::new(parsed);
         lock(&self.metadata).insert(key, Arc::clone(&parsed));
@@ -416,7 +480,15 @@ impl<'a> Finder<'a> {
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         match DistFilename::parse(name) {
-            Ok(DistFilename::Wheel(wheel)) => Ok((path, wheel)),
+            Ok(DistFilename::Wheel(wheel))
+                if &wheel.name == candidate.filename.name()
+                    && &wheel.version == candidate.filename.version() =>
+            {
+                Ok((path, wheel))
+            }
+            Ok(DistFilename::Wheel(_)) => Err(fail(format!(
+                "the build made `{name}`, which is another project or version"
+            ))),
             _ => Err(fail(format!(
                 "the build made `{name}`, which is not a wheel"
             ))),
@@ -434,10 +506,9 @@ impl<'a> Finder<'a> {
         if dest.is_file() {
             return Ok(dest);
         }
-        std::fs::create_dir_all(&dir).map_err(|e| FindError::Metadata {
-            file: candidate.file.filename.clone(),
-            message: format!("cannot create `{}`: {e}", dir.display()),
-        })?;
+        std::fs::create_dir_all(&dir)
+            .context("create cache folder", &dir)
+            .map_err(FindError::Cache)?;
         self.client
             .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
             .map_err(FindError::Fetch)?;
@@ -496,6 +567,27 @@ impl Provider for Finder<'_> {
             self.candidates(name);
         });
     }
+}
+
+/// A file's metadata must be the project and version it was chosen for: anything else
+/// would install another project, or one version under another's name.
+fn check_identity(
+    metadata: &CoreMetadata,
+    name: &PackageName,
+    version: &Version,
+) -> Result<(), String> {
+    let found_name = PackageName::new(&metadata.name).map_err(|e| e.to_string())?;
+    let found_version: Version = metadata
+        .version
+        .parse()
+        .map_err(|e: crate::version::VersionParseError| e.to_string())?;
+    if &found_name != name || &found_version != version {
+        return Err(format!(
+            "its metadata says {} {}, expected {name} {version}",
+            metadata.name, metadata.version
+        ));
+    }
+    Ok(())
 }
 
 /// Runs `work` on every item with up to `jobs` scoped threads, keeping the order.

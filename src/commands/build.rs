@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::build;
 use crate::cache::{Cache, CacheKey};
-use crate::commands::install::place;
+use crate::commands::install::prepare;
 use crate::find::{Candidate, Finder, WheelBuilder};
 use crate::install::{InstallOptions, LinkMode, Scheme, Target};
 use crate::marker::MarkerEnvironment;
@@ -138,15 +138,8 @@ impl<'a> Builder<'a> {
             link: LinkMode::Hardlink,
         };
         for package in &resolution.packages {
-            let candidate = finder
-                .best(&package.name, &package.version)
-                .ok_or_else(|| {
-                    format!(
-                        "no installable file for {} {}",
-                        package.name, package.version
-                    )
-                })?;
-            place(finder, self.cache, &candidate, &target, &options)
+            prepare(finder, self.cache, &package.name, &package.version)
+                .and_then(|ready| ready.install(&target, &options))
                 .map_err(|e| format!("build requirement {}: {e}", package.name))?;
         }
         Ok(())
@@ -155,11 +148,14 @@ impl<'a> Builder<'a> {
 
 impl WheelBuilder for Builder<'_> {
     fn build(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String> {
+        let slot = Arc::clone(lock(&self.built).entry(candidate.cache_key()).or_default());
+        if let Some(done) = slot.get() {
+            return done.clone();
+        }
         let name = candidate.filename.name().clone();
         if !lock(&self.building).insert(name.clone()) {
             return Err(format!("`{name}` is needed to build itself"));
         }
-        let slot = Arc::clone(lock(&self.built).entry(candidate.cache_key()).or_default());
         let result = slot
             .get_or_init(|| self.build_now(finder, candidate))
             .clone();

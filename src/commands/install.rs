@@ -16,6 +16,7 @@ use crate::commands::build::Builder;
 use crate::commands::environment::Environment;
 use crate::commands::{CommandError, InstallArgs, LogLevel};
 use crate::fetch::{Client, ClientOptions};
+use crate::filename::WheelFilename;
 use crate::find::{Candidate, Compatibility, Finder, Source};
 use crate::index::Index;
 use crate::install::{InstallOptions, Source as WheelSource, Target};
@@ -64,6 +65,7 @@ fn gather(args: &InstallArgs) -> Result<Wanted, CommandError> {
         wanted.roots.push(requirement);
     }
     let mut file_indexes = Vec::new();
+    let mut extra_indexes = Vec::new();
     for path in &args.requirements {
         let file = RequirementsFile::read(path, &env_var).map_err(CommandError::new)?;
         for entry in file.requirements {
@@ -97,7 +99,7 @@ fn gather(args: &InstallArgs) -> Result<Wanted, CommandError> {
                     }),
             );
         file_indexes.extend(file.index_url);
-        file_indexes.extend(file.extra_index_urls);
+        extra_indexes.extend(file.extra_index_urls);
         wanted.find_links.extend(file.find_links);
         wanted.no_index |= file.no_index;
         wanted.pre |= file.pre;
@@ -111,6 +113,8 @@ fn gather(args: &InstallArgs) -> Result<Wanted, CommandError> {
     if wanted.indexes.is_empty() {
         wanted.indexes.push(PYPI.to_string());
     }
+    // `--extra-index-url` adds to the main index, as in pip; it never replaces it.
+    wanted.indexes.extend(extra_indexes);
     if wanted.roots.is_empty() {
         return Err(CommandError::new(
             "nothing to install: expected requirements or -r FILE\nhint: curd install -r requirements.txt",
@@ -150,7 +154,9 @@ fn sources(args: &InstallArgs, wanted: &Wanted) -> Result<Vec<Source>, CommandEr
         }
     }
     for link in &wanted.find_links {
-        if link.contains("://") {
+        if let Some(path) = link.strip_prefix("file://") {
+            sources.push(Source::Folder(PathBuf::from(path)));
+        } else if link.contains("://") {
             let url = Url::parse(link)
                 .map_err(|e| CommandError::new(format!("invalid --find-links URL: {e}")))?;
             sources.push(Source::Page(url));
@@ -169,7 +175,6 @@ fn sources(args: &InstallArgs, wanted: &Wanted) -> Result<Vec<Source>, CommandEr
 /// One project to put into the environment (or the wheel folder).
 struct Step {
     resolved: Resolved,
-    candidate: Candidate,
     replaces: Option<crate::install::InstalledDist>,
 }
 
@@ -262,7 +267,16 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     }
     let resolution = resolve::resolve(&wanted.roots, &markers, &finder, &options);
     resolving.finish();
-    let resolution = resolution.map_err(CommandError::new)?;
+    // What went wrong on the way (a cache server down) helps explain a failure too.
+    let warn_all = || {
+        for warning in finder.warnings() {
+            say(LogLevel::Warn, &format!("warning: {warning}"));
+        }
+    };
+    let resolution = resolution.map_err(|e| {
+        warn_all();
+        CommandError::new(e)
+    })?;
     say(
         LogLevel::Debug,
         &format!(
@@ -284,22 +298,14 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
             satisfied += 1;
             continue;
         }
-        let candidate = finder
-            .best(&resolved.name, &resolved.version)
-            .ok_or_else(|| {
-                CommandError::new(format!(
-                    "no installable file for {} {}",
-                    resolved.name, resolved.version
-                ))
-            })?;
         steps.push(Step {
             resolved,
-            candidate,
             replaces: current,
         });
     }
 
     if args.dry_run {
+        warn_all();
         if steps.is_empty() {
             println!("Would install nothing: {satisfied} packages already satisfied");
         } else {
@@ -359,9 +365,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         None
     };
 
-    for warning in finder.warnings() {
-        say(LogLevel::Warn, &format!("warning: {warning}"));
-    }
+    warn_all();
     let [from_cache, from_index, from_sdists] = counts;
     let built = builder
         .count
@@ -376,12 +380,12 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         Mode::Install => "Installed",
         Mode::Wheel(_) => "Saved",
     };
-    if done == 0 && failures.is_empty() {
+    if steps.is_empty() {
         say(
             LogLevel::Info,
             &format!("Nothing to install: {satisfied} packages already satisfied"),
         );
-    } else {
+    } else if done > 0 {
         say(
             LogLevel::Info,
             &format!(
@@ -410,7 +414,8 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
 }
 
 /// Fetches (or builds) one package's wheel and installs it, replacing the old
-/// version, or copies it into the wheel folder.
+/// version, or copies it into the wheel folder. The old version is removed only once
+/// the new one is verified and unpacked, so a failure leaves it in place.
 fn run_step(
     finder: &Finder<'_>,
     cache: &Cache,
@@ -420,15 +425,16 @@ fn run_step(
     mode: &Mode,
     step: &Step,
 ) -> Result<(Origin, PathBuf), String> {
-    let origin = if step.candidate.wheel().is_none() {
+    let ready = prepare(finder, cache, &step.resolved.name, &step.resolved.version)?;
+    let origin = if ready.candidate.wheel().is_none() {
         Origin::Built
-    } else if finder.from_cache(&step.candidate) {
+    } else if finder.from_cache(&ready.candidate) {
         Origin::CacheServer
     } else {
         Origin::Index
     };
-    check_hashes(finder, wanted, step)?;
-    let wheel = match mode {
+    check_hashes(finder, wanted, &step.resolved.name, &ready.candidate)?;
+    match mode {
         Mode::Install => {
             if let Some(old) = &step.replaces {
                 crate::install::uninstall(&env.target.scheme, old).map_err(|e| e.to_string())?;
@@ -439,11 +445,11 @@ fn run_step(
                 direct_url: None,
                 link: args.link_mode.0,
             };
-            place(finder, cache, &step.candidate, &env.target, &options)?
+            ready.install(&env.target, &options)?;
         }
-        Mode::Wheel(dir) => copy_wheel(finder, &step.candidate, dir)?,
-    };
-    Ok((origin, wheel))
+        Mode::Wheel(dir) => copy_wheel(&ready.path, &ready.wheel, dir)?,
+    }
+    Ok((origin, ready.path))
 }
 
 /// Who asked for a package, as a person would say it.
@@ -460,14 +466,24 @@ fn chain(resolved: &Resolved) -> String {
     }
 }
 
-/// `--hash` lines of a requirements file: the downloaded file must match one.
-fn check_hashes(finder: &Finder<'_>, wanted: &Wanted, step: &Step) -> Result<(), String> {
-    let Some(allowed) = wanted.hashes.get(&step.resolved.name) else {
+/// `--hash` lines of a requirements file: the downloaded file must match one. As in
+/// pip, once any requirement has a hash, every package must have one.
+fn check_hashes(
+    finder: &Finder<'_>,
+    wanted: &Wanted,
+    name: &PackageName,
+    candidate: &Candidate,
+) -> Result<(), String> {
+    if wanted.hashes.is_empty() {
         return Ok(());
+    }
+    let Some(allowed) = wanted.hashes.get(name) else {
+        return Err(format!(
+            "the requirements give hashes, but none for `{name}`\nhint: pin it with `=={}` and a --hash line",
+            candidate.filename.version()
+        ));
     };
-    let path = finder
-        .local_file(&step.candidate)
-        .map_err(|e| e.to_string())?;
+    let path = finder.local_file(candidate).map_err(|e| e.to_string())?;
     let actual = crate::digest::sha256_file(&path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if allowed.iter().any(|h| h.eq_ignore_ascii_case(&actual)) {
@@ -475,59 +491,67 @@ fn check_hashes(finder: &Finder<'_>, wanted: &Wanted, step: &Step) -> Result<(),
     } else {
         Err(format!(
             "`{}` has sha256 {actual}, which none of the requirements file's --hash values match",
-            step.candidate.file.filename
+            candidate.file.filename
         ))
     }
 }
 
-/// Puts one candidate's wheel (downloaded or built) into `target`, through its
-/// unpacked copy in the cache; returns the wheel file.
-pub fn place(
+/// A wheel fetched (or built), verified and unpacked in the cache: all that can fail
+/// before an environment is touched.
+pub struct Prepared {
+    pub candidate: Candidate,
+    /// The wheel file, for uploads and `curd wheel`.
+    pub path: PathBuf,
+    wheel: WheelFilename,
+    unpacked: PathBuf,
+}
+
+/// Fetches a version's wheel and unpacks it into the cache, once.
+pub fn prepare(
     finder: &Finder<'_>,
     cache: &Cache,
-    candidate: &Candidate,
-    target: &Target,
-    options: &InstallOptions,
-) -> Result<PathBuf, String> {
-    let (path, wheel) = finder.wheel_file(candidate).map_err(|e| e.to_string())?;
+    name: &PackageName,
+    version: &Version,
+) -> Result<Prepared, String> {
+    let (candidate, path, wheel) = finder.fetch(name, version).map_err(|e| e.to_string())?;
     let key = match candidate.wheel() {
         Some(_) => candidate.cache_key(),
         // A built wheel is named by where the cache keeps it.
         None => CacheKey::Url(path.display().to_string()),
     };
     let unpacked = cache.unpacked_dir(&key);
-    if !unpacked.is_dir() {
-        let work = cache.work_dir("unpack").map_err(|e| e.to_string())?;
-        let temp = work.path().join("wheel");
-        crate::install::unpack(&path, &wheel, &temp).map_err(|e| e.to_string())?;
-        if let Some(parent) = unpacked.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
-        }
-        // Another process may have finished the same entry first: its copy is as good.
-        if std::fs::rename(&temp, &unpacked).is_err() && !unpacked.is_dir() {
-            return Err(format!(
-                "cannot move the unpacked wheel into `{}`",
-                unpacked.display()
-            ));
-        }
-    }
-    crate::install::install_wheel(WheelSource::Unpacked(&unpacked), &wheel, target, options)
-        .map_err(|e| e.to_string())?;
-    Ok(path)
+    crate::install::unpack(&path, &wheel, &unpacked).map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        candidate,
+        path,
+        wheel,
+        unpacked,
+    })
 }
 
-/// `curd wheel`: the candidate's wheel, downloaded or built, copied into `dir`.
-fn copy_wheel(finder: &Finder<'_>, candidate: &Candidate, dir: &Path) -> Result<PathBuf, String> {
-    let (path, wheel) = finder.wheel_file(candidate).map_err(|e| e.to_string())?;
+impl Prepared {
+    /// Links the unpacked wheel into `target`.
+    pub fn install(&self, target: &Target, options: &InstallOptions) -> Result<(), String> {
+        crate::install::install_wheel(
+            WheelSource::Unpacked(&self.unpacked),
+            &self.wheel,
+            target,
+            options,
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// `curd wheel`: a wheel, downloaded or built, copied into `dir`.
+fn copy_wheel(path: &Path, wheel: &WheelFilename, dir: &Path) -> Result<(), String> {
     let dest = dir.join(wheel.to_string());
     let mut temp = crate::fs::TempFile::new_in(dir).map_err(|e| e.to_string())?;
     let mut source =
-        std::fs::File::open(&path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        std::fs::File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     std::io::copy(&mut source, &mut temp)
         .map_err(|e| format!("cannot write `{}`: {e}", dest.display()))?;
-    temp.persist(&dest).map_err(|e| e.to_string())?;
-    Ok(path)
+    temp.persist(&dest).map_err(|e| e.to_string())
 }
 
 /// `-u`: sends each wheel to the first cache server. A failed upload is a warning,

@@ -362,11 +362,18 @@ fn two_processes_share_one_cache() {
                 ])
                 .env("HOME", tmp.path())
                 .env_remove("VIRTUAL_ENV")
-                .output()
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
                 .unwrap()
         })
         .collect();
-    for (env, out) in envs.iter().zip(&children) {
+    // Both run at once; only then is each one waited for.
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for (env, out) in envs.iter().zip(&outputs) {
         ok(out);
         assert_eq!(pip_freeze(env), "app==1.0\nfastlib==1.0\nlib==1.0\n");
     }
@@ -520,4 +527,151 @@ fn tree(dir: &Path) -> Vec<(PathBuf, u64)> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn a_failed_upgrade_keeps_the_installed_version() {
+    let tmp = TempDir::new("client-upgrade");
+    let wheels = graph(tmp.path());
+    // lib 9.0 whose RECORD lies about a file: refused while verifying.
+    let broken = WheelSpec::new("lib", "9.0").build(&tmp.path().join("staging").tap_dir());
+    let bytes = std::fs::read(&broken).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(
+        std::fs::File::create(wheels.join("lib-9.0-py3-none-any.whl")).unwrap(),
+    );
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let name = file.name().unwrap().to_string();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut data).unwrap();
+        if name.ends_with("__init__.py") {
+            data.extend_from_slice(b"# tampered\n");
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut out, &data).unwrap();
+    }
+    out.finish().unwrap();
+    let env = venv(tmp.path());
+    let links = wheels.display().to_string();
+    ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "--no-index",
+            "--find-links",
+            &links,
+            "lib==1.0",
+        ],
+    ));
+    let err = failed(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "--no-index",
+            "--find-links",
+            &links,
+            "lib==9.0",
+        ],
+    ));
+    assert!(err.contains("lib-9.0-py3-none-any.whl"), "{err}");
+    assert_eq!(pip_freeze(&env), "lib==1.0\n");
+}
+
+#[test]
+fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
+    let tmp = TempDir::new("client-badfile");
+    let wheels = graph(tmp.path());
+    let served = tmp.path().join("served").tap_dir();
+    // Named lib 1.5, but its metadata says 1.0: the cache server's copy is unusable.
+    std::fs::copy(
+        wheels.join("lib-1.0-py3-none-any.whl"),
+        served.join("lib-1.5-py3-none-any.whl"),
+    )
+    .unwrap();
+    let server = Server::start(&served, &[]);
+    let env = venv(tmp.path());
+    let links = wheels.display().to_string();
+    let err = ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-c",
+            &server.url,
+            "--no-index",
+            "--find-links",
+            &links,
+            "lib==1.5",
+        ],
+    ));
+    assert_eq!(err.matches("warning: cache server").count(), 1, "{err}");
+    assert!(err.contains("its metadata says lib 1.0"), "{err}");
+    assert_eq!(pip_freeze(&env), "lib==1.5\n");
+    let files =
+        run_ok(Command::new(env.join("bin/python")).args(["-c", "import lib; print(lib.VERSION)"]));
+    assert_eq!(files, "1.5\n");
+}
+
+#[test]
+fn extra_index_urls_add_to_the_main_index() {
+    let tmp = TempDir::new("client-extra");
+    let wheels = graph(tmp.path());
+    let main = static_index(tmp.path(), &wheels);
+    let extra_root = tmp.path().join("extra");
+    let app = extra_root.join("app").tap_dir();
+    std::fs::copy(
+        wheels.join("app-1.0-py3-none-any.whl"),
+        app.join("app-1.0-py3-none-any.whl"),
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("index.html"),
+        "<a href=\"app-1.0-py3-none-any.whl\">app-1.0-py3-none-any.whl</a>\n",
+    )
+    .unwrap();
+    let reqs = tmp.path().join("requirements.txt");
+    std::fs::write(
+        &reqs,
+        format!(
+            "--extra-index-url file://{}/\napp==1.0\n",
+            extra_root.display()
+        ),
+    )
+    .unwrap();
+    let env = venv(tmp.path());
+    ok(&curd(
+        tmp.path(),
+        &[
+            "install",
+            "--python",
+            &python(&env),
+            "-i",
+            &main,
+            "-r",
+            reqs.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        pip_freeze(&env),
+        "app==1.0\nlib==1.0\n",
+        "app from the extra index, lib from the main one"
+    );
+}
+
+trait TapDir {
+    fn tap_dir(self) -> Self;
+}
+
+impl TapDir for PathBuf {
+    fn tap_dir(self) -> PathBuf {
+        std::fs::create_dir_all(&self).unwrap();
+        self
+    }
 }
