@@ -481,8 +481,15 @@ impl Interpreter {
         if !path.exists() {
             return Err(PythonError::NoSuchPath { path });
         }
+        // The cache is a convenience: with no writable cache folder (a read-only
+        // HOME) the interpreter is asked every time instead.
         let dir = cache_dir.join("interpreters");
-        std::fs::create_dir_all(&dir).context("create", &dir)?;
+        let cacheable = std::fs::create_dir_all(&dir).is_ok();
+        let work = if cacheable {
+            dir.clone()
+        } else {
+            std::env::temp_dir()
+        };
         let cache_file = dir.join(format!(
             "{}.json",
             hex(&Sha256::digest(path.as_os_str().as_encoded_bytes()))
@@ -494,14 +501,14 @@ impl Interpreter {
                 return Ok(cached);
             }
         }
-        let answer = ask(&path, &dir)?;
+        let answer = ask(&path, &work)?;
         let interpreter = Interpreter::from_answer(&path, &answer, false).map_err(|reason| {
             PythonError::BadAnswer {
                 path: path.clone(),
                 reason,
             }
         })?;
-        if let Some(stamp) = stamp {
+        if let (Some(stamp), true) = (stamp, cacheable) {
             let entry = json!({
                 "script": script_hash,
                 "path": path.to_string_lossy(),

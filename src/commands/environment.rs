@@ -22,14 +22,12 @@ impl Environment {
         cache: Option<&Cache>,
     ) -> Result<Environment, CommandError> {
         let path = python::find(explicit).map_err(CommandError::new)?;
-        let scratch;
+        // Commands that only read an environment work without a writable cache.
         let cache_dir = match cache {
             Some(cache) => cache.interpreters(),
-            None => {
-                scratch = Cache::open(None, &|name| std::env::var(name).ok())
-                    .map_err(CommandError::new)?;
-                scratch.interpreters()
-            }
+            None => Cache::open(None, &|name| std::env::var(name).ok())
+                .map(|cache| cache.interpreters())
+                .unwrap_or_else(|_| std::env::temp_dir()),
         };
         let interpreter = Interpreter::query(&path, &cache_dir).map_err(CommandError::new)?;
         if !system && !interpreter.is_virtualenv() {
