@@ -47,3 +47,20 @@ lint:
 clean:
 	$(CARGO) clean
 	rm -rf .tools
+
+# Benchmarks against uv, pip and pypiserver (tests/bench/, see BENCHMARKS.md); never
+# part of `make test`. `make bench-data` is the only step that uses the network (pip
+# download, once, into the git-ignored bench-data/); `make bench` then runs offline,
+# on loopback, in under 20 minutes, and writes its tables into BENCHMARKS.md.
+BENCH_DATA ?= bench-data
+
+.PHONY: bench bench-data bench-wrk
+
+bench-data:
+	$(PYTHON) tests/bench/data.py $(BENCH_DATA)
+
+bench-wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: build bench-wrk
+	$(PYTHON) tests/bench/run.py --data $(BENCH_DATA) --out BENCHMARKS.md

@@ -1,0 +1,1122 @@
+#!/usr/bin/env python3
+"""`make bench`: curd against uv, pip and pypiserver, side by side, on this machine.
+
+curd claims only what it measures, and only as ratios taken in one run, on one
+machine, against one local server. This script takes them. Python 3, standard
+library only; `make bench-data` must have fetched the inputs first (data.py).
+
+The client scenarios: one curd-server on 127.0.0.1 serves bench-data/wheels,
+and every tool installs from it (uv and pip through its /simple/ index, curd
+with `-c URL --no-index`), each time into a fresh venv made with
+`python3 -m venv --without-pip`. pip runs from a folder holding only pip
+(PYTHONPATH), so it is the pinned pip and the venv holds nothing else. Each
+variant runs --reps times (at least 5), the variants interleaved and rotated
+each round; a table gives the median and min-max of the wall time of the
+tool's one process, from spawn to exit. Venvs and caches live in
+bench-data/run, on the same disk as the repository; each run's are deleted,
+and the disk synced, before the next run starts.
+
+  1. warm server, cold client: each run gets a new, empty cache folder
+     (curd --cache-dir, uv --cache-dir, PIP_CACHE_DIR); bytecode compilation
+     off for all (pip --no-compile, uv and curd by default), then on for all
+     (pip by default, uv --compile-bytecode, curd --compile)
+  2. warm server, warm client: the cache was filled by one untimed install;
+     uv's default link mode (hardlink) and --link-mode=copy, curd's hardlink
+     (default) and --link-mode copy; bytecode off (compiling costs the same
+     whatever filled the venv, and scenario 1 shows it)
+  3. sdist-only projects, cold: only when curd can build sdists (probed first)
+  4. resolution alone on 161 distributions: curd install --dry-run,
+     uv pip install --dry-run, uv pip compile, pip install --dry-run --report;
+     cold client caches, then warm
+  5. the floor: the CI set's wheels unzipped into one folder by a process pool
+     with one worker per core (and, for bytecode on, then compileall -j 0)
+
+The server scenarios: curd-server, pypiserver under its own default server
+(wsgiref, what `pip install pypiserver` alone runs) and pypiserver under waitress
+with a backlog of 4096, each in turn on bench-data/server (1,000+ files). wrk
+measures requests per second and p50/p99 latency for /simple/, one project page,
+the real wheels nearest 100 KiB and 20 MiB, at 1, 8 and 64 connections, for
+--wrk-seconds each, after the server has gone quiet. Access logs go to a file;
+one more curd-server run with the log sent to /dev/null shows what it costs.
+Resident memory (VmRSS from /proc/PID/status) is read when the server is idle
+and sampled every 50 ms under load. curd-server's start-up time is the time
+from spawn to the first successful GET /health with bench-data/startup's 10,000
+files.
+
+Every server is started here, on 127.0.0.1 with a free port, and stopped through
+its process handle. Every loop is bounded; nothing asserts on time: a goal that
+is missed says so in the table. The tables go to stdout and into BENCHMARKS.md,
+between its two markers (the text around them is kept).
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CURD = ROOT / "target" / "release" / "curd"
+CURD_SERVER = ROOT / "target" / "release" / "curd-server"
+CI_REQUIREMENTS = HERE / "ci-requirements.txt"
+RESOLVE_REQUIREMENTS = HERE / "resolve-requirements.txt"
+SDIST_REQUIREMENTS = HERE / "sdist-requirements.txt"
+BEGIN = "<!-- bench:begin (written by tests/bench/run.py; edits here are lost) -->"
+END = "<!-- bench:end -->"
+
+# Every subprocess gets at most this long: a stuck tool fails its run, not the bench.
+COMMAND_TIMEOUT = 600
+STARTUP_TIMEOUT = 30
+
+# pypiserver under waitress, with the backlog raised (waitress's other settings
+# stay at their defaults: 4 threads, 100 connections).
+WAITRESS_LAUNCHER = """
+import sys, pypiserver, waitress
+app = pypiserver.app(roots=[sys.argv[2]])
+waitress.serve(app, host="127.0.0.1", port=int(sys.argv[1]), backlog=4096, _quiet=True)
+"""
+
+
+def say(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# Processes, ports, servers
+
+
+def clean_env():
+    """This process's environment less everything that configures the tools measured.
+
+    PIP_FIND_LINKS, for one, would add a second source to pip's runs.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PIP_", "UV_", "CURD_"))
+        and k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "CONDA_PREFIX")
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    return env
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=2.0):
+    """The status of GET url, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (OSError, urllib.error.URLError):
+        return None
+
+
+def rss_kib(pid):
+    """VmRSS of a process, in KiB, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class Server:
+    """A server process on 127.0.0.1, stopped by its handle, never by name."""
+
+    def __init__(self, name, command, port, log_path, ready_path="/health", env=None):
+        self.name = name
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = open(log_path, "wb") if log_path else None
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [str(c) for c in command],
+            stdin=subprocess.DEVNULL,
+            stdout=self.log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            env=env or clean_env(),
+        )
+        self.ready_path = ready_path
+
+    def wait_ready(self, poll=0.005):
+        """Seconds from spawn to the first 200 on the ready path."""
+        deadline = time.perf_counter() + STARTUP_TIMEOUT
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
+            if http_get(self.base + self.ready_path, timeout=1.0) == 200:
+                return time.perf_counter() - self.started
+            time.sleep(poll)
+        raise RuntimeError(f"{self.name} did not answer within {STARTUP_TIMEOUT} s")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.log:
+            self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def curd_server(folder, log_path):
+    port = free_port()
+    return Server(
+        "curd-server",
+        [CURD_SERVER, "-H", "127.0.0.1", "-p", port, folder],
+        port,
+        log_path,
+    )
+
+
+class Run:
+    """One timed command: wall seconds, exit code and output."""
+
+    def __init__(self, command, env, cwd=None):
+        self.command = [str(c) for c in command]
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                self.command,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=COMMAND_TIMEOUT,
+            )
+            self.returncode = done.returncode
+            self.stdout = done.stdout.decode(errors="replace")
+            self.stderr = done.stderr.decode(errors="replace")
+        except subprocess.TimeoutExpired as e:
+            self.returncode = "timeout"
+            self.stdout = (e.stdout or b"").decode(errors="replace")
+            self.stderr = (e.stderr or b"").decode(errors="replace")
+        self.seconds = time.perf_counter() - started
+
+    @property
+    def ok(self):
+        return self.returncode == 0
+
+    def describe(self):
+        tail = (self.stdout + self.stderr).strip().splitlines()[-15:]
+        return "$ " + " ".join(self.command) + f"\nexit {self.returncode}\n" + "\n".join(tail)
+
+
+# ---------------------------------------------------------------------------
+# Statistics and formatting
+
+
+class Samples:
+    def __init__(self):
+        self.values = []
+        self.failures = []
+
+    def add(self, value):
+        self.values.append(value)
+
+    @property
+    def median(self):
+        return statistics.median(self.values) if self.values else None
+
+    def span(self, digits=2):
+        if not self.values:
+            return "–"
+        return f"{min(self.values):.{digits}f}–{max(self.values):.{digits}f}"
+
+
+def fmt(value, digits=2, suffix=""):
+    return "–" if value is None else f"{value:.{digits}f}{suffix}"
+
+
+def ratio(a, b, digits=2):
+    if a is None or b is None or b == 0:
+        return "–"
+    return f"{a / b:.{digits}f}"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# The tools, as commands
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.data = Path(args.data).resolve()
+        self.work = self.data / "run"
+        self.venv = self.data / "venv"
+        self.pip_runner = self.data / "pip-runner"
+        self.uv = self.venv / "bin" / "uv"
+        self.failures = []  # (what, Run.describe())
+        self.counter = 0
+        self.index = None  # the curd-server of the client scenarios
+
+    # -- set-up
+
+    def check_inputs(self):
+        if sys.version_info[:2] != (3, 11):
+            sys.exit("bench: the sets are wheels for CPython 3.11\nhint: make bench PYTHON=python3.11")
+        for path in ("wheels", "server", "startup", "peers", "sets/ci"):
+            if not (self.data / path).is_dir():
+                sys.exit(f"bench: `{self.data / path}` is missing\nhint: run `make bench-data` first")
+        for binary in (CURD, CURD_SERVER):
+            if not binary.is_file():
+                sys.exit(f"bench: `{binary}` is missing\nhint: cargo build --release")
+        if not shutil.which("wrk"):
+            sys.exit("bench: wrk is missing\nhint: apt-get install -y wrk (make bench does)")
+
+    def install_peers(self):
+        """The peers go into bench-data/venv, offline, from bench-data/peers."""
+        peers = (HERE / "peers.txt").read_text()
+        stamp = self.venv / "peers.txt"
+        if stamp.is_file() and stamp.read_text() == peers:
+            return
+        say("installing the peers into bench-data/venv (offline)")
+        shutil.rmtree(self.venv, ignore_errors=True)
+        shutil.rmtree(self.pip_runner, ignore_errors=True)
+        env = clean_env()
+        subprocess.run([sys.executable, "-m", "venv", self.venv], check=True)
+        offline = ["--quiet", "--no-index", "--find-links", self.data / "peers"]
+        subprocess.run(
+            [self.venv / "bin" / "python", "-m", "pip", "install", *offline, "-r", HERE / "peers.txt"],
+            check=True,
+            env=env,
+        )
+        pip_pin = next(line for line in peers.splitlines() if line.startswith("pip=="))
+        subprocess.run(
+            [self.venv / "bin" / "python", "-m", "pip", "install", *offline,
+             "--target", self.pip_runner, pip_pin],
+            check=True,
+            env=env,
+        )
+        stamp.write_text(peers)
+
+    def fresh(self, kind):
+        """A new, empty folder under the work folder."""
+        self.counter += 1
+        path = self.work / f"{kind}-{self.counter}"
+        path.mkdir(parents=True)
+        return path
+
+    def new_venv(self):
+        self.counter += 1
+        path = self.work / f"venv-{self.counter}"
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", path], check=True)
+        return path
+
+    @staticmethod
+    def site_packages(venv):
+        return venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+
+    def installed(self, venv):
+        return len(list(self.site_packages(venv).glob("*.dist-info")))
+
+    # -- commands; each returns (command, env)
+
+    def curd(self, venv, cache, requirements, compile=False, copy=False, dry_run=False):
+        command = [CURD, "install", "-q", "--python", venv / "bin" / "python",
+                   "-c", self.index.base, "--no-index", "--cache-dir", cache, "-r", requirements]
+        command += ["--compile"] if compile else []
+        command += ["--link-mode", "copy"] if copy else []
+        command += ["--dry-run"] if dry_run else []
+        return command, clean_env()
+
+    def uv_install(self, venv, cache, requirements, compile=False, copy=False, dry_run=False):
+        command = [self.uv, "pip", "install", "--no-config", "--python", venv / "bin" / "python",
+                   "--index-url", self.index.base + "/simple/", "--cache-dir", cache,
+                   "-r", requirements]
+        command += ["--compile-bytecode"] if compile else []
+        command += ["--link-mode=copy"] if copy else []
+        command += ["--dry-run"] if dry_run else ["-q"]
+        return command, clean_env()
+
+    def uv_compile(self, venv, cache, requirements, output):
+        command = [self.uv, "pip", "compile", "-q", "--no-config", "--python", venv / "bin" / "python",
+                   "--index-url", self.index.base + "/simple/", "--cache-dir", cache,
+                   "-o", output, requirements]
+        return command, clean_env()
+
+    def pip(self, venv, cache, requirements, compile=False, report=None):
+        env = clean_env()
+        env["PYTHONPATH"] = str(self.pip_runner)
+        env["PIP_CACHE_DIR"] = str(cache)
+        command = [venv / "bin" / "python", "-m", "pip", "install", "-q",
+                   "--index-url", self.index.base + "/simple/", "-r", requirements]
+        command += [] if compile else ["--no-compile"]
+        command += ["--dry-run", "--report", report] if report else []
+        return command, env
+
+    # -- running
+
+    def timed(self, what, command_env, check):
+        """Runs one command; a failure or a wrong result is recorded, not raised."""
+        command, env = command_env
+        run = Run(command, env, cwd=self.work)
+        problem = None if run.ok else "failed"
+        if problem is None:
+            problem = check(run)
+        if problem:
+            self.failures.append((what, problem, run.describe()))
+            say(f"{what}: {problem}")
+            return None
+        return run
+
+    def rounds(self, variants, reps):
+        """variants: (key, prepare) where prepare() returns (command_env, check, cleanup).
+
+        Rotates the order each round so no variant always runs first.
+        """
+        results = {key: Samples() for key, _ in variants}
+        for rep in range(reps):
+            shift = rep % len(variants)
+            for key, prepare in variants[shift:] + variants[:shift]:
+                command_env, check, cleanup = prepare()
+                run = self.timed(f"{key} (round {rep + 1})", command_env, check)
+                if run is not None:
+                    results[key].add(run.seconds)
+                else:
+                    results[key].failures.append(rep)
+                cleanup()
+        return results
+
+
+# ---------------------------------------------------------------------------
+# The client scenarios
+
+
+def expect_installed(bench, venv, count):
+    def check(run):
+        found = bench.installed(venv)
+        return None if found == count else f"expected {count} distributions installed, found {found}"
+    return check
+
+
+def remove(*paths):
+    """Deletes what a run made, then waits for the disk, so the next run starts quiet."""
+    def cleanup():
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+        os.sync()
+    return cleanup
+
+
+def requirement_count(path):
+    return sum(
+        1 for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+INSTALLERS = ("pip", "uv", "curd")
+
+
+def install_command(bench, tool, venv, cache, requirements, compile, copy=False):
+    if tool == "pip":
+        return bench.pip(venv, cache, requirements, compile=compile)
+    if tool == "uv":
+        return bench.uv_install(venv, cache, requirements, compile=compile, copy=copy)
+    return bench.curd(venv, cache, requirements, compile=compile, copy=copy)
+
+
+def scenario_cold(bench, requirements, expected, compile, tools=INSTALLERS):
+    def variant(tool):
+        def prepare():
+            venv, cache = bench.new_venv(), bench.fresh("cache")
+            return (
+                install_command(bench, tool, venv, cache, requirements, compile),
+                expect_installed(bench, venv, expected),
+                remove(venv, cache),
+            )
+        return tool, prepare
+
+    return bench.rounds([variant(t) for t in tools], bench.args.reps)
+
+
+WARM_VARIANTS = (
+    ("pip", "pip", False),
+    ("uv", "uv", False),
+    ("uv copy", "uv", True),
+    ("curd", "curd", False),
+    ("curd copy", "curd", True),
+)
+
+
+def fill_caches(bench, requirements, expected):
+    """One untimed install per tool, into a venv thrown away: the warm caches."""
+    caches = {}
+    for tool in INSTALLERS:
+        venv, cache = bench.new_venv(), bench.fresh(f"warm-{tool}")
+        bench.timed(f"filling {tool}'s cache",
+                    install_command(bench, tool, venv, cache, requirements, False),
+                    expect_installed(bench, venv, expected))
+        shutil.rmtree(venv, ignore_errors=True)
+        caches[tool] = cache
+    return caches
+
+
+def scenario_warm(bench, caches, requirements, expected, compile):
+    def variant(key, tool, copy):
+        def prepare():
+            venv = bench.new_venv()
+            return (
+                install_command(bench, tool, venv, caches[tool], requirements, compile, copy),
+                expect_installed(bench, venv, expected),
+                remove(venv),
+            )
+        return key, prepare
+
+    return bench.rounds([variant(*v) for v in WARM_VARIANTS], bench.args.reps)
+
+
+def extract_one(job):
+    wheel, dest = job
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(dest)
+
+
+def floor_once(wheels, dest, compile):
+    """Unzips every wheel into dest with one process per core; seconds."""
+    started = time.perf_counter()
+    jobs = [(w, dest) for w in sorted(wheels, key=lambda p: -p.stat().st_size)]
+    with concurrent.futures.ProcessPoolExecutor(os.cpu_count()) as pool:
+        list(pool.map(extract_one, jobs))
+    if compile:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", dest], check=True,
+                       stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def scenario_floor(bench, compile):
+    wheels = sorted((bench.data / "sets" / "ci").glob("*.whl"))
+    samples = Samples()
+    for _ in range(bench.args.reps):
+        dest = bench.fresh("floor")
+        samples.add(floor_once(wheels, dest, compile))
+        remove(dest)()
+    return samples
+
+
+def resolution_count(kind, run, output):
+    """How many distributions a dry run resolved, from each tool's own report."""
+    if kind == "curd":
+        words = run.stdout.split()
+        return len(words) - 2 if words[:2] == ["Would", "install"] else None
+    if kind == "uv install":
+        match = re.search(r"Would (?:download|install) (\d+) packages?", run.stderr)
+        return int(match.group(1)) if match else None
+    if kind == "uv compile":
+        return sum(1 for line in output.read_text().splitlines() if "==" in line and not line.startswith("#"))
+    if kind == "pip":
+        return len(json.loads(output.read_text())["install"])
+    return None
+
+
+RESOLVERS = ("pip", "uv install", "uv compile", "curd")
+
+
+def resolve_command(bench, kind, venv, cache, output):
+    requirements = RESOLVE_REQUIREMENTS
+    if kind == "pip":
+        return bench.pip(venv, cache, requirements, report=output)
+    if kind == "uv install":
+        return bench.uv_install(venv, cache, requirements, dry_run=True)
+    if kind == "uv compile":
+        return bench.uv_compile(venv, cache, requirements, output)
+    return bench.curd(venv, cache, requirements, dry_run=True)
+
+
+def scenario_resolve(bench, warm):
+    """Dry runs into one empty venv; the counts each tool resolved are kept too."""
+    venv = bench.new_venv()
+    counts = {kind: set() for kind in RESOLVERS}
+    caches = {}
+    if warm:
+        for kind in RESOLVERS:
+            caches[kind] = bench.fresh("resolve-cache")
+            output = bench.work / f"resolve-{bench.counter}.out"
+            bench.timed(f"filling {kind}'s cache for resolution",
+                        resolve_command(bench, kind, venv, caches[kind], output), lambda run: None)
+
+    def variant(kind):
+        def prepare():
+            cache = caches[kind] if warm else bench.fresh("resolve-cache")
+            output = bench.work / f"resolve-{bench.counter}.out"
+
+            def check(run):
+                try:
+                    counts[kind].add(resolution_count(kind, run, output))
+                except (OSError, ValueError, KeyError) as e:
+                    return f"cannot read what it resolved: {e}"
+                return None
+
+            def cleanup():
+                if not warm:
+                    shutil.rmtree(cache, ignore_errors=True)
+                if output.exists():
+                    output.unlink()
+            return resolve_command(bench, kind, venv, cache, output), check, cleanup
+        return kind, prepare
+
+    results = bench.rounds([variant(k) for k in RESOLVERS], bench.args.reps)
+    shutil.rmtree(venv, ignore_errors=True)
+    return results, counts
+
+
+def probe_sdist(bench):
+    """Can this curd install the sdist-only set? None if so, else what it said."""
+    venv, cache = bench.new_venv(), bench.fresh("probe")
+    command, env = bench.curd(venv, cache, SDIST_REQUIREMENTS)
+    run = Run(command, env, cwd=bench.work)
+    found, wanted = bench.installed(venv), requirement_count(SDIST_REQUIREMENTS)
+    shutil.rmtree(venv, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    if run.ok and found == wanted:
+        return None
+    return run.describe() + ("" if not run.ok else f"\n({found} of {wanted} installed)")
+
+
+# ---------------------------------------------------------------------------
+# The server scenarios
+
+
+def parse_duration_ms(text):
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        return None
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(url, connections, seconds):
+    """Requests/s, p50 and p99 in ms, and the error count of one bounded wrk run."""
+    threads = min(connections, os.cpu_count() or 1)
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+               "--timeout", "5s", "--latency", url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    out = done.stdout
+    result = {"rps": None, "p50": None, "p99": None, "errors": 0, "requests": 0}
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match:
+        result["rps"] = float(match.group(1))
+    for pct in ("50", "99"):
+        match = re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", out, re.M)
+        if match:
+            result[f"p{pct}"] = parse_duration_ms(match.group(1))
+    match = re.search(r"(\d+) requests in", out)
+    if match:
+        result["requests"] = int(match.group(1))
+    match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if match:
+        result["errors"] += sum(int(g) for g in match.groups())
+    match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if match:
+        result["errors"] += int(match.group(1))
+    if done.returncode != 0 or result["rps"] is None:
+        result["failed"] = (done.stdout + done.stderr).strip()[-500:]
+    return result
+
+
+def cpu_ticks(pid):
+    """utime + stime of a process, in clock ticks, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_quiet(pid, limit=30.0):
+    """Waits until a server has used no CPU for 300 ms (at most limit seconds).
+
+    A server still answering requests the last wrk run left queued would
+    otherwise slow the next run; the Python servers take seconds to drain 64.
+    """
+    deadline = time.perf_counter() + limit
+    last = cpu_ticks(pid)
+    while time.perf_counter() < deadline:
+        time.sleep(0.3)
+        now = cpu_ticks(pid)
+        if now is None or now == last:
+            return
+        last = now
+
+
+class RssSampler:
+    """The largest VmRSS of a process while running, sampled every 50 ms."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.peak = 0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+
+    def loop(self):
+        while not self.stop_event.is_set():
+            value = rss_kib(self.pid)
+            if value:
+                self.peak = max(self.peak, value)
+            self.stop_event.wait(0.05)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+
+
+def pick_file(folder, size):
+    """The real wheel whose size is nearest to size."""
+    wheels = [p for p in folder.iterdir() if p.suffix == ".whl" and not p.name.startswith("bench")]
+    return min(wheels, key=lambda p: abs(p.stat().st_size - size))
+
+
+def server_targets(bench):
+    small = pick_file(bench.data / "server", 100 * 1024)
+    big = pick_file(bench.data / "server", 20 * 1024 * 1024)
+    return [
+        ("/simple/", "index", "/simple/", "/simple/"),
+        ("/simple/numpy/", "index", "/simple/numpy/", "/simple/numpy/"),
+        (f"{small.name} ({small.stat().st_size / 1024:.0f} KiB)", "download",
+         f"/p/{small.name}", f"/packages/{small.name}"),
+        (f"{big.name} ({big.stat().st_size / 2**20:.1f} MiB)", "download",
+         f"/p/{big.name}", f"/packages/{big.name}"),
+    ]
+
+
+CURD_QUIET = "curd-server, log discarded"
+PYPISERVERS = ("pypiserver (wsgiref)", "pypiserver (waitress)")
+
+
+def server_specs(bench):
+    """(name, command for a port, curd's paths or pypiserver's, log file or not, cells).
+
+    Every server writes its access log (one line per request, curd-server's and
+    wsgiref's) to a file, as `2>>server.log` would. One more curd-server sends it
+    to /dev/null, on the index pages at 64 connections only: the log's cost.
+    """
+    folder = bench.data / "server"
+    python = bench.venv / "bin" / "python"
+    curd = lambda port: [CURD_SERVER, "-H", "127.0.0.1", "-p", port, folder]  # noqa: E731
+    every = None
+    return [
+        ("curd-server", curd, "curd", True, every),
+        (PYPISERVERS[0],
+         lambda port: [bench.venv / "bin" / "pypi-server", "run", "-i", "127.0.0.1", "-p", port,
+                       "--server", "wsgiref", folder], "pypi", True, every),
+        (PYPISERVERS[1], lambda port: [python, "-c", WAITRESS_LAUNCHER, port, folder], "pypi",
+         True, every),
+        (CURD_QUIET, curd, "curd", False, {("index", 64)}),
+    ]
+
+
+def scenario_servers(bench):
+    targets = server_targets(bench)
+    results = {}  # (server, target label, connections) -> wrk result
+    memory = {}  # server -> (idle KiB, peak KiB)
+    for name, command, paths, logged, cells in server_specs(bench):
+        port = free_port()
+        log = bench.work / f"{name.split()[0]}-{port}.log" if logged else None
+        say(f"server scenarios: {name}")
+        with Server(name, command(port), port, log) as server:
+            server.wait_ready()
+            # Every target once, so first-use work (hashes, page caches) is done.
+            for _, _, curd_path, pypi_path in targets:
+                http_get(server.base + (curd_path if paths == "curd" else pypi_path), timeout=30)
+            time.sleep(1.0)
+            idle = rss_kib(server.process.pid)
+            with RssSampler(server.process.pid) as sampler:
+                for label, kind, curd_path, pypi_path in targets:
+                    url = server.base + (curd_path if paths == "curd" else pypi_path)
+                    for connections in (1, 8, 64):
+                        if cells is not None and (kind, connections) not in cells:
+                            continue
+                        wait_quiet(server.process.pid)
+                        result = wrk(url, connections, bench.args.wrk_seconds)
+                        if "failed" in result:
+                            bench.failures.append((f"wrk on {name} {label} at {connections}",
+                                                   "failed", result["failed"]))
+                        results[(name, label, connections)] = result
+            if cells is None:
+                memory[name] = (idle, sampler.peak)
+    return targets, results, memory
+
+
+def scenario_startup(bench):
+    """curd-server: spawn to first /health with 10,000 files; RSS when up."""
+    files = sum(1 for _ in (bench.data / "startup").iterdir())
+    times, rss = Samples(), []
+    for _ in range(bench.args.reps):
+        with curd_server(bench.data / "startup", bench.work / "startup.log") as server:
+            times.add(server.wait_ready(poll=0.002))
+            time.sleep(0.5)
+            rss.append(rss_kib(server.process.pid))
+    return files, times, rss
+
+
+# ---------------------------------------------------------------------------
+# The report
+
+
+def shell(command):
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def versions(bench):
+    commit = shell(["git", "-C", ROOT, "rev-parse", "HEAD"])
+    if shell(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no", "src", "Cargo.toml"]):
+        commit += " (with uncommitted changes to src/)"
+    python = bench.venv / "bin" / "python"
+    meta = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
+    return [
+        ("curd", f"git commit {commit}"),
+        ("uv", shell([bench.uv, "--version"])),
+        ("pip", shell([python, "-c", meta, "pip"]) + " (bench-data/pip-runner)"),
+        ("pypiserver", shell([python, "-c", meta, "pypiserver"])),
+        ("waitress", shell([python, "-c", meta, "waitress"])),
+        ("wrk", (shell(["sh", "-c", "wrk -v 2>&1 | head -1"]).split(" [")[0])),
+        ("python", platform.python_version() + f" ({sys.executable})"),
+    ]
+
+
+def load_average():
+    """The 1, 5 and 15-minute load averages: other work on the machine shows here."""
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
+
+
+LOAD_AT_START = load_average()
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    free = shell(["free", "-h"]).splitlines()
+    df = shell(["df", "-h", str(ROOT)]).splitlines()
+    return [
+        ("cores (`nproc`)", f"{shell(['nproc'])} × {cpu}"),
+        ("memory (`free -h`)", " ".join(free[1].split()[:2]) if len(free) > 1 else "?"),
+        ("disk (`df -h`)", " ".join(df[-1].split()) if df else "?"),
+        ("kernel", platform.release()),
+        ("load average at start, at end", LOAD_AT_START + ", " + load_average()),
+    ]
+
+
+def render(bench, r):
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = [f"Measured {now} by `make bench` ({r['elapsed'] / 60:.1f} minutes), "
+           f"{bench.args.reps} runs of each variant.", ""]
+    out.append(table(["machine", ""], machine()))
+    out.append("")
+    out.append(table(["tool", "version"], versions(bench)))
+    out.append("")
+
+    out.append("### Goals")
+    out.append("")
+    out.append("Ratios of times: below 1 means curd took less time. Ratios of requests per "
+               "second: above 1 means curd served more.")
+    out.append("")
+    out.append(table(["goal", "target", "measured", "verdict"], r["goals"]))
+    out.append("")
+
+    if "install" in r:
+        ci_files = sorted((bench.data / "sets" / "ci").glob("*.whl"))
+        size = sum(p.stat().st_size for p in ci_files) / 2**20
+        out.append(f"### Installing the CI set ({len(ci_files)} wheels, {size:.0f} MiB), "
+                   "seconds")
+        out.append("")
+        out.append("`× floor` is the tool's median over the floor's (scenario 5) with the same "
+                   "bytecode setting; `curd/this` is curd's median (same link mode) over this "
+                   "row's.")
+        out.append("")
+        out.append(table(["scenario", "bytecode", "tool", "median", "min–max", "× floor", "curd/this"],
+                         r["install"]))
+        out.append("")
+    if "sdist" in r:
+        out.append("### Scenario 3: sdist-only projects")
+        out.append("")
+        out.append(r["sdist"])
+        out.append("")
+    if "resolve" in r:
+        out.append(f"### Scenario 4: resolution alone ({requirement_count(RESOLVE_REQUIREMENTS)} "
+                   "requirements, 161 distributions in the closure), seconds")
+        out.append("")
+        out.append(table(["client cache", "tool", "median", "min–max", "resolved", "curd/this"],
+                         r["resolve"]))
+        out.append("")
+    if "servers" in r:
+        out.append(f"### Server: {r['server_files']} files, wrk for {bench.args.wrk_seconds} s "
+                   "per cell, loopback")
+        out.append("")
+        out.append("wrk runs on the same 2 cores as the server (1 thread for 1 connection, 2 "
+                   "otherwise). `errors` counts socket errors, timeouts (5 s) and non-2xx "
+                   "answers. Each server's access log goes to a file, as with `2>>server.log`; "
+                   f"`{CURD_QUIET}` is curd-server with it sent to /dev/null (index pages, "
+                   "64 connections): what the log costs.")
+        out.append("")
+        out.append(table(["path", "conns", "server", "req/s", "p50 ms", "p99 ms", "errors",
+                          "curd ÷ this (req/s)"], r["servers"]))
+        out.append("")
+        out.append(table(["server", "RSS idle", "RSS peak under load"], r["memory"]))
+        out.append("")
+    if "startup" in r:
+        out.append(r["startup"])
+        out.append("")
+    if bench.failures:
+        out.append("### Failures")
+        out.append("")
+        for what, problem, detail in bench.failures:
+            out.append(f"{what}: {problem}")
+            out.append("")
+            out.append("```")
+            out.append(detail)
+            out.append("```")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_report(path, body):
+    block = f"{BEGIN}\n{body}{END}"
+    if path.is_file():
+        text = path.read_text()
+        if BEGIN in text and END in text:
+            before, rest = text.split(BEGIN, 1)
+            after = rest.split(END, 1)[1]
+            path.write_text(before + block + after)
+            return
+    path.write_text("# Benchmarks\n\n" + block + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Putting it together
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def main():
+    parser = argparse.ArgumentParser(description="curd against uv, pip and pypiserver")
+    parser.add_argument("--data", default=str(ROOT / "bench-data"))
+    parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"),
+                        help="the Markdown file to write the tables into ('-': none)")
+    parser.add_argument("--reps", type=int, default=5, help="runs of each variant (default 5)")
+    parser.add_argument("--wrk-seconds", type=int, default=4, help="length of each wrk run")
+    parser.add_argument("--only", default="install,sdist,resolve,server,startup",
+                        help="comma-separated scenarios to run")
+    args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so every server started is stopped by its handle.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    only = set(args.only.split(","))
+    bench = Bench(args)
+    bench.check_inputs()
+    bench.install_peers()
+    shutil.rmtree(bench.work, ignore_errors=True)
+    bench.work.mkdir(parents=True)
+    started = time.perf_counter()
+    report = {"goals": []}
+    goals = report["goals"]
+
+    def lap(what):
+        say(f"{what} done at {(time.perf_counter() - started) / 60:.1f} min")
+
+    index_log = bench.work / "index-server.log"
+    with curd_server(bench.data / "wheels", index_log) as index:
+        bench.index = index
+        index.wait_ready()
+        expected = requirement_count(CI_REQUIREMENTS)
+
+        if "install" in only:
+            rows = []
+            # One untimed round of each tool warms the server (hashes, metadata, pages).
+            caches = fill_caches(bench, CI_REQUIREMENTS, expected)
+            lap("warm-up")
+            for compile in (False, True):
+                bytecode = "on" if compile else "off"
+                floor = scenario_floor(bench, compile)
+                cold = scenario_cold(bench, CI_REQUIREMENTS, expected, compile)
+                lap(f"scenario 1, bytecode {bytecode}")
+                floor_name = "unzip, 1 process per core" + (" + compileall -j 0" if compile else "")
+                rows.append(["5 floor", bytecode, floor_name, fmt(floor.median), floor.span(),
+                             "1.00", "–"])
+                for tool in INSTALLERS:
+                    s = cold[tool]
+                    rows.append(["1 cold client", bytecode, tool, fmt(s.median), s.span(),
+                                 ratio(s.median, floor.median), ratio(cold["curd"].median, s.median)])
+                # Compiling costs the same whatever filled the venv, and it is the
+                # slowest part of the bench: with bytecode on, scenario 1 only.
+                warm = {}
+                if not compile:
+                    warm = scenario_warm(bench, caches, CI_REQUIREMENTS, expected, compile)
+                    lap(f"scenario 2, bytecode {bytecode}")
+                for key, tool, copy in WARM_VARIANTS if warm else ():
+                    s = warm[key]
+                    same = warm["curd copy" if copy else "curd"]
+                    label = key + (" (hardlink)" if tool != "pip" and not copy else "")
+                    rows.append(["2 warm client", bytecode, label, fmt(s.median), s.span(),
+                                 ratio(s.median, floor.median), ratio(same.median, s.median)])
+                c, u, p = cold["curd"].median, cold["uv"].median, cold["pip"].median
+                if None not in (c, u, p):
+                    goals.append([f"1 cold, bytecode {bytecode}: curd vs uv", "< 1",
+                                  f"{c / u:.2f}", verdict(c < u)])
+                    goals.append([f"1 cold, bytecode {bytecode}: curd vs pip", "≤ 0.20",
+                                  f"{c / p:.2f}", verdict(c / p <= 0.2)])
+                for curd_key, uv_key in (("curd", "uv"), ("curd copy", "uv copy")):
+                    if not warm:
+                        continue
+                    c, u, p = warm[curd_key].median, warm[uv_key].median, warm["pip"].median
+                    if None not in (c, u, p):
+                        goals.append([f"2 warm, bytecode {bytecode}: {curd_key} vs {uv_key}", "< 1",
+                                      f"{c / u:.2f}", verdict(c < u)])
+                        goals.append([f"2 warm, bytecode {bytecode}: {curd_key} vs pip", "≤ 0.20",
+                                      f"{c / p:.2f}", verdict(c / p <= 0.2)])
+            report["install"] = rows
+
+        if "sdist" in only:
+            error = probe_sdist(bench)
+            if error:
+                report["sdist"] = ("Skipped: curd could not install the sdist-only set, so there "
+                                   "is nothing to compare. What it said:\n\n```\n" + error + "\n```")
+            else:
+                n = requirement_count(SDIST_REQUIREMENTS)
+                cold = scenario_cold(bench, SDIST_REQUIREMENTS, n, False)
+                rows = [[tool, fmt(cold[tool].median), cold[tool].span(),
+                         ratio(cold["curd"].median, cold[tool].median)] for tool in INSTALLERS]
+                report["sdist"] = (f"{n} projects, each built from its sdist with setuptools from "
+                                   "the same server, cold client caches, bytecode off; seconds.\n\n"
+                                   + table(["tool", "median", "min–max", "curd/this"], rows))
+            lap("scenario 3")
+
+        if "resolve" in only:
+            rows = []
+            for warm in (False, True):
+                results, counts = scenario_resolve(bench, warm)
+                state = "warm" if warm else "cold"
+                for kind in RESOLVERS:
+                    s = results[kind]
+                    found = ", ".join(str(c) for c in sorted(counts[kind], key=str)) or "–"
+                    rows.append([state, kind, fmt(s.median, 3), s.span(3), found,
+                                 ratio(results["curd"].median, s.median)])
+                c, u = results["curd"].median, results["uv install"].median
+                if None not in (c, u):
+                    goals.append([f"4 resolution, {state} client: curd vs uv pip install --dry-run",
+                                  "≤ 1", f"{c / u:.2f}", verdict(c <= u)])
+            report["resolve"] = rows
+            lap("scenario 4")
+    bench.index = None
+
+    if "server" in only:
+        targets, results, memory = scenario_servers(bench)
+        report["server_files"] = sum(1 for _ in (bench.data / "server").iterdir())
+        rows = []
+        names = ["curd-server", *PYPISERVERS, CURD_QUIET]
+        for label, kind, _, _ in targets:
+            worst = None
+            for connections in (1, 8, 64):
+                curd = results[("curd-server", label, connections)]
+                best_other = max((results[(n, label, connections)]["rps"] or 0) for n in PYPISERVERS)
+                if curd["rps"] is not None and best_other:
+                    r = curd["rps"] / best_other
+                    worst = r if worst is None else min(worst, r)
+                for name in names:
+                    res = results.get((name, label, connections))
+                    if res is None:
+                        continue
+                    rows.append([label, connections, name, fmt(res["rps"], 0), fmt(res["p50"], 2),
+                                 fmt(res["p99"], 2), res["errors"],
+                                 ratio(curd["rps"], res["rps"], 1) if name in PYPISERVERS else "–"])
+            target = 20 if kind == "index" else 10
+            goals.append([f"server {label}: curd req/s over the better pypiserver, worst of 1/8/64",
+                          f"≥ {target}×", fmt(worst, 1, "×"),
+                          verdict(worst is not None and worst >= target)])
+            if kind == "index":
+                p99 = results[("curd-server", label, 64)]["p99"]
+                quiet = results.get((CURD_QUIET, label, 64), {}).get("p99")
+                goals.append([f"server {label}: p99 at 64 connections (log discarded)", "< 10 ms",
+                              f"{fmt(p99, 2, ' ms')} ({fmt(quiet, 2, ' ms')})",
+                              verdict(p99 is not None and p99 < 10)])
+        report["servers"] = rows
+        report["memory"] = [[name, fmt(idle / 1024 if idle else None, 1, " MiB"),
+                             fmt(peak / 1024 if peak else None, 1, " MiB")]
+                            for name, (idle, peak) in memory.items()]
+        idle, peak = memory["curd-server"]
+        goals.append(["server RSS, idle and peak under load", "< 20 MiB",
+                      f"{fmt(idle / 1024, 1)} / {fmt(peak / 1024, 1)} MiB",
+                      verdict(peak is not None and peak < 20 * 1024)])
+        lap("server scenarios")
+
+    if "startup" in only:
+        files, times, rss = scenario_startup(bench)
+        rss_text = ", ".join(fmt(r / 1024 if r else None, 1) for r in rss)
+        report["startup"] = (
+            f"### curd-server start-up with {files:,} files\n\n"
+            + table(["spawn to first /health", "min–max", "RSS when up (each run)"],
+                    [[fmt(times.median, 3, " s"), times.span(3), rss_text + " MiB"]]))
+        goals.append([f"curd-server start-up with {files:,} files", "< 1 s",
+                      fmt(times.median, 3, " s"), verdict(times.median is not None and times.median < 1)])
+        lap("start-up")
+
+    report["elapsed"] = time.perf_counter() - started
+    body = render(bench, report)
+    print(body)
+    if args.out != "-":
+        write_report(Path(args.out), body)
+        say(f"tables written into {args.out}")
+    shutil.rmtree(bench.work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
