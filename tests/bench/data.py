@@ -9,8 +9,9 @@ What it makes, under the data folder (git-ignored):
 
   sets/ci/        the CI set: ci-requirements.txt, 45 pinned wheels
   sets/resolve/   the resolution set: resolve-lock.txt, 161 pinned wheels
-  sets/sdist/     sdist-only projects (sdist-requirements.txt) and the
-                  setuptools and wheel wheels that build them
+  sets/sdist/     sdist-only projects (sdist-requirements.txt)
+  sets/build/     the setuptools and wheel wheels that build them
+                  (build-requirements.txt)
   peers/          wheels of uv, pip, pypiserver and waitress (peers.txt) and
                   their dependencies, which `make bench` installs offline
   wheels/         the folder the install scenarios serve: every file of sets/
