@@ -886,7 +886,10 @@ fn log_access(
         Ok(bytes) => (*bytes, String::new()),
         Err((e, bytes)) => (*bytes, format!(" aborted: {e}")),
     };
-    eprintln!("{peer} {user} \"{method} {target}\" {status} {bytes} {ms:.1}ms{aborted}");
+    // Formatted first and written whole: stderr is unbuffered, and `eprintln!` would
+    // make a write(2) per piece, dozens per request, all under stderr's lock.
+    let line = format!("{peer} {user} \"{method} {target}\" {status} {bytes} {ms:.1}ms{aborted}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// Writes a response; files go out in chunks under an overall deadline.
