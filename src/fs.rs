@@ -54,6 +54,16 @@ impl<T> Context<T> for io::Result<T> {
 /// The prefix of temporary files, so a folder scan can skip (and clean) them.
 pub const TEMP_PREFIX: &str = ".curd-tmp-";
 
+/// A name no other temporary file of any process has: the prefix, this process's id
+/// and a counter. The id is read once: an install names thousands of files.
+pub fn temp_name(label: &str) -> String {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let pid = *PID.get_or_init(std::process::id);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{TEMP_PREFIX}{pid}-{label}{n}")
+}
+
 /// A file being written next to its destination; removed on drop unless persisted.
 pub struct TempFile {
     path: PathBuf,
@@ -63,10 +73,8 @@ pub struct TempFile {
 impl TempFile {
     /// Creates a new, uniquely named temporary file in `dir`.
     pub fn new_in(dir: &Path) -> Result<TempFile, FsError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+            let path = dir.join(temp_name(""));
             match File::options().write(true).create_new(true).open(&path) {
                 Ok(file) => {
                     return Ok(TempFile {

@@ -34,12 +34,11 @@ use std::io::{self, BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::Digest as _;
 
 use crate::filename::WheelFilename;
-use crate::fs::{Context, FsError, TEMP_PREFIX};
+use crate::fs::{Context, FsError, temp_name};
 use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError};
 use crate::name::PackageName;
 use crate::version::Version;
@@ -1439,7 +1438,8 @@ impl Destination {
 /// Creates files and folders, and undoes it all unless committed.
 ///
 /// Staged, each file is written under a temporary name beside its destination and
-/// renamed into place by [`Writer::commit`]; direct (for a private staging folder,
+/// renamed into place by [`Writer::commit`] (hard links that replace nothing go
+/// straight to their place, see [`Writer::link`]); direct (for a private staging folder,
 /// removed whole on failure), files are written where they belong.
 struct Writer {
     staged: bool,
@@ -1504,6 +1504,17 @@ impl Writer {
     }
 
     fn link(&mut self, source: &Path, dest: &Path, mode: LinkMode) -> Result<(), FsError> {
+        // A hard link appears whole, so where nothing is in the way it can go straight
+        // to its place (into a fresh environment, that is every file) and spare the
+        // rename. The .dist-info is staged all the same: it must appear last.
+        if self.staged && mode == LinkMode::Hardlink && !dest.starts_with(&self.last) {
+            let dir = dest.parent().unwrap_or(Path::new("/")).to_path_buf();
+            self.ensure_dir(&dir)?;
+            if self.retry(&dir, || fs::hard_link(source, dest)).is_ok() {
+                self.push(dest.to_path_buf(), dest, true);
+                return Ok(());
+            }
+        }
         let (dir, temp) = self.prepare(dest)?;
         let linked =
             mode == LinkMode::Hardlink && self.retry(&dir, || fs::hard_link(source, &temp)).is_ok();
@@ -1520,9 +1531,7 @@ impl Writer {
         let dir = dest.parent().unwrap_or(Path::new("/")).to_path_buf();
         self.ensure_dir(&dir)?;
         let temp = if self.staged {
-            static COUNTER: AtomicU64 = AtomicU64::new(0);
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()))
+            dir.join(temp_name(""))
         } else {
             dest.to_path_buf()
         };
@@ -1583,6 +1592,10 @@ impl Writer {
         if self.staged {
             self.pending.sort_by_key(|pending| pending.last);
             while let Some(pending) = self.pending.get(self.placed) {
+                if pending.temp == pending.dest {
+                    self.placed += 1;
+                    continue;
+                }
                 fs::rename(&pending.temp, &pending.dest)
                     .context("rename into place", &pending.dest)?;
                 if pending.linked {
@@ -1626,10 +1639,8 @@ struct Staging {
 
 impl Staging {
     fn new(parent: &Path) -> Result<Staging, FsError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = parent.join(format!("{TEMP_PREFIX}{}-unpack-{n}", std::process::id()));
+            let path = parent.join(temp_name("unpack-"));
             match fs::create_dir(&path) {
                 Ok(()) => return Ok(Staging { path, keep: false }),
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -2266,7 +2277,7 @@ fn take_bounded(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::filename::DistFilename;
-    use crate::fs::TestDir as TempDir;
+    use crate::fs::{TEMP_PREFIX, TestDir as TempDir};
     use std::collections::BTreeMap;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
@@ -3274,6 +3285,26 @@ mod tests {
                     .all(|p| !p.to_string_lossy().contains(TEMP_PREFIX))
             );
         }
+    }
+
+    #[test]
+    fn a_link_install_failing_midway_leaves_the_environment_as_it_was() {
+        let dir = TempDir::new("unpacked-broken");
+        let wheel = build(&dir.0, DEMO, demo_entries());
+        let cache = dir.0.join("cache/demo-1.0");
+        unpack(&wheel, &wheel_name(DEMO), &cache).expect("unpacks");
+        // Files before it in RECORD are linked into place by the time it is missed.
+        fs::remove_file(cache.join("demo-1.0.data/headers/demo.h")).expect("remove");
+        let target = env("linked-broken");
+        let before = tree(&target.root);
+        install_wheel(
+            Source::Unpacked(&cache),
+            &wheel_name(DEMO),
+            &target.target,
+            &options(),
+        )
+        .expect_err("a file is missing from the cache");
+        assert_eq!(tree(&target.root), before);
     }
 
     #[test]
