@@ -113,6 +113,9 @@ pub struct InstallOptions {
     pub direct_url: Option<String>,
     /// How files of a [`Source::Unpacked`] wheel are placed; ignored for archives.
     pub link: LinkMode,
+    /// An interpreter's `sys.implementation.cache_tag`: also place the bytecode
+    /// [`record_bytecode`] kept for it beside a [`Source::Unpacked`] wheel's sources.
+    pub bytecode: Option<String>,
 }
 
 /// What an install did.
@@ -470,6 +473,14 @@ pub fn install_wheel(
     // Unpack: "Parse distribution-1.0.dist-info/WHEEL. Check that installer is
     // compatible with Wheel-Version."
     let mut wheel = Wheel::open(source, filename)?;
+    if let (Some(tag), Source::Unpacked(dir)) = (&options.bytecode, source) {
+        let list = bytecode_list(dir, tag);
+        match read_bounded(&list, MAX_TEXT_BYTES) {
+            Ok(bytes) => wheel.bytecode = parse_record_bytes(&bytes, &list)?,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => Err(error).context("read", &list)?,
+        }
+    }
     let scripts = match &wheel.entry_points {
         Some(text) => parse_entry_points(text).map_err(|(line, expected)| {
             InstallError::InvalidEntryPoint {
@@ -587,6 +598,96 @@ pub fn unpack(wheel: &Path, filename: &WheelFilename, dest: &Path) -> Result<(),
         Err(error) => Err(error).context("rename into place", dest)?,
     }
     Ok(())
+}
+
+/// The modules of an unpacked wheel that an installer byte-compiles: its `.py` files
+/// that land in purelib or platlib, as paths inside `unpacked`, less those whose
+/// bytecode for this cache tag the wheel itself carries.
+pub fn python_sources(
+    unpacked: &Path,
+    filename: &WheelFilename,
+    tag: &str,
+) -> Result<Vec<PathBuf>, InstallError> {
+    let wheel = Wheel::open(Source::Unpacked(unpacked), filename)?;
+    let stem = wheel
+        .dist_info
+        .strip_suffix(".dist-info")
+        .unwrap_or(&wheel.dist_info);
+    let data = format!("{stem}.data/");
+    let listed: HashSet<&str> = wheel.record.iter().map(|row| row.path.as_str()).collect();
+    Ok(wheel
+        .record
+        .iter()
+        .filter_map(|row| row.path.strip_suffix(".py"))
+        .filter(|module| is_safe_entry(module))
+        .filter(|module| match module.strip_prefix(&data) {
+            Some(rest) => rest.starts_with("purelib/") || rest.starts_with("platlib/"),
+            None => true,
+        })
+        .filter(|module| !listed.contains(bytecode_path(module, tag).as_str()))
+        .map(|module| unpacked.join(format!("{module}.py")))
+        .collect())
+}
+
+/// Where Python keeps a module's bytecode: `a/b.py` -> `a/__pycache__/b.TAG.pyc`.
+fn bytecode_path(module: &str, tag: &str) -> String {
+    match module.rsplit_once('/') {
+        Some((dir, stem)) => format!("{dir}/__pycache__/{stem}.{tag}.pyc"),
+        None => format!("__pycache__/{module}.{tag}.pyc"),
+    }
+}
+
+/// Lists, beside an unpacked wheel, the bytecode compiled for `sources` (from
+/// [`python_sources`]) by an interpreter with this cache tag, so installs with
+/// [`InstallOptions::bytecode`] link it like the sources: compiled once per machine,
+/// not once per environment. A module that did not compile is left out. The `.pyc`
+/// files record their source's size and mtime, which hard links share, so Python
+/// takes them as current; `co_filename` is set from where they are loaded.
+pub fn record_bytecode(
+    unpacked: &Path,
+    sources: &[PathBuf],
+    tag: &str,
+) -> Result<(), InstallError> {
+    let mut rows = Vec::new();
+    for source in sources {
+        let Some(module) = source
+            .strip_prefix(unpacked)
+            .ok()
+            .and_then(|p| p.to_str())
+            .and_then(|p| p.strip_suffix(".py"))
+        else {
+            continue;
+        };
+        let path = bytecode_path(module, tag);
+        let pyc = unpacked.join(&path);
+        let bytes = match fs::read(&pyc) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+            Err(error) => Err(error).context("read", &pyc)?,
+        };
+        let mut hasher = Hasher::new(Algorithm::Sha256);
+        hasher.update(&bytes);
+        rows.push(Row {
+            path,
+            hash: hasher.finish(),
+            size: Some(bytes.len() as u64),
+            line: 0,
+        });
+    }
+    let mut temp = crate::fs::TempFile::new_in(unpacked)?;
+    temp.write_all(rows_text(&rows).as_bytes())
+        .context("write", temp.path())?;
+    temp.persist(&bytecode_list(unpacked, tag))?;
+    Ok(())
+}
+
+/// Whether [`record_bytecode`] ran for this unpacked wheel and cache tag.
+pub fn has_bytecode(unpacked: &Path, tag: &str) -> bool {
+    bytecode_list(unpacked, tag).is_file()
+}
+
+fn bytecode_list(unpacked: &Path, tag: &str) -> PathBuf {
+    unpacked.join(format!(".curd-bytecode-{tag}"))
 }
 
 /// Removes an installed project: every file its RECORD lists, the cached bytecode of
@@ -811,6 +912,8 @@ struct Wheel {
     archive: Option<zip::ZipArchive<BufReader<File>>>,
     dist_info: String,
     record: Vec<Row>,
+    /// Bytecode compiled into an unpacked folder, placed like its files.
+    bytecode: Vec<Row>,
     root_is_purelib: bool,
     entry_points: Option<String>,
     warnings: Vec<String>,
@@ -875,6 +978,7 @@ impl Wheel {
             archive,
             dist_info,
             record: Vec::new(),
+            bytecode: Vec::new(),
             root_is_purelib: false,
             entry_points: None,
             warnings: Vec::new(),
@@ -991,7 +1095,7 @@ impl Wheel {
         ];
         let wheel = &self.path;
         let Some(archive) = &mut self.archive else {
-            for row in &self.record {
+            for row in self.record.iter().chain(&self.bytecode) {
                 if skipped.contains(&row.path) {
                     continue;
                 }
@@ -1814,6 +1918,13 @@ fn parse_record(text: &str) -> Result<Vec<Row>, (usize, String)> {
 
 /// RECORD's text: one row per file written, then RECORD's own row.
 fn record_text(rows: &[Row], record: &str) -> String {
+    let mut out = rows_text(rows);
+    push_field(&mut out, record);
+    out.push_str(",,\n");
+    out
+}
+
+fn rows_text(rows: &[Row]) -> String {
     let mut out = String::with_capacity(rows.len() * 96);
     for row in rows {
         push_field(&mut out, &row.path);
@@ -1825,8 +1936,6 @@ fn record_text(rows: &[Row], record: &str) -> String {
         }
         out.push('\n');
     }
-    push_field(&mut out, record);
-    out.push_str(",,\n");
     out
 }
 
@@ -2413,6 +2522,7 @@ mod tests {
             requested: true,
             direct_url: None,
             link: LinkMode::Hardlink,
+            bytecode: None,
         }
     }
 

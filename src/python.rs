@@ -209,6 +209,7 @@ def main():
         "base_prefix": getattr(sys, "real_prefix", None) or getattr(sys, "base_prefix", sys.prefix),
         "abis": cpython_abis() if impl.name == "cpython" else generic_abis(),
         "soabi": config_var("SOABI"),
+        "cache_tag": impl.cache_tag,
         "ext_suffix": config_var("EXT_SUFFIX"),
         "sysconfig_platform": sysconfig.get_platform(),
         "mac_ver": [mac_release, mac_machine],
@@ -453,6 +454,9 @@ pub struct Interpreter {
     pub abis: Vec<String>,
     /// `sysconfig.get_config_var("SOABI")`, such as `cpython-311-x86_64-linux-gnu`.
     pub soabi: Option<String>,
+    /// `sys.implementation.cache_tag` (`cpython-311`), which names bytecode files;
+    /// `None` where bytecode is not cached.
+    pub cache_tag: Option<String>,
     /// `sysconfig.get_config_var("EXT_SUFFIX")`: the file name ending of the
     /// extension modules this interpreter loads.
     pub ext_suffix: Option<String>,
@@ -628,6 +632,7 @@ impl Interpreter {
             base_prefix: text(answer, "base_prefix")?.into(),
             abis,
             soabi: optional_text(answer, "soabi")?,
+            cache_tag: optional_text(answer, "cache_tag")?,
             ext_suffix: optional_text(answer, "ext_suffix")?,
             sysconfig_platform: facts.sysconfig_platform.to_string(),
             is_64bit: facts.is_64bit,

@@ -136,6 +136,7 @@ impl<'a> Builder<'a> {
             requested: false,
             direct_url: None,
             link: LinkMode::Hardlink,
+            bytecode: None,
         };
         for package in &resolution.packages {
             prepare(finder, self.cache, &package.name, &package.version)

@@ -13,13 +13,14 @@ use std::time::Instant;
 use crate::cache::Cache;
 use crate::cache::CacheKey;
 use crate::commands::build::Builder;
+use crate::commands::bytecode::{compile_cached, compile_environment};
 use crate::commands::environment::Environment;
 use crate::commands::{CommandError, InstallArgs, LogLevel};
 use crate::fetch::{Client, ClientOptions};
 use crate::filename::WheelFilename;
 use crate::find::{Candidate, Compatibility, Finder, Source};
 use crate::index::Index;
-use crate::install::{InstallOptions, Source as WheelSource, Target};
+use crate::install::{InstallOptions, LinkMode, Source as WheelSource, Target};
 use crate::marker::MarkerEnvironment;
 use crate::name::PackageName;
 use crate::progress::Progress;
@@ -326,11 +327,43 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         steps.len(),
         !args.quiet,
     );
-    let outcomes = finder.parallel(&steps, |step| {
-        let outcome = run_step(&finder, &cache, &env, &wanted, &args, &mode, step);
+    let link = args.link_mode.0;
+    let bytecode = match (&mode, &env.interpreter.cache_tag) {
+        (Mode::Install, Some(tag)) if args.compile && link == LinkMode::Hardlink => {
+            Some(tag.clone())
+        }
+        _ => None,
+    };
+    let place = |step: &Step, ready: &Prepared| {
+        let outcome = place_step(&env, &mode, link, bytecode.clone(), step, ready);
         installing.tick();
         outcome
-    });
+    };
+    let outcomes = match &bytecode {
+        // Everything is fetched and unpacked first, so that one process pool compiles
+        // all that the cache lacks.
+        Some(tag) => {
+            let fetched =
+                finder.parallel(&steps, |step| fetch_step(&finder, &cache, &wanted, step));
+            let unpacked: Vec<_> = fetched
+                .iter()
+                .flatten()
+                .map(|(_, ready)| (ready.unpacked.as_path(), &ready.wheel))
+                .collect();
+            if let Err(e) = compile_cached(&env.target.python, tag, &unpacked) {
+                say(LogLevel::Warn, &format!("warning: {e}"));
+            }
+            let work: Vec<_> = steps.iter().zip(fetched).collect();
+            finder.parallel(&work, |(step, fetched)| match fetched {
+                Ok((origin, ready)) => place(step, ready).map(|path| (*origin, path)),
+                Err(e) => Err(e.clone()),
+            })
+        }
+        None => finder.parallel(&steps, |step| {
+            let (origin, ready) = fetch_step(&finder, &cache, &wanted, step)?;
+            place(step, &ready).map(|path| (origin, path))
+        }),
+    };
     installing.finish();
 
     let mut failures = Vec::new();
@@ -354,9 +387,9 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     }
     let done = steps.len() - failures.len();
 
-    if args.compile && done > 0 && matches!(mode, Mode::Install) {
-        if let Err(e) = compile(&env) {
-            failures.push(e);
+    if args.compile && bytecode.is_none() && done > 0 && matches!(mode, Mode::Install) {
+        if let Err(e) = compile_environment(&env) {
+            say(LogLevel::Warn, &format!("warning: {e}"));
         }
     }
     let uploads = if args.upload {
@@ -413,18 +446,14 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     Err(CommandError::new(report))
 }
 
-/// Fetches (or builds) one package's wheel and installs it, replacing the old
-/// version, or copies it into the wheel folder. The old version is removed only once
-/// the new one is verified and unpacked, so a failure leaves it in place.
-fn run_step(
+/// Fetches (or builds) one package's wheel, unpacked into the cache and checked
+/// against the requirements file's hashes.
+fn fetch_step(
     finder: &Finder<'_>,
     cache: &Cache,
-    env: &Environment,
     wanted: &Wanted,
-    args: &InstallArgs,
-    mode: &Mode,
     step: &Step,
-) -> Result<(Origin, PathBuf), String> {
+) -> Result<(Origin, Prepared), String> {
     let ready = prepare(finder, cache, &step.resolved.name, &step.resolved.version)?;
     let origin = if ready.candidate.wheel().is_none() {
         Origin::Built
@@ -434,6 +463,20 @@ fn run_step(
         Origin::Index
     };
     check_hashes(finder, wanted, &step.resolved.name, &ready.candidate)?;
+    Ok((origin, ready))
+}
+
+/// Installs a fetched wheel, replacing the old version, or copies it into the wheel
+/// folder; returns the wheel file. The old version is removed only now, once the new
+/// one is verified and unpacked, so a failure before leaves it in place.
+fn place_step(
+    env: &Environment,
+    mode: &Mode,
+    link: LinkMode,
+    bytecode: Option<String>,
+    step: &Step,
+    ready: &Prepared,
+) -> Result<PathBuf, String> {
     match mode {
         Mode::Install => {
             if let Some(old) = &step.replaces {
@@ -443,13 +486,14 @@ fn run_step(
                 installer: "curd",
                 requested: step.resolved.requested,
                 direct_url: None,
-                link: args.link_mode.0,
+                link,
+                bytecode,
             };
             ready.install(&env.target, &options)?;
         }
         Mode::Wheel(dir) => copy_wheel(&ready.path, &ready.wheel, dir)?,
     }
-    Ok((origin, ready.path))
+    Ok(ready.path.clone())
 }
 
 /// Who asked for a package, as a person would say it.
@@ -590,26 +634,4 @@ fn upload(
         }
     }
     Some((uploaded, index.url.clone(), warnings))
-}
-
-/// `--compile`: byte-compiles site-packages with the environment's own Python.
-fn compile(env: &Environment) -> Result<(), String> {
-    let scheme = &env.target.scheme;
-    let mut dirs = vec![scheme.purelib.clone()];
-    if scheme.platlib != scheme.purelib {
-        dirs.push(scheme.platlib.clone());
-    }
-    let out = std::process::Command::new(&env.target.python)
-        .args(["-m", "compileall", "-q", "-j", "0"])
-        .args(&dirs)
-        .output()
-        .map_err(|e| format!("cannot run `{}`: {e}", env.target.python.display()))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "byte-compiling failed:\n{}",
-            String::from_utf8_lossy(&out.stderr).trim_end()
-        ))
-    }
 }

@@ -5,6 +5,7 @@
 pub mod install;
 pub mod environment;
 pub mod build;
+pub mod bytecode;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -675,3 +675,117 @@ impl TapDir for PathBuf {
         self
     }
 }
+
+/// For each module, what Python's import would make of its bytecode: `ok` when the
+/// `.pyc` has this interpreter's magic number and the source's mtime and size.
+const BYTECODE_CHECK: &str = r#"
+import importlib.util, os, struct, sys
+for path in sys.argv[1:]:
+    try:
+        with open(importlib.util.cache_from_source(path), "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        print("missing"); continue
+    st = os.stat(path)
+    flags, mtime, size = struct.unpack("<III", head[4:16])
+    fresh = flags != 0 or (mtime, size) == (int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)
+    print("ok" if head[:4] == importlib.util.MAGIC_NUMBER and fresh else "stale")
+"#;
+
+#[test]
+fn compiles_bytecode_once_per_machine_and_links_it() {
+    let tmp = TempDir::new("client-compile");
+    let wheels = tmp.path().join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    WheelSpec {
+        files: &[
+            ("app/cli.py", "def hello():\n    return 'hello'\n"),
+            ("app/legacy.py", "print 'Python 2'\n"),
+            ("app-1.0.data/purelib/app_extra.py", "X = 1\n"),
+            ("app-1.0.data/scripts/tool.py", "print('a script')\n"),
+        ],
+        ..WheelSpec::new("app", "1.0")
+    }
+    .build(&wheels);
+    let server = Server::start(&wheels, &[]);
+    let install = |name: &str, extra: &[&str]| {
+        let env = venv(&tmp.path().join(name));
+        let mut args = vec!["install", "--compile", "--python"];
+        let python = python(&env);
+        args.push(&python);
+        args.extend(["-c", &server.url, "--no-index", "app"]);
+        args.extend(extra);
+        let err = ok(&curd(tmp.path(), &args));
+        assert!(!err.contains("warning"), "{err}");
+        env
+    };
+    let site = |env: &Path| {
+        let lib = env.join("lib");
+        let version = std::fs::read_dir(&lib).unwrap().next().unwrap().unwrap();
+        version.path().join("site-packages")
+    };
+    let check = |env: &Path| {
+        let site = site(env);
+        let out = run_ok(
+            Command::new(env.join("bin/python"))
+                .args(["-c", BYTECODE_CHECK])
+                .args(
+                    [
+                        "app/__init__.py",
+                        "app/cli.py",
+                        "app/legacy.py",
+                        "app_extra.py",
+                    ]
+                    .map(|m| site.join(m)),
+                ),
+        );
+        assert_eq!(out, "ok\nok\nmissing\nok\n", "{}", env.display());
+        assert!(
+            !env.join("bin/__pycache__").exists(),
+            "scripts are not compiled"
+        );
+    };
+    let first = install("first", &[]);
+    check(&first);
+    let second = install("second", &[]);
+    check(&second);
+    // The second environment's bytecode is the first's: linked, not compiled again.
+    use std::os::unix::fs::MetadataExt;
+    let pyc = |env: &Path| {
+        let dir = site(env).join("app/__pycache__");
+        let name = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains("cli."))
+            .expect("cli's bytecode");
+        std::fs::metadata(name).unwrap().ino()
+    };
+    assert_eq!(pyc(&first), pyc(&second));
+    // Copies get their own mtime, so they are compiled where they are.
+    let copied = install("copied", &["--link-mode", "copy"]);
+    check(&copied);
+    assert_ne!(pyc(&copied), pyc(&first));
+    // RECORD lists the bytecode, so pip removes all of it.
+    run_ok(
+        Command::new(second.join("bin/python"))
+            .args([
+                "-m",
+                "pip",
+                "uninstall",
+                "-y",
+                "--disable-pip-version-check",
+                "app",
+            ])
+            .env("PIP_CONFIG_FILE", "/dev/null"),
+    );
+    let site = site(&second);
+    assert!(!site.join("app").exists());
+    let left: Vec<_> = std::fs::read_dir(site.join("__pycache__"))
+        .map(|dir| dir.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        left.iter()
+            .all(|n| !n.to_string_lossy().contains("app_extra")),
+        "{left:?}"
+    );
+}

@@ -57,6 +57,7 @@ fn options() -> InstallOptions {
         requested: true,
         direct_url: None,
         link: LinkMode::Hardlink,
+        bytecode: None,
     }
 }
 
