@@ -339,6 +339,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         installing.tick();
         outcome
     };
+    let mut compiled_in_cache = bytecode.is_some();
     let outcomes = match &bytecode {
         // Everything is fetched and unpacked first, so that one process pool compiles
         // all that the cache lacks.
@@ -351,7 +352,11 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
                 .map(|(_, ready)| (ready.unpacked.as_path(), &ready.wheel))
                 .collect();
             if let Err(e) = compile_cached(&env.target.python, tag, &unpacked) {
-                say(LogLevel::Warn, &format!("warning: {e}"));
+                say(
+                    LogLevel::Warn,
+                    &format!("warning: {e}; compiling in the environment instead"),
+                );
+                compiled_in_cache = false;
             }
             let work: Vec<_> = steps.iter().zip(fetched).collect();
             finder.parallel(&work, |(step, fetched)| match fetched {
@@ -387,7 +392,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     }
     let done = steps.len() - failures.len();
 
-    if args.compile && bytecode.is_none() && done > 0 && matches!(mode, Mode::Install) {
+    if args.compile && !compiled_in_cache && done > 0 && matches!(mode, Mode::Install) {
         if let Err(e) = compile_environment(&env) {
             say(LogLevel::Warn, &format!("warning: {e}"));
         }
