@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -62,6 +62,24 @@ pub fn temp_name(label: &str) -> String {
     let pid = *PID.get_or_init(std::process::id);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{TEMP_PREFIX}{pid}-{label}{n}")
+}
+
+/// Reads at most `limit` bytes of a file, failing if it holds more.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    take_bounded(File::open(path)?, limit)
+}
+
+/// Reads at most `limit` bytes, failing if there are more.
+pub fn take_bounded(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("expected at most {limit} bytes, found more"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// A file being written next to its destination; removed on drop unless persisted.

@@ -38,7 +38,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::Digest as _;
 
 use crate::filename::WheelFilename;
-use crate::fs::{Context, FsError, temp_name};
+use crate::fs::{Context, FsError, read_bounded, take_bounded, temp_name};
 use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError};
 use crate::name::PackageName;
 use crate::version::Version;
@@ -2363,23 +2363,6 @@ fn relative(path: &Path, base: &Path) -> Result<String, InstallError> {
         );
     }
     Ok(parts.join("/"))
-}
-
-/// Reads at most `limit` bytes of a file, failing if it holds more.
-fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    take_bounded(File::open(path)?, limit)
-}
-
-fn take_bounded(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    reader.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
-        return Err(io::Error::new(
-            io::ErrorKind::FileTooLarge,
-            format!("expected at most {limit} bytes, found more"),
-        ));
-    }
-    Ok(bytes)
 }
 
 #[cfg(test)]

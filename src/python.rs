@@ -719,25 +719,37 @@ fn read_cache(file: &Path, path: &Path, script_hash: &str, stamp: &str) -> Optio
     Interpreter::from_answer(path, entry.get("answer")?, true).ok()
 }
 
-/// What must stay the same for a cached answer to hold: the file's size and
-/// modification time, and the link's own time when `path` is a symlink, since
-/// recreating a venv replaces its links but not the interpreter they point at.
-/// `None` (never cache) for a launcher script or a file that cannot be read.
+/// What must stay the same for a cached answer to hold: the interpreter file that
+/// runs (its real path, size and modification time) and the `pyvenv.cfg` that makes
+/// it a virtual environment. Not the link's own time: a venv made again in the same
+/// place on the same Python is the same environment, and CI makes a fresh one every
+/// run. `None` (never cache) for a launcher script or a file that cannot be read.
 fn stamp(path: &Path) -> Option<String> {
-    let file = std::fs::metadata(path).ok()?;
-    let link = std::fs::symlink_metadata(path).ok()?;
+    let real = std::fs::canonicalize(path).ok()?;
+    let file = std::fs::metadata(&real).ok()?;
     let mut head = [0u8; 2];
-    std::fs::File::open(path)
+    std::fs::File::open(&real)
         .and_then(|mut f| f.read_exact(&mut head))
         .ok()?;
     if &head == b"#!" {
         return None;
     }
-    let time = |m: &std::fs::Metadata| {
-        let since = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-        Some(format!("{}.{:09}", since.as_secs(), since.subsec_nanos()))
-    };
-    Some(format!("{} {} {}", time(&file)?, file.len(), time(&link)?))
+    let since = file.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    let mut stamp = format!(
+        "{} {}.{:09} {}",
+        real.display(),
+        since.as_secs(),
+        since.subsec_nanos(),
+        file.len()
+    );
+    // Python looks for it beside the executable and one folder up.
+    for dir in path.ancestors().skip(1).take(2) {
+        if let Ok(bytes) = crate::fs::read_bounded(&dir.join("pyvenv.cfg"), 64 * 1024) {
+            stamp.push(' ');
+            stamp.push_str(&hex(&Sha256::digest(&bytes)));
+        }
+    }
+    Some(stamp)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -915,6 +927,7 @@ mod tests {
             "base_prefix": "/usr",
             "abis": ["cp311"],
             "soabi": "cpython-311-x86_64-linux-gnu",
+            "cache_tag": "cpython-311",
             "ext_suffix": ".cpython-311-x86_64-linux-gnu.so",
             "sysconfig_platform": "linux-x86_64",
             "mac_ver": ["", ""],
@@ -1189,6 +1202,25 @@ mod tests {
         let changed = super::stamp(&python).unwrap();
         assert_ne!(changed, stamp);
         assert!(read_cache(&file, &python, "s", &changed).is_none());
+        // A venv made again in the same place on the same Python is the same; another
+        // pyvenv.cfg or another Python behind the link is not.
+        let venv = dir.join("venv/bin");
+        std::fs::create_dir_all(&venv).unwrap();
+        let link = venv.join("python");
+        std::os::unix::fs::symlink(&python, &link).unwrap();
+        let cfg = dir.join("venv/pyvenv.cfg");
+        std::fs::write(&cfg, "home = /usr/bin\n").unwrap();
+        let first = super::stamp(&link).unwrap();
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&python, &link).unwrap();
+        assert_eq!(super::stamp(&link).unwrap(), first);
+        std::fs::write(&cfg, "home = /opt/python/bin\n").unwrap();
+        assert_ne!(super::stamp(&link).unwrap(), first);
+        let other = dir.join("python-other");
+        executable(&other, b"\x7fELF fake");
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&other, &link).unwrap();
+        assert_ne!(super::stamp(&link).unwrap(), first);
         // Corrupt entries are no answer either.
         for corrupt in ["", "{", "[]", "{\"script\": 1}"] {
             std::fs::write(&file, corrupt).unwrap();
