@@ -54,13 +54,16 @@ clean:
 # on loopback, in under 20 minutes, and writes its tables into BENCHMARKS.md.
 BENCH_DATA ?= bench-data
 
-.PHONY: bench bench-data bench-wrk
+.PHONY: bench bench-data bench-tools
 
 bench-data:
 	$(PYTHON) tests/bench/data.py $(BENCH_DATA)
 
-bench-wrk:
+# wrk for the server scenarios and a C compiler for scenario 3's C extensions, from
+# Debian when missing.
+bench-tools:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v cc >/dev/null || (apt-get update -qq && apt-get install -y -qq gcc)
 
-bench: build bench-wrk
+bench: build bench-tools
 	$(PYTHON) tests/bench/run.py --data $(BENCH_DATA) --out BENCHMARKS.md

@@ -15,6 +15,8 @@ What it makes, under the data folder (git-ignored):
   peers/          wheels of uv, pip, pypiserver and waitress (peers.txt) and
                   their dependencies, which `make bench` installs offline
   wheels/         the folder the install scenarios serve: every file of sets/
+  sdist-server/   the folder scenario 3 serves: sets/sdist and sets/build only,
+                  so its projects are found as sdists and nothing else
   server/         the folder the server scenarios serve: wheels/ and 1,000
                   small synthetic wheels, so 1,000+ files
   startup/        10,000 small synthetic wheels, for curd-server's start-up time
@@ -200,6 +202,14 @@ def main():
     set_dirs = [sets / name for name in ("ci", "resolve", "sdist", "build")]
     listing = key_of(*(sorted(p.name for d in set_dirs for p in d.iterdir())))
     folder_step(data, "wheels", data / "wheels", listing, lambda f: link_all(set_dirs, f))
+    sdist_dirs = [sets / "sdist", sets / "build"]
+    folder_step(
+        data,
+        "sdist-server",
+        data / "sdist-server",
+        key_of(*(sorted(p.name for d in sdist_dirs for p in d.iterdir()))),
+        lambda f: link_all(sdist_dirs, f),
+    )
     folder_step(
         data,
         "server",

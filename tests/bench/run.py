@@ -25,7 +25,16 @@ and the disk synced, before the next run starts.
      default, uv --compile-bytecode, curd --compile) with the default link
      modes: compiling costs the same whatever filled the venv, and it is the
      slowest part of the bench, so it is measured where it is most of the time
-  3. sdist-only projects, cold: only when curd can build sdists (probed first)
+  3. sdist-only projects, served by their own curd-server on bench-data/sdist-server
+     (the sdists and the setuptools, wheel and packaging wheels that build them).
+     First one `curd install -u` into a throwaway venv fills a second, writable
+     curd-server (its own copy of that folder, uploads behind an htpasswd login)
+     with the wheels it built; when that fails, curd cannot build and the scenario
+     is skipped. Then uv and pip fill their caches with one untimed install each
+     from the sdist-only index, which they read in every run. Cold: every tool
+     builds, empty caches. Warm: each curd run is a fresh client (new venv, empty
+     cache) installing from the filled curd-server, against uv and pip with their
+     filled caches
   4. resolution alone on 161 distributions: curd install --dry-run,
      uv pip install --dry-run, uv pip compile, pip install --dry-run --report;
      cold client caches, then warm
@@ -51,8 +60,10 @@ between its two markers (the text around them is kept).
 """
 
 import argparse
+import base64
 import concurrent.futures
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -63,6 +74,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import urllib.error
@@ -196,11 +208,11 @@ class Server:
         self.stop()
 
 
-def curd_server(folder, log_path):
+def curd_server(folder, log_path, *options):
     port = free_port()
     return Server(
         "curd-server",
-        [CURD_SERVER, "-H", "127.0.0.1", "-p", port, folder],
+        [CURD_SERVER, "-H", "127.0.0.1", "-p", port, *options, folder],
         port,
         log_path,
     )
@@ -295,10 +307,10 @@ class Bench:
 
     # -- set-up
 
-    def check_inputs(self):
+    def check_inputs(self, only):
         if sys.version_info[:2] != (3, 11):
             sys.exit("bench: the sets are wheels for CPython 3.11\nhint: make bench PYTHON=python3.11")
-        for path in ("wheels", "server", "startup", "peers", "sets/ci"):
+        for path in ("wheels", "sdist-server", "server", "startup", "peers", "sets/ci"):
             if not (self.data / path).is_dir():
                 sys.exit(f"bench: `{self.data / path}` is missing\nhint: run `make bench-data` first")
         for binary in (CURD, CURD_SERVER):
@@ -306,6 +318,15 @@ class Bench:
                 sys.exit(f"bench: `{binary}` is missing\nhint: cargo build --release")
         if not shutil.which("wrk"):
             sys.exit("bench: wrk is missing\nhint: apt-get install -y wrk (make bench does)")
+        if "sdist" in only:
+            # Scenario 3 compiles C extensions, with every tool.
+            if not shutil.which("cc"):
+                sys.exit("bench: no C compiler (cc) for scenario 3's C extensions\n"
+                         "hint: apt-get install -y gcc (make bench does)")
+            headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+            if not headers.is_file():
+                sys.exit(f"bench: `{headers}` is missing: scenario 3 compiles C extensions\n"
+                         "hint: install this Python's development headers (python3-dev)")
 
     def install_peers(self):
         """The peers go into bench-data/venv, offline, from bench-data/peers."""
@@ -355,9 +376,13 @@ class Bench:
 
     # -- commands; each returns (command, env)
 
-    def curd(self, venv, cache, requirements, compile=False, copy=False, dry_run=False):
+    def curd(self, venv, cache, requirements, compile=False, copy=False, dry_run=False,
+             cache_server=None, upload=False):
+        """curd, with the index (or cache_server, a URL) as its cache server, -u to upload."""
         command = [CURD, "install", "-q", "--python", venv / "bin" / "python",
-                   "-c", self.index.base, "--no-index", "--cache-dir", cache, "-r", requirements]
+                   "-c", cache_server or self.index.base, "--no-index", "--cache-dir", cache,
+                   "-r", requirements]
+        command += ["-u"] if upload else []
         command += ["--compile"] if compile else []
         command += ["--link-mode", "copy"] if copy else []
         command += ["--dry-run"] if dry_run else []
@@ -451,26 +476,29 @@ def requirement_count(path):
 INSTALLERS = ("pip", "uv", "curd")
 
 
-def install_command(bench, tool, venv, cache, requirements, compile, copy=False):
+def install_command(bench, tool, venv, cache, requirements, compile, copy=False, **curd_options):
     if tool == "pip":
         return bench.pip(venv, cache, requirements, compile=compile)
     if tool == "uv":
         return bench.uv_install(venv, cache, requirements, compile=compile, copy=copy)
-    return bench.curd(venv, cache, requirements, compile=compile, copy=copy)
+    return bench.curd(venv, cache, requirements, compile=compile, copy=copy, **curd_options)
+
+
+def cold_variant(bench, key, tool, requirements, expected, compile, **curd_options):
+    """A variant for Bench.rounds: each run a new venv and a new, empty cache."""
+    def prepare():
+        venv, cache = bench.new_venv(), bench.fresh("cache")
+        return (
+            install_command(bench, tool, venv, cache, requirements, compile, **curd_options),
+            expect_installed(bench, venv, expected),
+            remove(venv, cache),
+        )
+    return key, prepare
 
 
 def scenario_cold(bench, requirements, expected, compile, tools=INSTALLERS):
-    def variant(tool):
-        def prepare():
-            venv, cache = bench.new_venv(), bench.fresh("cache")
-            return (
-                install_command(bench, tool, venv, cache, requirements, compile),
-                expect_installed(bench, venv, expected),
-                remove(venv, cache),
-            )
-        return tool, prepare
-
-    return bench.rounds([variant(t) for t in tools], bench.args.reps)
+    variants = [cold_variant(bench, t, t, requirements, expected, compile) for t in tools]
+    return bench.rounds(variants, bench.args.reps)
 
 
 WARM_VARIANTS = (
@@ -482,10 +510,10 @@ WARM_VARIANTS = (
 )
 
 
-def fill_caches(bench, requirements, expected):
+def fill_caches(bench, requirements, expected, tools=INSTALLERS):
     """One untimed install per tool, into a venv thrown away: the warm caches."""
     caches = {}
-    for tool in INSTALLERS:
+    for tool in tools:
         venv, cache = bench.new_venv(), bench.fresh(f"warm-{tool}")
         bench.timed(f"filling {tool}'s cache",
                     install_command(bench, tool, venv, cache, requirements, False),
@@ -495,18 +523,23 @@ def fill_caches(bench, requirements, expected):
     return caches
 
 
-def scenario_warm(bench, caches, requirements, expected, compile, variants=WARM_VARIANTS):
-    def variant(key, tool, copy):
-        def prepare():
-            venv = bench.new_venv()
-            return (
-                install_command(bench, tool, venv, caches[tool], requirements, compile, copy),
-                expect_installed(bench, venv, expected),
-                remove(venv),
-            )
-        return key, prepare
+def warm_variant(bench, caches, requirements, expected, compile, key, tool, copy):
+    """A variant for Bench.rounds: each run a new venv, the tool's cache from caches."""
+    def prepare():
+        venv = bench.new_venv()
+        return (
+            install_command(bench, tool, venv, caches[tool], requirements, compile, copy),
+            expect_installed(bench, venv, expected),
+            remove(venv),
+        )
+    return key, prepare
 
-    return bench.rounds([variant(*v) for v in variants], bench.args.reps)
+
+def scenario_warm(bench, caches, requirements, expected, compile, variants=WARM_VARIANTS):
+    return bench.rounds(
+        [warm_variant(bench, caches, requirements, expected, compile, *v) for v in variants],
+        bench.args.reps,
+    )
 
 
 def extract_one(job):
@@ -603,17 +636,75 @@ def scenario_resolve(bench, warm):
     return results, counts
 
 
-def probe_sdist(bench):
-    """Can this curd install the sdist-only set? None if so, else what it said."""
-    venv, cache = bench.new_venv(), bench.fresh("probe")
-    command, env = bench.curd(venv, cache, SDIST_REQUIREMENTS)
+# Scenario 3's writable curd-server takes uploads from this login only.
+UPLOAD_LOGIN = ("bench", "bench")
+CURD_FRESH = "curd, fresh client"
+
+
+def upload_server(bench):
+    """A writable curd-server on its own copy of sdist-server/; uploads need UPLOAD_LOGIN.
+
+    Returns the server, already spawned, and its folder.
+    """
+    folder = bench.fresh("cache-server")
+    for path in (bench.data / "sdist-server").iterdir():
+        os.link(path, folder / path.name)
+    user, password = UPLOAD_LOGIN
+    # The `{SHA}` format of `htpasswd -s`: base64 of the password's SHA-1.
+    sha1 = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
+    htpasswd = bench.work / "htpasswd"
+    htpasswd.write_text(f"{user}:{{SHA}}{sha1}\n")
+    server = curd_server(folder, bench.work / "cache-server.log", "-u", htpasswd, "--public-read")
+    return server, folder
+
+
+def fill_curd_server(bench, server, folder, expected):
+    """One `curd install -u` from a new client: it builds every sdist and uploads the wheels.
+
+    Returns the run, the names of the wheels it added to folder, and what went wrong
+    (None when nothing did): curd could not install the set, or uploaded too few wheels.
+    """
+    before = {p.name for p in folder.iterdir()}
+    venv, cache = bench.new_venv(), bench.fresh("cache")
+    user, password = UPLOAD_LOGIN
+    login = server.base.replace("://", f"://{user}:{password}@", 1)
+    command, env = bench.curd(venv, cache, SDIST_REQUIREMENTS, cache_server=login, upload=True)
     run = Run(command, env, cwd=bench.work)
-    found, wanted = bench.installed(venv), requirement_count(SDIST_REQUIREMENTS)
-    shutil.rmtree(venv, ignore_errors=True)
-    shutil.rmtree(cache, ignore_errors=True)
-    if run.ok and found == wanted:
-        return None
-    return run.describe() + ("" if not run.ok else f"\n({found} of {wanted} installed)")
+    found = bench.installed(venv)
+    remove(venv, cache)()
+    built = sorted(p.name for p in folder.glob("*.whl") if p.name not in before)
+    if not run.ok or found != expected:
+        missing = "" if not run.ok else f"\n({found} of {expected} installed)"
+        return run, built, run.describe() + missing
+    if len(built) != expected:
+        # curd -q says nothing of a failed upload (a warning); the server's log does.
+        server_log = Path(server.log.name).read_text(errors="replace").splitlines()[-5:]
+        return run, built, (run.describe() + f"\n(uploaded {len(built)} wheels, {expected} "
+                            "expected; the curd-server's log ends with:)\n" + "\n".join(server_log))
+    return run, built, None
+
+
+def scenario_sdist(bench, expected):
+    """Scenario 3, with bench.index serving sdist-server/ (see the top of this file).
+
+    Returns ((cold, warm, the filling run, the wheels it uploaded), None), or
+    (None, what went wrong) when curd could not fill the curd-server.
+    """
+    server, folder = upload_server(bench)
+    with server:
+        server.wait_ready()
+        fill, built, problem = fill_curd_server(bench, server, folder, expected)
+        if problem:
+            return None, problem
+        # As in scenario 1, filling the caches is also the untimed round that warms the index.
+        caches = fill_caches(bench, SDIST_REQUIREMENTS, expected, tools=("pip", "uv"))
+        cold = scenario_cold(bench, SDIST_REQUIREMENTS, expected, False)
+        own_caches = [warm_variant(bench, caches, SDIST_REQUIREMENTS, expected, False, t, t, False)
+                      for t in ("pip", "uv")]
+        fresh_curd = cold_variant(bench, CURD_FRESH, "curd", SDIST_REQUIREMENTS, expected, False,
+                                  cache_server=server.base)
+        warm = bench.rounds([*own_caches, fresh_curd], bench.args.reps)
+    return (cold, warm, fill, built), None
 
 
 # ---------------------------------------------------------------------------
@@ -856,6 +947,39 @@ def machine():
     ]
 
 
+def sdist_section(result, problem, goals):
+    """Scenario 3's text and table; its goal is appended to goals."""
+    goal = "3 sdists, warm curd-server: fresh curd client vs uv cold"
+    if problem:
+        goals.append([goal, "≤ 0.05", "–", "**skipped**"])
+        return ("Skipped: curd could not build the sdist-only set and upload its wheels to a "
+                "curd-server, so there is nothing to compare. What it said:\n\n```\n"
+                + problem + "\n```")
+    cold, warm, fill, built = result
+    fresh = warm[CURD_FRESH]
+    rows = [["cold", tool, fmt(cold[tool].median), cold[tool].span(),
+             ratio(cold["curd"].median, cold[tool].median), ratio(fresh.median, cold[tool].median)]
+            for tool in INSTALLERS]
+    rows += [["warm", label, fmt(warm[key].median), warm[key].span(), "–",
+              ratio(fresh.median, warm[key].median)]
+             for key, label in (("pip", "pip, own cache"), ("uv", "uv, own cache"),
+                                (CURD_FRESH, "curd, fresh client, warm curd-server"))]
+    goals.append(time_goal(goal, fresh, cold["uv"], 0.05))
+    compiled = [name.split("-")[0] for name in built if not name.endswith("-none-any.whl")]
+    return (
+        f"{len(built)} projects served as sdists only, built with setuptools from the same "
+        "server; bytecode off; seconds. Cold: every tool builds, into a new venv with an empty "
+        "cache. Warm: one `curd install -u` filled a second curd-server beforehand (it built "
+        f"and uploaded {len(built)} wheels in {fill.seconds:.1f} s, {len(compiled)} with a "
+        f"compiled extension: {', '.join(compiled) or 'none'}); each curd run is then a fresh "
+        "client, a new venv with an empty cache, installing from it. uv and pip keep their own "
+        "caches, filled by one install, and read the sdist-only index, as in the cold runs. "
+        "`curd/this` is curd's cold median over this row's; `fresh curd/this` is the fresh "
+        "curd client's.\n\n"
+        + table(["client cache", "tool", "median", "min–max", "curd/this", "fresh curd/this"],
+                rows))
+
+
 def render(bench, r):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"Measured {now} by `make bench` ({r['elapsed'] / 60:.1f} minutes), "
@@ -981,7 +1105,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     only = set(args.only.split(","))
     bench = Bench(args)
-    bench.check_inputs()
+    bench.check_inputs(only)
     bench.install_peers()
     shutil.rmtree(bench.work, ignore_errors=True)
     bench.work.mkdir(parents=True)
@@ -1043,18 +1167,14 @@ def main():
             report["install"] = rows
 
         if "sdist" in only:
-            error = probe_sdist(bench)
-            if error:
-                report["sdist"] = ("Skipped: curd could not install the sdist-only set, so there "
-                                   "is nothing to compare. What it said:\n\n```\n" + error + "\n```")
-            else:
-                n = requirement_count(SDIST_REQUIREMENTS)
-                cold = scenario_cold(bench, SDIST_REQUIREMENTS, n, False)
-                rows = [[tool, fmt(cold[tool].median), cold[tool].span(),
-                         ratio(cold["curd"].median, cold[tool].median)] for tool in INSTALLERS]
-                report["sdist"] = (f"{n} projects, each built from its sdist with setuptools from "
-                                   "the same server, cold client caches, bytecode off; seconds.\n\n"
-                                   + table(["tool", "median", "min–max", "curd/this"], rows))
+            # Scenario 3 has its own index: the sdists and what builds them, nothing else.
+            sdist_log = bench.work / "sdist-server.log"
+            with curd_server(bench.data / "sdist-server", sdist_log) as sdist_index:
+                bench.index = sdist_index
+                sdist_index.wait_ready()
+                result, problem = scenario_sdist(bench, requirement_count(SDIST_REQUIREMENTS))
+            bench.index = index
+            report["sdist"] = sdist_section(result, problem, goals)
             lap("scenario 3")
 
         if "resolve" in only:
