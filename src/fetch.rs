@@ -344,7 +344,8 @@ impl Client {
     }
 
     /// Downloads `url` to `dest`, checking `expected_sha256` (hex) when given.
-    /// On any failure `dest` is untouched and no temporary file is left.
+    /// On any failure `dest` is untouched and no temporary file is left. Downloads
+    /// go to caches, so `dest` is not fsynced.
     pub fn download(
         &self,
         url: &Url,
@@ -382,7 +383,7 @@ impl Client {
                     });
                 }
             }
-            temp.persist(dest)?;
+            temp.persist_unsynced(dest)?;
             Ok(Downloaded { size, sha256 })
         })
     }

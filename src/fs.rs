@@ -2,7 +2,9 @@
 //!
 //! An atomic write goes to a hidden temporary file in the destination's folder, is
 //! fsynced, then renamed over the destination and the folder fsynced, so a reader or
-//! a crash sees either the old file or the whole new one, never half of one.
+//! a crash sees either the old file or the whole new one, never half of one. Caches
+//! skip the fsyncs: a reader still never sees half a file, and what a crash spoils
+//! is fetched again.
 
 use std::fmt;
 use std::fs::File;
@@ -115,13 +117,27 @@ impl TempFile {
         if let Some(file) = self.file.take() {
             file.sync_all().context("sync", &self.path)?;
         }
-        std::fs::rename(&self.path, dest).context("rename into place", dest)?;
-        self.path = PathBuf::new();
+        self.rename(dest)?;
         if let Some(dir) = dest.parent() {
             // A folder fsync makes the rename itself durable; where a filesystem cannot
             // sync folders the file is still whole, so the error is not fatal.
             let _ = File::open(dir).and_then(|d| d.sync_all());
         }
+        Ok(())
+    }
+
+    /// Renames over `dest` (same folder) without waiting for the disk, for caches:
+    /// readers still never see half a file, but a power cut can leave a short one,
+    /// which whoever reads it must check for (and which is cheaper to fetch again
+    /// than an fsync of every file is to wait for).
+    pub fn persist_unsynced(mut self, dest: &Path) -> Result<(), FsError> {
+        self.file = None;
+        self.rename(dest)
+    }
+
+    fn rename(&mut self, dest: &Path) -> Result<(), FsError> {
+        std::fs::rename(&self.path, dest).context("rename into place", dest)?;
+        self.path = PathBuf::new();
         Ok(())
     }
 }

@@ -677,7 +677,7 @@ pub fn record_bytecode(
     let mut temp = crate::fs::TempFile::new_in(unpacked)?;
     temp.write_all(rows_text(&rows).as_bytes())
         .context("write", temp.path())?;
-    temp.persist(&bytecode_list(unpacked, tag))?;
+    temp.persist_unsynced(&bytecode_list(unpacked, tag))?;
     Ok(())
 }
 

@@ -522,7 +522,7 @@ impl Interpreter {
             let mut temp = TempFile::new_in(&dir)?;
             temp.write_all(entry.to_string().as_bytes())
                 .context("write", temp.path())?;
-            temp.persist(&cache_file)?;
+            temp.persist_unsynced(&cache_file)?;
         }
         Ok(interpreter)
     }

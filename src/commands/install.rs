@@ -562,20 +562,34 @@ pub fn prepare(
     name: &PackageName,
     version: &Version,
 ) -> Result<Prepared, String> {
-    let (candidate, path, wheel) = finder.fetch(name, version).map_err(|e| e.to_string())?;
-    let key = match candidate.wheel() {
-        Some(_) => candidate.cache_key(),
-        // A built wheel is named by where the cache keeps it.
-        None => CacheKey::Url(path.display().to_string()),
-    };
-    let unpacked = cache.unpacked_dir(&key);
-    crate::install::unpack(&path, &wheel, &unpacked).map_err(|e| e.to_string())?;
-    Ok(Prepared {
-        candidate,
-        path,
-        wheel,
-        unpacked,
-    })
+    // Downloads are not fsynced: one that a crash cut short is fetched again, once.
+    let mut retried = false;
+    loop {
+        let (candidate, path, wheel) = finder.fetch(name, version).map_err(|e| e.to_string())?;
+        let key = match candidate.wheel() {
+            Some(_) => candidate.cache_key(),
+            // A built wheel is named by where the cache keeps it.
+            None => CacheKey::Url(path.display().to_string()),
+        };
+        let unpacked = cache.unpacked_dir(&key);
+        match crate::install::unpack(&path, &wheel, &unpacked) {
+            Ok(()) => {
+                return Ok(Prepared {
+                    candidate,
+                    path,
+                    wheel,
+                    unpacked,
+                });
+            }
+            Err(error) => {
+                let downloaded = candidate.wheel().is_some() && path.starts_with(cache.root());
+                if retried || !downloaded || std::fs::remove_file(&path).is_err() {
+                    return Err(error.to_string());
+                }
+                retried = true;
+            }
+        }
+    }
 }
 
 impl Prepared {

@@ -789,3 +789,61 @@ fn compiles_bytecode_once_per_machine_and_links_it() {
         "{left:?}"
     );
 }
+
+/// Every `.whl` file under `dir`.
+fn wheels_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "whl") {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_cached_download_cut_short_is_fetched_again() {
+    let tmp = TempDir::new("client-short");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let cache = tmp.path().join("xdg-cache/curd");
+    let install = |name: &str| {
+        let env = venv(&tmp.path().join(name));
+        let python = python(&env);
+        ok(&curd(
+            tmp.path(),
+            &[
+                "install",
+                "--python",
+                &python,
+                "-c",
+                &server.url,
+                "--no-index",
+                "app",
+            ],
+        ));
+        assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
+    };
+    install("first");
+    // As a power cut can leave them: the downloads short, nothing unpacked yet.
+    let archives = wheels_under(&cache.join("archives"));
+    assert_eq!(archives.len(), 2, "{archives:?}");
+    for archive in &archives {
+        let file = std::fs::File::options().write(true).open(archive).unwrap();
+        file.set_len(10).unwrap();
+    }
+    std::fs::remove_dir_all(cache.join("unpacked")).unwrap();
+    install("second");
+    for archive in &archives {
+        assert!(
+            std::fs::metadata(archive).unwrap().len() > 10,
+            "{}",
+            archive.display()
+        );
+    }
+}
