@@ -30,7 +30,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::fs::{self, File};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
@@ -39,7 +39,7 @@ use sha2::Digest as _;
 
 use crate::filename::WheelFilename;
 use crate::fs::{Context, FsError, read_bounded, take_bounded, temp_name};
-use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError};
+use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError, ZipArchive};
 use crate::name::PackageName;
 use crate::version::Version;
 
@@ -909,7 +909,7 @@ struct Wheel {
     /// The archive or unpacked folder, as errors name it.
     path: PathBuf,
     /// `None` for an unpacked folder.
-    archive: Option<zip::ZipArchive<BufReader<File>>>,
+    archive: Option<ZipArchive>,
     dist_info: String,
     record: Vec<Row>,
     /// Bytecode compiled into an unpacked folder, placed like its files.
@@ -1172,11 +1172,11 @@ impl Wheel {
     }
 }
 
-/// Opens a zip archive, reading only its central directory.
-fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, InstallError> {
+/// Opens a wheel to read all of it (into memory, unless it is huge).
+fn open_zip(path: &Path) -> Result<ZipArchive, InstallError> {
     // Two entries with one name are read differently by different tools, so what was
     // verified might not be what is installed: the metadata reader refuses them too.
-    crate::metadata::open_zip(path).map_err(|error| match error {
+    crate::metadata::open_zip(path, true).map_err(|error| match error {
         MetadataError::Io(e) => InstallError::Io(e),
         MetadataError::DuplicateEntries { .. } => InstallError::DuplicateEntries {
             wheel: path.to_path_buf(),

@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use crate::filename::{
@@ -343,7 +343,7 @@ pub fn read_wheel_metadata(
     path: &Path,
     filename: &WheelFilename,
 ) -> Result<Vec<u8>, MetadataError> {
-    let mut archive = open_zip(path)?;
+    let mut archive = open_zip(path, false)?;
     let mut dist_info: Option<String> = None;
     // Names that are not text cannot be a `.dist-info` folder's, so they are skipped.
     for name in archive.file_names().filter_map(Result::ok) {
@@ -425,7 +425,7 @@ pub fn read_sdist_metadata(
             })
         }
         SdistExtension::Zip => {
-            let mut archive = open_zip(path)?;
+            let mut archive = open_zip(path, false)?;
             let found = archive
                 .file_names()
                 .filter_map(Result::ok)
@@ -442,12 +442,50 @@ pub fn read_sdist_metadata(
     }
 }
 
-/// Opens a zip archive, reading only its central directory.
+/// An archive's bytes: all in memory when the archive is to be read whole (and is
+/// not huge), which spares a read and a seek per entry, or from the file.
+pub enum ArchiveBytes {
+    Memory(io::Cursor<Vec<u8>>),
+    File(BufReader<File>),
+}
+
+impl Read for ArchiveBytes {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            ArchiveBytes::Memory(bytes) => bytes.read(buf),
+            ArchiveBytes::File(file) => file.read(buf),
+        }
+    }
+}
+
+impl Seek for ArchiveBytes {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        match self {
+            ArchiveBytes::Memory(bytes) => bytes.seek(to),
+            ArchiveBytes::File(file) => file.seek(to),
+        }
+    }
+}
+
+pub type ZipArchive = zip::ZipArchive<ArchiveBytes>;
+
+/// The largest archive [`open_zip`] reads into memory.
+const MAX_IN_MEMORY: u64 = 128 * 1024 * 1024;
+
 /// Opens a zip archive, telling a truncated or foreign file from a disk failure, and
-/// refusing archives with two entries of one name.
-pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, MetadataError> {
-    let file = File::open(path).context("open", path)?;
-    let archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|error| match error {
+/// refusing archives with two entries of one name. With `whole`, for callers that
+/// read every entry, the archive is read into memory first.
+pub fn open_zip(path: &Path, whole: bool) -> Result<ZipArchive, MetadataError> {
+    let mut file = File::open(path).context("open", path)?;
+    let size = file.metadata().context("read", path)?.len();
+    let bytes = if whole && size <= MAX_IN_MEMORY {
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut bytes).context("read", path)?;
+        ArchiveBytes::Memory(io::Cursor::new(bytes))
+    } else {
+        ArchiveBytes::File(BufReader::new(file))
+    };
+    let archive = zip::ZipArchive::new(bytes).map_err(|error| match error {
         // Running out of bytes is what a truncated archive does, not a disk failure.
         zip::result::ZipError::Io(source) if source.kind() != io::ErrorKind::UnexpectedEof => {
             MetadataError::Io(FsError {
@@ -472,7 +510,7 @@ pub fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>, Metadat
 }
 
 fn read_zip_entry(
-    archive: &mut zip::ZipArchive<BufReader<File>>,
+    archive: &mut ZipArchive,
     path: &Path,
     entry: &str,
 ) -> Result<Vec<u8>, MetadataError> {
