@@ -635,12 +635,10 @@ fn copy_hashing(
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_error(e)),
-        };
+        let n = crate::fs::read_full(&mut reader, &mut buf).map_err(&read_error)?;
+        if n == 0 {
+            break;
+        }
         hasher.update(&buf[..n]);
         let path = out.path().to_path_buf();
         out.write_all(&buf[..n]).context("write", &path)?;

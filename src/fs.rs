@@ -84,6 +84,22 @@ pub fn take_bounded(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Reads until `buf` is full or the reader ends; returns how much it holds. Readers
+/// such as decompressors and sockets hand out a little at a time, and one write of a
+/// full buffer costs less than many small ones.
+pub fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
 /// A file being written next to its destination; removed on drop unless persisted.
 pub struct TempFile {
     path: PathBuf,

@@ -38,7 +38,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::Digest as _;
 
 use crate::filename::WheelFilename;
-use crate::fs::{Context, FsError, read_bounded, take_bounded, temp_name};
+use crate::fs::{Context, FsError, read_bounded, read_full, take_bounded, temp_name};
 use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError, ZipArchive};
 use crate::name::PackageName;
 use crate::version::Version;
@@ -2109,15 +2109,13 @@ enum CopyError {
 }
 
 fn copy(reader: &mut dyn Read, writer: &mut dyn Write) -> Result<u64, CopyError> {
-    let mut buf = [0u8; 64 * 1024];
+    let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0;
     loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(CopyError::Read(error)),
-        };
+        let n = read_full(reader, &mut buf).map_err(CopyError::Read)?;
+        if n == 0 {
+            return Ok(total);
+        }
         writer.write_all(&buf[..n]).map_err(CopyError::Write)?;
         total += n as u64;
     }
