@@ -892,6 +892,9 @@ fn log_access(
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
+/// How much of a file is read and written at a time.
+const FILE_CHUNK: usize = 256 * 1024;
+
 /// Writes a response; files go out in chunks under an overall deadline.
 fn write_response(
     stream: &mut TcpStream,
@@ -932,6 +935,9 @@ fn write_response(
     let mut sent = body.len() as u64;
     if let (Payload::File(mut file, len), false) = (response.payload, head_only) {
         let until = deadline(len, io_timeout);
+        // std's io::copy would use 8 KiB pieces here (it uses sendfile(2) only into
+        // pipes): four thousand system calls for a 16 MiB wheel, where this makes 130.
+        let mut buf = vec![0u8; FILE_CHUNK.min(len as usize)];
         while sent < len {
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -941,9 +947,8 @@ fn write_response(
             stream
                 .set_write_timeout(Some(left.min(io_timeout)))
                 .map_err(|e| (e, sent))?;
-            let chunk = (len - sent).min(1 << 20);
-            // std sends a File to a TcpStream with sendfile(2).
-            match io::copy(&mut (&mut file).take(chunk), stream) {
+            let want = buf.len().min((len - sent) as usize);
+            let n = match crate::fs::read_full(&mut file, &mut buf[..want]) {
                 Ok(0) => {
                     let e = io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -951,9 +956,11 @@ fn write_response(
                     );
                     return Err((e, sent));
                 }
-                Ok(n) => sent += n,
+                Ok(n) => n,
                 Err(e) => return Err((e, sent)),
-            }
+            };
+            stream.write_all(&buf[..n]).map_err(|e| (e, sent))?;
+            sent += n as u64;
         }
     }
     Ok(sent)
