@@ -1,11 +1,12 @@
 //! The loop the cache exists for: the first machine builds sdists, installs them and
 //! uploads the wheels (`-u`); the next machine installs those wheels and builds
-//! nothing. Real binaries, a real curd-server, real venvs, and build backends that
-//! need no network.
+//! nothing. How a cycle of builds ends. Real binaries, a real curd-server, real
+//! venvs, and build backends that need no network.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use crate::support::{Server, TempDir, WheelSpec, listing, pip_freeze, run_ok, venv};
 
@@ -51,9 +52,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 "#;
 
 /// How an sdist finds its backend.
-enum Backend {
+enum Backend<'a> {
     /// In the project, through `backend-path`.
     InTree,
+    /// In the project, with these projects as build requirements.
+    Needs(&'a [&'a str]),
     /// From the `tinybackend` project, a build requirement.
     Required,
     /// In the project, and failing.
@@ -68,12 +71,18 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
     for r in requires {
         meta.push_str(&format!("Requires-Dist: {r}\n"));
     }
+    let in_tree = |requires: &[&str]| {
+        let quoted: Vec<String> = requires.iter().map(|r| format!("{r:?}")).collect();
+        format!(
+            "[build-system]\nrequires = [{}]\nbuild-backend = \"in_tree\"\nbackend-path = [\"_backend\"]\n",
+            quoted.join(", ")
+        )
+    };
     let pyproject = match backend {
-        Backend::InTree | Backend::Failing => {
-            "[build-system]\nrequires = []\nbuild-backend = \"in_tree\"\nbackend-path = [\"_backend\"]\n"
-        }
+        Backend::InTree | Backend::Failing => in_tree(&[]),
+        Backend::Needs(requires) => in_tree(requires),
         Backend::Required => {
-            "[build-system]\nrequires = [\"tinybackend\"]\nbuild-backend = \"tinybackend.backend\"\n"
+            "[build-system]\nrequires = [\"tinybackend\"]\nbuild-backend = \"tinybackend.backend\"\n".to_string()
         }
     };
     let mut files = vec![
@@ -81,7 +90,7 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
             "PKG-INFO".to_string(),
             format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
         ),
-        ("pyproject.toml".to_string(), pyproject.to_string()),
+        ("pyproject.toml".to_string(), pyproject),
         ("meta.txt".to_string(), meta),
         (
             format!("{module}/__init__.py"),
@@ -144,10 +153,12 @@ impl Machine {
         Machine { dir, env }
     }
 
+    /// Runs curd, killed if it takes more than a minute: a hang fails the test.
     fn curd(&self, args: &[&str]) -> Output {
         let python = self.env.join("bin/python");
         let cache = self.dir.join("cache");
-        Command::new(env!("CARGO_BIN_EXE_curd"))
+        let (out_file, err_file) = (self.dir.join("stdout"), self.dir.join("stderr"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_curd"))
             .args(args)
             .args([
                 "--python",
@@ -157,8 +168,31 @@ impl Machine {
             ])
             .env("HOME", &self.dir)
             .env_remove("VIRTUAL_ENV")
-            .output()
-            .unwrap()
+            .stdout(std::fs::File::create(&out_file).unwrap())
+            .stderr(std::fs::File::create(&err_file).unwrap())
+            .spawn()
+            .unwrap();
+        let limit = Duration::from_secs(60);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "curd {args:?} still ran after {limit:?}:\n{}",
+                    std::fs::read_to_string(&err_file).unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Output {
+            status,
+            stdout: std::fs::read(&out_file).unwrap(),
+            stderr: std::fs::read(&err_file).unwrap(),
+        }
     }
 
     fn freeze(&self) -> String {
@@ -353,4 +387,32 @@ fn curd_wheel_fills_a_folder_for_an_air_gapped_server() {
         ]
     );
     assert_eq!(a.freeze(), "", "curd wheel installs nothing");
+}
+
+/// Each needs the other to build.
+#[test]
+fn a_cycle_of_builds_is_an_error_not_a_hang() {
+    let tmp = TempDir::new("cycle");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    sdist(&served, "hen-sd", "1.0", &[], Backend::Needs(&["egg-sd"]));
+    sdist(&served, "egg-sd", "1.0", &[], Backend::Needs(&["hen-sd"]));
+    let links = served.display().to_string();
+    let a = Machine::new(tmp.path(), "a");
+    let out = a.curd(&[
+        "install",
+        "--no-index",
+        "--find-links",
+        &links,
+        "hen-sd",
+        "egg-sd",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("is needed to build itself (hen-sd -> egg-sd -> hen-sd)")
+            || err.contains("is needed to build itself (egg-sd -> hen-sd -> egg-sd)"),
+        "{err}"
+    );
+    assert_eq!(a.freeze(), "");
 }
