@@ -28,7 +28,7 @@ use crate::metadata::{self, CoreMetadata};
 use crate::name::PackageName;
 use crate::progress::Progress;
 use crate::requirement::Requirement;
-use crate::resolve::Provider;
+use crate::resolve::{Hint, Provider};
 use crate::specifier::VersionSpecifiers;
 use crate::tags::TagPriority;
 use crate::url::Url;
@@ -409,6 +409,9 @@ impl<'a> Finder<'a> {
             .map(|(candidate, (path, wheel))| (candidate, path, wheel))
     }
 
+    /// A failed build is not the cache server's fault (the same sdist fails from
+    /// anywhere), so it keeps the server in use; a guessed build that fails must not
+    /// take the server away from the rest of the install.
     fn with_fallback<T>(
         &self,
         name: &PackageName,
@@ -423,7 +426,7 @@ impl<'a> Finder<'a> {
                     sources: self.sources.len(),
                 })?;
             match work(&candidate) {
-                Err(e) if self.from_cache(&candidate) => {
+                Err(e) if self.from_cache(&candidate) && !matches!(e, FindError::Build { .. }) => {
                     self.mark_down(candidate.source, &e.to_string())
                 }
                 other => return other.map(|value| (candidate, value)),
@@ -582,13 +585,19 @@ impl Provider for Finder<'_> {
         Ok(out)
     }
 
-    fn prefetch(&self, names: &[PackageName]) {
-        let missing: Vec<&PackageName> = {
-            let known = lock(&self.learned.projects);
-            names.iter().filter(|n| !known.contains_key(*n)).collect()
-        };
-        self.parallel(&missing, |name| {
-            self.candidates(name);
+    /// Looks up the projects and reads the metadata of their likely versions, all at
+    /// once: for an sdist that is its build, which the resolver's own question then
+    /// waits for instead of starting it later. A wrong guess costs time, never the
+    /// install: its failure is dropped here, and met again (the builder keeps it) only
+    /// if the resolver chooses that version.
+    fn prefetch(&self, hints: &[Hint]) {
+        self.parallel(hints, |hint| {
+            let Ok(versions) = self.versions(&hint.name) else {
+                return;
+            };
+            if let Some(version) = hint.likely(&versions) {
+                let _ = self.core_metadata(&hint.name, version);
+            }
         });
     }
 }

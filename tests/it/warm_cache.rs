@@ -1,7 +1,7 @@
 //! The loop the cache exists for: the first machine builds sdists, installs them and
 //! uploads the wheels (`-u`); the next machine installs those wheels and builds
-//! nothing. How a cycle of builds ends. Real binaries, a real curd-server, real
-//! venvs, and build backends that need no network.
+//! nothing. How builds run at once, and how a cycle of builds ends. Real binaries, a
+//! real curd-server, real venvs, and build backends that need no network.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use crate::support::{Server, TempDir, WheelSpec, listing, pip_freeze, run_ok, ve
 /// A PEP 517 backend in the standard library alone: it packs the project's package
 /// folder into a wheel, with the name, version and dependencies from `meta.txt`.
 const BACKEND: &str = r#"
-import base64, hashlib, os, zipfile
+import base64, hashlib, os, time, zipfile
 
 def _meta():
     fields = {}
@@ -33,6 +33,13 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     name, version, requires = _meta()
     if os.path.exists("FAIL"):
         raise SystemExit("this build fails on purpose")
+    if os.path.exists("TRACE"):
+        trace = open("TRACE").read()
+        with open(trace, "a") as f:
+            f.write("start %s\n" % name)
+        time.sleep(1)
+        with open(trace, "a") as f:
+            f.write("end %s\n" % name)
     module = name.replace("-", "_")
     dist_info = "%s-%s.dist-info" % (module, version)
     metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
@@ -61,6 +68,9 @@ enum Backend<'a> {
     Required,
     /// In the project, and failing.
     Failing,
+    /// In the project, taking a second, and writing `start NAME` and `end NAME`
+    /// lines into this file.
+    Traced(&'a Path),
 }
 
 /// Writes `{name}-{version}.tar.gz` into `dir`.
@@ -79,7 +89,7 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
         )
     };
     let pyproject = match backend {
-        Backend::InTree | Backend::Failing => in_tree(&[]),
+        Backend::InTree | Backend::Failing | Backend::Traced(_) => in_tree(&[]),
         Backend::Needs(requires) => in_tree(requires),
         Backend::Required => {
             "[build-system]\nrequires = [\"tinybackend\"]\nbuild-backend = \"tinybackend.backend\"\n".to_string()
@@ -98,8 +108,10 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
         ),
         ("_backend/in_tree.py".to_string(), BACKEND.to_string()),
     ];
-    if let Backend::Failing = backend {
-        files.push(("FAIL".to_string(), String::new()));
+    match backend {
+        Backend::Failing => files.push(("FAIL".to_string(), String::new())),
+        Backend::Traced(trace) => files.push(("TRACE".to_string(), trace.display().to_string())),
+        _ => {}
     }
     let path = dir.join(format!("{stem}.tar.gz"));
     let file = std::fs::File::create(&path).unwrap();
@@ -389,7 +401,89 @@ fn curd_wheel_fills_a_folder_for_an_air_gapped_server() {
     assert_eq!(a.freeze(), "", "curd wheel installs nothing");
 }
 
-/// Each needs the other to build.
+/// The most builds a trace shows running at once.
+fn most_at_once(trace: &Path) -> usize {
+    let text = std::fs::read_to_string(trace).unwrap();
+    let (mut now, mut most) = (0, 0);
+    for line in text.lines() {
+        if line.starts_with("start ") {
+            now += 1;
+            most = most.max(now);
+        } else {
+            now -= 1;
+        }
+    }
+    assert_eq!(now, 0, "{text}");
+    most
+}
+
+/// Each build takes a second and writes when it starts and ends: side by side by
+/// default, one after the other with `-j 1`.
+#[test]
+fn independent_sdists_build_at_once_unless_one_job() {
+    let tmp = TempDir::new("at-once");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let trace = tmp.path().join("trace");
+    sdist(&served, "one-sd", "1.0", &[], Backend::Traced(&trace));
+    sdist(&served, "two-sd", "1.0", &[], Backend::Traced(&trace));
+    let links = served.display().to_string();
+    let install = [
+        "install",
+        "--no-index",
+        "--find-links",
+        &links,
+        "one-sd",
+        "two-sd",
+    ];
+
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&install));
+    assert!(err.contains("2 built"), "{err}");
+    assert_eq!(most_at_once(&trace), 2);
+
+    std::fs::remove_file(&trace).unwrap();
+    let b = Machine::new(tmp.path(), "b");
+    let err = stderr(&b.curd(&[&install[..], &["-j", "1"]].concat()));
+    assert!(err.contains("2 built"), "{err}");
+    assert_eq!(most_at_once(&trace), 1);
+}
+
+/// `needy-sd` needs `slow-sd` to build, while another thread builds `slow-sd`: it
+/// waits for that build, which is no cycle.
+#[test]
+fn a_build_waits_for_its_requirement_built_elsewhere() {
+    let tmp = TempDir::new("wait-elsewhere");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let trace = tmp.path().join("trace");
+    sdist(&served, "slow-sd", "1.0", &[], Backend::Traced(&trace));
+    sdist(
+        &served,
+        "needy-sd",
+        "1.0",
+        &[],
+        Backend::Needs(&["slow-sd"]),
+    );
+    let links = served.display().to_string();
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&[
+        "install",
+        "--no-index",
+        "--find-links",
+        &links,
+        "needy-sd",
+        "slow-sd",
+    ]));
+    assert!(err.contains("2 built"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&trace).unwrap(),
+        "start slow-sd\nend slow-sd\n"
+    );
+    assert_eq!(a.freeze(), "needy-sd==1.0\nslow-sd==1.0\n");
+}
+
+/// Each needs the other to build, and both builds start at once on two threads.
 #[test]
 fn a_cycle_of_builds_is_an_error_not_a_hang() {
     let tmp = TempDir::new("cycle");
@@ -415,4 +509,33 @@ fn a_cycle_of_builds_is_an_error_not_a_hang() {
         "{err}"
     );
     assert_eq!(a.freeze(), "");
+}
+
+/// The newest `late-sd` fails to build, and the first guess is that one; what
+/// `holder` requires, met later, rules it out. The failure costs nothing, not even
+/// the cache server it came from.
+#[test]
+fn a_failed_build_of_a_version_not_chosen_is_no_error() {
+    let tmp = TempDir::new("wrong-guess");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    sdist(&served, "late-sd", "2.0", &[], Backend::Failing);
+    sdist(&served, "late-sd", "1.0", &[], Backend::InTree);
+    WheelSpec {
+        requires: &["late-sd<2"],
+        ..WheelSpec::new("holder", "1.0")
+    }
+    .build(&served);
+    let server = Server::start(&served, &[]);
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&[
+        "install",
+        "-c",
+        &server.url,
+        "--no-index",
+        "late-sd",
+        "holder",
+    ]));
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(a.freeze(), "holder==1.0\nlate-sd==1.0\n");
 }
