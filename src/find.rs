@@ -530,16 +530,18 @@ impl<'a> Finder<'a> {
         }
         let dir = self.cache.archive_dir(&candidate.cache_key());
         let dest = dir.join(&candidate.file.filename);
-        if dest.is_file() {
-            return Ok(dest);
-        }
-        std::fs::create_dir_all(&dir)
-            .context("create cache folder", &dir)
-            .map_err(FindError::Cache)?;
-        self.client
-            .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
-            .map_err(FindError::Fetch)?;
-        Ok(dest)
+        self.cache.filling(&dest, || {
+            if dest.is_file() {
+                return Ok(dest.clone());
+            }
+            std::fs::create_dir_all(&dir)
+                .context("create cache folder", &dir)
+                .map_err(FindError::Cache)?;
+            self.client
+                .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
+                .map_err(FindError::Fetch)?;
+            Ok(dest.clone())
+        })
     }
 
     /// Whether a file came from a cache server.

@@ -520,7 +520,11 @@ pub fn prepare(
         None => CacheKey::Url(path.display().to_string()),
     };
     let unpacked = cache.unpacked_dir(&key);
-    crate::install::unpack(&path, &wheel, &unpacked).map_err(|e| e.to_string())?;
+    cache
+        .filling(&unpacked, || {
+            crate::install::unpack(&path, &wheel, &unpacked)
+        })
+        .map_err(|e| e.to_string())?;
     Ok(Prepared {
         candidate,
         path,
