@@ -6,10 +6,13 @@
 //! into place. Two processes that fetch the same wheel at once both succeed: the
 //! second rename finds the entry there and keeps it, and since the name says what
 //! the content is, both copies are the same. No locks, so a crashed process leaves
-//! at worst a folder under `tmp/`, never a corrupt entry.
+//! at worst a folder under `tmp/`, never a corrupt entry. Within one process, threads
+//! that need one entry at once (builds side by side, each installing the same
+//! build backend) take turns, so it is made once rather than made and thrown away.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::fs::{Context, FsError};
 
@@ -17,6 +20,8 @@ use crate::fs::{Context, FsError};
 #[derive(Clone, Debug)]
 pub struct Cache {
     root: PathBuf,
+    /// Entries a thread of this process is making, and a signal when one is made.
+    filling: Arc<(Mutex<Vec<PathBuf>>, Condvar)>,
 }
 
 impl Cache {
@@ -34,7 +39,25 @@ impl Cache {
             },
         };
         std::fs::create_dir_all(&root).context("create cache folder", &root)?;
-        Ok(Cache { root })
+        Ok(Cache {
+            root,
+            filling: Arc::default(),
+        })
+    }
+
+    /// Runs `fill`, which makes the entry `entry` unless it is there, once no other
+    /// thread of this process is running it for the same entry.
+    pub fn filling<T>(&self, entry: &Path, fill: impl FnOnce() -> T) -> T {
+        let (busy, done) = &*self.filling;
+        let mut filling = lock(busy);
+        while filling.iter().any(|p| p == entry) {
+            filling = done.wait(filling).unwrap_or_else(|p| p.into_inner());
+        }
+        filling.push(entry.to_path_buf());
+        drop(filling);
+        // Cleared on the way out, even when `fill` unwinds, so nobody waits for ever.
+        let _turn = Turn { cache: self, entry };
+        fill()
     }
 
     pub fn root(&self) -> &Path {
@@ -74,6 +97,24 @@ impl Cache {
         std::fs::create_dir_all(&dir).context("create cache folder", &dir)?;
         Ok(WorkDir(dir))
     }
+}
+
+/// A thread's turn at making a cache entry, ended when dropped.
+struct Turn<'c> {
+    cache: &'c Cache,
+    entry: &'c Path,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let (busy, done) = &*self.cache.filling;
+        lock(busy).retain(|p| p != self.entry);
+        done.notify_all();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A temporary folder inside the cache, removed with everything in it when dropped.
@@ -134,9 +175,32 @@ mod tests {
     }
 
     #[test]
+    fn threads_take_turns_at_one_entry() {
+        let cache = Cache {
+            root: PathBuf::from("/c"),
+            filling: Arc::default(),
+        };
+        let inside = AtomicU64::new(0);
+        let most = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    cache.filling(Path::new("/c/entry"), || {
+                        most.fetch_max(inside.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    })
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
     fn keys_shard_by_content_or_url() {
         let cache = Cache {
             root: PathBuf::from("/c"),
+            filling: Arc::default(),
         };
         let sha = CacheKey::Sha256("ABCDEF".into());
         assert_eq!(

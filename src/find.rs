@@ -28,7 +28,7 @@ use crate::metadata::{self, CoreMetadata};
 use crate::name::PackageName;
 use crate::progress::Progress;
 use crate::requirement::Requirement;
-use crate::resolve::Provider;
+use crate::resolve::{Hint, Provider};
 use crate::specifier::VersionSpecifiers;
 use crate::tags::TagPriority;
 use crate::url::Url;
@@ -148,7 +148,8 @@ impl std::error::Error for FindError {}
 
 /// Turns an sdist into a wheel for this interpreter. The finder asks for it when a
 /// version has no wheel; the builder resolves its build requirements through the
-/// same finder, so build backends come from the cache servers too.
+/// same finder, working for that build ([`Finder::within`]), so build backends come
+/// from the cache servers too.
 pub trait WheelBuilder: Sync {
     fn build(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String>;
 }
@@ -163,7 +164,18 @@ pub struct Compatibility {
 /// A project's installable files by version, or why none could be listed.
 type Found = Arc<Result<BTreeMap<Version, Vec<Candidate>>, String>>;
 
+/// What a finder learned, shared with the finders of the builds it starts.
+#[derive(Default)]
+struct Learned {
+    projects: Mutex<HashMap<PackageName, Found>>,
+    metadata: Mutex<HashMap<(PackageName, Version), Arc<CoreMetadata>>>,
+    down: Mutex<HashSet<usize>>,
+    /// Said once each, at the end.
+    warnings: Mutex<Vec<String>>,
+}
+
 /// The resolver's view of every package source, with what it learned cached.
+#[derive(Clone)]
 pub struct Finder<'a> {
     client: &'a Client,
     cache: &'a Cache,
@@ -175,11 +187,10 @@ pub struct Finder<'a> {
     jobs: usize,
     builder: Option<&'a dyn WheelBuilder>,
     progress: Option<&'a Progress>,
-    projects: Mutex<HashMap<PackageName, Found>>,
-    metadata: Mutex<HashMap<(PackageName, Version), Arc<CoreMetadata>>>,
-    down: Mutex<HashSet<usize>>,
-    /// Said once each, at the end.
-    warnings: Mutex<Vec<String>>,
+    learned: Arc<Learned>,
+    /// The sdist whose build this finder works for: what it asks of the builder, on
+    /// any thread, is that build waiting, which is how the builder sees a cycle.
+    building: Option<CacheKey>,
 }
 
 impl<'a> Finder<'a> {
@@ -216,11 +227,24 @@ impl<'a> Finder<'a> {
             jobs: jobs.max(1),
             builder,
             progress: None,
-            projects: Mutex::new(HashMap::new()),
-            metadata: Mutex::new(HashMap::new()),
-            down: Mutex::new(HashSet::new()),
-            warnings: Mutex::new(Vec::new()),
+            learned: Arc::default(),
+            building: None,
         }
+    }
+
+    /// The finder the build of the sdist `key` resolves its own requirements with:
+    /// it shares what this one learned, and what it asks of the builder counts as
+    /// that build waiting.
+    pub fn within(&self, key: CacheKey) -> Finder<'a> {
+        Finder {
+            building: Some(key),
+            ..self.clone()
+        }
+    }
+
+    /// The build asking, for the builder to see who waits on whom.
+    pub fn building(&self) -> Option<&CacheKey> {
+        self.building.as_ref()
     }
 
     /// Counts the projects looked up on a progress line.
@@ -234,12 +258,12 @@ impl<'a> Finder<'a> {
 
     /// What went wrong without stopping the install, each said once.
     pub fn warnings(&self) -> Vec<String> {
-        lock(&self.warnings).clone()
+        lock(&self.learned.warnings).clone()
     }
 
     /// Stops asking a cache server that failed; says so once.
     fn mark_down(&self, position: usize, reason: &str) {
-        if lock(&self.down).insert(position) {
+        if lock(&self.learned.down).insert(position) {
             if let Some(source) = self.sources.get(position) {
                 self.warn(format!(
                     "{source} is not usable, so it is skipped: {reason}"
@@ -249,7 +273,7 @@ impl<'a> Finder<'a> {
     }
 
     fn warn(&self, message: String) {
-        let mut warnings = lock(&self.warnings);
+        let mut warnings = lock(&self.learned.warnings);
         if !warnings.contains(&message) {
             warnings.push(message);
         }
@@ -257,7 +281,7 @@ impl<'a> Finder<'a> {
 
     /// Every installable file of a project, by version; asked of each source once.
     fn candidates(&self, name: &PackageName) -> Found {
-        if let Some(found) = lock(&self.projects).get(name) {
+        if let Some(found) = lock(&self.learned.projects).get(name) {
             return Arc::clone(found);
         }
         if let Some(progress) = self.progress {
@@ -267,7 +291,7 @@ impl<'a> Finder<'a> {
         if let Some(progress) = self.progress {
             progress.tick();
         }
-        lock(&self.projects)
+        lock(&self.learned.projects)
             .entry(name.clone())
             .or_insert(found)
             .clone()
@@ -278,7 +302,7 @@ impl<'a> Finder<'a> {
         let mut known = false;
         let mut failure = None;
         for (position, source) in self.sources.iter().enumerate() {
-            if lock(&self.down).contains(&position) {
+            if lock(&self.learned.down).contains(&position) {
                 continue;
             }
             let files = match self.files_of(source, name) {
@@ -364,7 +388,7 @@ impl<'a> Finder<'a> {
 
     /// The file that would be installed for a version: the first of its sorted files.
     pub fn best(&self, name: &PackageName, version: &Version) -> Option<Candidate> {
-        let down = lock(&self.down).clone();
+        let down = lock(&self.learned.down).clone();
         match &*self.candidates(name) {
             Ok(by_version) => by_version
                 .get(version)
@@ -385,6 +409,9 @@ impl<'a> Finder<'a> {
             .map(|(candidate, (path, wheel))| (candidate, path, wheel))
     }
 
+    /// A failed build is not the cache server's fault (the same sdist fails from
+    /// anywhere), so it keeps the server in use; a guessed build that fails must not
+    /// take the server away from the rest of the install.
     fn with_fallback<T>(
         &self,
         name: &PackageName,
@@ -399,7 +426,7 @@ impl<'a> Finder<'a> {
                     sources: self.sources.len(),
                 })?;
             match work(&candidate) {
-                Err(e) if self.from_cache(&candidate) => {
+                Err(e) if self.from_cache(&candidate) && !matches!(e, FindError::Build { .. }) => {
                     self.mark_down(candidate.source, &e.to_string())
                 }
                 other => return other.map(|value| (candidate, value)),
@@ -414,7 +441,7 @@ impl<'a> Finder<'a> {
         version: &Version,
     ) -> Result<Arc<CoreMetadata>, FindError> {
         let key = (name.clone(), version.clone());
-        if let Some(found) = lock(&self.metadata).get(&key) {
+        if let Some(found) = lock(&self.learned.metadata).get(&key) {
             return Ok(Arc::clone(found));
         }
         let (_, parsed) = self.with_fallback(name, version, |candidate| {
@@ -430,7 +457,7 @@ impl<'a> Finder<'a> {
             Ok(parsed)
         })?;
         let parsed = Arc::new(parsed);
-        lock(&self.metadata).insert(key, Arc::clone(&parsed));
+        lock(&self.learned.metadata).insert(key, Arc::clone(&parsed));
         Ok(parsed)
     }
 
@@ -503,16 +530,18 @@ impl<'a> Finder<'a> {
         }
         let dir = self.cache.archive_dir(&candidate.cache_key());
         let dest = dir.join(&candidate.file.filename);
-        if dest.is_file() {
-            return Ok(dest);
-        }
-        std::fs::create_dir_all(&dir)
-            .context("create cache folder", &dir)
-            .map_err(FindError::Cache)?;
-        self.client
-            .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
-            .map_err(FindError::Fetch)?;
-        Ok(dest)
+        self.cache.filling(&dest, || {
+            if dest.is_file() {
+                return Ok(dest.clone());
+            }
+            std::fs::create_dir_all(&dir)
+                .context("create cache folder", &dir)
+                .map_err(FindError::Cache)?;
+            self.client
+                .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
+                .map_err(FindError::Fetch)?;
+            Ok(dest.clone())
+        })
     }
 
     /// Whether a file came from a cache server.
@@ -558,13 +587,19 @@ impl Provider for Finder<'_> {
         Ok(out)
     }
 
-    fn prefetch(&self, names: &[PackageName]) {
-        let missing: Vec<&PackageName> = {
-            let known = lock(&self.projects);
-            names.iter().filter(|n| !known.contains_key(*n)).collect()
-        };
-        self.parallel(&missing, |name| {
-            self.candidates(name);
+    /// Looks up the projects and reads the metadata of their likely versions, all at
+    /// once: for an sdist that is its build, which the resolver's own question then
+    /// waits for instead of starting it later. A wrong guess costs time, never the
+    /// install: its failure is dropped here, and met again (the builder keeps it) only
+    /// if the resolver chooses that version.
+    fn prefetch(&self, hints: &[Hint]) {
+        self.parallel(hints, |hint| {
+            let Ok(versions) = self.versions(&hint.name) else {
+                return;
+            };
+            if let Some(version) = hint.likely(&versions) {
+                let _ = self.core_metadata(&hint.name, version);
+            }
         });
     }
 }

@@ -98,8 +98,43 @@ pub trait Provider {
         name: &PackageName,
         version: &Version,
     ) -> Result<Vec<Requirement>, Self::Error>;
-    /// A hint that these will be asked for soon, so a provider can fetch in parallel. Default: nothing.
-    fn prefetch(&self, _names: &[PackageName]) {}
+    /// A hint that these projects will be asked for soon, so a provider can fetch
+    /// them (and the dependencies of their likely versions) in parallel. Default: nothing.
+    fn prefetch(&self, _hints: &[Hint]) {}
+}
+
+/// A project the resolver has just met, with what it knows so far of the version it
+/// will choose: enough for a provider to start on that version's dependencies early
+/// (for an sdist, its build), instead of when the resolver gets there.
+#[derive(Clone, Debug)]
+pub struct Hint {
+    pub name: PackageName,
+    /// The requirements on it met so far, and its constraints.
+    specifiers: VersionSpecifiers,
+    /// The installed version, which the resolver keeps where it fits.
+    preferred: Option<Version>,
+    /// `--pre`.
+    prereleases: bool,
+}
+
+impl Hint {
+    /// The version the resolver will choose among `versions` (best first) unless
+    /// requirements it has not met yet rule it out: its own rule (the installed
+    /// version, else the best final release, else the best pre-release) applied to
+    /// what it knows now.
+    pub fn likely<'v>(&self, versions: &'v [Version]) -> Option<&'v Version> {
+        let preferred = versions.iter().find(|v| {
+            Some(*v) == self.preferred.as_ref()
+                && self.specifiers.contains_with_prereleases(v, Some(true))
+        });
+        preferred.or_else(|| {
+            let prereleases = self.prereleases.then_some(true);
+            let allowed = self
+                .specifiers
+                .filter_with_prereleases(versions, prereleases);
+            allowed.first().copied()
+        })
+    }
 }
 
 /// Enough for real dependency sets many times over; a pathological one stops here
@@ -1165,13 +1200,31 @@ impl<'a, P: Provider> Solver<'a, P> {
                 });
             }
         }
-        let mut fresh: Vec<PackageName> = Vec::new();
+        let mut fresh: Vec<Hint> = Vec::new();
         for requirement in &wanted {
-            if !self.ids.contains_key(&Key::Base(requirement.name.clone()))
-                && !fresh.contains(&requirement.name)
+            let name = &requirement.name;
+            if self.ids.contains_key(&Key::Base(name.clone()))
+                || fresh.iter().any(|h| &h.name == name)
             {
-                fresh.push(requirement.name.clone());
+                continue;
             }
+            let specifiers = wanted
+                .iter()
+                .filter(|r| &r.name == name)
+                .filter_map(|r| match &r.version_or_url {
+                    Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
+                    _ => None,
+                })
+                .chain(self.constraints.get(name))
+                .flat_map(VersionSpecifiers::iter)
+                .cloned()
+                .collect();
+            fresh.push(Hint {
+                name: name.clone(),
+                specifiers,
+                preferred: self.options.preferences.get(name).cloned(),
+                prereleases: self.options.prereleases,
+            });
         }
         if !fresh.is_empty() {
             self.provider.prefetch(&fresh);
@@ -1824,6 +1877,16 @@ mod tests {
             }
         }
 
+        fn sorted(&self, name: &PackageName) -> Vec<Version> {
+            let mut versions: Vec<Version> = self
+                .projects
+                .get(name)
+                .map(|list| list.iter().map(|(v, _, _)| v.clone()).collect())
+                .unwrap_or_default();
+            versions.sort_by(|a, b| b.cmp(a));
+            versions
+        }
+
         fn requirements(&self, name: &PackageName, version: &Version) -> Option<&[Requirement]> {
             self.projects
                 .get(name)?
@@ -1851,13 +1914,7 @@ mod tests {
             if name.as_str() == "offline" {
                 return Err("cannot reach the index for offline".to_string());
             }
-            let mut versions: Vec<Version> = self
-                .projects
-                .get(name)
-                .map(|list| list.iter().map(|(v, _, _)| v.clone()).collect())
-                .unwrap_or_default();
-            versions.sort_by(|a, b| b.cmp(a));
-            Ok(versions)
+            Ok(self.sorted(name))
         }
 
         fn dependencies(
@@ -1879,11 +1936,18 @@ mod tests {
             }
         }
 
-        fn prefetch(&self, names: &[PackageName]) {
-            let names: Vec<&str> = names.iter().map(PackageName::as_str).collect();
+        /// Logs each project with the version the hint guesses: `prefetch a=1.0,b`.
+        fn prefetch(&self, hints: &[Hint]) {
+            let guesses: Vec<String> = hints
+                .iter()
+                .map(|h| match h.likely(&self.sorted(&h.name)) {
+                    Some(version) => format!("{}={version}", h.name),
+                    None => h.name.to_string(),
+                })
+                .collect();
             self.log
                 .borrow_mut()
-                .push(format!("prefetch {}", names.join(",")));
+                .push(format!("prefetch {}", guesses.join(",")));
         }
     }
 
@@ -2401,6 +2465,64 @@ mod tests {
             ..Options::default()
         };
         assert_eq!(solve_with(rows, &["a"], &constrained), "a 2.0b1");
+    }
+
+    /// The hint's guess is the resolver's choice when nothing met later changes it:
+    /// constraints, the installed version and the pre-release rule included.
+    #[test]
+    fn hints_guess_the_versions_chosen() {
+        let rows: &[Row] = &[
+            ("a", "1.0", &["b>=1", "c", "e>=2.0b1"]),
+            ("b", "1.0", &[]),
+            ("b", "2.0", &[]),
+            ("b", "3.0", &[]),
+            ("c", "1.0", &[]),
+            ("c", "2.0a1", &[]),
+            ("d", "1.0", &[]),
+            ("d", "2.0", &[]),
+            ("e", "1.0", &[]),
+            ("e", "2.0b1", &[]),
+        ];
+        let options = Options {
+            constraints: reqs(&["b<3"]),
+            preferences: HashMap::from([("d".parse().unwrap(), "1.0".parse().unwrap())]),
+            ..Options::default()
+        };
+        let index = index(rows);
+        let resolution = run(&index, &["a", "d"], &options).unwrap();
+        assert_eq!(show(&resolution), "a 1.0, b 2.0, c 1.0, d 1.0, e 2.0b1");
+        let mut guessed: Vec<String> = index
+            .log
+            .borrow()
+            .iter()
+            .filter_map(|line| line.strip_prefix("prefetch "))
+            .flat_map(|line| line.split(','))
+            .map(|guess| guess.replace('=', " "))
+            .collect();
+        guessed.sort();
+        assert_eq!(guessed.join(", "), show(&resolution));
+
+        let versions: Vec<Version> = ["3.0b1", "2.0", "1.0"]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let likely = |specifiers: &str, preferred: Option<&str>, prereleases: bool| {
+            let hint = Hint {
+                name: "a".parse().unwrap(),
+                specifiers: specifiers.parse().unwrap(),
+                preferred: preferred.map(|v| v.parse().unwrap()),
+                prereleases,
+            };
+            hint.likely(&versions).map(ToString::to_string)
+        };
+        assert_eq!(likely("", None, false).as_deref(), Some("2.0"));
+        assert_eq!(likely("", None, true).as_deref(), Some("3.0b1"));
+        assert_eq!(likely(">=3.0a1", None, false).as_deref(), Some("3.0b1"));
+        // The last resort: only a pre-release fits.
+        assert_eq!(likely(">2", None, false).as_deref(), Some("3.0b1"));
+        assert_eq!(likely("<3", Some("1.0"), false).as_deref(), Some("1.0"));
+        assert_eq!(likely(">=2", Some("1.0"), false).as_deref(), Some("2.0"));
+        assert_eq!(likely("<1", None, false), None);
     }
 
     /// When conflicts, not specifiers, rule out every final release, the best

@@ -8,15 +8,17 @@
 //! sdist twice.
 //!
 //! Traps:
-//! - A build requirement may itself be an sdist; a project that needs itself to
-//!   build (directly or not) is a cycle, reported rather than deadlocked on.
 //! - Parallel steps can ask for the same sdist at once: one builds, the others wait
 //!   for its answer.
+//! - A build requirement may itself be an sdist, maybe one another thread is
+//!   building: waiting for it is fine. A cycle is a chain of builds each waiting on
+//!   the next (x needs y to build, y needs x), whichever threads they run on; the
+//!   wait that would close it is refused, so the cycle is an error, not a hang.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::build;
 use crate::cache::{Cache, CacheKey};
@@ -28,8 +30,76 @@ use crate::name::PackageName;
 use crate::requirement::Requirement;
 use crate::resolve::{self, Options};
 
-/// One sdist's build, shared by everyone who asks for it while it runs.
-type Slot = Arc<OnceLock<Result<PathBuf, String>>>;
+/// One sdist's build, shared by everyone who asks for it.
+enum Slot {
+    /// Running; the project's name, to say a cycle.
+    Running(PackageName),
+    Done(Result<PathBuf, String>),
+}
+
+/// Every build of this run, and which builds wait on which.
+#[derive(Default)]
+struct Builds {
+    slots: HashMap<CacheKey, Slot>,
+    /// (waiting, awaited) sdists, once per wait: several threads may work for one build.
+    waits: Vec<(CacheKey, CacheKey)>,
+}
+
+impl Builds {
+    /// The projects of the builds from `from` to `to` along waits, both included, if
+    /// `from` waits on `to` (or is it); every build on such a chain is running.
+    fn chain(&self, from: &CacheKey, to: &CacheKey) -> Option<Vec<&PackageName>> {
+        let mut seen = HashSet::from([from]);
+        let mut paths = vec![vec![from]];
+        while let Some(path) = paths.pop() {
+            let Some(&last) = path.last() else { continue };
+            if last == to {
+                let names = path.iter().filter_map(|key| match self.slots.get(*key) {
+                    Some(Slot::Running(name)) => Some(name),
+                    _ => None,
+                });
+                return Some(names.collect());
+            }
+            for (_, next) in self.waits.iter().filter(|(waiting, _)| waiting == last) {
+                if seen.insert(next) {
+                    paths.push([&path[..], &[next]].concat());
+                }
+            }
+        }
+        None
+    }
+
+    fn finish(&mut self, key: CacheKey, result: Result<PathBuf, String>, finished: &Condvar) {
+        self.slots.insert(key, Slot::Done(result));
+        finished.notify_all();
+    }
+}
+
+/// A build this thread runs. Dropped before it is finished (the thread unwinds), it
+/// fails the build, so that no thread waits for it for ever.
+struct Running<'b> {
+    builder: &'b Builder<'b>,
+    key: Option<CacheKey>,
+}
+
+impl<'b> Running<'b> {
+    fn finish(mut self, result: Result<PathBuf, String>) -> MutexGuard<'b, Builds> {
+        let mut builds = lock(&self.builder.builds);
+        if let Some(key) = self.key.take() {
+            builds.finish(key, result, &self.builder.finished);
+        }
+        builds
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let failed = Err("the build stopped unexpectedly".to_string());
+            lock(&self.builder.builds).finish(key, failed, &self.builder.finished);
+        }
+    }
+}
 
 /// Builds sdists for one target interpreter.
 pub struct Builder<'a> {
@@ -42,8 +112,9 @@ pub struct Builder<'a> {
     /// Where built wheels are kept, per interpreter.
     tag: String,
     cache: &'a Cache,
-    built: Mutex<HashMap<CacheKey, Slot>>,
-    building: Mutex<HashSet<PackageName>>,
+    builds: Mutex<Builds>,
+    /// Signalled when a build is done.
+    finished: Condvar,
     /// How many wheels this run built (not found in the cache).
     pub count: AtomicUsize,
 }
@@ -65,8 +136,8 @@ impl<'a> Builder<'a> {
             markers,
             tag,
             cache,
-            built: Mutex::new(HashMap::new()),
-            building: Mutex::new(HashSet::new()),
+            builds: Mutex::default(),
+            finished: Condvar::new(),
             count: AtomicUsize::new(0),
         }
     }
@@ -148,19 +219,55 @@ impl<'a> Builder<'a> {
 }
 
 impl WheelBuilder for Builder<'_> {
+    /// Builds the sdist, or waits for the thread already building it. When `finder`
+    /// works for another build, that build now waits on this one (even when this
+    /// thread builds it), unless this one already waits on it: a cycle.
     fn build(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String> {
-        let slot = Arc::clone(lock(&self.built).entry(candidate.cache_key()).or_default());
-        if let Some(done) = slot.get() {
-            return done.clone();
+        let key = candidate.cache_key();
+        let mut builds = lock(&self.builds);
+        if let Some(Slot::Done(result)) = builds.slots.get(&key) {
+            return result.clone();
         }
-        let name = candidate.filename.name().clone();
-        if !lock(&self.building).insert(name.clone()) {
-            return Err(format!("`{name}` is needed to build itself"));
+        let waiting = finder.building();
+        if let Some(waiting) = waiting {
+            if let Some(chain) = builds.chain(&key, waiting) {
+                let name = candidate.filename.name();
+                let chain: Vec<&str> = chain.iter().map(|n| n.as_str()).collect();
+                return Err(format!(
+                    "`{name}` is needed to build itself ({} -> {name})",
+                    chain.join(" -> ")
+                ));
+            }
+            builds.waits.push((waiting.clone(), key.clone()));
         }
-        let result = slot
-            .get_or_init(|| self.build_now(finder, candidate))
-            .clone();
-        lock(&self.building).remove(&name);
+        let result = if builds.slots.contains_key(&key) {
+            loop {
+                builds = self
+                    .finished
+                    .wait(builds)
+                    .unwrap_or_else(|p| p.into_inner());
+                if let Some(Slot::Done(result)) = builds.slots.get(&key) {
+                    break result.clone();
+                }
+            }
+        } else {
+            let name = candidate.filename.name().clone();
+            builds.slots.insert(key.clone(), Slot::Running(name));
+            drop(builds);
+            let running = Running {
+                builder: self,
+                key: Some(key.clone()),
+            };
+            let result = self.build_now(&finder.within(key.clone()), candidate);
+            builds = running.finish(result.clone());
+            result
+        };
+        if let Some(waiting) = waiting {
+            let pair = (waiting.clone(), key);
+            if let Some(i) = builds.waits.iter().position(|w| *w == pair) {
+                builds.waits.swap_remove(i);
+            }
+        }
         result
     }
 }

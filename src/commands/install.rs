@@ -572,7 +572,10 @@ pub fn prepare(
             None => CacheKey::Url(path.display().to_string()),
         };
         let unpacked = cache.unpacked_dir(&key);
-        match crate::install::unpack(&path, &wheel, &unpacked) {
+        let unpacking = cache.filling(&unpacked, || {
+            crate::install::unpack(&path, &wheel, &unpacked)
+        });
+        match unpacking {
             Ok(()) => {
                 return Ok(Prepared {
                     candidate,

@@ -1,18 +1,19 @@
 //! The loop the cache exists for: the first machine builds sdists, installs them and
 //! uploads the wheels (`-u`); the next machine installs those wheels and builds
-//! nothing. Real binaries, a real curd-server, real venvs, and build backends that
-//! need no network.
+//! nothing. How builds run at once, and how a cycle of builds ends. Real binaries, a
+//! real curd-server, real venvs, and build backends that need no network.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use crate::support::{Server, TempDir, WheelSpec, listing, pip_freeze, run_ok, venv};
 
 /// A PEP 517 backend in the standard library alone: it packs the project's package
 /// folder into a wheel, with the name, version and dependencies from `meta.txt`.
 const BACKEND: &str = r#"
-import base64, hashlib, os, zipfile
+import base64, hashlib, os, time, zipfile
 
 def _meta():
     fields = {}
@@ -32,6 +33,13 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     name, version, requires = _meta()
     if os.path.exists("FAIL"):
         raise SystemExit("this build fails on purpose")
+    if os.path.exists("TRACE"):
+        trace = open("TRACE").read()
+        with open(trace, "a") as f:
+            f.write("start %s\n" % name)
+        time.sleep(1)
+        with open(trace, "a") as f:
+            f.write("end %s\n" % name)
     module = name.replace("-", "_")
     dist_info = "%s-%s.dist-info" % (module, version)
     metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
@@ -51,13 +59,18 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 "#;
 
 /// How an sdist finds its backend.
-enum Backend {
+enum Backend<'a> {
     /// In the project, through `backend-path`.
     InTree,
+    /// In the project, with these projects as build requirements.
+    Needs(&'a [&'a str]),
     /// From the `tinybackend` project, a build requirement.
     Required,
     /// In the project, and failing.
     Failing,
+    /// In the project, taking a second, and writing `start NAME` and `end NAME`
+    /// lines into this file.
+    Traced(&'a Path),
 }
 
 /// Writes `{name}-{version}.tar.gz` into `dir`.
@@ -68,12 +81,18 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
     for r in requires {
         meta.push_str(&format!("Requires-Dist: {r}\n"));
     }
+    let in_tree = |requires: &[&str]| {
+        let quoted: Vec<String> = requires.iter().map(|r| format!("{r:?}")).collect();
+        format!(
+            "[build-system]\nrequires = [{}]\nbuild-backend = \"in_tree\"\nbackend-path = [\"_backend\"]\n",
+            quoted.join(", ")
+        )
+    };
     let pyproject = match backend {
-        Backend::InTree | Backend::Failing => {
-            "[build-system]\nrequires = []\nbuild-backend = \"in_tree\"\nbackend-path = [\"_backend\"]\n"
-        }
+        Backend::InTree | Backend::Failing | Backend::Traced(_) => in_tree(&[]),
+        Backend::Needs(requires) => in_tree(requires),
         Backend::Required => {
-            "[build-system]\nrequires = [\"tinybackend\"]\nbuild-backend = \"tinybackend.backend\"\n"
+            "[build-system]\nrequires = [\"tinybackend\"]\nbuild-backend = \"tinybackend.backend\"\n".to_string()
         }
     };
     let mut files = vec![
@@ -81,7 +100,7 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
             "PKG-INFO".to_string(),
             format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
         ),
-        ("pyproject.toml".to_string(), pyproject.to_string()),
+        ("pyproject.toml".to_string(), pyproject),
         ("meta.txt".to_string(), meta),
         (
             format!("{module}/__init__.py"),
@@ -89,8 +108,10 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
         ),
         ("_backend/in_tree.py".to_string(), BACKEND.to_string()),
     ];
-    if let Backend::Failing = backend {
-        files.push(("FAIL".to_string(), String::new()));
+    match backend {
+        Backend::Failing => files.push(("FAIL".to_string(), String::new())),
+        Backend::Traced(trace) => files.push(("TRACE".to_string(), trace.display().to_string())),
+        _ => {}
     }
     let path = dir.join(format!("{stem}.tar.gz"));
     let file = std::fs::File::create(&path).unwrap();
@@ -144,10 +165,12 @@ impl Machine {
         Machine { dir, env }
     }
 
+    /// Runs curd, killed if it takes more than a minute: a hang fails the test.
     fn curd(&self, args: &[&str]) -> Output {
         let python = self.env.join("bin/python");
         let cache = self.dir.join("cache");
-        Command::new(env!("CARGO_BIN_EXE_curd"))
+        let (out_file, err_file) = (self.dir.join("stdout"), self.dir.join("stderr"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_curd"))
             .args(args)
             .args([
                 "--python",
@@ -157,8 +180,31 @@ impl Machine {
             ])
             .env("HOME", &self.dir)
             .env_remove("VIRTUAL_ENV")
-            .output()
-            .unwrap()
+            .stdout(std::fs::File::create(&out_file).unwrap())
+            .stderr(std::fs::File::create(&err_file).unwrap())
+            .spawn()
+            .unwrap();
+        let limit = Duration::from_secs(60);
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "curd {args:?} still ran after {limit:?}:\n{}",
+                    std::fs::read_to_string(&err_file).unwrap()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Output {
+            status,
+            stdout: std::fs::read(&out_file).unwrap(),
+            stderr: std::fs::read(&err_file).unwrap(),
+        }
     }
 
     fn freeze(&self) -> String {
@@ -353,4 +399,143 @@ fn curd_wheel_fills_a_folder_for_an_air_gapped_server() {
         ]
     );
     assert_eq!(a.freeze(), "", "curd wheel installs nothing");
+}
+
+/// The most builds a trace shows running at once.
+fn most_at_once(trace: &Path) -> usize {
+    let text = std::fs::read_to_string(trace).unwrap();
+    let (mut now, mut most) = (0, 0);
+    for line in text.lines() {
+        if line.starts_with("start ") {
+            now += 1;
+            most = most.max(now);
+        } else {
+            now -= 1;
+        }
+    }
+    assert_eq!(now, 0, "{text}");
+    most
+}
+
+/// Each build takes a second and writes when it starts and ends: side by side by
+/// default, one after the other with `-j 1`.
+#[test]
+fn independent_sdists_build_at_once_unless_one_job() {
+    let tmp = TempDir::new("at-once");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let trace = tmp.path().join("trace");
+    sdist(&served, "one-sd", "1.0", &[], Backend::Traced(&trace));
+    sdist(&served, "two-sd", "1.0", &[], Backend::Traced(&trace));
+    let links = served.display().to_string();
+    let install = [
+        "install",
+        "--no-index",
+        "--find-links",
+        &links,
+        "one-sd",
+        "two-sd",
+    ];
+
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&install));
+    assert!(err.contains("2 built"), "{err}");
+    assert_eq!(most_at_once(&trace), 2);
+
+    std::fs::remove_file(&trace).unwrap();
+    let b = Machine::new(tmp.path(), "b");
+    let err = stderr(&b.curd(&[&install[..], &["-j", "1"]].concat()));
+    assert!(err.contains("2 built"), "{err}");
+    assert_eq!(most_at_once(&trace), 1);
+}
+
+/// `needy-sd` needs `slow-sd` to build, while another thread builds `slow-sd`: it
+/// waits for that build, which is no cycle.
+#[test]
+fn a_build_waits_for_its_requirement_built_elsewhere() {
+    let tmp = TempDir::new("wait-elsewhere");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let trace = tmp.path().join("trace");
+    sdist(&served, "slow-sd", "1.0", &[], Backend::Traced(&trace));
+    sdist(
+        &served,
+        "needy-sd",
+        "1.0",
+        &[],
+        Backend::Needs(&["slow-sd"]),
+    );
+    let links = served.display().to_string();
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&[
+        "install",
+        "--no-index",
+        "--find-links",
+        &links,
+        "needy-sd",
+        "slow-sd",
+    ]));
+    assert!(err.contains("2 built"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&trace).unwrap(),
+        "start slow-sd\nend slow-sd\n"
+    );
+    assert_eq!(a.freeze(), "needy-sd==1.0\nslow-sd==1.0\n");
+}
+
+/// Each needs the other to build, and both builds start at once on two threads.
+#[test]
+fn a_cycle_of_builds_is_an_error_not_a_hang() {
+    let tmp = TempDir::new("cycle");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    sdist(&served, "hen-sd", "1.0", &[], Backend::Needs(&["egg-sd"]));
+    sdist(&served, "egg-sd", "1.0", &[], Backend::Needs(&["hen-sd"]));
+    let links = served.display().to_string();
+    let a = Machine::new(tmp.path(), "a");
+    let out = a.curd(&[
+        "install",
+        "--no-index",
+        "--find-links",
+        &links,
+        "hen-sd",
+        "egg-sd",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("is needed to build itself (hen-sd -> egg-sd -> hen-sd)")
+            || err.contains("is needed to build itself (egg-sd -> hen-sd -> egg-sd)"),
+        "{err}"
+    );
+    assert_eq!(a.freeze(), "");
+}
+
+/// The newest `late-sd` fails to build, and the first guess is that one; what
+/// `holder` requires, met later, rules it out. The failure costs nothing, not even
+/// the cache server it came from.
+#[test]
+fn a_failed_build_of_a_version_not_chosen_is_no_error() {
+    let tmp = TempDir::new("wrong-guess");
+    let served = tmp.path().join("served");
+    std::fs::create_dir_all(&served).unwrap();
+    sdist(&served, "late-sd", "2.0", &[], Backend::Failing);
+    sdist(&served, "late-sd", "1.0", &[], Backend::InTree);
+    WheelSpec {
+        requires: &["late-sd<2"],
+        ..WheelSpec::new("holder", "1.0")
+    }
+    .build(&served);
+    let server = Server::start(&served, &[]);
+    let a = Machine::new(tmp.path(), "a");
+    let err = stderr(&a.curd(&[
+        "install",
+        "-c",
+        &server.url,
+        "--no-index",
+        "late-sd",
+        "holder",
+    ]));
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(a.freeze(), "holder==1.0\nlate-sd==1.0\n");
 }
