@@ -84,6 +84,18 @@ impl Cache {
         self.root.join("built").join(key.shard())
     }
 
+    /// The log of building `name`, kept apart from the build's work folder so that an
+    /// error can point at it after the folder is gone; each build starts it afresh.
+    pub fn build_log(&self, name: &str) -> Result<PathBuf, FsError> {
+        let dir = self.root.join("logs");
+        std::fs::create_dir_all(&dir).context("create cache folder", &dir)?;
+        let log = dir.join(format!("{name}.log"));
+        match std::fs::remove_file(&log) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).context("remove", &log),
+            _ => Ok(log),
+        }
+    }
+
     /// A fresh folder for one piece of work, on the same filesystem as the entries so
     /// that finishing an entry is a rename; removed when dropped.
     pub fn work_dir(&self, label: &str) -> Result<WorkDir, FsError> {

@@ -149,7 +149,10 @@ impl<'a> Builder<'a> {
         }
         let sdist = finder.local_file(candidate).map_err(|e| e.to_string())?;
         let work = self.cache.work_dir("build").map_err(|e| e.to_string())?;
-        let log = work.path().join("build.log");
+        let log = self
+            .cache
+            .build_log(&candidate.filename.to_string())
+            .map_err(|e| e.to_string())?;
         let project =
             build::unpack_sdist(&sdist, &work.path().join("src")).map_err(|e| e.to_string())?;
         let system = build::build_system(&self.python, &project).map_err(|e| e.to_string())?;

@@ -307,6 +307,14 @@ fn a_failed_build_says_why_and_installs_nothing() {
     assert!(err.contains("broken_sd-1.0.tar.gz"), "{err}");
     assert!(err.contains("this build fails on purpose"), "{err}");
     assert_eq!(a.freeze(), "");
+    // The log the error points at outlives the build's work folder.
+    let log = err
+        .split("full log: `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no log named: {err}"));
+    let text = std::fs::read_to_string(log).unwrap_or_else(|e| panic!("{log}: {e}"));
+    assert!(text.contains("this build fails on purpose"), "{text}");
 }
 
 #[test]
