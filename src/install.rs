@@ -698,6 +698,10 @@ fn bytecode_list(unpacked: &Path, tag: &str) -> PathBuf {
 /// refused as a whole. Folders are removed only once empty and never the scheme's own
 /// folders or their parents (an emptied `include/site/pythonX.Y` stays, as with pip).
 pub fn uninstall(scheme: &Scheme, dist: &InstalledDist) -> Result<Removed, InstallError> {
+    // Another process upgrading the same environment may have removed it already.
+    if !dist.dist_info.exists() {
+        return Ok(Removed::default());
+    }
     let record_path = dist.dist_info.join("RECORD");
     // "If the RECORD file is missing, tools that rely on .dist-info must not attempt
     // to uninstall or upgrade the package."
@@ -836,8 +840,11 @@ pub fn uninstall(scheme: &Scheme, dist: &InstalledDist) -> Result<Removed, Insta
             dir = current.parent();
         }
     }
-    fs::remove_dir_all(&dist_info).context("remove", &dist_info)?;
-    removed.dirs.push(dist_info);
+    match fs::remove_dir_all(&dist_info) {
+        Ok(()) => removed.dirs.push(dist_info),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => Err(error).context("remove", &dist_info)?,
+    }
     Ok(removed)
 }
 
@@ -3468,6 +3475,9 @@ mod tests {
                 .dists
                 .is_empty()
         );
+        // Uninstalled meanwhile by another process: nothing left to do, no error.
+        let again = uninstall(&env.target.scheme, dist).expect("already gone");
+        assert!(again.files.is_empty() && again.dirs.is_empty());
 
         // A folder holding a file of another project stays.
         install(&env, &wheel, DEMO).expect("installs again");
