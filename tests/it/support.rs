@@ -121,6 +121,19 @@ impl Server {
         self.log.lock().unwrap().join("\n")
     }
 
+    /// The log once it holds `line`: the server logs a request after answering it,
+    /// so the client can have its answer before the line is written.
+    pub fn log_with(&self, line: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if log.contains(line) || std::time::Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
