@@ -20,6 +20,14 @@ fn curd(tmp: &Path, args: &[&str]) -> Output {
         .expect("run curd")
 }
 
+/// `curd install --python` into `env`, then `args`.
+fn curd_install(tmp: &Path, env: &Path, args: &[&str]) -> Output {
+    let python = python(env);
+    let mut all = vec!["install", "--python", &python];
+    all.extend_from_slice(args);
+    curd(tmp, &all)
+}
+
 fn ok(out: &Output) -> String {
     assert!(
         out.status.success(),
@@ -95,17 +103,10 @@ fn installs_a_graph_from_a_cache_server_as_pip_would() {
     let tmp = TempDir::new("client-graph");
     let server = Server::start(&graph(tmp.path()), &[]);
     let env = venv(tmp.path());
-    let err = ok(&curd(
+    let err = ok(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "-c",
-            &server.url,
-            "--no-index",
-            "app[fast]",
-        ],
+        &env,
+        &["-c", &server.url, "--no-index", "app[fast]"],
     ));
     assert!(err.contains("Installed 3 packages"), "{err}");
     assert!(err.contains("3 from cache"), "{err}");
@@ -121,17 +122,10 @@ fn installs_a_graph_from_a_cache_server_as_pip_would() {
     ]));
     assert_eq!(freeze, pip_freeze(&env));
     // The same again: nothing to do.
-    let again = ok(&curd(
+    let again = ok(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "-c",
-            &server.url,
-            "--no-index",
-            "app[fast]",
-        ],
+        &env,
+        &["-c", &server.url, "--no-index", "app[fast]"],
     ));
     assert!(again.contains("Nothing to install"), "{again}");
 }
@@ -193,18 +187,10 @@ fn explains_a_conflict_and_installs_nothing() {
     let tmp = TempDir::new("client-conflict");
     let server = Server::start(&graph(tmp.path()), &[]);
     let env = venv(tmp.path());
-    let err = failed(&curd(
+    let err = failed(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "-c",
-            &server.url,
-            "--no-index",
-            "fastlib",
-            "lib>=1.5",
-        ],
+        &env,
+        &["-c", &server.url, "--no-index", "fastlib", "lib>=1.5"],
     ));
     assert!(err.contains("fastlib 1.0 depends on lib<1.5"), "{err}");
     assert_eq!(
@@ -213,17 +199,10 @@ fn explains_a_conflict_and_installs_nothing() {
         "{err}"
     );
     assert_eq!(pip_freeze(&env), "");
-    let err = failed(&curd(
+    let err = failed(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "-c",
-            &server.url,
-            "--no-index",
-            "nothing-like-it",
-        ],
+        &env,
+        &["-c", &server.url, "--no-index", "nothing-like-it"],
     ));
     assert!(err.contains("nothing-like-it"), "{err}");
 }
@@ -258,26 +237,13 @@ fn a_static_index_with_yanked_files_and_foreign_wheels() {
     let wheels = graph(tmp.path());
     let index = static_index(tmp.path(), &wheels);
     let env = venv(tmp.path());
-    ok(&curd(
-        tmp.path(),
-        &["install", "--python", &python(&env), "-i", &index, "lib"],
-    ));
+    ok(&curd_install(tmp.path(), &env, &["-i", &index, "lib"]));
     assert_eq!(
         pip_freeze(&env),
         "lib==1.0\n",
         "1.5 is yanked, 3.0 is for Windows"
     );
-    ok(&curd(
-        tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "-i",
-            &index,
-            "lib==1.5",
-        ],
-    ));
+    ok(&curd_install(tmp.path(), &env, &["-i", &index, "lib==1.5"]));
     assert_eq!(
         pip_freeze(&env),
         "lib==1.5\n",
@@ -385,17 +351,10 @@ fn uninstall_leaves_nothing_behind() {
     let server = Server::start(&graph(tmp.path()), &[]);
     let env = venv(tmp.path());
     let before = tree(&env);
-    ok(&curd(
+    ok(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "-c",
-            &server.url,
-            "--no-index",
-            "app",
-        ],
+        &env,
+        &["-c", &server.url, "--no-index", "app"],
     ));
     assert_ne!(tree(&env), before);
     ok(&curd(
@@ -418,12 +377,10 @@ fn hashes_from_a_requirements_file_are_checked() {
         format!("lib==1.0 --hash=sha256:{}\n", "0".repeat(64)),
     )
     .unwrap();
-    let err = failed(&curd(
+    let err = failed(&curd_install(
         tmp.path(),
+        &env,
         &[
-            "install",
-            "--python",
-            &python(&env),
             "--no-index",
             "--find-links",
             &links,
@@ -434,12 +391,10 @@ fn hashes_from_a_requirements_file_are_checked() {
     assert!(err.contains("lib-1.0-py3-none-any.whl"), "{err}");
     assert_eq!(pip_freeze(&env), "");
     std::fs::write(&reqs, format!("lib==1.0 --hash=sha256:{sha}\n")).unwrap();
-    ok(&curd(
+    ok(&curd_install(
         tmp.path(),
+        &env,
         &[
-            "install",
-            "--python",
-            &python(&env),
             "--no-index",
             "--find-links",
             &links,
@@ -458,12 +413,10 @@ fn uploads_what_the_cache_lacked() {
     let server = Server::start(&cache_dir, &[]);
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
-    let err = ok(&curd(
+    let err = ok(&curd_install(
         tmp.path(),
+        &env,
         &[
-            "install",
-            "--python",
-            &python(&env),
             "-c",
             &server.url,
             "-u",
@@ -486,10 +439,7 @@ fn uploads_what_the_cache_lacked() {
         stored,
         ["app-1.0-py3-none-any.whl", "lib-1.5-py3-none-any.whl"]
     );
-    let err = failed(&curd(
-        tmp.path(),
-        &["install", "--python", &python(&env), "-u", "app"],
-    ));
+    let err = failed(&curd_install(tmp.path(), &env, &["-u", "app"]));
     assert!(err.contains("-u uploads to a cache server"), "{err}");
 }
 
@@ -555,29 +505,15 @@ fn a_failed_upgrade_keeps_the_installed_version() {
     out.finish().unwrap();
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
-    ok(&curd(
+    ok(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "--no-index",
-            "--find-links",
-            &links,
-            "lib==1.0",
-        ],
+        &env,
+        &["--no-index", "--find-links", &links, "lib==1.0"],
     ));
-    let err = failed(&curd(
+    let err = failed(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "--no-index",
-            "--find-links",
-            &links,
-            "lib==9.0",
-        ],
+        &env,
+        &["--no-index", "--find-links", &links, "lib==9.0"],
     ));
     assert!(err.contains("lib-9.0-py3-none-any.whl"), "{err}");
     assert_eq!(pip_freeze(&env), "lib==1.0\n");
@@ -597,12 +533,10 @@ fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
     let server = Server::start(&served, &[]);
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
-    let err = ok(&curd(
+    let err = ok(&curd_install(
         tmp.path(),
+        &env,
         &[
-            "install",
-            "--python",
-            &python(&env),
             "-c",
             &server.url,
             "--no-index",
@@ -646,17 +580,10 @@ fn extra_index_urls_add_to_the_main_index() {
     )
     .unwrap();
     let env = venv(tmp.path());
-    ok(&curd(
+    ok(&curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--python",
-            &python(&env),
-            "-i",
-            &main,
-            "-r",
-            reqs.to_str().unwrap(),
-        ],
+        &env,
+        &["-i", &main, "-r", reqs.to_str().unwrap()],
     ));
     assert_eq!(
         pip_freeze(&env),
@@ -710,12 +637,9 @@ fn compiles_bytecode_once_per_machine_and_links_it() {
     let server = Server::start(&wheels, &[]);
     let install = |name: &str, extra: &[&str]| {
         let env = venv(&tmp.path().join(name));
-        let mut args = vec!["install", "--compile", "--python"];
-        let python = python(&env);
-        args.push(&python);
-        args.extend(["-c", &server.url, "--no-index", "app"]);
+        let mut args = vec!["--compile", "-c", &server.url, "--no-index", "app"];
         args.extend(extra);
-        let err = ok(&curd(tmp.path(), &args));
+        let err = ok(&curd_install(tmp.path(), &env, &args));
         assert!(!err.contains("warning"), "{err}");
         env
     };
@@ -814,18 +738,10 @@ fn a_cached_download_cut_short_is_fetched_again() {
     let cache = tmp.path().join("xdg-cache/curd");
     let install = |name: &str| {
         let env = venv(&tmp.path().join(name));
-        let python = python(&env);
-        ok(&curd(
+        ok(&curd_install(
             tmp.path(),
-            &[
-                "install",
-                "--python",
-                &python,
-                "-c",
-                &server.url,
-                "--no-index",
-                "app",
-            ],
+            &env,
+            &["-c", &server.url, "--no-index", "app"],
         ));
         assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
     };
