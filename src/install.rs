@@ -1618,17 +1618,23 @@ impl Writer {
         // A hard link appears whole, so where nothing is in the way it can go straight
         // to its place (into a fresh environment, that is every file) and spare the
         // rename. The .dist-info is staged all the same: it must appear last.
-        if self.staged && mode == LinkMode::Hardlink && !dest.starts_with(&self.last) {
+        let mut link = mode == LinkMode::Hardlink;
+        if self.staged && link && !dest.starts_with(&self.last) {
             let dir = dest.parent().unwrap_or(Path::new("/")).to_path_buf();
             self.ensure_dir(&dir)?;
-            if self.retry(&dir, || fs::hard_link(source, dest)).is_ok() {
-                self.push(dest.to_path_buf(), dest, true);
-                return Ok(());
+            match self.retry(&dir, || fs::hard_link(source, dest)) {
+                Ok(()) => {
+                    self.push(dest.to_path_buf(), dest, true);
+                    return Ok(());
+                }
+                // A file is in the way: linked beside it and renamed over it below.
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                // Across filesystems, say: a second link would fail the same way.
+                Err(_) => link = false,
             }
         }
         let (dir, temp) = self.prepare(dest)?;
-        let linked =
-            mode == LinkMode::Hardlink && self.retry(&dir, || fs::hard_link(source, &temp)).is_ok();
+        let linked = link && self.retry(&dir, || fs::hard_link(source, &temp)).is_ok();
         if !linked {
             self.retry(&dir, || fs::copy(source, &temp))
                 .context("copy", source)?;
@@ -2116,7 +2122,7 @@ enum CopyError {
 }
 
 fn copy(reader: &mut dyn Read, writer: &mut dyn Write) -> Result<u64, CopyError> {
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = [0u8; 64 * 1024];
     let mut total = 0;
     loop {
         let n = read_full(reader, &mut buf).map_err(CopyError::Read)?;
