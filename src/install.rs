@@ -677,7 +677,9 @@ pub fn record_bytecode(
     let mut temp = crate::fs::TempFile::new_in(unpacked)?;
     temp.write_all(rows_text(&rows).as_bytes())
         .context("write", temp.path())?;
-    temp.persist_unsynced(&bytecode_list(unpacked, tag))?;
+    // Synced, unlike the cache's downloads: installs trust the list as they trust
+    // RECORD, so a crash must not leave half of it.
+    temp.persist(&bytecode_list(unpacked, tag))?;
     Ok(())
 }
 
