@@ -7,40 +7,28 @@
 //! The design is synchronous on purpose: blocking I/O on bounded thread pools keeps
 //! the code plain, the dependencies few and the binary small and static.
 //!
-//! Modules are listed in the order data flows through them: the packaging standards
-//! first (pure parsing, no I/O), then the client's network side, then the server.
+//! The layers, bottom to top, in the order data flows through them. Each may import
+//! only the layers its line names (`tests/it/layers.rs` holds every file to it):
+//!
+//! | layer       | what it is                                        | may import |
+//! |-------------|---------------------------------------------------|------------|
+//! | `util`      | files, digests, encodings, locks, messages        | std and crates only |
+//! | `standards` | the packaging standards, pure                     | util |
+//! | `archive`   | bounded reads of untrusted wheels and sdists      | standards, util |
+//! | `resolve`   | the PubGrub solver over a provider trait          | standards |
+//! | `install`   | the wheel installer, disk only                    | archive, standards, util |
+//! | `build`     | the PEP 517 frontend                              | archive, standards, util |
+//! | `client`    | network, local cache, the install pipeline        | resolve, install, build, archive, standards, util |
+//! | `server`    | the cache server                                  | archive, standards, util |
+//! | `cli`       | flags in, messages out                            | everything but server |
 #![forbid(unsafe_code)]
 
-pub mod args;
-pub mod fs;
-pub mod digest;
-pub mod progress;
-
-// Requirement text and its parsing: the packaging standards, pure, no I/O.
-pub mod name;
-pub mod version;
-pub mod specifier;
-pub mod marker;
-pub mod requirement;
-pub mod requirements_txt;
-pub mod filename;
-pub mod tags;
-pub mod metadata;
-pub mod url;
-
-// Find and fetch: the target interpreter, the network, the local cache.
-pub mod python;
-pub mod fetch;
-pub mod index;
-pub mod cache;
-pub mod find;
-
-// Build, resolve and install into an environment.
-pub mod build;
+pub mod util;
+pub mod standards;
+pub mod archive;
 pub mod resolve;
 pub mod install;
-
-// What each of the client's commands does.
-pub mod commands;
-
+pub mod build;
+pub mod client;
 pub mod server;
+pub mod cli;

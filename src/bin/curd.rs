@@ -1,7 +1,7 @@
 //! `curd`: the client, and the server as `curd server`, so one copied binary does both.
 
 use argh::FromArgs;
-use curd::commands;
+use curd::cli;
 
 /// Install Python packages from cache servers and package indexes, or serve a cache.
 #[derive(FromArgs)]
@@ -13,21 +13,21 @@ struct Curd {
 #[derive(FromArgs)]
 #[argh(subcommand)]
 enum Command {
-    Install(commands::InstallArgs),
-    Wheel(commands::WheelArgs),
-    Uninstall(commands::UninstallArgs),
-    Freeze(commands::FreezeArgs),
+    Install(cli::InstallArgs),
+    Wheel(cli::WheelArgs),
+    Uninstall(cli::UninstallArgs),
+    Freeze(cli::FreezeArgs),
     Server(curd::server::Args),
 }
 
 fn main() {
-    let curd: Curd = curd::args::from_env();
+    let curd: Curd = curd::cli::args::from_env();
     let result = match curd.command {
-        Command::Install(args) => commands::install::install(args),
-        Command::Wheel(args) => commands::wheel(args),
-        Command::Uninstall(args) => commands::uninstall(args),
-        Command::Freeze(args) => commands::freeze(args),
-        Command::Server(args) => curd::server::run(args).map_err(commands::CommandError::new),
+        Command::Install(args) => cli::install::install(args),
+        Command::Wheel(args) => cli::wheel(args),
+        Command::Uninstall(args) => cli::uninstall(args),
+        Command::Freeze(args) => cli::freeze(args),
+        Command::Server(args) => curd::server::run(args).map_err(cli::CommandError::new),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -615,7 +615,7 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fs::TestDir as TempDir;
+    use crate::util::fs::TestDir as TempDir;
     use std::time::Duration;
 
     /// The passwords of `fixtures/htpasswd/` (see fixtures/README.md).

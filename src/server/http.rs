@@ -19,6 +19,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::util::sync::lock;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 /// Bounds on what clients may cost the server.
@@ -552,10 +553,6 @@ fn worker(shared: &Shared, queue: &Mutex<mpsc::Receiver<Conn>>) {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// A request head as sent.
 #[derive(Debug)]
 struct Head {
@@ -948,7 +945,7 @@ fn write_response(
                 .set_write_timeout(Some(left.min(io_timeout)))
                 .map_err(|e| (e, sent))?;
             let want = buf.len().min((len - sent) as usize);
-            let n = match crate::fs::read_full(&mut file, &mut buf[..want]) {
+            let n = match crate::util::fs::read_full(&mut file, &mut buf[..want]) {
                 Ok(0) => {
                     let e = io::Error::new(
                         io::ErrorKind::UnexpectedEof,

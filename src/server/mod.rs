@@ -107,7 +107,7 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    Storage(crate::fs::FsError),
+    Storage(crate::util::fs::FsError),
     Users(auth::AuthError),
     /// The connection loop failed.
     Io(std::io::Error),

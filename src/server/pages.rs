@@ -7,8 +7,9 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::name::PackageName;
 use crate::server::storage::{Index, Storage, StoredFile};
+use crate::standards::name::PackageName;
+use crate::util::encoding::percent_encode;
 
 /// The PEP 691 media types, and plain HTML for browsers and old clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -288,19 +289,6 @@ pub fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Encodes what may not stand raw in a URL path segment (`+` in local versions).
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
         }
     }
     out

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::filename::{DistFilename, Shown};
-use crate::name::PackageName;
-use crate::requirement::{Requirement, VersionOrUrl};
 use crate::server::auth::UserDb;
 use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::multipart::{self, MultipartError};
 use crate::server::pages::{self, Format};
 use crate::server::storage::{Index, SaveError, Saved, Storage, StoredFile, Upload};
+use crate::standards::filename::{DistFilename, Shown};
+use crate::standards::name::PackageName;
+use crate::standards::requirement::{Requirement, VersionOrUrl};
 
 /// Who may read; uploads always need a login when a user database is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -511,7 +511,7 @@ fn content_type(filename: &str) -> &'static str {
 
 /// Decodes `%XX` escapes; anything malformed is kept as sent, so it fails validation later.
 fn percent_decode(s: &str) -> String {
-    String::from_utf8_lossy(&crate::url::percent_decode(s)).into_owned()
+    String::from_utf8_lossy(&crate::util::encoding::percent_decode(s)).into_owned()
 }
 
 #[cfg(test)]

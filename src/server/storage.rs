@@ -23,11 +23,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use crate::digest::sha256_file;
-use crate::filename::DistFilename;
-use crate::fs::{Context, FsError, TEMP_PREFIX, TempFile};
-use crate::metadata::{self, CoreMetadata};
-use crate::name::PackageName;
+use crate::standards::filename::DistFilename;
+use crate::standards::metadata::{self, CoreMetadata};
+use crate::standards::name::PackageName;
+use crate::util::digest::sha256_file;
+use crate::util::fs::{Context, FsError, TEMP_PREFIX, TempFile};
 
 /// A folder change this recent may hide a later one inside the same timestamp tick
 /// (coarse on network filesystems), so until the folder's mtime is older than this
@@ -379,7 +379,7 @@ impl Storage {
         overwrite: bool,
     ) -> Result<Saved, SaveError> {
         let Upload { temp, hasher, .. } = upload;
-        let sha256 = crate::digest::hex(&hasher.finalize());
+        let sha256 = crate::util::digest::hex(&hasher.finalize());
         let name = filename.to_string();
         if let Some(expected) = expected_sha256 {
             if !expected.eq_ignore_ascii_case(&sha256) {
@@ -500,7 +500,7 @@ fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
     };
     if let Ok(raw) = metadata::read_dist_metadata(path, filename) {
         if filename.is_wheel() {
-            facts.metadata_sha256 = Some(crate::digest::sha256_hex(&raw));
+            facts.metadata_sha256 = Some(crate::util::digest::sha256_hex(&raw));
         }
         facts.requires_python = CoreMetadata::parse(&raw)
             .ok()
@@ -529,7 +529,7 @@ fn check_identity(meta: &CoreMetadata, filename: &DistFilename) -> Result<(), St
             filename.name()
         ));
     }
-    let version: crate::version::Version = meta
+    let version: crate::standards::version::Version = meta
         .version
         .parse()
         .map_err(|e| format!("its metadata has an {e}"))?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use curd::build::{self, BuildError, BuildSystem};
-use curd::metadata::CoreMetadata;
+use curd::standards::metadata::CoreMetadata;
 
 use crate::support::{self, TempDir};
 

@@ -369,7 +369,7 @@ fn hashes_from_a_requirements_file_are_checked() {
     let tmp = TempDir::new("client-hash");
     let wheels = graph(tmp.path());
     let env = venv(tmp.path());
-    let sha = curd::digest::sha256_file(&wheels.join("lib-1.0-py3-none-any.whl")).unwrap();
+    let sha = curd::util::digest::sha256_file(&wheels.join("lib-1.0-py3-none-any.whl")).unwrap();
     let reqs = tmp.path().join("requirements.txt");
     let links = wheels.display().to_string();
     std::fs::write(

@@ -6,9 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use curd::filename::{DistFilename, FilenameError, SdistFilename, WheelFilename};
-use curd::name::PackageName;
-use curd::version::Version;
+use curd::standards::filename::{DistFilename, FilenameError, SdistFilename, WheelFilename};
+use curd::standards::name::PackageName;
+use curd::standards::version::Version;
 
 use crate::support::packaging_oracle;
 

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use sha2::Digest;
 
-use curd::fetch::{Client, ClientOptions, FetchError};
-use curd::index::{self, Index, IndexFile, MetadataAvailability, ProjectPage};
-use curd::name::PackageName;
-use curd::url::Url;
+use curd::client::fetch::{Client, ClientOptions, FetchError};
+use curd::client::index::{self, Index, IndexFile, MetadataAvailability, ProjectPage};
+use curd::standards::name::PackageName;
+use curd::standards::url::Url;
 
 use crate::support::{Server, TempDir, WheelSpec, fixture, listing, packaging_oracle};
 
@@ -420,7 +420,7 @@ fn a_server_that_is_down_fails_at_once_without_retrying() {
         url: url(&format!("http://user:secret@127.0.0.1:{port}/simple/")),
     };
     let err = index.project(&client(), &name("alpha")).unwrap_err();
-    let curd::index::IndexError::Fetch(fetch) = &err else {
+    let curd::client::index::IndexError::Fetch(fetch) = &err else {
         panic!("not a fetch error: {err}");
     };
     assert!(matches!(fetch, FetchError::Connect { .. }), "{err}");

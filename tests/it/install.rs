@@ -8,11 +8,11 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use curd::filename::{DistFilename, WheelFilename};
 use curd::install::{
     InstallError, InstallOptions, Installed, LinkMode, Scheme, Source, Target, install_wheel,
     installed, uninstall, unpack,
 };
+use curd::standards::filename::{DistFilename, WheelFilename};
 use sha2::Digest;
 
 use crate::support::{TempDir, WheelSpec, run_ok, venv};

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod layers;
+
 mod pep440;
 mod pep508;
 mod requirements_txt;

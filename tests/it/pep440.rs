@@ -1,4 +1,4 @@
-//! Differential tests of `curd::version` and `curd::specifier` against packaging
+//! Differential tests of `curd::standards::version` and `curd::standards::specifier` against packaging
 //! 21.3, the reference implementation pip vendors.
 //!
 //! Cases come from a fixed seed, so a failure reproduces, plus real-world versions
@@ -11,8 +11,8 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use curd::specifier::{VersionSpecifier, VersionSpecifiers};
-use curd::version::{PrereleaseKind, Version};
+use curd::standards::specifier::{VersionSpecifier, VersionSpecifiers};
+use curd::standards::version::{PrereleaseKind, Version};
 
 use crate::support::packaging_oracle;
 

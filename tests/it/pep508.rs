@@ -10,10 +10,10 @@
 //! listed in `DIVERGENCES`, each with its reason, and must keep differing. The
 //! generator stays clear of those areas, so every other disagreement is a bug.
 
-use curd::marker::{MarkerEnvironment, MarkerTree};
-use curd::name::ExtraName;
-use curd::requirement::{Requirement, VersionOrUrl};
-use curd::version::Version;
+use curd::standards::marker::{MarkerEnvironment, MarkerTree};
+use curd::standards::name::ExtraName;
+use curd::standards::requirement::{Requirement, VersionOrUrl};
+use curd::standards::version::Version;
 use serde_json::{Map, Value};
 
 use crate::support::packaging_oracle;

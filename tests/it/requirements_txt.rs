@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use curd::requirements_txt::{Entry, RequirementsFile, Spec};
+use curd::cli::requirements_txt::{Entry, RequirementsFile, Spec};
 
 use crate::support::{TempDir, packaging_oracle};
 

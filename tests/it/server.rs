@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use curd::digest::sha256_hex;
+use curd::util::digest::sha256_hex;
 
 use crate::support::{Reply, Server, TempDir, WheelSpec, basic, fixture, listing, run_ok, venv};
 

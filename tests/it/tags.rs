@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use curd::python::{Interpreter, find};
-use curd::tags::{Platform, Target};
+use curd::client::python::{Interpreter, find};
+use curd::standards::tags::{Platform, Target};
 
 use crate::support::{TempDir, packaging_oracle, run_ok, venv};
 

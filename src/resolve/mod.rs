@@ -79,11 +79,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
 
-use crate::marker::MarkerEnvironment;
-use crate::name::{ExtraName, PackageName};
-use crate::requirement::{Requirement, VersionOrUrl};
-use crate::specifier::{Operator, SpecifierVersion, VersionSpecifier, VersionSpecifiers};
-use crate::version::Version;
+use crate::standards::marker::MarkerEnvironment;
+use crate::standards::name::{ExtraName, PackageName};
+use crate::standards::requirement::{Requirement, VersionOrUrl};
+use crate::standards::specifier::{
+    Operator, SpecifierVersion, VersionSpecifier, VersionSpecifiers,
+};
+use crate::standards::version::Version;
 
 /// Where projects, versions and dependencies come from: an index, a cache, or a
 /// table in tests.
@@ -1956,7 +1958,8 @@ mod tests {
         ENV.get_or_init(|| environment().unwrap())
     }
 
-    fn environment() -> Result<MarkerEnvironment, crate::marker::MarkerEnvironmentError> {
+    fn environment() -> Result<MarkerEnvironment, crate::standards::marker::MarkerEnvironmentError>
+    {
         MarkerEnvironment::from_map([
             ("implementation_name", "cpython"),
             ("implementation_version", "3.12.1"),

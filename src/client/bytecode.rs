@@ -14,9 +14,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::commands::environment::Environment;
-use crate::filename::WheelFilename;
+use crate::client::environment::Environment;
 use crate::install;
+use crate::standards::filename::WheelFilename;
 
 /// Compiles the NUL-separated paths on stdin on every core. `py_compile.compile`
 /// itself is what the pool runs, so workers need nothing from this script (which

@@ -15,7 +15,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::requirement::Requirement;
+use crate::standards::requirement::Requirement;
 
 /// Everything a set of requirements files asks for.
 #[derive(Debug, Default)]
@@ -291,17 +291,18 @@ impl RequirementsFile {
                 hash: hash.clone(),
             })?);
         }
-        let requirement =
-            if is_unnamed(spec) {
-                Spec::Unnamed(spec.to_string())
-            } else {
-                Spec::Named(spec.parse().map_err(
-                    |e: crate::requirement::RequirementParseError| RequirementsError::Requirement {
+        let requirement = if is_unnamed(spec) {
+            Spec::Unnamed(spec.to_string())
+        } else {
+            Spec::Named(spec.parse().map_err(
+                |e: crate::standards::requirement::RequirementParseError| {
+                    RequirementsError::Requirement {
                         origin: origin.clone(),
                         message: e.to_string(),
-                    },
-                )?)
-            };
+                    }
+                },
+            )?)
+        };
         let entry = Entry {
             requirement,
             hashes,

@@ -24,8 +24,8 @@ use std::time::UNIX_EPOCH;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::fs::{Context, FsError, TempFile};
-use crate::tags::{Platform, Tag, Target};
+use crate::standards::tags::{Platform, Tag, Target};
+use crate::util::fs::{Context, FsError, TempFile};
 
 /// Where a virtual environment keeps its interpreter.
 const VENV_PYTHON: &str = if cfg!(windows) {
@@ -496,9 +496,9 @@ impl Interpreter {
         };
         let cache_file = dir.join(format!(
             "{}.json",
-            hex(&Sha256::digest(path.as_os_str().as_encoded_bytes()))
+            crate::util::digest::hex(&Sha256::digest(path.as_os_str().as_encoded_bytes()))
         ));
-        let script_hash = hex(&Sha256::digest(SCRIPT.as_bytes()));
+        let script_hash = crate::util::digest::hex(&Sha256::digest(SCRIPT.as_bytes()));
         let stamp = stamp(&path);
         if let Some(stamp) = &stamp {
             if let Some(cached) = read_cache(&cache_file, &path, &script_hash, stamp) {
@@ -744,16 +744,12 @@ fn stamp(path: &Path) -> Option<String> {
     );
     // Python looks for it beside the executable and one folder up.
     for dir in path.ancestors().skip(1).take(2) {
-        if let Ok(bytes) = crate::fs::read_bounded(&dir.join("pyvenv.cfg"), 64 * 1024) {
+        if let Ok(bytes) = crate::util::fs::read_bounded(&dir.join("pyvenv.cfg"), 64 * 1024) {
             stamp.push(' ');
-            stamp.push_str(&hex(&Sha256::digest(&bytes)));
+            stamp.push_str(&crate::util::digest::hex(&Sha256::digest(&bytes)));
         }
     }
     Some(stamp)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The raw facts from which packaging's `platform_tags()` works out the platform.

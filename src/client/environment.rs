@@ -1,12 +1,48 @@
 //! The Python environment a command works on: its interpreter (asked once, then
 //! cached), where files go, and what is installed.
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use crate::cache::Cache;
-use crate::commands::CommandError;
-use crate::install::{InstalledDist, Scheme, Target};
-use crate::python::{self, Interpreter};
+use crate::client::cache::Cache;
+use crate::client::python::{self, Interpreter, PythonError};
+use crate::install::{InstallError, InstalledDist, Scheme, Target};
+
+/// Why an environment cannot be used.
+#[derive(Debug)]
+pub enum EnvironmentError {
+    /// No interpreter was found, or it could not be asked.
+    Python(PythonError),
+    /// The interpreter is the machine's own, and `--system` was not given.
+    NotVirtual(PathBuf),
+    /// What is installed could not be read.
+    Installed(InstallError),
+}
+
+impl fmt::Display for EnvironmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvironmentError::Python(e) => e.fmt(f),
+            EnvironmentError::NotVirtual(path) => write!(
+                f,
+                "`{}` is not a virtual environment, and installing into it could break the system\n\
+                 hint: create one with `python3 -m venv .venv`, or pass --system to use this Python anyway",
+                path.display()
+            ),
+            EnvironmentError::Installed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for EnvironmentError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EnvironmentError::Python(e) => e.source(),
+            EnvironmentError::NotVirtual(_) => None,
+            EnvironmentError::Installed(e) => e.source(),
+        }
+    }
+}
 
 pub struct Environment {
     pub interpreter: Interpreter,
@@ -20,8 +56,8 @@ impl Environment {
         explicit: Option<&Path>,
         system: bool,
         cache: Option<&Cache>,
-    ) -> Result<Environment, CommandError> {
-        let path = python::find(explicit).map_err(CommandError::new)?;
+    ) -> Result<Environment, EnvironmentError> {
+        let path = python::find(explicit).map_err(EnvironmentError::Python)?;
         // Commands that only read an environment work without a writable cache.
         let cache_dir = match cache {
             Some(cache) => cache.interpreters(),
@@ -29,13 +65,10 @@ impl Environment {
                 .map(|cache| cache.interpreters())
                 .unwrap_or_else(|_| std::env::temp_dir()),
         };
-        let interpreter = Interpreter::query(&path, &cache_dir).map_err(CommandError::new)?;
+        let interpreter =
+            Interpreter::query(&path, &cache_dir).map_err(EnvironmentError::Python)?;
         if !system && !interpreter.is_virtualenv() {
-            return Err(CommandError::new(format!(
-                "`{}` is not a virtual environment, and installing into it could break the system\n\
-                 hint: create one with `python3 -m venv .venv`, or pass --system to use this Python anyway",
-                interpreter.path.display()
-            )));
+            return Err(EnvironmentError::NotVirtual(interpreter.path.clone()));
         }
         let (major, minor) = interpreter.python_version;
         let paths = &interpreter.paths;
@@ -65,11 +98,11 @@ impl Environment {
     }
 
     /// What is installed, by name.
-    pub fn installed(&self) -> Result<Vec<InstalledDist>, CommandError> {
+    pub fn installed(&self) -> Result<Vec<InstalledDist>, EnvironmentError> {
         let scheme = &self.target.scheme;
         let inventory =
             crate::install::installed(&[scheme.purelib.clone(), scheme.platlib.clone()])
-                .map_err(CommandError::new)?;
+                .map_err(EnvironmentError::Installed)?;
         Ok(inventory.dists)
     }
 }

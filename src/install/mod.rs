@@ -37,11 +37,11 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::Digest as _;
 
-use crate::filename::WheelFilename;
-use crate::fs::{Context, FsError, read_bounded, read_full, take_bounded, temp_name};
-use crate::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError, ZipArchive};
-use crate::name::PackageName;
-use crate::version::Version;
+use crate::standards::filename::WheelFilename;
+use crate::standards::metadata::{CoreMetadata, MAX_METADATA_BYTES, MetadataError, ZipArchive};
+use crate::standards::name::PackageName;
+use crate::standards::version::Version;
+use crate::util::fs::{Context, FsError, read_bounded, read_full, take_bounded, temp_name};
 
 /// Far above any real RECORD (one listing 100,000 files is about 10 MiB), WHEEL or
 /// `entry_points.txt`, and a bound on what a hostile wheel can make us hold in memory.
@@ -674,7 +674,7 @@ pub fn record_bytecode(
             line: 0,
         });
     }
-    let mut temp = crate::fs::TempFile::new_in(unpacked)?;
+    let mut temp = crate::util::fs::TempFile::new_in(unpacked)?;
     temp.write_all(rows_text(&rows).as_bytes())
         .context("write", temp.path())?;
     // Synced, unlike the cache's downloads: installs trust the list as they trust
@@ -904,7 +904,7 @@ fn read_installed(dist_info: PathBuf) -> Result<InstalledDist, InstallError> {
     let version = metadata
         .version
         .parse()
-        .map_err(|error: crate::version::VersionParseError| broken(error.to_string()))?;
+        .map_err(|error: crate::standards::version::VersionParseError| broken(error.to_string()))?;
     Ok(InstalledDist {
         name,
         version,
@@ -1185,7 +1185,7 @@ impl Wheel {
 fn open_zip(path: &Path) -> Result<ZipArchive, InstallError> {
     // Two entries with one name are read differently by different tools, so what was
     // verified might not be what is installed: the metadata reader refuses them too.
-    crate::metadata::open_zip(path, true).map_err(|error| match error {
+    crate::standards::metadata::open_zip(path, true).map_err(|error| match error {
         MetadataError::Io(e) => InstallError::Io(e),
         MetadataError::DuplicateEntries { .. } => InstallError::DuplicateEntries {
             wheel: path.to_path_buf(),
@@ -2381,8 +2381,8 @@ fn relative(path: &Path, base: &Path) -> Result<String, InstallError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filename::DistFilename;
-    use crate::fs::{TEMP_PREFIX, TestDir as TempDir};
+    use crate::standards::filename::DistFilename;
+    use crate::util::fs::{TEMP_PREFIX, TestDir as TempDir};
     use std::collections::BTreeMap;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

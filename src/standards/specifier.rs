@@ -40,7 +40,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::version::{self, ErrorKind, Version, is_space};
+use crate::standards::version::{self, ErrorKind, Version, is_space};
 
 /// A comparison operator; the wildcard forms are variants of their own because
 /// they compare differently.

@@ -10,26 +10,26 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::cache::Cache;
-use crate::cache::CacheKey;
-use crate::commands::build::Builder;
-use crate::commands::bytecode::{compile_cached, compile_environment};
-use crate::commands::environment::Environment;
-use crate::commands::{CommandError, InstallArgs, LogLevel};
-use crate::fetch::{Client, ClientOptions};
-use crate::filename::WheelFilename;
-use crate::find::{Candidate, Compatibility, Finder, Source};
-use crate::index::Index;
-use crate::install::{InstallOptions, LinkMode, Source as WheelSource, Target};
-use crate::marker::MarkerEnvironment;
-use crate::name::PackageName;
-use crate::progress::Progress;
-use crate::requirement::Requirement;
-use crate::requirements_txt::{RequirementsFile, Spec};
+use crate::cli::requirements_txt::{RequirementsFile, Spec};
+use crate::cli::{CommandError, InstallArgs, LogLevel};
+use crate::client::bytecode::{compile_cached, compile_environment};
+use crate::client::cache::Cache;
+use crate::client::dispatch::Builder;
+use crate::client::environment::Environment;
+use crate::client::fetch::{Client, ClientOptions};
+use crate::client::find::{Candidate, Compatibility, Finder, Source};
+use crate::client::index::Index;
+use crate::client::prepare::{Prepared, prepare};
+use crate::install::{InstallOptions, LinkMode};
 use crate::resolve::{self, Options, Resolved};
-use crate::tags::TagPriority;
-use crate::url::Url;
-use crate::version::Version;
+use crate::standards::filename::WheelFilename;
+use crate::standards::marker::MarkerEnvironment;
+use crate::standards::name::PackageName;
+use crate::standards::requirement::Requirement;
+use crate::standards::tags::TagPriority;
+use crate::standards::url::Url;
+use crate::standards::version::Version;
+use crate::util::progress::Progress;
 
 /// PyPI's simple index, the default as for pip.
 const PYPI: &str = "https://pypi.org/simple/";
@@ -533,7 +533,7 @@ fn check_hashes(
         ));
     };
     let path = finder.local_file(candidate).map_err(|e| e.to_string())?;
-    let actual = crate::digest::sha256_file(&path)
+    let actual = crate::util::digest::sha256_file(&path)
         .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     if allowed.iter().any(|h| h.eq_ignore_ascii_case(&actual)) {
         Ok(())
@@ -545,74 +545,10 @@ fn check_hashes(
     }
 }
 
-/// A wheel fetched (or built), verified and unpacked in the cache: all that can fail
-/// before an environment is touched.
-pub struct Prepared {
-    pub candidate: Candidate,
-    /// The wheel file, for uploads and `curd wheel`.
-    pub path: PathBuf,
-    wheel: WheelFilename,
-    unpacked: PathBuf,
-}
-
-/// Fetches a version's wheel and unpacks it into the cache, once.
-pub fn prepare(
-    finder: &Finder<'_>,
-    cache: &Cache,
-    name: &PackageName,
-    version: &Version,
-) -> Result<Prepared, String> {
-    // Downloads are not fsynced: one that a crash cut short is fetched again, once.
-    let mut retried = false;
-    loop {
-        let (candidate, path, wheel) = finder.fetch(name, version).map_err(|e| e.to_string())?;
-        let key = match candidate.wheel() {
-            Some(_) => candidate.cache_key(),
-            // A built wheel is named by where the cache keeps it.
-            None => CacheKey::Url(path.display().to_string()),
-        };
-        let unpacked = cache.unpacked_dir(&key);
-        let unpacking = cache.filling(&unpacked, || {
-            crate::install::unpack(&path, &wheel, &unpacked)
-        });
-        match unpacking {
-            Ok(()) => {
-                return Ok(Prepared {
-                    candidate,
-                    path,
-                    wheel,
-                    unpacked,
-                });
-            }
-            Err(error) => {
-                let downloaded = candidate.wheel().is_some() && path.starts_with(cache.root());
-                if retried || !downloaded || std::fs::remove_file(&path).is_err() {
-                    return Err(error.to_string());
-                }
-                retried = true;
-            }
-        }
-    }
-}
-
-impl Prepared {
-    /// Links the unpacked wheel into `target`.
-    pub fn install(&self, target: &Target, options: &InstallOptions) -> Result<(), String> {
-        crate::install::install_wheel(
-            WheelSource::Unpacked(&self.unpacked),
-            &self.wheel,
-            target,
-            options,
-        )
-        .map(drop)
-        .map_err(|e| e.to_string())
-    }
-}
-
 /// `curd wheel`: a wheel, downloaded or built, copied into `dir`.
 fn copy_wheel(path: &Path, wheel: &WheelFilename, dir: &Path) -> Result<(), String> {
     let dest = dir.join(wheel.to_string());
-    let mut temp = crate::fs::TempFile::new_in(dir).map_err(|e| e.to_string())?;
+    let mut temp = crate::util::fs::TempFile::new_in(dir).map_err(|e| e.to_string())?;
     let mut source =
         std::fs::File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     std::io::copy(&mut source, &mut temp)
@@ -641,7 +577,7 @@ fn upload(
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         let url = base
-            .join(&crate::server::pages::percent_encode(name))
+            .join(&crate::util::encoding::percent_encode(name))
             .map_err(|e| format!("could not upload `{name}`: {e}"))?;
         client
             .put(&url, wheel)

@@ -15,8 +15,8 @@
 
 use std::fmt;
 
-use crate::name::PackageName;
-use crate::version::Version;
+use crate::standards::name::PackageName;
+use crate::standards::version::Version;
 
 /// Most file systems refuse longer names, so a longer one could not be stored anyway.
 const MAX_LEN: usize = 255;

@@ -30,8 +30,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
 
-use crate::fs::{Context, FsError, TempFile};
-use crate::url::{Scheme, Url};
+use crate::standards::url::{Scheme, Url};
+use crate::util::fs::{Context, FsError, TempFile};
 
 /// Index pages and metadata are small; a bigger answer is a misbehaving server.
 pub const MAX_DOCUMENT_SIZE: u64 = 64 * 1024 * 1024;
@@ -635,7 +635,7 @@ fn copy_hashing(
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     loop {
-        let n = crate::fs::read_full(&mut reader, &mut buf).map_err(&read_error)?;
+        let n = crate::util::fs::read_full(&mut reader, &mut buf).map_err(&read_error)?;
         if n == 0 {
             break;
         }
@@ -644,7 +644,7 @@ fn copy_hashing(
         out.write_all(&buf[..n]).context("write", &path)?;
         size += n as u64;
     }
-    Ok((size, crate::digest::hex(&hasher.finalize())))
+    Ok((size, crate::util::digest::hex(&hasher.finalize())))
 }
 
 fn read_error(path: &Path, source: io::Error) -> FsError {

@@ -21,14 +21,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::build;
-use crate::cache::{Cache, CacheKey};
-use crate::commands::install::prepare;
-use crate::find::{Candidate, Finder, WheelBuilder};
+use crate::client::cache::{Cache, CacheKey};
+use crate::client::find::{Candidate, Finder, WheelBuilder};
+use crate::client::prepare::prepare;
 use crate::install::{InstallOptions, LinkMode, Scheme, Target};
-use crate::marker::MarkerEnvironment;
-use crate::name::PackageName;
-use crate::requirement::Requirement;
 use crate::resolve::{self, Options};
+use crate::standards::marker::MarkerEnvironment;
+use crate::standards::name::PackageName;
+use crate::standards::requirement::Requirement;
+use crate::util::sync::lock;
 
 /// One sdist's build, shared by everyone who asks for it.
 enum Slot {
@@ -304,8 +305,4 @@ fn first_wheel(dir: &Path) -> Option<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|e| e == "whl"))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -19,6 +19,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::util::encoding::percent_decode;
+
 /// The schemes curd fetches from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
@@ -569,27 +571,6 @@ fn push_escape(out: &mut String, b: u8) {
     out.push(HEX[usize::from(b & 15)] as char);
 }
 
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
-pub fn percent_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |j: usize| bytes.get(j).and_then(|&b| (b as char).to_digit(16));
-        match (bytes[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
 /// `input` with everything before the last `@` of its authority masked, for
 /// error messages about strings that did not parse.
 fn redact(input: &str) -> String {
@@ -941,11 +922,5 @@ mod tests {
         ] {
             assert_eq!(remove_dot_segments(input), expected, "{input}");
         }
-    }
-
-    #[test]
-    fn percent_decodes_leniently() {
-        assert_eq!(percent_decode("a%20b%zz%4"), b"a b%zz%4");
-        assert_eq!(percent_decode("%e2%82%AC"), "€".as_bytes());
     }
 }

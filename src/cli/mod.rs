@@ -2,17 +2,16 @@
 //! of the modules above (find, fetch, resolve, install). Each returns an error whose
 //! message is written for the person at the terminal; `main` prints it.
 
+pub mod args;
 pub mod install;
-pub mod environment;
-pub mod build;
-pub mod bytecode;
+pub mod requirements_txt;
 
 use std::fmt;
 use std::path::PathBuf;
 
 use argh::FromArgs;
 
-use self::environment::Environment;
+use crate::client::environment::Environment;
 use crate::install::LinkMode;
 
 /// Install packages: from curd cache servers first, then package indexes.
@@ -299,17 +298,18 @@ pub fn uninstall(args: UninstallArgs) -> Result<(), CommandError> {
     let env = Environment::open(args.python.as_deref(), args.system, None)?;
     let mut names = Vec::new();
     for file in &args.requirements {
-        let reqs =
-            crate::requirements_txt::RequirementsFile::read(file, &|name| std::env::var(name).ok())
-                .map_err(CommandError::new)?;
+        let reqs = crate::cli::requirements_txt::RequirementsFile::read(file, &|name| {
+            std::env::var(name).ok()
+        })
+        .map_err(CommandError::new)?;
         for entry in reqs.requirements {
-            if let crate::requirements_txt::Spec::Named(r) = entry.requirement {
+            if let crate::cli::requirements_txt::Spec::Named(r) = entry.requirement {
                 names.push(r.name);
             }
         }
     }
     for name in &args.names {
-        names.push(crate::name::PackageName::new(name).map_err(CommandError::new)?);
+        names.push(crate::standards::name::PackageName::new(name).map_err(CommandError::new)?);
     }
     if names.is_empty() {
         return Err(CommandError::new(
@@ -351,7 +351,7 @@ pub fn freeze(args: FreezeArgs) -> Result<(), CommandError> {
         .map(|d| {
             let name = std::fs::read(d.dist_info.join("METADATA"))
                 .ok()
-                .and_then(|raw| crate::metadata::CoreMetadata::parse(&raw).ok())
+                .and_then(|raw| crate::standards::metadata::CoreMetadata::parse(&raw).ok())
                 .map(|m| m.name)
                 .unwrap_or_else(|| d.name.to_string());
             (name.to_ascii_lowercase(), format!("{name}=={}", d.version))
@@ -362,4 +362,10 @@ pub fn freeze(args: FreezeArgs) -> Result<(), CommandError> {
         println!("{line}");
     }
     Ok(())
+}
+
+impl From<crate::client::environment::EnvironmentError> for CommandError {
+    fn from(error: crate::client::environment::EnvironmentError) -> CommandError {
+        CommandError::new(error)
+    }
 }

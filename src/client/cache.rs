@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::fs::{Context, FsError};
+use crate::util::fs::{Context, FsError};
+use crate::util::sync::lock;
 
 /// The cache folder and its layout.
 #[derive(Clone, Debug)]
@@ -125,10 +126,6 @@ impl Drop for Turn<'_> {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// A temporary folder inside the cache, removed with everything in it when dropped.
 pub struct WorkDir(PathBuf);
 
@@ -155,7 +152,9 @@ impl CacheKey {
     fn shard(&self) -> PathBuf {
         let hex = match self {
             CacheKey::Sha256(hex) => hex.to_ascii_lowercase(),
-            CacheKey::Url(url) => format!("url-{}", crate::digest::sha256_hex(url.as_bytes())),
+            CacheKey::Url(url) => {
+                format!("url-{}", crate::util::digest::sha256_hex(url.as_bytes()))
+            }
         };
         let prefix: String = hex.chars().rev().take(2).collect();
         PathBuf::from(prefix).join(hex)

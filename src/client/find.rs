@@ -19,20 +19,21 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::cache::{Cache, CacheKey};
-use crate::fetch::{Client, FetchError};
-use crate::filename::{DistFilename, WheelFilename};
-use crate::fs::Context;
-use crate::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
-use crate::metadata::{self, CoreMetadata};
-use crate::name::PackageName;
-use crate::progress::Progress;
-use crate::requirement::Requirement;
+use crate::client::cache::{Cache, CacheKey};
+use crate::client::fetch::{Client, FetchError};
+use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Hint, Provider};
-use crate::specifier::VersionSpecifiers;
-use crate::tags::TagPriority;
-use crate::url::Url;
-use crate::version::Version;
+use crate::standards::filename::{DistFilename, WheelFilename};
+use crate::standards::metadata::{self, CoreMetadata};
+use crate::standards::name::PackageName;
+use crate::standards::requirement::Requirement;
+use crate::standards::specifier::VersionSpecifiers;
+use crate::standards::tags::TagPriority;
+use crate::standards::url::Url;
+use crate::standards::version::Version;
+use crate::util::fs::Context;
+use crate::util::progress::Progress;
+use crate::util::sync::lock;
 
 /// Where distributions may come from, in the order they are asked.
 #[derive(Clone, Debug)]
@@ -121,7 +122,7 @@ pub enum FindError {
     /// An sdist could not be built.
     Build { file: String, message: String },
     /// The local cache could not be written.
-    Cache(crate::fs::FsError),
+    Cache(crate::util::fs::FsError),
 }
 
 impl fmt::Display for FindError {
@@ -206,13 +207,15 @@ impl<'a> Finder<'a> {
         let pinned = roots
             .iter()
             .filter(|r| match &r.version_or_url {
-                Some(crate::requirement::VersionOrUrl::VersionSpecifier(s)) => s.iter().any(|c| {
-                    matches!(
-                        c.operator,
-                        crate::specifier::Operator::Equal
-                            | crate::specifier::Operator::ArbitraryEqual
-                    )
-                }),
+                Some(crate::standards::requirement::VersionOrUrl::VersionSpecifier(s)) => {
+                    s.iter().any(|c| {
+                        matches!(
+                            c.operator,
+                            crate::standards::specifier::Operator::Equal
+                                | crate::standards::specifier::Operator::ArbitraryEqual
+                        )
+                    })
+                }
                 _ => false,
             })
             .map(|r| r.name.clone())
@@ -468,7 +471,8 @@ impl<'a> Finder<'a> {
                 Ok(response) if response.status == 200 => {
                     let trusted = match &candidate.file.core_metadata {
                         MetadataAvailability::Sha256(expected) => {
-                            crate::digest::sha256_hex(&response.body).eq_ignore_ascii_case(expected)
+                            crate::util::digest::sha256_hex(&response.body)
+                                .eq_ignore_ascii_case(expected)
                         }
                         _ => true,
                     };
@@ -615,7 +619,7 @@ fn check_identity(
     let found_version: Version = metadata
         .version
         .parse()
-        .map_err(|e: crate::version::VersionParseError| e.to_string())?;
+        .map_err(|e: crate::standards::version::VersionParseError| e.to_string())?;
     if &found_name != name || &found_version != version {
         return Err(format!(
             "its metadata says {} {}, expected {name} {version}",
@@ -654,8 +658,4 @@ pub fn parallel<T: Sync, R: Send>(
         .into_iter()
         .flatten()
         .collect()
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

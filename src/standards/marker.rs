@@ -38,9 +38,9 @@ use std::fmt::{self, Write};
 use std::ops::Range;
 use std::str::FromStr;
 
-use crate::name::ExtraName;
-use crate::specifier::VersionSpecifier;
-use crate::version::Version;
+use crate::standards::name::ExtraName;
+use crate::standards::specifier::VersionSpecifier;
+use crate::standards::version::Version;
 
 /// A parsed marker. `And` and `Or` hold two or more children and never a child of
 /// their own kind, so equal markers have equal trees whatever parentheses they used.

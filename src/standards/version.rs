@@ -12,7 +12,7 @@
 //!   keeps its own spelling when printed (`1.0.0` stays `1.0.0`).
 //! - Ordering puts a local version after its public one (`1.0 < 1.0+local`), yet
 //!   the specifier `==1.0` matches `1.0+local`: specifiers ignore the candidate's
-//!   local label when the clause has none (see [`crate::specifier`]).
+//!   local label when the clause has none (see [`crate::standards::specifier`]).
 //! - `1.0.dev1 < 1.0a1.dev1 < 1.0a1 < 1.0a1.post1 < 1.0rc1 < 1.0 < 1.0.post1.dev1 <
 //!   1.0.post1`: a lone dev release sorts before every pre-release of its release;
 //!   attached to a pre- or post-release, it sorts just before that one.

@@ -1,7 +1,7 @@
 //! Dependency specifiers: `requests[security] >= 2.8.1, == 2.8.* ; python_version < "3.8"`.
 //!
 //! <https://packaging.python.org/en/latest/specifications/dependency-specifiers/>
-//! (PEP 508, <https://peps.python.org/pep-0508/>; markers live in [`crate::marker`]).
+//! (PEP 508, <https://peps.python.org/pep-0508/>; markers live in [`crate::standards::marker`]).
 //!
 //! Traps, each handled below:
 //! - A direct reference's URL runs to the next space or tab, so in
@@ -26,9 +26,9 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
-use crate::marker::{self, Cursor, Found, MarkerErrorKind, MarkerTree};
-use crate::name::{ExtraName, PackageName};
-use crate::specifier::{SpecifierParseError, VersionSpecifiers};
+use crate::standards::marker::{self, Cursor, Found, MarkerErrorKind, MarkerTree};
+use crate::standards::name::{ExtraName, PackageName};
+use crate::standards::specifier::{SpecifierParseError, VersionSpecifiers};
 
 /// A dependency as PEP 508 writes it: `name[extras] specifiers ; marker`, or
 /// `name[extras] @ url ; marker`.

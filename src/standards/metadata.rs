@@ -12,11 +12,11 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::filename::{
+use crate::standards::filename::{
     DistFilename, SdistExtension, SdistFilename, WheelFilename, split_sdist_stem,
 };
-use crate::fs::{Context, FsError};
-use crate::name::PackageName;
+use crate::standards::name::PackageName;
+use crate::util::fs::{Context, FsError};
 
 /// Far above any real METADATA (the largest on PyPI are a few hundred KiB of
 /// description), far below what would hurt the server.
@@ -562,8 +562,8 @@ fn read_bounded(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filename::DistFilename;
-    use crate::fs::TestDir as TempDir;
+    use crate::standards::filename::DistFilename;
+    use crate::util::fs::TestDir as TempDir;
     use std::io::Write;
 
     fn parse(text: &str) -> CoreMetadata {

@@ -30,9 +30,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::filename::DistFilename;
-use crate::fs::{Context, FsError, TempFile};
-use crate::requirement::Requirement;
+use crate::standards::filename::DistFilename;
+use crate::standards::requirement::Requirement;
+use crate::util::fs::{Context, FsError, TempFile};
 
 /// Where a virtual environment keeps its interpreter.
 const VENV_PYTHON: &str = if cfg!(windows) {

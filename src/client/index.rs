@@ -20,11 +20,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::fetch::{Client, FetchError, Response};
-use crate::filename::DistFilename;
-use crate::fs::{Context, FsError};
-use crate::name::PackageName;
-use crate::url::Url;
+use crate::client::fetch::{Client, FetchError, Response};
+use crate::standards::filename::DistFilename;
+use crate::standards::name::PackageName;
+use crate::standards::url::Url;
+use crate::util::fs::{Context, FsError};
 
 /// What `Accept` asks an index for: JSON first (faster to parse, and it has
 /// sizes), HTML from servers that have only that.

@@ -1,0 +1,15 @@
+//! The client's side of the network, its local cache and the install pipeline: the
+//! target interpreter, HTTP, indexes, the finder every source is asked through, and
+//! the builds it dispatches.
+//!
+//! May import: resolve, install, build, archive, standards, util.
+
+pub mod python;
+pub mod fetch;
+pub mod index;
+pub mod cache;
+pub mod environment;
+pub mod find;
+pub mod prepare;
+pub mod dispatch;
+pub mod bytecode;

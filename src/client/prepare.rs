@@ -1,0 +1,75 @@
+//! A wheel made ready for an environment: fetched (or built), verified and unpacked
+//! in the cache, so that all that can fail happens before an environment is touched.
+
+use std::path::PathBuf;
+
+use crate::client::cache::{Cache, CacheKey};
+use crate::client::find::{Candidate, Finder};
+use crate::install::{InstallOptions, Source as WheelSource, Target};
+use crate::standards::filename::WheelFilename;
+use crate::standards::name::PackageName;
+use crate::standards::version::Version;
+
+/// A wheel fetched (or built), verified and unpacked in the cache: all that can fail
+/// before an environment is touched.
+pub struct Prepared {
+    pub candidate: Candidate,
+    /// The wheel file, for uploads and `curd wheel`.
+    pub path: PathBuf,
+    pub wheel: WheelFilename,
+    pub unpacked: PathBuf,
+}
+
+/// Fetches a version's wheel and unpacks it into the cache, once.
+pub fn prepare(
+    finder: &Finder<'_>,
+    cache: &Cache,
+    name: &PackageName,
+    version: &Version,
+) -> Result<Prepared, String> {
+    // Downloads are not fsynced: one that a crash cut short is fetched again, once.
+    let mut retried = false;
+    loop {
+        let (candidate, path, wheel) = finder.fetch(name, version).map_err(|e| e.to_string())?;
+        let key = match candidate.wheel() {
+            Some(_) => candidate.cache_key(),
+            // A built wheel is named by where the cache keeps it.
+            None => CacheKey::Url(path.display().to_string()),
+        };
+        let unpacked = cache.unpacked_dir(&key);
+        let unpacking = cache.filling(&unpacked, || {
+            crate::install::unpack(&path, &wheel, &unpacked)
+        });
+        match unpacking {
+            Ok(()) => {
+                return Ok(Prepared {
+                    candidate,
+                    path,
+                    wheel,
+                    unpacked,
+                });
+            }
+            Err(error) => {
+                let downloaded = candidate.wheel().is_some() && path.starts_with(cache.root());
+                if retried || !downloaded || std::fs::remove_file(&path).is_err() {
+                    return Err(error.to_string());
+                }
+                retried = true;
+            }
+        }
+    }
+}
+
+impl Prepared {
+    /// Links the unpacked wheel into `target`.
+    pub fn install(&self, target: &Target, options: &InstallOptions) -> Result<(), String> {
+        crate::install::install_wheel(
+            WheelSource::Unpacked(&self.unpacked),
+            &self.wheel,
+            target,
+            options,
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
+    }
+}

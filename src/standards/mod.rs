@@ -1,0 +1,15 @@
+//! The packaging standards, parsed to the letter: names (PEP 503), versions and
+//! specifiers (PEP 440), markers and requirements (PEP 508), wheel and sdist file
+//! names (PEP 427, 625), platform tags (PEP 425), URLs, core metadata.
+//!
+//! May import: util.
+
+pub mod name;
+pub mod version;
+pub mod specifier;
+pub mod marker;
+pub mod requirement;
+pub mod filename;
+pub mod tags;
+pub mod url;
+pub mod metadata;
