@@ -6,24 +6,22 @@
 //! clients differ on whether a Basic login is padded, so decoding takes either.
 
 use base64::Engine;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use base64::engine::{DecodePaddingMode, general_purpose::URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
-
-/// Standard base64 that decodes with or without padding.
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// Standard base64 (RFC 4648 §4), padded.
 pub fn base64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
-/// Standard base64, padding optional; `None` for anything else.
+/// Standard base64, padding optional but whole when present; `None` for anything else.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    LENIENT.decode(text).ok()
+    let engine = if text.ends_with('=') {
+        STANDARD
+    } else {
+        STANDARD_NO_PAD
+    };
+    engine.decode(text).ok()
 }
 
 /// Urlsafe base64 without padding (RFC 4648 §5), as RECORD writes digests.
@@ -61,7 +59,9 @@ mod tests {
             base64_decode("+/+/").as_deref(),
             Some(&[0xfb, 0xff, 0xbf][..])
         );
-        for bad in ["Y", "YQ=", "Y===", "*abc", "YQ==YQ=="] {
+        for bad in [
+            "Y", "YQ=", "YQ===", "Y===", "YW=I", "YW I", "YW-_", "YQ==YQ==",
+        ] {
             assert_eq!(base64_decode(bad), None, "{bad}");
         }
     }
