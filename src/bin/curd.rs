@@ -22,12 +22,12 @@ enum Command {
 
 fn main() {
     let curd: Curd = curd::cli::args::from_env();
-    let result = match curd.command {
-        Command::Install(args) => cli::install::install(args),
-        Command::Wheel(args) => cli::wheel(args),
-        Command::Uninstall(args) => cli::uninstall(args),
-        Command::Freeze(args) => cli::freeze(args),
-        Command::Server(args) => curd::server::run(args).map_err(cli::CommandError::new),
+    let result: Result<(), Box<dyn std::error::Error>> = match curd.command {
+        Command::Install(args) => cli::install::install(args).map_err(Into::into),
+        Command::Wheel(args) => cli::install::wheel(args).map_err(Into::into),
+        Command::Uninstall(args) => cli::uninstall::uninstall(args).map_err(Into::into),
+        Command::Freeze(args) => cli::freeze::freeze(args).map_err(Into::into),
+        Command::Server(args) => curd::server::run(args).map_err(Into::into),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

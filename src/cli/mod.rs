@@ -3,15 +3,18 @@
 //! message is written for the person at the terminal; `main` prints it.
 
 pub mod args;
+pub mod error;
 pub mod install;
 pub mod requirements_txt;
+pub mod settings;
+pub mod summary;
+pub mod uninstall;
+pub mod freeze;
 
-use std::fmt;
 use std::path::PathBuf;
 
 use argh::FromArgs;
 
-use crate::client::environment::Environment;
 use crate::install::LinkMode;
 
 /// Install packages: from curd cache servers first, then package indexes.
@@ -170,36 +173,6 @@ pub struct WheelArgs {
     pub packages: Vec<String>,
 }
 
-/// `curd wheel`: what `curd install` does, ending in a folder instead of an environment.
-pub fn wheel(args: WheelArgs) -> Result<(), CommandError> {
-    std::fs::create_dir_all(&args.wheel_dir).map_err(|e| {
-        CommandError::new(format!("cannot create `{}`: {e}", args.wheel_dir.display()))
-    })?;
-    let install = InstallArgs {
-        requirements: args.requirements,
-        index: args.index,
-        curdling_index: args.curdling_index,
-        upload: args.upload,
-        force: true,
-        find_links: args.find_links,
-        no_index: args.no_index,
-        pre: args.pre,
-        compile: false,
-        quiet: args.quiet,
-        log_level: LogLevel::Info,
-        python: args.python,
-        system: true,
-        dry_run: false,
-        jobs: args.jobs,
-        cache_dir: args.cache_dir,
-        link_mode: Link(LinkMode::Copy),
-        cert: args.cert,
-        no_build_isolation: args.no_build_isolation,
-        packages: args.packages,
-    };
-    install::run(install, install::Mode::Wheel(args.wheel_dir))
-}
-
 /// Remove installed packages.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "uninstall")]
@@ -268,104 +241,5 @@ impl argh::FromArgValue for Link {
             "copy" => Ok(Link(LinkMode::Copy)),
             _ => Err(format!("expected hardlink or copy, found `{value}`")),
         }
-    }
-}
-
-/// A command that failed as a whole, or some of whose parts did.
-#[derive(Debug)]
-pub struct CommandError {
-    pub message: String,
-}
-
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for CommandError {}
-
-impl CommandError {
-    pub fn new(message: impl fmt::Display) -> CommandError {
-        CommandError {
-            message: message.to_string(),
-        }
-    }
-}
-
-/// `curd uninstall`: removes each named project through its RECORD.
-pub fn uninstall(args: UninstallArgs) -> Result<(), CommandError> {
-    let env = Environment::open(args.python.as_deref(), args.system, None)?;
-    let mut names = Vec::new();
-    for file in &args.requirements {
-        let reqs = crate::cli::requirements_txt::RequirementsFile::read(file, &|name| {
-            std::env::var(name).ok()
-        })
-        .map_err(CommandError::new)?;
-        for entry in reqs.requirements {
-            if let crate::cli::requirements_txt::Spec::Named(r) = entry.requirement {
-                names.push(r.name);
-            }
-        }
-    }
-    for name in &args.names {
-        names.push(crate::standards::name::PackageName::new(name).map_err(CommandError::new)?);
-    }
-    if names.is_empty() {
-        return Err(CommandError::new(
-            "nothing to uninstall: expected project names or -r FILE",
-        ));
-    }
-    let installed = env.installed()?;
-    let mut removed = Vec::new();
-    let mut missing = Vec::new();
-    for name in &names {
-        match installed.iter().find(|d| &d.name == name) {
-            Some(dist) => {
-                crate::install::uninstall(&env.target.scheme, dist).map_err(CommandError::new)?;
-                removed.push(format!("{}-{}", dist.name, dist.version));
-            }
-            None => missing.push(name.to_string()),
-        }
-    }
-    if !args.quiet {
-        if !removed.is_empty() {
-            eprintln!("Uninstalled {}", removed.join(" "));
-        }
-        for name in &missing {
-            eprintln!("warning: `{name}` is not installed");
-        }
-    }
-    Ok(())
-}
-
-/// `curd freeze`: `name==version` lines, with the names as the projects spell
-/// them and in pip's order, leaving out the tools pip leaves out.
-pub fn freeze(args: FreezeArgs) -> Result<(), CommandError> {
-    let env = Environment::open(args.python.as_deref(), true, None)?;
-    const HIDDEN: [&str; 4] = ["pip", "setuptools", "wheel", "distribute"];
-    let mut lines: Vec<(String, String)> = env
-        .installed()?
-        .into_iter()
-        .filter(|d| !HIDDEN.contains(&d.name.as_str()))
-        .map(|d| {
-            let name = std::fs::read(d.dist_info.join("METADATA"))
-                .ok()
-                .and_then(|raw| crate::standards::metadata::CoreMetadata::parse(&raw).ok())
-                .map(|m| m.name)
-                .unwrap_or_else(|| d.name.to_string());
-            (name.to_ascii_lowercase(), format!("{name}=={}", d.version))
-        })
-        .collect();
-    lines.sort();
-    for (_, line) in lines {
-        println!("{line}");
-    }
-    Ok(())
-}
-
-impl From<crate::client::environment::EnvironmentError> for CommandError {
-    fn from(error: crate::client::environment::EnvironmentError) -> CommandError {
-        CommandError::new(error)
     }
 }

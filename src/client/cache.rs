@@ -26,19 +26,8 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// `--cache-dir`, else `$XDG_CACHE_HOME/curd`, else `~/.cache/curd`; created if missing.
-    pub fn open(
-        explicit: Option<&Path>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Cache, FsError> {
-        let root = match explicit {
-            Some(dir) => dir.to_path_buf(),
-            None => match (env("XDG_CACHE_HOME").filter(|v| !v.is_empty()), env("HOME")) {
-                (Some(xdg), _) => PathBuf::from(xdg).join("curd"),
-                (None, Some(home)) => PathBuf::from(home).join(".cache/curd"),
-                (None, None) => std::env::temp_dir().join("curd-cache"),
-            },
-        };
+    /// The cache at `root` (the command line's settings choose it); created if missing.
+    pub fn open(root: PathBuf) -> Result<Cache, FsError> {
         std::fs::create_dir_all(&root).context("create cache folder", &root)?;
         Ok(Cache {
             root,
@@ -164,26 +153,6 @@ impl CacheKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_its_folder_like_xdg_says() {
-        let scratch = std::env::temp_dir().join(format!("curd-cache-test-{}", std::process::id()));
-        let xdg = scratch.join("xdg");
-        let env = |name: &str| match name {
-            "XDG_CACHE_HOME" => Some(xdg.display().to_string()),
-            "HOME" => Some("/nonexistent".to_string()),
-            _ => None,
-        };
-        assert_eq!(Cache::open(None, &env).unwrap().root(), xdg.join("curd"));
-        let home = |name: &str| (name == "HOME").then(|| scratch.display().to_string());
-        assert_eq!(
-            Cache::open(None, &home).unwrap().root(),
-            scratch.join(".cache/curd")
-        );
-        let explicit = scratch.join("explicit");
-        assert_eq!(Cache::open(Some(&explicit), &env).unwrap().root(), explicit);
-        let _ = std::fs::remove_dir_all(&scratch);
-    }
 
     #[test]
     fn threads_take_turns_at_one_entry() {

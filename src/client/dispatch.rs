@@ -17,25 +17,26 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::build;
 use crate::client::cache::{Cache, CacheKey};
-use crate::client::find::{Candidate, Finder, WheelBuilder};
+use crate::client::error::DispatchError;
+use crate::client::find::{Built, Candidate, Finder, WheelBuilder};
 use crate::client::prepare::prepare;
 use crate::install::{InstallOptions, LinkMode, Scheme, Target};
 use crate::resolve::{self, Options};
 use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;
+use crate::util::fs::{Context, FsError};
 use crate::util::sync::lock;
 
 /// One sdist's build, shared by everyone who asks for it.
 enum Slot {
     /// Running; the project's name, to say a cycle.
     Running(PackageName),
-    Done(Result<PathBuf, String>),
+    Done(Result<Built, Arc<DispatchError>>),
 }
 
 /// Every build of this run, and which builds wait on which.
@@ -70,7 +71,12 @@ impl Builds {
         None
     }
 
-    fn finish(&mut self, key: CacheKey, result: Result<PathBuf, String>, finished: &Condvar) {
+    fn finish(
+        &mut self,
+        key: CacheKey,
+        result: Result<Built, Arc<DispatchError>>,
+        finished: &Condvar,
+    ) {
         self.slots.insert(key, Slot::Done(result));
         finished.notify_all();
     }
@@ -84,7 +90,7 @@ struct Running<'b> {
 }
 
 impl<'b> Running<'b> {
-    fn finish(mut self, result: Result<PathBuf, String>) -> MutexGuard<'b, Builds> {
+    fn finish(mut self, result: Result<Built, Arc<DispatchError>>) -> MutexGuard<'b, Builds> {
         let mut builds = lock(&self.builder.builds);
         if let Some(key) = self.key.take() {
             builds.finish(key, result, &self.builder.finished);
@@ -96,7 +102,7 @@ impl<'b> Running<'b> {
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            let failed = Err("the build stopped unexpectedly".to_string());
+            let failed = Err(Arc::new(DispatchError::Stopped));
             lock(&self.builder.builds).finish(key, failed, &self.builder.finished);
         }
     }
@@ -116,8 +122,6 @@ pub struct Builder<'a> {
     builds: Mutex<Builds>,
     /// Signalled when a build is done.
     finished: Condvar,
-    /// How many wheels this run built (not found in the cache).
-    pub count: AtomicUsize,
 }
 
 impl<'a> Builder<'a> {
@@ -139,46 +143,50 @@ impl<'a> Builder<'a> {
             cache,
             builds: Mutex::default(),
             finished: Condvar::new(),
-            count: AtomicUsize::new(0),
         }
     }
 
-    fn build_now(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String> {
+    fn build_now(
+        &self,
+        finder: &Finder<'_>,
+        candidate: &Candidate,
+    ) -> Result<Built, DispatchError> {
         let done = self.cache.built_dir(&candidate.cache_key()).join(&self.tag);
-        if let Some(wheel) = first_wheel(&done) {
-            return Ok(wheel);
+        if let Some(path) = first_wheel(&done) {
+            return Ok(Built { path, fresh: false });
         }
-        let sdist = finder.local_file(candidate).map_err(|e| e.to_string())?;
-        let work = self.cache.work_dir("build").map_err(|e| e.to_string())?;
+        let sdist = finder.local_file(candidate).map_err(DispatchError::Fetch)?;
+        let work = self.cache.work_dir("build").map_err(DispatchError::Cache)?;
         let log = self
             .cache
             .build_log(&candidate.filename.to_string())
-            .map_err(|e| e.to_string())?;
+            .map_err(DispatchError::Cache)?;
         let project =
-            build::unpack_sdist(&sdist, &work.path().join("src")).map_err(|e| e.to_string())?;
-        let system = build::build_system(&self.python, &project).map_err(|e| e.to_string())?;
+            build::unpack_sdist(&sdist, &work.path().join("src")).map_err(DispatchError::Build)?;
+        let system = build::build_system(&self.python, &project).map_err(DispatchError::Build)?;
         let python = match self.target {
             Some(target) => target.python.clone(),
             None => {
                 let env = work.path().join("env");
                 let python =
-                    build::create_build_env(&self.python, &env).map_err(|e| e.to_string())?;
+                    build::create_build_env(&self.python, &env).map_err(DispatchError::Build)?;
                 self.install_into(finder, &env, &python, &system.requires)?;
                 python
             }
         };
         let extra = build::get_requires_for_build_wheel(&python, &project, &system, &log)
-            .map_err(|e| e.to_string())?;
+            .map_err(DispatchError::Build)?;
         if self.target.is_none() && !extra.is_empty() {
             self.install_into(finder, &work.path().join("env"), &python, &extra)?;
         }
         let out = work.path().join("out");
         std::fs::create_dir_all(&out)
-            .map_err(|e| format!("cannot create `{}`: {e}", out.display()))?;
+            .context("create", &out)
+            .map_err(DispatchError::Cache)?;
         let wheel = build::build_wheel(&python, &project, &system, &out, &log)
-            .map_err(|e| e.to_string())?;
-        self.count.fetch_add(1, Ordering::Relaxed);
-        keep(&wheel, &done)
+            .map_err(DispatchError::Build)?;
+        let path = keep(&wheel, &done)?;
+        Ok(Built { path, fresh: true })
     }
 
     /// Resolves and installs build requirements into a build environment.
@@ -188,12 +196,12 @@ impl<'a> Builder<'a> {
         env: &Path,
         python: &Path,
         requires: &[Requirement],
-    ) -> Result<(), String> {
+    ) -> Result<(), DispatchError> {
         if requires.is_empty() {
             return Ok(());
         }
         let resolution = resolve::resolve(requires, &self.markers, finder, &Options::default())
-            .map_err(|e| e.to_string())?;
+            .map_err(DispatchError::Requirements)?;
         let (major, minor) = self.python_version;
         let site = env.join(format!("lib/python{major}.{minor}/site-packages"));
         let target = Target {
@@ -216,7 +224,10 @@ impl<'a> Builder<'a> {
         for package in &resolution.packages {
             prepare(finder, self.cache, &package.name, &package.version)
                 .and_then(|ready| ready.install(&target, &options))
-                .map_err(|e| format!("build requirement {}: {e}", package.name))?;
+                .map_err(|source| DispatchError::Requirement {
+                    name: package.name.clone(),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -226,7 +237,11 @@ impl WheelBuilder for Builder<'_> {
     /// Builds the sdist, or waits for the thread already building it. When `finder`
     /// works for another build, that build now waits on this one (even when this
     /// thread builds it), unless this one already waits on it: a cycle.
-    fn build(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String> {
+    fn build(
+        &self,
+        finder: &Finder<'_>,
+        candidate: &Candidate,
+    ) -> Result<Built, Arc<DispatchError>> {
         let key = candidate.cache_key();
         let mut builds = lock(&self.builds);
         if let Some(Slot::Done(result)) = builds.slots.get(&key) {
@@ -235,12 +250,11 @@ impl WheelBuilder for Builder<'_> {
         let waiting = finder.building();
         if let Some(waiting) = waiting {
             if let Some(chain) = builds.chain(&key, waiting) {
-                let name = candidate.filename.name();
                 let chain: Vec<&str> = chain.iter().map(|n| n.as_str()).collect();
-                return Err(format!(
-                    "`{name}` is needed to build itself ({} -> {name})",
-                    chain.join(" -> ")
-                ));
+                return Err(Arc::new(DispatchError::Cycle {
+                    name: candidate.filename.name().clone(),
+                    chain: chain.join(" -> "),
+                }));
             }
             builds.waits.push((waiting.clone(), key.clone()));
         }
@@ -262,7 +276,9 @@ impl WheelBuilder for Builder<'_> {
                 builder: self,
                 key: Some(key.clone()),
             };
-            let result = self.build_now(&finder.within(key.clone()), candidate);
+            let result = self
+                .build_now(&finder.within(key.clone()), candidate)
+                .map_err(Arc::new);
             builds = running.finish(result.clone());
             result
         };
@@ -278,25 +294,25 @@ impl WheelBuilder for Builder<'_> {
 
 /// Moves a built wheel into the cache folder `done` (renaming a whole folder, so a
 /// reader sees all of it or none); returns where it now is.
-fn keep(wheel: &Path, done: &Path) -> Result<PathBuf, String> {
-    let name = wheel.file_name().ok_or("the build made no file")?;
+fn keep(wheel: &Path, done: &Path) -> Result<PathBuf, DispatchError> {
+    let no_wheel = || DispatchError::NoWheel {
+        dir: done.display().to_string(),
+    };
+    let name = wheel.file_name().ok_or_else(no_wheel)?;
     let staging = wheel.with_extension("kept");
-    std::fs::create_dir_all(&staging)
-        .map_err(|e| format!("cannot create `{}`: {e}", staging.display()))?;
-    std::fs::rename(wheel, staging.join(name))
-        .map_err(|e| format!("cannot move the built wheel: {e}"))?;
+    let keep = |result: Result<(), FsError>| result.map_err(DispatchError::Keep);
+    keep(std::fs::create_dir_all(&staging).context("create", &staging))?;
+    keep(std::fs::rename(wheel, staging.join(name)).context("move the built wheel", wheel))?;
     if let Some(parent) = done.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+        keep(std::fs::create_dir_all(parent).context("create", parent))?;
     }
     // Another process may have built the same sdist first; its wheel is as good.
-    if std::fs::rename(&staging, done).is_err() && first_wheel(done).is_none() {
-        return Err(format!(
-            "cannot move the built wheel into `{}`",
-            done.display()
-        ));
+    if let Err(error) = std::fs::rename(&staging, done) {
+        if first_wheel(done).is_none() {
+            keep(Err(error).context("move the built wheel into", done))?;
+        }
     }
-    first_wheel(done).ok_or_else(|| format!("no wheel in `{}`", done.display()))
+    first_wheel(done).ok_or_else(no_wheel)
 }
 
 fn first_wheel(dir: &Path) -> Option<PathBuf> {

@@ -4,8 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::client::cache::Cache;
-use crate::client::python::{self, Interpreter, PythonError};
+use crate::client::python::{self, Discovery, Interpreter, PythonError};
 use crate::install::{InstallError, InstalledDist, Scheme, Target};
 
 /// Why an environment cannot be used.
@@ -50,23 +49,17 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// Finds and asks the interpreter. Outside a virtual environment, refuses unless
-    /// `system`: installing into the machine's own Python breaks what it runs.
+    /// Finds and asks the interpreter (its answers kept under `interpreters`).
+    /// Outside a virtual environment, refuses unless `system`: installing into the
+    /// machine's own Python breaks what it runs.
     pub fn open(
-        explicit: Option<&Path>,
+        discovery: &Discovery,
         system: bool,
-        cache: Option<&Cache>,
+        interpreters: &Path,
     ) -> Result<Environment, EnvironmentError> {
-        let path = python::find(explicit).map_err(EnvironmentError::Python)?;
-        // Commands that only read an environment work without a writable cache.
-        let cache_dir = match cache {
-            Some(cache) => cache.interpreters(),
-            None => Cache::open(None, &|name| std::env::var(name).ok())
-                .map(|cache| cache.interpreters())
-                .unwrap_or_else(|_| std::env::temp_dir()),
-        };
+        let path = python::find(discovery).map_err(EnvironmentError::Python)?;
         let interpreter =
-            Interpreter::query(&path, &cache_dir).map_err(EnvironmentError::Python)?;
+            Interpreter::query(&path, interpreters).map_err(EnvironmentError::Python)?;
         if !system && !interpreter.is_virtualenv() {
             return Err(EnvironmentError::NotVirtual(interpreter.path.clone()));
         }

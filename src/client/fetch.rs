@@ -48,7 +48,8 @@ const SYSTEM_BUNDLES: [&str; 4] = [
     "/etc/ssl/cert.pem",
 ];
 
-/// How a [`Client`] connects. `Default` reads the environment (`NETRC`, `HOME`).
+/// How a [`Client`] connects. The command line's settings fill in what the
+/// environment says (`NETRC`, `SSL_CERT_FILE`); `Default` reads nothing.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     /// A PEM bundle to trust instead of the system's (`--cert`, as pip has it).
@@ -69,19 +70,9 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(2),
             read_timeout: Duration::from_secs(30),
             retries: 3,
-            netrc: default_netrc_path(),
+            netrc: None,
         }
     }
-}
-
-/// `$NETRC`, as curl and Python read it, else `$HOME/.netrc`.
-fn default_netrc_path() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("NETRC").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|home| PathBuf::from(home).join(".netrc"))
 }
 
 /// One connection pool for the whole process; cheap to share by reference.
@@ -701,15 +692,10 @@ fn read_local_document(url: &Url) -> Result<Response, FetchError> {
     })
 }
 
-/// The trusted roots: `cert` if given, else `SSL_CERT_FILE`, else the first
-/// system bundle that holds certificates, else Mozilla's built-in list.
+/// The trusted roots: `cert` if given (`--cert`, else `SSL_CERT_FILE`), else the
+/// first system bundle that holds certificates, else Mozilla's built-in list.
 fn root_certs(cert: Option<&Path>) -> Result<RootCerts, FetchError> {
-    let explicit = cert.map(Path::to_path_buf).or_else(|| {
-        std::env::var_os("SSL_CERT_FILE")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-    });
-    if let Some(path) = explicit {
+    if let Some(path) = cert.map(Path::to_path_buf) {
         let certs = load_pem(&path)?;
         if certs.is_empty() {
             return Err(FetchError::Cert {

@@ -20,7 +20,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::client::cache::{Cache, CacheKey};
-use crate::client::fetch::{Client, FetchError};
+use crate::client::error::{DispatchError, FindError};
+use crate::client::fetch::Client;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Hint, Provider};
 use crate::standards::filename::{DistFilename, WheelFilename};
@@ -33,7 +34,7 @@ use crate::standards::url::Url;
 use crate::standards::version::Version;
 use crate::util::fs::Context;
 use crate::util::progress::Progress;
-use crate::util::sync::lock;
+use crate::util::sync::{Jobs, lock};
 
 /// Where distributions may come from, in the order they are asked.
 #[derive(Clone, Debug)]
@@ -108,51 +109,43 @@ impl Candidate {
     }
 }
 
-/// Why finding failed.
-#[derive(Debug)]
-pub enum FindError {
-    /// Every source that knows the project failed, or the only one did.
-    Index(IndexError),
-    /// Downloading a file failed.
-    Fetch(FetchError),
-    /// A file's metadata could not be read.
-    Metadata { file: String, message: String },
-    /// The project exists nowhere.
-    NotFound { name: PackageName, sources: usize },
-    /// An sdist could not be built.
-    Build { file: String, message: String },
-    /// The local cache could not be written.
-    Cache(crate::util::fs::FsError),
-}
-
-impl fmt::Display for FindError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FindError::Index(e) => e.fmt(f),
-            FindError::Fetch(e) => e.fmt(f),
-            FindError::Metadata { file, message } => {
-                write!(f, "cannot read the metadata of `{file}`: {message}")
-            }
-            FindError::Build { file, message } => write!(f, "cannot build `{file}`: {message}"),
-            FindError::Cache(e) => e.fmt(f),
-            FindError::NotFound { name, sources } => {
-                write!(
-                    f,
-                    "no project named `{name}` in any of the {sources} package sources"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for FindError {}
-
 /// Turns an sdist into a wheel for this interpreter. The finder asks for it when a
 /// version has no wheel; the builder resolves its build requirements through the
 /// same finder, working for that build ([`Finder::within`]), so build backends come
 /// from the cache servers too.
 pub trait WheelBuilder: Sync {
-    fn build(&self, finder: &Finder<'_>, candidate: &Candidate) -> Result<PathBuf, String>;
+    fn build(
+        &self,
+        finder: &Finder<'_>,
+        candidate: &Candidate,
+    ) -> Result<Built, Arc<DispatchError>>;
+}
+
+/// A wheel built from an sdist.
+#[derive(Clone, Debug)]
+pub struct Built {
+    pub path: PathBuf,
+    /// Built by this run, rather than found built by an earlier one.
+    pub fresh: bool,
+}
+
+/// Where a wheel came from, for the summary and for `-u`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A curd-server had it.
+    CacheServer,
+    /// A package index or a find-links source had it.
+    Index,
+    /// It was built from an sdist; `fresh` when by this run.
+    Built { fresh: bool },
+}
+
+/// A version's wheel on local disk, and how it got there.
+#[derive(Clone, Debug)]
+pub struct LocalWheel {
+    pub path: PathBuf,
+    pub filename: WheelFilename,
+    pub origin: Origin,
 }
 
 /// What decides whether this interpreter can install a file.
@@ -163,7 +156,7 @@ pub struct Compatibility {
 }
 
 /// A project's installable files by version, or why none could be listed.
-type Found = Arc<Result<BTreeMap<Version, Vec<Candidate>>, String>>;
+type Found = Arc<Result<BTreeMap<Version, Vec<Candidate>>, Arc<FindError>>>;
 
 /// What a finder learned, shared with the finders of the builds it starts.
 #[derive(Default)]
@@ -185,7 +178,8 @@ pub struct Finder<'a> {
     python_version: Version,
     /// Projects whose yanked files stay in play: pinned with `==` by the user.
     pinned: HashSet<PackageName>,
-    jobs: usize,
+    /// The run's one limit on threads, which builds started from here share.
+    jobs: &'a Jobs,
     builder: Option<&'a dyn WheelBuilder>,
     progress: Option<&'a Progress>,
     learned: Arc<Learned>,
@@ -201,7 +195,7 @@ impl<'a> Finder<'a> {
         sources: Vec<Source>,
         interpreter: Compatibility,
         roots: &[Requirement],
-        jobs: usize,
+        jobs: &'a Jobs,
         builder: Option<&'a dyn WheelBuilder>,
     ) -> Finder<'a> {
         let pinned = roots
@@ -227,7 +221,7 @@ impl<'a> Finder<'a> {
             tags: interpreter.tags,
             python_version: interpreter.python_version,
             pinned,
-            jobs: jobs.max(1),
+            jobs,
             builder,
             progress: None,
             learned: Arc::default(),
@@ -250,9 +244,15 @@ impl<'a> Finder<'a> {
         self.building.as_ref()
     }
 
-    /// Counts the projects looked up on a progress line.
-    pub fn report_to(&mut self, progress: &'a Progress) {
-        self.progress = Some(progress);
+    /// This finder, counting the projects it looks up on a progress line.
+    pub fn reporting_to<'p>(&self, progress: &'p Progress) -> Finder<'p>
+    where
+        'a: 'p,
+    {
+        Finder {
+            progress: Some(progress),
+            ..self.clone()
+        }
     }
 
     pub fn sources(&self) -> &[Source] {
@@ -300,7 +300,10 @@ impl<'a> Finder<'a> {
             .clone()
     }
 
-    fn look_up(&self, name: &PackageName) -> Result<BTreeMap<Version, Vec<Candidate>>, String> {
+    fn look_up(
+        &self,
+        name: &PackageName,
+    ) -> Result<BTreeMap<Version, Vec<Candidate>>, Arc<FindError>> {
         let mut by_version: BTreeMap<Version, Vec<Candidate>> = BTreeMap::new();
         let mut known = false;
         let mut failure = None;
@@ -315,7 +318,7 @@ impl<'a> Finder<'a> {
                     if source.is_cache() {
                         self.mark_down(position, &e.to_string());
                     } else {
-                        failure = Some(e.to_string());
+                        failure = Some(Arc::new(FindError::Index(e)));
                     }
                     continue;
                 }
@@ -332,7 +335,7 @@ impl<'a> Finder<'a> {
         }
         match (known, failure) {
             // Every source failed: that is an error, not an unknown project.
-            (false, Some(message)) => Err(message),
+            (false, Some(error)) => Err(error),
             _ => {
                 for files in by_version.values_mut() {
                     files.sort_by_key(|c| (c.rank == usize::MAX, c.source, c.rank));
@@ -407,9 +410,8 @@ impl<'a> Finder<'a> {
         &self,
         name: &PackageName,
         version: &Version,
-    ) -> Result<(Candidate, PathBuf, WheelFilename), FindError> {
+    ) -> Result<(Candidate, LocalWheel), FindError> {
         self.with_fallback(name, version, |candidate| self.wheel_file(candidate))
-            .map(|(candidate, (path, wheel))| (candidate, path, wheel))
     }
 
     /// A failed build is not the cache server's fault (the same sdist fails from
@@ -488,25 +490,38 @@ impl<'a> Finder<'a> {
                 _ => {}
             }
         }
-        let (path, wheel) = self.wheel_file(candidate)?;
-        metadata::read_wheel_metadata(&path, &wheel).map_err(|e| FindError::Metadata {
-            file: candidate.file.filename.clone(),
-            message: e.to_string(),
+        let wheel = self.wheel_file(candidate)?;
+        metadata::read_wheel_metadata(&wheel.path, &wheel.filename).map_err(|e| {
+            FindError::Metadata {
+                file: candidate.file.filename.clone(),
+                message: e.to_string(),
+            }
         })
     }
 
     /// The wheel to install for a candidate: its own file, or the wheel built from it.
-    pub fn wheel_file(&self, candidate: &Candidate) -> Result<(PathBuf, WheelFilename), FindError> {
+    pub fn wheel_file(&self, candidate: &Candidate) -> Result<LocalWheel, FindError> {
         if let Some(wheel) = candidate.wheel() {
-            return Ok((self.local_file(candidate)?, wheel.clone()));
+            return Ok(LocalWheel {
+                path: self.local_file(candidate)?,
+                filename: wheel.clone(),
+                origin: if self.from_cache(candidate) {
+                    Origin::CacheServer
+                } else {
+                    Origin::Index
+                },
+            });
         }
-        let fail = |message: String| FindError::Build {
+        let fail = |source: Arc<DispatchError>| FindError::Build {
             file: candidate.file.filename.clone(),
-            message,
+            source,
         };
-        let builder = self.builder.ok_or_else(|| fail("building is off".into()))?;
-        let path = builder.build(self, candidate).map_err(fail)?;
-        let name = path
+        let builder = self
+            .builder
+            .ok_or_else(|| fail(Arc::new(DispatchError::Off)))?;
+        let built = builder.build(self, candidate).map_err(fail)?;
+        let name = built
+            .path
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
@@ -515,14 +530,20 @@ impl<'a> Finder<'a> {
                 if &wheel.name == candidate.filename.name()
                     && &wheel.version == candidate.filename.version() =>
             {
-                Ok((path, wheel))
+                Ok(LocalWheel {
+                    path: built.path.clone(),
+                    filename: wheel,
+                    origin: Origin::Built { fresh: built.fresh },
+                })
             }
-            Ok(DistFilename::Wheel(_)) => Err(fail(format!(
-                "the build made `{name}`, which is another project or version"
-            ))),
-            _ => Err(fail(format!(
-                "the build made `{name}`, which is not a wheel"
-            ))),
+            Ok(DistFilename::Wheel(_)) => Err(fail(Arc::new(DispatchError::Made {
+                file: name.to_string(),
+                reason: "another project or version",
+            }))),
+            _ => Err(fail(Arc::new(DispatchError::Made {
+                file: name.to_string(),
+                reason: "not a wheel",
+            }))),
         }
     }
 
@@ -555,19 +576,19 @@ impl<'a> Finder<'a> {
             .is_some_and(Source::is_cache)
     }
 
-    /// Runs `work` on every item with up to `jobs` threads.
-    pub fn parallel<T: Sync, R: Send>(&self, items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-        parallel(items, self.jobs, work)
+    /// The run's limit on threads, for work that goes with the finder's.
+    pub fn jobs(&self) -> &'a Jobs {
+        self.jobs
     }
 }
 
 impl Provider for Finder<'_> {
-    type Error = String;
+    type Error = Arc<FindError>;
 
-    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, String> {
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, Arc<FindError>> {
         match &*self.candidates(name) {
             Ok(by_version) => Ok(by_version.keys().rev().cloned().collect()),
-            Err(e) => Err(e.clone()),
+            Err(e) => Err(Arc::clone(e)),
         }
     }
 
@@ -575,10 +596,8 @@ impl Provider for Finder<'_> {
         &self,
         name: &PackageName,
         version: &Version,
-    ) -> Result<Vec<Requirement>, String> {
-        let metadata = self
-            .core_metadata(name, version)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<Vec<Requirement>, Arc<FindError>> {
+        let metadata = self.core_metadata(name, version).map_err(Arc::new)?;
         let mut out = Vec::new();
         for line in &metadata.requires_dist {
             match line.parse::<Requirement>() {
@@ -597,7 +616,7 @@ impl Provider for Finder<'_> {
     /// install: its failure is dropped here, and met again (the builder keeps it) only
     /// if the resolver chooses that version.
     fn prefetch(&self, hints: &[Hint]) {
-        self.parallel(hints, |hint| {
+        self.jobs.parallel(hints, |hint| {
             let Ok(versions) = self.versions(&hint.name) else {
                 return;
             };
@@ -627,35 +646,4 @@ fn check_identity(
         ));
     }
     Ok(())
-}
-
-/// Runs `work` on every item with up to `jobs` scoped threads, keeping the order.
-pub fn parallel<T: Sync, R: Send>(
-    items: &[T],
-    jobs: usize,
-    work: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    if items.len() <= 1 || jobs <= 1 {
-        return items.iter().map(work).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.min(items.len()) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let result = work(item);
-                    lock(&results)[i] = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
-        .into_iter()
-        .flatten()
-        .collect()
 }

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use crate::client::cache::{Cache, CacheKey};
-use crate::client::find::{Candidate, Finder};
+use crate::client::error::PrepareError;
+use crate::client::find::{Candidate, Finder, Origin};
 use crate::install::{InstallOptions, Source as WheelSource, Target};
 use crate::standards::filename::WheelFilename;
 use crate::standards::name::PackageName;
@@ -18,6 +19,7 @@ pub struct Prepared {
     pub path: PathBuf,
     pub wheel: WheelFilename,
     pub unpacked: PathBuf,
+    pub origin: Origin,
 }
 
 /// Fetches a version's wheel and unpacks it into the cache, once.
@@ -26,11 +28,12 @@ pub fn prepare(
     cache: &Cache,
     name: &PackageName,
     version: &Version,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, PrepareError> {
     // Downloads are not fsynced: one that a crash cut short is fetched again, once.
     let mut retried = false;
     loop {
-        let (candidate, path, wheel) = finder.fetch(name, version).map_err(|e| e.to_string())?;
+        let (candidate, local) = finder.fetch(name, version).map_err(PrepareError::Find)?;
+        let (path, wheel) = (local.path, local.filename);
         let key = match candidate.wheel() {
             Some(_) => candidate.cache_key(),
             // A built wheel is named by where the cache keeps it.
@@ -47,12 +50,13 @@ pub fn prepare(
                     path,
                     wheel,
                     unpacked,
+                    origin: local.origin,
                 });
             }
             Err(error) => {
                 let downloaded = candidate.wheel().is_some() && path.starts_with(cache.root());
                 if retried || !downloaded || std::fs::remove_file(&path).is_err() {
-                    return Err(error.to_string());
+                    return Err(PrepareError::Install(error));
                 }
                 retried = true;
             }
@@ -62,7 +66,7 @@ pub fn prepare(
 
 impl Prepared {
     /// Links the unpacked wheel into `target`.
-    pub fn install(&self, target: &Target, options: &InstallOptions) -> Result<(), String> {
+    pub fn install(&self, target: &Target, options: &InstallOptions) -> Result<(), PrepareError> {
         crate::install::install_wheel(
             WheelSource::Unpacked(&self.unpacked),
             &self.wheel,
@@ -70,6 +74,6 @@ impl Prepared {
             options,
         )
         .map(drop)
-        .map_err(|e| e.to_string())
+        .map_err(PrepareError::Install)
     }
 }

@@ -14,7 +14,7 @@
 //! the link's own time): a second run does not start Python.
 
 use std::collections::BTreeMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -337,14 +337,23 @@ impl From<FsError> for PythonError {
 /// virtual environment (`$VIRTUAL_ENV`), else a `.venv` in the current folder or
 /// a parent, else `python3` on `PATH`. Installing into a venv is what a user who
 /// has one expects; the system Python comes last.
-pub fn find(explicit: Option<&Path>) -> Result<PathBuf, PythonError> {
+pub fn find(discovery: &Discovery) -> Result<PathBuf, PythonError> {
     let cwd = std::env::current_dir().context("read the current folder", Path::new("."))?;
     find_in(
-        explicit,
-        std::env::var_os("VIRTUAL_ENV").as_deref(),
+        discovery.explicit.as_deref(),
+        discovery.virtual_env.as_deref(),
         &cwd,
-        std::env::var_os("PATH").as_deref(),
+        discovery.path.as_deref(),
     )
+}
+
+/// What decides which interpreter a command works on: `--python`, and the
+/// environment's `$VIRTUAL_ENV` and `$PATH` as the command line's settings read them.
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    pub explicit: Option<PathBuf>,
+    pub virtual_env: Option<OsString>,
+    pub path: Option<OsString>,
 }
 
 fn find_in(

@@ -1,9 +1,10 @@
-//! Locks that outlive a panicked holder.
+//! Locks that outlive a panicked holder, and the run's one limit on threads.
 //!
 //! A thread that panics while holding a lock poisons it; the data under every lock
 //! here stays consistent across a panic (each update is one assignment), so the
 //! remaining threads go on with it rather than panic in turn.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// Locks `mutex`, taking it over from a holder that panicked.
@@ -11,4 +12,171 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The one limit on how much of a run works at once (downloads, builds, installs),
+/// shared by every level: work started from within other work (a build's own
+/// requirements, fetched while the install's downloads run) draws on the same
+/// permits, so nesting never multiplies `-j`.
+///
+/// A caller of [`Jobs::parallel`] always works on its own items itself and adds a
+/// helper thread only for a free permit; it never waits for one. So nested calls
+/// cannot deadlock, and a permit freed anywhere is taken up by the next item of any
+/// call still running.
+#[derive(Debug)]
+pub struct Jobs {
+    /// Permits for helper threads: the limit less the thread that runs the command.
+    free: Mutex<usize>,
+}
+
+impl Jobs {
+    /// Room for `limit` threads at once, counting the caller's (at least one).
+    pub fn new(limit: usize) -> Jobs {
+        Jobs {
+            free: Mutex::new(limit.max(1) - 1),
+        }
+    }
+
+    fn try_acquire(&self) -> bool {
+        let mut free = lock(&self.free);
+        if *free == 0 {
+            return false;
+        }
+        *free -= 1;
+        true
+    }
+
+    fn release(&self) {
+        *lock(&self.free) += 1;
+    }
+
+    /// Runs `work` on every item, on this thread and on as many helpers as there
+    /// are free permits, and returns the results in the items' order.
+    pub fn parallel<T: Sync, R: Send>(&self, items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+        if items.len() <= 1 {
+            return items.iter().map(work).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+        let run = Run {
+            jobs: self,
+            items,
+            next: &next,
+            results: &results,
+            work: &work,
+        };
+        std::thread::scope(|scope| run.work(scope, false));
+        results
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
+/// One [`Jobs::parallel`] call, shared by the threads that work on it.
+struct Run<'r, T, R, F> {
+    jobs: &'r Jobs,
+    items: &'r [T],
+    next: &'r AtomicUsize,
+    results: &'r Mutex<Vec<Option<R>>>,
+    work: &'r F,
+}
+
+impl<T, R, F> Clone for Run<'_, T, R, F> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, R, F> Copy for Run<'_, T, R, F> {}
+
+impl<'r, T: Sync, R: Send, F: Fn(&T) -> R + Sync> Run<'r, T, R, F> {
+    /// Takes items until none is left; before each, hands the rest to one more
+    /// helper if a permit is free. `helper` threads give their permit back at the end.
+    fn work<'s>(self, scope: &'s std::thread::Scope<'s, 'r>, helper: bool) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = self.items.get(i) else { break };
+            if i + 1 < self.items.len() && self.jobs.try_acquire() {
+                scope.spawn(move || self.work(scope, true));
+            }
+            let result = (self.work)(item);
+            lock(self.results)[i] = Some(result);
+        }
+        if helper {
+            self.jobs.release();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Counts the threads inside `work` at once, and the most there ever were.
+    #[derive(Default)]
+    struct Gauge {
+        now: AtomicUsize,
+        most: AtomicUsize,
+    }
+
+    impl Gauge {
+        fn enter(&self) {
+            let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+
+        fn leave(&self) {
+            self.now.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn keeps_order_and_the_limit() {
+        let jobs = Jobs::new(3);
+        let gauge = Gauge::default();
+        let items: Vec<usize> = (0..40).collect();
+        let doubled = jobs.parallel(&items, |&i| {
+            gauge.enter();
+            gauge.leave();
+            i * 2
+        });
+        assert_eq!(doubled, (0..40).map(|i| i * 2).collect::<Vec<_>>());
+        let most = gauge.most.load(Ordering::SeqCst);
+        assert!((1..=3).contains(&most), "{most} threads at once");
+        assert_eq!(*lock(&jobs.free), 2, "every permit came back");
+    }
+
+    #[test]
+    fn nested_calls_share_the_limit() {
+        let jobs = Jobs::new(4);
+        let gauge = Gauge::default();
+        let outer: Vec<usize> = (0..8).collect();
+        let sums = jobs.parallel(&outer, |&i| {
+            let inner: Vec<usize> = (0..8).collect();
+            jobs.parallel(&inner, |&j| {
+                gauge.enter();
+                gauge.leave();
+                i * j
+            })
+            .into_iter()
+            .sum::<usize>()
+        });
+        assert_eq!(sums, (0..8).map(|i| i * 28).collect::<Vec<_>>());
+        let most = gauge.most.load(Ordering::SeqCst);
+        assert!(most <= 4, "{most} threads at once with -j 4");
+    }
+
+    #[test]
+    fn one_job_runs_on_the_callers_thread() {
+        let jobs = Jobs::new(1);
+        let caller = std::thread::current().id();
+        let items = [1, 2, 3];
+        let same = jobs.parallel(&items, |_| std::thread::current().id() == caller);
+        assert_eq!(same, [true, true, true]);
+    }
 }

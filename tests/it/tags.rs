@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use curd::client::python::{Interpreter, find};
+use curd::client::python::{Discovery, Interpreter, find};
 use curd::standards::tags::{Platform, Target};
 
 use crate::support::{TempDir, packaging_oracle, run_ok, venv};
@@ -81,7 +81,12 @@ fn tag_strings(interpreter: &Interpreter) -> Vec<String> {
 }
 
 fn machine_python() -> PathBuf {
-    find(Some(Path::new("python3"))).expect("python3 on PATH")
+    find(&Discovery {
+        explicit: Some(PathBuf::from("python3")),
+        virtual_env: None,
+        path: std::env::var_os("PATH"),
+    })
+    .expect("python3 on PATH")
 }
 
 /// This machine's python3 (and a venv of it) against packaging running inside it.

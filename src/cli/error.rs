@@ -1,0 +1,196 @@
+//! A command that failed as a whole, or some of whose parts did: every cause kept
+//! typed up to `main`, which prints it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::cli::requirements_txt::RequirementsError;
+use crate::cli::settings::SettingsError;
+use crate::client::environment::EnvironmentError;
+use crate::client::error::{FindError, PrepareError};
+use crate::client::fetch::FetchError;
+use crate::install::InstallError;
+use crate::resolve::ResolveError;
+use crate::standards::marker::MarkerEnvironmentError;
+use crate::standards::name::{InvalidName, PackageName};
+use crate::standards::version::{Version, VersionParseError};
+use crate::util::fs::FsError;
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CommandError {
+    /// The flags, requirements files or environment variables do not make a run.
+    Settings(SettingsError),
+    /// The target environment cannot be used.
+    Environment(EnvironmentError),
+    /// The local cache, or the wheel folder, cannot be written.
+    Fs(FsError),
+    /// The HTTP client cannot be set up (a bad certificate bundle).
+    Client(FetchError),
+    /// The interpreter reports markers that do not parse.
+    Markers(MarkerEnvironmentError),
+    /// The interpreter reports a version that does not parse.
+    PythonVersion(VersionParseError),
+    /// The requirements do not resolve.
+    Resolve(ResolveError<Arc<FindError>>),
+    /// Some packages could not be installed; the rest were.
+    Steps(Failures),
+    /// A requirements file given to `uninstall` could not be read.
+    Requirements(RequirementsError),
+    /// A project name given to `uninstall` is not one.
+    Name(InvalidName),
+    /// `uninstall` with nothing to uninstall.
+    NothingToUninstall,
+    /// Removing an installed project failed.
+    Uninstall(InstallError),
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::Settings(e) => e.fmt(f),
+            CommandError::Environment(e) => e.fmt(f),
+            CommandError::Fs(e) => e.fmt(f),
+            CommandError::Client(e) => e.fmt(f),
+            CommandError::Markers(e) => e.fmt(f),
+            CommandError::PythonVersion(e) => write!(f, "the interpreter reports an {e}"),
+            CommandError::Resolve(e) => e.fmt(f),
+            CommandError::Steps(e) => e.fmt(f),
+            CommandError::Requirements(e) => e.fmt(f),
+            CommandError::Name(e) => e.fmt(f),
+            CommandError::NothingToUninstall => {
+                f.write_str("nothing to uninstall: expected project names or -r FILE")
+            }
+            CommandError::Uninstall(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Each variant's text already says its cause's, so `source` goes one step past it.
+impl std::error::Error for CommandError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CommandError::Settings(e) => e.source(),
+            CommandError::Environment(e) => e.source(),
+            CommandError::Fs(e) => e.source(),
+            CommandError::Client(e) => e.source(),
+            CommandError::Resolve(e) => e.source(),
+            CommandError::Requirements(e) => e.source(),
+            CommandError::Uninstall(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! from {
+    ($($variant:ident($error:ty)),* $(,)?) => {$(
+        impl From<$error> for CommandError {
+            fn from(error: $error) -> CommandError {
+                CommandError::$variant(error)
+            }
+        }
+    )*};
+}
+
+from!(
+    Settings(SettingsError),
+    Environment(EnvironmentError),
+    Fs(FsError),
+    Client(FetchError),
+    Markers(MarkerEnvironmentError),
+    PythonVersion(VersionParseError),
+    Resolve(ResolveError<Arc<FindError>>),
+    Steps(Failures),
+    Requirements(RequirementsError),
+    Name(InvalidName),
+);
+
+/// The packages that failed, each with who asked for it and why.
+#[derive(Debug)]
+pub struct Failures {
+    /// How many packages the run tried.
+    pub of: usize,
+    pub failed: Vec<Failure>,
+}
+
+/// One package that failed.
+#[derive(Debug)]
+pub struct Failure {
+    pub name: PackageName,
+    pub version: Version,
+    /// Who asked for it, as a person would say it.
+    pub required_by: String,
+    pub error: StepError,
+}
+
+impl fmt::Display for Failures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} of {} packages failed:", self.failed.len(), self.of)?;
+        for failure in &self.failed {
+            write!(
+                f,
+                "\n  {} {} (required by {}): {}",
+                failure.name, failure.version, failure.required_by, failure.error
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failures {}
+
+/// Why one package could not be installed (or saved, for `curd wheel`).
+#[derive(Debug)]
+pub enum StepError {
+    /// It could not be fetched, built, unpacked or installed.
+    Prepare(Arc<PrepareError>),
+    /// It is not allowed by the requirements file's hashes.
+    Hash(HashError),
+    /// The version it replaces could not be removed.
+    Uninstall(InstallError),
+    /// It could not be copied into the wheel folder.
+    Copy(FsError),
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepError::Prepare(e) => e.fmt(f),
+            StepError::Hash(e) => e.fmt(f),
+            StepError::Uninstall(e) => e.fmt(f),
+            StepError::Copy(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StepError {}
+
+/// A file that the requirements file's `--hash` lines do not allow.
+#[derive(Debug)]
+pub enum HashError {
+    /// Some requirements have hashes, but not this one.
+    Missing { name: PackageName, version: Version },
+    /// The file could not be fetched or read to hash it.
+    Find(FindError),
+    /// The file could not be read to hash it.
+    Read(FsError),
+    /// The file's hash is none of those allowed.
+    Mismatch { file: String, actual: String },
+}
+
+impl fmt::Display for HashError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HashError::Missing { name, version } => write!(
+                f,
+                "the requirements give hashes, but none for `{name}`\nhint: pin it with `=={version}` and a --hash line"
+            ),
+            HashError::Find(e) => e.fmt(f),
+            HashError::Read(e) => e.fmt(f),
+            HashError::Mismatch { file, actual } => write!(
+                f,
+                "`{file}` has sha256 {actual}, which none of the requirements file's --hash values match"
+            ),
+        }
+    }
+}

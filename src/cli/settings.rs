@@ -1,0 +1,438 @@
+//! Everything `curd install` and `curd wheel` need to know, resolved once: the flags,
+//! the requirements files they name, and the environment variables (read here and
+//! nowhere else on the client's side), lowest precedence first as ripgrep's
+//! argument step does: built-in defaults, then the environment, then requirements
+//! files, then the command line.
+//!
+//! Traps:
+//! - An index from the command line replaces one from a requirements file, which
+//!   replaces `$CURD_INDEX_URL`, which replaces PyPI; `--extra-index-url` lines
+//!   always add to whichever main index won, as in pip.
+//! - `-u` uploads to the first cache server, named by its root (`http://host:8000/`)
+//!   whether it was given as the root or as its `/simple/` index.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
+use crate::cli::{InstallArgs, LogLevel};
+use crate::client::fetch::ClientOptions;
+use crate::client::find::Source;
+use crate::client::index::Index;
+use crate::client::python::Discovery;
+use crate::install::LinkMode;
+use crate::standards::name::PackageName;
+use crate::standards::requirement::{Requirement, RequirementParseError};
+use crate::standards::url::{Url, UrlError};
+use crate::util::messages::Level;
+
+/// PyPI's simple index, the default as for pip.
+const PYPI: &str = "https://pypi.org/simple/";
+
+/// The environment variables the client reads, read once.
+#[derive(Clone, Debug, Default)]
+pub struct Variables {
+    vars: HashMap<String, OsString>,
+}
+
+/// A snapshot of given variables, as a test or an embedding program sets them.
+impl FromIterator<(String, OsString)> for Variables {
+    fn from_iter<I: IntoIterator<Item = (String, OsString)>>(pairs: I) -> Variables {
+        Variables {
+            vars: pairs.into_iter().collect(),
+        }
+    }
+}
+
+impl Variables {
+    /// The process's environment, taken once at start-up.
+    pub fn from_process() -> Variables {
+        Variables {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+                .collect(),
+        }
+    }
+
+    /// A variable's value; unset and empty are the same, as for the tools users know.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.os(name).and_then(|v| v.to_str()).map(str::to_string)
+    }
+
+    fn os(&self, name: &str) -> Option<&OsString> {
+        self.vars.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// The local cache: `--cache-dir`, else `$XDG_CACHE_HOME/curd`, else `~/.cache/curd`.
+    pub fn cache_dir(&self, explicit: Option<PathBuf>) -> PathBuf {
+        explicit.unwrap_or_else(|| match (self.os("XDG_CACHE_HOME"), self.os("HOME")) {
+            (Some(xdg), _) => PathBuf::from(xdg).join("curd"),
+            (None, Some(home)) => PathBuf::from(home).join(".cache/curd"),
+            (None, None) => std::env::temp_dir().join("curd-cache"),
+        })
+    }
+
+    /// Where interpreter answers are kept for commands that only read an environment:
+    /// the cache when it can be made, else a temporary folder.
+    pub fn interpreters(&self) -> PathBuf {
+        let dir = self.cache_dir(None);
+        match std::fs::create_dir_all(&dir) {
+            Ok(()) => dir,
+            Err(_) => std::env::temp_dir(),
+        }
+    }
+
+    /// Where to look for the interpreter, besides `--python`.
+    pub fn discovery(&self, explicit: Option<PathBuf>) -> Discovery {
+        Discovery {
+            explicit,
+            virtual_env: self.os("VIRTUAL_ENV").cloned(),
+            path: self.os("PATH").cloned(),
+        }
+    }
+
+    /// `PATH`, for the build backends' subprocesses.
+    pub fn path(&self) -> Option<OsString> {
+        self.os("PATH").cloned()
+    }
+
+    /// The HTTP client's options: `--cert`, else `$SSL_CERT_FILE`; `$NETRC`, as curl
+    /// and Python read it, else `~/.netrc`.
+    pub fn client(&self, cert: Option<PathBuf>) -> ClientOptions {
+        ClientOptions {
+            cert: cert.or_else(|| self.os("SSL_CERT_FILE").map(PathBuf::from)),
+            netrc: match (self.os("NETRC"), self.os("HOME")) {
+                (Some(netrc), _) => Some(PathBuf::from(netrc)),
+                (None, Some(home)) => Some(PathBuf::from(home).join(".netrc")),
+                (None, None) => None,
+            },
+            ..ClientOptions::default()
+        }
+    }
+}
+
+/// What the command makes of the resolved wheels.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    Install,
+    /// `curd wheel`: copy every wheel into a folder.
+    Wheel(PathBuf),
+}
+
+/// One install or wheel run, settled.
+pub struct Settings {
+    pub mode: Mode,
+    pub roots: Vec<Requirement>,
+    /// From `-c` lines of requirements files.
+    pub constraints: Vec<Requirement>,
+    /// `--hash` lines: once any requirement has one, every package needs one.
+    pub hashes: HashMap<PackageName, Vec<String>>,
+    /// Every package source, in the order they are asked; see [`Settings::sources`].
+    sources: Vec<Source>,
+    /// `-u`: where wheels go (`…/p/`), and the index they are then listed in.
+    pub upload: Option<UploadTarget>,
+    pub pre: bool,
+    pub force: bool,
+    pub dry_run: bool,
+    pub compile: bool,
+    pub link: LinkMode,
+    pub jobs: usize,
+    pub cache_dir: PathBuf,
+    pub python: Discovery,
+    pub system: bool,
+    pub client: ClientOptions,
+    pub no_build_isolation: bool,
+    pub level: Level,
+    /// `PATH`, for build subprocesses.
+    pub path: Option<OsString>,
+}
+
+/// The cache server that `-u` uploads to.
+#[derive(Clone, Debug)]
+pub struct UploadTarget {
+    /// Its upload folder: each wheel is PUT to `files` + its name.
+    pub files: Url,
+    /// Its simple index, as the summary names it.
+    pub index: Url,
+}
+
+/// Why the flags, files and variables do not make a runnable command.
+#[derive(Debug)]
+pub enum SettingsError {
+    /// A requirement on the command line does not parse.
+    Requirement(RequirementParseError),
+    /// A requirements file could not be read or does not parse.
+    File(RequirementsError),
+    /// A requirements file names a path or URL, which curd does not install yet.
+    Unnamed { origin: String, target: String },
+    /// A URL given for a source does not parse.
+    Url { what: &'static str, error: UrlError },
+    /// No requirement at all.
+    NothingToInstall,
+    /// `--no-index` and nothing else.
+    NoSource,
+    /// `-u` without a cache server.
+    UploadWithoutCache,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::Requirement(e) => {
+                write!(f, "invalid requirement on the command line: {e}")
+            }
+            SettingsError::File(e) => e.fmt(f),
+            SettingsError::Unnamed { origin, target } => write!(
+                f,
+                "{origin}: `{target}` names a path or URL, which curd does not install yet\nhint: name the project instead, with a version"
+            ),
+            SettingsError::Url { what, error } => write!(f, "invalid {what}: {error}"),
+            SettingsError::NothingToInstall => f.write_str(
+                "nothing to install: expected requirements or -r FILE\nhint: curd install -r requirements.txt",
+            ),
+            SettingsError::NoSource => f.write_str(
+                "no package source: --no-index leaves none\nhint: add -c URL, -i URL or --find-links DIR",
+            ),
+            SettingsError::UploadWithoutCache => f.write_str(
+                "-u uploads to a cache server, and none was given\nhint: add -c http://HOST:8000",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SettingsError::Requirement(e) => Some(e),
+            SettingsError::File(e) => Some(e),
+            SettingsError::Url { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl Settings {
+    /// Settles a run from its flags, the requirements files they name and `vars`.
+    pub fn resolve(
+        args: InstallArgs,
+        mode: Mode,
+        vars: &Variables,
+    ) -> Result<Settings, SettingsError> {
+        let mut caches = args.curdling_index.clone();
+        if caches.is_empty() {
+            caches.extend(vars.get("CURD_CACHE_URL"));
+        }
+        if args.upload && caches.is_empty() {
+            return Err(SettingsError::UploadWithoutCache);
+        }
+        let mut roots = Vec::new();
+        for text in &args.packages {
+            roots.push(text.parse().map_err(SettingsError::Requirement)?);
+        }
+        let mut constraints = Vec::new();
+        let mut hashes: HashMap<PackageName, Vec<String>> = HashMap::new();
+        let mut indexes = args.index.clone();
+        let mut find_links = args.find_links.clone();
+        let mut no_index = args.no_index;
+        let mut pre = args.pre;
+        let mut file_indexes = Vec::new();
+        let mut extra_indexes = Vec::new();
+        for path in &args.requirements {
+            let file = RequirementsFile::read(path, &|name| vars.get(name))
+                .map_err(SettingsError::File)?;
+            for entry in file.requirements {
+                match entry.requirement {
+                    Spec::Named(r) => {
+                        if !entry.hashes.is_empty() {
+                            hashes
+                                .entry(r.name.clone())
+                                .or_default()
+                                .extend(entry.hashes);
+                        }
+                        roots.push(r);
+                    }
+                    Spec::Unnamed(target) => {
+                        return Err(SettingsError::Unnamed {
+                            origin: entry.origin.to_string(),
+                            target,
+                        });
+                    }
+                }
+            }
+            constraints.extend(
+                file.constraints
+                    .into_iter()
+                    .filter_map(|e| match e.requirement {
+                        Spec::Named(r) => Some(r),
+                        Spec::Unnamed(_) => None,
+                    }),
+            );
+            file_indexes.extend(file.index_url);
+            extra_indexes.extend(file.extra_index_urls);
+            find_links.extend(file.find_links);
+            no_index |= file.no_index;
+            pre |= file.pre;
+        }
+        if indexes.is_empty() {
+            indexes = file_indexes;
+        }
+        if indexes.is_empty() {
+            indexes.extend(vars.get("CURD_INDEX_URL"));
+        }
+        if indexes.is_empty() {
+            indexes.push(PYPI.to_string());
+        }
+        indexes.extend(extra_indexes);
+        if roots.is_empty() {
+            return Err(SettingsError::NothingToInstall);
+        }
+
+        let mut sources = Vec::new();
+        let mut upload = None;
+        for cache in &caches {
+            let (root, index) = cache_server(cache)?;
+            if args.upload && upload.is_none() {
+                let files = root.join("p/").map_err(|error| SettingsError::Url {
+                    what: "cache server URL",
+                    error,
+                })?;
+                upload = Some(UploadTarget {
+                    files,
+                    index: index.clone(),
+                });
+            }
+            sources.push(Source::Cache(Index { url: index }));
+        }
+        if !no_index {
+            for index in &indexes {
+                let url = Url::parse(index).map_err(|error| SettingsError::Url {
+                    what: "index URL",
+                    error,
+                })?;
+                sources.push(Source::Index(Index { url }));
+            }
+        }
+        for link in &find_links {
+            if let Some(path) = link.strip_prefix("file://") {
+                sources.push(Source::Folder(PathBuf::from(path)));
+            } else if link.contains("://") {
+                let url = Url::parse(link).map_err(|error| SettingsError::Url {
+                    what: "--find-links URL",
+                    error,
+                })?;
+                sources.push(Source::Page(url));
+            } else {
+                sources.push(Source::Folder(PathBuf::from(link)));
+            }
+        }
+
+        let level = match (args.quiet, args.log_level) {
+            (true, _) => Level::Error,
+            (false, LogLevel::Error) => Level::Error,
+            (false, LogLevel::Warn) => Level::Warn,
+            (false, LogLevel::Info) => Level::Info,
+            (false, LogLevel::Debug) => Level::Debug,
+        };
+        Ok(Settings {
+            mode,
+            roots,
+            constraints,
+            hashes,
+            sources,
+            upload,
+            pre,
+            force: args.force,
+            dry_run: args.dry_run,
+            compile: args.compile,
+            link: args.link_mode.0,
+            jobs: args.jobs.max(1),
+            cache_dir: vars.cache_dir(args.cache_dir),
+            python: vars.discovery(args.python),
+            system: args.system,
+            client: vars.client(args.cert),
+            no_build_isolation: args.no_build_isolation,
+            level,
+            path: vars.path(),
+        })
+    }
+}
+
+impl Settings {
+    /// Every package source, in the order they are asked. Asked for after the
+    /// environment is found, so that a wrong Python is the first thing said.
+    pub fn sources(&self) -> Result<Vec<Source>, SettingsError> {
+        if self.sources.is_empty() {
+            return Err(SettingsError::NoSource);
+        }
+        Ok(self.sources.clone())
+    }
+}
+
+/// A curd-server given by its address, as its root and its simple index: either may
+/// be given.
+fn cache_server(text: &str) -> Result<(Url, Url), SettingsError> {
+    let invalid = |error| SettingsError::Url {
+        what: "cache server URL",
+        error,
+    };
+    let url = Url::parse(text).map_err(invalid)?;
+    if url.path().trim_end_matches('/').ends_with("/simple") {
+        let index = url.as_directory();
+        let root = index.join("../").map_err(invalid)?;
+        Ok((root, index))
+    } else {
+        let root = url.as_directory();
+        let index = root.join("simple/").map_err(invalid)?;
+        Ok((root, index))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Variables {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect()
+    }
+
+    #[test]
+    fn finds_the_cache_like_xdg_says() {
+        let xdg = vars(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]);
+        assert_eq!(xdg.cache_dir(None), PathBuf::from("/x/curd"));
+        let home = vars(&[("XDG_CACHE_HOME", ""), ("HOME", "/h")]);
+        assert_eq!(home.cache_dir(None), PathBuf::from("/h/.cache/curd"));
+        let explicit = Some(PathBuf::from("/e"));
+        assert_eq!(xdg.cache_dir(explicit), PathBuf::from("/e"));
+    }
+
+    #[test]
+    fn netrc_and_certificates_come_from_the_environment() {
+        let options =
+            vars(&[("NETRC", "/n"), ("HOME", "/h"), ("SSL_CERT_FILE", "/c")]).client(None);
+        assert_eq!(options.netrc, Some(PathBuf::from("/n")));
+        assert_eq!(options.cert, Some(PathBuf::from("/c")));
+        let options = vars(&[("HOME", "/h")]).client(Some(PathBuf::from("/flag")));
+        assert_eq!(options.netrc, Some(PathBuf::from("/h/.netrc")));
+        assert_eq!(options.cert, Some(PathBuf::from("/flag")));
+        assert_eq!(vars(&[]).client(None).netrc, None);
+    }
+
+    #[test]
+    fn a_cache_server_is_named_by_its_root_or_its_index() {
+        for given in [
+            "http://h:8000",
+            "http://h:8000/",
+            "http://h:8000/simple",
+            "http://h:8000/simple/",
+        ] {
+            let (root, index) = cache_server(given).expect("a valid URL");
+            assert_eq!(root.to_string(), "http://h:8000/", "{given}");
+            assert_eq!(index.to_string(), "http://h:8000/simple/", "{given}");
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! What can go wrong between a requirement and a wheel ready to install: finding
+//! it, building it, preparing it. One file, because the three refer to each other:
+//! finding a version without a wheel builds it, and a build fetches its own
+//! requirements through the finder.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::build::BuildError;
+use crate::client::fetch::FetchError;
+use crate::client::index::IndexError;
+use crate::install::InstallError;
+use crate::resolve::ResolveError;
+use crate::standards::name::PackageName;
+use crate::util::fs::FsError;
+
+/// Why finding failed.
+#[derive(Debug)]
+pub enum FindError {
+    /// Every source that knows the project failed, or the only one did.
+    Index(IndexError),
+    /// Downloading a file failed.
+    Fetch(FetchError),
+    /// A file's metadata could not be read.
+    Metadata { file: String, message: String },
+    /// The project exists nowhere.
+    NotFound { name: PackageName, sources: usize },
+    /// An sdist could not be built; shared by everyone who asked for that build.
+    Build {
+        file: String,
+        source: Arc<DispatchError>,
+    },
+    /// The local cache could not be written.
+    Cache(FsError),
+}
+
+impl fmt::Display for FindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FindError::Index(e) => e.fmt(f),
+            FindError::Fetch(e) => e.fmt(f),
+            FindError::Metadata { file, message } => {
+                write!(f, "cannot read the metadata of `{file}`: {message}")
+            }
+            FindError::Build { file, source } => write!(f, "cannot build `{file}`: {source}"),
+            FindError::Cache(e) => e.fmt(f),
+            FindError::NotFound { name, sources } => {
+                write!(
+                    f,
+                    "no project named `{name}` in any of the {sources} package sources"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for FindError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FindError::Index(e) => e.source(),
+            FindError::Fetch(e) => e.source(),
+            FindError::Build { source, .. } => source.source(),
+            FindError::Cache(e) => e.source(),
+            FindError::Metadata { .. } | FindError::NotFound { .. } => None,
+        }
+    }
+}
+
+/// Why an sdist did not become a wheel.
+#[derive(Debug)]
+pub enum DispatchError {
+    /// Nothing may be built in this run.
+    Off,
+    /// The sdist could not be fetched.
+    Fetch(FindError),
+    /// The cache's work or log folder could not be made.
+    Cache(FsError),
+    /// Unpacking, the backend or one of its hooks failed.
+    Build(BuildError),
+    /// The build requirements do not resolve.
+    Requirements(ResolveError<Arc<FindError>>),
+    /// A build requirement could not be installed into the build environment.
+    Requirement {
+        name: PackageName,
+        source: PrepareError,
+    },
+    /// The sdist is needed, through other builds, to build itself.
+    Cycle { name: PackageName, chain: String },
+    /// The thread building it stopped before it finished.
+    Stopped,
+    /// The built wheel could not be moved into the cache.
+    Keep(FsError),
+    /// The backend made no wheel where it said, or a file that is not one.
+    NoWheel { dir: String },
+    /// The backend made a wheel of another project or version, or not a wheel.
+    Made { file: String, reason: &'static str },
+}
+
+impl fmt::Display for DispatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DispatchError::Off => f.write_str("building is off"),
+            DispatchError::Fetch(e) => e.fmt(f),
+            DispatchError::Cache(e) | DispatchError::Keep(e) => e.fmt(f),
+            DispatchError::Build(e) => e.fmt(f),
+            DispatchError::Requirements(e) => e.fmt(f),
+            DispatchError::Requirement { name, source } => {
+                write!(f, "build requirement {name}: {source}")
+            }
+            DispatchError::Cycle { name, chain } => {
+                write!(f, "`{name}` is needed to build itself ({chain} -> {name})")
+            }
+            DispatchError::Stopped => f.write_str("the build stopped unexpectedly"),
+            DispatchError::NoWheel { dir } => write!(f, "no wheel in `{dir}`"),
+            DispatchError::Made { file, reason } => {
+                write!(f, "the build made `{file}`, which is {reason}")
+            }
+        }
+    }
+}
+
+/// Each variant's text already says its cause's, so `source` goes one step past it:
+/// a chain printed as "caused by" never says the same thing twice.
+impl std::error::Error for DispatchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DispatchError::Fetch(e) => e.source(),
+            DispatchError::Cache(e) | DispatchError::Keep(e) => e.source(),
+            DispatchError::Build(e) => e.source(),
+            DispatchError::Requirements(e) => e.source(),
+            DispatchError::Requirement { source, .. } => source.source(),
+            _ => None,
+        }
+    }
+}
+
+/// Why a wheel could not be made ready for an environment, or placed in one.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// It could not be found, fetched or built.
+    Find(FindError),
+    /// It could not be unpacked into the cache, or installed from there.
+    Install(InstallError),
+}
+
+impl fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrepareError::Find(e) => e.fmt(f),
+            PrepareError::Install(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PrepareError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PrepareError::Find(e) => e.source(),
+            PrepareError::Install(e) => e.source(),
+        }
+    }
+}
