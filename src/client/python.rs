@@ -249,7 +249,7 @@ pub enum PythonError {
         stderr: String,
     },
     /// The interpreter answered something curd cannot use.
-    BadAnswer { path: PathBuf, reason: String },
+    BadAnswer { path: PathBuf, reason: AnswerError },
     /// The cache folder, which also holds the answer file, is not usable.
     Cache(FsError),
 }
@@ -326,6 +326,44 @@ impl std::error::Error for PythonError {
         }
     }
 }
+
+/// What is wrong with an interpreter's answer.
+#[derive(Debug)]
+pub enum AnswerError {
+    /// The answer file could not be read.
+    Read(std::io::Error),
+    /// The answer is not JSON.
+    NotJson(serde_json::Error),
+    /// A key is missing.
+    Missing(String),
+    /// A key holds a value of the wrong shape: `is` says what it is instead.
+    Shape { key: String, is: &'static str },
+    /// A list holds an item of the wrong kind.
+    Holds { key: &'static str, what: String },
+    /// The answer as a whole is not a JSON object.
+    NotObject,
+    /// A fault inside one section of the answer.
+    Within {
+        section: &'static str,
+        inner: Box<AnswerError>,
+    },
+}
+
+impl fmt::Display for AnswerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AnswerError::Read(e) => write!(f, "cannot read its answer: {e}"),
+            AnswerError::NotJson(e) => write!(f, "its answer is not JSON: {e}"),
+            AnswerError::Missing(key) => write!(f, "no `{key}`"),
+            AnswerError::Shape { key, is } => write!(f, "`{key}` is {is}"),
+            AnswerError::Holds { key, what } => write!(f, "`{key}` holds {what}"),
+            AnswerError::NotObject => f.write_str("the answer is not an object"),
+            AnswerError::Within { section, inner } => write!(f, "`{section}`: {inner}"),
+        }
+    }
+}
+
+impl std::error::Error for AnswerError {}
 
 impl From<FsError> for PythonError {
     fn from(e: FsError) -> Self {
@@ -562,36 +600,53 @@ impl Interpreter {
         self.target().tags()
     }
 
-    fn from_answer(path: &Path, answer: &Value, from_cache: bool) -> Result<Interpreter, String> {
+    fn from_answer(
+        path: &Path,
+        answer: &Value,
+        from_cache: bool,
+    ) -> Result<Interpreter, AnswerError> {
+        let shape = |key: &str, is| AnswerError::Shape {
+            key: key.to_string(),
+            is,
+        };
         let version_info = field(answer, "version_info")?
             .as_array()
             .filter(|v| v.len() == 2)
-            .ok_or("`version_info` is not a pair")?;
+            .ok_or_else(|| shape("version_info", "not a pair"))?;
         let number = |v: &Value| {
             v.as_u64()
                 .filter(|n| *n < 1000)
                 .map(|n| n as u32)
-                .ok_or_else(|| format!("`version_info` holds {v}, not a version number"))
+                .ok_or_else(|| AnswerError::Holds {
+                    key: "version_info",
+                    what: format!("{v}, not a version number"),
+                })
         };
         let python_version = (number(&version_info[0])?, number(&version_info[1])?);
 
         let marker_map = field(answer, "markers")?
             .as_object()
-            .ok_or("`markers` is not an object")?;
+            .ok_or_else(|| shape("markers", "not an object"))?;
         let mut markers = BTreeMap::new();
         for name in MARKER_NAMES {
-            let value = text(marker_map, name).map_err(|e| format!("`markers`: {e}"))?;
+            let value = text(marker_map, name).map_err(|inner| AnswerError::Within {
+                section: "markers",
+                inner: Box::new(inner),
+            })?;
             markers.insert(name.to_string(), value);
         }
         let system = markers["platform_system"].clone();
 
         let paths = field(answer, "paths")?
             .as_object()
-            .ok_or("`paths` is not an object")?;
+            .ok_or_else(|| shape("paths", "not an object"))?;
         let path_of = |key| {
             text(paths, key)
                 .map(PathBuf::from)
-                .map_err(|e| format!("`paths`: {e}"))
+                .map_err(|inner| AnswerError::Within {
+                    section: "paths",
+                    inner: Box::new(inner),
+                })
         };
         let paths = InstallPaths {
             purelib: path_of("purelib")?,
@@ -601,21 +656,24 @@ impl Interpreter {
             include: path_of("include")?,
         };
 
-        let answer = answer.as_object().ok_or("the answer is not an object")?;
+        let answer = answer.as_object().ok_or(AnswerError::NotObject)?;
         let abis = field_of(answer, "abis")?
             .as_array()
-            .ok_or("`abis` is not a list")?
+            .ok_or_else(|| shape("abis", "not a list"))?
             .iter()
             .map(|a| {
                 a.as_str()
                     .map(String::from)
-                    .ok_or("`abis` holds a non-string")
+                    .ok_or_else(|| AnswerError::Holds {
+                        key: "abis",
+                        what: "a non-string".to_string(),
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mac_ver = field_of(answer, "mac_ver")?
             .as_array()
             .filter(|v| v.len() == 2)
-            .ok_or("`mac_ver` is not a pair")?;
+            .ok_or_else(|| shape("mac_ver", "not a pair"))?;
         let mac_text = |v: &Value| v.as_str().unwrap_or_default().to_string();
         let facts = PlatformFacts {
             system: &system,
@@ -654,33 +712,43 @@ impl Interpreter {
     }
 }
 
-fn field<'a>(value: &'a Value, key: &str) -> Result<&'a Value, String> {
-    value.get(key).ok_or_else(|| format!("no `{key}`"))
+fn field<'a>(value: &'a Value, key: &str) -> Result<&'a Value, AnswerError> {
+    value
+        .get(key)
+        .ok_or_else(|| AnswerError::Missing(key.to_string()))
 }
 
-fn field_of<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a Value, String> {
-    map.get(key).ok_or_else(|| format!("no `{key}`"))
+fn field_of<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a Value, AnswerError> {
+    map.get(key)
+        .ok_or_else(|| AnswerError::Missing(key.to_string()))
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> Result<String, String> {
-    field_of(map, key)?
-        .as_str()
-        .map(String::from)
-        .ok_or_else(|| format!("`{key}` is not a string"))
-}
-
-fn optional_text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
-    match field_of(map, key)? {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s.clone())),
-        _ => Err(format!("`{key}` is neither a string nor null")),
+fn wrong(key: &str, is: &'static str) -> AnswerError {
+    AnswerError::Shape {
+        key: key.to_string(),
+        is,
     }
 }
 
-fn flag(map: &Map<String, Value>, key: &str) -> Result<bool, String> {
+fn text(map: &Map<String, Value>, key: &str) -> Result<String, AnswerError> {
+    field_of(map, key)?
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| wrong(key, "not a string"))
+}
+
+fn optional_text(map: &Map<String, Value>, key: &str) -> Result<Option<String>, AnswerError> {
+    match field_of(map, key)? {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(wrong(key, "neither a string nor null")),
+    }
+}
+
+fn flag(map: &Map<String, Value>, key: &str) -> Result<bool, AnswerError> {
     field_of(map, key)?
         .as_bool()
-        .ok_or_else(|| format!("`{key}` is not true or false"))
+        .ok_or_else(|| wrong(key, "not true or false"))
 }
 
 /// Runs the script under `path`, with its answer file in `dir` (removed after).
@@ -704,13 +772,13 @@ fn ask(path: &Path, dir: &Path) -> Result<Value, PythonError> {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
-    let bad = |reason: String| PythonError::BadAnswer {
+    let bad = |reason| PythonError::BadAnswer {
         path: path.to_path_buf(),
         reason,
     };
-    let text = std::fs::read_to_string(answer_file.path())
-        .map_err(|e| bad(format!("cannot read its answer: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| bad(format!("its answer is not JSON: {e}")))
+    let text =
+        std::fs::read_to_string(answer_file.path()).map_err(|e| bad(AnswerError::Read(e)))?;
+    serde_json::from_str(&text).map_err(|e| bad(AnswerError::NotJson(e)))
 }
 
 /// The cached answer for `path`, if there is one made by this script for the file
@@ -985,7 +1053,9 @@ mod tests {
         for (key, value) in cases {
             let mut a = answer();
             a[key] = value.clone();
-            let err = Interpreter::from_answer(Path::new("/p"), &a, false).unwrap_err();
+            let err = Interpreter::from_answer(Path::new("/p"), &a, false)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(key), "{key}={value}: {err}");
         }
         for a in [json!(null), json!([]), json!({}), json!("x")] {
@@ -994,7 +1064,9 @@ mod tests {
         let mut a = answer();
         a.as_object_mut().unwrap().remove("prefix");
         assert_eq!(
-            Interpreter::from_answer(Path::new("/p"), &a, false).unwrap_err(),
+            Interpreter::from_answer(Path::new("/p"), &a, false)
+                .unwrap_err()
+                .to_string(),
             "no `prefix`"
         );
     }
