@@ -11,10 +11,9 @@
 //! build backend) take turns, so it is made once rather than made and thrown away.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::util::fs::{Context, FsError};
+use crate::util::fs::{Context, FsError, temp_name};
 use crate::util::sync::lock;
 
 /// The cache folder and its layout.
@@ -89,12 +88,7 @@ impl Cache {
     /// A fresh folder for one piece of work, on the same filesystem as the entries so
     /// that finishing an entry is a rename; removed when dropped.
     pub fn work_dir(&self, label: &str) -> Result<WorkDir, FsError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = self
-            .root
-            .join("tmp")
-            .join(format!("{label}-{}-{n}", std::process::id()));
+        let dir = self.root.join("tmp").join(temp_name(label));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).context("create cache folder", &dir)?;
         Ok(WorkDir(dir))
