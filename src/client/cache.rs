@@ -147,6 +147,7 @@ impl CacheKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     #[test]
     fn threads_take_turns_at_one_entry() {
