@@ -18,7 +18,6 @@ use crate::cli::error::{CommandError, Failure, Failures, HashError, StepError};
 use crate::cli::settings::{Mode, Settings, Variables};
 use crate::cli::summary::Summary;
 use crate::cli::{InstallArgs, Link, LogLevel, WheelArgs};
-use crate::client::bytecode::{compile_cached, compile_environment};
 use crate::client::cache::Cache;
 use crate::client::dispatch::Builder;
 use crate::client::environment::Environment;
@@ -26,7 +25,9 @@ use crate::client::fetch::Client;
 use crate::client::find::{Candidate, Compatibility, Finder, Origin};
 use crate::client::prepare::{Prepared, prepare};
 use crate::client::upload::upload;
-use crate::install::{InstallOptions, InstalledDist, LinkMode};
+use crate::install::{
+    InstallOptions, InstalledDist, LinkMode, compile_cached, compile_environment,
+};
 use crate::resolve::{self, Options, Resolved};
 use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
@@ -149,7 +150,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         && summary.done() > 0
         && matches!(settings.mode, Mode::Install)
     {
-        if let Err(e) = compile_environment(&env) {
+        if let Err(e) = compile_environment(&env.target) {
             warn!("{e}");
         }
     }

@@ -13,5 +13,4 @@ pub mod error;
 pub mod find;
 pub mod prepare;
 pub mod dispatch;
-pub mod bytecode;
 pub mod upload;

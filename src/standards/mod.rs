@@ -1,6 +1,7 @@
 //! The packaging standards, parsed to the letter: names (PEP 503), versions and
 //! specifiers (PEP 440), markers and requirements (PEP 508), wheel and sdist file
-//! names (PEP 427, 625), platform tags (PEP 425), URLs, core metadata.
+//! names (PEP 427, 625), platform tags (PEP 425), URLs, core metadata, RECORD
+//! (PEP 376, 627).
 //!
 //! May import: util.
 
@@ -13,3 +14,4 @@ pub mod filename;
 pub mod tags;
 pub mod url;
 pub mod metadata;
+pub mod record;
