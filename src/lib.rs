@@ -16,7 +16,7 @@
 //! | `standards` | the packaging standards, pure                     | util |
 //! | `archive`   | bounded reads of untrusted wheels and sdists      | standards, util |
 //! | `resolve`   | the PubGrub solver over a provider trait          | standards |
-//! | `install`   | the wheel installer, disk only                    | archive, standards, util |
+//! | `install`   | the wheel installer (disk; Python for bytecode)   | archive, standards, util |
 //! | `build`     | the PEP 517 frontend                              | archive, standards, util |
 //! | `client`    | network, local cache, the install pipeline        | resolve, install, build, archive, standards, util |
 //! | `server`    | the cache server                                  | archive, standards, util |

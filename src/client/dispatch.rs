@@ -202,16 +202,8 @@ impl<'a> Builder<'a> {
         }
         let resolution = resolve::resolve(requires, &self.markers, finder, &Options::default())
             .map_err(DispatchError::Requirements)?;
-        let (major, minor) = self.python_version;
-        let site = env.join(format!("lib/python{major}.{minor}/site-packages"));
         let target = Target {
-            scheme: Scheme {
-                purelib: site.clone(),
-                platlib: site,
-                scripts: env.join("bin"),
-                data: env.to_path_buf(),
-                headers: env.join(format!("include/site/python{major}.{minor}")),
-            },
+            scheme: Scheme::venv(env, self.python_version),
             python: python.to_path_buf(),
         };
         let options = InstallOptions {

@@ -63,14 +63,11 @@ impl Environment {
         if !system && !interpreter.is_virtualenv() {
             return Err(EnvironmentError::NotVirtual(interpreter.path.clone()));
         }
-        let (major, minor) = interpreter.python_version;
         let paths = &interpreter.paths;
         // In a virtual environment sysconfig's include folder is the base Python's;
         // pip puts headers under the environment instead, and so does curd.
         let headers = if interpreter.is_virtualenv() {
-            interpreter
-                .prefix
-                .join(format!("include/site/python{major}.{minor}"))
+            Scheme::venv_headers(&interpreter.prefix, interpreter.python_version)
         } else {
             paths.include.clone()
         };

@@ -38,6 +38,28 @@ pub struct Scheme {
     pub headers: PathBuf,
 }
 
+impl Scheme {
+    /// The scheme `python -m venv` lays out at `prefix` on POSIX, for environments
+    /// curd makes itself (build environments), where asking the interpreter would
+    /// cost a process per build.
+    pub fn venv(prefix: &Path, version: (u32, u32)) -> Scheme {
+        let (major, minor) = version;
+        let site = prefix.join(format!("lib/python{major}.{minor}/site-packages"));
+        Scheme {
+            purelib: site.clone(),
+            platlib: site,
+            scripts: prefix.join("bin"),
+            data: prefix.to_path_buf(),
+            headers: Scheme::venv_headers(prefix, version),
+        }
+    }
+
+    /// pip's header folder in a virtual environment at `prefix`: see `headers`.
+    pub fn venv_headers(prefix: &Path, (major, minor): (u32, u32)) -> PathBuf {
+        prefix.join(format!("include/site/python{major}.{minor}"))
+    }
+}
+
 /// The environment to install into.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {

@@ -81,11 +81,11 @@ fn code(source: &Source, shipped: bool) -> String {
 }
 
 /// Every module path the code names through `crate::…` (with `{a, b::c}` groups
-/// opened) or `super::…`, as absolute paths.
+/// opened), `super::…` or `self::…`, as absolute paths.
 fn imports(module: &[String], code: &str) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     let bytes = code.as_bytes();
-    for (start, prefix) in [("crate::", 0usize), ("super::", 1)] {
+    for start in ["crate::", "super::", "self::"] {
         let mut from = 0;
         while let Some(at) = code[from..].find(start) {
             let at = from + at;
@@ -97,8 +97,10 @@ fn imports(module: &[String], code: &str) -> Vec<Vec<String>> {
             if !boundary {
                 continue;
             }
-            let base: Vec<String> = if prefix == 0 {
+            let base: Vec<String> = if start == "crate::" {
                 Vec::new()
+            } else if start == "self::" {
+                module.to_vec()
             } else {
                 // `super` of `a/b.rs` is `a`, and of `a/b/mod.rs` too: a `mod.rs`
                 // file is its folder's module, whose parent is one folder up.
@@ -352,6 +354,8 @@ fn a_circle_between_files_is_named() {
     let problems = check(&tree(&[
         ("install/mod.rs", "use crate::install::writer::Writer;\n"),
         ("install/writer.rs", "use super::InstallError;\n"),
+        ("server/mod.rs", "use self::routes::App;\n"),
+        ("server/routes.rs", "use crate::server::App;\n"),
         (
             "install/record.rs",
             "use crate::util::fs;\n#[cfg(test)]\nmod tests { use crate::install::Target; }\n",
@@ -360,6 +364,9 @@ fn a_circle_between_files_is_named() {
     ]));
     assert_eq!(
         problems,
-        ["files import each other: src/install/mod.rs -> src/install/writer.rs"]
+        [
+            "files import each other: src/install/mod.rs -> src/install/writer.rs",
+            "files import each other: src/server/mod.rs -> src/server/routes.rs",
+        ]
     );
 }
