@@ -1,0 +1,113 @@
+//! What the solver asks of the world and what it gives back: the [`Provider`] of
+//! versions and dependencies, the [`Options`] that steer its choices, and the
+//! [`Resolution`] it finds.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::standards::name::{ExtraName, PackageName};
+use crate::standards::requirement::Requirement;
+use crate::standards::specifier::VersionSpecifiers;
+use crate::standards::version::Version;
+
+/// Where projects, versions and dependencies come from: an index, a cache, or a
+/// table in tests.
+pub trait Provider {
+    type Error: fmt::Display;
+    /// Candidate versions of a project, best first (the provider already dropped files
+    /// that do not fit: wrong tags, Requires-Python, yanked unless pinned with ==).
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, Self::Error>;
+    /// Requires-Dist of one version, as written (markers not yet evaluated).
+    fn dependencies(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Vec<Requirement>, Self::Error>;
+    /// A hint that these projects will be asked for soon, so a provider can fetch
+    /// them (and the dependencies of their likely versions) in parallel. Default: nothing.
+    fn prefetch(&self, _hints: &[Hint]) {}
+}
+
+/// A project the resolver has just met, with what it knows so far of the version it
+/// will choose: enough for a provider to start on that version's dependencies early
+/// (for an sdist, its build), instead of when the resolver gets there.
+#[derive(Clone, Debug)]
+pub struct Hint {
+    pub name: PackageName,
+    /// The requirements on it met so far, and its constraints.
+    pub(super) specifiers: VersionSpecifiers,
+    /// The installed version, which the resolver keeps where it fits.
+    pub(super) preferred: Option<Version>,
+    /// `--pre`.
+    pub(super) prereleases: bool,
+}
+
+impl Hint {
+    /// The version the resolver will choose among `versions` (best first) unless
+    /// requirements it has not met yet rule it out: its own rule (the installed
+    /// version, else the best final release, else the best pre-release) applied to
+    /// what it knows now.
+    pub fn likely<'v>(&self, versions: &'v [Version]) -> Option<&'v Version> {
+        let preferred = versions.iter().find(|v| {
+            Some(*v) == self.preferred.as_ref()
+                && self.specifiers.contains_with_prereleases(v, Some(true))
+        });
+        preferred.or_else(|| {
+            let prereleases = self.prereleases.then_some(true);
+            let allowed = self
+                .specifiers
+                .filter_with_prereleases(versions, prereleases);
+            allowed.first().copied()
+        })
+    }
+}
+
+/// Enough for real dependency sets many times over; a pathological one stops here
+/// instead of hanging the installer.
+pub const DEFAULT_MAX_STEPS: usize = 100_000;
+
+/// What the resolver may choose, beyond the requirements themselves.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `--pre`: pre-releases compete with final releases everywhere.
+    pub prereleases: bool,
+    /// Restrict a project's versions if it is installed; never add a project.
+    pub constraints: Vec<Requirement>,
+    /// Installed versions, kept when the requirements allow them, so an install
+    /// changes as little as it can; an installed pre-release is kept too, as pip
+    /// keeps it, since choosing it was settled when it was installed.
+    pub preferences: HashMap<PackageName, Version>,
+    /// Decisions plus conflict resolution steps before giving up.
+    pub max_steps: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            prereleases: false,
+            constraints: Vec::new(),
+            preferences: HashMap::new(),
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+}
+
+/// The chosen versions, sorted by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    pub packages: Vec<Resolved>,
+}
+
+/// One project of a [`Resolution`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub name: PackageName,
+    pub version: Version,
+    /// The extras whose dependencies were installed, sorted.
+    pub extras: Vec<ExtraName>,
+    /// Whether a root requirement names it.
+    pub requested: bool,
+    /// The projects whose chosen versions depend on it, sorted (the root excluded:
+    /// see `requested`).
+    pub why: Vec<PackageName>,
+}
