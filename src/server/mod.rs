@@ -1,11 +1,16 @@
 //! The cache server: a folder of wheels served over HTTP.
 //!
 //! Data flows http -> routes -> auth -> storage: `http` owns connections and the
-//! protocol, `routes` maps requests to handlers, `auth` decides who may do what,
-//! `storage` is the only module that touches the folder, and `pages` renders what
-//! the index says.
+//! protocol, `routes` maps requests to handlers, `auth` decides who may do what
+//! (over `htpasswd`, the user file and its hashes), `storage` is the only module
+//! that touches the folder, and `pages` renders what the index says.
+//!
+//! Everything the server says goes to stderr through `crate::util::messages`: the
+//! start-up lines and one access-log line per request at the default level, each
+//! request's headers at the debug level that `-d` sets.
 
 pub mod auth;
+pub mod htpasswd;
 pub mod http;
 pub mod multipart;
 pub mod pages;
@@ -20,7 +25,9 @@ use std::sync::atomic::AtomicBool;
 
 use argh::FromArgs;
 
-use self::routes::{App, ReadAccess};
+use self::auth::ReadAccess;
+use self::routes::App;
+use crate::util::messages::{self, Level};
 
 /// Serve a folder of wheels and sdists to pip, uv, twine and curd, as a PEP 503/691
 /// simple index and Curdling's cache API.
@@ -96,19 +103,22 @@ impl argh::FromArgValue for Size {
 /// Why the server could not start or stopped.
 #[derive(Debug)]
 pub enum ServerError {
-    /// The host and port do not name an address.
+    /// The host and port do not name an address; no `source` when the lookup
+    /// found none.
     Address {
         host: String,
         port: u16,
-        message: String,
+        source: Option<std::io::Error>,
     },
     /// The address is taken or not ours.
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// The folder could not be created or read.
     Storage(crate::util::fs::FsError),
-    Users(auth::AuthError),
+    /// The user database could not be read.
+    Users(htpasswd::HtpasswdError),
     /// The connection loop failed.
     Io(std::io::Error),
 }
@@ -116,13 +126,10 @@ pub enum ServerError {
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ServerError::Address {
-                host,
-                port,
-                message,
-            } => {
-                write!(f, "cannot resolve `{host}:{port}`: {message}")
-            }
+            ServerError::Address { host, port, source } => match source {
+                Some(e) => write!(f, "cannot resolve `{host}:{port}`: {e}"),
+                None => write!(f, "cannot resolve `{host}:{port}`: no address found"),
+            },
             ServerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             ServerError::Storage(e) => e.fmt(f),
             ServerError::Users(e) => e.fmt(f),
@@ -131,19 +138,32 @@ impl fmt::Display for ServerError {
     }
 }
 
-impl std::error::Error for ServerError {}
+impl std::error::Error for ServerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServerError::Address { source, .. } => source.as_ref().map(|e| e as _),
+            ServerError::Bind { source, .. } | ServerError::Io(source) => Some(source),
+            ServerError::Storage(e) => Some(e),
+            ServerError::Users(e) => Some(e),
+        }
+    }
+}
 
 /// Runs the server until SIGINT or SIGTERM.
 pub fn run(args: Args) -> Result<(), ServerError> {
+    if args.debug {
+        messages::set_level(Level::Debug);
+    }
+    let address_error = |source| ServerError::Address {
+        host: args.host.clone(),
+        port: args.port,
+        source,
+    };
     let addr = (args.host.as_str(), args.port)
         .to_socket_addrs()
-        .map_err(|e| e.to_string())
-        .and_then(|mut addrs| addrs.next().ok_or_else(|| "no address found".to_string()))
-        .map_err(|message| ServerError::Address {
-            host: args.host.clone(),
-            port: args.port,
-            message,
-        })?;
+        .map_err(|e| address_error(Some(e)))?
+        .next()
+        .ok_or_else(|| address_error(None))?;
     let users = match &args.user_db {
         Some(path) => Some(auth::UserDb::open(path).map_err(ServerError::Users)?),
         None => None,
@@ -161,7 +181,7 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     }
     let index = storage.index();
     let files: usize = index.projects.values().map(Vec::len).sum();
-    eprintln!(
+    crate::message!(
         "curd-server: serving {} ({} projects, {files} files) on http://{local}/{}",
         storage.dir().display(),
         index.projects.len(),
@@ -190,15 +210,8 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         max_connections: connection_limit(args.max_connections.max(1), threads),
         ..http::Limits::default()
     };
-    http::serve(
-        listener,
-        Arc::new(app),
-        limits,
-        args.debug,
-        Arc::clone(&shutdown),
-    )
-    .map_err(ServerError::Io)?;
-    eprintln!("curd-server: stopped");
+    http::serve(listener, Arc::new(app), limits, Arc::clone(&shutdown)).map_err(ServerError::Io)?;
+    crate::message!("curd-server: stopped");
     Ok(())
 }
 
@@ -214,7 +227,9 @@ fn connection_limit(wanted: usize, threads: usize) -> usize {
         .unwrap_or(usize::MAX)
         .max(1);
     if wanted > most {
-        eprintln!("curd-server: the open-files limit allows {most} connections, not {wanted}");
+        crate::message!(
+            "curd-server: the open-files limit allows {most} connections, not {wanted}"
+        );
     }
     wanted.min(most)
 }

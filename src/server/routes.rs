@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::server::auth::UserDb;
+use crate::server::auth::{ReadAccess, UserDb};
 use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::multipart::{self, MultipartError};
 use crate::server::pages::{self, Format};
@@ -13,13 +13,6 @@ use crate::server::storage::{Index, SaveError, Saved, Storage, StoredFile, Uploa
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
-
-/// Who may read; uploads always need a login when a user database is set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadAccess {
-    LoginRequired,
-    Anonymous,
-}
 
 /// The application: every route, over one storage folder.
 pub struct App {
@@ -70,17 +63,17 @@ impl App {
         let Some(users) = &self.users else {
             return Ok(None);
         };
-        if !write && self.read_access == ReadAccess::Anonymous {
+        if !self.read_access.needs_login(write) {
             return Ok(None);
         }
         let result = users.authenticate(request.header("authorization"));
         if let Some(e) = users.take_reload_error() {
-            eprintln!("curd-server: {e}; the previous users stay in force");
+            crate::message!("curd-server: {e}; the previous users stay in force");
         }
         result.map(Some).map_err(|denied| {
             // The reason (no such user, wrong password) is for the log: telling the
             // client would say which user names exist.
-            eprintln!("curd-server: {}: login refused: {denied}", request.peer);
+            crate::message!("curd-server: {}: login refused: {denied}", request.peer);
             Response::text(401, "login required").header(
                 "WWW-Authenticate",
                 "Basic realm=\"curd\", charset=\"UTF-8\"",
@@ -489,7 +482,7 @@ fn not_acceptable() -> Response {
 fn save_error(e: SaveError) -> Response {
     match e {
         SaveError::Disk(_) => {
-            eprintln!("curd-server: {e}");
+            crate::message!("curd-server: {e}");
             Response::text(
                 500,
                 "the server could not store the upload; its log says why",

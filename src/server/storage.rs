@@ -24,8 +24,9 @@ use std::time::{Duration, Instant, SystemTime};
 use sha2::{Digest, Sha256};
 
 use crate::standards::filename::DistFilename;
-use crate::standards::metadata::{self, CoreMetadata};
-use crate::standards::name::PackageName;
+use crate::standards::metadata::{self, CoreMetadata, MetadataError};
+use crate::standards::name::{InvalidName, PackageName};
+use crate::standards::version::{Version, VersionParseError};
 use crate::util::digest::sha256_file;
 use crate::util::fs::{Context, FsError, TEMP_PREFIX, TempFile};
 
@@ -103,7 +104,10 @@ pub enum SaveError {
     /// The body is larger than the limit.
     TooLarge { limit: u64 },
     /// The bytes are not a valid distribution of the name they were sent under.
-    Invalid { filename: String, reason: String },
+    Invalid {
+        filename: String,
+        reason: InvalidDist,
+    },
     /// The client's sha256 does not match the bytes it sent.
     DigestMismatch {
         filename: String,
@@ -258,7 +262,7 @@ impl Storage {
             }
         }
         if let Err(e) = self.rescan() {
-            eprintln!("curd-server: {e}");
+            crate::message!("curd-server: {e}");
         }
         Arc::clone(&read(&self.scan).index)
     }
@@ -335,7 +339,7 @@ impl Storage {
                 }
             });
         if let Err(e) = spawned {
-            eprintln!("curd-server: could not start the warm-up thread: {e}");
+            crate::message!("curd-server: could not start the warm-up thread: {e}");
         }
     }
 
@@ -422,7 +426,7 @@ impl Storage {
         for old in existing.iter().filter(|f| f.name != name) {
             let path = self.path_of(&old.filename);
             if let Err(e) = std::fs::remove_file(&path) {
-                eprintln!(
+                crate::message!(
                     "curd-server: cannot remove `{}`, replaced by `{name}`: {e}",
                     path.display()
                 );
@@ -430,7 +434,7 @@ impl Storage {
         }
         // The file is stored; a failed rescan only delays when it is listed.
         if let Err(e) = self.rescan() {
-            eprintln!("curd-server: {e}");
+            crate::message!("curd-server: {e}");
         }
         Ok(if existing.is_empty() {
             Saved::Created
@@ -442,7 +446,7 @@ impl Storage {
     /// The index read afresh from the folder.
     pub fn rescanned(&self) -> Arc<Index> {
         if let Err(e) = self.rescan() {
-            eprintln!("curd-server: {e}");
+            crate::message!("curd-server: {e}");
         }
         Arc::clone(&read(&self.scan).index)
     }
@@ -509,36 +513,92 @@ fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
     facts
 }
 
-/// Checks that a received file is what its name says. Errors speak of the file by
-/// the name it was sent under, not by the temporary path it is held at.
-fn validate(path: &Path, filename: &DistFilename) -> Result<(), String> {
-    let raw = metadata::read_dist_metadata(path, filename).map_err(|e| {
-        e.to_string()
-            .replace(&path.display().to_string(), &filename.to_string())
-    })?;
-    let meta = CoreMetadata::parse(&raw).map_err(|e| e.to_string())?;
+/// Why a received file is not the distribution its name says.
+#[derive(Debug)]
+pub enum InvalidDist {
+    /// Its metadata cannot be read or parsed; told of the file by the name it was
+    /// sent under, not by the temporary path it is held at.
+    Metadata {
+        source: Box<MetadataError>,
+        held_at: PathBuf,
+        filename: String,
+    },
+    /// Its metadata's name is not a project name.
+    Name(InvalidName),
+    /// Its metadata names another project than the file name.
+    OtherProject {
+        found: String,
+        expected: PackageName,
+    },
+    /// Its metadata's version is not a PEP 440 version.
+    Version(VersionParseError),
+    /// Its metadata says another version than the file name.
+    OtherVersion { found: String, expected: Version },
+}
+
+impl fmt::Display for InvalidDist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidDist::Metadata {
+                source,
+                held_at,
+                filename,
+            } => f.write_str(
+                &source
+                    .to_string()
+                    .replace(&held_at.display().to_string(), filename),
+            ),
+            InvalidDist::Name(e) => write!(f, "its metadata has an {e}"),
+            InvalidDist::OtherProject { found, expected } => write!(
+                f,
+                "its metadata names project `{found}`, but the file name says `{expected}`"
+            ),
+            InvalidDist::Version(e) => write!(f, "its metadata has an {e}"),
+            InvalidDist::OtherVersion { found, expected } => write!(
+                f,
+                "its metadata says version {found}, but the file name says {expected}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InvalidDist {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InvalidDist::Metadata { source, .. } => Some(source.as_ref()),
+            InvalidDist::Name(e) => Some(e),
+            InvalidDist::Version(e) => Some(e),
+            InvalidDist::OtherProject { .. } | InvalidDist::OtherVersion { .. } => None,
+        }
+    }
+}
+
+/// Checks that a received file is what its name says.
+fn validate(path: &Path, filename: &DistFilename) -> Result<(), InvalidDist> {
+    let metadata_error = |source| InvalidDist::Metadata {
+        source: Box::new(source),
+        held_at: path.to_path_buf(),
+        filename: filename.to_string(),
+    };
+    let raw = metadata::read_dist_metadata(path, filename).map_err(metadata_error)?;
+    let meta = CoreMetadata::parse(&raw).map_err(metadata_error)?;
     check_identity(&meta, filename)
 }
 
-fn check_identity(meta: &CoreMetadata, filename: &DistFilename) -> Result<(), String> {
-    let name = PackageName::new(&meta.name).map_err(|e| format!("its metadata has an {e}"))?;
+fn check_identity(meta: &CoreMetadata, filename: &DistFilename) -> Result<(), InvalidDist> {
+    let name = PackageName::new(&meta.name).map_err(InvalidDist::Name)?;
     if &name != filename.name() {
-        return Err(format!(
-            "its metadata names project `{}`, but the file name says `{}`",
-            meta.name,
-            filename.name()
-        ));
+        return Err(InvalidDist::OtherProject {
+            found: meta.name.clone(),
+            expected: filename.name().clone(),
+        });
     }
-    let version: crate::standards::version::Version = meta
-        .version
-        .parse()
-        .map_err(|e| format!("its metadata has an {e}"))?;
+    let version: Version = meta.version.parse().map_err(InvalidDist::Version)?;
     if &version != filename.version() {
-        return Err(format!(
-            "its metadata says version {}, but the file name says {}",
-            meta.version,
-            filename.version()
-        ));
+        return Err(InvalidDist::OtherVersion {
+            found: meta.version.clone(),
+            expected: filename.version().clone(),
+        });
     }
     Ok(())
 }
