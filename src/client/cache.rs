@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
 use crate::util::fs::{Context, FsError, temp_name};
-use crate::util::sync::lock;
+use crate::util::sync::{lock, wait};
 
 /// The cache folder and its layout.
 #[derive(Clone, Debug)]
@@ -40,7 +40,7 @@ impl Cache {
         let (busy, done) = &*self.filling;
         let mut filling = lock(busy);
         while filling.iter().any(|p| p == entry) {
-            filling = done.wait(filling).unwrap_or_else(|p| p.into_inner());
+            filling = wait(done, filling);
         }
         filling.push(entry.to_path_buf());
         drop(filling);

@@ -30,7 +30,7 @@ use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;
 use crate::util::fs::{Context, FsError};
-use crate::util::sync::lock;
+use crate::util::sync::{lock, wait};
 
 /// One sdist's build, shared by everyone who asks for it.
 enum Slot {
@@ -252,10 +252,7 @@ impl WheelBuilder for Builder<'_> {
         }
         let result = if builds.slots.contains_key(&key) {
             loop {
-                builds = self
-                    .finished
-                    .wait(builds)
-                    .unwrap_or_else(|p| p.into_inner());
+                builds = wait(&self.finished, builds);
                 if let Some(Slot::Done(result)) = builds.slots.get(&key) {
                     break result.clone();
                 }

@@ -13,6 +13,7 @@ use crate::server::storage::{Index, SaveError, Saved, Storage, StoredFile, Uploa
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
+use crate::util::sync::lock;
 
 /// The application: every route, over one storage folder.
 pub struct App {
@@ -89,7 +90,7 @@ impl App {
         render: impl FnOnce(&Index) -> Vec<u8>,
     ) -> Arc<Vec<u8>> {
         {
-            let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+            let mut cache = lock(&self.pages);
             if cache.generation != index.generation {
                 *cache = PageCache {
                     generation: index.generation,
@@ -101,7 +102,7 @@ impl App {
             }
         }
         let page = Arc::new(render(index));
-        let mut cache = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = lock(&self.pages);
         if cache.generation == index.generation && cache.pages.len() < 4096 {
             cache.pages.insert(key, Arc::clone(&page));
         }

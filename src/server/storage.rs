@@ -29,6 +29,7 @@ use crate::standards::name::{InvalidName, PackageName};
 use crate::standards::version::{Version, VersionParseError};
 use crate::util::digest::sha256_file;
 use crate::util::fs::{Context, FsError, TEMP_PREFIX, TempFile};
+use crate::util::sync::{lock, read, write};
 
 /// A folder change this recent may hide a later one inside the same timestamp tick
 /// (coarse on network filesystems), so until the folder's mtime is older than this
@@ -399,7 +400,7 @@ impl Storage {
             reason,
         })?;
         let dest = self.path_of(filename);
-        let _guard = self.saving.lock().unwrap_or_else(|p| p.into_inner());
+        let _guard = lock(&self.saving);
         // The same distribution may be stored under another spelling of its name
         // (`Foo-1.0.0-...` for `foo-1.0-...`): it counts as the same file, or a
         // client could replace an immutable distribution by respelling it.
@@ -619,12 +620,4 @@ fn remove_stale_temp_files(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|p| p.into_inner())
 }
