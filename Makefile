@@ -5,8 +5,11 @@ PYTHON ?= python3
 PORT ?= 8000
 DIR ?= fixtures/wheels
 MUSL_TARGET := x86_64-unknown-linux-musl
-# Test tools (uv and twine, real clients of the server) live in their own venv.
-TOOLS := .tools/bin
+# Test tools (uv and twine, real clients of the server; setuptools and wheel for a
+# build without isolation) live in their own venv, pinned in tests/tools.txt.
+TOOLS_VENV := .tools
+TOOLS := $(TOOLS_VENV)/bin
+TOOLS_LOCK := tests/tools.txt
 
 .PHONY: build run test test-online tools static lint clean
 
@@ -16,12 +19,17 @@ build:
 run: build
 	./target/release/curd-server -p $(PORT) $(DIR)
 
-# The tools venv is made once; tests find it through CURD_TEST_TOOLS.
-$(TOOLS)/uv $(TOOLS)/twine:
-	$(PYTHON) -m venv .tools
-	$(TOOLS)/python -m pip install --quiet --disable-pip-version-check uv twine
+# The tools venv is made again whenever the pins change; tests find it through
+# CURD_TEST_TOOLS. Every package is pinned: --no-deps installs the list as it is,
+# and `pip check` fails if the list lacks something one of them needs.
+$(TOOLS_VENV)/installed: $(TOOLS_LOCK)
+	rm -rf $(TOOLS_VENV)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS)/python -m pip install --quiet --disable-pip-version-check --no-deps -r $(TOOLS_LOCK)
+	$(TOOLS)/python -m pip check --disable-pip-version-check
+	touch $@
 
-tools: $(TOOLS)/uv $(TOOLS)/twine
+tools: $(TOOLS_VENV)/installed
 
 test: tools
 	CURD_TEST_TOOLS=$(CURDIR)/$(TOOLS) $(CARGO) test --all-targets
@@ -46,7 +54,7 @@ lint:
 
 clean:
 	$(CARGO) clean
-	rm -rf .tools
+	rm -rf $(TOOLS_VENV)
 
 # Benchmarks against uv, pip and pypiserver (tests/bench/, see BENCHMARKS.md); never
 # part of `make test`. `make bench-data` is the only step that uses the network (pip

@@ -4,42 +4,19 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use curd::util::digest::sha256_hex;
-
-use crate::support::{Reply, Server, TempDir, WheelSpec, basic, fixture, listing, run_ok, venv};
-
-/// The folder of test tools (uv, twine) that `make tools` fills.
-fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("CURD_TEST_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin"));
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `make tools`",
-        path.display()
-    );
-    path
-}
-
-/// pip with no user configuration, cache or version check.
-fn pip(python: &Path) -> Command {
-    let mut cmd = Command::new(python);
-    cmd.args(["-m", "pip"])
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env("PIP_NO_CACHE_DIR", "1")
-        .env("PIP_NO_INPUT", "1");
-    cmd
-}
+use crate::support::dists::{self, WheelSpec, sha256_hex};
+use crate::support::files::{fixture, listing};
+use crate::support::http::{Reply, basic, parse_reply};
+use crate::support::process::{command, run, run_ok};
+use crate::support::python::{pip, pip_list, tool, venv};
+use crate::support::servers::Server;
+use crate::support::tmp::{TempDir, mkdir};
 
 /// A folder with a small dependency graph: alpha 2.0 needs beta, which has a prerelease.
 fn populated(dir: &Path) -> PathBuf {
-    let wheels = dir.join("wheels");
-    std::fs::create_dir_all(&wheels).unwrap();
+    let wheels = mkdir(dir.join("wheels"));
     WheelSpec::new("alpha", "1.0").build(&wheels);
     WheelSpec {
         requires: &["beta>=1.0"],
@@ -65,11 +42,11 @@ fn pip_installs_from_the_simple_index() {
         &format!("{}/simple/", server.url),
         "alpha",
     ]));
-    let list = run_ok(pip(&python).args(["list", "--format=freeze"]));
+    let list = pip_list(&env);
     assert!(list.contains("alpha==2.0"), "{list}");
     // pip leaves the prerelease alone, as PEP 440 says.
     assert!(list.contains("beta==1.5"), "{list}");
-    run_ok(Command::new(&python).args(["-c", "import alpha, beta; assert alpha.VERSION == '2.0'"]));
+    run_ok(command(&python).args(["-c", "import alpha, beta; assert alpha.VERSION == '2.0'"]));
     let log = server.log_with("\"GET /simple/alpha/\" 200");
     assert!(log.contains("\"GET /simple/alpha/\" 200"), "{log}");
 }
@@ -97,7 +74,7 @@ fn uv_installs_from_the_simple_index() {
     let server = Server::start(&populated(tmp.path()), &[]);
     let env = venv(tmp.path());
     run_ok(
-        Command::new(tool("uv"))
+        command(tool("uv"))
             .args(["pip", "install", "--python"])
             .arg(env.join("bin/python"))
             .args([
@@ -108,7 +85,7 @@ fn uv_installs_from_the_simple_index() {
             .env("UV_CACHE_DIR", tmp.path().join("uv-cache"))
             .env("UV_NO_CONFIG", "1"),
     );
-    let list = run_ok(pip(&env.join("bin/python")).args(["list", "--format=freeze"]));
+    let list = pip_list(&env);
     assert!(
         list.contains("alpha==2.0") && list.contains("beta==1.5"),
         "{list}"
@@ -121,15 +98,13 @@ fn uv_installs_from_the_simple_index() {
 #[test]
 fn twine_uploads_with_a_login() {
     let tmp = TempDir::new("twine");
-    let wheels = tmp.path().join("wheels");
-    std::fs::create_dir_all(&wheels).unwrap();
-    let dist = tmp.path().join("dist");
-    std::fs::create_dir_all(&dist).unwrap();
+    let wheels = mkdir(tmp.path().join("wheels"));
+    let dist = mkdir(tmp.path().join("dist"));
     let wheel = WheelSpec::new("uploaded", "3.1").build(&dist);
     let users = fixture("htpasswd/apr1");
     let server = Server::start(&wheels, &["-u", users.to_str().unwrap()]);
     let twine = |password: &str| {
-        Command::new(tool("twine"))
+        run(command(tool("twine"))
             .args([
                 "upload",
                 "--non-interactive",
@@ -139,19 +114,11 @@ fn twine_uploads_with_a_login() {
             .arg(format!("{}/", server.url))
             .args(["-u", "alice", "-p", password])
             .arg(&wheel)
-            .env("HOME", tmp.path())
-            .output()
-            .unwrap()
+            .env("HOME", tmp.path()))
     };
-    let refused = twine("not-the-password");
-    assert!(!refused.status.success());
+    let _refused = twine("not-the-password").failure();
     assert!(listing(&wheels).is_empty());
-    let out = twine("wonderland");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let _accepted = twine("wonderland").success();
     assert_eq!(listing(&wheels), ["uploaded-3.1-py3-none-any.whl"]);
     assert_eq!(
         std::fs::read(wheels.join("uploaded-3.1-py3-none-any.whl")).unwrap(),
@@ -307,8 +274,7 @@ fn uploads_are_validated_idempotent_and_immutable() {
     let tmp = TempDir::new("uploads");
     let wheels = tmp.path().join("wheels");
     let server = Server::start(&wheels, &["--max-upload-size", "64K"]);
-    let dist = tmp.path().join("dist");
-    std::fs::create_dir_all(&dist).unwrap();
+    let dist = mkdir(tmp.path().join("dist"));
     let good = std::fs::read(WheelSpec::new("delta", "1.0").build(&dist)).unwrap();
     let put = |path: &str, body: &[u8]| server.request("PUT", path, &[], body);
 
@@ -368,7 +334,7 @@ fn overwrite_lets_new_bytes_replace_a_file() {
     let tmp = TempDir::new("overwrite");
     let wheels = tmp.path().join("wheels");
     let server = Server::start(&wheels, &["--overwrite"]);
-    let dist = tmp.path().join("dist").tap_mkdir();
+    let dist = mkdir(tmp.path().join("dist"));
     let first = std::fs::read(WheelSpec::new("delta", "1.0").build(&dist)).unwrap();
     let second = rebuilt_with_comment(&first);
     assert_eq!(
@@ -394,7 +360,7 @@ fn multipart_put_as_curdling_sends_it() {
     let tmp = TempDir::new("multipart");
     let wheels = tmp.path().join("wheels");
     let server = Server::start(&wheels, &[]);
-    let dist = tmp.path().join("dist").tap_mkdir();
+    let dist = mkdir(tmp.path().join("dist"));
     let name = "delta-1.0-py3-none-any.whl";
     let good = std::fs::read(WheelSpec::new("delta", "1.0").build(&dist)).unwrap();
     let mut body = format!(
@@ -418,7 +384,7 @@ fn concurrent_uploads_of_one_file_are_safe() {
     let tmp = TempDir::new("concurrent");
     let wheels = tmp.path().join("wheels");
     let server = Server::start(&wheels, &[]);
-    let dist = tmp.path().join("dist").tap_mkdir();
+    let dist = mkdir(tmp.path().join("dist"));
     let good = std::fs::read(WheelSpec::new("delta", "1.0").build(&dist)).unwrap();
     let other = rebuilt_with_comment(&good);
     let statuses: Vec<u16> = std::thread::scope(|s| {
@@ -524,7 +490,7 @@ fn public_read_needs_a_login_only_to_upload() {
     let users = fixture("htpasswd/bcrypt");
     let server = Server::start(&wheels, &["-u", users.to_str().unwrap(), "--public-read"]);
     assert_eq!(server.get("/simple/alpha/").status, 200);
-    let dist = tmp.path().join("dist").tap_mkdir();
+    let dist = mkdir(tmp.path().join("dist"));
     let body = std::fs::read(WheelSpec::new("delta", "1.0").build(&dist)).unwrap();
     assert_eq!(
         server
@@ -548,7 +514,7 @@ fn the_index_follows_files_copied_in_and_removed() {
     let wheels = populated(tmp.path());
     let server = Server::start(&wheels, &[]);
     assert!(!server.get("/simple/").text().contains("zeta"));
-    let staging = tmp.path().join("staging").tap_mkdir();
+    let staging = mkdir(tmp.path().join("staging"));
     let built = WheelSpec::new("zeta", "1.0").build(&staging);
     std::fs::rename(&built, wheels.join("zeta-1.0-py3-none-any.whl")).unwrap();
     assert!(server.get("/simple/").text().contains("zeta"));
@@ -621,7 +587,7 @@ fn bad_requests_get_a_reason_and_the_server_keeps_serving() {
         let _ = s.write_all(bytes);
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
-        crate::support::parse_reply(&out, false)
+        parse_reply(&out, false)
     };
     let cases: &[(&[u8], u16)] = &[
         (b"BLAH\r\n\r\n", 400),
@@ -663,20 +629,9 @@ fn bad_requests_get_a_reason_and_the_server_keeps_serving() {
 #[test]
 fn sdists_are_served_with_their_requires_python() {
     let tmp = TempDir::new("sdist");
-    let wheels = tmp.path().join("wheels").tap_mkdir();
+    let wheels = mkdir(tmp.path().join("wheels"));
     let pkg_info = "Metadata-Version: 2.1\nName: eta\nVersion: 0.3\nRequires-Python: >=3.8\n\n";
-    let file = std::fs::File::create(wheels.join("eta-0.3.tar.gz")).unwrap();
-    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::default(),
-    ));
-    let mut header = tar::Header::new_gnu();
-    header.set_size(pkg_info.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    tar.append_data(&mut header, "eta-0.3/PKG-INFO", pkg_info.as_bytes())
-        .unwrap();
-    tar.into_inner().unwrap().finish().unwrap();
+    dists::sdist(&wheels, "eta-0.3", None, &[("PKG-INFO", pkg_info)]);
     let server = Server::start(&wheels, &[]);
     let page = server.get("/simple/eta/").text();
     assert!(page.contains("eta-0.3.tar.gz#sha256="), "{page}");
@@ -730,9 +685,7 @@ fn curd_server_subcommand_runs_the_same_server() {
 fn command_line_reads_like_the_seed() {
     let server = env!("CARGO_BIN_EXE_curd-server");
     for help in ["-h", "--help"] {
-        let out = Command::new(server).arg(help).output().unwrap();
-        assert!(out.status.success());
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = run_ok(command(server).arg(help));
         for flag in [
             "--debug",
             "--host",
@@ -751,9 +704,8 @@ fn command_line_reads_like_the_seed() {
     assert_eq!(with_equals.get("/health").status, 200);
 
     let fail = |args: &[&str]| {
-        let out = Command::new(server).args(args).output().unwrap();
-        assert!(!out.status.success(), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let mut run = run(command(server).args(args)).failure();
+        let err = std::mem::take(&mut run.stderr);
         assert!(err.starts_with("error: "), "{args:?}: {err}");
         err
     };
@@ -793,15 +745,4 @@ fn rebuilt_with_comment(wheel: &[u8]) -> Vec<u8> {
     }
     out.set_comment("rebuilt").unwrap();
     out.finish().unwrap().into_inner()
-}
-
-trait Mkdir {
-    fn tap_mkdir(self) -> Self;
-}
-
-impl Mkdir for PathBuf {
-    fn tap_mkdir(self) -> PathBuf {
-        std::fs::create_dir_all(&self).unwrap();
-        self
-    }
 }

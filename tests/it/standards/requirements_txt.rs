@@ -6,7 +6,8 @@ use std::path::Path;
 
 use curd::cli::requirements_txt::{Entry, RequirementsFile, Spec};
 
-use crate::support::{TempDir, packaging_oracle};
+use crate::support::python::packaging_oracle;
+use crate::support::tmp::TempDir;
 
 const PIP_PARSER: &str = r#"
 from pip._internal.req.req_file import parse_requirements

@@ -3,57 +3,21 @@
 //! with pip as the oracle of what got installed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use crate::support::{Server, TempDir, WheelSpec, pip_freeze, run_ok, venv};
+use crate::support::curd::Curd;
+use crate::support::dists::WheelSpec;
+use crate::support::process::{Run, command, run_ok};
+use crate::support::python::{pip, pip_freeze, venv};
+use crate::support::servers::{CannedServer, Server, closed_port, reply};
+use crate::support::tmp::{TempDir, mkdir};
 
-/// `curd` with its own cache and HOME, so nothing outside the test is read or written.
-fn curd(tmp: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_curd"))
-        .args(args)
-        .env("HOME", tmp)
-        .env("XDG_CACHE_HOME", tmp.join("xdg-cache"))
-        .env_remove("VIRTUAL_ENV")
-        .env_remove("CURD_CACHE_URL")
-        .env_remove("CURD_INDEX_URL")
-        .output()
-        .expect("run curd")
-}
-
-/// `curd install --python` into `env`, then `args`.
-fn curd_install(tmp: &Path, env: &Path, args: &[&str]) -> Output {
-    let python = python(env);
-    let mut all = vec!["install", "--python", &python];
-    all.extend_from_slice(args);
-    curd(tmp, &all)
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "curd failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn failed(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "curd should have failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// `curd install --python` into `env`, then `args`, at home in `tmp`.
+fn curd_install(tmp: &Path, env: &Path, args: &[&str]) -> Run {
+    Curd::install(tmp, env).args(args).run()
 }
 
 fn pip_check(env: &Path) {
-    run_ok(
-        Command::new(env.join("bin/python"))
-            .args(["-m", "pip", "check", "--disable-pip-version-check"])
-            .env("PIP_CONFIG_FILE", "/dev/null"),
-    );
+    run_ok(pip(&env.join("bin/python")).arg("check"));
 }
 
 /// A graph with extras, markers, a console script, a conflict that needs
@@ -103,31 +67,32 @@ fn installs_a_graph_from_a_cache_server_as_pip_would() {
     let tmp = TempDir::new("client-graph");
     let server = Server::start(&graph(tmp.path()), &[]);
     let env = venv(tmp.path());
-    let err = ok(&curd_install(
+    let run = curd_install(
         tmp.path(),
         &env,
         &["-c", &server.url, "--no-index", "app[fast]"],
-    ));
-    assert!(err.contains("Installed 3 packages"), "{err}");
-    assert!(err.contains("3 from cache"), "{err}");
+    )
+    .success();
+    assert!(run.stderr.contains("Installed 3 packages"));
+    assert!(run.stderr.contains("3 from cache"));
     // app 2.0 cannot be installed; fastlib pins lib below 1.5; the rc and the win32 wheel stay out.
     assert_eq!(pip_freeze(&env), "app==1.0\nfastlib==1.0\nlib==1.0\n");
     pip_check(&env);
-    let hello = run_ok(&mut Command::new(env.join("bin/app-hello")));
+    let hello = run_ok(&mut command(env.join("bin/app-hello")));
     assert_eq!(hello, "hello from app\n");
-    let freeze = run_ok(Command::new(env!("CARGO_BIN_EXE_curd")).args([
-        "freeze",
-        "--python",
-        &python(&env),
-    ]));
-    assert_eq!(freeze, pip_freeze(&env));
+    let freeze = Curd::new(tmp.path())
+        .args(["freeze", "--python", &python(&env)])
+        .run()
+        .success();
+    assert_eq!(freeze.stdout, pip_freeze(&env));
     // The same again: nothing to do.
-    let again = ok(&curd_install(
+    let again = curd_install(
         tmp.path(),
         &env,
         &["-c", &server.url, "--no-index", "app[fast]"],
-    ));
-    assert!(again.contains("Nothing to install"), "{again}");
+    )
+    .success();
+    assert!(again.stderr.contains("Nothing to install"));
 }
 
 #[test]
@@ -136,19 +101,10 @@ fn prereleases_only_when_asked_for() {
     let wheels = graph(tmp.path());
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
-    let py = python(&env);
     let install = |extra: &[&str]| {
-        let mut args = vec![
-            "install",
-            "--python",
-            &py,
-            "--no-index",
-            "--find-links",
-            &links,
-            "-f",
-        ];
+        let mut args = vec!["--no-index", "--find-links", &links, "-f"];
         args.extend_from_slice(extra);
-        ok(&curd(tmp.path(), &args));
+        curd_install(tmp.path(), &env, &args).success();
         pip_freeze(&env)
     };
     assert_eq!(install(&["lib"]), "lib==1.5\n");
@@ -161,24 +117,13 @@ fn dry_run_says_what_it_would_do_and_changes_nothing() {
     let tmp = TempDir::new("client-dry");
     let server = Server::start(&graph(tmp.path()), &[]);
     let env = venv(tmp.path());
-    let out = curd(
+    let run = curd_install(
         tmp.path(),
-        &[
-            "install",
-            "--dry-run",
-            "--python",
-            &python(&env),
-            "-c",
-            &server.url,
-            "--no-index",
-            "app",
-        ],
-    );
-    ok(&out);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "Would install app-1.0 lib-1.5\n"
-    );
+        &env,
+        &["--dry-run", "-c", &server.url, "--no-index", "app"],
+    )
+    .success();
+    assert_eq!(run.stdout, "Would install app-1.0 lib-1.5\n");
     assert_eq!(pip_freeze(&env), "");
 }
 
@@ -187,24 +132,25 @@ fn explains_a_conflict_and_installs_nothing() {
     let tmp = TempDir::new("client-conflict");
     let server = Server::start(&graph(tmp.path()), &[]);
     let env = venv(tmp.path());
-    let err = failed(&curd_install(
+    let run = curd_install(
         tmp.path(),
         &env,
         &["-c", &server.url, "--no-index", "fastlib", "lib>=1.5"],
-    ));
-    assert!(err.contains("fastlib 1.0 depends on lib<1.5"), "{err}");
+    )
+    .failure();
+    assert!(run.stderr.contains("fastlib 1.0 depends on lib<1.5"));
     assert_eq!(
-        err.lines().next().map(|l| l.starts_with("error: ")),
-        Some(true),
-        "{err}"
+        run.stderr.lines().next().map(|l| l.starts_with("error: ")),
+        Some(true)
     );
     assert_eq!(pip_freeze(&env), "");
-    let err = failed(&curd_install(
+    let run = curd_install(
         tmp.path(),
         &env,
         &["-c", &server.url, "--no-index", "nothing-like-it"],
-    ));
-    assert!(err.contains("nothing-like-it"), "{err}");
+    )
+    .failure();
+    assert!(run.stderr.contains("nothing-like-it"));
 }
 
 /// A static PEP 503 tree, as `file://` pages, with a yanked release.
@@ -237,13 +183,13 @@ fn a_static_index_with_yanked_files_and_foreign_wheels() {
     let wheels = graph(tmp.path());
     let index = static_index(tmp.path(), &wheels);
     let env = venv(tmp.path());
-    ok(&curd_install(tmp.path(), &env, &["-i", &index, "lib"]));
+    curd_install(tmp.path(), &env, &["-i", &index, "lib"]).success();
     assert_eq!(
         pip_freeze(&env),
         "lib==1.0\n",
         "1.5 is yanked, 3.0 is for Windows"
     );
-    ok(&curd_install(tmp.path(), &env, &["-i", &index, "lib==1.5"]));
+    curd_install(tmp.path(), &env, &["-i", &index, "lib==1.5"]).success();
     assert_eq!(
         pip_freeze(&env),
         "lib==1.5\n",
@@ -257,30 +203,19 @@ fn a_cache_server_that_is_down_or_broken_does_not_fail_the_install() {
     let wheels = graph(tmp.path());
     let links = wheels.display().to_string();
     // A port that nothing listens on, and a server that answers 500 to everything.
-    let down = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let broken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let broken_url = format!("http://{}", broken.local_addr().unwrap());
-    std::thread::spawn(move || {
-        use std::io::{Read, Write};
-        for stream in broken.incoming().flatten().take(50) {
-            let mut stream = stream;
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = stream.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
-        }
-    });
+    let down = closed_port();
+    let broken = CannedServer::start(
+        (0..50)
+            .map(|_| reply("500 Internal Server Error", &[], b"nope"))
+            .collect(),
+    );
     let env = venv(tmp.path());
-    for cache in [format!("http://{down}"), broken_url] {
-        let err = ok(&curd(
+    for cache in [format!("http://{down}"), broken.url()] {
+        let run = curd_install(
             tmp.path(),
+            &env,
             &[
-                "install",
                 "-f",
-                "--python",
-                &python(&env),
                 "-c",
                 &cache,
                 "--no-index",
@@ -288,12 +223,13 @@ fn a_cache_server_that_is_down_or_broken_does_not_fail_the_install() {
                 &links,
                 "lib",
             ],
-        ));
-        assert!(err.contains("warning: cache server"), "{err}");
+        )
+        .success();
+        assert!(run.stderr.contains("warning: cache server"));
         assert_eq!(
-            err.matches("warning: cache server").count(),
+            run.stderr.matches("warning: cache server").count(),
             1,
-            "one warning: {err}"
+            "one warning"
         );
         assert_eq!(pip_freeze(&env), "lib==1.5\n");
     }
@@ -311,14 +247,11 @@ fn two_processes_share_one_cache() {
         })
         .collect();
     let cache = tmp.path().join("shared-cache").display().to_string();
-    let children: Vec<_> = envs
+    let running: Vec<_> = envs
         .iter()
         .map(|env| {
-            Command::new(env!("CARGO_BIN_EXE_curd"))
+            Curd::install(tmp.path(), env)
                 .args([
-                    "install",
-                    "--python",
-                    &python(env),
                     "--cache-dir",
                     &cache,
                     "-c",
@@ -326,21 +259,13 @@ fn two_processes_share_one_cache() {
                     "--no-index",
                     "app[fast]",
                 ])
-                .env("HOME", tmp.path())
-                .env_remove("VIRTUAL_ENV")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+                .start()
         })
         .collect();
     // Both run at once; only then is each one waited for.
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
-    for (env, out) in envs.iter().zip(&outputs) {
-        ok(out);
+    let runs: Vec<Run> = running.into_iter().map(|r| r.wait()).collect();
+    for (env, run) in envs.iter().zip(runs) {
+        let _run = run.success();
         assert_eq!(pip_freeze(env), "app==1.0\nfastlib==1.0\nlib==1.0\n");
     }
 }
@@ -351,16 +276,12 @@ fn uninstall_leaves_nothing_behind() {
     let server = Server::start(&graph(tmp.path()), &[]);
     let env = venv(tmp.path());
     let before = tree(&env);
-    ok(&curd_install(
-        tmp.path(),
-        &env,
-        &["-c", &server.url, "--no-index", "app"],
-    ));
+    curd_install(tmp.path(), &env, &["-c", &server.url, "--no-index", "app"]).success();
     assert_ne!(tree(&env), before);
-    ok(&curd(
-        tmp.path(),
-        &["uninstall", "--python", &python(&env), "app", "lib"],
-    ));
+    Curd::new(tmp.path())
+        .args(["uninstall", "--python", &python(&env), "app", "lib"])
+        .run()
+        .success();
     assert_eq!(tree(&env), before);
 }
 
@@ -377,7 +298,7 @@ fn hashes_from_a_requirements_file_are_checked() {
         format!("lib==1.0 --hash=sha256:{}\n", "0".repeat(64)),
     )
     .unwrap();
-    let err = failed(&curd_install(
+    let run = curd_install(
         tmp.path(),
         &env,
         &[
@@ -387,11 +308,12 @@ fn hashes_from_a_requirements_file_are_checked() {
             "-r",
             reqs.to_str().unwrap(),
         ],
-    ));
-    assert!(err.contains("lib-1.0-py3-none-any.whl"), "{err}");
+    )
+    .failure();
+    assert!(run.stderr.contains("lib-1.0-py3-none-any.whl"));
     assert_eq!(pip_freeze(&env), "");
     std::fs::write(&reqs, format!("lib==1.0 --hash=sha256:{sha}\n")).unwrap();
-    ok(&curd_install(
+    curd_install(
         tmp.path(),
         &env,
         &[
@@ -401,7 +323,8 @@ fn hashes_from_a_requirements_file_are_checked() {
             "-r",
             reqs.to_str().unwrap(),
         ],
-    ));
+    )
+    .success();
     assert_eq!(pip_freeze(&env), "lib==1.0\n");
 }
 
@@ -413,7 +336,7 @@ fn uploads_what_the_cache_lacked() {
     let server = Server::start(&cache_dir, &[]);
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
-    let err = ok(&curd_install(
+    let run = curd_install(
         tmp.path(),
         &env,
         &[
@@ -425,10 +348,11 @@ fn uploads_what_the_cache_lacked() {
             &links,
             "app",
         ],
-    ));
+    )
+    .success();
     assert!(
-        err.contains(&format!("Uploaded 2 wheels to {}/simple/", server.url)),
-        "{err}"
+        run.stderr
+            .contains(&format!("Uploaded 2 wheels to {}/simple/", server.url))
     );
     let mut stored: Vec<String> = std::fs::read_dir(&cache_dir)
         .unwrap()
@@ -439,21 +363,21 @@ fn uploads_what_the_cache_lacked() {
         stored,
         ["app-1.0-py3-none-any.whl", "lib-1.5-py3-none-any.whl"]
     );
-    let err = failed(&curd_install(tmp.path(), &env, &["-u", "app"]));
-    assert!(err.contains("-u uploads to a cache server"), "{err}");
+    let run = curd_install(tmp.path(), &env, &["-u", "app"]).failure();
+    assert!(run.stderr.contains("-u uploads to a cache server"));
 }
 
 #[test]
 fn refuses_a_python_that_is_not_a_virtual_environment() {
     let tmp = TempDir::new("client-system");
-    let err = failed(&curd(
-        tmp.path(),
-        &["install", "--python", "python3", "--no-index", "lib"],
-    ));
-    assert!(err.contains("is not a virtual environment"), "{err}");
+    let run = Curd::new(tmp.path())
+        .args(["install", "--python", "python3", "--no-index", "lib"])
+        .run()
+        .failure();
+    assert!(run.stderr.contains("is not a virtual environment"));
     assert!(
-        err.contains("hint: create one with `python3 -m venv .venv`"),
-        "{err}"
+        run.stderr
+            .contains("hint: create one with `python3 -m venv .venv`")
     );
 }
 
@@ -484,7 +408,7 @@ fn a_failed_upgrade_keeps_the_installed_version() {
     let tmp = TempDir::new("client-upgrade");
     let wheels = graph(tmp.path());
     // lib 9.0 whose RECORD lies about a file: refused while verifying.
-    let broken = WheelSpec::new("lib", "9.0").build(&tmp.path().join("staging").tap_dir());
+    let broken = WheelSpec::new("lib", "9.0").build(&mkdir(tmp.path().join("staging")));
     let bytes = std::fs::read(&broken).unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut out = zip::ZipWriter::new(
@@ -505,17 +429,19 @@ fn a_failed_upgrade_keeps_the_installed_version() {
     out.finish().unwrap();
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
-    ok(&curd_install(
+    curd_install(
         tmp.path(),
         &env,
         &["--no-index", "--find-links", &links, "lib==1.0"],
-    ));
-    let err = failed(&curd_install(
+    )
+    .success();
+    let run = curd_install(
         tmp.path(),
         &env,
         &["--no-index", "--find-links", &links, "lib==9.0"],
-    ));
-    assert!(err.contains("lib-9.0-py3-none-any.whl"), "{err}");
+    )
+    .failure();
+    assert!(run.stderr.contains("lib-9.0-py3-none-any.whl"));
     assert_eq!(pip_freeze(&env), "lib==1.0\n");
 }
 
@@ -523,7 +449,7 @@ fn a_failed_upgrade_keeps_the_installed_version() {
 fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
     let tmp = TempDir::new("client-badfile");
     let wheels = graph(tmp.path());
-    let served = tmp.path().join("served").tap_dir();
+    let served = mkdir(tmp.path().join("served"));
     // Named lib 1.5, but its metadata says 1.0: the cache server's copy is unusable.
     std::fs::copy(
         wheels.join("lib-1.0-py3-none-any.whl"),
@@ -533,7 +459,7 @@ fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
     let server = Server::start(&served, &[]);
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
-    let err = ok(&curd_install(
+    let run = curd_install(
         tmp.path(),
         &env,
         &[
@@ -544,12 +470,13 @@ fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
             &links,
             "lib==1.5",
         ],
-    ));
-    assert_eq!(err.matches("warning: cache server").count(), 1, "{err}");
-    assert!(err.contains("its metadata says lib 1.0"), "{err}");
+    )
+    .success();
+    assert_eq!(run.stderr.matches("warning: cache server").count(), 1);
+    assert!(run.stderr.contains("its metadata says lib 1.0"));
     assert_eq!(pip_freeze(&env), "lib==1.5\n");
     let files =
-        run_ok(Command::new(env.join("bin/python")).args(["-c", "import lib; print(lib.VERSION)"]));
+        run_ok(command(env.join("bin/python")).args(["-c", "import lib; print(lib.VERSION)"]));
     assert_eq!(files, "1.5\n");
 }
 
@@ -559,7 +486,7 @@ fn extra_index_urls_add_to_the_main_index() {
     let wheels = graph(tmp.path());
     let main = static_index(tmp.path(), &wheels);
     let extra_root = tmp.path().join("extra");
-    let app = extra_root.join("app").tap_dir();
+    let app = mkdir(extra_root.join("app"));
     std::fs::copy(
         wheels.join("app-1.0-py3-none-any.whl"),
         app.join("app-1.0-py3-none-any.whl"),
@@ -580,27 +507,17 @@ fn extra_index_urls_add_to_the_main_index() {
     )
     .unwrap();
     let env = venv(tmp.path());
-    ok(&curd_install(
+    curd_install(
         tmp.path(),
         &env,
         &["-i", &main, "-r", reqs.to_str().unwrap()],
-    ));
+    )
+    .success();
     assert_eq!(
         pip_freeze(&env),
         "app==1.0\nlib==1.0\n",
         "app from the extra index, lib from the main one"
     );
-}
-
-trait TapDir {
-    fn tap_dir(self) -> Self;
-}
-
-impl TapDir for PathBuf {
-    fn tap_dir(self) -> PathBuf {
-        std::fs::create_dir_all(&self).unwrap();
-        self
-    }
 }
 
 /// For each module, what Python's import would make of its bytecode: `ok` when the
@@ -639,8 +556,8 @@ fn compiles_bytecode_once_per_machine_and_links_it() {
         let env = venv(&tmp.path().join(name));
         let mut args = vec!["--compile", "-c", &server.url, "--no-index", "app"];
         args.extend(extra);
-        let err = ok(&curd_install(tmp.path(), &env, &args));
-        assert!(!err.contains("warning"), "{err}");
+        let run = curd_install(tmp.path(), &env, &args).success();
+        assert!(!run.stderr.contains("warning"));
         env
     };
     let site = |env: &Path| {
@@ -651,7 +568,7 @@ fn compiles_bytecode_once_per_machine_and_links_it() {
     let check = |env: &Path| {
         let site = site(env);
         let out = run_ok(
-            Command::new(env.join("bin/python"))
+            command(env.join("bin/python"))
                 .args(["-c", BYTECODE_CHECK])
                 .args(
                     [
@@ -690,18 +607,7 @@ fn compiles_bytecode_once_per_machine_and_links_it() {
     check(&copied);
     assert_ne!(pyc(&copied), pyc(&first));
     // RECORD lists the bytecode, so pip removes all of it.
-    run_ok(
-        Command::new(second.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "uninstall",
-                "-y",
-                "--disable-pip-version-check",
-                "app",
-            ])
-            .env("PIP_CONFIG_FILE", "/dev/null"),
-    );
+    run_ok(pip(&second.join("bin/python")).args(["uninstall", "-y", "app"]));
     let site = site(&second);
     assert!(!site.join("app").exists());
     let left: Vec<_> = std::fs::read_dir(site.join("__pycache__"))
@@ -738,11 +644,7 @@ fn a_cached_download_cut_short_is_fetched_again() {
     let cache = tmp.path().join("xdg-cache/curd");
     let install = |name: &str| {
         let env = venv(&tmp.path().join(name));
-        ok(&curd_install(
-            tmp.path(),
-            &env,
-            &["-c", &server.url, "--no-index", "app"],
-        ));
+        curd_install(tmp.path(), &env, &["-c", &server.url, "--no-index", "app"]).success();
         assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
     };
     install("first");

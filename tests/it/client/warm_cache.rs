@@ -3,12 +3,15 @@
 //! nothing. How builds run at once, and how a cycle of builds ends. Real binaries, a
 //! real curd-server, real venvs, and build backends that need no network.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
-use crate::support::{Server, TempDir, WheelSpec, listing, pip_freeze, run_ok, venv};
+use crate::support::curd::Curd;
+use crate::support::dists::{self, WheelSpec};
+use crate::support::files::{fixture, listing};
+use crate::support::process::{Run, command, run_ok};
+use crate::support::python::{pip, pip_freeze, venv};
+use crate::support::servers::{Server, closed_port};
+use crate::support::tmp::{TempDir, mkdir};
 
 /// A PEP 517 backend in the standard library alone: it packs the project's package
 /// folder into a wheel, with the name, version and dependencies from `meta.txt`.
@@ -95,46 +98,31 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
             "[build-system]\nrequires = [\"tinybackend\"]\nbuild-backend = \"tinybackend.backend\"\n".to_string()
         }
     };
+    let pkg_info = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    let init = format!("VERSION = {version:?}\n");
+    let init_path = format!("{module}/__init__.py");
     let mut files = vec![
-        (
-            "PKG-INFO".to_string(),
-            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"),
-        ),
-        ("pyproject.toml".to_string(), pyproject),
-        ("meta.txt".to_string(), meta),
-        (
-            format!("{module}/__init__.py"),
-            format!("VERSION = {version:?}\n"),
-        ),
-        ("_backend/in_tree.py".to_string(), BACKEND.to_string()),
+        ("PKG-INFO", pkg_info.as_str()),
+        ("pyproject.toml", pyproject.as_str()),
+        ("meta.txt", meta.as_str()),
+        (init_path.as_str(), init.as_str()),
+        ("_backend/in_tree.py", BACKEND),
     ];
+    let trace_path;
     match backend {
-        Backend::Failing => files.push(("FAIL".to_string(), String::new())),
-        Backend::Traced(trace) => files.push(("TRACE".to_string(), trace.display().to_string())),
+        Backend::Failing => files.push(("FAIL", "")),
+        Backend::Traced(trace) => {
+            trace_path = trace.display().to_string();
+            files.push(("TRACE", trace_path.as_str()));
+        }
         _ => {}
     }
-    let path = dir.join(format!("{stem}.tar.gz"));
-    let file = std::fs::File::create(&path).unwrap();
-    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
-        file,
-        flate2::Compression::fast(),
-    ));
-    for (name, text) in files {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{stem}/{name}"), text.as_bytes())
-            .unwrap();
-    }
-    tar.into_inner().unwrap().finish().unwrap().flush().unwrap();
-    path
+    dists::sdist(dir, &stem, None, &files)
 }
 
 /// A server folder with sdists only, and the backend one of them needs as a wheel.
 fn sources(dir: &Path) -> PathBuf {
-    let served = dir.join("served");
-    std::fs::create_dir_all(&served).unwrap();
+    let served = mkdir(dir.join("served"));
     sdist(&served, "alpha-sd", "1.0", &[], Backend::InTree);
     sdist(
         &served,
@@ -159,63 +147,26 @@ struct Machine {
 
 impl Machine {
     fn new(root: &Path, name: &str) -> Machine {
-        let dir = root.join(name);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = mkdir(root.join(name));
         let env = venv(&dir);
         Machine { dir, env }
     }
 
-    /// Runs curd, killed if it takes more than a minute: a hang fails the test.
-    fn curd(&self, args: &[&str]) -> Output {
-        let python = self.env.join("bin/python");
-        let cache = self.dir.join("cache");
-        let (out_file, err_file) = (self.dir.join("stdout"), self.dir.join("stderr"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_curd"))
+    /// Runs curd at home here, on this machine's venv and cache; a hang fails the
+    /// test.
+    fn curd(&self, args: &[&str]) -> Run {
+        Curd::new(&self.dir)
             .args(args)
-            .args([
-                "--python",
-                python.to_str().unwrap(),
-                "--cache-dir",
-                cache.to_str().unwrap(),
-            ])
-            .env("HOME", &self.dir)
-            .env_remove("VIRTUAL_ENV")
-            .stdout(std::fs::File::create(&out_file).unwrap())
-            .stderr(std::fs::File::create(&err_file).unwrap())
-            .spawn()
-            .unwrap();
-        let limit = Duration::from_secs(60);
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > limit {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "curd {args:?} still ran after {limit:?}:\n{}",
-                    std::fs::read_to_string(&err_file).unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Output {
-            status,
-            stdout: std::fs::read(&out_file).unwrap(),
-            stderr: std::fs::read(&err_file).unwrap(),
-        }
+            .arg("--python")
+            .arg(self.env.join("bin/python"))
+            .arg("--cache-dir")
+            .arg(self.dir.join("cache"))
+            .run()
     }
 
     fn freeze(&self) -> String {
         pip_freeze(&self.env)
     }
-}
-
-fn stderr(out: &Output) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "curd failed ({}): {err}", out.status);
-    err
 }
 
 #[test]
@@ -225,12 +176,14 @@ fn the_first_machine_builds_and_uploads_the_next_builds_nothing() {
     let server = Server::start(&served, &[]);
 
     let a = Machine::new(tmp.path(), "a");
-    let err = stderr(&a.curd(&["install", "-c", &server.url, "-u", "--no-index", "beta-sd"]));
-    assert!(err.contains("Installed 2 packages"), "{err}");
-    assert!(err.contains("2 built"), "{err}");
+    let run = a
+        .curd(&["install", "-c", &server.url, "-u", "--no-index", "beta-sd"])
+        .success();
+    assert!(run.stderr.contains("Installed 2 packages"));
+    assert!(run.stderr.contains("2 built"));
     assert!(
-        err.contains(&format!("Uploaded 2 wheels to {}/simple/", server.url)),
-        "{err}"
+        run.stderr
+            .contains(&format!("Uploaded 2 wheels to {}/simple/", server.url))
     );
     assert_eq!(a.freeze(), "alpha-sd==1.0\nbeta-sd==2.0\n");
     assert_eq!(
@@ -245,27 +198,23 @@ fn the_first_machine_builds_and_uploads_the_next_builds_nothing() {
     );
 
     let b = Machine::new(tmp.path(), "b");
-    let err = stderr(&b.curd(&["install", "-c", &server.url, "--no-index", "beta-sd"]));
-    assert!(err.contains("2 from cache, 0 from index, 0 built"), "{err}");
+    let run = b
+        .curd(&["install", "-c", &server.url, "--no-index", "beta-sd"])
+        .success();
+    assert!(run.stderr.contains("2 from cache, 0 from index, 0 built"));
     assert_eq!(b.freeze(), a.freeze());
-    run_ok(Command::new(b.env.join("bin/python")).args(["-c", "import alpha_sd, beta_sd"]));
+    run_ok(command(b.env.join("bin/python")).args(["-c", "import alpha_sd, beta_sd"]));
 
     // pip installs the uploaded wheels from the server's simple index.
     let c = Machine::new(tmp.path(), "c");
-    run_ok(
-        Command::new(c.env.join("bin/python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--only-binary",
-                ":all:",
-                "--no-cache-dir",
-                "--disable-pip-version-check",
-            ])
-            .args(["--index-url", &format!("{}/simple/", server.url), "beta-sd"])
-            .env("PIP_CONFIG_FILE", "/dev/null"),
-    );
+    run_ok(pip(&c.env.join("bin/python")).args([
+        "install",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        &format!("{}/simple/", server.url),
+        "beta-sd",
+    ]));
     assert_eq!(c.freeze(), a.freeze());
 }
 
@@ -275,44 +224,48 @@ fn a_machine_never_builds_the_same_sdist_twice() {
     let served = sources(tmp.path());
     let a = Machine::new(tmp.path(), "a");
     let links = served.display().to_string();
-    let first = stderr(&a.curd(&["install", "--no-index", "--find-links", &links, "alpha-sd"]));
-    assert!(first.contains("1 built"), "{first}");
-    let again = stderr(&a.curd(&[
-        "install",
-        "-f",
-        "--no-index",
-        "--find-links",
-        &links,
-        "alpha-sd",
-    ]));
-    assert!(again.contains("0 built"), "{again}");
+    let first = a
+        .curd(&["install", "--no-index", "--find-links", &links, "alpha-sd"])
+        .success();
+    assert!(first.stderr.contains("1 built"));
+    let again = a
+        .curd(&[
+            "install",
+            "-f",
+            "--no-index",
+            "--find-links",
+            &links,
+            "alpha-sd",
+        ])
+        .success();
+    assert!(again.stderr.contains("0 built"));
 }
 
 #[test]
 fn a_failed_build_says_why_and_installs_nothing() {
     let tmp = TempDir::new("failing");
-    let served = tmp.path().join("served");
-    std::fs::create_dir_all(&served).unwrap();
+    let served = mkdir(tmp.path().join("served"));
     sdist(&served, "broken-sd", "1.0", &[], Backend::Failing);
     let a = Machine::new(tmp.path(), "a");
-    let out = a.curd(&[
-        "install",
-        "--no-index",
-        "--find-links",
-        served.to_str().unwrap(),
-        "broken-sd",
-    ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("broken_sd-1.0.tar.gz"), "{err}");
-    assert!(err.contains("this build fails on purpose"), "{err}");
+    let run = a
+        .curd(&[
+            "install",
+            "--no-index",
+            "--find-links",
+            served.to_str().unwrap(),
+            "broken-sd",
+        ])
+        .failure();
+    assert!(run.stderr.contains("broken_sd-1.0.tar.gz"));
+    assert!(run.stderr.contains("this build fails on purpose"));
     assert_eq!(a.freeze(), "");
     // The log the error points at outlives the build's work folder.
-    let log = err
+    let log = run
+        .stderr
         .split("full log: `")
         .nth(1)
         .and_then(|rest| rest.split('`').next())
-        .unwrap_or_else(|| panic!("no log named: {err}"));
+        .expect("the error names its log");
     let text = std::fs::read_to_string(log).unwrap_or_else(|e| panic!("{log}: {e}"));
     assert!(text.contains("this build fails on purpose"), "{text}");
 }
@@ -321,19 +274,20 @@ fn a_failed_build_says_why_and_installs_nothing() {
 fn failed_uploads_are_warnings_and_the_install_succeeds() {
     let tmp = TempDir::new("upload-fail");
     let served = sources(tmp.path());
-    let users = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/htpasswd/apr1");
+    let users = fixture("htpasswd/apr1");
     let server = Server::start(&served, &["-u", users.to_str().unwrap(), "--public-read"]);
     let wrong = server.url.replace("http://", "http://alice:wrong@");
     let a = Machine::new(tmp.path(), "a");
-    let out = a.curd(&["install", "-c", &wrong, "-u", "--no-index", "alpha-sd"]);
-    let err = stderr(&out);
+    let run = a
+        .curd(&["install", "-c", &wrong, "-u", "--no-index", "alpha-sd"])
+        .success();
     assert!(
-        err.contains("warning: could not upload `alpha_sd-1.0-py3-none-any.whl`"),
-        "{err}"
+        run.stderr
+            .contains("warning: could not upload `alpha_sd-1.0-py3-none-any.whl`")
     );
-    assert!(err.contains("401"), "{err}");
-    assert!(err.contains("Uploaded 0 wheels"), "{err}");
-    assert!(!err.contains("wrong"), "the password never shows: {err}");
+    assert!(run.stderr.contains("401"));
+    assert!(run.stderr.contains("Uploaded 0 wheels"));
+    assert!(!run.stderr.contains("wrong"), "the password never shows");
     assert_eq!(a.freeze(), "alpha-sd==1.0\n");
 }
 
@@ -350,36 +304,37 @@ fn uploads_to_a_server_that_is_down_or_holds_other_bytes_are_warnings() {
     .build(&served);
     let server = Server::start(&served, &[]);
     let a = Machine::new(tmp.path(), "a");
-    let err = stderr(&a.curd(&["install", "-c", &server.url, "-u", "--no-index", "alpha-sd"]));
-    assert!(err.contains("1 built"), "{err}");
+    let run = a
+        .curd(&["install", "-c", &server.url, "-u", "--no-index", "alpha-sd"])
+        .success();
+    assert!(run.stderr.contains("1 built"));
     assert!(
-        err.contains("could not upload `alpha_sd-1.0-py3-none-any.whl`"),
-        "{err}"
+        run.stderr
+            .contains("could not upload `alpha_sd-1.0-py3-none-any.whl`")
     );
-    assert!(err.contains("409"), "{err}");
+    assert!(run.stderr.contains("409"));
     assert_eq!(a.freeze(), "alpha-sd==1.0\n");
 
-    let down = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let down = closed_port();
     let links = served.display().to_string();
     let b = Machine::new(tmp.path(), "b");
-    let err = stderr(&b.curd(&[
-        "install",
-        "-c",
-        &format!("http://{down}"),
-        "-u",
-        "--no-index",
-        "--find-links",
-        &links,
-        "tinybackend",
-    ]));
+    let run = b
+        .curd(&[
+            "install",
+            "-c",
+            &format!("http://{down}"),
+            "-u",
+            "--no-index",
+            "--find-links",
+            &links,
+            "tinybackend",
+        ])
+        .success();
     assert!(
-        err.contains("could not upload `tinybackend-1.0-py3-none-any.whl`"),
-        "{err}"
+        run.stderr
+            .contains("could not upload `tinybackend-1.0-py3-none-any.whl`")
     );
-    assert!(err.contains("Uploaded 0 wheels"), "{err}");
+    assert!(run.stderr.contains("Uploaded 0 wheels"));
     assert_eq!(b.freeze(), "tinybackend==1.0\n");
 }
 
@@ -390,7 +345,7 @@ fn curd_wheel_fills_a_folder_for_an_air_gapped_server() {
     let server = Server::start(&served, &[]);
     let a = Machine::new(tmp.path(), "a");
     let out_dir = tmp.path().join("wheelhouse");
-    stderr(&a.curd(&[
+    a.curd(&[
         "wheel",
         "-w",
         out_dir.to_str().unwrap(),
@@ -398,7 +353,8 @@ fn curd_wheel_fills_a_folder_for_an_air_gapped_server() {
         &server.url,
         "--no-index",
         "beta-sd",
-    ]));
+    ])
+    .success();
     assert_eq!(
         listing(&out_dir),
         [
@@ -430,8 +386,7 @@ fn most_at_once(trace: &Path) -> usize {
 #[test]
 fn independent_sdists_build_at_once_unless_one_job() {
     let tmp = TempDir::new("at-once");
-    let served = tmp.path().join("served");
-    std::fs::create_dir_all(&served).unwrap();
+    let served = mkdir(tmp.path().join("served"));
     let trace = tmp.path().join("trace");
     sdist(&served, "one-sd", "1.0", &[], Backend::Traced(&trace));
     sdist(&served, "two-sd", "1.0", &[], Backend::Traced(&trace));
@@ -446,14 +401,14 @@ fn independent_sdists_build_at_once_unless_one_job() {
     ];
 
     let a = Machine::new(tmp.path(), "a");
-    let err = stderr(&a.curd(&install));
-    assert!(err.contains("2 built"), "{err}");
+    let run = a.curd(&install).success();
+    assert!(run.stderr.contains("2 built"));
     assert_eq!(most_at_once(&trace), 2);
 
     std::fs::remove_file(&trace).unwrap();
     let b = Machine::new(tmp.path(), "b");
-    let err = stderr(&b.curd(&[&install[..], &["-j", "1"]].concat()));
-    assert!(err.contains("2 built"), "{err}");
+    let run = b.curd(&[&install[..], &["-j", "1"]].concat()).success();
+    assert!(run.stderr.contains("2 built"));
     assert_eq!(most_at_once(&trace), 1);
 }
 
@@ -462,8 +417,7 @@ fn independent_sdists_build_at_once_unless_one_job() {
 #[test]
 fn a_build_waits_for_its_requirement_built_elsewhere() {
     let tmp = TempDir::new("wait-elsewhere");
-    let served = tmp.path().join("served");
-    std::fs::create_dir_all(&served).unwrap();
+    let served = mkdir(tmp.path().join("served"));
     let trace = tmp.path().join("trace");
     sdist(&served, "slow-sd", "1.0", &[], Backend::Traced(&trace));
     sdist(
@@ -475,15 +429,17 @@ fn a_build_waits_for_its_requirement_built_elsewhere() {
     );
     let links = served.display().to_string();
     let a = Machine::new(tmp.path(), "a");
-    let err = stderr(&a.curd(&[
-        "install",
-        "--no-index",
-        "--find-links",
-        &links,
-        "needy-sd",
-        "slow-sd",
-    ]));
-    assert!(err.contains("2 built"), "{err}");
+    let run = a
+        .curd(&[
+            "install",
+            "--no-index",
+            "--find-links",
+            &links,
+            "needy-sd",
+            "slow-sd",
+        ])
+        .success();
+    assert!(run.stderr.contains("2 built"));
     assert_eq!(
         std::fs::read_to_string(&trace).unwrap(),
         "start slow-sd\nend slow-sd\n"
@@ -495,26 +451,27 @@ fn a_build_waits_for_its_requirement_built_elsewhere() {
 #[test]
 fn a_cycle_of_builds_is_an_error_not_a_hang() {
     let tmp = TempDir::new("cycle");
-    let served = tmp.path().join("served");
-    std::fs::create_dir_all(&served).unwrap();
+    let served = mkdir(tmp.path().join("served"));
     sdist(&served, "hen-sd", "1.0", &[], Backend::Needs(&["egg-sd"]));
     sdist(&served, "egg-sd", "1.0", &[], Backend::Needs(&["hen-sd"]));
     let links = served.display().to_string();
     let a = Machine::new(tmp.path(), "a");
-    let out = a.curd(&[
-        "install",
-        "--no-index",
-        "--find-links",
-        &links,
-        "hen-sd",
-        "egg-sd",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{err}");
+    let run = a
+        .curd(&[
+            "install",
+            "--no-index",
+            "--find-links",
+            &links,
+            "hen-sd",
+            "egg-sd",
+        ])
+        .failure();
     assert!(
-        err.contains("is needed to build itself (hen-sd -> egg-sd -> hen-sd)")
-            || err.contains("is needed to build itself (egg-sd -> hen-sd -> egg-sd)"),
-        "{err}"
+        run.stderr
+            .contains("is needed to build itself (hen-sd -> egg-sd -> hen-sd)")
+            || run
+                .stderr
+                .contains("is needed to build itself (egg-sd -> hen-sd -> egg-sd)")
     );
     assert_eq!(a.freeze(), "");
 }
@@ -525,8 +482,7 @@ fn a_cycle_of_builds_is_an_error_not_a_hang() {
 #[test]
 fn a_failed_build_of_a_version_not_chosen_is_no_error() {
     let tmp = TempDir::new("wrong-guess");
-    let served = tmp.path().join("served");
-    std::fs::create_dir_all(&served).unwrap();
+    let served = mkdir(tmp.path().join("served"));
     sdist(&served, "late-sd", "2.0", &[], Backend::Failing);
     sdist(&served, "late-sd", "1.0", &[], Backend::InTree);
     WheelSpec {
@@ -536,14 +492,16 @@ fn a_failed_build_of_a_version_not_chosen_is_no_error() {
     .build(&served);
     let server = Server::start(&served, &[]);
     let a = Machine::new(tmp.path(), "a");
-    let err = stderr(&a.curd(&[
-        "install",
-        "-c",
-        &server.url,
-        "--no-index",
-        "late-sd",
-        "holder",
-    ]));
-    assert!(!err.contains("warning"), "{err}");
+    let run = a
+        .curd(&[
+            "install",
+            "-c",
+            &server.url,
+            "--no-index",
+            "late-sd",
+            "holder",
+        ])
+        .success();
+    assert!(!run.stderr.contains("warning"));
     assert_eq!(a.freeze(), "holder==1.0\nlate-sd==1.0\n");
 }

@@ -8,7 +8,10 @@ use std::process::Command;
 use curd::build::{self, BuildError, BuildSystem};
 use curd::standards::metadata::CoreMetadata;
 
-use crate::support::{self, TempDir};
+use crate::support::dists;
+use crate::support::process::run_ok;
+use crate::support::python::{tools_python, venv};
+use crate::support::tmp::TempDir;
 
 /// The machine's interpreter, found on `PATH` as a user's shell finds it.
 fn python3() -> &'static Path {
@@ -21,23 +24,7 @@ fn pack(fixture: &str, stem: &str, extra: &[(&str, &str)], dir: &Path) -> PathBu
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/sdists")
         .join(fixture);
-    let path = dir.join(format!("{stem}.tar.gz"));
-    let gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(&path).unwrap(),
-        flate2::Compression::fast(),
-    );
-    let mut tar = tar::Builder::new(gz);
-    tar.append_dir_all(stem, &source).unwrap();
-    for (name, text) in extra {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(text.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{stem}/{name}"), text.as_bytes())
-            .unwrap();
-    }
-    tar.into_inner().unwrap().finish().unwrap();
-    path
+    dists::sdist(dir, stem, Some(&source), extra)
 }
 
 /// The fixture as the installer sees it: packed, then unpacked by curd.
@@ -58,13 +45,6 @@ fn write_project(dir: &Path, files: &[(&str, &str)]) -> PathBuf {
     }
     std::fs::create_dir_all(&project).unwrap();
     project
-}
-
-fn python_has(module: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|out| out.status.success())
 }
 
 #[test]
@@ -108,13 +88,13 @@ fn in_tree_backend_builds_a_wheel_pip_installs() {
         .unwrap();
     assert!(!out.status.success());
 
-    let venv = support::venv(dir.path());
-    support::run_ok(
+    let venv = venv(dir.path());
+    run_ok(
         Command::new(venv.join("bin/python"))
             .args(["-m", "pip", "install", "--no-index", "--no-deps", "--quiet"])
             .arg(&wheel),
     );
-    let greeting = support::run_ok(Command::new(venv.join("bin/python")).args([
+    let greeting = run_ok(Command::new(venv.join("bin/python")).args([
         "-c",
         "import in_tree_demo; print(in_tree_demo.greeting(), in_tree_demo.VERSION)",
     ]));
@@ -169,43 +149,31 @@ fn extra_build_requirements_come_back_parsed() {
 }
 
 /// A project without pyproject.toml, built with the target interpreter itself
-/// (`--no-build-isolation`): setuptools' legacy backend runs its `setup.py`.
+/// (`--no-build-isolation`): setuptools' legacy backend runs its `setup.py`. The
+/// interpreter is the tools venv's, where setuptools and wheel are pinned.
 #[test]
 fn setup_py_project_builds_without_isolation() {
-    if !python_has("setuptools") {
-        eprintln!("skipped: python3 has no setuptools, which a build without isolation needs");
-        return;
-    }
+    let python = tools_python(&["setuptools", "wheel"]);
     let dir = TempDir::new("build-setup-py");
     let project = project("setup-py-only", "legacy_demo-1.0", &[], dir.path());
-    let system = build::build_system(python3(), &project).unwrap();
+    let system = build::build_system(&python, &project).unwrap();
     let shown: Vec<String> = system.requires.iter().map(ToString::to_string).collect();
     assert_eq!(shown, ["setuptools>=40.8.0", "wheel"]);
     assert_eq!(system.backend, "setuptools.build_meta:__legacy__");
     assert!(system.backend_path.is_empty());
 
     let log = dir.path().join("build.log");
-    let requires = build::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap();
+    let requires = build::get_requires_for_build_wheel(&python, &project, &system, &log).unwrap();
     assert!(
         requires.iter().any(|r| r.name.as_str() == "wheel"),
         "{requires:?}"
     );
-    match build::build_wheel(python3(), &project, &system, &dir.path().join("dist"), &log) {
-        Ok(wheel) => assert_eq!(
-            wheel.file_name().unwrap(),
-            "legacy_demo-1.0-py3-none-any.whl"
-        ),
-        // setuptools before 70.1 has no bdist_wheel of its own: it is in `wheel`.
-        Err(BuildError::HookFailed { tail, .. }) if !python_has("wheel") => {
-            assert!(tail.contains("bdist_wheel"), "{tail}");
-            eprintln!(
-                "skipped the wheel check: python3's setuptools needs the `wheel` package to \
-                 build wheels (its bdist_wheel command), and python3 does not have it; the \
-                 backend said:\n{tail}"
-            );
-        }
-        Err(e) => panic!("{e}"),
-    }
+    let wheel =
+        build::build_wheel(&python, &project, &system, &dir.path().join("dist"), &log).unwrap();
+    assert_eq!(
+        wheel.file_name().unwrap(),
+        "legacy_demo-1.0-py3-none-any.whl"
+    );
 }
 
 #[test]

@@ -10,7 +10,8 @@ use curd::standards::filename::{DistFilename, FilenameError, SdistFilename, Whee
 use curd::standards::name::PackageName;
 use curd::standards::version::Version;
 
-use crate::support::packaging_oracle;
+use crate::support::python::packaging_oracle;
+use crate::support::rng::Rng;
 
 /// Answers `ok\t{name}\t{version}\t{raw version}\t{build}\t{tags}` or `err\t{exception}`,
 /// where the raw version is the substring packaging handed to `Version`.
@@ -121,26 +122,6 @@ const REAL: &[&str] = &[
     "opencv_python-4.9.0.80-cp37-abi3-macosx_11_0_arm64.whl",
     "triton-2.2.0-0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
 ];
-
-/// A fixed-seed xorshift generator, so failures replay.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-
-    fn one_in(&mut self, n: u64) -> bool {
-        self.next() % n == 0
-    }
-}
 
 const WHEEL_NAMES: &[&str] = &[
     "foo",
@@ -262,7 +243,7 @@ fn generate(rng: &mut Rng) -> Vec<String> {
     let mut cases = Vec::new();
     for _ in 0..300 {
         let mut case = format!("{}-{}", rng.pick(WHEEL_NAMES), rng.pick(VERSIONS));
-        if rng.one_in(3) {
+        if rng.below(3) == 0 {
             case = format!("{case}-{}", rng.pick(BUILDS));
         }
         let tags = [
@@ -281,7 +262,7 @@ fn generate(rng: &mut Rng) -> Vec<String> {
         cases.push(format!("{name}-{version}{ext}"));
     }
     for case in &mut cases {
-        if !rng.one_in(6) {
+        if rng.below(6) != 0 {
             continue;
         }
         let at = case.find('-').unwrap_or(0);
@@ -395,7 +376,7 @@ fn why_we_refuse(case: &str, error: &FilenameError) -> Option<&'static str> {
 
 #[test]
 fn filenames_agree_with_packaging() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::seeded(0x2545_f491_4f6c_dd1d);
     let mut cases: Vec<String> = REAL.iter().map(|s| s.to_string()).collect();
     cases.extend(generate(&mut rng));
     let results = packaging_oracle(ORACLE, &cases);

@@ -3,19 +3,19 @@
 //! tiny servers of the test's own, and the HTML reader against pip's.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
-
-use sha2::Digest;
+use std::time::Duration;
 
 use curd::client::fetch::{Client, ClientOptions, FetchError};
 use curd::client::index::{self, Index, IndexFile, MetadataAvailability, ProjectPage};
 use curd::standards::name::PackageName;
 use curd::standards::url::Url;
 
-use crate::support::{Server, TempDir, WheelSpec, fixture, listing, packaging_oracle};
+use crate::support::dists::{WheelSpec, sha256_hex};
+use crate::support::files::{fixture, listing};
+use crate::support::python::packaging_oracle;
+use crate::support::servers::{Canned, CannedServer, Server, closed_port, header_of, reply};
+use crate::support::tmp::TempDir;
 
 /// A client that reads no netrc and retries quickly enough for tests.
 fn client() -> Client {
@@ -32,13 +32,6 @@ fn url(s: &str) -> Url {
 
 fn name(s: &str) -> PackageName {
     PackageName::new(s).expect("test name")
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The sha256 of a wheel's METADATA, read with the zip crate (not the server's code).
@@ -412,10 +405,7 @@ fn uploads_report_the_servers_reason() {
 
 #[test]
 fn a_server_that_is_down_fails_at_once_without_retrying() {
-    let port = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = closed_port().port();
     let index = Index {
         url: url(&format!("http://user:secret@127.0.0.1:{port}/simple/")),
     };
@@ -433,80 +423,9 @@ fn a_server_that_is_down_fails_at_once_without_retrying() {
     );
 }
 
-/// What a canned server does with one connection.
-enum Canned {
-    /// Sends these bytes and closes.
-    Reply(Vec<u8>),
-    /// Reads the request and says nothing for a while.
-    Silence(Duration),
-}
-
-fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Canned {
-    let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str("\r\n");
-    let mut out = out.into_bytes();
-    out.extend_from_slice(body);
-    Canned::Reply(out)
-}
-
-/// A loopback server that answers each connection with the next canned answer,
-/// then stops; joining it gives the request heads it read. It gives up after
-/// 20 s without a connection, so a failing test cannot hang it.
-fn canned_server(answers: Vec<Canned>) -> (SocketAddr, JoinHandle<Vec<String>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let handle = std::thread::spawn(move || {
-        let mut heads = Vec::new();
-        for answer in answers {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let mut stream = loop {
-                match listener.accept() {
-                    Ok((stream, _)) => break stream,
-                    Err(_) if Instant::now() < deadline => {
-                        std::thread::sleep(Duration::from_millis(5))
-                    }
-                    Err(_) => return heads,
-                }
-            };
-            stream.set_nonblocking(false).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
-                head.push(byte[0]);
-            }
-            heads.push(String::from_utf8_lossy(&head).into_owned());
-            match answer {
-                Canned::Reply(bytes) => {
-                    let _ = stream.write_all(&bytes);
-                }
-                Canned::Silence(d) => std::thread::sleep(d),
-            }
-        }
-        heads
-    });
-    (addr, handle)
-}
-
-fn header_of<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
-}
-
 #[test]
 fn retries_transient_errors() {
-    let (addr, server) = canned_server(vec![
+    let server = CannedServer::start(vec![
         reply("500 Internal Server Error", &[], b"oops"),
         reply("503 Service Unavailable", &[], b""),
         reply(
@@ -515,14 +434,15 @@ fn retries_transient_errors() {
             b"<a href=\"x-1.0.tar.gz\">x</a>",
         ),
     ]);
+    let addr = server.addr;
     let response = client()
         .get(&url(&format!("http://{addr}/simple/x/")), "text/html")
         .unwrap();
     assert_eq!(response.status, 200);
-    assert_eq!(server.join().unwrap().len(), 3);
+    assert_eq!(server.heads().len(), 3);
 
     // With fewer retries than failures, the last status is the error.
-    let (addr, server) = canned_server(vec![
+    let server = CannedServer::start(vec![
         reply("500 Internal Server Error", &[], b"first"),
         reply(
             "502 Bad Gateway",
@@ -530,6 +450,7 @@ fn retries_transient_errors() {
             b"upstream is down\nmore",
         ),
     ]);
+    let addr = server.addr;
     let client = Client::new(ClientOptions {
         retries: 1,
         netrc: None,
@@ -544,10 +465,11 @@ fn retries_transient_errors() {
         format!("`http://{addr}/x` answered 502 Bad Gateway: upstream is down")
     );
     assert!(err.is_transient());
-    assert_eq!(server.join().unwrap().len(), 2);
+    assert_eq!(server.heads().len(), 2);
 
     // A client error is not retried.
-    let (addr, server) = canned_server(vec![reply("403 Forbidden", &[], b"")]);
+    let server = CannedServer::start(vec![reply("403 Forbidden", &[], b"")]);
+    let addr = server.addr;
     let err = client
         .get(&url(&format!("http://{addr}/x")), "*/*")
         .unwrap_err();
@@ -555,7 +477,7 @@ fn retries_transient_errors() {
         matches!(err, FetchError::Status { status: 403, .. }),
         "{err}"
     );
-    assert_eq!(server.join().unwrap().len(), 1);
+    assert_eq!(server.heads().len(), 1);
 }
 
 #[test]
@@ -563,7 +485,7 @@ fn hashes_the_bytes_served_even_when_they_claim_gzip() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(b"the uncompressed contents").unwrap();
     let gzipped = gz.finish().unwrap();
-    let (addr, server) = canned_server(vec![reply(
+    let server = CannedServer::start(vec![reply(
         "200 OK",
         &[
             ("Content-Encoding", "gzip"),
@@ -571,6 +493,7 @@ fn hashes_the_bytes_served_even_when_they_claim_gzip() {
         ],
         &gzipped,
     )]);
+    let addr = server.addr;
     let tmp = TempDir::new("index-gzip");
     let dest = tmp.path().join("x-1.0.tar.gz");
     let downloaded = client()
@@ -582,7 +505,7 @@ fn hashes_the_bytes_served_even_when_they_claim_gzip() {
         .unwrap();
     assert_eq!(downloaded.sha256, sha256_hex(&gzipped));
     assert_eq!(std::fs::read(&dest).unwrap(), gzipped);
-    let heads = server.join().unwrap();
+    let heads = server.heads();
     assert_eq!(header_of(&heads[0], "accept-encoding"), Some("identity"));
     assert!(
         header_of(&heads[0], "user-agent").is_some_and(|ua| ua.starts_with("curd/")),
@@ -592,9 +515,10 @@ fn hashes_the_bytes_served_even_when_they_claim_gzip() {
 
 #[test]
 fn credentials_do_not_follow_a_redirect_to_another_host() {
-    let (other, other_server) =
-        canned_server(vec![reply("200 OK", &[("Content-Type", "text/html")], b"")]);
-    let (addr, server) = canned_server(vec![
+    let other_server =
+        CannedServer::start(vec![reply("200 OK", &[("Content-Type", "text/html")], b"")]);
+    let other = other_server.addr;
+    let server = CannedServer::start(vec![
         reply("301 Moved Permanently", &[("Location", "/simple/x/")], b""),
         reply(
             "302 Found",
@@ -602,6 +526,7 @@ fn credentials_do_not_follow_a_redirect_to_another_host() {
             b"",
         ),
     ]);
+    let addr = server.addr;
     let response = client()
         .get(
             &url(&format!("http://alice:wonderland@{addr}/simple/X/")),
@@ -612,8 +537,8 @@ fn credentials_do_not_follow_a_redirect_to_another_host() {
         response.final_url.to_string(),
         format!("http://{other}/elsewhere/")
     );
-    let heads = server.join().unwrap();
-    let other_heads = other_server.join().unwrap();
+    let heads = server.heads();
+    let other_heads = other_server.heads();
     let basic = "Basic YWxpY2U6d29uZGVybGFuZA==";
     assert_eq!(header_of(&heads[0], "authorization"), Some(basic));
     assert_eq!(header_of(&heads[1], "authorization"), Some(basic));
@@ -623,7 +548,8 @@ fn credentials_do_not_follow_a_redirect_to_another_host() {
 
 #[test]
 fn a_silent_server_stalls_into_an_error() {
-    let (addr, server) = canned_server(vec![Canned::Silence(Duration::from_secs(3))]);
+    let server = CannedServer::start(vec![Canned::Silence(Duration::from_secs(3))]);
+    let addr = server.addr;
     let client = Client::new(ClientOptions {
         read_timeout: Duration::from_millis(300),
         netrc: None,
@@ -635,7 +561,7 @@ fn a_silent_server_stalls_into_an_error() {
         .unwrap_err();
     assert!(matches!(err, FetchError::Stalled { .. }), "{err}");
     assert!(!err.is_transient());
-    server.join().unwrap();
+    server.heads();
 }
 
 #[test]
@@ -643,18 +569,20 @@ fn too_many_redirects_is_an_error() {
     let answers = (0..11)
         .map(|i| reply("302 Found", &[("Location", &format!("/r{i}"))], b""))
         .collect();
-    let (addr, server) = canned_server(answers);
+    let server = CannedServer::start(answers);
+    let addr = server.addr;
     let err = client()
         .get(&url(&format!("http://{addr}/start")), "*/*")
         .unwrap_err();
     assert!(matches!(err, FetchError::TooManyRedirects { .. }), "{err}");
-    assert_eq!(server.join().unwrap().len(), 11);
+    assert_eq!(server.heads().len(), 11);
 }
 
 #[test]
 fn documents_are_size_capped() {
     let huge = b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\nConnection: close\r\n\r\n<a";
-    let (addr, server) = canned_server(vec![Canned::Reply(huge.to_vec())]);
+    let server = CannedServer::start(vec![Canned::Reply(huge.to_vec())]);
+    let addr = server.addr;
     let err = client()
         .get(&url(&format!("http://{addr}/simple/x/")), "text/html")
         .unwrap_err();
@@ -663,7 +591,7 @@ fn documents_are_size_capped() {
         err.to_string(),
         format!("`http://{addr}/simple/x/` sent more than 67108864 bytes")
     );
-    server.join().unwrap();
+    server.heads();
 }
 
 #[test]

@@ -6,16 +6,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use curd::install::{
     InstallError, InstallOptions, Installed, LinkMode, Scheme, Source, Target, install_wheel,
     installed, uninstall, unpack,
 };
 use curd::standards::filename::{DistFilename, WheelFilename};
-use sha2::Digest;
 
-use crate::support::{TempDir, WheelSpec, run_ok, venv};
+use crate::support::dists::{WheelSpec, record_hash};
+use crate::support::process::{command, run_ok};
+use crate::support::python::{pip_list, venv};
+use crate::support::tmp::TempDir;
 
 /// The venv's scheme, asked of its interpreter as pip asks it; headers as pip puts
 /// them in a virtual environment.
@@ -25,7 +26,7 @@ fn target(venv: &Path) -> Target {
                   xy = f'python{sys.version_info[0]}.{sys.version_info[1]}'\n\
                   print(json.dumps({k: p[k] for k in ('purelib', 'platlib', 'scripts', 'data')}\n\
                   | {'headers': f'{sys.prefix}/include/site/{xy}', 'python': sys.executable}))";
-    let out = run_ok(Command::new(venv.join("bin/python")).args(["-c", script]));
+    let out = run_ok(command(venv.join("bin/python")).args(["-c", script]));
     let paths: BTreeMap<String, String> = serde_json::from_str(&out).expect("scheme JSON");
     let path = |key: &str| PathBuf::from(&paths[key]);
     Target {
@@ -66,15 +67,11 @@ fn install(target: &Target, wheel: &Path) -> Result<Installed, InstallError> {
 }
 
 fn pip(venv: &Path, args: &[&str]) -> String {
-    run_ok(
-        Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "--disable-pip-version-check", "--no-input"])
-            .args(args),
-    )
+    run_ok(crate::support::python::pip(&venv.join("bin/python")).args(args))
 }
 
 fn python(venv: &Path, code: &str) -> String {
-    run_ok(Command::new(venv.join("bin/python")).args(["-c", code]))
+    run_ok(command(venv.join("bin/python")).args(["-c", code]))
 }
 
 /// Every file and folder under `root`, with each file's bytes and mode.
@@ -109,24 +106,6 @@ fn files_of(tree: &BTreeMap<PathBuf, Option<(Vec<u8>, u32)>>) -> BTreeSet<PathBu
         .filter(|(_, kind)| kind.is_some())
         .map(|(path, _)| path.clone())
         .collect()
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    let digest = sha2::Sha256::digest(bytes);
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::from("sha256=");
-    for chunk in digest.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(alphabet[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
-    }
-    out
 }
 
 const DEMO_FILES: &[(&str, &str)] = &[
@@ -184,7 +163,7 @@ fn check_record(venv: &Path, target: &Target, before: &BTreeSet<PathBuf>, dist_i
             .to_path_buf();
         if !path.ends_with("/RECORD") {
             let bytes = std::fs::read(&canonical).expect("read");
-            assert_eq!(hash, sha256(&bytes), "{path}");
+            assert_eq!(hash, record_hash(&bytes), "{path}");
             assert_eq!(size, bytes.len().to_string(), "{path}");
         } else {
             assert_eq!((hash, size), ("", ""), "RECORD's own row");
@@ -213,7 +192,7 @@ fn installs_into_a_real_venv_as_pip_and_python_see_it() {
     let installed_dep = install(&target, &dep).expect("installs curd-dep");
     check_record(&venv, &target, &before_dep, &installed_dep.dist_info);
 
-    let freeze = pip(&venv, &["list", "--format=freeze"]);
+    let freeze = pip_list(&venv);
     assert!(freeze.lines().any(|l| l == "curd-demo==1.0"), "{freeze}");
     assert!(freeze.lines().any(|l| l == "curd-dep==1.0"), "{freeze}");
     let check = pip(&venv, &["check"]);
@@ -238,7 +217,7 @@ fn installs_into_a_real_venv_as_pip_and_python_see_it() {
 
     // Console scripts run, with the exit status their function returns.
     for script in ["curd-demo", "curd-demo-gui"] {
-        let out = Command::new(venv.join("bin").join(script))
+        let out = command(venv.join("bin").join(script))
             .args(["a", "b c"])
             .output()
             .expect("run script");
@@ -250,7 +229,7 @@ fn installs_into_a_real_venv_as_pip_and_python_see_it() {
         let head = std::fs::read(venv.join("bin").join(script)).unwrap();
         assert!(head.starts_with(b"#!/bin/sh\n'''exec' '"), "{script}");
     }
-    let raw = run_ok(&mut Command::new(venv.join("bin/curd-demo-raw")));
+    let raw = run_ok(&mut command(venv.join("bin/curd-demo-raw")));
     assert_eq!(raw, "raw 1.0\n");
     assert_eq!(
         std::fs::read_to_string(venv.join("share/curd-demo/notes.txt")).unwrap(),
@@ -279,7 +258,7 @@ fn installs_into_a_real_venv_as_pip_and_python_see_it() {
         .find(|d| d.name.as_str() == "curd-dep")
         .unwrap();
     uninstall(&target.scheme, dep_dist).expect("uninstalls curd-dep");
-    let out = Command::new(venv.join("bin/python"))
+    let out = command(venv.join("bin/python"))
         .args(["-m", "pip", "--disable-pip-version-check", "check"])
         .output()
         .unwrap();
@@ -298,13 +277,13 @@ fn installs_into_a_real_venv_as_pip_and_python_see_it() {
     let before = files_of(&tree(&venv));
     let installed_demo = install(&target, &demo).expect("installs again");
     check_record(&venv, &target, &before, &installed_demo.dist_info);
-    let out = Command::new(venv.join("bin/curd-demo")).output().unwrap();
+    let out = command(venv.join("bin/curd-demo")).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     // Bytecode of every optimization level, as imports and compileall leave it.
     let package = target.scheme.purelib.join("curd_demo");
     for flags in [&["-m"][..], &["-O", "-m"], &["-OO", "-m"]] {
         run_ok(
-            Command::new(venv.join("bin/python"))
+            command(venv.join("bin/python"))
                 .args(flags)
                 .args(["compileall", "-q"])
                 .arg(&package),
@@ -366,7 +345,7 @@ fn refuses_malformed_wheels_and_uninstalls_what_pip_installed() {
     let record = |entries: &[(String, Vec<u8>)]| -> Vec<u8> {
         let mut text = String::new();
         for (name, bytes) in entries {
-            text.push_str(&format!("{name},{},{}\n", sha256(bytes), bytes.len()));
+            text.push_str(&format!("{name},{},{}\n", record_hash(bytes), bytes.len()));
         }
         text.push_str("bad-1.0.dist-info/RECORD,,\n");
         text.into_bytes()
@@ -546,7 +525,7 @@ fn installs_from_an_unpacked_wheel_and_in_parallel() {
     install(&target, &dep).expect("installs curd-dep");
     let check = pip(&venv, &["check"]);
     assert!(check.contains("No broken requirements found."), "{check}");
-    let out = Command::new(venv.join("bin/curd-demo")).output().unwrap();
+    let out = command(venv.join("bin/curd-demo")).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     // pip uninstalls a hard-linked install without touching the cache.
     pip(&venv, &["uninstall", "-y", "curd-demo", "curd-dep"]);
@@ -585,7 +564,7 @@ fn installs_from_an_unpacked_wheel_and_in_parallel() {
             scope.spawn(move || install(target, wheel).expect("installs"));
         }
     });
-    let freeze = pip(&venv, &["list", "--format=freeze"]);
+    let freeze = pip_list(&venv);
     for name in &names {
         assert!(
             freeze.lines().any(|l| l == format!("{name}==1.0")),

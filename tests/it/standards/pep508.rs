@@ -16,7 +16,8 @@ use curd::standards::requirement::{Requirement, VersionOrUrl};
 use curd::standards::version::Version;
 use serde_json::{Map, Value};
 
-use crate::support::packaging_oracle;
+use crate::support::python::packaging_oracle;
+use crate::support::rng::Rng;
 
 /// Platforms to evaluate markers on, besides this machine's own.
 const ENVIRONMENTS: [[(&str, &str); 11]; 6] = [
@@ -333,34 +334,9 @@ const REAL_WORLD: &[&str] = &[
     "gevent; platform_python_implementation == \"CPython\" and python_full_version >= \"3.8.0\"",
 ];
 
-/// A fixed-seed SplitMix64: the same cases on every run, without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    /// Optional whitespace, usually nothing or a space.
-    fn ws(&mut self) -> &'static str {
-        self.pick(&["", "", "", " ", " ", "  ", "\t"])
-    }
+/// Optional whitespace, usually nothing or a space.
+fn ws(rng: &mut Rng) -> &'static str {
+    rng.pick(&["", "", "", " ", " ", "  ", "\t"])
 }
 
 const NAMES: &[&str] = &[
@@ -433,14 +409,14 @@ fn specifiers(rng: &mut Rng) -> String {
         // No `===`: 21.3 mishandles it before `;` or `)` (see `DIVERGENCES`).
         let operator = rng.pick(&["==", "!=", "<=", ">=", "<", ">", "~="]);
         let version = version_for(rng, operator);
-        clauses.push(format!("{operator}{}{version}{}", rng.ws(), rng.ws()));
+        clauses.push(format!("{operator}{}{version}{}", ws(rng), ws(rng)));
     }
-    let separator = format!(",{}", rng.ws());
+    let separator = format!(",{}", ws(rng));
     let joined = clauses.join(&separator);
     if rng.chance(30) {
-        format!("{}({}{joined})", rng.ws(), rng.ws())
+        format!("{}({}{joined})", ws(rng), ws(rng))
     } else {
-        format!("{}{joined}", rng.ws())
+        format!("{}{joined}", ws(rng))
     }
 }
 
@@ -448,7 +424,7 @@ fn specifiers(rng: &mut Rng) -> String {
 fn expression(rng: &mut Rng) -> String {
     let quote = rng.pick(&["'", "\""]);
     let q = |value: &str| format!("{quote}{value}{quote}");
-    let (l, r) = (rng.ws(), rng.ws());
+    let (l, r) = (ws(rng), ws(rng));
     match rng.below(10) {
         0..=3 => {
             let variable = rng.pick(&[
@@ -565,7 +541,7 @@ fn marker(rng: &mut Rng, depth: usize) -> String {
         .map(|_| {
             let inner = marker(rng, depth - 1);
             if rng.chance(40) {
-                format!("({}{inner}{})", rng.ws(), rng.ws())
+                format!("({}{inner}{})", ws(rng), ws(rng))
             } else {
                 inner
             }
@@ -617,25 +593,25 @@ fn corrupt(rng: &mut Rng, case: &str) -> String {
 }
 
 fn generated_cases() -> Vec<String> {
-    let mut rng = Rng(0x5eed_0508);
+    let mut rng = Rng::seeded(0x5eed_0508);
     let mut cases = Vec::new();
     while cases.len() < 600 {
-        let mut case = format!("{}{}", rng.ws(), rng.pick(NAMES));
+        let mut case = format!("{}{}", ws(&mut rng), rng.pick(NAMES));
         if rng.chance(30) {
             let count = rng.below(4);
             let extras: Vec<&str> = (0..count).map(|_| rng.pick(EXTRA_NAMES)).collect();
-            let separator = format!("{},{}", rng.ws(), rng.ws());
+            let separator = format!("{},{}", ws(&mut rng), ws(&mut rng));
             case += &format!(
                 "{}[{}{}{}]",
-                rng.ws(),
-                rng.ws(),
+                ws(&mut rng),
+                ws(&mut rng),
                 extras.join(&separator),
-                rng.ws()
+                ws(&mut rng)
             );
         }
         let url = rng.chance(12);
         if url {
-            case += &format!("{}@{}{}", rng.ws(), rng.ws(), rng.pick(URLS));
+            case += &format!("{}@{}{}", ws(&mut rng), ws(&mut rng), rng.pick(URLS));
         } else if rng.chance(55) {
             case += &specifiers(&mut rng);
         }
@@ -644,14 +620,14 @@ fn generated_cases() -> Vec<String> {
             let before = if url {
                 rng.pick(&[" ", "  "])
             } else {
-                rng.ws()
+                ws(&mut rng)
             };
-            case += &format!("{before};{}{}", rng.ws(), marker(&mut rng, 3));
+            case += &format!("{before};{}{}", ws(&mut rng), marker(&mut rng, 3));
         } else if url {
             case += rng.pick(&["", " "]);
         }
         if !url {
-            case += rng.ws();
+            case += ws(&mut rng);
         }
         if rng.chance(20) {
             case = corrupt(&mut rng, &case);

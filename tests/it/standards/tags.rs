@@ -8,7 +8,10 @@ use std::process::Command;
 use curd::client::python::{Discovery, Interpreter, find};
 use curd::standards::tags::{Platform, Target};
 
-use crate::support::{TempDir, packaging_oracle, run_ok, venv};
+use crate::support::process::run_ok;
+use crate::support::python::{packaging_oracle, venv};
+use crate::support::rng::Rng;
+use crate::support::tmp::TempDir;
 
 /// Answers `sys_tags` with the real interpreter's tags, `markers` with its
 /// marker environment, `paths` with where it installs, and a JSON case with the
@@ -213,40 +216,20 @@ fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
-/// SplitMix64: a fixed seed gives the same interpreters on every run.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u32) -> u32 {
-        (self.next() % u64::from(n)) as u32
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u32) as usize]
-    }
-
-    fn chance(&mut self, percent: u32) -> bool {
-        self.below(100) < percent
-    }
+/// A version number in `0..n`.
+fn number(r: &mut Rng, n: usize) -> u32 {
+    r.below(n) as u32
 }
 
-fn synthetic_platform(r: &mut Random) -> Platform {
+fn synthetic_platform(r: &mut Rng) -> Platform {
     match r.below(20) {
         0..=9 => {
             let glibc = match r.below(10) {
                 0 => None,
-                1 => Some((2, r.below(6))),
-                2 => Some((r.below(2), r.below(3))),
-                3 => Some((3, r.below(3))),
-                _ => Some((2, 5 + r.below(38))),
+                1 => Some((2, number(r, 6))),
+                2 => Some((number(r, 2), number(r, 3))),
+                3 => Some((3, number(r, 3))),
+                _ => Some((2, 5 + number(r, 38))),
             };
             Platform::Linux {
                 arch: r
@@ -256,15 +239,15 @@ fn synthetic_platform(r: &mut Random) -> Platform {
                     ])
                     .to_string(),
                 glibc,
-                musl: r.chance(25).then(|| (1, r.below(4))),
+                musl: r.chance(25).then(|| (1, number(r, 4))),
                 elf_abi: r.chance(50),
             }
         }
         10..=15 => {
             let version = match r.below(3) {
-                0 => (10, r.below(17)),
-                1 => (11 + r.below(5), r.below(7)),
-                _ => (r.below(17), r.below(3)),
+                0 => (10, number(r, 17)),
+                1 => (11 + number(r, 5), number(r, 7)),
+                _ => (number(r, 17), number(r, 3)),
             };
             Platform::MacOs {
                 version,
@@ -289,14 +272,14 @@ fn synthetic_platform(r: &mut Random) -> Platform {
     }
 }
 
-fn synthetic_target(r: &mut Random) -> Target {
+fn synthetic_target(r: &mut Rng) -> Target {
     let implementation = r.pick(&[
         "cpython", "cpython", "cpython", "pypy", "pypy", "graalpy", "python", "jython",
     ]);
     let python_version = if r.chance(10) {
         (2, 7)
     } else {
-        (3, r.below(15))
+        (3, number(r, 15))
     };
     let (major, minor) = python_version;
     let abis: Vec<String> = match implementation {
@@ -360,7 +343,7 @@ fn case_json(target: &Target) -> String {
 /// Made-up interpreters on every platform, through packaging's own functions.
 #[test]
 fn synthetic_interpreters_match_packaging() {
-    let mut random = Random(0x5EED_C0DE_2024);
+    let mut random = Rng::seeded(0x5EED_C0DE_2024);
     let targets: Vec<Target> = (0..400).map(|_| synthetic_target(&mut random)).collect();
     let cases: Vec<String> = targets.iter().map(case_json).collect();
     let reference = packaging_oracle(ORACLE, &cases);

@@ -14,7 +14,8 @@ use std::hash::{Hash, Hasher};
 use curd::standards::specifier::{VersionSpecifier, VersionSpecifiers};
 use curd::standards::version::{PrereleaseKind, Version};
 
-use crate::support::packaging_oracle;
+use crate::support::python::packaging_oracle;
+use crate::support::rng::Rng;
 
 /// Python run before every oracle script: case decoding, and the fixes applied to
 /// packaging 21.3 when `fixed(True)` is called, each where 21.3 contradicts the
@@ -137,31 +138,6 @@ const REFUSED_SPECIFIERS: &[(&str, &str)] = &[
     (">=1.0,,<2", "the spec's grammar has no empty clause"),
 ];
 
-/// SplitMix64: tiny, and good enough to spread cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn word(&mut self, words: &[&'static str]) -> &'static str {
-        words[self.below(words.len())]
-    }
-}
-
 fn hex(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02x}")).collect()
 }
@@ -216,7 +192,7 @@ fn random_parts(rng: &mut Rng) -> Parts {
         local: rng.chance(20).then(|| {
             (0..1 + rng.below(3))
                 .map(|_| {
-                    rng.word(&[
+                    rng.pick(&[
                         "ubuntu", "1", "01", "cpu", "cu118", "a", "Z9", "0", "abc", "12",
                     ])
                     .to_string()
@@ -252,11 +228,11 @@ fn spell(p: &Parts, rng: &mut Rng, normalized: bool) -> String {
         if normalized {
             ""
         } else {
-            rng.word(&["", "", ".", "-", "_"])
+            rng.pick(&["", "", ".", "-", "_"])
         }
     };
     if !normalized && rng.chance(10) {
-        s.push_str(rng.word(&["v", "V"]));
+        s.push_str(rng.pick(&["v", "V"]));
     }
     if p.epoch != 0 || (!normalized && rng.chance(5)) {
         s += &format!("{}!", num(rng, p.epoch));
@@ -272,7 +248,7 @@ fn spell(p: &Parts, rng: &mut Rng, normalized: bool) -> String {
         let label = if normalized {
             labels[0]
         } else {
-            rng.word(labels)
+            rng.pick(labels)
         };
         s += sep(rng);
         s += &random_case(rng, label);
@@ -288,7 +264,7 @@ fn spell(p: &Parts, rng: &mut Rng, normalized: bool) -> String {
             s += &format!("-{}", num(rng, n));
         } else {
             s += sep(rng);
-            let label = rng.word(&["post", "rev", "r"]);
+            let label = rng.pick(&["post", "rev", "r"]);
             s += &random_case(rng, label);
             if n != 0 || rng.chance(50) {
                 s += sep(rng);
@@ -315,7 +291,7 @@ fn spell(p: &Parts, rng: &mut Rng, normalized: bool) -> String {
                 s += if normalized {
                     "."
                 } else {
-                    rng.word(&[".", "-", "_"])
+                    rng.pick(&[".", "-", "_"])
                 };
             }
             s += &if normalized {
@@ -328,8 +304,8 @@ fn spell(p: &Parts, rng: &mut Rng, normalized: bool) -> String {
     if !normalized && rng.chance(5) {
         s = format!(
             "{}{s}{}",
-            rng.word(&[" ", "\t", "\n"]),
-            rng.word(&["", " ", "\r\n", "\x0b\x0c"])
+            rng.pick(&[" ", "\t", "\n"]),
+            rng.pick(&["", " ", "\r\n", "\x0b\x0c"])
         );
     }
     s
@@ -340,7 +316,7 @@ fn mutate(rng: &mut Rng, s: &str) -> String {
     const ALPHABET: &[u8] = b"0123456789.-_+!*abcdeilnoprstvwxyzRCV ";
     let mut b = s.as_bytes().to_vec();
     let at = rng.below(b.len() + 1);
-    let c = *rng.pick(ALPHABET);
+    let c = rng.pick(ALPHABET);
     match rng.below(3) {
         0 => b.insert(at, c),
         1 if at < b.len() => {
@@ -497,7 +473,7 @@ for s in cases:
 
 /// Real-world, hand-picked and random spellings, valid and broken.
 fn version_cases() -> Vec<String> {
-    let mut rng = Rng(0x5eed_0440);
+    let mut rng = Rng::seeded(0x5eed_0440);
     let mut cases: Vec<String> = REAL_WORLD.iter().map(|s| s.to_string()).collect();
     for _ in 0..2500 {
         let parts = random_parts(&mut rng);
@@ -568,7 +544,7 @@ fn ordering_cases(rng: &mut Rng) -> Vec<String> {
         for pre in pres {
             for post in [None, Some(0), Some(1)] {
                 for dev in [None, Some(0), Some(2)] {
-                    let local = *rng.pick(locals);
+                    let local = rng.pick(locals);
                     let parts = Parts {
                         epoch: if rng.chance(5) { 1 } else { 0 },
                         release: release.to_vec(),
@@ -591,7 +567,7 @@ fn ordering_cases(rng: &mut Rng) -> Vec<String> {
 
 #[test]
 fn ordering_matches_packaging_pairwise() {
-    let mut rng = Rng(0x0d3e_0440);
+    let mut rng = Rng::seeded(0x0d3e_0440);
     let mut versions: Vec<Version> = ordering_cases(&mut rng)
         .iter()
         .filter_map(|s| s.parse().ok())
@@ -639,7 +615,7 @@ const OPERATORS: &[&str] = &["==", "!=", "<=", ">=", "<", ">", "~=", "==="];
 
 /// A clause over `parts`, valid unless `mutated`, spelled in any way.
 fn random_clause(rng: &mut Rng, parts: &Parts, normalized: bool) -> String {
-    let op = *rng.pick(OPERATORS);
+    let op = rng.pick(OPERATORS);
     let mut version = spell(parts, rng, normalized);
     if op != "===" && rng.chance(15) {
         version = spell(
@@ -655,7 +631,7 @@ fn random_clause(rng: &mut Rng, parts: &Parts, normalized: bool) -> String {
     let space = if normalized {
         ""
     } else {
-        rng.word(&["", "", " ", "  "])
+        rng.pick(&["", "", " ", "  "])
     };
     format!("{op}{space}{version}")
 }
@@ -682,13 +658,13 @@ fn nearby_parts(rng: &mut Rng) -> Parts {
         dev: rng.chance(15).then(|| rng.below(3) as u64),
         local: rng
             .chance(15)
-            .then(|| vec![rng.word(&["local", "1", "a"]).to_string()]),
+            .then(|| vec![rng.pick(&["local", "1", "a"]).to_string()]),
     }
 }
 
 #[test]
 fn specifier_validity_matches_packaging() {
-    let mut rng = Rng(0x5bec_0440);
+    let mut rng = Rng::seeded(0x5bec_0440);
     let mut cases: Vec<String> = [
         "~=1",
         "~=1.0",
@@ -822,7 +798,7 @@ fn random_set(rng: &mut Rng) -> String {
             clauses.push(clause);
         }
     }
-    clauses.join(rng.word(&[",", ", ", " ,"]))
+    clauses.join(rng.pick(&[",", ", ", " ,"]))
 }
 
 fn prereleases_label(p: Option<bool>) -> &'static str {
@@ -835,7 +811,7 @@ fn prereleases_label(p: Option<bool>) -> &'static str {
 
 #[test]
 fn containment_matches_packaging() {
-    let mut rng = Rng(0xc0_0440);
+    let mut rng = Rng::seeded(0xc0_0440);
     let mut cases = Vec::new();
     let mut ours = Vec::new();
     for _ in 0..700 {
@@ -913,7 +889,7 @@ fn indices(kept: &[&Version], all: &[Version]) -> String {
 
 #[test]
 fn filter_matches_packaging() {
-    let mut rng = Rng(0xf1_0440);
+    let mut rng = Rng::seeded(0xf1_0440);
     let mut cases = Vec::new();
     let mut ours = Vec::new();
     for _ in 0..800 {
@@ -927,7 +903,7 @@ fn filter_matches_packaging() {
             .map(|_| spell(&nearby_parts(&mut rng), &mut rng, true))
             .collect();
         let versions: Vec<Version> = spelled.iter().map(|s| s.parse().unwrap()).collect();
-        let p = *rng.pick(&[None, None, Some(true), Some(false)]);
+        let p = rng.pick(&[None, None, Some(true), Some(false)]);
         cases.push(format!(
             "{set}|{}|{}",
             spelled.join(" "),

@@ -1,0 +1,9 @@
+//! The client side: the index client over loopback, the wheel installer into real
+//! venvs, the PEP 517 frontend, and the `curd` binary end to end.
+
+mod build;
+mod commands;
+mod index;
+mod install;
+mod online;
+mod warm_cache;

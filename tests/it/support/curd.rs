@@ -1,0 +1,55 @@
+//! The real `curd` binary, run as a user would but with nothing of the developer's:
+//! HOME and the XDG folders inside the test's own folder, where it also works, and
+//! none of curd's, pip's or uv's variables (cargo's test support does the same for
+//! cargo).
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Command;
+
+use super::process::{Run, Running, command};
+
+/// A `curd` command line being built.
+pub struct Curd {
+    cmd: Command,
+}
+
+impl Curd {
+    /// `curd` at home in `home`: its cache, unless given, is `home/xdg-cache/curd`.
+    pub fn new(home: &Path) -> Curd {
+        let mut cmd = command(env!("CARGO_BIN_EXE_curd"));
+        cmd.current_dir(home)
+            .env("HOME", home)
+            .env("XDG_CACHE_HOME", home.join("xdg-cache"))
+            .env("XDG_CONFIG_HOME", home.join("xdg-config"));
+        Curd { cmd }
+    }
+
+    /// `curd install --python` into the venv at `env`.
+    pub fn install(home: &Path, env: &Path) -> Curd {
+        Curd::new(home)
+            .arg("install")
+            .arg("--python")
+            .arg(env.join("bin/python"))
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Curd {
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args(mut self, args: impl IntoIterator<Item = impl AsRef<OsStr>>) -> Curd {
+        self.cmd.args(args);
+        self
+    }
+
+    /// Starts it, for runs that must overlap.
+    pub fn start(mut self) -> Running {
+        Running::start(&mut self.cmd)
+    }
+
+    /// Runs it to its end.
+    pub fn run(self) -> Run {
+        self.start().wait()
+    }
+}

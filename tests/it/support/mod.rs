@@ -1,0 +1,16 @@
+//! Test support, one idea a file: per-test folders kept when a test fails (`tmp`),
+//! child processes that leave the developer's settings behind and dump everything
+//! when a test fails (`process`), the `curd` runner over them (`curd`), throwaway
+//! servers stopped by their handle (`servers`, spoken to by `http`), distributions
+//! made for a test (`dists`), Python and pip as the oracle (`python`), committed
+//! fixtures (`files`), and the one seeded random number generator (`rng`).
+
+pub mod curd;
+pub mod dists;
+pub mod files;
+pub mod http;
+pub mod process;
+pub mod python;
+pub mod rng;
+pub mod servers;
+pub mod tmp;
