@@ -2,3 +2,8 @@
 //! metadata of wheels and sdists, and safe sdist unpacking.
 //!
 //! May import: standards, util.
+
+pub mod error;
+pub mod zipfile;
+pub mod metadata;
+pub mod unpack;

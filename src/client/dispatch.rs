@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use crate::archive::unpack::unpack_sdist;
 use crate::build;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::DispatchError;
@@ -161,20 +162,21 @@ impl<'a> Builder<'a> {
             .cache
             .build_log(&candidate.filename.to_string())
             .map_err(DispatchError::Cache)?;
-        let project =
-            build::unpack_sdist(&sdist, &work.path().join("src")).map_err(DispatchError::Build)?;
-        let system = build::build_system(&self.python, &project).map_err(DispatchError::Build)?;
+        let project = unpack_sdist(&sdist, &work.path().join("src"))
+            .map_err(|e| DispatchError::Build(e.into()))?;
+        let system =
+            build::pyproject::build_system(&self.python, &project).map_err(DispatchError::Build)?;
         let python = match self.target {
             Some(target) => target.python.clone(),
             None => {
                 let env = work.path().join("env");
-                let python =
-                    build::create_build_env(&self.python, &env).map_err(DispatchError::Build)?;
+                let python = build::process::create_build_env(&self.python, &env)
+                    .map_err(DispatchError::Build)?;
                 self.install_into(finder, &env, &python, &system.requires)?;
                 python
             }
         };
-        let extra = build::get_requires_for_build_wheel(&python, &project, &system, &log)
+        let extra = build::hooks::get_requires_for_build_wheel(&python, &project, &system, &log)
             .map_err(DispatchError::Build)?;
         if self.target.is_none() && !extra.is_empty() {
             self.install_into(finder, &work.path().join("env"), &python, &extra)?;
@@ -183,7 +185,7 @@ impl<'a> Builder<'a> {
         std::fs::create_dir_all(&out)
             .context("create", &out)
             .map_err(DispatchError::Cache)?;
-        let wheel = build::build_wheel(&python, &project, &system, &out, &log)
+        let wheel = build::hooks::build_wheel(&python, &project, &system, &out, &log)
             .map_err(DispatchError::Build)?;
         let path = keep(&wheel, &done)?;
         Ok(Built { path, fresh: true })

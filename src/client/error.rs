@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::build::BuildError;
+use crate::build::error::BuildError;
 use crate::client::fetch::FetchError;
 use crate::client::index::IndexError;
 use crate::install::InstallError;

@@ -19,13 +19,14 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use crate::archive::metadata::read_wheel_metadata;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::{DispatchError, FindError};
 use crate::client::fetch::Client;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Hint, Provider};
 use crate::standards::filename::{DistFilename, WheelFilename};
-use crate::standards::metadata::{self, CoreMetadata};
+use crate::standards::metadata::{CoreMetadata, IdentityError};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;
 use crate::standards::specifier::VersionSpecifiers;
@@ -455,10 +456,7 @@ impl<'a> Finder<'a> {
                 file: candidate.file.filename.clone(),
                 message: e.to_string(),
             })?;
-            check_identity(&parsed, name, version).map_err(|message| FindError::Metadata {
-                file: candidate.file.filename.clone(),
-                message,
-            })?;
+            check_identity(candidate, &parsed, name, version)?;
             Ok(parsed)
         })?;
         let parsed = Arc::new(parsed);
@@ -491,11 +489,9 @@ impl<'a> Finder<'a> {
             }
         }
         let wheel = self.wheel_file(candidate)?;
-        metadata::read_wheel_metadata(&wheel.path, &wheel.filename).map_err(|e| {
-            FindError::Metadata {
-                file: candidate.file.filename.clone(),
-                message: e.to_string(),
-            }
+        read_wheel_metadata(&wheel.path, &wheel.filename).map_err(|e| FindError::Metadata {
+            file: candidate.file.filename.clone(),
+            message: e.to_string(),
         })
     }
 
@@ -630,20 +626,22 @@ impl Provider for Finder<'_> {
 /// A file's metadata must be the project and version it was chosen for: anything else
 /// would install another project, or one version under another's name.
 fn check_identity(
+    candidate: &Candidate,
     metadata: &CoreMetadata,
     name: &PackageName,
     version: &Version,
-) -> Result<(), String> {
-    let found_name = PackageName::new(&metadata.name).map_err(|e| e.to_string())?;
-    let found_version: Version = metadata
-        .version
-        .parse()
-        .map_err(|e: crate::standards::version::VersionParseError| e.to_string())?;
-    if &found_name != name || &found_version != version {
-        return Err(format!(
-            "its metadata says {} {}, expected {name} {version}",
-            metadata.name, metadata.version
-        ));
-    }
-    Ok(())
+) -> Result<(), FindError> {
+    metadata
+        .check_identity(name, version)
+        .map_err(|error| FindError::Metadata {
+            file: candidate.file.filename.clone(),
+            message: match error {
+                IdentityError::InvalidName(e) => e.to_string(),
+                IdentityError::InvalidVersion(e) => e.to_string(),
+                IdentityError::OtherProject { .. } | IdentityError::OtherVersion { .. } => format!(
+                    "its metadata says {} {}, expected {name} {version}",
+                    metadata.name, metadata.version
+                ),
+            },
+        })
 }

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use super::error::{InstallError, WheelFileError};
 use super::stream::Verified;
+use crate::archive::error::ArchiveError;
+use crate::archive::zipfile::ZipArchive;
 use crate::standards::filename::WheelFilename;
-use crate::standards::metadata::{MetadataError, ZipArchive};
 use crate::standards::name::PackageName;
 use crate::standards::record::{self, Row};
 use crate::standards::version::Version;
@@ -317,12 +318,12 @@ impl Wheel {
 fn open_zip(path: &Path) -> Result<ZipArchive, InstallError> {
     // Two entries with one name are read differently by different tools, so what was
     // verified might not be what is installed: the metadata reader refuses them too.
-    crate::standards::metadata::open_zip(path, true).map_err(|error| match error {
-        MetadataError::Io(e) => InstallError::Io(e),
-        MetadataError::DuplicateEntries { .. } => InstallError::DuplicateEntries {
+    crate::archive::zipfile::open_zip(path, true).map_err(|error| match error {
+        ArchiveError::Io(e) => InstallError::Io(e),
+        ArchiveError::DuplicateEntries { .. } => InstallError::DuplicateEntries {
             wheel: path.to_path_buf(),
         },
-        MetadataError::NotZip { reason, .. } => InstallError::NotZip {
+        ArchiveError::NotZip { reason, .. } => InstallError::NotZip {
             wheel: path.to_path_buf(),
             reason,
         },

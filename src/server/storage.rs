@@ -23,10 +23,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use crate::archive::error::ArchiveError;
+use crate::archive::metadata::{read_core_metadata, read_dist_metadata, read_wheel_metadata};
 use crate::standards::filename::DistFilename;
-use crate::standards::metadata::{self, CoreMetadata, MetadataError};
-use crate::standards::name::{InvalidName, PackageName};
-use crate::standards::version::{Version, VersionParseError};
+use crate::standards::metadata::{CoreMetadata, IdentityError};
+use crate::standards::name::PackageName;
 use crate::util::digest::sha256_file;
 use crate::util::fs::{Context, FsError, TEMP_PREFIX, TempFile};
 use crate::util::sync::{lock, read, write};
@@ -359,7 +360,7 @@ impl Storage {
     pub fn wheel_metadata(&self, file: &StoredFile) -> Option<Vec<u8>> {
         match &file.filename {
             DistFilename::Wheel(wheel) => {
-                metadata::read_wheel_metadata(&self.path_of(&file.filename), wheel).ok()
+                read_wheel_metadata(&self.path_of(&file.filename), wheel).ok()
             }
             DistFilename::Sdist(_) => None,
         }
@@ -503,7 +504,7 @@ fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
         sha256: sha256_file(path).unwrap_or_default(),
         ..Facts::default()
     };
-    if let Ok(raw) = metadata::read_dist_metadata(path, filename) {
+    if let Ok(raw) = read_dist_metadata(path, filename) {
         if filename.is_wheel() {
             facts.metadata_sha256 = Some(crate::util::digest::sha256_hex(&raw));
         }
@@ -520,21 +521,13 @@ pub enum InvalidDist {
     /// Its metadata cannot be read or parsed; told of the file by the name it was
     /// sent under, not by the temporary path it is held at.
     Metadata {
-        source: Box<MetadataError>,
+        source: Box<ArchiveError>,
         held_at: PathBuf,
         filename: String,
     },
-    /// Its metadata's name is not a project name.
-    Name(InvalidName),
-    /// Its metadata names another project than the file name.
-    OtherProject {
-        found: String,
-        expected: PackageName,
-    },
-    /// Its metadata's version is not a PEP 440 version.
-    Version(VersionParseError),
-    /// Its metadata says another version than the file name.
-    OtherVersion { found: String, expected: Version },
+    /// Its metadata names another project or version than the file name, or names
+    /// them wrongly.
+    Identity(IdentityError),
 }
 
 impl fmt::Display for InvalidDist {
@@ -549,16 +542,7 @@ impl fmt::Display for InvalidDist {
                     .to_string()
                     .replace(&held_at.display().to_string(), filename),
             ),
-            InvalidDist::Name(e) => write!(f, "its metadata has an {e}"),
-            InvalidDist::OtherProject { found, expected } => write!(
-                f,
-                "its metadata names project `{found}`, but the file name says `{expected}`"
-            ),
-            InvalidDist::Version(e) => write!(f, "its metadata has an {e}"),
-            InvalidDist::OtherVersion { found, expected } => write!(
-                f,
-                "its metadata says version {found}, but the file name says {expected}"
-            ),
+            InvalidDist::Identity(e) => e.fmt(f),
         }
     }
 }
@@ -567,41 +551,20 @@ impl std::error::Error for InvalidDist {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             InvalidDist::Metadata { source, .. } => Some(source.as_ref()),
-            InvalidDist::Name(e) => Some(e),
-            InvalidDist::Version(e) => Some(e),
-            InvalidDist::OtherProject { .. } | InvalidDist::OtherVersion { .. } => None,
+            InvalidDist::Identity(e) => e.source(),
         }
     }
 }
 
 /// Checks that a received file is what its name says.
 fn validate(path: &Path, filename: &DistFilename) -> Result<(), InvalidDist> {
-    let metadata_error = |source| InvalidDist::Metadata {
+    let meta = read_core_metadata(path, filename).map_err(|source| InvalidDist::Metadata {
         source: Box::new(source),
         held_at: path.to_path_buf(),
         filename: filename.to_string(),
-    };
-    let raw = metadata::read_dist_metadata(path, filename).map_err(metadata_error)?;
-    let meta = CoreMetadata::parse(&raw).map_err(metadata_error)?;
-    check_identity(&meta, filename)
-}
-
-fn check_identity(meta: &CoreMetadata, filename: &DistFilename) -> Result<(), InvalidDist> {
-    let name = PackageName::new(&meta.name).map_err(InvalidDist::Name)?;
-    if &name != filename.name() {
-        return Err(InvalidDist::OtherProject {
-            found: meta.name.clone(),
-            expected: filename.name().clone(),
-        });
-    }
-    let version: Version = meta.version.parse().map_err(InvalidDist::Version)?;
-    if &version != filename.version() {
-        return Err(InvalidDist::OtherVersion {
-            found: meta.version.clone(),
-            expected: filename.version().clone(),
-        });
-    }
-    Ok(())
+    })?;
+    meta.check_identity(filename.name(), filename.version())
+        .map_err(InvalidDist::Identity)
 }
 
 fn remove_stale_temp_files(dir: &Path) {

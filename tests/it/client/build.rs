@@ -5,7 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use curd::build::{self, BuildError, BuildSystem};
+use curd::archive::unpack::unpack_sdist;
+use curd::build::error::BuildError;
+use curd::build::hooks;
+use curd::build::process::create_build_env;
+use curd::build::pyproject::{BuildSystem, build_system};
 use curd::standards::metadata::CoreMetadata;
 
 use crate::support::dists;
@@ -30,7 +34,7 @@ fn pack(fixture: &str, stem: &str, extra: &[(&str, &str)], dir: &Path) -> PathBu
 /// The fixture as the installer sees it: packed, then unpacked by curd.
 fn project(fixture: &str, stem: &str, extra: &[(&str, &str)], dir: &Path) -> PathBuf {
     let sdist = pack(fixture, stem, extra, dir);
-    let project = build::unpack_sdist(&sdist, &dir.join("src")).unwrap();
+    let project = unpack_sdist(&sdist, &dir.join("src")).unwrap();
     assert_eq!(project, dir.join("src").join(stem));
     project
 }
@@ -52,10 +56,10 @@ fn in_tree_backend_builds_a_wheel_pip_installs() {
     let dir = TempDir::new("build-in-tree");
     let project = project("in-tree-backend", "in_tree_demo-1.0", &[], dir.path());
 
-    let python = build::create_build_env(python3(), &dir.path().join("env")).unwrap();
+    let python = create_build_env(python3(), &dir.path().join("env")).unwrap();
     assert!(python.ends_with("env/bin/python"), "{}", python.display());
 
-    let system = build::build_system(&python, &project).unwrap();
+    let system = build_system(&python, &project).unwrap();
     assert_eq!(
         system,
         BuildSystem {
@@ -65,10 +69,10 @@ fn in_tree_backend_builds_a_wheel_pip_installs() {
         }
     );
     let log = dir.path().join("build.log");
-    let requires = build::get_requires_for_build_wheel(&python, &project, &system, &log).unwrap();
+    let requires = hooks::get_requires_for_build_wheel(&python, &project, &system, &log).unwrap();
     assert!(requires.is_empty(), "{requires:?}");
     let wheel =
-        build::build_wheel(&python, &project, &system, &dir.path().join("dist"), &log).unwrap();
+        hooks::build_wheel(&python, &project, &system, &dir.path().join("dist"), &log).unwrap();
     assert_eq!(
         wheel,
         dir.path().join("dist/in_tree_demo-1.0-py3-none-any.whl")
@@ -111,9 +115,9 @@ fn extra_build_requirements_come_back_parsed() {
         &[("build-requires.txt", listed)],
         dir.path(),
     );
-    let system = build::build_system(python3(), &project).unwrap();
+    let system = build_system(python3(), &project).unwrap();
     let log = dir.path().join("build.log");
-    let requires = build::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap();
+    let requires = hooks::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap();
     let shown: Vec<String> = requires.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
@@ -138,8 +142,8 @@ fn extra_build_requirements_come_back_parsed() {
             ),
         ],
     );
-    let system = build::build_system(python3(), &project).unwrap();
-    let err = build::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap_err();
+    let system = build_system(python3(), &project).unwrap();
+    let err = hooks::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap_err();
     assert!(
         err.to_string().starts_with(
             "the build backend `b` gave get_requires_for_build_wheel for `demo-1.0` an answer curd cannot use: an invalid requirement: "
@@ -156,20 +160,20 @@ fn setup_py_project_builds_without_isolation() {
     let python = tools_python(&["setuptools", "wheel"]);
     let dir = TempDir::new("build-setup-py");
     let project = project("setup-py-only", "legacy_demo-1.0", &[], dir.path());
-    let system = build::build_system(&python, &project).unwrap();
+    let system = build_system(&python, &project).unwrap();
     let shown: Vec<String> = system.requires.iter().map(ToString::to_string).collect();
     assert_eq!(shown, ["setuptools>=40.8.0", "wheel"]);
     assert_eq!(system.backend, "setuptools.build_meta:__legacy__");
     assert!(system.backend_path.is_empty());
 
     let log = dir.path().join("build.log");
-    let requires = build::get_requires_for_build_wheel(&python, &project, &system, &log).unwrap();
+    let requires = hooks::get_requires_for_build_wheel(&python, &project, &system, &log).unwrap();
     assert!(
         requires.iter().any(|r| r.name.as_str() == "wheel"),
         "{requires:?}"
     );
     let wheel =
-        build::build_wheel(&python, &project, &system, &dir.path().join("dist"), &log).unwrap();
+        hooks::build_wheel(&python, &project, &system, &dir.path().join("dist"), &log).unwrap();
     assert_eq!(
         wheel.file_name().unwrap(),
         "legacy_demo-1.0-py3-none-any.whl"
@@ -180,10 +184,10 @@ fn setup_py_project_builds_without_isolation() {
 fn failing_backend_error_carries_the_log_tail() {
     let dir = TempDir::new("build-fails");
     let project = project("failing-backend", "failing-1.0", &[], dir.path());
-    let system = build::build_system(python3(), &project).unwrap();
+    let system = build_system(python3(), &project).unwrap();
     let log = dir.path().join("logs/failing.log");
     std::fs::create_dir_all(log.parent().unwrap()).unwrap();
-    let err = build::build_wheel(python3(), &project, &system, &dir.path().join("dist"), &log)
+    let err = hooks::build_wheel(python3(), &project, &system, &dir.path().join("dist"), &log)
         .unwrap_err();
     let message = err.to_string();
     assert!(
@@ -223,11 +227,11 @@ fn failing_backend_error_carries_the_log_tail() {
 fn metadata_is_prepared_or_left_to_the_build() {
     let dir = TempDir::new("build-metadata");
     let project = project("in-tree-backend", "in_tree_demo-1.0", &[], dir.path());
-    let system = build::build_system(python3(), &project).unwrap();
+    let system = build_system(python3(), &project).unwrap();
     let log = dir.path().join("build.log");
     let out = dir.path().join("metadata");
     let dist_info =
-        build::prepare_metadata_for_build_wheel(python3(), &project, &system, &out, &log)
+        hooks::prepare_metadata_for_build_wheel(python3(), &project, &system, &out, &log)
             .unwrap()
             .unwrap();
     assert_eq!(dist_info, out.join("in_tree_demo-1.0.dist-info"));
@@ -241,13 +245,13 @@ fn metadata_is_prepared_or_left_to_the_build() {
     // A backend with only build_wheel: no metadata before the build, and no
     // extra requirements.
     let project = project_without_optional_hooks(dir.path());
-    let system = build::build_system(python3(), &project).unwrap();
+    let system = build_system(python3(), &project).unwrap();
     assert_eq!(
-        build::prepare_metadata_for_build_wheel(python3(), &project, &system, &out, &log).unwrap(),
+        hooks::prepare_metadata_for_build_wheel(python3(), &project, &system, &out, &log).unwrap(),
         None
     );
     assert!(
-        build::get_requires_for_build_wheel(python3(), &project, &system, &log)
+        hooks::get_requires_for_build_wheel(python3(), &project, &system, &log)
             .unwrap()
             .is_empty()
     );
@@ -264,7 +268,7 @@ fn reads_build_systems_as_pip_does() {
     let dir = TempDir::new("build-system");
     let read = |name: &str, files: &[(&str, &str)]| {
         let project = write_project(&dir.path().join(name), files);
-        build::build_system(python3(), &project)
+        build_system(python3(), &project)
     };
     let legacy = |system: BuildSystem| {
         let shown: Vec<String> = system.requires.iter().map(ToString::to_string).collect();
@@ -382,8 +386,8 @@ fn backends_that_cannot_be_used_say_why() {
             &dir.path().join(name),
             &[("pyproject.toml", pyproject), ("b/b.py", backend)],
         );
-        let system = build::build_system(python3(), &project).unwrap();
-        build::build_wheel(python3(), &project, &system, &out, &log).unwrap_err()
+        let system = build_system(python3(), &project).unwrap();
+        hooks::build_wheel(python3(), &project, &system, &out, &log).unwrap_err()
     };
     let err = run(
         "missing",
@@ -455,8 +459,8 @@ fn backends_that_cannot_be_used_say_why() {
             ),
         ],
     );
-    let system = build::build_system(python3(), &project).unwrap();
-    let requires = build::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap();
+    let system = build_system(python3(), &project).unwrap();
+    let requires = hooks::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap();
     assert_eq!(requires.len(), 1);
 }
 
@@ -471,9 +475,9 @@ fn parallel_builds_do_not_meet() {
             std::thread::spawn(move || {
                 std::fs::create_dir_all(&root).unwrap();
                 let project = project("in-tree-backend", "in_tree_demo-1.0", &[], &root);
-                let system = build::build_system(python3(), &project).unwrap();
+                let system = build_system(python3(), &project).unwrap();
                 let log = logs.join(format!("{n}.log"));
-                build::build_wheel(python3(), &project, &system, &root.join("dist"), &log).unwrap()
+                hooks::build_wheel(python3(), &project, &system, &root.join("dist"), &log).unwrap()
             })
         })
         .collect();

@@ -1,0 +1,210 @@
+//! Why a wheel or an sdist could not be read: opened as an archive, or its core
+//! metadata found, read within bounds and parsed.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::standards::metadata::MetadataError;
+use crate::util::fs::FsError;
+
+/// Why an archive, or the metadata inside it, could not be read.
+#[derive(Debug)]
+pub enum ArchiveError {
+    /// The file could not be opened or read.
+    Io(FsError),
+    /// The file is not a zip archive, or a damaged one.
+    NotZip { path: PathBuf, reason: String },
+    /// The file is not a gzip-compressed tar archive, or a damaged one.
+    NotTarGz { path: PathBuf, reason: String },
+    /// Two entries share a name, which tools read differently.
+    DuplicateEntries { path: PathBuf },
+    /// A wheel without a top-level `.dist-info` folder.
+    NoDistInfo { path: PathBuf, expected: String },
+    /// A wheel with more than one top-level `.dist-info` folder.
+    MultipleDistInfo {
+        path: PathBuf,
+        first: String,
+        second: String,
+    },
+    /// A wheel whose `.dist-info` folder belongs to another project.
+    DistInfoMismatch {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+    /// The entry that holds the metadata is not in the archive.
+    MissingEntry { path: PathBuf, entry: String },
+    /// The entry is larger than `limit` bytes, by its header or by what it holds.
+    TooLarge {
+        path: PathBuf,
+        entry: String,
+        limit: u64,
+    },
+    /// The entry is there, but reading it failed.
+    UnreadableEntry {
+        path: PathBuf,
+        entry: String,
+        reason: String,
+    },
+    /// The metadata was read, and is not valid core metadata.
+    Metadata(MetadataError),
+}
+
+impl fmt::Display for ArchiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use ArchiveError::*;
+        match self {
+            Io(error) => error.fmt(f),
+            NotZip { path, reason } => write!(
+                f,
+                "cannot read `{}`: expected a zip archive, found something else ({reason})",
+                path.display()
+            ),
+            NotTarGz { path, reason } => write!(
+                f,
+                "cannot read `{}`: expected a gzip-compressed tar archive, found something else ({reason})",
+                path.display()
+            ),
+            DuplicateEntries { path } => write!(
+                f,
+                "cannot read `{}`: expected unique entry names, found some twice",
+                path.display()
+            ),
+            NoDistInfo { path, expected } => write!(
+                f,
+                "cannot read `{}`: expected a top-level `{expected}` folder, found no `.dist-info` folder",
+                path.display()
+            ),
+            MultipleDistInfo {
+                path,
+                first,
+                second,
+            } => write!(
+                f,
+                "cannot read `{}`: expected one top-level `.dist-info` folder, found `{}` and `{}`",
+                path.display(),
+                first.escape_debug(),
+                second.escape_debug()
+            ),
+            DistInfoMismatch {
+                path,
+                found,
+                expected,
+            } => write!(
+                f,
+                "cannot read `{}`: expected the `.dist-info` folder `{expected}`, found `{}`",
+                path.display(),
+                found.escape_debug()
+            ),
+            MissingEntry { path, entry } => write!(
+                f,
+                "cannot read `{}`: expected a file `{}`, found none",
+                path.display(),
+                entry.escape_debug()
+            ),
+            TooLarge { path, entry, limit } => write!(
+                f,
+                "cannot read `{}`: expected `{}` to be at most {limit} bytes, found more",
+                path.display(),
+                entry.escape_debug()
+            ),
+            UnreadableEntry {
+                path,
+                entry,
+                reason,
+            } => write!(
+                f,
+                "cannot read `{}` in `{}`: {reason}",
+                entry.escape_debug(),
+                path.display()
+            ),
+            Metadata(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ArchiveError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ArchiveError::Io(error) => Some(error),
+            ArchiveError::Metadata(error) => error.source(),
+            _ => None,
+        }
+    }
+}
+
+impl From<FsError> for ArchiveError {
+    fn from(error: FsError) -> Self {
+        ArchiveError::Io(error)
+    }
+}
+
+impl From<MetadataError> for ArchiveError {
+    fn from(error: MetadataError) -> Self {
+        ArchiveError::Metadata(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explains_archive_errors() {
+        let path = PathBuf::from("/srv/foo-1.0-py3-none-any.whl");
+        let p = || path.clone();
+        for (error, message) in [
+            (
+                ArchiveError::NotZip {
+                    path: p(),
+                    reason: "invalid Zip archive".into(),
+                },
+                "cannot read `/srv/foo-1.0-py3-none-any.whl`: expected a zip archive, found something else (invalid Zip archive)",
+            ),
+            (
+                ArchiveError::MultipleDistInfo {
+                    path: p(),
+                    first: "a-1.dist-info".into(),
+                    second: "b-1.dist-info".into(),
+                },
+                "cannot read `/srv/foo-1.0-py3-none-any.whl`: expected one top-level `.dist-info` folder, found `a-1.dist-info` and `b-1.dist-info`",
+            ),
+            (
+                ArchiveError::NoDistInfo {
+                    path: p(),
+                    expected: "foo-1.0.dist-info".into(),
+                },
+                "cannot read `/srv/foo-1.0-py3-none-any.whl`: expected a top-level `foo-1.0.dist-info` folder, found no `.dist-info` folder",
+            ),
+            (
+                ArchiveError::DistInfoMismatch {
+                    path: p(),
+                    found: "bar-1.0.dist-info".into(),
+                    expected: "foo-1.0.dist-info".into(),
+                },
+                "cannot read `/srv/foo-1.0-py3-none-any.whl`: expected the `.dist-info` folder `foo-1.0.dist-info`, found `bar-1.0.dist-info`",
+            ),
+            (
+                ArchiveError::MissingEntry {
+                    path: p(),
+                    entry: "foo-1.0.dist-info/METADATA".into(),
+                },
+                "cannot read `/srv/foo-1.0-py3-none-any.whl`: expected a file `foo-1.0.dist-info/METADATA`, found none",
+            ),
+            (
+                ArchiveError::TooLarge {
+                    path: p(),
+                    entry: "foo-1.0.dist-info/METADATA".into(),
+                    limit: 16 * 1024 * 1024,
+                },
+                "cannot read `/srv/foo-1.0-py3-none-any.whl`: expected `foo-1.0.dist-info/METADATA` to be at most 16777216 bytes, found more",
+            ),
+            (
+                ArchiveError::DuplicateEntries { path: p() },
+                "cannot read `/srv/foo-1.0-py3-none-any.whl`: expected unique entry names, found some twice",
+            ),
+        ] {
+            assert_eq!(error.to_string(), message);
+        }
+    }
+}
