@@ -276,24 +276,49 @@ fn unsafe_entry(sdist: &Path, entry: &str, reason: &str) -> UnpackError {
     }
 }
 
+/// Why an entry's name could lead outside the destination.
+#[derive(Debug)]
+enum NameError {
+    /// The name starts at the root.
+    Absolute,
+    /// A separator on Windows, so a way around the `..` check there.
+    Backslash,
+    /// No file name holds one; tools would cut the name short there.
+    Nul,
+    /// A `..` part.
+    GoesUp,
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameError::Absolute => "is an absolute path",
+            NameError::Backslash => "holds a backslash",
+            NameError::Nul => "holds a NUL byte",
+            NameError::GoesUp => "goes up a folder with `..`",
+        })
+    }
+}
+
+impl std::error::Error for NameError {}
+
 /// A name inside the archive as `/`-separated parts, without `.` and empty parts;
 /// `None` for the archive's root itself (`./`).
-fn archive_path(name: &str) -> Result<Option<String>, &'static str> {
+fn archive_path(name: &str) -> Result<Option<String>, NameError> {
     if name.starts_with('/') {
-        return Err("is an absolute path");
+        return Err(NameError::Absolute);
     }
     if name.contains('\\') {
-        // A separator on Windows, so a way around the `..` check there.
-        return Err("holds a backslash");
+        return Err(NameError::Backslash);
     }
     if name.contains('\0') {
-        return Err("holds a NUL byte");
+        return Err(NameError::Nul);
     }
     let mut parts = Vec::new();
     for part in name.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err("goes up a folder with `..`"),
+            ".." => return Err(NameError::GoesUp),
             part => parts.push(part),
         }
     }
@@ -432,7 +457,9 @@ impl Unpacker<'_> {
                 self.limits.entries
             )));
         }
-        let Some(path) = archive_path(name).map_err(|reason| self.refuse(name, reason))? else {
+        let Some(path) =
+            archive_path(name).map_err(|reason| self.refuse(name, &reason.to_string()))?
+        else {
             return Ok(());
         };
         let (first, rest) = path.split_once('/').unwrap_or((&path, ""));
