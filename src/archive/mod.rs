@@ -6,4 +6,5 @@
 pub mod error;
 pub mod zipfile;
 pub mod metadata;
+pub mod paths;
 pub mod unpack;
