@@ -1,6 +1,7 @@
 //! The PEP 517 hooks curd calls, each run in its own Python process through a shim
 //! that imports the backend and writes the hook's answer to a file.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -77,129 +78,235 @@ def main():
 main()
 "#;
 
-/// The requirements the backend needs beyond `requires`, to install before
-/// building; none when the backend has no such hook.
-pub fn get_requires_for_build_wheel(
-    python: &Path,
-    project: &Path,
-    system: &BuildSystem,
-    log: &Path,
-) -> Result<Vec<Requirement>, BuildError> {
-    const HOOK: Hook = Hook::GetRequiresForBuildWheel;
-    let Some(answer) = run_hook(python, project, system, HOOK, json!([null]), log)? else {
-        return Ok(Vec::new());
-    };
-    let bad = |reason: String| BuildError::BadHookResult {
-        backend: system.backend.clone(),
-        hook: HOOK,
-        project: project.to_path_buf(),
-        reason,
-    };
-    let Value::Array(items) = &answer else {
-        return Err(bad(format!(
-            "expected a list of requirements, found {answer}"
-        )));
-    };
-    items
-        .iter()
-        .map(|item| {
-            let text = item
-                .as_str()
-                .ok_or_else(|| bad(format!("expected requirement strings, found {item}")))?;
-            text.parse()
-                .map_err(|e| bad(format!("an invalid requirement: {e}")))
-        })
-        .collect()
+/// One project's backend, as the hooks are called on it.
+#[derive(Clone, Copy, Debug)]
+pub struct Backend<'a> {
+    /// The interpreter the hooks run under: the build environment's, or the target's.
+    pub python: &'a Path,
+    /// The unpacked project folder, where the hooks run.
+    pub project: &'a Path,
+    pub system: &'a BuildSystem,
+    /// The build's log, which every hook's output is appended to.
+    pub log: &'a Path,
+    /// `PATH` as the command line's settings read it, for the hooks' processes.
+    pub search_path: Option<&'a OsStr>,
 }
 
-/// The wheel's `.dist-info` folder, written into `out_dir` without building, or
-/// `None` when the backend cannot do that (the hook is optional): then only
-/// building the wheel tells its metadata.
-pub fn prepare_metadata_for_build_wheel(
-    python: &Path,
-    project: &Path,
-    system: &BuildSystem,
-    out_dir: &Path,
-    log: &Path,
-) -> Result<Option<PathBuf>, BuildError> {
-    const HOOK: Hook = Hook::PrepareMetadataForBuildWheel;
-    let target = output_folder(out_dir)?;
-    let Some(answer) = run_hook(python, project, system, HOOK, json!([target, null]), log)? else {
-        return Ok(None);
-    };
-    let bad = |reason: String| BuildError::BadHookResult {
-        backend: system.backend.clone(),
-        hook: HOOK,
-        project: project.to_path_buf(),
-        reason,
-    };
-    let name = answer
-        .as_str()
-        .ok_or_else(|| bad(format!("expected a folder name, found {answer}")))?;
-    if !is_plain_name(name) || !name.ends_with(".dist-info") {
-        return Err(bad(format!(
-            "expected the name of a `.dist-info` folder, found `{}`",
-            name.escape_debug()
-        )));
-    }
-    let dist_info = out_dir.join(name);
-    if !dist_info.is_dir() {
-        return Err(bad(format!(
-            "it named `{name}`, which it did not create in `{}`",
-            out_dir.display()
-        )));
-    }
-    Ok(Some(dist_info))
-}
-
-/// Builds the wheel into `out_dir`, and gives its path.
-pub fn build_wheel(
-    python: &Path,
-    project: &Path,
-    system: &BuildSystem,
-    out_dir: &Path,
-    log: &Path,
-) -> Result<PathBuf, BuildError> {
-    const HOOK: Hook = Hook::BuildWheel;
-    let target = output_folder(out_dir)?;
-    let Some(answer) = run_hook(
-        python,
-        project,
-        system,
-        HOOK,
-        json!([target, null, null]),
-        log,
-    )?
-    else {
-        return Err(BuildError::BackendInvalid {
+impl Backend<'_> {
+    /// The requirements the backend needs beyond `requires`, to install before
+    /// building; none when the backend has no such hook.
+    pub fn get_requires_for_build_wheel(&self) -> Result<Vec<Requirement>, BuildError> {
+        let Backend {
+            project, system, ..
+        } = *self;
+        const HOOK: Hook = Hook::GetRequiresForBuildWheel;
+        let Some(answer) = self.run_hook(HOOK, json!([null]))? else {
+            return Ok(Vec::new());
+        };
+        let bad = |reason: String| BuildError::BadHookResult {
             backend: system.backend.clone(),
+            hook: HOOK,
             project: project.to_path_buf(),
-            reason: "it has no build_wheel hook, which PEP 517 makes mandatory".into(),
-        });
-    };
-    let bad = |reason: String| BuildError::BadHookResult {
-        backend: system.backend.clone(),
-        hook: HOOK,
-        project: project.to_path_buf(),
-        reason,
-    };
-    let name = answer
-        .as_str()
-        .ok_or_else(|| bad(format!("expected a wheel's file name, found {answer}")))?;
-    // The file name parser is also the traversal guard: no separators, no `..`.
-    match DistFilename::parse(name) {
-        Ok(filename) if filename.is_wheel() => {}
-        Ok(_) => return Err(bad(format!("`{name}` is not a wheel"))),
-        Err(e) => return Err(bad(e.to_string())),
+            reason,
+        };
+        let Value::Array(items) = &answer else {
+            return Err(bad(format!(
+                "expected a list of requirements, found {answer}"
+            )));
+        };
+        items
+            .iter()
+            .map(|item| {
+                let text = item
+                    .as_str()
+                    .ok_or_else(|| bad(format!("expected requirement strings, found {item}")))?;
+                text.parse()
+                    .map_err(|e| bad(format!("an invalid requirement: {e}")))
+            })
+            .collect()
     }
-    let wheel = out_dir.join(name);
-    if !wheel.is_file() {
-        return Err(bad(format!(
-            "it named `{name}`, which it did not write in `{}`",
-            out_dir.display()
-        )));
+
+    /// The wheel's `.dist-info` folder, written into `out_dir` without building, or
+    /// `None` when the backend cannot do that (the hook is optional): then only
+    /// building the wheel tells its metadata.
+    pub fn prepare_metadata_for_build_wheel(
+        &self,
+        out_dir: &Path,
+    ) -> Result<Option<PathBuf>, BuildError> {
+        let Backend {
+            project, system, ..
+        } = *self;
+        const HOOK: Hook = Hook::PrepareMetadataForBuildWheel;
+        let target = output_folder(out_dir)?;
+        let Some(answer) = self.run_hook(HOOK, json!([target, null]))? else {
+            return Ok(None);
+        };
+        let bad = |reason: String| BuildError::BadHookResult {
+            backend: system.backend.clone(),
+            hook: HOOK,
+            project: project.to_path_buf(),
+            reason,
+        };
+        let name = answer
+            .as_str()
+            .ok_or_else(|| bad(format!("expected a folder name, found {answer}")))?;
+        if !is_plain_name(name) || !name.ends_with(".dist-info") {
+            return Err(bad(format!(
+                "expected the name of a `.dist-info` folder, found `{}`",
+                name.escape_debug()
+            )));
+        }
+        let dist_info = out_dir.join(name);
+        if !dist_info.is_dir() {
+            return Err(bad(format!(
+                "it named `{name}`, which it did not create in `{}`",
+                out_dir.display()
+            )));
+        }
+        Ok(Some(dist_info))
     }
-    Ok(wheel)
+
+    /// Builds the wheel into `out_dir`, and gives its path.
+    pub fn build_wheel(&self, out_dir: &Path) -> Result<PathBuf, BuildError> {
+        let Backend {
+            project, system, ..
+        } = *self;
+        const HOOK: Hook = Hook::BuildWheel;
+        let target = output_folder(out_dir)?;
+        let Some(answer) = self.run_hook(HOOK, json!([target, null, null]))? else {
+            return Err(BuildError::BackendInvalid {
+                backend: system.backend.clone(),
+                project: project.to_path_buf(),
+                reason: "it has no build_wheel hook, which PEP 517 makes mandatory".into(),
+            });
+        };
+        let bad = |reason: String| BuildError::BadHookResult {
+            backend: system.backend.clone(),
+            hook: HOOK,
+            project: project.to_path_buf(),
+            reason,
+        };
+        let name = answer
+            .as_str()
+            .ok_or_else(|| bad(format!("expected a wheel's file name, found {answer}")))?;
+        // The file name parser is also the traversal guard: no separators, no `..`.
+        match DistFilename::parse(name) {
+            Ok(filename) if filename.is_wheel() => {}
+            Ok(_) => return Err(bad(format!("`{name}` is not a wheel"))),
+            Err(e) => return Err(bad(e.to_string())),
+        }
+        let wheel = out_dir.join(name);
+        if !wheel.is_file() {
+            return Err(bad(format!(
+                "it named `{name}`, which it did not write in `{}`",
+                out_dir.display()
+            )));
+        }
+        Ok(wheel)
+    }
+
+    /// Runs one hook in a subprocess: `Some(answer)`, or `None` when the backend does
+    /// not have the hook. Its output goes to the end of `log`, after a line naming the
+    /// hook, so one log can follow a build through every hook.
+    fn run_hook(&self, hook: Hook, args: Value) -> Result<Option<Value>, BuildError> {
+        let Backend {
+            python,
+            project,
+            system,
+            log,
+            search_path,
+        } = *self;
+        let log = std::path::absolute(log).context("resolve", log)?;
+        let log_dir = log.parent().unwrap_or(Path::new("/"));
+        std::fs::create_dir_all(log_dir).context("create", log_dir)?;
+        // A relative interpreter path would be taken from the project folder.
+        let python = if python.components().count() > 1 {
+            std::path::absolute(python).context("resolve", python)?
+        } else {
+            python.to_path_buf()
+        };
+        let mut log_file = File::options()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .context("open", &log)?;
+        writeln!(
+            log_file,
+            "# {hook} of the build backend `{}`",
+            system.backend
+        )
+        .context("write", &log)?;
+        let start = log_file.metadata().context("inspect", &log)?.len();
+        let answer_file = TempFile::new_in(log_dir)?;
+        let backend_path: Vec<String> = system
+            .backend_path
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let mut command = python_command(&python);
+        command
+            .arg("-c")
+            .arg(HOOK_SHIM)
+            .arg(answer_file.path())
+            .arg(&system.backend)
+            .arg(hook.as_str())
+            .arg(json!(backend_path).to_string())
+            .arg(args.to_string())
+            .current_dir(project)
+            // Output in the order it was written, not in the order buffers filled.
+            .env("PYTHONUNBUFFERED", "1")
+            .stdout(log_file.try_clone().context("open", &log)?)
+            .stderr(log_file.try_clone().context("open", &log)?);
+        if let Some(path) = search_path_with_scripts(&python, search_path) {
+            command.env("PATH", path);
+        }
+        let status = command.status().map_err(|source| BuildError::Spawn {
+            python: python.clone(),
+            source,
+        })?;
+        drop(log_file);
+        let log_tail = || read_tail(&log, start);
+        if !status.success() {
+            return Err(BuildError::HookFailed {
+                backend: system.backend.clone(),
+                hook,
+                project: project.to_path_buf(),
+                status,
+                tail: log_tail(),
+                log,
+            });
+        }
+        let bad = |reason: String| BuildError::BadHookResult {
+            backend: system.backend.clone(),
+            hook,
+            project: project.to_path_buf(),
+            reason,
+        };
+        let answer = read_answer(answer_file.path()).map_err(|e| bad(e.to_string()))?;
+        if answer.get("missing").is_some() {
+            return Ok(None);
+        }
+        if let Some(reason) = answer.get("unavailable") {
+            return Err(BuildError::BackendUnavailable {
+                backend: system.backend.clone(),
+                project: project.to_path_buf(),
+                reason: reason.as_str().unwrap_or_default().to_string(),
+                tail: log_tail(),
+                log,
+            });
+        }
+        if let Some(reason) = answer.get("invalid") {
+            return Err(BuildError::BackendInvalid {
+                backend: system.backend.clone(),
+                project: project.to_path_buf(),
+                reason: reason.as_str().unwrap_or_default().to_string(),
+            });
+        }
+        match answer {
+            Value::Object(mut map) if map.contains_key("returned") => Ok(map.remove("returned")),
+            other => Err(bad(format!("its answer is {other}"))),
+        }
+    }
 }
 
 /// Creates `out_dir` and gives it absolute: the hook runs in the project folder,
@@ -219,107 +326,4 @@ fn output_folder(out_dir: &Path) -> Result<String, BuildError> {
 /// A single file name: nothing that leads to another folder.
 fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
-}
-
-/// Runs one hook in a subprocess: `Some(answer)`, or `None` when the backend does
-/// not have the hook. Its output goes to the end of `log`, after a line naming the
-/// hook, so one log can follow a build through every hook.
-fn run_hook(
-    python: &Path,
-    project: &Path,
-    system: &BuildSystem,
-    hook: Hook,
-    args: Value,
-    log: &Path,
-) -> Result<Option<Value>, BuildError> {
-    let log = std::path::absolute(log).context("resolve", log)?;
-    let log_dir = log.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(log_dir).context("create", log_dir)?;
-    // A relative interpreter path would be taken from the project folder.
-    let python = if python.components().count() > 1 {
-        std::path::absolute(python).context("resolve", python)?
-    } else {
-        python.to_path_buf()
-    };
-    let mut log_file = File::options()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .context("open", &log)?;
-    writeln!(
-        log_file,
-        "# {hook} of the build backend `{}`",
-        system.backend
-    )
-    .context("write", &log)?;
-    let start = log_file.metadata().context("inspect", &log)?.len();
-    let answer_file = TempFile::new_in(log_dir)?;
-    let backend_path: Vec<String> = system
-        .backend_path
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    let mut command = python_command(&python);
-    command
-        .arg("-c")
-        .arg(HOOK_SHIM)
-        .arg(answer_file.path())
-        .arg(&system.backend)
-        .arg(hook.as_str())
-        .arg(json!(backend_path).to_string())
-        .arg(args.to_string())
-        .current_dir(project)
-        // Output in the order it was written, not in the order buffers filled.
-        .env("PYTHONUNBUFFERED", "1")
-        .stdout(log_file.try_clone().context("open", &log)?)
-        .stderr(log_file.try_clone().context("open", &log)?);
-    if let Some(path) = search_path_with_scripts(&python) {
-        command.env("PATH", path);
-    }
-    let status = command.status().map_err(|source| BuildError::Spawn {
-        python: python.clone(),
-        source,
-    })?;
-    drop(log_file);
-    let log_tail = || read_tail(&log, start);
-    if !status.success() {
-        return Err(BuildError::HookFailed {
-            backend: system.backend.clone(),
-            hook,
-            project: project.to_path_buf(),
-            status,
-            tail: log_tail(),
-            log,
-        });
-    }
-    let bad = |reason: String| BuildError::BadHookResult {
-        backend: system.backend.clone(),
-        hook,
-        project: project.to_path_buf(),
-        reason,
-    };
-    let answer = read_answer(answer_file.path()).map_err(|e| bad(e.to_string()))?;
-    if answer.get("missing").is_some() {
-        return Ok(None);
-    }
-    if let Some(reason) = answer.get("unavailable") {
-        return Err(BuildError::BackendUnavailable {
-            backend: system.backend.clone(),
-            project: project.to_path_buf(),
-            reason: reason.as_str().unwrap_or_default().to_string(),
-            tail: log_tail(),
-            log,
-        });
-    }
-    if let Some(reason) = answer.get("invalid") {
-        return Err(BuildError::BackendInvalid {
-            backend: system.backend.clone(),
-            project: project.to_path_buf(),
-            reason: reason.as_str().unwrap_or_default().to_string(),
-        });
-    }
-    match answer {
-        Value::Object(mut map) if map.contains_key("returned") => Ok(map.remove("returned")),
-        other => Err(bad(format!("its answer is {other}"))),
-    }
 }

@@ -2,7 +2,7 @@
 //! isolated build environment, answers read back from files, and the tails of
 //! logs shown when something fails.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -106,13 +106,13 @@ pub(super) fn python_command(python: &Path) -> Command {
 /// has it: build tools installed into the build environment (cmake, ninja,
 /// cython) are found before the machine's. Another interpreter's folder is left
 /// out of it: putting `/usr/bin` first would change which tools everything finds.
-pub(super) fn search_path_with_scripts(python: &Path) -> Option<OsString> {
+pub(super) fn search_path_with_scripts(python: &Path, path: Option<&OsStr>) -> Option<OsString> {
     let scripts = python.parent()?;
     if !scripts.parent()?.join("pyvenv.cfg").is_file() {
         return None;
     }
-    let rest = std::env::var_os("PATH").unwrap_or_default();
-    let folders = std::iter::once(scripts.to_path_buf()).chain(std::env::split_paths(&rest));
+    let rest = path.unwrap_or_default();
+    let folders = std::iter::once(scripts.to_path_buf()).chain(std::env::split_paths(rest));
     std::env::join_paths(folders).ok()
 }
 

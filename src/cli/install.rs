@@ -91,6 +91,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         env.interpreter.python_version,
         markers.clone(),
         tags.first().map(|t| t.to_string()).unwrap_or_default(),
+        settings.path.clone(),
         &cache,
     );
     let finder = Finder::new(

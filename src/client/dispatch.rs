@@ -16,11 +16,13 @@
 //!   wait that would close it is refused, so the cycle is an error, not a hang.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::archive::unpack::unpack_sdist;
 use crate::build;
+use crate::build::hooks::Backend;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::DispatchError;
 use crate::client::find::{Built, Candidate, Finder, WheelBuilder};
@@ -119,6 +121,8 @@ pub struct Builder<'a> {
     markers: MarkerEnvironment,
     /// Where built wheels are kept, per interpreter.
     tag: String,
+    /// `PATH`, as the command line's settings read it, for the backends.
+    search_path: Option<OsString>,
     cache: &'a Cache,
     builds: Mutex<Builds>,
     /// Signalled when a build is done.
@@ -133,6 +137,7 @@ impl<'a> Builder<'a> {
         python_version: (u32, u32),
         markers: MarkerEnvironment,
         tag: String,
+        search_path: Option<OsString>,
         cache: &'a Cache,
     ) -> Builder<'a> {
         Builder {
@@ -141,6 +146,7 @@ impl<'a> Builder<'a> {
             python_version,
             markers,
             tag,
+            search_path,
             cache,
             builds: Mutex::default(),
             finished: Condvar::new(),
@@ -176,7 +182,15 @@ impl<'a> Builder<'a> {
                 python
             }
         };
-        let extra = build::hooks::get_requires_for_build_wheel(&python, &project, &system, &log)
+        let backend = Backend {
+            python: &python,
+            project: &project,
+            system: &system,
+            log: &log,
+            search_path: self.search_path.as_deref(),
+        };
+        let extra = backend
+            .get_requires_for_build_wheel()
             .map_err(DispatchError::Build)?;
         if self.target.is_none() && !extra.is_empty() {
             self.install_into(finder, &work.path().join("env"), &python, &extra)?;
@@ -185,8 +199,7 @@ impl<'a> Builder<'a> {
         std::fs::create_dir_all(&out)
             .context("create", &out)
             .map_err(DispatchError::Cache)?;
-        let wheel = build::hooks::build_wheel(&python, &project, &system, &out, &log)
-            .map_err(DispatchError::Build)?;
+        let wheel = backend.build_wheel(&out).map_err(DispatchError::Build)?;
         let path = keep(&wheel, &done)?;
         Ok(Built { path, fresh: true })
     }

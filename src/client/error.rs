@@ -6,11 +6,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::archive::error::ArchiveError;
 use crate::build::error::BuildError;
 use crate::client::fetch::FetchError;
 use crate::client::index::IndexError;
 use crate::install::InstallError;
 use crate::resolve::ResolveError;
+use crate::standards::metadata::{IdentityError, MetadataError};
 use crate::standards::name::PackageName;
 use crate::util::fs::FsError;
 
@@ -21,8 +23,11 @@ pub enum FindError {
     Index(IndexError),
     /// Downloading a file failed.
     Fetch(FetchError),
-    /// A file's metadata could not be read.
-    Metadata { file: String, message: String },
+    /// A file's metadata could not be read, or is not the file's.
+    Metadata {
+        file: String,
+        cause: Box<MetadataCause>,
+    },
     /// The project exists nowhere.
     NotFound { name: PackageName, sources: usize },
     /// An sdist could not be built; shared by everyone who asked for that build.
@@ -39,8 +44,8 @@ impl fmt::Display for FindError {
         match self {
             FindError::Index(e) => e.fmt(f),
             FindError::Fetch(e) => e.fmt(f),
-            FindError::Metadata { file, message } => {
-                write!(f, "cannot read the metadata of `{file}`: {message}")
+            FindError::Metadata { file, cause } => {
+                write!(f, "cannot read the metadata of `{file}`: {cause}")
             }
             FindError::Build { file, source } => write!(f, "cannot build `{file}`: {source}"),
             FindError::Cache(e) => e.fmt(f),
@@ -62,6 +67,43 @@ impl std::error::Error for FindError {
             FindError::Build { source, .. } => source.source(),
             FindError::Cache(e) => e.source(),
             FindError::Metadata { .. } | FindError::NotFound { .. } => None,
+        }
+    }
+}
+
+/// What is wrong with a file's metadata.
+#[derive(Debug)]
+pub enum MetadataCause {
+    /// The wheel could not be read for it.
+    Read(ArchiveError),
+    /// It does not parse.
+    Parse(MetadataError),
+    /// It is another project's or version's (or names an invalid one).
+    Identity {
+        error: IdentityError,
+        /// The name and version the metadata gives.
+        says: String,
+        /// The project and version the file was chosen for.
+        expected: String,
+    },
+}
+
+impl fmt::Display for MetadataCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetadataCause::Read(e) => e.fmt(f),
+            MetadataCause::Parse(e) => e.fmt(f),
+            MetadataCause::Identity {
+                error,
+                says,
+                expected,
+            } => match error {
+                IdentityError::InvalidName(e) => e.fmt(f),
+                IdentityError::InvalidVersion(e) => e.fmt(f),
+                IdentityError::OtherProject { .. } | IdentityError::OtherVersion { .. } => {
+                    write!(f, "its metadata says {says}, expected {expected}")
+                }
+            },
         }
     }
 }

@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::archive::metadata::read_wheel_metadata;
 use crate::client::cache::{Cache, CacheKey};
-use crate::client::error::{DispatchError, FindError};
+use crate::client::error::{DispatchError, FindError, MetadataCause};
 use crate::client::fetch::Client;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Hint, Provider};
 use crate::standards::filename::{DistFilename, WheelFilename};
-use crate::standards::metadata::{CoreMetadata, IdentityError};
+use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;
 use crate::standards::specifier::VersionSpecifiers;
@@ -454,7 +454,7 @@ impl<'a> Finder<'a> {
             let raw = self.raw_metadata(candidate)?;
             let parsed = CoreMetadata::parse(&raw).map_err(|e| FindError::Metadata {
                 file: candidate.file.filename.clone(),
-                message: e.to_string(),
+                cause: Box::new(MetadataCause::Parse(e)),
             })?;
             check_identity(candidate, &parsed, name, version)?;
             Ok(parsed)
@@ -491,7 +491,7 @@ impl<'a> Finder<'a> {
         let wheel = self.wheel_file(candidate)?;
         read_wheel_metadata(&wheel.path, &wheel.filename).map_err(|e| FindError::Metadata {
             file: candidate.file.filename.clone(),
-            message: e.to_string(),
+            cause: Box::new(MetadataCause::Read(e)),
         })
     }
 
@@ -635,13 +635,10 @@ fn check_identity(
         .check_identity(name, version)
         .map_err(|error| FindError::Metadata {
             file: candidate.file.filename.clone(),
-            message: match error {
-                IdentityError::InvalidName(e) => e.to_string(),
-                IdentityError::InvalidVersion(e) => e.to_string(),
-                IdentityError::OtherProject { .. } | IdentityError::OtherVersion { .. } => format!(
-                    "its metadata says {} {}, expected {name} {version}",
-                    metadata.name, metadata.version
-                ),
-            },
+            cause: Box::new(MetadataCause::Identity {
+                error,
+                says: format!("{} {}", metadata.name, metadata.version),
+                expected: format!("{name} {version}"),
+            }),
         })
 }

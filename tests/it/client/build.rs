@@ -7,7 +7,7 @@ use std::process::Command;
 
 use curd::archive::unpack::unpack_sdist;
 use curd::build::error::BuildError;
-use curd::build::hooks;
+use curd::build::hooks::Backend;
 use curd::build::process::create_build_env;
 use curd::build::pyproject::{BuildSystem, build_system};
 use curd::standards::metadata::CoreMetadata;
@@ -16,6 +16,23 @@ use crate::support::dists;
 use crate::support::process::run_ok;
 use crate::support::python::{tools_python, venv};
 use crate::support::tmp::TempDir;
+
+/// The hooks of `project`'s backend, run under `python` with this process's `PATH`.
+fn backend<'a>(
+    python: &'a Path,
+    project: &'a Path,
+    system: &'a BuildSystem,
+    log: &'a Path,
+) -> Backend<'a> {
+    static PATH: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+    Backend {
+        python,
+        project,
+        system,
+        log,
+        search_path: PATH.get_or_init(|| std::env::var_os("PATH")).as_deref(),
+    }
+}
 
 /// The machine's interpreter, found on `PATH` as a user's shell finds it.
 fn python3() -> &'static Path {
@@ -69,10 +86,13 @@ fn in_tree_backend_builds_a_wheel_pip_installs() {
         }
     );
     let log = dir.path().join("build.log");
-    let requires = hooks::get_requires_for_build_wheel(&python, &project, &system, &log).unwrap();
+    let requires = backend(&python, &project, &system, &log)
+        .get_requires_for_build_wheel()
+        .unwrap();
     assert!(requires.is_empty(), "{requires:?}");
-    let wheel =
-        hooks::build_wheel(&python, &project, &system, &dir.path().join("dist"), &log).unwrap();
+    let wheel = backend(&python, &project, &system, &log)
+        .build_wheel(&dir.path().join("dist"))
+        .unwrap();
     assert_eq!(
         wheel,
         dir.path().join("dist/in_tree_demo-1.0-py3-none-any.whl")
@@ -117,7 +137,9 @@ fn extra_build_requirements_come_back_parsed() {
     );
     let system = build_system(python3(), &project).unwrap();
     let log = dir.path().join("build.log");
-    let requires = hooks::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap();
+    let requires = backend(python3(), &project, &system, &log)
+        .get_requires_for_build_wheel()
+        .unwrap();
     let shown: Vec<String> = requires.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
@@ -143,7 +165,9 @@ fn extra_build_requirements_come_back_parsed() {
         ],
     );
     let system = build_system(python3(), &project).unwrap();
-    let err = hooks::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap_err();
+    let err = backend(python3(), &project, &system, &log)
+        .get_requires_for_build_wheel()
+        .unwrap_err();
     assert!(
         err.to_string().starts_with(
             "the build backend `b` gave get_requires_for_build_wheel for `demo-1.0` an answer curd cannot use: an invalid requirement: "
@@ -167,13 +191,16 @@ fn setup_py_project_builds_without_isolation() {
     assert!(system.backend_path.is_empty());
 
     let log = dir.path().join("build.log");
-    let requires = hooks::get_requires_for_build_wheel(&python, &project, &system, &log).unwrap();
+    let requires = backend(&python, &project, &system, &log)
+        .get_requires_for_build_wheel()
+        .unwrap();
     assert!(
         requires.iter().any(|r| r.name.as_str() == "wheel"),
         "{requires:?}"
     );
-    let wheel =
-        hooks::build_wheel(&python, &project, &system, &dir.path().join("dist"), &log).unwrap();
+    let wheel = backend(&python, &project, &system, &log)
+        .build_wheel(&dir.path().join("dist"))
+        .unwrap();
     assert_eq!(
         wheel.file_name().unwrap(),
         "legacy_demo-1.0-py3-none-any.whl"
@@ -187,7 +214,8 @@ fn failing_backend_error_carries_the_log_tail() {
     let system = build_system(python3(), &project).unwrap();
     let log = dir.path().join("logs/failing.log");
     std::fs::create_dir_all(log.parent().unwrap()).unwrap();
-    let err = hooks::build_wheel(python3(), &project, &system, &dir.path().join("dist"), &log)
+    let err = backend(python3(), &project, &system, &log)
+        .build_wheel(&dir.path().join("dist"))
         .unwrap_err();
     let message = err.to_string();
     assert!(
@@ -230,10 +258,10 @@ fn metadata_is_prepared_or_left_to_the_build() {
     let system = build_system(python3(), &project).unwrap();
     let log = dir.path().join("build.log");
     let out = dir.path().join("metadata");
-    let dist_info =
-        hooks::prepare_metadata_for_build_wheel(python3(), &project, &system, &out, &log)
-            .unwrap()
-            .unwrap();
+    let dist_info = backend(python3(), &project, &system, &log)
+        .prepare_metadata_for_build_wheel(&out)
+        .unwrap()
+        .unwrap();
     assert_eq!(dist_info, out.join("in_tree_demo-1.0.dist-info"));
     let metadata =
         CoreMetadata::parse(&std::fs::read(dist_info.join("METADATA")).unwrap()).unwrap();
@@ -247,11 +275,14 @@ fn metadata_is_prepared_or_left_to_the_build() {
     let project = project_without_optional_hooks(dir.path());
     let system = build_system(python3(), &project).unwrap();
     assert_eq!(
-        hooks::prepare_metadata_for_build_wheel(python3(), &project, &system, &out, &log).unwrap(),
+        backend(python3(), &project, &system, &log)
+            .prepare_metadata_for_build_wheel(&out)
+            .unwrap(),
         None
     );
     assert!(
-        hooks::get_requires_for_build_wheel(python3(), &project, &system, &log)
+        backend(python3(), &project, &system, &log)
+            .get_requires_for_build_wheel()
             .unwrap()
             .is_empty()
     );
@@ -381,13 +412,15 @@ fn backends_that_cannot_be_used_say_why() {
     let dir = TempDir::new("build-backends");
     let log = dir.path().join("build.log");
     let out = dir.path().join("dist");
-    let run = |name: &str, pyproject: &str, backend: &str| {
+    let run = |name: &str, pyproject: &str, module: &str| {
         let project = write_project(
             &dir.path().join(name),
-            &[("pyproject.toml", pyproject), ("b/b.py", backend)],
+            &[("pyproject.toml", pyproject), ("b/b.py", module)],
         );
         let system = build_system(python3(), &project).unwrap();
-        hooks::build_wheel(python3(), &project, &system, &out, &log).unwrap_err()
+        backend(python3(), &project, &system, &log)
+            .build_wheel(&out)
+            .unwrap_err()
     };
     let err = run(
         "missing",
@@ -460,7 +493,9 @@ fn backends_that_cannot_be_used_say_why() {
         ],
     );
     let system = build_system(python3(), &project).unwrap();
-    let requires = hooks::get_requires_for_build_wheel(python3(), &project, &system, &log).unwrap();
+    let requires = backend(python3(), &project, &system, &log)
+        .get_requires_for_build_wheel()
+        .unwrap();
     assert_eq!(requires.len(), 1);
 }
 
@@ -477,7 +512,9 @@ fn parallel_builds_do_not_meet() {
                 let project = project("in-tree-backend", "in_tree_demo-1.0", &[], &root);
                 let system = build_system(python3(), &project).unwrap();
                 let log = logs.join(format!("{n}.log"));
-                hooks::build_wheel(python3(), &project, &system, &root.join("dist"), &log).unwrap()
+                backend(python3(), &project, &system, &log)
+                    .build_wheel(&root.join("dist"))
+                    .unwrap()
             })
         })
         .collect();
