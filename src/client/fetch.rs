@@ -30,7 +30,9 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
 
+use crate::client::netrc::Netrc;
 use crate::standards::url::{Scheme, Url};
+use crate::util::encoding::base64;
 use crate::util::fs::{Context, FsError, TempFile};
 
 /// Index pages and metadata are small; a bigger answer is a misbehaving server.
@@ -78,7 +80,7 @@ impl Default for ClientOptions {
 /// One connection pool for the whole process; cheap to share by reference.
 pub struct Client {
     agent: ureq::Agent,
-    netrc: Vec<NetrcEntry>,
+    netrc: Netrc,
     connect_timeout: Duration,
     read_timeout: Duration,
     retries: u32,
@@ -279,9 +281,9 @@ impl Client {
         let netrc = match &options.netrc {
             // A missing or unreadable netrc is simply no credentials, as in curl.
             Some(path) => std::fs::read_to_string(path)
-                .map(|text| parse_netrc(&text))
+                .map(|text| Netrc::parse(&text))
                 .unwrap_or_default(),
-            None => Vec::new(),
+            None => Netrc::default(),
         };
         Ok(Client {
             agent: config.new_agent(),
@@ -479,7 +481,7 @@ impl Client {
     /// The URL's own credentials, else the netrc's for its host. A user name
     /// without a password takes the password from a netrc entry for that user.
     fn credentials_for(&self, url: &Url) -> Option<(String, String)> {
-        let from_netrc = netrc_lookup(&self.netrc, url.host());
+        let from_netrc = self.netrc.lookup(url.host());
         match url.credentials() {
             Some((user, password)) if password.is_empty() => match from_netrc {
                 Some((login, password)) if login == user => Some((login, password)),
@@ -736,207 +738,12 @@ fn load_pem(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, FetchEr
 
 /// `Basic base64(user:password)`.
 fn basic_auth(user: &str, password: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{user}:{password}");
-    let mut out = String::from("Basic ");
-    for chunk in input.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// One `machine` (or `default`) entry of a netrc file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct NetrcEntry {
-    /// `None` for `default`.
-    machine: Option<String>,
-    login: String,
-    password: String,
-}
-
-/// Parses a netrc file the way curl and Python do: whitespace-separated tokens in
-/// any layout, `#` comments, double-quoted tokens with `\` escapes, and `macdef`
-/// bodies (up to the next blank line) skipped. Anything else unknown is ignored.
-fn parse_netrc(text: &str) -> Vec<NetrcEntry> {
-    let mut entries: Vec<NetrcEntry> = Vec::new();
-    let mut tokens = NetrcTokens { rest: text };
-    while let Some(token) = tokens.next() {
-        match token.as_str() {
-            "machine" => {
-                if let Some(host) = tokens.next() {
-                    entries.push(NetrcEntry {
-                        machine: Some(host.to_ascii_lowercase()),
-                        login: String::new(),
-                        password: String::new(),
-                    });
-                }
-            }
-            "default" => entries.push(NetrcEntry {
-                machine: None,
-                login: String::new(),
-                password: String::new(),
-            }),
-            "login" | "password" | "account" => {
-                let value = tokens.next().unwrap_or_default();
-                if let Some(entry) = entries.last_mut() {
-                    match token.as_str() {
-                        "login" => entry.login = value,
-                        "password" => entry.password = value,
-                        _ => {}
-                    }
-                }
-            }
-            "macdef" => tokens.skip_macro(),
-            _ => {}
-        }
-    }
-    entries
-}
-
-struct NetrcTokens<'a> {
-    rest: &'a str,
-}
-
-impl NetrcTokens<'_> {
-    fn next(&mut self) -> Option<String> {
-        loop {
-            self.rest = self.rest.trim_start();
-            if self.rest.starts_with('#') {
-                let end = self.rest.find('\n').unwrap_or(self.rest.len());
-                self.rest = &self.rest[end..];
-                continue;
-            }
-            break;
-        }
-        if self.rest.is_empty() {
-            return None;
-        }
-        let mut token = String::new();
-        if let Some(quoted) = self.rest.strip_prefix('"') {
-            let mut chars = quoted.char_indices();
-            let mut end = quoted.len();
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '"' => {
-                        end = i + 1;
-                        break;
-                    }
-                    '\\' => {
-                        if let Some((_, escaped)) = chars.next() {
-                            token.push(escaped);
-                        }
-                    }
-                    c => token.push(c),
-                }
-            }
-            self.rest = &quoted[end.min(quoted.len())..];
-        } else {
-            let end = self
-                .rest
-                .find(char::is_whitespace)
-                .unwrap_or(self.rest.len());
-            token.push_str(&self.rest[..end]);
-            self.rest = &self.rest[end..];
-        }
-        Some(token)
-    }
-
-    /// Skips a macro's name and body, which ends at the first blank line.
-    fn skip_macro(&mut self) {
-        let end = self
-            .rest
-            .find("\n\n")
-            .or_else(|| self.rest.find("\n\r\n"))
-            .map_or(self.rest.len(), |i| i + 1);
-        self.rest = &self.rest[end..];
-    }
-}
-
-/// The first entry for `host`, else the `default` entry, as `(login, password)`.
-fn netrc_lookup(entries: &[NetrcEntry], host: &str) -> Option<(String, String)> {
-    entries
-        .iter()
-        .find(|e| e.machine.as_deref() == Some(&host.to_ascii_lowercase()))
-        .or_else(|| entries.iter().find(|e| e.machine.is_none()))
-        .map(|e| (e.login.clone(), e.password.clone()))
+    format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(machine: Option<&str>, login: &str, password: &str) -> NetrcEntry {
-        NetrcEntry {
-            machine: machine.map(String::from),
-            login: login.into(),
-            password: password.into(),
-        }
-    }
-
-    #[test]
-    fn parses_netrc_layouts() {
-        let text = "# a comment\nmachine Cache.Example login alice password wonderland\n\
-                    machine other.example\n\tlogin  bob\n\n  password \"p:ss w\\\"örd\" # trailing\n\
-                    macdef init\ncd /pub\nmachine evil login x password y\n\n\
-                    default login anonymous password me@example.com account acct\n";
-        assert_eq!(
-            parse_netrc(text),
-            vec![
-                entry(Some("cache.example"), "alice", "wonderland"),
-                entry(Some("other.example"), "bob", "p:ss w\"örd"),
-                entry(None, "anonymous", "me@example.com"),
-            ]
-        );
-    }
-
-    #[test]
-    fn netrc_lookup_prefers_the_host_then_default() {
-        let entries = parse_netrc(
-            "default login d password dp\nmachine a.example login a password ap\nmachine a.example login a2 password ap2",
-        );
-        assert_eq!(
-            netrc_lookup(&entries, "A.example"),
-            Some(("a".into(), "ap".into()))
-        );
-        assert_eq!(
-            netrc_lookup(&entries, "b.example"),
-            Some(("d".into(), "dp".into()))
-        );
-        assert_eq!(netrc_lookup(&parse_netrc("machine a login x"), "b"), None);
-    }
-
-    #[test]
-    fn tolerates_broken_netrc_files() {
-        for text in [
-            "",
-            "machine",
-            "login orphan password nobody",
-            "machine h login",
-            "machine h password \"unterminated",
-            "macdef",
-            "\"",
-            "#",
-        ] {
-            let entries = parse_netrc(text);
-            assert!(entries.len() <= 1, "{text}: {entries:?}");
-        }
-        assert_eq!(
-            parse_netrc("machine h password \"unterminated"),
-            vec![entry(Some("h"), "", "unterminated")]
-        );
-    }
 
     #[test]
     fn builds_basic_auth() {

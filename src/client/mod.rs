@@ -5,6 +5,7 @@
 //! May import: resolve, install, build, archive, standards, util.
 
 pub mod python;
+pub mod netrc;
 pub mod fetch;
 pub mod index;
 pub mod cache;
