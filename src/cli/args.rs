@@ -1,93 +1,343 @@
-//! Command-line front end over argh, accepting the forms users type that argh does not.
+//! The client's command line: `curd install`, `wheel`, `uninstall` and `freeze`, each
+//! a table of flags read by `util::args`; `curd server` hands its arguments on to the
+//! server's own table.
 //!
-//! argh knows `--help` but not `-h`, and `--opt value` but not `--opt=value`; the seed
-//! documents both (`-h`, `--host=HOST`). Rewriting argv before argh sees it keeps the
-//! declarative parser and its generated help.
+//! `curd wheel` is `curd install` ending in a folder: it takes the install flags but
+//! those that only matter to an environment, and gives the same `InstallArgs`.
 
-use argh::FromArgs;
+use std::ffi::OsString;
+use std::path::PathBuf;
 
-/// Rewrites `-h` to `--help` and `--opt=value` to `--opt value`, up to a `--`.
-pub fn normalize<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = false;
-    for arg in args {
-        if rest {
-            out.push(arg);
-            continue;
-        }
-        if arg == "--" {
-            rest = true;
-            out.push(arg);
-        } else if arg == "-h" {
-            out.push("--help".to_string());
-        } else if let Some((flag, value)) = arg.split_once('=').filter(|(f, _)| f.starts_with("--"))
-        {
-            out.push(flag.to_string());
-            out.push(value.to_string());
-        } else {
-            out.push(arg);
-        }
-    }
-    out
+use crate::install::LinkMode;
+use crate::util::args::{Command as Table, Flag, FromArg, Matches, Operand, Program, Stop};
+
+/// The flags of `curd install` and `curd wheel`.
+#[derive(Debug)]
+pub struct InstallArgs {
+    pub requirements: Vec<PathBuf>,
+    pub index: Vec<String>,
+    pub curdling_index: Vec<String>,
+    pub upload: bool,
+    pub force: bool,
+    pub find_links: Vec<String>,
+    pub no_index: bool,
+    pub pre: bool,
+    pub compile: bool,
+    pub quiet: bool,
+    pub log_level: LogLevel,
+    pub python: Option<PathBuf>,
+    pub system: bool,
+    pub dry_run: bool,
+    pub jobs: usize,
+    pub cache_dir: Option<PathBuf>,
+    pub link_mode: Link,
+    pub cert: Option<PathBuf>,
+    pub no_build_isolation: bool,
+    /// `curd wheel`'s folder; `None` for `curd install`.
+    pub wheel_dir: Option<PathBuf>,
+    pub packages: Vec<String>,
 }
 
-/// Parses the process's arguments into `T`; prints help (exit 0) or a usage error (exit 2).
-pub fn from_env<T: FromArgs>() -> T {
-    let mut argv = std::env::args();
-    let program = argv.next().unwrap_or_else(|| "curd".to_string());
-    let command = std::path::Path::new(&program)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("curd")
-        .to_string();
-    let args = normalize(argv);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    T::from_args(&[&command], &refs).unwrap_or_else(|early| match early.status {
-        Ok(()) => {
-            print!("{}", early.output);
-            std::process::exit(0)
+/// The flags of `curd uninstall`.
+#[derive(Debug)]
+pub struct UninstallArgs {
+    pub requirements: Vec<PathBuf>,
+    pub python: Option<PathBuf>,
+    pub system: bool,
+    pub quiet: bool,
+    pub names: Vec<String>,
+}
+
+/// The flags of `curd freeze`.
+#[derive(Debug)]
+pub struct FreezeArgs {
+    pub python: Option<PathBuf>,
+}
+
+/// How much a command says on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl FromArg for LogLevel {
+    const EXPECTED: &'static str = "error, warn, info or debug";
+    fn from_arg(text: &str) -> Option<LogLevel> {
+        match text.to_ascii_lowercase().as_str() {
+            "error" => Some(LogLevel::Error),
+            "warn" | "warning" => Some(LogLevel::Warn),
+            "info" => Some(LogLevel::Info),
+            "debug" => Some(LogLevel::Debug),
+            _ => None,
         }
-        Err(()) => {
-            eprint!("error: {}", early.output);
-            if !early.output.ends_with('\n') {
-                eprintln!();
-            }
-            eprintln!("hint: run `{command} --help` for usage");
-            std::process::exit(2)
+    }
+}
+
+/// `--link-mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link(pub LinkMode);
+
+impl FromArg for Link {
+    const EXPECTED: &'static str = "hardlink or copy";
+    fn from_arg(text: &str) -> Option<Link> {
+        match text {
+            "hardlink" => Some(Link(LinkMode::Hardlink)),
+            "copy" => Some(Link(LinkMode::Copy)),
+            _ => None,
+        }
+    }
+}
+
+/// What `curd` was asked to do.
+#[derive(Debug)]
+pub enum Command {
+    Install(InstallArgs),
+    Wheel(InstallArgs),
+    Uninstall(UninstallArgs),
+    Freeze(FreezeArgs),
+    /// `curd server`: the arguments after it, for the server's own table.
+    Server(Vec<OsString>),
+}
+
+static CURD: Program = Program {
+    name: "curd",
+    about: "Install Python packages from cache servers and package indexes, or serve a cache.",
+    commands: &[
+        (
+            "install",
+            "install packages: from curd cache servers first, then package indexes",
+        ),
+        (
+            "wheel",
+            "build every wheel a requirement set needs into a folder, installing nothing",
+        ),
+        ("uninstall", "remove installed packages"),
+        ("freeze", "list installed packages as `name==version`"),
+        (
+            "server",
+            "serve a folder of wheels to pip, uv, twine and curd",
+        ),
+    ],
+};
+
+static REQUIREMENTS: Flag = Flag::option(
+    "requirements",
+    "FILE",
+    "the requirements in this file (repeatable)",
+)
+.short('r')
+.repeatable();
+static INDEX: Flag = Flag::option(
+    "index",
+    "URL",
+    "package index, PEP 503 or 691 (repeatable; replaces the default, PyPI); also $CURD_INDEX_URL",
+)
+.short('i')
+.repeatable();
+static CURDLING_INDEX: Flag = Flag::option(
+    "curdling-index",
+    "URL",
+    "curd cache server, asked before any index (repeatable); also $CURD_CACHE_URL",
+)
+.short('c')
+.repeatable();
+static UPLOAD: Flag = Flag::switch(
+    "upload",
+    "upload every wheel the cache servers lacked to the first of them",
+)
+.short('u');
+static FORCE: Flag = Flag::switch("force", "reinstall even what is already installed").short('f');
+static FIND_LINKS: Flag = Flag::option(
+    "find-links",
+    "DIR",
+    "a folder (or page) of wheels and sdists, for machines with no index (repeatable)",
+)
+.repeatable();
+static NO_INDEX: Flag = Flag::switch(
+    "no-index",
+    "ask no index, only cache servers and --find-links",
+);
+static PRE: Flag = Flag::switch("pre", "allow pre-releases everywhere");
+static COMPILE: Flag = Flag::switch("compile", "write .pyc files for what is installed");
+static QUIET: Flag = Flag::switch("quiet", "print nothing but errors").short('q');
+static LOG_LEVEL: Flag = Flag::option(
+    "log-level",
+    "LEVEL",
+    "how much to say: error, warn, info (default) or debug",
+)
+.short('l');
+static PYTHON: Flag = Flag::option(
+    "python",
+    "PATH",
+    "the Python environment (default: $VIRTUAL_ENV, then .venv, then python3)",
+);
+static SYSTEM: Flag = Flag::switch("system", "allow a Python that is not a virtual environment");
+static DRY_RUN: Flag = Flag::switch("dry-run", "say what would be installed, and change nothing");
+static JOBS: Flag = Flag::option(
+    "jobs",
+    "N",
+    "downloads, builds and installs at once (default: 8)",
+)
+.short('j');
+static CACHE_DIR: Flag = Flag::option(
+    "cache-dir",
+    "DIR",
+    "the local cache (default: $XDG_CACHE_HOME/curd or ~/.cache/curd)",
+);
+static LINK_MODE: Flag = Flag::option(
+    "link-mode",
+    "MODE",
+    "how files reach the environment from the cache: hardlink (default) or copy",
+);
+static CERT: Flag = Flag::option(
+    "cert",
+    "FILE",
+    "a PEM bundle of certificate authorities to trust instead of the system's",
+);
+static NO_BUILD_ISOLATION: Flag = Flag::switch(
+    "no-build-isolation",
+    "build sdists with the target Python's own packages instead of a fresh environment",
+);
+static WHEEL_DIR: Flag = Flag::option(
+    "wheel-dir",
+    "DIR",
+    "the folder to put the wheels in (default: the current folder)",
+)
+.short('w');
+
+static INSTALL: [&Flag; 19] = [
+    &REQUIREMENTS,
+    &INDEX,
+    &CURDLING_INDEX,
+    &UPLOAD,
+    &FORCE,
+    &FIND_LINKS,
+    &NO_INDEX,
+    &PRE,
+    &COMPILE,
+    &QUIET,
+    &LOG_LEVEL,
+    &PYTHON,
+    &SYSTEM,
+    &DRY_RUN,
+    &JOBS,
+    &CACHE_DIR,
+    &LINK_MODE,
+    &CERT,
+    &NO_BUILD_ISOLATION,
+];
+
+/// The install flags `curd wheel` lacks: `-f`, `--system`, `--link-mode` and
+/// `--compile` are about an environment, which its folder is not; `-l` and `--dry-run`
+/// it has never taken.
+static NOT_FOR_WHEEL: [&Flag; 6] = [&FORCE, &COMPILE, &LOG_LEVEL, &SYSTEM, &DRY_RUN, &LINK_MODE];
+
+/// Reads `curd`'s arguments (without the program's name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> {
+    let (name, rest) = CURD.dispatch(args)?;
+    let packages = || Operand {
+        name: "REQUIREMENT",
+        help: "requirements, as pip takes them: `flask>=2`, `requests[socks]`",
+        many: true,
+    };
+    Ok(match name {
+        "wheel" => {
+            let wanted = |f: &&Flag| !NOT_FOR_WHEEL.iter().any(|n| std::ptr::eq(*f, *n));
+            let flags = INSTALL.iter().copied().filter(wanted);
+            let table = Table {
+                name: "curd wheel",
+                about: "Resolve, fetch and build every wheel a requirement set needs into a folder, \
+                        without installing: the way to fill a curd-server folder for an air-gapped \
+                        network.",
+                flags: std::iter::once(&WHEEL_DIR).chain(flags).collect(),
+                operand: Some(packages()),
+            };
+            let m = table.parse(rest)?;
+            // Every wheel is written, whatever the Python has installed; the Python only
+            // names the tags, so any will do; the folder gets copies.
+            Command::Wheel(InstallArgs {
+                force: true,
+                system: true,
+                link_mode: Link(LinkMode::Copy),
+                wheel_dir: Some(m.value(&WHEEL_DIR)?.unwrap_or_else(|| PathBuf::from("."))),
+                ..install(&m)?
+            })
+        }
+        "uninstall" => {
+            let table = Table {
+                name: "curd uninstall",
+                about: "Remove installed packages.",
+                flags: vec![&REQUIREMENTS, &PYTHON, &SYSTEM, &QUIET],
+                operand: Some(Operand {
+                    name: "NAME",
+                    help: "the projects to remove",
+                    many: true,
+                }),
+            };
+            let m = table.parse(rest)?;
+            Command::Uninstall(UninstallArgs {
+                requirements: m.values(&REQUIREMENTS)?,
+                python: m.value(&PYTHON)?,
+                system: m.switch(&SYSTEM),
+                quiet: m.switch(&QUIET),
+                names: m.operands()?,
+            })
+        }
+        "freeze" => {
+            let table = Table {
+                name: "curd freeze",
+                about: "List installed packages as `name==version`, as `pip freeze` does.",
+                flags: vec![&PYTHON],
+                operand: None,
+            };
+            let m = table.parse(rest)?;
+            Command::Freeze(FreezeArgs {
+                python: m.value(&PYTHON)?,
+            })
+        }
+        "server" => Command::Server(rest),
+        // "install": the program dispatches to the commands it lists, and no other.
+        _ => {
+            let table = Table {
+                name: "curd install",
+                about: "Install packages: from curd cache servers first, then package indexes.",
+                flags: INSTALL.to_vec(),
+                operand: Some(packages()),
+            };
+            Command::Install(install(&table.parse(rest)?)?)
         }
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn norm(args: &[&str]) -> Vec<String> {
-        normalize(args.iter().map(|s| s.to_string()))
-    }
-
-    #[test]
-    fn splits_long_options_with_equals() {
-        assert_eq!(
-            norm(&["--host=1.2.3.4", "-p", "80"]),
-            ["--host", "1.2.3.4", "-p", "80"]
-        );
-        assert_eq!(norm(&["--user-db=a=b"]), ["--user-db", "a=b"]);
-    }
-
-    #[test]
-    fn short_h_is_help() {
-        assert_eq!(norm(&["-h"]), ["--help"]);
-        assert_eq!(norm(&["-H", "::1"]), ["-H", "::1"]);
-    }
-
-    #[test]
-    fn leaves_everything_after_double_dash() {
-        assert_eq!(norm(&["--", "-h", "--a=b"]), ["--", "-h", "--a=b"]);
-    }
-
-    #[test]
-    fn leaves_short_options_and_positionals_alone() {
-        assert_eq!(norm(&["-d", "dir=x"]), ["-d", "dir=x"]);
-    }
+/// The install flags as given; those a command lacks read as not given.
+fn install(m: &Matches) -> Result<InstallArgs, Stop> {
+    Ok(InstallArgs {
+        requirements: m.values(&REQUIREMENTS)?,
+        index: m.values(&INDEX)?,
+        curdling_index: m.values(&CURDLING_INDEX)?,
+        upload: m.switch(&UPLOAD),
+        force: m.switch(&FORCE),
+        find_links: m.values(&FIND_LINKS)?,
+        no_index: m.switch(&NO_INDEX),
+        pre: m.switch(&PRE),
+        compile: m.switch(&COMPILE),
+        quiet: m.switch(&QUIET),
+        log_level: m.value(&LOG_LEVEL)?.unwrap_or(LogLevel::Info),
+        python: m.value(&PYTHON)?,
+        system: m.switch(&SYSTEM),
+        dry_run: m.switch(&DRY_RUN),
+        jobs: m.value(&JOBS)?.unwrap_or(8),
+        cache_dir: m.value(&CACHE_DIR)?,
+        link_mode: m.value(&LINK_MODE)?.unwrap_or(Link(LinkMode::Hardlink)),
+        cert: m.value(&CERT)?,
+        no_build_isolation: m.switch(&NO_BUILD_ISOLATION),
+        wheel_dir: None,
+        packages: m.operands()?,
+    })
 }
+
+#[cfg(test)]
+mod tests;

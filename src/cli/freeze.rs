@@ -1,6 +1,6 @@
 //! `curd freeze`: `name==version` lines on stdout, as `pip freeze` prints them.
 
-use crate::cli::FreezeArgs;
+use crate::cli::args::FreezeArgs;
 use crate::cli::error::CommandError;
 use crate::cli::settings::Variables;
 use crate::client::environment::Environment;

@@ -14,10 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cli::args::InstallArgs;
 use crate::cli::error::{CommandError, Failure, Failures, HashError, StepError};
 use crate::cli::settings::{Mode, Settings, Variables};
 use crate::cli::summary::Summary;
-use crate::cli::{InstallArgs, Link, LogLevel, WheelArgs};
 use crate::client::cache::Cache;
 use crate::client::dispatch::Builder;
 use crate::client::environment::Environment;
@@ -45,31 +45,10 @@ pub fn install(args: InstallArgs) -> Result<(), CommandError> {
 }
 
 /// `curd wheel`: what `curd install` does, ending in a folder instead of an environment.
-pub fn wheel(args: WheelArgs) -> Result<(), CommandError> {
-    std::fs::create_dir_all(&args.wheel_dir).context("create", &args.wheel_dir)?;
-    let install = InstallArgs {
-        requirements: args.requirements,
-        index: args.index,
-        curdling_index: args.curdling_index,
-        upload: args.upload,
-        force: true,
-        find_links: args.find_links,
-        no_index: args.no_index,
-        pre: args.pre,
-        compile: false,
-        quiet: args.quiet,
-        log_level: LogLevel::Info,
-        python: args.python,
-        system: true,
-        dry_run: false,
-        jobs: args.jobs,
-        cache_dir: args.cache_dir,
-        link_mode: Link(LinkMode::Copy),
-        cert: args.cert,
-        no_build_isolation: args.no_build_isolation,
-        packages: args.packages,
-    };
-    run(install, Mode::Wheel(args.wheel_dir))
+pub fn wheel(args: InstallArgs) -> Result<(), CommandError> {
+    let dir = args.wheel_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).context("create", &dir)?;
+    run(args, Mode::Wheel(dir))
 }
 
 /// `curd install` and `curd wheel`: everything up to the last step is the same.

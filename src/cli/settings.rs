@@ -16,8 +16,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::cli::args::{InstallArgs, LogLevel};
 use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
-use crate::cli::{InstallArgs, LogLevel};
 use crate::client::fetch::ClientOptions;
 use crate::client::find::Source;
 use crate::client::index::Index;

@@ -1,6 +1,6 @@
 //! `curd uninstall`: removes each named project through its RECORD, as pip does.
 
-use crate::cli::UninstallArgs;
+use crate::cli::args::UninstallArgs;
 use crate::cli::error::CommandError;
 use crate::cli::requirements_txt::{RequirementsFile, Spec};
 use crate::cli::settings::Variables;

@@ -9,6 +9,7 @@
 //! start-up lines and one access-log line per request at the default level, each
 //! request's headers at the debug level that `-d` sets.
 
+pub mod args;
 pub mod auth;
 pub mod htpasswd;
 pub mod http;
@@ -19,86 +20,13 @@ pub mod storage;
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use argh::FromArgs;
-
+use self::args::Args;
 use self::auth::ReadAccess;
 use self::routes::App;
 use crate::util::messages::{self, Level};
-
-/// Serve a folder of wheels and sdists to pip, uv, twine and curd, as a PEP 503/691
-/// simple index and Curdling's cache API.
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "server")]
-pub struct Args {
-    /// log every request's headers and timing (passwords never are)
-    #[argh(switch, short = 'd')]
-    pub debug: bool,
-
-    /// interface to bind (default: 0.0.0.0, all of them)
-    #[argh(option, short = 'H', default = "String::from(\"0.0.0.0\")")]
-    pub host: String,
-
-    /// port number (default: 8000)
-    #[argh(option, short = 'p', default = "8000")]
-    pub port: u16,
-
-    /// htpasswd file of users (apr1, bcrypt, SHA1, crypt, SHA-256/512 hashes); every
-    /// request then needs a login, unless --public-read
-    #[argh(option, short = 'u')]
-    pub user_db: Option<PathBuf>,
-
-    /// with --user-db: anyone may read and download, only uploads need a login
-    #[argh(switch)]
-    pub public_read: bool,
-
-    /// let an upload replace a stored file that has different contents (default: 409)
-    #[argh(switch)]
-    pub overwrite: bool,
-
-    /// largest upload accepted, in bytes or with a K, M or G suffix (default: 1G)
-    #[argh(option, default = "Size(1 << 30)")]
-    pub max_upload_size: Size,
-
-    /// requests handled at once (default: 16)
-    #[argh(option, default = "16")]
-    pub threads: usize,
-
-    /// connections open at once; more are answered 503 (default: 1024)
-    #[argh(option, default = "1024")]
-    pub max_connections: usize,
-
-    /// the folder of wheels and sdists; created if missing
-    #[argh(positional)]
-    pub directory: PathBuf,
-}
-
-/// A byte count written as `1048576`, `512K`, `100M` or `2G`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Size(pub u64);
-
-impl argh::FromArgValue for Size {
-    fn from_arg_value(value: &str) -> Result<Size, String> {
-        let value = value.trim();
-        let (digits, shift) = match value.char_indices().last() {
-            Some((i, 'k' | 'K')) => (&value[..i], 10),
-            Some((i, 'm' | 'M')) => (&value[..i], 20),
-            Some((i, 'g' | 'G')) => (&value[..i], 30),
-            _ => (value, 0),
-        };
-        digits
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_mul(1 << shift))
-            .map(Size)
-            .ok_or_else(|| {
-                format!("expected a size such as 1048576, 512K, 100M or 2G, found `{value}`")
-            })
-    }
-}
 
 /// Why the server could not start or stopped.
 #[derive(Debug)]

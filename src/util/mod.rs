@@ -1,8 +1,9 @@
-//! Helpers with no packaging knowledge: files, digests, encodings, locks, messages,
-//! progress.
+//! Helpers with no packaging knowledge: command lines, files, digests, encodings,
+//! locks, messages, progress.
 //!
 //! May import: std and crates only.
 
+pub mod args;
 pub mod digest;
 pub mod encoding;
 pub mod fs;

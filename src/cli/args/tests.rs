@@ -1,0 +1,187 @@
+use super::*;
+
+fn curd(args: &[&str]) -> Result<Command, Stop> {
+    parse(args.iter().map(OsString::from))
+}
+
+fn help(args: &[&str]) -> String {
+    match curd(args) {
+        Err(Stop::Help(text)) => text,
+        other => panic!("{args:?} is not help: {other:?}"),
+    }
+}
+
+fn usage_error(args: &[&str]) -> (String, &'static str) {
+    match curd(args) {
+        Err(Stop::Usage { command, error }) => (error.to_string(), command),
+        other => panic!("{args:?} is not a usage error: {other:?}"),
+    }
+}
+
+#[test]
+fn install_reads_every_flag() {
+    let Ok(Command::Install(args)) = curd(&[
+        "install",
+        "-r",
+        "a.txt",
+        "-rb.txt",
+        "-i",
+        "I",
+        "-c",
+        "C",
+        "-u",
+        "-f",
+        "--find-links=F",
+        "--no-index",
+        "--pre",
+        "--compile",
+        "-q",
+        "-l",
+        "debug",
+        "--python",
+        "py",
+        "--system",
+        "--dry-run",
+        "-j3",
+        "--cache-dir",
+        "cache",
+        "--link-mode=copy",
+        "--cert",
+        "ca.pem",
+        "--no-build-isolation",
+        "flask>=2",
+        "--",
+        "-odd",
+    ]) else {
+        panic!("install did not parse");
+    };
+    assert_eq!(args.requirements, [PathBuf::from("a.txt"), "b.txt".into()]);
+    assert_eq!(
+        (args.index, args.curdling_index),
+        (vec!["I".into()], vec!["C".into()])
+    );
+    assert!(args.upload && args.force && args.no_index && args.pre && args.compile);
+    assert!(args.quiet && args.system && args.dry_run && args.no_build_isolation);
+    assert_eq!(args.find_links, ["F"]);
+    assert_eq!(args.log_level, LogLevel::Debug);
+    assert_eq!(args.python, Some(PathBuf::from("py")));
+    assert_eq!(args.jobs, 3);
+    assert_eq!(args.cache_dir, Some(PathBuf::from("cache")));
+    assert_eq!(args.link_mode, Link(LinkMode::Copy));
+    assert_eq!(args.cert, Some(PathBuf::from("ca.pem")));
+    assert_eq!(args.wheel_dir, None);
+    assert_eq!(args.packages, ["flask>=2", "-odd"]);
+}
+
+#[test]
+fn install_defaults() {
+    let Ok(Command::Install(args)) = curd(&["install"]) else {
+        panic!("install did not parse");
+    };
+    assert!(!args.force && !args.system && !args.quiet);
+    assert_eq!((args.jobs, args.log_level), (8, LogLevel::Info));
+    assert_eq!(args.link_mode, Link(LinkMode::Hardlink));
+    assert!(args.packages.is_empty());
+}
+
+#[test]
+fn wheel_is_install_into_a_folder() {
+    let Ok(Command::Wheel(args)) = curd(&["wheel", "-w", "out", "-j", "2", "-c", "C", "x"]) else {
+        panic!("wheel did not parse");
+    };
+    assert_eq!(args.wheel_dir, Some(PathBuf::from("out")));
+    assert!(args.force && args.system && !args.compile && !args.dry_run);
+    assert_eq!(args.link_mode, Link(LinkMode::Copy));
+    assert_eq!(
+        (args.jobs, args.curdling_index, args.packages),
+        (2, vec!["C".into()], vec!["x".into()])
+    );
+    let Ok(Command::Wheel(args)) = curd(&["wheel"]) else {
+        panic!("wheel did not parse");
+    };
+    assert_eq!(args.wheel_dir, Some(PathBuf::from(".")));
+    for flag in [
+        "-f",
+        "--compile",
+        "--system",
+        "--dry-run",
+        "--link-mode=copy",
+        "-l",
+    ] {
+        let (message, command) = usage_error(&["wheel", flag]);
+        assert!(message.starts_with("unknown flag"), "{flag}: {message}");
+        assert_eq!(command, "curd wheel");
+    }
+}
+
+#[test]
+fn uninstall_and_freeze() {
+    let Ok(Command::Uninstall(args)) = curd(&["uninstall", "-q", "-r", "r.txt", "a", "b"]) else {
+        panic!("uninstall did not parse");
+    };
+    assert!(args.quiet && !args.system);
+    assert_eq!(
+        (args.requirements, args.names),
+        (vec![PathBuf::from("r.txt")], vec!["a".into(), "b".into()])
+    );
+    let Ok(Command::Freeze(args)) = curd(&["freeze", "--python=py"]) else {
+        panic!("freeze did not parse");
+    };
+    assert_eq!(args.python, Some(PathBuf::from("py")));
+    assert_eq!(usage_error(&["freeze", "x"]).0, "unexpected argument `x`");
+}
+
+#[test]
+fn server_arguments_go_on_untouched() {
+    let Ok(Command::Server(rest)) = curd(&["server", "-h", "--host=::1"]) else {
+        panic!("server did not parse");
+    };
+    assert_eq!(rest, [OsString::from("-h"), "--host=::1".into()]);
+}
+
+#[test]
+fn help_comes_from_the_tables() {
+    assert!(help(&["--help"]).contains("  server "));
+    let install = help(&["install", "--help"]);
+    assert!(install.starts_with("Install packages"), "{install}");
+    assert!(
+        install.contains("Usage: curd install [-h] [-r FILE]... [-i URL]... [-c URL]... [-u] [-f]"),
+        "{install}"
+    );
+    assert!(install.contains("      --link-mode=MODE"), "{install}");
+    let wheel = help(&["wheel", "-h"]);
+    assert!(
+        wheel.contains("-w, --wheel-dir=DIR") && !wheel.contains("--compile"),
+        "{wheel}"
+    );
+    assert_eq!(help(&["help", "wheel"]), wheel);
+    assert!(help(&["freeze", "-h"]).contains("--python=PATH"));
+}
+
+#[test]
+fn bad_values_are_one_line_naming_the_flag() {
+    let (message, command) = usage_error(&["install", "--jobs=x"]);
+    assert_eq!(message, "`--jobs`: expected a number, found `x`");
+    assert_eq!(command, "curd install");
+    let (message, _) = usage_error(&["install", "-l", "loud"]);
+    assert_eq!(
+        message,
+        "`--log-level`: expected error, warn, info or debug, found `loud`"
+    );
+    let (message, _) = usage_error(&["install", "--link-mode", "symlink"]);
+    assert_eq!(
+        message,
+        "`--link-mode`: expected hardlink or copy, found `symlink`"
+    );
+    assert_eq!(
+        usage_error(&["install", "--bogus"]).0,
+        "unknown flag `--bogus`"
+    );
+    assert_eq!(
+        usage_error(&["bogus"]),
+        (
+            "expected a command (install, wheel, uninstall, freeze, server), found `bogus`".into(),
+            "curd"
+        )
+    );
+}

@@ -1,0 +1,172 @@
+//! curd-server's command line, as the seed documents it:
+//! `curd-server [-h] [-d] [-H HOST] [-p PORT] [-u USER_DB] DIRECTORY`, and the flags
+//! that came after it. `curd server` reads the same table.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::util::args::{Command, Flag, FromArg, Operand, Stop};
+
+/// The server's settings, as the command line gives them.
+#[derive(Debug)]
+pub struct Args {
+    pub debug: bool,
+    pub host: String,
+    pub port: u16,
+    pub user_db: Option<PathBuf>,
+    pub public_read: bool,
+    pub overwrite: bool,
+    pub max_upload_size: Size,
+    pub threads: usize,
+    pub max_connections: usize,
+    pub directory: PathBuf,
+}
+
+/// A byte count written as `1048576`, `512K`, `100M` or `2G`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size(pub u64);
+
+impl FromArg for Size {
+    const EXPECTED: &'static str = "a size such as 1048576, 512K, 100M or 2G";
+    fn from_arg(text: &str) -> Option<Size> {
+        let text = text.trim();
+        let (digits, shift) = match text.char_indices().last() {
+            Some((i, 'k' | 'K')) => (&text[..i], 10),
+            Some((i, 'm' | 'M')) => (&text[..i], 20),
+            Some((i, 'g' | 'G')) => (&text[..i], 30),
+            _ => (text, 0),
+        };
+        digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1 << shift))
+            .map(Size)
+    }
+}
+
+static DEBUG: Flag = Flag::switch(
+    "debug",
+    "log every request's headers and timing (passwords never are)",
+)
+.short('d');
+static HOST: Flag = Flag::option(
+    "host",
+    "HOST",
+    "interface to bind (default: 0.0.0.0, all of them)",
+)
+.short('H');
+static PORT: Flag = Flag::option("port", "PORT", "port number (default: 8000)").short('p');
+static USER_DB: Flag = Flag::option(
+    "user-db",
+    "USER_DB",
+    "htpasswd file of users (apr1, bcrypt, SHA1, crypt, SHA-256/512 hashes); every \
+     request then needs a login, unless --public-read",
+)
+.short('u');
+static PUBLIC_READ: Flag = Flag::switch(
+    "public-read",
+    "with --user-db: anyone may read and download, only uploads need a login",
+);
+static OVERWRITE: Flag = Flag::switch(
+    "overwrite",
+    "let an upload replace a stored file that has different contents (default: 409)",
+);
+static MAX_UPLOAD_SIZE: Flag = Flag::option(
+    "max-upload-size",
+    "SIZE",
+    "largest upload accepted, in bytes or with a K, M or G suffix (default: 1G)",
+);
+static THREADS: Flag = Flag::option("threads", "N", "requests handled at once (default: 16)");
+static MAX_CONNECTIONS: Flag = Flag::option(
+    "max-connections",
+    "N",
+    "connections open at once; more are answered 503 (default: 1024)",
+);
+
+/// Reads the server's arguments (without the program's name); `name` is how the
+/// server was started (`curd-server`, `curd server`), for help and hints.
+pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Result<Args, Stop> {
+    let table = Command {
+        name,
+        about: "Serve a folder of wheels and sdists to pip, uv, twine and curd, as a PEP \
+                503/691 simple index and Curdling's cache API.",
+        flags: vec![
+            &DEBUG,
+            &HOST,
+            &PORT,
+            &USER_DB,
+            &PUBLIC_READ,
+            &OVERWRITE,
+            &MAX_UPLOAD_SIZE,
+            &THREADS,
+            &MAX_CONNECTIONS,
+        ],
+        operand: Some(Operand {
+            name: "DIRECTORY",
+            help: "the folder of wheels and sdists; created if missing",
+            many: false,
+        }),
+    };
+    let m = table.parse(args)?;
+    Ok(Args {
+        debug: m.switch(&DEBUG),
+        host: m.value(&HOST)?.unwrap_or_else(|| "0.0.0.0".to_string()),
+        port: m.value(&PORT)?.unwrap_or(8000),
+        user_db: m.value(&USER_DB)?,
+        public_read: m.switch(&PUBLIC_READ),
+        overwrite: m.switch(&OVERWRITE),
+        max_upload_size: m.value(&MAX_UPLOAD_SIZE)?.unwrap_or(Size(1 << 30)),
+        threads: m.value(&THREADS)?.unwrap_or(16),
+        max_connections: m.value(&MAX_CONNECTIONS)?.unwrap_or(1024),
+        directory: m.operand()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Args, Stop> {
+        parse("curd-server", args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn reads_the_seed_command_line() {
+        let args = parse_args(&["-d", "--host=::1", "-p", "0", "-u", "users", "dir"]).unwrap();
+        assert!(args.debug);
+        assert_eq!((args.host.as_str(), args.port), ("::1", 0));
+        assert_eq!(args.user_db, Some(PathBuf::from("users")));
+        assert_eq!(args.directory, PathBuf::from("dir"));
+        let defaults = parse_args(&["dir"]).unwrap();
+        assert_eq!((defaults.host.as_str(), defaults.port), ("0.0.0.0", 8000));
+        assert_eq!(defaults.max_upload_size, Size(1 << 30));
+        assert_eq!((defaults.threads, defaults.max_connections), (16, 1024));
+    }
+
+    #[test]
+    fn help_has_the_seed_usage() {
+        let Err(Stop::Help(text)) = parse_args(&["-h"]) else {
+            panic!("-h is not help");
+        };
+        let usage = "Usage: curd-server [-h] [-d] [-H HOST] [-p PORT] [-u USER_DB] DIRECTORY";
+        assert!(text.contains(usage), "{text}");
+        assert!(text.contains("-u, --user-db=USER_DB"), "{text}");
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        let size = |text| Size::from_arg(text);
+        assert_eq!(size("1048576"), Some(Size(1 << 20)));
+        assert_eq!(size("512K"), Some(Size(512 << 10)));
+        assert_eq!(size("100m"), Some(Size(100 << 20)));
+        assert_eq!(size("2G"), Some(Size(2 << 30)));
+        assert_eq!(size("lots"), None);
+        assert_eq!(size("99999999999G"), None);
+        let Err(Stop::Usage { error, .. }) = parse_args(&["--max-upload-size=lots", "d"]) else {
+            panic!("a bad size is not an error");
+        };
+        let expected =
+            "`--max-upload-size`: expected a size such as 1048576, 512K, 100M or 2G, found `lots`";
+        assert_eq!(error.to_string(), expected);
+    }
+}
