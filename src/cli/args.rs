@@ -30,7 +30,7 @@ pub struct InstallArgs {
     pub dry_run: bool,
     pub jobs: usize,
     pub cache_dir: Option<PathBuf>,
-    pub link_mode: Link,
+    pub link_mode: LinkMode,
     pub cert: Option<PathBuf>,
     pub no_build_isolation: bool,
     /// `curd wheel`'s folder; `None` for `curd install`.
@@ -77,15 +77,12 @@ impl FromArg for LogLevel {
 }
 
 /// `--link-mode`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Link(pub LinkMode);
-
-impl FromArg for Link {
+impl FromArg for LinkMode {
     const EXPECTED: &'static str = "hardlink or copy";
-    fn from_arg(text: &str) -> Option<Link> {
+    fn from_arg(text: &str) -> Option<LinkMode> {
         match text {
-            "hardlink" => Some(Link(LinkMode::Hardlink)),
-            "copy" => Some(Link(LinkMode::Copy)),
+            "hardlink" => Some(LinkMode::Hardlink),
+            "copy" => Some(LinkMode::Copy),
             _ => None,
         }
     }
@@ -261,7 +258,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> 
             Command::Wheel(InstallArgs {
                 force: true,
                 system: true,
-                link_mode: Link(LinkMode::Copy),
+                link_mode: LinkMode::Copy,
                 wheel_dir: Some(m.value(&WHEEL_DIR)?.unwrap_or_else(|| PathBuf::from("."))),
                 ..install(&m)?
             })
@@ -331,7 +328,7 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
         dry_run: m.switch(&DRY_RUN),
         jobs: m.value(&JOBS)?.unwrap_or(8),
         cache_dir: m.value(&CACHE_DIR)?,
-        link_mode: m.value(&LINK_MODE)?.unwrap_or(Link(LinkMode::Hardlink)),
+        link_mode: m.value(&LINK_MODE)?.unwrap_or(LinkMode::Hardlink),
         cert: m.value(&CERT)?,
         no_build_isolation: m.switch(&NO_BUILD_ISOLATION),
         wheel_dir: None,

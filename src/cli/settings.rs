@@ -346,7 +346,7 @@ impl Settings {
             force: args.force,
             dry_run: args.dry_run,
             compile: args.compile,
-            link: args.link_mode.0,
+            link: args.link_mode,
             jobs: args.jobs.max(1),
             cache_dir: vars.cache_dir(args.cache_dir),
             python: vars.discovery(args.python),

@@ -67,7 +67,7 @@ fn install_reads_every_flag() {
     assert_eq!(args.python, Some(PathBuf::from("py")));
     assert_eq!(args.jobs, 3);
     assert_eq!(args.cache_dir, Some(PathBuf::from("cache")));
-    assert_eq!(args.link_mode, Link(LinkMode::Copy));
+    assert_eq!(args.link_mode, LinkMode::Copy);
     assert_eq!(args.cert, Some(PathBuf::from("ca.pem")));
     assert_eq!(args.wheel_dir, None);
     assert_eq!(args.packages, ["flask>=2", "-odd"]);
@@ -80,7 +80,7 @@ fn install_defaults() {
     };
     assert!(!args.force && !args.system && !args.quiet);
     assert_eq!((args.jobs, args.log_level), (8, LogLevel::Info));
-    assert_eq!(args.link_mode, Link(LinkMode::Hardlink));
+    assert_eq!(args.link_mode, LinkMode::Hardlink);
     assert!(args.packages.is_empty());
 }
 
@@ -91,7 +91,7 @@ fn wheel_is_install_into_a_folder() {
     };
     assert_eq!(args.wheel_dir, Some(PathBuf::from("out")));
     assert!(args.force && args.system && !args.compile && !args.dry_run);
-    assert_eq!(args.link_mode, Link(LinkMode::Copy));
+    assert_eq!(args.link_mode, LinkMode::Copy);
     assert_eq!(
         (args.jobs, args.curdling_index, args.packages),
         (2, vec!["C".into()], vec!["x".into()])
