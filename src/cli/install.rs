@@ -34,7 +34,7 @@ use crate::standards::name::PackageName;
 use crate::standards::tags::TagPriority;
 use crate::standards::version::Version;
 use crate::util::fs::{Context, FsError};
-use crate::util::messages::{self, Level};
+use crate::util::messages;
 use crate::util::progress::Progress;
 use crate::util::sync::Jobs;
 use crate::{debug, message, warn};
@@ -58,10 +58,10 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     messages::set_level(settings.level);
     let cache = Cache::open(settings.cache_dir.clone())?;
     let env = Environment::open(&settings.python, settings.system, &cache.interpreters())?;
-    let sources = settings.sources()?;
     let markers = MarkerEnvironment::from_map(env.interpreter.markers().iter())?;
     let python_version: Version = env.interpreter.python_full_version.parse()?;
     let client = Client::new(settings.client.clone())?;
+    let sources = settings.sources()?;
     let jobs = Jobs::new(settings.jobs);
     let tags = env.interpreter.tags();
     let builder = Builder::new(
@@ -76,7 +76,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     let finder = Finder::new(
         &client,
         &cache,
-        sources,
+        sources.list,
         Compatibility {
             tags: TagPriority::new(&tags),
             python_version,
@@ -134,18 +134,21 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
             warn!("{e}");
         }
     }
+    let uploaded = sources
+        .upload
+        .as_ref()
+        .map(|target| (upload(&client, &jobs, &target.files, &to_upload), target));
     warn_all();
-    if let Some(target) = &settings.upload {
-        let uploaded = upload(&client, &jobs, &target.files, &to_upload);
-        for failure in &uploaded.failures {
-            warn!("{failure}");
-        }
-        summary.uploaded(&uploaded, target.index.clone());
-    }
     summary.seconds = started.elapsed().as_secs_f64();
     let said = summary.to_string();
     if !said.is_empty() {
         message!("{said}");
+    }
+    if let Some((uploaded, target)) = uploaded {
+        for failure in &uploaded.failures {
+            warn!("{failure}");
+        }
+        message!("Uploaded {} wheels to {}", uploaded.count, target.index);
     }
     if failed.is_empty() {
         return Ok(());
@@ -196,7 +199,7 @@ fn plan(
     finder: &Finder<'_>,
     markers: &MarkerEnvironment,
 ) -> Result<Plan, CommandError> {
-    let resolving = Progress::new("Resolving", 0, messages::enabled(Level::Warn));
+    let resolving = Progress::new("Resolving", 0, settings.progress);
     let installed = match settings.mode {
         Mode::Install => env.installed()?,
         Mode::Wheel(_) => Vec::new(),
@@ -262,7 +265,7 @@ fn prepare_and_place(
             Mode::Wheel(_) => "Fetching",
         },
         steps.len(),
-        messages::enabled(Level::Warn),
+        settings.progress,
     );
     let bytecode = match (&settings.mode, &env.interpreter.cache_tag) {
         (Mode::Install, Some(tag)) if settings.compile && settings.link == LinkMode::Hardlink => {

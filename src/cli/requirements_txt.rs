@@ -442,10 +442,14 @@ impl<'a> Words<'a> {
         if let Some((name, value)) = word.split_once('=').filter(|(n, _)| n.starts_with("--")) {
             return (name.to_string(), Some(value.to_string()));
         }
-        if !word.starts_with("--") && word.len() > 2 {
-            return (word[..2].to_string(), Some(word[2..].to_string()));
+        // A short option is `-` and one character, which may be more than one byte.
+        let short = word.char_indices().nth(2).map(|(at, _)| at);
+        match short {
+            Some(at) if !word.starts_with("--") => {
+                (word[..at].to_string(), Some(word[at..].to_string()))
+            }
+            _ => (word, None),
         }
-        (word, None)
     }
 }
 
@@ -585,6 +589,7 @@ mod tests {
             ("c.txt", "-r c.txt\n"),
             ("d.txt", "alpha beta\n"),
             ("e.txt", "-r\n"),
+            ("f.txt", "-ébc\n"),
         ]);
         let read = |name: &str| {
             RequirementsFile::read(&dir.join(name), &no_env)
@@ -600,6 +605,7 @@ mod tests {
         assert!(read("c.txt").contains("c.txt` line 1: `"), "cycle");
         assert!(read("d.txt").contains("d.txt` line 1: "));
         assert!(read("e.txt").ends_with("e.txt` line 1: `-r` expects a value"));
+        assert!(read("f.txt").ends_with("f.txt` line 1: unknown option `-é`"));
         let missing = RequirementsFile::read(&dir.join("nope.txt"), &no_env)
             .unwrap_err()
             .to_string();

@@ -129,10 +129,8 @@ pub struct Settings {
     pub constraints: Vec<Requirement>,
     /// `--hash` lines: once any requirement has one, every package needs one.
     pub hashes: HashMap<PackageName, Vec<String>>,
-    /// Every package source, in the order they are asked; see [`Settings::sources`].
-    sources: Vec<Source>,
-    /// `-u`: where wheels go (`…/p/`), and the index they are then listed in.
-    pub upload: Option<UploadTarget>,
+    /// The package sources as given; [`Settings::sources`] checks them.
+    given: GivenSources,
     pub pre: bool,
     pub force: bool,
     pub dry_run: bool,
@@ -145,8 +143,26 @@ pub struct Settings {
     pub client: ClientOptions,
     pub no_build_isolation: bool,
     pub level: Level,
+    /// A progress line on a terminal, unless `-q`.
+    pub progress: bool,
     /// `PATH`, for build subprocesses.
     pub path: Option<OsString>,
+}
+
+/// The package sources as the flags, files and environment give them, in order.
+struct GivenSources {
+    caches: Vec<String>,
+    /// Empty with `--no-index`.
+    indexes: Vec<String>,
+    find_links: Vec<String>,
+    upload: bool,
+}
+
+/// Every package source, in the order they are asked, and where `-u` uploads.
+pub struct Sources {
+    pub list: Vec<Source>,
+    /// `-u`: where wheels go (`…/p/`), and the index they are then listed in.
+    pub upload: Option<UploadTarget>,
 }
 
 /// The cache server that `-u` uploads to.
@@ -289,44 +305,12 @@ impl Settings {
             return Err(SettingsError::NothingToInstall);
         }
 
-        let mut sources = Vec::new();
-        let mut upload = None;
-        for cache in &caches {
-            let (root, index) = cache_server(cache)?;
-            if args.upload && upload.is_none() {
-                let files = root.join("p/").map_err(|error| SettingsError::Url {
-                    what: "cache server URL",
-                    error,
-                })?;
-                upload = Some(UploadTarget {
-                    files,
-                    index: index.clone(),
-                });
-            }
-            sources.push(Source::Cache(Index { url: index }));
-        }
-        if !no_index {
-            for index in &indexes {
-                let url = Url::parse(index).map_err(|error| SettingsError::Url {
-                    what: "index URL",
-                    error,
-                })?;
-                sources.push(Source::Index(Index { url }));
-            }
-        }
-        for link in &find_links {
-            if let Some(path) = link.strip_prefix("file://") {
-                sources.push(Source::Folder(PathBuf::from(path)));
-            } else if link.contains("://") {
-                let url = Url::parse(link).map_err(|error| SettingsError::Url {
-                    what: "--find-links URL",
-                    error,
-                })?;
-                sources.push(Source::Page(url));
-            } else {
-                sources.push(Source::Folder(PathBuf::from(link)));
-            }
-        }
+        let given = GivenSources {
+            caches,
+            indexes: if no_index { Vec::new() } else { indexes },
+            find_links,
+            upload: args.upload,
+        };
 
         let level = match (args.quiet, args.log_level) {
             (true, _) => Level::Error,
@@ -340,8 +324,7 @@ impl Settings {
             roots,
             constraints,
             hashes,
-            sources,
-            upload,
+            given,
             pre,
             force: args.force,
             dry_run: args.dry_run,
@@ -354,19 +337,58 @@ impl Settings {
             client: vars.client(args.cert),
             no_build_isolation: args.no_build_isolation,
             level,
+            progress: !args.quiet,
             path: vars.path(),
         })
     }
 }
 
 impl Settings {
-    /// Every package source, in the order they are asked. Asked for after the
-    /// environment is found, so that a wrong Python is the first thing said.
-    pub fn sources(&self) -> Result<Vec<Source>, SettingsError> {
-        if self.sources.is_empty() {
+    /// Every package source, in the order they are asked, and the upload target.
+    /// Checked after the environment is found, so that a wrong Python is the first
+    /// thing said.
+    pub fn sources(&self) -> Result<Sources, SettingsError> {
+        let given = &self.given;
+        let mut list = Vec::new();
+        let mut upload = None;
+        for cache in &given.caches {
+            let (root, index) = cache_server(cache)?;
+            if given.upload && upload.is_none() {
+                let files = root.join("p/").map_err(|error| SettingsError::Url {
+                    what: "cache server URL",
+                    error,
+                })?;
+                upload = Some(UploadTarget {
+                    files,
+                    index: index.clone(),
+                });
+            }
+            list.push(Source::Cache(Index { url: index }));
+        }
+        for index in &given.indexes {
+            let url = Url::parse(index).map_err(|error| SettingsError::Url {
+                what: "index URL",
+                error,
+            })?;
+            list.push(Source::Index(Index { url }));
+        }
+        for link in &given.find_links {
+            if let Some(path) = link.strip_prefix("file://") {
+                list.push(Source::Folder(PathBuf::from(path)));
+            } else if link.contains("://") {
+                let url = Url::parse(link).map_err(|error| SettingsError::Url {
+                    what: "--find-links URL",
+                    error,
+                })?;
+                list.push(Source::Page(url));
+            } else {
+                list.push(Source::Folder(PathBuf::from(link)));
+            }
+        }
+        if list.is_empty() {
             return Err(SettingsError::NoSource);
         }
-        Ok(self.sources.clone())
+        Ok(Sources { list, upload })
     }
 }
 

@@ -1,12 +1,10 @@
-//! What a run did, said in one line (two with `-u`): how many packages, how fast,
+//! What a run did, said in one line: how many packages, how fast,
 //! and where they came from, so a CI log shows at a glance whether the cache served.
 
 use std::fmt;
 
 use crate::cli::settings::Mode;
 use crate::client::find::Origin;
-use crate::client::upload::Uploaded;
-use crate::standards::url::Url;
 
 /// The counts behind the summary line.
 #[derive(Debug)]
@@ -21,8 +19,6 @@ pub struct Summary {
     built_now: usize,
     built_earlier: usize,
     pub seconds: f64,
-    /// `-u`: how many went, and to which cache server's index.
-    uploads: Option<(usize, Url)>,
 }
 
 impl Summary {
@@ -36,7 +32,6 @@ impl Summary {
             built_now: 0,
             built_earlier: 0,
             seconds: 0.0,
-            uploads: None,
         }
     }
 
@@ -54,44 +49,39 @@ impl Summary {
     pub fn done(&self) -> usize {
         self.from_cache + self.from_index + self.built_now + self.built_earlier
     }
-
-    pub fn uploaded(&mut self, uploaded: &Uploaded, to: Url) {
-        self.uploads = Some((uploaded.count, to));
-    }
 }
 
 /// Nothing at all when every planned package failed: the error says it all then.
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut lines = Vec::new();
         if self.planned == 0 {
-            lines.push(format!(
+            return write!(
+                f,
                 "Nothing to install: {} packages already satisfied",
                 self.satisfied
-            ));
-        } else if self.done() > 0 {
-            let verb = if self.installing {
-                "Installed"
-            } else {
-                "Saved"
-            };
-            let built = self.built_now;
-            let earlier = match self.built_earlier {
-                0 => String::new(),
-                n => format!(" ({n} built earlier)"),
-            };
-            lines.push(format!(
-                "{verb} {} packages in {:.2} s: {} from cache, {} from index, {built} built{earlier}",
-                self.done(),
-                self.seconds,
-                self.from_cache,
-                self.from_index,
-            ));
+            );
         }
-        if let Some((count, to)) = &self.uploads {
-            lines.push(format!("Uploaded {count} wheels to {to}"));
+        if self.done() == 0 {
+            return Ok(());
         }
-        f.write_str(&lines.join("\n"))
+        let verb = if self.installing {
+            "Installed"
+        } else {
+            "Saved"
+        };
+        let earlier = match self.built_earlier {
+            0 => String::new(),
+            n => format!(" ({n} built earlier)"),
+        };
+        write!(
+            f,
+            "{verb} {} packages in {:.2} s: {} from cache, {} from index, {} built{earlier}",
+            self.done(),
+            self.seconds,
+            self.from_cache,
+            self.from_index,
+            self.built_now,
+        )
     }
 }
 
@@ -123,20 +113,12 @@ mod tests {
     }
 
     #[test]
-    fn wheel_folders_are_saved_and_uploads_counted() {
+    fn wheel_folders_are_saved() {
         let mut summary = Summary::new(&Mode::Wheel(".".into()), 1, 0);
         summary.count(Origin::Index);
-        let to = Url::parse("http://cache:8000/simple/").expect("a valid URL");
-        summary.uploaded(
-            &Uploaded {
-                count: 1,
-                failures: Vec::new(),
-            },
-            to,
-        );
         assert_eq!(
             summary.to_string(),
-            "Saved 1 packages in 0.00 s: 0 from cache, 1 from index, 0 built\nUploaded 1 wheels to http://cache:8000/simple/"
+            "Saved 1 packages in 0.00 s: 0 from cache, 1 from index, 0 built"
         );
     }
 }

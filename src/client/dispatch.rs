@@ -267,7 +267,8 @@ impl WheelBuilder for Builder<'_> {
         }
         let result = if builds.slots.contains_key(&key) {
             loop {
-                builds = wait(&self.finished, builds);
+                // Its place in the limit goes to other work while it waits.
+                builds = finder.jobs().idle(|| wait(&self.finished, builds));
                 if let Some(Slot::Done(result)) = builds.slots.get(&key) {
                     break result.clone();
                 }

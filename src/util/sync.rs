@@ -40,24 +40,27 @@ pub fn wait<'m, T>(signal: &Condvar, guard: MutexGuard<'m, T>) -> MutexGuard<'m,
 /// A caller of [`Jobs::parallel`] always works on its own items itself and adds a
 /// helper thread only for a free permit; it never waits for one. So nested calls
 /// cannot deadlock, and a permit freed anywhere is taken up by the next item of any
-/// call still running.
+/// call still running. A thread that blocks (on its helpers, or on another thread's
+/// build) lends its place through [`Jobs::idle`], so work elsewhere goes on in it.
 #[derive(Debug)]
 pub struct Jobs {
     /// Permits for helper threads: the limit less the thread that runs the command.
-    free: Mutex<usize>,
+    /// A thread back from [`Jobs::idle`] takes its place again without waiting, so
+    /// this may dip below zero until a helper ends.
+    free: Mutex<isize>,
 }
 
 impl Jobs {
     /// Room for `limit` threads at once, counting the caller's (at least one).
     pub fn new(limit: usize) -> Jobs {
         Jobs {
-            free: Mutex::new(limit.max(1) - 1),
+            free: Mutex::new(isize::try_from(limit.max(1) - 1).unwrap_or(isize::MAX)),
         }
     }
 
     fn try_acquire(&self) -> bool {
         let mut free = lock(&self.free);
-        if *free == 0 {
+        if *free <= 0 {
             return false;
         }
         *free -= 1;
@@ -66,6 +69,20 @@ impl Jobs {
 
     fn release(&self) {
         *lock(&self.free) += 1;
+    }
+
+    /// Takes a place back after [`Jobs::release`], without waiting: the thread that
+    /// holds it may be waiting on this one.
+    fn reclaim(&self) {
+        *lock(&self.free) -= 1;
+    }
+
+    /// Runs `wait`, which blocks on other threads, with this thread's place in the
+    /// limit lent to work elsewhere meanwhile.
+    pub fn idle<R>(&self, wait: impl FnOnce() -> R) -> R {
+        self.release();
+        let _back = Reclaim(self);
+        wait()
     }
 
     /// Runs `work` on every item, on this thread and on as many helpers as there
@@ -83,13 +100,36 @@ impl Jobs {
             results: &results,
             work: &work,
         };
-        std::thread::scope(|scope| run.work(scope, false));
+        std::thread::scope(|scope| {
+            run.work(scope, false);
+            // Nothing is left for this thread but to wait for its helpers.
+            self.release();
+        });
+        self.reclaim();
         results
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .into_iter()
             .flatten()
             .collect()
+    }
+}
+
+/// A place in the limit that a thread took back, given back when it is done.
+struct Reclaim<'j>(&'j Jobs);
+
+impl Drop for Reclaim<'_> {
+    fn drop(&mut self) {
+        self.0.reclaim();
+    }
+}
+
+/// A helper thread's permit, given back when the thread ends, even by a panic.
+struct Permit<'j>(&'j Jobs);
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.0.release();
     }
 }
 
@@ -114,6 +154,7 @@ impl<'r, T: Sync, R: Send, F: Fn(&T) -> R + Sync> Run<'r, T, R, F> {
     /// Takes items until none is left; before each, hands the rest to one more
     /// helper if a permit is free. `helper` threads give their permit back at the end.
     fn work<'s>(self, scope: &'s std::thread::Scope<'s, 'r>, helper: bool) {
+        let _permit = helper.then(|| Permit(self.jobs));
         loop {
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             let Some(item) = self.items.get(i) else { break };
@@ -122,9 +163,6 @@ impl<'r, T: Sync, R: Send, F: Fn(&T) -> R + Sync> Run<'r, T, R, F> {
             }
             let result = (self.work)(item);
             lock(self.results)[i] = Some(result);
-        }
-        if helper {
-            self.jobs.release();
         }
     }
 }
@@ -185,8 +223,32 @@ mod tests {
             .sum::<usize>()
         });
         assert_eq!(sums, (0..8).map(|i| i * 28).collect::<Vec<_>>());
+        // A thread that waits for its helpers lends its place, and takes it back
+        // without waiting when they are done: for a moment that can be one more
+        // each, never a multiple of the limit per level as threads of their own were.
         let most = gauge.most.load(Ordering::SeqCst);
-        assert!(most <= 4, "{most} threads at once with -j 4");
+        assert!(most <= 2 * 4, "{most} threads at once with -j 4");
+    }
+
+    #[test]
+    fn a_waiting_thread_lends_its_place() {
+        let jobs = Jobs::new(2);
+        let gauge = Gauge::default();
+        let outer = [0, 1];
+        jobs.parallel(&outer, |&i| {
+            if i == 0 {
+                return;
+            }
+            let inner = [0; 4];
+            jobs.parallel(&inner, |_| {
+                gauge.enter();
+                std::thread::sleep(Duration::from_millis(100));
+                gauge.leave();
+            });
+        });
+        let most = gauge.most.load(Ordering::SeqCst);
+        assert_eq!(most, 2, "the nested items ran {most} at once with -j 2");
+        assert_eq!(*lock(&jobs.free), 1, "every permit came back");
     }
 
     #[test]
