@@ -93,22 +93,24 @@ pub struct Backend<'a> {
 }
 
 impl Backend<'_> {
+    /// A hook answered, but not what PEP 517 says it returns.
+    fn bad_result(&self, hook: Hook, reason: String) -> BuildError {
+        BuildError::BadHookResult {
+            backend: self.system.backend.clone(),
+            hook,
+            project: self.project.to_path_buf(),
+            reason,
+        }
+    }
+
     /// The requirements the backend needs beyond `requires`, to install before
     /// building; none when the backend has no such hook.
     pub fn get_requires_for_build_wheel(&self) -> Result<Vec<Requirement>, BuildError> {
-        let Backend {
-            project, system, ..
-        } = *self;
         const HOOK: Hook = Hook::GetRequiresForBuildWheel;
         let Some(answer) = self.run_hook(HOOK, json!([null]))? else {
             return Ok(Vec::new());
         };
-        let bad = |reason: String| BuildError::BadHookResult {
-            backend: system.backend.clone(),
-            hook: HOOK,
-            project: project.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| self.bad_result(HOOK, reason);
         let Value::Array(items) = &answer else {
             return Err(bad(format!(
                 "expected a list of requirements, found {answer}"
@@ -133,20 +135,12 @@ impl Backend<'_> {
         &self,
         out_dir: &Path,
     ) -> Result<Option<PathBuf>, BuildError> {
-        let Backend {
-            project, system, ..
-        } = *self;
         const HOOK: Hook = Hook::PrepareMetadataForBuildWheel;
         let target = output_folder(out_dir)?;
         let Some(answer) = self.run_hook(HOOK, json!([target, null]))? else {
             return Ok(None);
         };
-        let bad = |reason: String| BuildError::BadHookResult {
-            backend: system.backend.clone(),
-            hook: HOOK,
-            project: project.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| self.bad_result(HOOK, reason);
         let name = answer
             .as_str()
             .ok_or_else(|| bad(format!("expected a folder name, found {answer}")))?;
@@ -180,12 +174,7 @@ impl Backend<'_> {
                 reason: "it has no build_wheel hook, which PEP 517 makes mandatory".into(),
             });
         };
-        let bad = |reason: String| BuildError::BadHookResult {
-            backend: system.backend.clone(),
-            hook: HOOK,
-            project: project.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| self.bad_result(HOOK, reason);
         let name = answer
             .as_str()
             .ok_or_else(|| bad(format!("expected a wheel's file name, found {answer}")))?;
@@ -276,12 +265,7 @@ impl Backend<'_> {
                 log,
             });
         }
-        let bad = |reason: String| BuildError::BadHookResult {
-            backend: system.backend.clone(),
-            hook,
-            project: project.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| self.bad_result(hook, reason);
         let answer = read_answer(answer_file.path()).map_err(|e| bad(e.to_string()))?;
         if answer.get("missing").is_some() {
             return Ok(None);
