@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use crate::install::LinkMode;
 use crate::util::args::{Command as Table, Flag, FromArg, Matches, Operand, Program, Stop};
+use crate::util::messages::Level;
 
 /// The flags of `curd install` and `curd wheel`.
 #[derive(Debug)]
@@ -24,7 +25,7 @@ pub struct InstallArgs {
     pub pre: bool,
     pub compile: bool,
     pub quiet: bool,
-    pub log_level: LogLevel,
+    pub log_level: Level,
     pub python: Option<PathBuf>,
     pub system: bool,
     pub dry_run: bool,
@@ -54,23 +55,15 @@ pub struct FreezeArgs {
     pub python: Option<PathBuf>,
 }
 
-/// How much a command says on stderr.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum LogLevel {
-    Error,
-    Warn,
-    Info,
-    Debug,
-}
-
-impl FromArg for LogLevel {
+/// `-l`, `--log-level`: how much a command says on stderr.
+impl FromArg for Level {
     const EXPECTED: &'static str = "error, warn, info or debug";
-    fn from_arg(text: &str) -> Option<LogLevel> {
+    fn from_arg(text: &str) -> Option<Level> {
         match text.to_ascii_lowercase().as_str() {
-            "error" => Some(LogLevel::Error),
-            "warn" | "warning" => Some(LogLevel::Warn),
-            "info" => Some(LogLevel::Info),
-            "debug" => Some(LogLevel::Debug),
+            "error" => Some(Level::Error),
+            "warn" | "warning" => Some(Level::Warn),
+            "info" => Some(Level::Info),
+            "debug" => Some(Level::Debug),
             _ => None,
         }
     }
@@ -322,7 +315,7 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
         pre: m.switch(&PRE),
         compile: m.switch(&COMPILE),
         quiet: m.switch(&QUIET),
-        log_level: m.value(&LOG_LEVEL)?.unwrap_or(LogLevel::Info),
+        log_level: m.value(&LOG_LEVEL)?.unwrap_or(Level::Info),
         python: m.value(&PYTHON)?,
         system: m.switch(&SYSTEM),
         dry_run: m.switch(&DRY_RUN),

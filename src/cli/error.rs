@@ -143,7 +143,7 @@ impl std::error::Error for Failures {}
 #[derive(Debug)]
 pub enum StepError {
     /// It could not be fetched, built, unpacked or installed.
-    Prepare(Arc<PrepareError>),
+    Prepare(PrepareError),
     /// It is not allowed by the requirements file's hashes.
     Hash(HashError),
     /// The version it replaces could not be removed.

@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cli::args::InstallArgs;
@@ -244,7 +243,7 @@ fn plan(
 
 /// Each step's wheel, placed, or why not; and whether bytecode went into the cache.
 struct Placed {
-    outcomes: Vec<Result<Arc<Prepared>, StepError>>,
+    outcomes: Vec<Result<Prepared, StepError>>,
     compiled_in_cache: bool,
 }
 
@@ -273,14 +272,14 @@ fn prepare_and_place(
         }
         _ => None,
     };
-    let place = |step: &Step, ready: Arc<Prepared>| {
-        let outcome = place(settings, env, bytecode.clone(), step, &ready).map(|()| ready);
+    let place_one = |step: &Step, ready: &Prepared| {
+        let outcome = place(settings, env, bytecode.clone(), step, ready);
         installing.tick();
         outcome
     };
     let ready = |step: &Step| {
         let ready = prepare(finder, cache, &step.resolved.name, &step.resolved.version)
-            .map_err(|e| StepError::Prepare(Arc::new(e)))?;
+            .map_err(StepError::Prepare)?;
         check_hashes(
             finder,
             &settings.hashes,
@@ -288,13 +287,13 @@ fn prepare_and_place(
             &ready.candidate,
         )
         .map_err(StepError::Hash)?;
-        Ok(Arc::new(ready))
+        Ok(ready)
     };
     let jobs = finder.jobs();
     let mut compiled_in_cache = bytecode.is_some();
     let outcomes = match &bytecode {
         Some(tag) => {
-            let mut outcomes: Vec<Result<Arc<Prepared>, StepError>> = jobs.parallel(steps, ready);
+            let mut outcomes: Vec<Result<Prepared, StepError>> = jobs.parallel(steps, ready);
             let unpacked: Vec<_> = outcomes
                 .iter()
                 .flatten()
@@ -304,23 +303,27 @@ fn prepare_and_place(
                 warn!("{e}; compiling in the environment instead");
                 compiled_in_cache = false;
             }
-            let work: Vec<(usize, &Step, Arc<Prepared>)> = outcomes
-                .iter()
-                .zip(steps)
-                .enumerate()
-                .filter_map(|(i, (outcome, step))| {
-                    Some((i, step, Arc::clone(outcome.as_ref().ok()?)))
-                })
-                .collect();
-            let placed = jobs.parallel(&work, |(_, step, ready)| place(step, Arc::clone(ready)));
-            for ((i, _, _), result) in work.iter().zip(placed) {
-                if let Some(outcome) = outcomes.get_mut(*i) {
-                    *outcome = result;
+            let placed: Vec<(usize, Result<(), StepError>)> = {
+                let work: Vec<(usize, &Step, &Prepared)> = outcomes
+                    .iter()
+                    .zip(steps)
+                    .enumerate()
+                    .filter_map(|(i, (outcome, step))| Some((i, step, outcome.as_ref().ok()?)))
+                    .collect();
+                jobs.parallel(&work, |&(i, step, ready)| (i, place_one(step, ready)))
+            };
+            for (i, result) in placed {
+                if let (Err(error), Some(outcome)) = (result, outcomes.get_mut(i)) {
+                    *outcome = Err(error);
                 }
             }
             outcomes
         }
-        None => jobs.parallel(steps, |step| place(step, ready(step)?)),
+        None => jobs.parallel(steps, |step| {
+            let ready = ready(step)?;
+            place_one(step, &ready)?;
+            Ok(ready)
+        }),
     };
     installing.finish();
     Placed {
@@ -353,7 +356,7 @@ fn place(
             };
             ready
                 .install(&env.target, &options)
-                .map_err(|e| StepError::Prepare(Arc::new(e)))
+                .map_err(StepError::Prepare)
         }
         Mode::Wheel(dir) => {
             copy_wheel(&ready.path, &ready.wheel.to_string(), dir).map_err(StepError::Copy)

@@ -16,7 +16,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::cli::args::{InstallArgs, LogLevel};
+use crate::cli::args::InstallArgs;
 use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
 use crate::client::fetch::ClientOptions;
 use crate::client::find::Source;
@@ -312,12 +312,10 @@ impl Settings {
             upload: args.upload,
         };
 
-        let level = match (args.quiet, args.log_level) {
-            (true, _) => Level::Error,
-            (false, LogLevel::Error) => Level::Error,
-            (false, LogLevel::Warn) => Level::Warn,
-            (false, LogLevel::Info) => Level::Info,
-            (false, LogLevel::Debug) => Level::Debug,
+        let level = if args.quiet {
+            Level::Error
+        } else {
+            args.log_level
         };
         Ok(Settings {
             mode,
@@ -442,6 +440,64 @@ mod tests {
         assert_eq!(options.netrc, Some(PathBuf::from("/h/.netrc")));
         assert_eq!(options.cert, Some(PathBuf::from("/flag")));
         assert_eq!(vars(&[]).client(None).netrc, None);
+    }
+
+    fn settle(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let argv = ["install"].iter().chain(args).map(OsString::from);
+        let Ok(crate::cli::args::Command::Install(args)) = crate::cli::args::parse(argv) else {
+            panic!("{args:?} do not parse as `curd install`");
+        };
+        Settings::resolve(args, Mode::Install, &vars(env))
+    }
+
+    fn indexes(settings: &Settings) -> Vec<String> {
+        let sources = settings.sources().expect("valid sources");
+        sources.list.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn the_command_line_beats_the_environment_beats_pypi() {
+        let env = [("CURD_INDEX_URL", "http://env/simple/")];
+        let given = settle(&["-i", "http://flag/simple/", "x"], &env).expect("settles");
+        assert_eq!(indexes(&given), ["index http://flag/simple/"]);
+        let from_env = settle(&["x"], &env).expect("settles");
+        assert_eq!(indexes(&from_env), ["index http://env/simple/"]);
+        let default = settle(&["x"], &[]).expect("settles");
+        assert_eq!(indexes(&default), [format!("index {PYPI}")]);
+        let cached = settle(&["x"], &[("CURD_CACHE_URL", "http://u:p@cache:8000")]);
+        let sources = cached.expect("settles").sources().expect("valid sources");
+        assert_eq!(sources.list.len(), 2);
+        assert!(sources.list[0].is_cache() && sources.upload.is_none());
+    }
+
+    #[test]
+    fn refusals_name_what_is_missing() {
+        let refused = |args: &[&str]| match settle(args, &[]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{args:?} settled"),
+        };
+        assert!(refused(&["-u", "x"]).starts_with("-u uploads to a cache server"));
+        assert!(refused(&[]).starts_with("nothing to install"));
+        assert!(refused(&["x y"]).starts_with("invalid requirement on the command line"));
+        // Sources are checked later, after the interpreter is found.
+        let no_source = settle(&["--no-index", "x"], &[]).expect("settles");
+        let error = no_source.sources().err().map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.starts_with("no package source")));
+        let bad_url = settle(&["-c", "ht tp://x", "x"], &[]).expect("settles");
+        let error = bad_url.sources().err().map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.starts_with("invalid cache server URL")));
+    }
+
+    #[test]
+    fn uploads_go_to_the_first_cache_servers_upload_folder() {
+        let settings = settle(
+            &["-u", "-c", "http://a:1/simple", "-c", "http://b:2", "x"],
+            &[],
+        );
+        let sources = settings.expect("settles").sources().expect("valid sources");
+        let upload = sources.upload.expect("an upload target");
+        assert_eq!(upload.files.to_string(), "http://a:1/p/");
+        assert_eq!(upload.index.to_string(), "http://a:1/simple/");
     }
 
     #[test]

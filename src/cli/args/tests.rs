@@ -63,7 +63,7 @@ fn install_reads_every_flag() {
     assert!(args.upload && args.force && args.no_index && args.pre && args.compile);
     assert!(args.quiet && args.system && args.dry_run && args.no_build_isolation);
     assert_eq!(args.find_links, ["F"]);
-    assert_eq!(args.log_level, LogLevel::Debug);
+    assert_eq!(args.log_level, Level::Debug);
     assert_eq!(args.python, Some(PathBuf::from("py")));
     assert_eq!(args.jobs, 3);
     assert_eq!(args.cache_dir, Some(PathBuf::from("cache")));
@@ -79,7 +79,7 @@ fn install_defaults() {
         panic!("install did not parse");
     };
     assert!(!args.force && !args.system && !args.quiet);
-    assert_eq!((args.jobs, args.log_level), (8, LogLevel::Info));
+    assert_eq!((args.jobs, args.log_level), (8, Level::Info));
     assert_eq!(args.link_mode, LinkMode::Hardlink);
     assert!(args.packages.is_empty());
 }
