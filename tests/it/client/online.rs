@@ -1,12 +1,45 @@
 //! Against real PyPI: opt-in (`make test-online`), never in CI. curd must pick the
-//! same versions pip picks for a real requirement set.
+//! same versions pip picks for a real requirement set, and install real sets every
+//! time on an ordinary network: late DNS answers and slow handshakes are retried,
+//! not fatal.
+
+use std::path::Path;
 
 use crate::support::curd::Curd;
-use crate::support::process::run_ok;
+use crate::support::process::{Run, run_ok};
 use crate::support::python::{pip, pip_freeze, venv};
 use crate::support::tmp::TempDir;
 
 const SET: [&str; 4] = ["flask", "requests", "rich", "pydantic"];
+
+/// Sets that failed most tries when DNS or the first connection was slow.
+const REAL_SETS: [&[&str]; 3] = [
+    &["jupyterlab"],
+    &["dbt-core==1.8.*"],
+    &[
+        "django",
+        "djangorestframework",
+        "celery[redis]",
+        "psycopg[binary]",
+    ],
+];
+
+/// Cold installs of each real set, each into a fresh venv with a fresh cache.
+const ROUNDS: usize = 5;
+
+/// A cold `curd install` of `set` into a new venv under `dir`, saying what it does.
+fn cold_install(dir: &Path, set: &[&str]) -> (Run, String) {
+    let env = venv(&dir.join("venv"));
+    let run = Curd::install(dir, &env)
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .args(["--log-level", "debug"])
+        .args(set)
+        .run()
+        .success();
+    let freeze = pip_freeze(&env);
+    (run, freeze)
+}
 
 #[test]
 #[ignore = "needs the network: run with `make test-online`"]
@@ -22,4 +55,23 @@ fn installs_what_pip_installs_from_pypi() {
         .success();
     run_ok(pip(&theirs.join("bin/python")).arg("install").args(SET));
     assert_eq!(pip_freeze(&ours), pip_freeze(&theirs));
+}
+
+#[test]
+#[ignore = "needs the network: run with `make test-online`"]
+fn real_sets_install_every_time() {
+    let tmp = TempDir::new("online-sets");
+    for set in REAL_SETS {
+        let mut chosen = None;
+        for round in 0..ROUNDS {
+            let dir = tmp.path().join(format!("{}-{round}", set.join("+")));
+            let (run, freeze) = cold_install(&dir, set);
+            let retries = run.stderr.matches("retrying").count();
+            eprintln!("{set:?} round {round}: {retries} retries");
+            match &chosen {
+                None => chosen = Some(freeze),
+                Some(first) => assert_eq!(&freeze, first, "{set:?} changed between rounds"),
+            }
+        }
+    }
 }
