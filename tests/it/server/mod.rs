@@ -1,3 +1,5 @@
 //! curd-server, run as a separate process over loopback.
 
+mod checked_uploads;
 mod curd_server;
+mod file_versions;

@@ -2,9 +2,11 @@
 //! child processes that leave the developer's settings behind and dump everything
 //! when a test fails (`process`), the `curd` runner over them (`curd`), throwaway
 //! servers stopped by their handle (`servers`, spoken to by `http`), distributions
-//! made for a test (`dists`), Python and pip as the oracle (`python`), committed
-//! fixtures (`files`), and the one seeded random number generator (`rng`).
+//! made for a test (`dists`), hostile archives no tool makes (`crafted`), Python
+//! and pip as the oracle (`python`), committed fixtures (`files`), and the one
+//! seeded random number generator (`rng`).
 
+pub mod crafted;
 pub mod curd;
 pub mod dists;
 pub mod files;
