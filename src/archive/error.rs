@@ -48,6 +48,57 @@ pub enum ArchiveError {
     },
     /// The metadata was read, and is not valid core metadata.
     Metadata(MetadataError),
+    /// An archive no installer should accept, or one past the bounds a real one keeps.
+    Refused { path: PathBuf, refusal: Refusal },
+}
+
+/// Why an archive is refused before anything of it is trusted.
+#[derive(Debug)]
+pub enum Refusal {
+    /// More entries than the limit.
+    Entries(u64),
+    /// A central directory larger than the limit, in bytes.
+    Directory(u64),
+    /// More bytes unpacked than the limit.
+    Unpacked(u64),
+    /// Bytes before the zip archive, which tools read differently.
+    BytesBefore,
+    /// Bytes after the zip archive's end record.
+    BytesAfter(u64),
+    /// Two entries whose data overlap (a zip bomb's trick).
+    Overlap(String, String),
+    /// One entry that could write or point outside, or clash with another.
+    Entry { entry: String, reason: String },
+    /// Not one top-level folder.
+    TopLevel(String),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Entries(limit) => write!(f, "it holds more than {limit} entries"),
+            Refusal::Directory(limit) => {
+                write!(f, "its central directory is larger than {limit} bytes")
+            }
+            Refusal::Unpacked(limit) => write!(f, "it unpacks to more than {limit} bytes"),
+            Refusal::BytesBefore => f.write_str("it has bytes before the zip archive"),
+            Refusal::BytesAfter(n) => {
+                write!(f, "it has {n} bytes after the end of the zip archive")
+            }
+            Refusal::Overlap(a, b) => write!(
+                f,
+                "its entries `{}` and `{}` overlap",
+                a.escape_debug(),
+                b.escape_debug()
+            ),
+            Refusal::Entry { entry, reason } => {
+                write!(f, "its entry `{}` {reason}", entry.escape_debug())
+            }
+            Refusal::TopLevel(found) => {
+                write!(f, "expected one top-level folder, found {found}")
+            }
+        }
+    }
 }
 
 impl fmt::Display for ArchiveError {
@@ -119,6 +170,9 @@ impl fmt::Display for ArchiveError {
                 path.display()
             ),
             Metadata(error) => error.fmt(f),
+            Refused { path, refusal } => {
+                write!(f, "refusing `{}`: {refusal}", path.display())
+            }
         }
     }
 }

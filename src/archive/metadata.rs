@@ -1,5 +1,6 @@
-//! Core metadata (a wheel's METADATA, an sdist's PKG-INFO) taken out of archives on
-//! disk.
+//! A wheel's core metadata (METADATA) taken out of it on disk, for the client;
+//! the server takes it out of wheels and sdists as it checks them
+//! ([`crate::archive::check`]).
 //!
 //! <https://packaging.python.org/en/latest/specifications/core-metadata/>
 //!
@@ -7,39 +8,17 @@
 //! read, never the whole archive, and never more than [`MAX_METADATA_BYTES`] of it,
 //! whatever its header claims, so a zip or gzip bomb cannot exhaust memory.
 
-use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use crate::archive::error::ArchiveError;
 use crate::archive::zipfile::{ZipArchive, open_zip};
-use crate::standards::filename::{
-    DistFilename, SdistExtension, SdistFilename, WheelFilename, split_sdist_stem,
-};
-use crate::standards::metadata::CoreMetadata;
+use crate::standards::filename::WheelFilename;
 use crate::standards::name::PackageName;
-use crate::util::fs::Context;
 
 /// Far above any real METADATA (the largest on PyPI are a few hundred KiB of
 /// description), far below what would hurt the server.
 pub const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
-
-/// The parsed core metadata of a wheel or an sdist.
-pub fn read_core_metadata(
-    path: &Path,
-    filename: &DistFilename,
-) -> Result<CoreMetadata, ArchiveError> {
-    let raw = read_dist_metadata(path, filename)?;
-    Ok(CoreMetadata::parse(&raw)?)
-}
-
-/// The raw core metadata of a wheel (METADATA) or an sdist (PKG-INFO).
-pub fn read_dist_metadata(path: &Path, filename: &DistFilename) -> Result<Vec<u8>, ArchiveError> {
-    match filename {
-        DistFilename::Wheel(wheel) => read_wheel_metadata(path, wheel),
-        DistFilename::Sdist(sdist) => read_sdist_metadata(path, sdist),
-    }
-}
 
 /// The raw bytes of a wheel's `.dist-info/METADATA`.
 ///
@@ -48,23 +27,39 @@ pub fn read_dist_metadata(path: &Path, filename: &DistFilename) -> Result<Vec<u8
 /// wheels built before names were escaped spell the folder as the project did.
 pub fn read_wheel_metadata(path: &Path, filename: &WheelFilename) -> Result<Vec<u8>, ArchiveError> {
     let mut archive = open_zip(path, false)?;
-    let mut dist_info: Option<String> = None;
     // Names that are not text cannot be a `.dist-info` folder's, so they are skipped.
-    for name in archive.file_names().filter_map(Result::ok) {
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .map(String::from)
+        .collect();
+    let dist_info = dist_info_folder(path, filename, names.iter().map(String::as_str))?;
+    read_zip_entry(&mut archive, path, &format!("{dist_info}/METADATA"))
+}
+
+/// The one top-level `*.dist-info` folder among a wheel's entry names, which must
+/// belong to the wheel's project, as pip requires.
+pub(crate) fn dist_info_folder<'a>(
+    path: &Path,
+    filename: &WheelFilename,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<String, ArchiveError> {
+    let mut dist_info: Option<&str> = None;
+    for name in names {
         let Some((top, _)) = name.split_once('/') else {
             continue;
         };
-        if !top.ends_with(".dist-info") || dist_info.as_deref() == Some(top) {
+        if !top.ends_with(".dist-info") || dist_info == Some(top) {
             continue;
         }
         if let Some(first) = dist_info {
             return Err(ArchiveError::MultipleDistInfo {
                 path: path.to_path_buf(),
-                first,
+                first: first.to_string(),
                 second: top.to_string(),
             });
         }
-        dist_info = Some(top.to_string());
+        dist_info = Some(top);
     }
     let dist_info = dist_info.ok_or_else(|| ArchiveError::NoDistInfo {
         path: path.to_path_buf(),
@@ -77,70 +72,11 @@ pub fn read_wheel_metadata(path: &Path, filename: &WheelFilename) -> Result<Vec<
     if project.as_ref() != Some(&filename.name) {
         return Err(ArchiveError::DistInfoMismatch {
             path: path.to_path_buf(),
-            found: dist_info,
+            found: dist_info.to_string(),
             expected: filename.dist_info_dir(),
         });
     }
-    read_zip_entry(&mut archive, path, &format!("{dist_info}/METADATA"))
-}
-
-/// The raw bytes of an sdist's `{name}-{version}/PKG-INFO`.
-///
-/// The top-level folder is matched by normalized name and version rather than by
-/// the file name's spelling, so a renamed file (`Foo-1.0.tar.gz` holding
-/// `foo-1.0/`) still reads; nested PKG-INFO files (in `*.egg-info`) are not it.
-pub fn read_sdist_metadata(path: &Path, filename: &SdistFilename) -> Result<Vec<u8>, ArchiveError> {
-    let is_pkg_info = |entry: &str| {
-        let mut parts = entry
-            .split('/')
-            .filter(|part| !part.is_empty() && *part != ".");
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(folder), Some("PKG-INFO"), None) => {
-                split_sdist_stem(folder).is_some_and(|(name, version)| {
-                    name == filename.name && version == filename.version
-                })
-            }
-            _ => false,
-        }
-    };
-    let expected = || format!("{}/PKG-INFO", filename.stem());
-    match filename.extension {
-        SdistExtension::TarGz => {
-            let file = File::open(path).context("open", path)?;
-            let not_tar_gz = |error: io::Error| ArchiveError::NotTarGz {
-                path: path.to_path_buf(),
-                reason: error.to_string(),
-            };
-            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(BufReader::new(file)));
-            for entry in archive.entries().map_err(not_tar_gz)? {
-                let entry = entry.map_err(not_tar_gz)?;
-                let entry_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-                if entry.header().entry_type().is_file() && is_pkg_info(&entry_path) {
-                    let declared = entry.size();
-                    return read_bounded(entry, declared, path, &entry_path);
-                }
-            }
-            Err(ArchiveError::MissingEntry {
-                path: path.to_path_buf(),
-                entry: expected(),
-            })
-        }
-        SdistExtension::Zip => {
-            let mut archive = open_zip(path, false)?;
-            let found = archive
-                .file_names()
-                .filter_map(Result::ok)
-                .find(|name| !name.ends_with('/') && is_pkg_info(name))
-                .map(|name| name.into_owned());
-            match found {
-                Some(entry) => read_zip_entry(&mut archive, path, &entry),
-                None => Err(ArchiveError::MissingEntry {
-                    path: path.to_path_buf(),
-                    entry: expected(),
-                }),
-            }
-        }
-    }
+    Ok(dist_info.to_string())
 }
 
 fn read_zip_entry(

@@ -16,6 +16,8 @@ pub enum NameError {
     Nul,
     /// A `..` part.
     GoesUp,
+    /// A drive letter (`C:`), which Windows reads as another disk's root.
+    Drive,
 }
 
 impl fmt::Display for NameError {
@@ -25,6 +27,7 @@ impl fmt::Display for NameError {
             NameError::Backslash => "holds a backslash",
             NameError::Nul => "holds a NUL byte",
             NameError::GoesUp => "goes up a folder with `..`",
+            NameError::Drive => "starts with a drive letter",
         })
     }
 }
@@ -42,6 +45,11 @@ pub fn archive_path(name: &str) -> Result<Option<String>, NameError> {
     }
     if name.contains('\0') {
         return Err(NameError::Nul);
+    }
+    if let [letter, b':', ..] = name.as_bytes() {
+        if letter.is_ascii_alphabetic() {
+            return Err(NameError::Drive);
+        }
     }
     let mut parts = Vec::new();
     for part in name.split('/') {

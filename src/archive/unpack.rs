@@ -17,9 +17,9 @@ use crate::util::fs::{Context, FsError};
 /// Far above what real sdists unpack to (the largest, with vendored C++ sources,
 /// reach a few hundred MiB): a bound for archives that expand without end (a
 /// gzip bomb), not a quota.
-const MAX_UNPACKED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+pub(crate) const MAX_UNPACKED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// Tiny entries exhaust inodes long before bytes run out.
-const MAX_ENTRIES: u64 = 500_000;
+pub(crate) const MAX_ENTRIES: u64 = 500_000;
 
 /// Why an sdist could not be unpacked.
 #[derive(Debug)]

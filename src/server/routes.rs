@@ -9,7 +9,7 @@ use crate::server::auth::{ReadAccess, UserDb};
 use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::multipart::{self, MultipartError};
 use crate::server::pages::{self, Format};
-use crate::server::storage::{Index, SaveError, Saved, Storage, StoredFile, Upload};
+use crate::server::storage::{Index, NotServed, SaveError, Saved, Storage, StoredFile, Upload};
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
@@ -279,19 +279,23 @@ impl App {
         let Ok(filename) = DistFilename::parse(name) else {
             return not_found();
         };
-        let index = self.storage.index();
-        let Some(stored) = index.file(&filename) else {
-            return not_found();
+        let refusal = |why: NotServed| match why {
+            NotServed::Missing => not_found(),
+            NotServed::Invalid(why) => Response::text(404, format!("not served: {why}")),
         };
         if metadata {
-            return match self.storage.wheel_metadata(stored) {
-                Some(bytes) => {
-                    Response::new(200, "text/plain; charset=utf-8", Payload::Bytes(bytes))
-                }
-                None => Response::text(404, format!("no metadata for `{name}`")),
+            return match self.storage.wheel_metadata(&filename) {
+                Ok(bytes) => Response::new(200, "text/plain; charset=utf-8", Payload::Shared(bytes)),
+                Err(why) => refusal(why),
             };
         }
-        let etag = format!("\"{}\"", self.storage.facts(stored).sha256);
+        // The ETag is the hash of what this very handle reads, whatever replaces
+        // the file meanwhile.
+        let download = match self.storage.download(&filename) {
+            Ok(download) => download,
+            Err(why) => return refusal(why),
+        };
+        let etag = format!("\"{}\"", download.sha256);
         if request.header("if-none-match").is_some_and(|v| {
             v.split(',')
                 .map(|t| t.trim().trim_start_matches("W/"))
@@ -299,22 +303,12 @@ impl App {
         }) {
             return Response::empty(304).header("ETag", etag);
         }
-        if let Some(f) = self.storage.open_file(stored) {
-            return Response::new(200, content_type(name), Payload::File(f, stored.size))
-                .header("ETag", etag);
-        }
-        // Replaced since the index was read (an upload with --overwrite, a copy):
-        // the folder is read again and the new file sent.
-        let index = self.storage.rescanned();
-        let fresh = index.file(&filename);
-        match fresh.and_then(|f| Some((f, self.storage.open_file(f)?))) {
-            Some((f, file)) => {
-                let etag = format!("\"{}\"", self.storage.facts(f).sha256);
-                Response::new(200, content_type(name), Payload::File(file, f.size))
-                    .header("ETag", etag)
-            }
-            None => not_found(),
-        }
+        Response::new(
+            200,
+            content_type(name),
+            Payload::File(download.file, download.size),
+        )
+        .header("ETag", etag)
     }
 
     /// `PUT /p/<file>`: Curdling's upload, multipart with the file in a field, or the raw bytes.

@@ -8,28 +8,34 @@
 //!   is held while a page is rendered.
 //! - The index follows files copied in or removed behind the server's back: one
 //!   `stat` of the folder per request, and a rescan only when the folder changed.
-//! - Hashes and metadata are computed once per file version (size and mtime), lazily
-//!   or by a background warm-up, never on every request.
-//! - A save goes to a temporary file, is validated, fsynced, then renamed: nobody
-//!   ever sees half a file, and a bad upload leaves nothing behind.
+//! - Checks, hashes and metadata are computed once per file version (its identity
+//!   on disk, see [`versions`]), lazily or by a background warm-up, never on every
+//!   request; a download sends from the handle its hash was computed for.
+//! - A file that fails the checks an installer makes is neither listed nor served
+//!   (said once in the log); nothing in the folder is deleted for it.
+//! - A save goes to a locked temporary file, is checked, fsynced, then renamed:
+//!   nobody ever sees half a file, a bad upload leaves nothing behind, and what a
+//!   crash leaves is swept (see [`debris`]).
 
-use std::collections::BTreeMap;
+mod debris;
+mod versions;
+
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use crate::archive::error::ArchiveError;
-use crate::archive::metadata::{read_core_metadata, read_dist_metadata, read_wheel_metadata};
+use self::versions::{Checked, FileId, Versions};
+pub use self::versions::InvalidDist;
 use crate::standards::filename::DistFilename;
-use crate::standards::metadata::{CoreMetadata, IdentityError};
 use crate::standards::name::PackageName;
-use crate::util::digest::sha256_file;
-use crate::util::fs::{Context, FsError, TEMP_PREFIX, TempFile};
+use crate::util::fs::{Context, FsError, TempFile};
 use crate::util::sync::{lock, read, write};
 
 /// A folder change this recent may hide a later one inside the same timestamp tick
@@ -38,9 +44,6 @@ use crate::util::sync::{lock, read, write};
 const SETTLE: Duration = Duration::from_secs(2);
 const RESCAN_UNSETTLED: Duration = Duration::from_millis(100);
 
-/// Temporary files older than this are left over from a crash and are removed.
-const STALE_TEMP: Duration = Duration::from_secs(3600);
-
 /// One distribution file in the folder.
 pub struct StoredFile {
     pub filename: DistFilename,
@@ -48,7 +51,7 @@ pub struct StoredFile {
     pub name: String,
     pub size: u64,
     pub mtime: SystemTime,
-    facts: OnceLock<Facts>,
+    id: FileId,
 }
 
 /// What is known about a file's contents, computed once.
@@ -68,6 +71,8 @@ pub struct Index {
     pub generation: u64,
     /// Each project's files, newest version first, wheels before sdists.
     pub projects: BTreeMap<PackageName, Vec<Arc<StoredFile>>>,
+    /// Files that failed the checks, by name, and why: neither listed nor served.
+    pub refused: BTreeMap<String, Arc<InvalidDist>>,
 }
 
 impl Index {
@@ -98,6 +103,25 @@ pub struct Storage {
     scan: RwLock<Scan>,
     /// Serializes the compare-and-rename step of saves.
     saving: Mutex<()>,
+    versions: Versions,
+    /// Set when a check refuses a listed file, so the next request drops it.
+    stale: AtomicBool,
+}
+
+/// A stored file opened to be sent, with the hash of the bytes that handle reads.
+pub struct Download {
+    pub file: File,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Why a file is not served.
+#[derive(Debug)]
+pub enum NotServed {
+    /// No such file is stored (or it is not a wheel, for its METADATA).
+    Missing,
+    /// The file is there and failed the checks an installer makes.
+    Invalid(Arc<InvalidDist>),
 }
 
 /// Why a save was refused or failed.
@@ -234,7 +258,12 @@ impl Storage {
     pub fn open(dir: &Path) -> Result<Storage, FsError> {
         std::fs::create_dir_all(dir).context("create folder", dir)?;
         let dir = dir.canonicalize().context("open folder", dir)?;
-        remove_stale_temp_files(&dir);
+        let swept = debris::sweep(&dir);
+        if swept > 0 {
+            crate::message!(
+                "curd-server: removed {swept} temporary files of uploads cut short by a crash"
+            );
+        }
         let storage = Storage {
             dir,
             scan: RwLock::new(Scan {
@@ -244,6 +273,8 @@ impl Storage {
                 index: Arc::new(Index::default()),
             }),
             saving: Mutex::new(()),
+            versions: Versions::default(),
+            stale: AtomicBool::new(false),
         };
         storage.rescan()?;
         Ok(storage)
@@ -256,7 +287,7 @@ impl Storage {
     /// The current index, rescanning first if the folder changed since the last scan.
     pub fn index(&self) -> Arc<Index> {
         let mtime = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
-        {
+        if !self.stale.swap(false, Ordering::Relaxed) {
             let scan = read(&self.scan);
             let fresh = scan.settled || scan.scanned_at.elapsed() < RESCAN_UNSETTLED;
             if mtime.is_some() && scan.dir_mtime == mtime && fresh {
@@ -278,6 +309,8 @@ impl Storage {
         let entries = std::fs::read_dir(&self.dir).context("read folder", &self.dir)?;
         let old = Arc::clone(&read(&self.scan).index);
         let mut projects: BTreeMap<PackageName, Vec<Arc<StoredFile>>> = BTreeMap::new();
+        let mut refused = BTreeMap::new();
+        let mut present = HashSet::new();
         for entry in entries.flatten() {
             let Some(name) = entry.file_name().to_str().map(String::from) else {
                 continue;
@@ -289,15 +322,20 @@ impl Storage {
             if !meta.is_file() {
                 continue;
             }
-            let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let id = FileId::of(&meta);
+            present.insert(id);
+            if let Some(Err(why)) = self.versions.verdict(&id) {
+                refused.insert(name, why);
+                continue;
+            }
             let file = match old.file(&filename) {
-                Some(f) if f.size == meta.len() && f.mtime == mtime => Arc::clone(f),
+                Some(f) if f.id == id => Arc::clone(f),
                 _ => Arc::new(StoredFile {
                     filename,
                     name,
                     size: meta.len(),
-                    mtime,
-                    facts: OnceLock::new(),
+                    mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    id,
                 }),
             };
             projects
@@ -308,13 +346,15 @@ impl Storage {
         for files in projects.values_mut() {
             sort_files(files);
         }
+        self.versions.retain(&present);
         let mut scan = write(&self.scan);
         let changed = !same_files(&scan.index.projects, &projects);
         let generation = scan.index.generation + u64::from(changed);
-        if changed {
+        if changed || scan.index.refused.len() != refused.len() {
             scan.index = Arc::new(Index {
                 generation,
                 projects,
+                refused,
             });
         }
         scan.dir_mtime = Some(dir_mtime);
@@ -323,13 +363,25 @@ impl Storage {
         Ok(())
     }
 
-    /// What is known of a file's contents, computed on first use.
-    pub fn facts<'a>(&self, file: &'a StoredFile) -> &'a Facts {
-        file.facts
-            .get_or_init(|| compute_facts(&self.path_of(&file.filename), &file.filename))
+    /// What is known of a file's contents, computed on first use; nothing for a
+    /// file that is gone or failed the checks.
+    pub fn facts(&self, file: &StoredFile) -> Facts {
+        let Ok((mut handle, id, path)) = self.open_now(&file.filename) else {
+            return Facts::default();
+        };
+        match self.checked(id, &mut handle, &path, &file.filename) {
+            Ok(checked) => Facts {
+                sha256: self.versions.sha256(id, &mut handle),
+                metadata_sha256: checked.metadata_sha256,
+                requires_python: checked.requires_python,
+            },
+            Err(_) => Facts::default(),
+        }
     }
 
-    /// Computes every file's facts in the background, so first requests are fast.
+    /// Checks every file, then hashes every file, in the background: a file that
+    /// fails is dropped from the listing within moments of start-up, and first
+    /// requests find hashes ready.
     pub fn warm_up(self: &Arc<Self>) {
         let storage = Arc::clone(self);
         let spawned = std::thread::Builder::new()
@@ -337,6 +389,11 @@ impl Storage {
             .spawn(move || {
                 let index = storage.index();
                 for file in index.projects.values().flatten() {
+                    if let Ok((mut handle, id, path)) = storage.open_now(&file.filename) {
+                        let _ = storage.checked(id, &mut handle, &path, &file.filename);
+                    }
+                }
+                for file in storage.index().projects.values().flatten() {
                     storage.facts(file);
                 }
             });
@@ -349,27 +406,82 @@ impl Storage {
         self.dir.join(filename.to_string())
     }
 
-    /// Opens a stored file for reading; `None` if it is gone or changed since indexed.
-    pub fn open_file(&self, file: &StoredFile) -> Option<File> {
-        let f = File::open(self.path_of(&file.filename)).ok()?;
-        let meta = f.metadata().ok()?;
-        (meta.len() == file.size && meta.modified().ok() == Some(file.mtime)).then_some(f)
+    /// Opens what the folder holds under `filename` now, with its identity.
+    fn open_now(&self, filename: &DistFilename) -> Result<(File, FileId, PathBuf), NotServed> {
+        let path = self.path_of(filename);
+        let file = File::open(&path).map_err(|_| NotServed::Missing)?;
+        let meta = file.metadata().map_err(|_| NotServed::Missing)?;
+        if !meta.is_file() {
+            return Err(NotServed::Missing);
+        }
+        Ok((file, FileId::of(&meta), path))
     }
 
-    /// The raw METADATA of a stored wheel, for PEP 658.
-    pub fn wheel_metadata(&self, file: &StoredFile) -> Option<Vec<u8>> {
-        match &file.filename {
-            DistFilename::Wheel(wheel) => {
-                read_wheel_metadata(&self.path_of(&file.filename), wheel).ok()
-            }
-            DistFilename::Sdist(_) => None,
+    /// The checks' verdict on an open file; a file refused for the first time is
+    /// said in the log and dropped from the index at the next request.
+    fn checked(
+        &self,
+        id: FileId,
+        file: &mut File,
+        path: &Path,
+        filename: &DistFilename,
+    ) -> Result<Checked, Arc<InvalidDist>> {
+        let (verdict, fresh) = self.versions.check(id, file, path, filename);
+        if let (Err(why), true) = (&verdict, fresh) {
+            crate::message!("curd-server: not serving `{filename}`: {why}");
+            self.stale.store(true, Ordering::Relaxed);
+        }
+        verdict
+    }
+
+    /// Opens a listed file to be sent, with the hash of what that handle reads.
+    pub fn download(&self, filename: &DistFilename) -> Result<Download, NotServed> {
+        let index = self.index();
+        if let Some(why) = index.refused.get(&filename.to_string()) {
+            return Err(NotServed::Invalid(Arc::clone(why)));
+        }
+        index.file(filename).ok_or(NotServed::Missing)?;
+        let (mut file, id, path) = self.open_now(filename)?;
+        self.checked(id, &mut file, &path, filename)
+            .map_err(NotServed::Invalid)?;
+        let sha256 = self.versions.sha256(id, &mut file);
+        let size = file.metadata().map_err(|_| NotServed::Missing)?.len();
+        Ok(Download { file, size, sha256 })
+    }
+
+    /// The METADATA of a listed wheel (PEP 658), kept from when it was checked.
+    pub fn wheel_metadata(&self, filename: &DistFilename) -> Result<Arc<Vec<u8>>, NotServed> {
+        if !filename.is_wheel() {
+            return Err(NotServed::Missing);
+        }
+        let index = self.index();
+        if let Some(why) = index.refused.get(&filename.to_string()) {
+            return Err(NotServed::Invalid(Arc::clone(why)));
+        }
+        index.file(filename).ok_or(NotServed::Missing)?;
+        let (mut file, id, path) = self.open_now(filename)?;
+        self.checked(id, &mut file, &path, filename)
+            .map_err(NotServed::Invalid)?;
+        self.versions
+            .metadata(id, &mut file, &path, filename)
+            .ok_or(NotServed::Missing)
+    }
+
+    /// The sha256 of what the folder holds for a file now.
+    fn sha256_of(&self, file: &StoredFile) -> String {
+        match self.open_now(&file.filename) {
+            Ok((mut handle, id, _)) => self.versions.sha256(id, &mut handle),
+            Err(_) => String::new(),
         }
     }
 
     /// Starts receiving an upload of at most `limit` bytes.
     pub fn begin_upload(&self, limit: u64) -> Result<Upload, SaveError> {
+        debris::sweep(&self.dir);
+        let temp = TempFile::new_in(&self.dir).map_err(SaveError::Disk)?;
+        temp.lock().map_err(SaveError::Disk)?;
         Ok(Upload {
-            temp: TempFile::new_in(&self.dir).map_err(SaveError::Disk)?,
+            temp,
             hasher: Sha256::new(),
             written: 0,
             limit,
@@ -396,9 +508,15 @@ impl Storage {
                 });
             }
         }
-        validate(temp.path(), filename).map_err(|reason| SaveError::Invalid {
-            filename: name.clone(),
-            reason,
+        let held_at = temp.path().to_path_buf();
+        // Kept open through the rename, so its identity (which the rename changes)
+        // can be read afterwards, with no other file able to take its inode.
+        let mut reader = File::open(&held_at).context("read", &held_at).map_err(SaveError::Disk)?;
+        let (checked, raw) = versions::check(&mut reader, &held_at, filename).map_err(|reason| {
+            SaveError::Invalid {
+                filename: name.clone(),
+                reason,
+            }
         })?;
         let dest = self.path_of(filename);
         let _guard = lock(&self.saving);
@@ -414,7 +532,7 @@ impl Storage {
             .cloned()
             .collect();
         if let Some(old) = existing.first() {
-            if self.facts(old).sha256 == sha256 {
+            if self.sha256_of(old) == sha256 {
                 return Ok(Saved::Unchanged);
             }
             if !overwrite {
@@ -425,6 +543,11 @@ impl Storage {
             io::ErrorKind::StorageFull => SaveError::NoSpace,
             _ => SaveError::Disk(e),
         })?;
+        if let Ok(meta) = reader.metadata() {
+            let metadata = filename.is_wheel().then_some(raw);
+            self.versions
+                .register(FileId::of(&meta), checked, sha256, metadata);
+        }
         for old in existing.iter().filter(|f| f.name != name) {
             let path = self.path_of(&old.filename);
             if let Err(e) = std::fs::remove_file(&path) {
@@ -496,91 +619,5 @@ fn same_distribution(a: &DistFilename, b: &DistFilename) -> bool {
             x.name == y.name && x.version == y.version
         }
         _ => false,
-    }
-}
-
-fn compute_facts(path: &Path, filename: &DistFilename) -> Facts {
-    let mut facts = Facts {
-        sha256: sha256_file(path).unwrap_or_default(),
-        ..Facts::default()
-    };
-    if let Ok(raw) = read_dist_metadata(path, filename) {
-        if filename.is_wheel() {
-            facts.metadata_sha256 = Some(crate::util::digest::sha256_hex(&raw));
-        }
-        facts.requires_python = CoreMetadata::parse(&raw)
-            .ok()
-            .and_then(|m| m.requires_python);
-    }
-    facts
-}
-
-/// Why a received file is not the distribution its name says.
-#[derive(Debug)]
-pub enum InvalidDist {
-    /// Its metadata cannot be read or parsed; told of the file by the name it was
-    /// sent under, not by the temporary path it is held at.
-    Metadata {
-        source: Box<ArchiveError>,
-        held_at: PathBuf,
-        filename: String,
-    },
-    /// Its metadata names another project or version than the file name, or names
-    /// them wrongly.
-    Identity(IdentityError),
-}
-
-impl fmt::Display for InvalidDist {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InvalidDist::Metadata {
-                source,
-                held_at,
-                filename,
-            } => f.write_str(
-                &source
-                    .to_string()
-                    .replace(&held_at.display().to_string(), filename),
-            ),
-            InvalidDist::Identity(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for InvalidDist {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            InvalidDist::Metadata { source, .. } => Some(source.as_ref()),
-            InvalidDist::Identity(e) => e.source(),
-        }
-    }
-}
-
-/// Checks that a received file is what its name says.
-fn validate(path: &Path, filename: &DistFilename) -> Result<(), InvalidDist> {
-    let meta = read_core_metadata(path, filename).map_err(|source| InvalidDist::Metadata {
-        source: Box::new(source),
-        held_at: path.to_path_buf(),
-        filename: filename.to_string(),
-    })?;
-    meta.check_identity(filename.name(), filename.version())
-        .map_err(InvalidDist::Identity)
-}
-
-fn remove_stale_temp_files(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
-            && entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > STALE_TEMP);
-        if stale {
-            let _ = std::fs::remove_file(entry.path());
-        }
     }
 }

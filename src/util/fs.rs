@@ -128,6 +128,16 @@ impl TempFile {
         &self.path
     }
 
+    /// Holds an exclusive lock on the file until it is persisted or dropped: the
+    /// lock dies with this process, so whoever sweeps the folder can tell a file
+    /// still being written from one a crash left behind.
+    pub fn lock(&self) -> Result<(), FsError> {
+        match &self.file {
+            Some(file) => file.lock().context("lock", &self.path),
+            None => Ok(()),
+        }
+    }
+
     /// Flushes to disk and renames over `dest` (same folder), then syncs the folder.
     pub fn persist(mut self, dest: &Path) -> Result<(), FsError> {
         if let Some(file) = self.file.take() {

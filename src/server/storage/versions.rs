@@ -1,0 +1,316 @@
+//! What is known of each version of a stored file: whether it passed the checks
+//! an installer makes, its sha256, its core metadata. Keyed by the file's identity
+//! on disk (device, inode, size, modification and change times), never by its
+//! name: a file replaced under the same name (an upload with `--overwrite`, a copy
+//! or `rsync` behind the server's back, even with the same size and time) is a new
+//! inode and so a new version.
+//!
+//! Everything is computed from an open handle and filed under that handle's
+//! identity while the handle is open, so the inode cannot be freed and reused
+//! meanwhile: what is filed under an identity is always about the bytes that the
+//! same identity names. Storage never writes into a stored file; it only renames
+//! new ones over it. So a route that opens a file once, looks up its identity and
+//! sends from that handle sends exactly the bytes that were hashed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
+
+use crate::archive::check::check_dist;
+use crate::archive::error::ArchiveError;
+use crate::standards::filename::DistFilename;
+use crate::standards::metadata::{CoreMetadata, IdentityError};
+use crate::util::digest::{hex, sha256_hex};
+use crate::util::sync::lock;
+
+/// Room for a few thousand METADATA files of the usual tens of KiB.
+const METADATA_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// One version of a file, as `stat` tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl FileId {
+    #[cfg(unix)]
+    pub fn of(meta: &Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(meta: &Metadata) -> FileId {
+        let nanos = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i64);
+        FileId {
+            dev: 0,
+            ino: 0,
+            size: meta.len(),
+            mtime: (nanos, 0),
+            ctime: (0, 0),
+        }
+    }
+}
+
+/// What a file that passed the checks says of itself.
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    /// Hex sha256 of a wheel's METADATA (PEP 658); none for sdists.
+    pub metadata_sha256: Option<String>,
+    pub requires_python: Option<String>,
+}
+
+/// Why a file is not the distribution its name says, or not one an installer
+/// would accept.
+#[derive(Debug)]
+pub enum InvalidDist {
+    /// The archive failed a check, or its metadata cannot be read or parsed; told
+    /// of the file by its name, not by the temporary path it is held at.
+    Archive {
+        source: Box<ArchiveError>,
+        held_at: PathBuf,
+        filename: String,
+    },
+    /// Its metadata names another project or version than the file name, or names
+    /// them wrongly.
+    Identity(IdentityError),
+}
+
+impl fmt::Display for InvalidDist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidDist::Archive {
+                source,
+                held_at,
+                filename,
+            } => f.write_str(
+                &source
+                    .to_string()
+                    .replace(&held_at.display().to_string(), filename),
+            ),
+            InvalidDist::Identity(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for InvalidDist {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            InvalidDist::Archive { source, .. } => Some(source.as_ref()),
+            InvalidDist::Identity(e) => e.source(),
+        }
+    }
+}
+
+/// The checks, on an open file held at `path`: what [`Checked`] says, and the raw
+/// core metadata.
+pub fn check(
+    file: &mut File,
+    path: &Path,
+    filename: &DistFilename,
+) -> Result<(Checked, Vec<u8>), InvalidDist> {
+    let archive = |source| InvalidDist::Archive {
+        source: Box::new(source),
+        held_at: path.to_path_buf(),
+        filename: filename.to_string(),
+    };
+    let start = file.rewind().and_then(|()| file.metadata());
+    start.map_err(|e| archive(ArchiveError::Io(crate::util::fs::FsError {
+        path: path.to_path_buf(),
+        action: "read",
+        source: e,
+    })))?;
+    let raw = check_dist(file, path, filename).map_err(archive)?;
+    let meta = CoreMetadata::parse(&raw).map_err(|e| archive(e.into()))?;
+    meta.check_identity(filename.name(), filename.version())
+        .map_err(InvalidDist::Identity)?;
+    let checked = Checked {
+        metadata_sha256: filename.is_wheel().then(|| sha256_hex(&raw)),
+        requires_python: meta.requires_python,
+    };
+    Ok((checked, raw))
+}
+
+/// The sha256 of everything an open file holds, read from its start; the file is
+/// left at its start, to be sent.
+pub fn hash(file: &mut File) -> io::Result<String> {
+    file.rewind()?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    file.rewind()?;
+    Ok(hex(&hasher.finalize()))
+}
+
+type CheckResult = Result<Checked, Arc<InvalidDist>>;
+
+/// One version's facts, each computed once, by whichever request needs it first
+/// (the others wait for it rather than compute it again).
+#[derive(Default)]
+struct Cell {
+    check: OnceLock<CheckResult>,
+    sha256: OnceLock<String>,
+}
+
+/// Recently served METADATA files, bounded by their total size; the oldest used
+/// goes first.
+#[derive(Default)]
+struct MetadataCache {
+    entries: HashMap<FileId, (Arc<Vec<u8>>, u64)>,
+    by_use: BTreeMap<u64, FileId>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl MetadataCache {
+    fn get(&mut self, id: &FileId) -> Option<Arc<Vec<u8>>> {
+        self.clock += 1;
+        let (bytes, used) = self.entries.get_mut(id)?;
+        self.by_use.remove(used);
+        *used = self.clock;
+        self.by_use.insert(self.clock, *id);
+        Some(Arc::clone(bytes))
+    }
+
+    fn insert(&mut self, id: FileId, bytes: Arc<Vec<u8>>) {
+        if bytes.len() > METADATA_CACHE_BYTES / 4 || self.entries.contains_key(&id) {
+            return;
+        }
+        while self.bytes + bytes.len() > METADATA_CACHE_BYTES {
+            let Some((_, oldest)) = self.by_use.pop_first() else {
+                break;
+            };
+            if let Some((gone, _)) = self.entries.remove(&oldest) {
+                self.bytes -= gone.len();
+            }
+        }
+        self.clock += 1;
+        self.bytes += bytes.len();
+        self.by_use.insert(self.clock, id);
+        self.entries.insert(id, (bytes, self.clock));
+    }
+
+    fn retain(&mut self, keep: &HashSet<FileId>) {
+        let gone: Vec<FileId> = self.entries.keys().filter(|id| !keep.contains(id)).copied().collect();
+        for id in gone {
+            if let Some((bytes, used)) = self.entries.remove(&id) {
+                self.bytes -= bytes.len();
+                self.by_use.remove(&used);
+            }
+        }
+    }
+}
+
+/// The facts of every file version in the folder.
+#[derive(Default)]
+pub struct Versions {
+    cells: Mutex<HashMap<FileId, Arc<Cell>>>,
+    metadata: Mutex<MetadataCache>,
+}
+
+impl Versions {
+    fn cell(&self, id: FileId) -> Arc<Cell> {
+        Arc::clone(lock(&self.cells).entry(id).or_default())
+    }
+
+    /// The checks' verdict for the open `file` of identity `id`, computed on first
+    /// use; `fresh` is true when this call computed it.
+    pub fn check(
+        &self,
+        id: FileId,
+        file: &mut File,
+        path: &Path,
+        filename: &DistFilename,
+    ) -> (CheckResult, bool) {
+        let cell = self.cell(id);
+        let mut fresh = false;
+        let verdict = cell.check.get_or_init(|| {
+            fresh = true;
+            match check(file, path, filename) {
+                Ok((checked, raw)) => {
+                    if filename.is_wheel() {
+                        lock(&self.metadata).insert(id, Arc::new(raw));
+                    }
+                    Ok(checked)
+                }
+                Err(e) => Err(Arc::new(e)),
+            }
+        });
+        (verdict.clone(), fresh)
+    }
+
+    /// The verdict, if known.
+    pub fn verdict(&self, id: &FileId) -> Option<CheckResult> {
+        let cell = lock(&self.cells).get(id).cloned()?;
+        cell.check.get().cloned()
+    }
+
+    /// The sha256 of the open `file` of identity `id`, computed on first use; the
+    /// file is left at its start. Empty if it could not be read.
+    pub fn sha256(&self, id: FileId, file: &mut File) -> String {
+        let cell = self.cell(id);
+        let sha = cell.sha256.get_or_init(|| hash(file).unwrap_or_default());
+        let _ = file.rewind();
+        sha.clone()
+    }
+
+    /// A checked wheel's METADATA: from the cache, or read again from the open file.
+    pub fn metadata(
+        &self,
+        id: FileId,
+        file: &mut File,
+        path: &Path,
+        filename: &DistFilename,
+    ) -> Option<Arc<Vec<u8>>> {
+        if let Some(bytes) = lock(&self.metadata).get(&id) {
+            return Some(bytes);
+        }
+        let (_, raw) = check(file, path, filename).ok()?;
+        let raw = Arc::new(raw);
+        lock(&self.metadata).insert(id, Arc::clone(&raw));
+        Some(raw)
+    }
+
+    /// Files what an upload's checks found, for the identity it has once stored.
+    pub fn register(&self, id: FileId, checked: Checked, sha256: String, metadata: Option<Vec<u8>>) {
+        let cell = Cell::default();
+        let _ = cell.check.set(Ok(checked));
+        let _ = cell.sha256.set(sha256);
+        lock(&self.cells).insert(id, Arc::new(cell));
+        if let Some(raw) = metadata {
+            lock(&self.metadata).insert(id, Arc::new(raw));
+        }
+    }
+
+    /// Forgets every version not in `keep`: files removed or replaced.
+    pub fn retain(&self, keep: &HashSet<FileId>) {
+        lock(&self.cells).retain(|id, _| keep.contains(id));
+        lock(&self.metadata).retain(keep);
+    }
+}
