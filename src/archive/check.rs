@@ -93,7 +93,11 @@ fn check_wheel(
             return Err(entry_refused(path, &record.name, "is a symbolic link"));
         }
         if record.is_special() {
-            return Err(entry_refused(path, &record.name, "is a device file or a pipe"));
+            return Err(entry_refused(
+                path,
+                &record.name,
+                "is a device file or a pipe",
+            ));
         }
         let normal = archive_path(&record.name)
             .map_err(|e| entry_refused(path, &record.name, e.to_string()))?;
@@ -123,12 +127,13 @@ fn check_wheel(
     let dist_info = dist_info_folder(path, filename, records.iter().map(|r| r.name.as_str()))?;
     let file_in = |name: &str| {
         let wanted = format!("{dist_info}/{name}");
-        records.iter().find(|r| r.name == wanted && !r.is_dir()).ok_or_else(|| {
-            ArchiveError::MissingEntry {
+        records
+            .iter()
+            .find(|r| r.name == wanted && !r.is_dir())
+            .ok_or_else(|| ArchiveError::MissingEntry {
                 path: path.to_path_buf(),
                 entry: wanted,
-            }
-        })
+            })
     };
     file_in("WHEEL")?;
     file_in("RECORD")?;
@@ -208,7 +213,9 @@ impl<'a> SdistRules<'a> {
         for (end, _) in normal.match_indices('/') {
             let folder = &normal[..end];
             if self.files.contains(folder) || self.links.iter().any(|(l, _)| l == folder) {
-                return Err(refuse(format!("passes through `{folder}`, which is not a folder")));
+                return Err(refuse(format!(
+                    "passes through `{folder}`, which is not a folder"
+                )));
             }
         }
         let taken = self.files.contains(&normal) || self.links.iter().any(|(l, _)| *l == normal);
@@ -263,15 +270,27 @@ impl<'a> SdistRules<'a> {
 /// writes sdists makes them.
 fn utf8(path: &Path, bytes: &[u8], what: &str) -> Result<String, ArchiveError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| {
-        entry_refused(path, &String::from_utf8_lossy(bytes), format!("has {what} that is not UTF-8"))
+        entry_refused(
+            path,
+            &String::from_utf8_lossy(bytes),
+            format!("has {what} that is not UTF-8"),
+        )
     })
 }
 
 /// Reads a small piece of the archive (a long name, pax records) whose declared
 /// size was checked first.
-fn read_small(reader: impl Read, size: u64, limit: u64, path: &Path) -> Result<Vec<u8>, ArchiveError> {
+fn read_small(
+    reader: impl Read,
+    size: u64,
+    limit: u64,
+    path: &Path,
+) -> Result<Vec<u8>, ArchiveError> {
     if size > limit {
-        return Err(not_tar_gz(path, format!("a header record of {size} bytes, over {limit}")));
+        return Err(not_tar_gz(
+            path,
+            format!("a header record of {size} bytes, over {limit}"),
+        ));
     }
     let mut bytes = Vec::new();
     reader
@@ -308,7 +327,11 @@ fn check_tar_sdist(
             while bytes.last() == Some(&0) {
                 bytes.pop();
             }
-            *(if kind.is_gnu_longname() { &mut long_name } else { &mut long_link }) = Some(bytes);
+            *(if kind.is_gnu_longname() {
+                &mut long_name
+            } else {
+                &mut long_link
+            }) = Some(bytes);
             continue;
         }
         if kind.is_pax_global_extensions() || kind.is_pax_local_extensions() {
@@ -321,7 +344,10 @@ fn check_tar_sdist(
                         b"path" => long_name = Some(record.value_bytes().to_vec()),
                         b"linkpath" => long_link = Some(record.value_bytes().to_vec()),
                         b"size" => {
-                            return Err(not_tar_gz(path, "a pax size record, which no sdist needs".into()));
+                            return Err(not_tar_gz(
+                                path,
+                                "a pax size record, which no sdist needs".into(),
+                            ));
                         }
                         _ => {}
                     }
@@ -329,8 +355,12 @@ fn check_tar_sdist(
             }
             continue;
         }
-        let name_bytes = long_name.take().unwrap_or_else(|| entry.path_bytes().into_owned());
-        let link_bytes = long_link.take().or_else(|| entry.link_name_bytes().map(|b| b.into_owned()));
+        let name_bytes = long_name
+            .take()
+            .unwrap_or_else(|| entry.path_bytes().into_owned());
+        let link_bytes = long_link
+            .take()
+            .or_else(|| entry.link_name_bytes().map(|b| b.into_owned()));
         let name = utf8(path, &name_bytes, "a name")?;
         let target = || match &link_bytes {
             Some(bytes) => utf8(path, bytes, "a link target"),
@@ -354,7 +384,11 @@ fn check_tar_sdist(
             );
             return Err(entry_refused(path, &name, reason));
         };
-        let data = if matches!(entry_kind, Kind::File) { size } else { 0 };
+        let data = if matches!(entry_kind, Kind::File) {
+            size
+        } else {
+            0
+        };
         if rules.admit(&name, entry_kind, data)? {
             rules.metadata = Some(read_metadata(&mut entry, size, path, &name)?);
         }
@@ -363,7 +397,12 @@ fn check_tar_sdist(
 }
 
 /// PKG-INFO's bytes, within [`MAX_METADATA_BYTES`].
-fn read_metadata(reader: impl Read, size: u64, path: &Path, entry: &str) -> Result<Vec<u8>, ArchiveError> {
+fn read_metadata(
+    reader: impl Read,
+    size: u64,
+    path: &Path,
+    entry: &str,
+) -> Result<Vec<u8>, ArchiveError> {
     let too_large = || ArchiveError::TooLarge {
         path: path.to_path_buf(),
         entry: entry.to_string(),
@@ -396,7 +435,11 @@ fn check_zip_sdist(
     let mut pkg_info = None;
     zipdir::records(file, path, &dir, |record| {
         if record.is_special() {
-            return Err(entry_refused(path, &record.name, "is a device file or a pipe"));
+            return Err(entry_refused(
+                path,
+                &record.name,
+                "is a device file or a pipe",
+            ));
         }
         extents.push((record.header, record.min_end(), record.name.clone()));
         if record.is_symlink() {
@@ -422,7 +465,13 @@ fn check_zip_sdist(
         rules.admit(&link.name, Kind::Symlink(target), 0)?;
     }
     if let Some(record) = pkg_info {
-        rules.metadata = Some(zipdir::read_entry(file, path, &dir, &record, MAX_METADATA_BYTES)?);
+        rules.metadata = Some(zipdir::read_entry(
+            file,
+            path,
+            &dir,
+            &record,
+            MAX_METADATA_BYTES,
+        )?);
     }
     rules.finish()
 }

@@ -46,11 +46,10 @@ pub fn archive_path(name: &str) -> Result<Option<String>, NameError> {
     if name.contains('\0') {
         return Err(NameError::Nul);
     }
-    if let [letter, b':', ..] = name.as_bytes() {
-        if letter.is_ascii_alphabetic() {
+    if let [letter, b':', ..] = name.as_bytes()
+        && letter.is_ascii_alphabetic() {
             return Err(NameError::Drive);
         }
-    }
     let mut parts = Vec::new();
     for part in name.split('/') {
         match part {

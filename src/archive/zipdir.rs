@@ -171,7 +171,11 @@ pub fn directory(
         if u32_at(&end64, 0) != END64 {
             return Err(not_zip(path, "no zip64 end record"));
         }
-        if end64_at.saturating_add(12).saturating_add(u64_at(&end64, 4)) != locator_at {
+        if end64_at
+            .saturating_add(12)
+            .saturating_add(u64_at(&end64, 4))
+            != locator_at
+        {
             return Err(not_zip(path, "a zip64 end record of the wrong size"));
         }
         dir = Directory {
@@ -191,7 +195,10 @@ pub fn directory(
     match dir.offset.checked_add(dir.size) {
         Some(end) if end == directory_end => Ok(dir),
         Some(end) if end < directory_end => Err(refused(path, Refusal::BytesBefore)),
-        _ => Err(not_zip(path, "the central directory overlaps its end record")),
+        _ => Err(not_zip(
+            path,
+            "the central directory overlaps its end record",
+        )),
     }
 }
 
@@ -202,7 +209,8 @@ pub fn records(
     dir: &Directory,
     mut visit: impl FnMut(Record) -> Result<(), ArchiveError>,
 ) -> Result<(), ArchiveError> {
-    file.seek(SeekFrom::Start(dir.offset)).context("read", path)?;
+    file.seek(SeekFrom::Start(dir.offset))
+        .context("read", path)?;
     let mut input = BufReader::with_capacity(64 * 1024, &mut *file).take(dir.size);
     let truncated = || not_zip(path, "the central directory ends early");
     let mut fixed = [0u8; 46];
@@ -211,10 +219,13 @@ pub fn records(
         if u32_at(&fixed, 0) != CENTRAL {
             return Err(not_zip(path, "a damaged central directory record"));
         }
-        let mut variable = vec![0u8; usize::from(u16_at(&fixed, 28)) + usize::from(u16_at(&fixed, 30))];
+        let mut variable =
+            vec![0u8; usize::from(u16_at(&fixed, 28)) + usize::from(u16_at(&fixed, 30))];
         input.read_exact(&mut variable).map_err(|_| truncated())?;
         let comment = u64::from(u16_at(&fixed, 32));
-        if std::io::copy(&mut (&mut input).take(comment), &mut std::io::sink()).ok() != Some(comment) {
+        if std::io::copy(&mut (&mut input).take(comment), &mut std::io::sink()).ok()
+            != Some(comment)
+        {
             return Err(truncated());
         }
         let (raw_name, extra) = variable.split_at(usize::from(u16_at(&fixed, 28)));
@@ -244,11 +255,15 @@ pub fn records(
                 0
             },
         };
-        apply_zip64(&mut record, extra).ok_or_else(|| not_zip(path, "a damaged zip64 extra field"))?;
+        apply_zip64(&mut record, extra)
+            .ok_or_else(|| not_zip(path, "a damaged zip64 extra field"))?;
         visit(record)?;
     }
     if input.limit() != 0 {
-        return Err(not_zip(path, "the central directory holds more than its records"));
+        return Err(not_zip(
+            path,
+            "the central directory holds more than its records",
+        ));
     }
     Ok(())
 }
@@ -312,7 +327,9 @@ pub fn read_entry(
     }
     let local = read_at(file, path, record.header, LOCAL_SIZE as usize)?;
     if u32_at(&local, 0) != LOCAL {
-        return Err(unreadable("no local header where the central directory says"));
+        return Err(unreadable(
+            "no local header where the central directory says",
+        ));
     }
     let name_len = u64::from(u16_at(&local, 26));
     let raw_name = read_at(file, path, record.header + LOCAL_SIZE, name_len as usize)?;
@@ -331,7 +348,11 @@ pub fn read_entry(
         8 => flate2::read::DeflateDecoder::new(raw)
             .take(limit + 1)
             .read_to_end(&mut bytes),
-        _ => return Err(unreadable("it is compressed with a method other than deflate")),
+        _ => {
+            return Err(unreadable(
+                "it is compressed with a method other than deflate",
+            ));
+        }
     };
     read.map_err(|e| unreadable(&e.to_string()))?;
     if bytes.len() as u64 > limit {
@@ -340,7 +361,9 @@ pub fn read_entry(
     let mut crc = flate2::Crc::new();
     crc.update(&bytes);
     if bytes.len() as u64 != record.uncompressed || crc.sum() != record.crc32 {
-        return Err(unreadable("its size or CRC differs from the central directory's"));
+        return Err(unreadable(
+            "its size or CRC differs from the central directory's",
+        ));
     }
     Ok(bytes)
 }

@@ -34,6 +34,8 @@ pub struct FilePart {
 pub enum MultipartError {
     /// The body does not follow the multipart format.
     Malformed(&'static str),
+    /// The Content-Type's boundary is missing or not one RFC 2046 allows.
+    Boundary(String),
     /// A text field or the part headers are larger than allowed.
     TooLarge(&'static str),
     /// More than one part carried a file.
@@ -48,6 +50,7 @@ impl fmt::Display for MultipartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MultipartError::Malformed(what) => write!(f, "malformed multipart body: {what}"),
+            MultipartError::Boundary(why) => write!(f, "invalid multipart boundary: {why}"),
             MultipartError::TooLarge(what) => write!(f, "multipart body refused: {what}"),
             MultipartError::SecondFile(field) => {
                 write!(
@@ -68,20 +71,44 @@ const MAX_FIELD: usize = 64 * 1024;
 const MAX_FIELDS: usize = 256;
 const CHUNK: usize = 64 * 1024;
 
-/// The boundary of a `multipart/form-data` Content-Type, if it is one.
-pub fn boundary(content_type: &str) -> Option<String> {
+/// The boundary of a `multipart/form-data` Content-Type; `None` when the body is
+/// not a form.
+///
+/// RFC 2046 section 5.1.1: 1 to 70 characters of `bchars`, the last not a space.
+/// Anything else is refused rather than read as something other than a form.
+pub fn boundary(content_type: &str) -> Result<Option<String>, MultipartError> {
     let mut params = content_type.split(';');
-    let media = params.next()?.trim();
+    let media = params.next().unwrap_or_default().trim();
     if !media.eq_ignore_ascii_case("multipart/form-data") {
-        return None;
+        return Ok(None);
     }
-    params.find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| v.trim().trim_matches('"').to_string())
-            .filter(|b| !b.is_empty() && b.len() <= 200)
-    })
+    let boundary = params
+        .find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("boundary")
+                .then(|| v.trim().trim_matches('"').to_string())
+        })
+        .ok_or_else(|| MultipartError::Boundary("the Content-Type names none".into()))?;
+    let length = boundary.chars().count();
+    if !(1..=70).contains(&length) {
+        return Err(MultipartError::Boundary(format!(
+            "expected 1 to 70 characters, found {length}"
+        )));
+    }
+    let bchar = |c: char| c.is_ascii_alphanumeric() || "'()+_,-./:=? ".contains(c);
+    if let Some(c) = boundary.chars().find(|&c| !bchar(c)) {
+        return Err(MultipartError::Boundary(format!(
+            "`{}` is not allowed in a boundary",
+            c.escape_debug()
+        )));
+    }
+    if boundary.ends_with(' ') {
+        return Err(MultipartError::Boundary(
+            "expected no space at the end".into(),
+        ));
+    }
+    Ok(Some(boundary))
 }
 
 /// Buffered reading with look-ahead, for finding delimiters that straddle reads.
@@ -428,16 +455,44 @@ mod tests {
 
     #[test]
     fn finds_the_boundary_parameter() {
+        let found = |ct: &str| boundary(ct).unwrap();
         assert_eq!(
-            boundary("multipart/form-data; boundary=abc").as_deref(),
+            found("multipart/form-data; boundary=abc").as_deref(),
             Some("abc")
         );
         assert_eq!(
-            boundary("Multipart/Form-Data;boundary=\"a b\"").as_deref(),
+            found("Multipart/Form-Data;boundary=\"a b\"").as_deref(),
             Some("a b")
         );
-        assert_eq!(boundary("application/octet-stream"), None);
-        assert_eq!(boundary("multipart/form-data"), None);
+        let longest = "x".repeat(70);
+        assert_eq!(
+            found(&format!("multipart/form-data; boundary={longest}")),
+            Some(longest)
+        );
+        assert_eq!(found("application/octet-stream"), None);
+    }
+
+    #[test]
+    fn refuses_boundaries_rfc_2046_does_not_allow() {
+        for (ct, reason) in [
+            ("multipart/form-data", "names none"),
+            ("multipart/form-data; boundary=", "found 0"),
+            (
+                &format!("multipart/form-data; boundary={}", "x".repeat(71)),
+                "found 71",
+            ),
+            (
+                "multipart/form-data; boundary=\"ab \"",
+                "no space at the end",
+            ),
+            ("multipart/form-data; boundary=a\tb", "`\\t` is not allowed"),
+            ("multipart/form-data; boundary=a@b", "`@` is not allowed"),
+        ] {
+            match boundary(ct) {
+                Err(e) => assert!(e.to_string().contains(reason), "{ct}: {e}"),
+                other => panic!("{ct}: {other:?}"),
+            }
+        }
     }
 
     #[test]

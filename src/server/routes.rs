@@ -285,7 +285,9 @@ impl App {
         };
         if metadata {
             return match self.storage.wheel_metadata(&filename) {
-                Ok(bytes) => Response::new(200, "text/plain; charset=utf-8", Payload::Shared(bytes)),
+                Ok(bytes) => {
+                    Response::new(200, "text/plain; charset=utf-8", Payload::Shared(bytes))
+                }
                 Err(why) => refusal(why),
             };
         }
@@ -318,7 +320,10 @@ impl App {
             Ok(f) => f,
             Err(e) => return Response::text(400, e),
         };
-        let boundary = request.header("content-type").and_then(multipart::boundary);
+        let boundary = match multipart::boundary(request.header("content-type").unwrap_or("")) {
+            Ok(boundary) => boundary,
+            Err(e) => return Response::text(400, e),
+        };
         let received = self.receive(request, |body, upload| match &boundary {
             Some(boundary) => match multipart::read_form(body, boundary, upload)?.file {
                 Some(_) => Ok(()),
@@ -336,8 +341,15 @@ impl App {
 
     /// twine's (the legacy PyPI) upload: `POST /` with `:action=file_upload`.
     fn twine_upload(&self, request: &mut Request<'_>) -> Response {
-        let Some(boundary) = request.header("content-type").and_then(multipart::boundary) else {
-            return Response::text(415, "expected a multipart/form-data upload, as twine sends");
+        let boundary = match multipart::boundary(request.header("content-type").unwrap_or("")) {
+            Ok(Some(boundary)) => boundary,
+            Ok(None) => {
+                return Response::text(
+                    415,
+                    "expected a multipart/form-data upload, as twine sends",
+                );
+            }
+            Err(e) => return Response::text(400, e),
         };
         let received = self.receive(request, |body, upload| {
             multipart::read_form(body, &boundary, upload)

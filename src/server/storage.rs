@@ -31,8 +31,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use self::versions::{Checked, FileId, Versions};
 pub use self::versions::InvalidDist;
+use self::versions::{Checked, FileId, Versions};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
 use crate::util::fs::{Context, FsError, TempFile};
@@ -499,25 +499,27 @@ impl Storage {
         let Upload { temp, hasher, .. } = upload;
         let sha256 = crate::util::digest::hex(&hasher.finalize());
         let name = filename.to_string();
-        if let Some(expected) = expected_sha256 {
-            if !expected.eq_ignore_ascii_case(&sha256) {
+        if let Some(expected) = expected_sha256
+            && !expected.eq_ignore_ascii_case(&sha256) {
                 return Err(SaveError::DigestMismatch {
                     filename: name,
                     expected: expected.to_string(),
                     actual: sha256,
                 });
             }
-        }
         let held_at = temp.path().to_path_buf();
         // Kept open through the rename, so its identity (which the rename changes)
         // can be read afterwards, with no other file able to take its inode.
-        let mut reader = File::open(&held_at).context("read", &held_at).map_err(SaveError::Disk)?;
-        let (checked, raw) = versions::check(&mut reader, &held_at, filename).map_err(|reason| {
-            SaveError::Invalid {
-                filename: name.clone(),
-                reason,
-            }
-        })?;
+        let mut reader = File::open(&held_at)
+            .context("read", &held_at)
+            .map_err(SaveError::Disk)?;
+        let (checked, raw) =
+            versions::check(&mut reader, &held_at, filename).map_err(|reason| {
+                SaveError::Invalid {
+                    filename: name.clone(),
+                    reason,
+                }
+            })?;
         let dest = self.path_of(filename);
         let _guard = lock(&self.saving);
         // The same distribution may be stored under another spelling of its name

@@ -134,11 +134,13 @@ pub fn check(
         filename: filename.to_string(),
     };
     let start = file.rewind().and_then(|()| file.metadata());
-    start.map_err(|e| archive(ArchiveError::Io(crate::util::fs::FsError {
-        path: path.to_path_buf(),
-        action: "read",
-        source: e,
-    })))?;
+    start.map_err(|e| {
+        archive(ArchiveError::Io(crate::util::fs::FsError {
+            path: path.to_path_buf(),
+            action: "read",
+            source: e,
+        }))
+    })?;
     let raw = check_dist(file, path, filename).map_err(archive)?;
     let meta = CoreMetadata::parse(&raw).map_err(|e| archive(e.into()))?;
     meta.check_identity(filename.name(), filename.version())
@@ -217,7 +219,12 @@ impl MetadataCache {
     }
 
     fn retain(&mut self, keep: &HashSet<FileId>) {
-        let gone: Vec<FileId> = self.entries.keys().filter(|id| !keep.contains(id)).copied().collect();
+        let gone: Vec<FileId> = self
+            .entries
+            .keys()
+            .filter(|id| !keep.contains(id))
+            .copied()
+            .collect();
         for id in gone {
             if let Some((bytes, used)) = self.entries.remove(&id) {
                 self.bytes -= bytes.len();
@@ -298,7 +305,13 @@ impl Versions {
     }
 
     /// Files what an upload's checks found, for the identity it has once stored.
-    pub fn register(&self, id: FileId, checked: Checked, sha256: String, metadata: Option<Vec<u8>>) {
+    pub fn register(
+        &self,
+        id: FileId,
+        checked: Checked,
+        sha256: String,
+        metadata: Option<Vec<u8>>,
+    ) {
         let cell = Cell::default();
         let _ = cell.check.set(Ok(checked));
         let _ = cell.sha256.set(sha256);
@@ -312,5 +325,44 @@ impl Versions {
     pub fn retain(&self, keep: &HashSet<FileId>) {
         lock(&self.cells).retain(|id, _| keep.contains(id));
         lock(&self.metadata).retain(keep);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u64) -> FileId {
+        FileId {
+            dev: 1,
+            ino: n,
+            size: 0,
+            mtime: (0, 0),
+            ctime: (0, 0),
+        }
+    }
+
+    #[test]
+    fn metadata_cache_keeps_its_bound_and_drops_the_least_recently_used() {
+        let mut cache = MetadataCache::default();
+        let quarter = METADATA_CACHE_BYTES / 4;
+        for n in 0..4 {
+            cache.insert(id(n), Arc::new(vec![0; quarter]));
+        }
+        assert!(cache.get(&id(0)).is_some());
+        cache.insert(id(4), Arc::new(vec![0; quarter]));
+        assert!(cache.bytes <= METADATA_CACHE_BYTES);
+        assert!(
+            cache.get(&id(1)).is_none(),
+            "the least recently used goes first"
+        );
+        assert!(cache.get(&id(0)).is_some() && cache.get(&id(4)).is_some());
+        cache.insert(id(5), Arc::new(vec![0; quarter + 1]));
+        assert!(cache.get(&id(5)).is_none(), "too large to keep");
+        cache.retain(&HashSet::from([id(0)]));
+        assert_eq!(
+            (cache.entries.len(), cache.by_use.len(), cache.bytes),
+            (1, 1, quarter)
+        );
     }
 }
