@@ -47,9 +47,10 @@ pub fn archive_path(name: &str) -> Result<Option<String>, NameError> {
         return Err(NameError::Nul);
     }
     if let [letter, b':', ..] = name.as_bytes()
-        && letter.is_ascii_alphabetic() {
-            return Err(NameError::Drive);
-        }
+        && letter.is_ascii_alphabetic()
+    {
+        return Err(NameError::Drive);
+    }
     let mut parts = Vec::new();
     for part in name.split('/') {
         match part {

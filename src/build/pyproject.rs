@@ -274,10 +274,10 @@ fn backend_folder(project: &Path, entry: &str) -> Result<PathBuf, BackendPathErr
         .iter()
         .fold(project.clone(), |path, part| path.join(part));
     // A link inside the project can still lead out of it.
-    if let (Ok(real), Ok(real_project)) = (folder.canonicalize(), project.canonicalize()) {
-        if !real.starts_with(real_project) {
-            return Err(outside());
-        }
+    if let (Ok(real), Ok(real_project)) = (folder.canonicalize(), project.canonicalize())
+        && !real.starts_with(real_project)
+    {
+        return Err(outside());
     }
     Ok(folder)
 }

@@ -128,10 +128,9 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         && !placed.compiled_in_cache
         && summary.done() > 0
         && matches!(settings.mode, Mode::Install)
+        && let Err(e) = compile_environment(&env.target)
     {
-        if let Err(e) = compile_environment(&env.target) {
-            warn!("{e}");
-        }
+        warn!("{e}");
     }
     let uploaded = sources
         .upload

@@ -312,10 +312,10 @@ fn keep(wheel: &Path, done: &Path) -> Result<PathBuf, DispatchError> {
         keep(std::fs::create_dir_all(parent).context("create", parent))?;
     }
     // Another process may have built the same sdist first; its wheel is as good.
-    if let Err(error) = std::fs::rename(&staging, done) {
-        if first_wheel(done).is_none() {
-            keep(Err(error).context("move the built wheel into", done))?;
-        }
+    if let Err(error) = std::fs::rename(&staging, done)
+        && first_wheel(done).is_none()
+    {
+        keep(Err(error).context("move the built wheel into", done))?;
     }
     first_wheel(done).ok_or_else(no_wheel)
 }

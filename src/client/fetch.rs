@@ -367,14 +367,14 @@ impl Client {
                 let reader = response.into_body().into_reader();
                 copy_hashing(reader, &mut temp, |e| self.io_error(&final_url, e))?
             };
-            if let Some(expected) = expected_sha256 {
-                if !expected.eq_ignore_ascii_case(&sha256) {
-                    return Err(FetchError::HashMismatch {
-                        file: file_name.clone(),
-                        expected: expected.to_ascii_lowercase(),
-                        actual: sha256,
-                    });
-                }
+            if let Some(expected) = expected_sha256
+                && !expected.eq_ignore_ascii_case(&sha256)
+            {
+                return Err(FetchError::HashMismatch {
+                    file: file_name.clone(),
+                    expected: expected.to_ascii_lowercase(),
+                    actual: sha256,
+                });
             }
             temp.persist_unsynced(dest)?;
             Ok(Downloaded { size, sha256 })

@@ -267,12 +267,12 @@ impl<'a> Finder<'a> {
 
     /// Stops asking a cache server that failed; says so once.
     fn mark_down(&self, position: usize, reason: &str) {
-        if lock(&self.learned.down).insert(position) {
-            if let Some(source) = self.sources.get(position) {
-                self.warn(format!(
-                    "{source} is not usable, so it is skipped: {reason}"
-                ));
-            }
+        if lock(&self.learned.down).insert(position)
+            && let Some(source) = self.sources.get(position)
+        {
+            self.warn(format!(
+                "{source} is not usable, so it is skipped: {reason}"
+            ));
         }
     }
 
@@ -369,12 +369,11 @@ impl<'a> Finder<'a> {
         if file.yanked.is_some() && !self.pinned.contains(name) {
             return None;
         }
-        if let Some(requires) = &file.requires_python {
-            if let Ok(specifiers) = requires.parse::<VersionSpecifiers>() {
-                if !specifiers.contains_with_prereleases(&self.python_version, Some(true)) {
-                    return None;
-                }
-            }
+        if let Some(requires) = &file.requires_python
+            && let Ok(specifiers) = requires.parse::<VersionSpecifiers>()
+            && !specifiers.contains_with_prereleases(&self.python_version, Some(true))
+        {
+            return None;
         }
         let rank = match &filename {
             DistFilename::Wheel(w) => {

@@ -547,10 +547,10 @@ impl Interpreter {
         ));
         let script_hash = crate::util::digest::hex(&Sha256::digest(SCRIPT.as_bytes()));
         let stamp = stamp(&path);
-        if let Some(stamp) = &stamp {
-            if let Some(cached) = read_cache(&cache_file, &path, &script_hash, stamp) {
-                return Ok(cached);
-            }
+        if let Some(stamp) = &stamp
+            && let Some(cached) = read_cache(&cache_file, &path, &script_hash, stamp)
+        {
+            return Ok(cached);
         }
         let answer = ask(&path, &work)?;
         let interpreter = Interpreter::from_answer(&path, &answer, false).map_err(|reason| {

@@ -90,10 +90,10 @@ impl Wheel {
                             entry: name.into_owned(),
                         });
                     }
-                    if let Some((top, _)) = name.split_once('/') {
-                        if !tops.iter().any(|known| known == top) {
-                            tops.push(top.to_string());
-                        }
+                    if let Some((top, _)) = name.split_once('/')
+                        && !tops.iter().any(|known| known == top)
+                    {
+                        tops.push(top.to_string());
                     }
                 }
                 (path, Some(archive), tops)
@@ -102,10 +102,10 @@ impl Wheel {
                 let mut tops = Vec::new();
                 for entry in fs::read_dir(path).context("read folder", path)? {
                     let entry = entry.context("read folder", path)?;
-                    if let Some(name) = entry.file_name().to_str() {
-                        if entry.path().is_dir() {
-                            tops.push(name.to_string());
-                        }
+                    if let Some(name) = entry.file_name().to_str()
+                        && entry.path().is_dir()
+                    {
+                        tops.push(name.to_string());
                     }
                 }
                 tops.sort();

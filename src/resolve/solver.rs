@@ -580,10 +580,10 @@ impl<'a, P: Provider> Solver<'a, P> {
             let Some(index) = package.decided else {
                 continue;
             };
-            if let Key::Extra(name, extra) = &package.key {
-                if let Some(entry) = resolved.get_mut(name) {
-                    entry.extras.push(extra.clone());
-                }
+            if let Key::Extra(name, extra) = &package.key
+                && let Some(entry) = resolved.get_mut(name)
+            {
+                entry.extras.push(extra.clone());
             }
             let parent = name_of(pkg);
             for &child in self.children.get(&(pkg, index)).into_iter().flatten() {

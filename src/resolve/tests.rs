@@ -202,10 +202,10 @@ fn valid(
         let Some((version, extras)) = chosen.get(&r.name) else {
             return Err(format!("{who} requires {r}, which is missing"));
         };
-        if let Some(VersionOrUrl::VersionSpecifier(s)) = &r.version_or_url {
-            if !s.contains_with_prereleases(version, Some(true)) {
-                return Err(format!("{who} requires {r}, got {version}"));
-            }
+        if let Some(VersionOrUrl::VersionSpecifier(s)) = &r.version_or_url
+            && !s.contains_with_prereleases(version, Some(true))
+        {
+            return Err(format!("{who} requires {r}, got {version}"));
         }
         match r.extras.iter().find(|x| !extras.contains(x)) {
             Some(x) => Err(format!("{who} requires {r}, extra {x} is missing")),
@@ -225,10 +225,9 @@ fn valid(
         for c in &options.constraints {
             if let (true, true, Some(VersionOrUrl::VersionSpecifier(s))) =
                 (c.name == *name, holds(c, &[]), &c.version_or_url)
+                && !s.contains_with_prereleases(version, Some(true))
             {
-                if !s.contains_with_prereleases(version, Some(true)) {
-                    return Err(format!("constraint {c} excludes {name} {version}"));
-                }
+                return Err(format!("constraint {c} excludes {name} {version}"));
             }
         }
     }

@@ -500,13 +500,14 @@ impl Storage {
         let sha256 = crate::util::digest::hex(&hasher.finalize());
         let name = filename.to_string();
         if let Some(expected) = expected_sha256
-            && !expected.eq_ignore_ascii_case(&sha256) {
-                return Err(SaveError::DigestMismatch {
-                    filename: name,
-                    expected: expected.to_string(),
-                    actual: sha256,
-                });
-            }
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(SaveError::DigestMismatch {
+                filename: name,
+                expected: expected.to_string(),
+                actual: sha256,
+            });
+        }
         let held_at = temp.path().to_path_buf();
         // Kept open through the rename, so its identity (which the rename changes)
         // can be read afterwards, with no other file able to take its inode.

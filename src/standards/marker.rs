@@ -131,10 +131,10 @@ impl MarkerExpression {
         } else {
             (actual, self.value.as_str())
         };
-        if self.variable.is_version() {
-            if let Some(result) = compare_versions(lhs, self.operator, rhs) {
-                return result;
-            }
+        if self.variable.is_version()
+            && let Some(result) = compare_versions(lhs, self.operator, rhs)
+        {
+            return result;
         }
         compare_strings(lhs, self.operator, rhs)
     }
