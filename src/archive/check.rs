@@ -27,7 +27,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use crate::archive::error::{ArchiveError, Refusal};
-use crate::archive::metadata::{MAX_METADATA_BYTES, dist_info_folder};
+use crate::archive::metadata::{MAX_METADATA_BYTES, dist_info_folder, read_bounded};
 use crate::archive::paths::{archive_path, check_link};
 use crate::archive::unpack::{MAX_ENTRIES, MAX_UNPACKED_BYTES};
 use crate::archive::zipdir::{self, Directory, Record};
@@ -390,37 +390,10 @@ fn check_tar_sdist(
             0
         };
         if rules.admit(&name, entry_kind, data)? {
-            rules.metadata = Some(read_metadata(&mut entry, size, path, &name)?);
+            rules.metadata = Some(read_bounded(&mut entry, size, path, &name)?);
         }
     }
     rules.finish()
-}
-
-/// PKG-INFO's bytes, within [`MAX_METADATA_BYTES`].
-fn read_metadata(
-    reader: impl Read,
-    size: u64,
-    path: &Path,
-    entry: &str,
-) -> Result<Vec<u8>, ArchiveError> {
-    let too_large = || ArchiveError::TooLarge {
-        path: path.to_path_buf(),
-        entry: entry.to_string(),
-        limit: MAX_METADATA_BYTES,
-    };
-    if size > MAX_METADATA_BYTES {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_METADATA_BYTES)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ArchiveError::UnreadableEntry {
-            path: path.to_path_buf(),
-            entry: entry.to_string(),
-            reason: e.to_string(),
-        })?;
-    Ok(bytes)
 }
 
 fn check_zip_sdist(

@@ -101,7 +101,7 @@ fn read_zip_entry(
 
 /// Reads one entry, refusing it without decompressing anything when its header
 /// declares too much, and once it passes the limit when the header lies.
-fn read_bounded(
+pub(crate) fn read_bounded(
     reader: impl Read,
     declared: u64,
     path: &Path,

@@ -434,8 +434,8 @@ impl Storage {
         verdict
     }
 
-    /// Opens a listed file to be sent, with the hash of what that handle reads.
-    pub fn download(&self, filename: &DistFilename) -> Result<Download, NotServed> {
+    /// Opens a listed file that passed the checks, with its identity.
+    fn open_listed(&self, filename: &DistFilename) -> Result<(File, FileId, PathBuf), NotServed> {
         let index = self.index();
         if let Some(why) = index.refused.get(&filename.to_string()) {
             return Err(NotServed::Invalid(Arc::clone(why)));
@@ -444,6 +444,12 @@ impl Storage {
         let (mut file, id, path) = self.open_now(filename)?;
         self.checked(id, &mut file, &path, filename)
             .map_err(NotServed::Invalid)?;
+        Ok((file, id, path))
+    }
+
+    /// Opens a listed file to be sent, with the hash of what that handle reads.
+    pub fn download(&self, filename: &DistFilename) -> Result<Download, NotServed> {
+        let (mut file, id, _) = self.open_listed(filename)?;
         let sha256 = self.versions.sha256(id, &mut file);
         let size = file.metadata().map_err(|_| NotServed::Missing)?.len();
         Ok(Download { file, size, sha256 })
@@ -454,14 +460,7 @@ impl Storage {
         if !filename.is_wheel() {
             return Err(NotServed::Missing);
         }
-        let index = self.index();
-        if let Some(why) = index.refused.get(&filename.to_string()) {
-            return Err(NotServed::Invalid(Arc::clone(why)));
-        }
-        index.file(filename).ok_or(NotServed::Missing)?;
-        let (mut file, id, path) = self.open_now(filename)?;
-        self.checked(id, &mut file, &path, filename)
-            .map_err(NotServed::Invalid)?;
+        let (mut file, id, path) = self.open_listed(filename)?;
         self.versions
             .metadata(id, &mut file, &path, filename)
             .ok_or(NotServed::Missing)
