@@ -15,6 +15,8 @@ pub struct Args {
     pub port: u16,
     pub user_db: Option<PathBuf>,
     pub public_read: bool,
+    /// Who may upload; everyone who logs in when empty.
+    pub upload_users: Vec<String>,
     pub overwrite: bool,
     pub max_upload_size: Size,
     pub threads: usize,
@@ -63,10 +65,32 @@ static USER_DB: Flag = Flag::option(
      request then needs a login, unless --public-read",
 )
 .short('u');
+/// User names separated by commas: `alice,bob`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserList(pub Vec<String>);
+
+impl FromArg for UserList {
+    const EXPECTED: &'static str = "user names separated by commas, such as alice,bob";
+    fn from_arg(text: &str) -> Option<UserList> {
+        let names: Vec<String> = text.split(',').map(|n| n.trim().to_string()).collect();
+        names
+            .iter()
+            .all(|n| !n.is_empty() && !n.contains(':'))
+            .then_some(UserList(names))
+    }
+}
+
 static PUBLIC_READ: Flag = Flag::switch(
     "public-read",
     "with --user-db: anyone may read and download, only uploads need a login",
 );
+static UPLOAD_USERS: Flag = Flag::option(
+    "upload-users",
+    "USERS",
+    "with --user-db: only these users (alice,bob) may upload; the others may still \
+     read (default: every user may upload)",
+)
+.repeatable();
 static OVERWRITE: Flag = Flag::switch(
     "overwrite",
     "let an upload replace a stored file that has different contents (default: 409)",
@@ -96,6 +120,7 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
             &PORT,
             &USER_DB,
             &PUBLIC_READ,
+            &UPLOAD_USERS,
             &OVERWRITE,
             &MAX_UPLOAD_SIZE,
             &THREADS,
@@ -114,6 +139,11 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
         port: m.value(&PORT)?.unwrap_or(8000),
         user_db: m.value(&USER_DB)?,
         public_read: m.switch(&PUBLIC_READ),
+        upload_users: m
+            .values::<UserList>(&UPLOAD_USERS)?
+            .into_iter()
+            .flat_map(|list| list.0)
+            .collect(),
         overwrite: m.switch(&OVERWRITE),
         max_upload_size: m.value(&MAX_UPLOAD_SIZE)?.unwrap_or(Size(1 << 30)),
         threads: m.value(&THREADS)?.unwrap_or(16),
@@ -151,6 +181,22 @@ mod tests {
         let usage = "Usage: curd-server [-h] [-d] [-H HOST] [-p PORT] [-u USER_DB] DIRECTORY";
         assert!(text.contains(usage), "{text}");
         assert!(text.contains("-u, --user-db=USER_DB"), "{text}");
+    }
+
+    #[test]
+    fn upload_users_are_lists_of_names() {
+        let args = parse_args(&["--upload-users", "alice, bob", "--upload-users=carol", "d"]);
+        assert_eq!(args.unwrap().upload_users, ["alice", "bob", "carol"]);
+        assert!(parse_args(&["d"]).unwrap().upload_users.is_empty());
+        for bad in ["", "alice,,bob", "alice,", "a:b"] {
+            let Err(Stop::Usage { error, .. }) = parse_args(&["--upload-users", bad, "d"]) else {
+                panic!("`{bad}` is a list of users");
+            };
+            let expected = format!(
+                "`--upload-users`: expected user names separated by commas, such as alice,bob, found `{bad}`"
+            );
+            assert_eq!(error.to_string(), expected);
+        }
     }
 
     #[test]

@@ -14,6 +14,12 @@
 //! lines as plain text turns a damaged or foreign hash into a password anyone
 //! who sees the file can type.
 //!
+//! A name that is not in the file is checked against a decoy: a hash of the same
+//! format and cost as most of the file's, which no password is known to match. So
+//! an unknown user costs what a known one does, and the time a refusal takes does
+//! not tell which names exist (users on a rarer format stay told apart: keep one
+//! format in a file).
+//!
 //! Traps: DES crypt reads only the first 8 bytes of a password and bcrypt the
 //! first 72, so different passwords verify alike; a hash is checked whole at load
 //! time, so a line cut short while being written fails to load rather than locking
@@ -25,8 +31,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use self::crypt::{ShaCrypt, des_crypt, is_hash64, md5_crypt};
-use crate::util::encoding::base64_decode;
+use self::crypt::{DEFAULT_ROUNDS, ShaCrypt, des_crypt, is_hash64, md5_crypt};
+use crate::util::encoding::{base64, base64_decode};
 
 /// One user's stored hash, recognised and checked whole when the file was read.
 #[derive(Clone)]
@@ -34,6 +40,33 @@ pub struct Entry {
     /// The hash as written in the file.
     stored: String,
     scheme: Scheme,
+}
+
+/// The users of one file, and the decoy that stands for everyone else.
+pub struct Users {
+    by_name: HashMap<String, Entry>,
+    /// `None` for a file without users, where there is nothing to tell apart.
+    decoy: Option<Entry>,
+}
+
+impl Users {
+    pub fn get(&self, user: &str) -> Option<&Entry> {
+        self.by_name.get(user)
+    }
+
+    /// What an unknown user's password is checked against, for the time it takes;
+    /// the answer is never used.
+    pub fn decoy(&self) -> Option<&Entry> {
+        self.decoy.as_ref()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -79,6 +112,49 @@ impl Entry {
                 ct_eq(&sha1::Sha1::digest(password), digest)
             }
             Scheme::Des => ct_eq(des_crypt(&self.stored, password).as_bytes(), stored),
+        }
+    }
+
+    /// The format and the work a verification costs: entries of one class take
+    /// equally long to check.
+    fn class(&self) -> (u8, u32) {
+        match &self.scheme {
+            Scheme::Md5 { .. } => (0, 0),
+            Scheme::Sha { sha, rounds, .. } => {
+                let kind = if *sha == ShaCrypt::Sha256 { 1 } else { 2 };
+                (kind, rounds.unwrap_or(DEFAULT_ROUNDS))
+            }
+            Scheme::Bcrypt => {
+                let cost = self.stored.get(4..6).and_then(|c| c.parse().ok());
+                (3, cost.unwrap_or(0))
+            }
+            Scheme::Sha1(_) => (4, 0),
+            Scheme::Des => (5, 0),
+        }
+    }
+
+    /// This entry with its checksum zeroed: the same setting (salt, rounds, cost),
+    /// so the same work to verify, and a checksum only a preimage of zeros would
+    /// match.
+    fn decoy(&self) -> Entry {
+        let checksum = match &self.scheme {
+            Scheme::Md5 { .. } => 22,
+            Scheme::Sha { sha, .. } => sha.checksum_len(),
+            Scheme::Bcrypt => 31,
+            Scheme::Des => 11,
+            Scheme::Sha1(_) => {
+                return Entry {
+                    stored: format!("{{SHA}}{}", base64(&[0; 20])),
+                    scheme: Scheme::Sha1([0; 20]),
+                };
+            }
+        };
+        // Parsing checked that the hash ends in a checksum of this length.
+        let end = self.stored.len().saturating_sub(checksum);
+        let setting = self.stored.get(..end).unwrap_or_default();
+        Entry {
+            stored: format!("{setting}{}", ".".repeat(checksum)),
+            scheme: self.scheme.clone(),
         }
     }
 }
@@ -167,15 +243,17 @@ impl fmt::Display for HtpasswdError {
 impl std::error::Error for HtpasswdError {}
 
 /// Reads an htpasswd file: each user and their hash.
-pub fn read(path: &Path) -> Result<HashMap<String, Entry>, HtpasswdError> {
+pub fn read(path: &Path) -> Result<Users, HtpasswdError> {
     let bytes = std::fs::read(path).map_err(|e| HtpasswdError::read(path, &e))?;
     parse(path, &bytes)
 }
 
-fn parse(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>, HtpasswdError> {
+fn parse(path: &Path, bytes: &[u8]) -> Result<Users, HtpasswdError> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let mut users = HashMap::new();
     let mut lines_of = HashMap::new();
+    // Each class of entry: how many, and the line of its first.
+    let mut classes: HashMap<(u8, u32), (usize, usize)> = HashMap::new();
     for (index, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = index + 1;
         let malformed = |expected| HtpasswdError::Malformed {
@@ -214,9 +292,23 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<HashMap<String, Entry>, HtpasswdEr
             stored: hash.to_owned(),
             scheme,
         };
+        let (count, _) = classes.entry(entry.class()).or_insert((0, line));
+        *count += 1;
         users.insert(user.to_owned(), entry);
     }
-    Ok(users)
+    // The most common class; on a tie, the costlier, then the first in the file.
+    let typical = classes
+        .iter()
+        .max_by_key(|(class, (count, _))| (*count, **class))
+        .map(|(_, &(_, line))| line);
+    let decoy = typical
+        .and_then(|line| lines_of.iter().find(|&(_, &l)| l == line))
+        .and_then(|(user, _)| users.get(*user))
+        .map(Entry::decoy);
+    Ok(Users {
+        by_name: users,
+        decoy,
+    })
 }
 
 /// Why one hash was refused; the caller adds the file and line.
@@ -296,20 +388,18 @@ fn parse_hash(hash: &str) -> Result<Scheme, HashError> {
             _ => malformed("a whole bcrypt hash: a cost from 04 to 31, `$`, 53 characters"),
         };
     }
-    for (sha, checksum_len, expected) in [
+    for (sha, expected) in [
         (
             ShaCrypt::Sha256,
-            43,
             "a whole `$5$` hash: a salt of up to 16 characters, `$`, 43 characters",
         ),
         (
             ShaCrypt::Sha512,
-            86,
             "a whole `$6$` hash: a salt of up to 16 characters, `$`, 86 characters",
         ),
     ] {
         if let Some(rest) = hash.strip_prefix(sha.magic()) {
-            return match sha_crypt_setting(rest, checksum_len) {
+            return match sha_crypt_setting(rest, sha.checksum_len()) {
                 Some((rounds, salt)) => Ok(Scheme::Sha {
                     sha,
                     rounds,

@@ -20,11 +20,12 @@ pub mod storage;
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use self::args::Args;
-use self::auth::ReadAccess;
+use self::auth::{ReadAccess, Uploaders};
 use self::routes::App;
 use crate::util::messages::{self, Level};
 
@@ -47,6 +48,10 @@ pub enum ServerError {
     Storage(crate::util::fs::FsError),
     /// The user database could not be read.
     Users(htpasswd::HtpasswdError),
+    /// `--upload-users` without a user database to log in against.
+    UploadUsersAlone,
+    /// `--upload-users` names a user the database does not have.
+    UnknownUploader { user: String, user_db: PathBuf },
     /// The connection loop failed.
     Io(std::io::Error),
 }
@@ -61,6 +66,15 @@ impl fmt::Display for ServerError {
             ServerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             ServerError::Storage(e) => e.fmt(f),
             ServerError::Users(e) => e.fmt(f),
+            ServerError::UploadUsersAlone => f.write_str(
+                "`--upload-users` needs `--user-db`: without a user database no one logs in",
+            ),
+            ServerError::UnknownUploader { user, user_db } => write!(
+                f,
+                "`--upload-users`: no user `{}` in `{}`",
+                user.escape_debug(),
+                user_db.display()
+            ),
             ServerError::Io(e) => write!(f, "server failed: {e}"),
         }
     }
@@ -73,6 +87,7 @@ impl std::error::Error for ServerError {
             ServerError::Bind { source, .. } | ServerError::Io(source) => Some(source),
             ServerError::Storage(e) => Some(e),
             ServerError::Users(e) => Some(e),
+            ServerError::UploadUsersAlone | ServerError::UnknownUploader { .. } => None,
         }
     }
 }
@@ -92,10 +107,12 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         .map_err(|e| address_error(Some(e)))?
         .next()
         .ok_or_else(|| address_error(None))?;
+    let threads = args.threads.max(1);
     let users = match &args.user_db {
-        Some(path) => Some(auth::UserDb::open(path).map_err(ServerError::Users)?),
+        Some(path) => Some(auth::UserDb::open(path, threads).map_err(ServerError::Users)?),
         None => None,
     };
+    let uploaders = uploaders(&args, users.as_ref())?;
     let storage = Arc::new(storage::Storage::open(&args.directory).map_err(ServerError::Storage)?);
     let listener = http::bind(addr).map_err(|source| ServerError::Bind { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
@@ -129,10 +146,10 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         storage,
         users,
         read_access,
+        uploaders,
         args.overwrite,
         args.max_upload_size.0,
     );
-    let threads = args.threads.max(1);
     let limits = http::Limits {
         threads,
         max_connections: connection_limit(args.max_connections.max(1), threads),
@@ -141,6 +158,24 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     http::serve(listener, Arc::new(app), limits, Arc::clone(&shutdown)).map_err(ServerError::Io)?;
     crate::message!("curd-server: stopped");
     Ok(())
+}
+
+/// Who may upload, once each name `--upload-users` gives is known to the user
+/// database: a misspelt name would otherwise only show when its uploads fail.
+fn uploaders(args: &Args, users: Option<&auth::UserDb>) -> Result<Uploaders, ServerError> {
+    if args.upload_users.is_empty() {
+        return Ok(Uploaders::default());
+    }
+    let (Some(users), Some(user_db)) = (users, &args.user_db) else {
+        return Err(ServerError::UploadUsersAlone);
+    };
+    if let Some(user) = args.upload_users.iter().find(|u| !users.has_user(u)) {
+        return Err(ServerError::UnknownUploader {
+            user: user.clone(),
+            user_db: user_db.clone(),
+        });
+    }
+    Ok(Uploaders::only(args.upload_users.iter().cloned()))
 }
 
 /// Raises the soft open-files limit as far as the hard one allows, and keeps the

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::server::auth::{ReadAccess, UserDb};
+use crate::server::auth::{Denied, ReadAccess, Uploaders, UserDb};
 use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::multipart::{self, MultipartError};
 use crate::server::pages::{self, Format};
@@ -20,6 +20,7 @@ pub struct App {
     pub storage: Arc<Storage>,
     pub users: Option<UserDb>,
     pub read_access: ReadAccess,
+    pub uploaders: Uploaders,
     pub overwrite: bool,
     pub max_upload: u64,
     pages: Mutex<PageCache>,
@@ -46,6 +47,7 @@ impl App {
         storage: Arc<Storage>,
         users: Option<UserDb>,
         read_access: ReadAccess,
+        uploaders: Uploaders,
         overwrite: bool,
         max_upload: u64,
     ) -> App {
@@ -53,13 +55,16 @@ impl App {
             storage,
             users,
             read_access,
+            uploaders,
             overwrite,
             max_upload,
             pages: Mutex::new(PageCache::default()),
         }
     }
 
-    /// Lets the request in, or answers 401. `None` user means no login was needed.
+    /// Lets the request in, or answers 401 (429 to a client that failed too often,
+    /// 503 when too many logins are being checked, 403 to a user who may not upload).
+    /// `None` user means no login was needed.
     fn authorize(&self, request: &Request<'_>, write: bool) -> Result<Option<String>, Response> {
         let Some(users) = &self.users else {
             return Ok(None);
@@ -67,19 +72,24 @@ impl App {
         if !self.read_access.needs_login(write) {
             return Ok(None);
         }
-        let result = users.authenticate(request.header("authorization"));
+        let result = users.authenticate(request.peer.ip(), request.header("authorization"));
         if let Some(e) = users.take_reload_error() {
             crate::message!("curd-server: {e}; the previous users stay in force");
         }
-        result.map(Some).map_err(|denied| {
+        let user = result.map_err(|denied| {
             // The reason (no such user, wrong password) is for the log: telling the
             // client would say which user names exist.
             crate::message!("curd-server: {}: login refused: {denied}", request.peer);
-            Response::text(401, "login required").header(
-                "WWW-Authenticate",
-                "Basic realm=\"curd\", charset=\"UTF-8\"",
-            )
-        })
+            login_refused(&denied)
+        })?;
+        if write && !self.uploaders.allows(&user) {
+            let message = format!(
+                "user `{}` may not upload to this server",
+                user.escape_debug()
+            );
+            return Err(Response::text(403, message).with_user(Some(user)));
+        }
+        Ok(Some(user))
     }
 
     /// A rendered page from the cache, or rendered now and cached.
@@ -459,6 +469,27 @@ fn allow(ok: bool, methods: &'static str, respond: impl FnOnce() -> Response) ->
     } else {
         Response::text(405, format!("method not allowed here: expected {methods}"))
             .header("Allow", methods)
+    }
+}
+
+/// Why a login was refused, as the client hears it.
+fn login_refused(denied: &Denied) -> Response {
+    match denied {
+        Denied::ShutOut(wait) => {
+            let seconds = wait.seconds();
+            let message =
+                format!("too many failed logins from this address; retry after {seconds} seconds");
+            Response::text(429, message).header("Retry-After", seconds.to_string())
+        }
+        Denied::Busy => Response::text(
+            503,
+            "too many logins are being checked at once; retry in a second",
+        )
+        .header("Retry-After", "1"),
+        _ => Response::text(401, "login required").header(
+            "WWW-Authenticate",
+            "Basic realm=\"curd\", charset=\"UTF-8\"",
+        ),
     }
 }
 

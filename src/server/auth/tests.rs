@@ -4,12 +4,15 @@ use crate::util::encoding::base64;
 use crate::util::fs::TestDir as TempDir;
 use std::time::Duration;
 
+/// Where the tests' logins come from.
+const PEER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
 fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
 }
 
 fn login(db: &UserDb, user: &str, password: &str) -> Result<String, Denied> {
-    db.authenticate(Some(&basic(user, password)))
+    db.authenticate(PEER, Some(&basic(user, password)))
 }
 
 /// Writes `contents` with a modification time of its own, so a rewrite is
@@ -27,14 +30,14 @@ fn write(path: &Path, contents: &str, second: u64) {
 fn alice_alone(dir: &TempDir) -> (PathBuf, UserDb, String) {
     let path = dir.0.join("htpasswd");
     write(&path, &format!("{}\n", line_of("apr1", "alice")), 1);
-    let db = UserDb::open(&path).expect("open");
+    let db = UserDb::open(&path, 16).expect("open");
     (path, db, line_of("bcrypt", "bob"))
 }
 
 #[test]
 fn logins_are_checked_against_the_file() {
     for name in ["apr1", "bcrypt", "sha1", "crypt", "sha256", "sha512"] {
-        let db = UserDb::open(&fixture(name)).expect(name);
+        let db = UserDb::open(&fixture(name), 16).expect(name);
         assert_eq!(login(&db, "alice", ALICE), Ok("alice".to_owned()), "{name}");
         assert_eq!(login(&db, "bob", BOB), Ok("bob".to_owned()), "{name}");
         assert_eq!(
@@ -60,7 +63,7 @@ fn uploads_always_need_a_login() {
 
 #[test]
 fn basic_header_parsing() {
-    let db = UserDb::open(&fixture("apr1")).expect("apr1");
+    let db = UserDb::open(&fixture("apr1"), 16).expect("apr1");
     let token = base64(b"alice:wonderland");
     for header in [
         format!("Basic {token}"),
@@ -70,7 +73,7 @@ fn basic_header_parsing() {
         format!("Basic {}", token.trim_end_matches('=')),
     ] {
         assert_eq!(
-            db.authenticate(Some(&header)),
+            db.authenticate(PEER, Some(&header)),
             Ok("alice".to_owned()),
             "{header}"
         );
@@ -119,7 +122,7 @@ fn basic_header_parsing() {
     ];
     for (header, denied) in cases {
         assert_eq!(
-            db.authenticate(header.as_deref()),
+            db.authenticate(PEER, header.as_deref()),
             Err(denied),
             "{header:?}"
         );
@@ -130,7 +133,7 @@ fn basic_header_parsing() {
 fn unreadable_file_is_refused() {
     let dir = TempDir::new("auth");
     let path = dir.0.join("missing");
-    let e = UserDb::open(&path).err().expect("missing file loaded");
+    let e = UserDb::open(&path, 16).err().expect("missing file loaded");
     assert!(
         matches!(&e, HtpasswdError::Read { path: p, .. } if *p == path),
         "{e}"
@@ -202,7 +205,7 @@ fn successes_are_cached_by_digest_and_forgotten_on_reload() {
     let path = dir.0.join("htpasswd");
     let old = line_of("bcrypt", "alice");
     write(&path, &format!("{old}\n"), 1);
-    let db = UserDb::open(&path).expect("open");
+    let db = UserDb::open(&path, 16).expect("open");
     assert_eq!(login(&db, "alice", ALICE), Ok("alice".to_owned()));
     assert_eq!(
         login(&db, "alice", "wrong"),
@@ -234,7 +237,7 @@ fn the_cache_is_bounded() {
     let dir = TempDir::new("auth");
     let path = dir.0.join("htpasswd");
     write(&path, &format!("{}\n", line_of("crypt", "alice")), 1);
-    let db = UserDb::open(&path).expect("open");
+    let db = UserDb::open(&path, 16).expect("open");
     // DES crypt ignores all but 8 bytes, so these all verify.
     for n in 0..CACHE_LIMIT + 10 {
         assert!(login(&db, "alice", &format!("wonderla{n}")).is_ok());
@@ -250,7 +253,7 @@ fn cache_keys_keep_their_parts_apart() {
 
 #[test]
 fn denials_never_show_the_password() {
-    let db = UserDb::open(&fixture("mixed")).expect("mixed");
+    let db = UserDb::open(&fixture("mixed"), 16).expect("mixed");
     let secret = "s3cr3t:Pässwörd";
     let mut shown = Vec::new();
     for header in [
@@ -261,7 +264,7 @@ fn denials_never_show_the_password() {
         format!("Basic {secret}"),
         format!("Basic {}", base64(secret.replace(':', "").as_bytes())),
     ] {
-        let denied = db.authenticate(Some(&header)).expect_err(&header);
+        let denied = db.authenticate(PEER, Some(&header)).expect_err(&header);
         let text = denied.to_string();
         assert!(
             !text.contains("s3cr3t") && !text.contains("Pässwörd"),
@@ -275,4 +278,60 @@ fn denials_never_show_the_password() {
     assert_eq!(shown[2], "unknown user `a\\nb`");
     assert_eq!(shown[3], "Authorization header is not Basic");
     assert_eq!(Denied::Missing.to_string(), "no credentials");
+}
+
+#[test]
+fn the_same_credentials_at_once_wait_for_one_check() {
+    // One hash at a time and no one waiting for a turn: a second check computed
+    // at once would be refused as busy.
+    let db = UserDb::open(&fixture("bcrypt"), 1).expect("bcrypt");
+    let start = std::sync::Barrier::new(8);
+    std::thread::scope(|s| {
+        let logins: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    login(&db, "alice", ALICE)
+                })
+            })
+            .collect();
+        for login in logins {
+            assert_eq!(login.join().unwrap(), Ok("alice".to_owned()));
+        }
+    });
+    assert!(db.lock().checking.is_empty());
+}
+
+#[test]
+fn long_credentials_and_a_shut_out_client_are_refused_before_any_check() {
+    let db = UserDb::open(&fixture("sha512"), 16).expect("sha512");
+    let long = "x".repeat(MAX_PASSWORD + 1);
+    assert_eq!(
+        login(&db, "alice", &long),
+        Err(Denied::TooLong {
+            what: "password",
+            limit: MAX_PASSWORD
+        })
+    );
+    let name = "u".repeat(MAX_USER + 1);
+    let denied = login(&db, &name, ALICE).expect_err("a long name");
+    assert_eq!(denied.to_string(), "user name longer than 256 bytes");
+    let fits = "x".repeat(MAX_PASSWORD);
+    assert!(matches!(
+        login(&db, "alice", &fits),
+        Err(Denied::WrongPassword(_))
+    ));
+    for _ in 0..limits::FREE_FAILURES {
+        let _ = login(&db, "alice", "guess");
+    }
+    assert!(matches!(
+        login(&db, "alice", ALICE),
+        Err(Denied::ShutOut(_))
+    ));
+    assert!(matches!(
+        login(&db, "mallory", &long),
+        Err(Denied::ShutOut(_))
+    ));
+    let elsewhere = db.authenticate("192.0.2.1".parse().unwrap(), Some(&basic("alice", ALICE)));
+    assert_eq!(elsewhere, Ok("alice".to_owned()));
 }

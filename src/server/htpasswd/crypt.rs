@@ -105,13 +105,21 @@ pub(super) enum ShaCrypt {
 }
 
 /// The rounds of a setting without `rounds=`; crypt(3) then writes none back.
-const DEFAULT_ROUNDS: u32 = 5000;
+pub(super) const DEFAULT_ROUNDS: u32 = 5000;
 
 impl ShaCrypt {
     pub(super) fn magic(self) -> &'static str {
         match self {
             ShaCrypt::Sha256 => "$5$",
             ShaCrypt::Sha512 => "$6$",
+        }
+    }
+
+    /// The length of the checksum after the setting, in crypt's base64.
+    pub(super) fn checksum_len(self) -> usize {
+        match self {
+            ShaCrypt::Sha256 => 43,
+            ShaCrypt::Sha512 => 86,
         }
     }
 

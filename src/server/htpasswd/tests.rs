@@ -10,7 +10,7 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn users(name: &str) -> HashMap<String, Entry> {
+fn users(name: &str) -> Users {
     read(&fixture(name)).expect(name)
 }
 
@@ -42,13 +42,13 @@ fn parse_err(contents: &str) -> HtpasswdError {
 fn every_htpasswd_format_verifies() {
     for name in ["apr1", "bcrypt", "sha1", "crypt", "sha256", "sha512"] {
         let users = users(name);
-        let (alice, bob) = (&users["alice"], &users["bob"]);
+        let (alice, bob) = (users.get("alice").unwrap(), users.get("bob").unwrap());
         assert!(alice.verify(ALICE.as_bytes()), "{name}");
         assert!(bob.verify(BOB.as_bytes()), "{name}");
         assert!(!alice.verify(b"Wonderland"), "{name}");
         assert!(!bob.verify(b"p:ss word"), "{name}");
         assert!(!alice.verify(b""), "{name}");
-        assert!(!users.contains_key("carol"), "{name}");
+        assert!(users.get("carol").is_none(), "{name}");
     }
 }
 
@@ -98,9 +98,9 @@ fn a_sha_crypt_setting_crypt3_would_not_write_never_verifies() {
 #[test]
 fn des_crypt_reads_eight_bytes_as_htpasswd_warns() {
     let users = users("crypt");
-    assert!(users["alice"].verify(b"wonderlaXX"));
-    assert!(users["bob"].verify("p:ss wöXX".as_bytes()));
-    assert!(!users["alice"].verify(b"wonder"));
+    assert!(users.get("alice").unwrap().verify(b"wonderlaXX"));
+    assert!(users.get("bob").unwrap().verify("p:ss wöXX".as_bytes()));
+    assert!(!users.get("alice").unwrap().verify(b"wonder"));
 }
 
 #[test]
@@ -114,9 +114,15 @@ fn mixed_file_with_comments_and_blank_lines() {
         ("dave", "correct horse battery staple"),
         ("erin", "hunter2"),
     ] {
-        assert!(users[user].verify(password.as_bytes()), "{user}");
         assert!(
-            !users[user].verify(format!("{password}!").as_bytes()),
+            users.get(user).unwrap().verify(password.as_bytes()),
+            "{user}"
+        );
+        assert!(
+            !users
+                .get(user)
+                .unwrap()
+                .verify(format!("{password}!").as_bytes()),
             "{user}"
         );
     }
@@ -128,8 +134,8 @@ fn crlf_and_surrounding_whitespace_are_tolerated() {
     let text = std::fs::read_to_string(fixture("mixed")).expect("mixed");
     let crlf = format!("\u{feff}  {}", text.replace('\n', " \r\n"));
     let users = parse(Path::new("crlf"), crlf.as_bytes()).expect("crlf file");
-    assert!(users["alice"].verify(ALICE.as_bytes()));
-    assert!(users["erin"].verify(b"hunter2"));
+    assert!(users.get("alice").unwrap().verify(ALICE.as_bytes()));
+    assert!(users.get("erin").unwrap().verify(b"hunter2"));
 }
 
 #[test]
@@ -317,4 +323,50 @@ fn constant_time_comparison() {
     assert!(ct_eq(b"abc", b"abc"));
     assert!(!ct_eq(b"abc", b"abd"));
     assert!(!ct_eq(b"abc", b"ab"));
+}
+
+#[test]
+fn the_decoy_costs_what_most_users_cost_and_matches_nothing() {
+    for name in [
+        "apr1", "bcrypt", "sha1", "crypt", "sha256", "sha512", "mixed",
+    ] {
+        let users = users(name);
+        let decoy = users.decoy().expect(name);
+        for password in [ALICE, BOB, ""] {
+            assert!(!decoy.verify(password.as_bytes()), "{name}");
+        }
+        let like = users.by_name.values().find(|e| e.class() == decoy.class());
+        let like = like.unwrap_or_else(|| panic!("{name}: the decoy is like no user"));
+        assert_eq!(decoy.stored.len(), like.stored.len(), "{name}");
+    }
+    // A tie goes to the costlier: bob's SHA-crypt has 10000 rounds, alice's 5000.
+    let sha512 = users("sha512");
+    let bob = sha512.get("bob").unwrap();
+    let decoy = sha512.decoy().unwrap();
+    assert_eq!(decoy.class(), bob.class());
+    assert!(
+        decoy.stored.starts_with("$6$rounds=10000$"),
+        "{}",
+        decoy.stored
+    );
+    // The commonest class wins: two bcrypt users over one apr1.
+    let bcrypt_hash = |user| {
+        line_of("bcrypt", user)
+            .split_once(':')
+            .unwrap()
+            .1
+            .to_owned()
+    };
+    let file = format!(
+        "{}\nbob:{}\ncarol:{}\n",
+        line_of("apr1", "alice"),
+        bcrypt_hash("bob"),
+        bcrypt_hash("alice")
+    );
+    let users = parse(Path::new("f"), file.as_bytes()).unwrap();
+    let decoy = users.decoy().unwrap();
+    assert_eq!(decoy.class(), users.get("bob").unwrap().class());
+    assert!(!decoy.verify(ALICE.as_bytes()) && !decoy.verify(BOB.as_bytes()));
+    let empty = parse(Path::new("e"), b"# nobody yet\n").unwrap();
+    assert!(empty.decoy().is_none() && empty.is_empty());
 }

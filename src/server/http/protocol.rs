@@ -245,6 +245,7 @@ fn reason(status: u16) -> &'static str {
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         406 => "Not Acceptable",
@@ -253,6 +254,7 @@ fn reason(status: u16) -> &'static str {
         411 => "Length Required",
         413 => "Content Too Large",
         415 => "Unsupported Media Type",
+        429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
@@ -404,7 +406,7 @@ mod tests {
     #[test]
     fn every_status_used_has_a_reason() {
         for status in [
-            200, 201, 304, 400, 401, 404, 409, 411, 413, 431, 500, 503, 505,
+            200, 201, 304, 400, 401, 403, 404, 409, 411, 413, 429, 431, 500, 503, 505,
         ] {
             assert_ne!(reason(status), "Unknown");
         }

@@ -3,3 +3,4 @@
 mod checked_uploads;
 mod curd_server;
 mod file_versions;
+mod logins;

@@ -2,7 +2,7 @@
 //! on nothing but the server under test and can send what real clients never do.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
 use std::time::Duration;
 
 use base64::Engine;
@@ -28,15 +28,30 @@ impl Reply {
     }
 }
 
-/// Sends one request on a fresh connection and reads the whole answer.
+/// Sends one request on a fresh connection and reads the whole answer. With a
+/// `source`, the connection comes from that loopback address: Linux answers all of
+/// 127.0.0.0/8, so one test can speak as several clients to a server that tells
+/// them apart by address.
 pub fn request(
+    source: Option<Ipv4Addr>,
     addr: SocketAddr,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut stream = TcpStream::connect(addr).expect("connect to server");
+    let mut stream = match source {
+        None => TcpStream::connect(addr).expect("connect to server"),
+        Some(source) => {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                .expect("make a socket");
+            socket
+                .bind(&SocketAddrV4::new(source, 0).into())
+                .expect("bind to a loopback address");
+            socket.connect(&addr.into()).expect("connect to server");
+            socket.into()
+        }
+    };
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();

@@ -4,7 +4,7 @@
 //! dropped, so a failing test leaves nothing running.
 
 use std::io::{BufRead, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -126,7 +126,18 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Reply {
-        http::request(self.addr, method, path, headers, body)
+        http::request(None, self.addr, method, path, headers, body)
+    }
+
+    /// A request on a fresh connection from the loopback address `source`.
+    pub fn request_from(
+        &self,
+        source: Ipv4Addr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        http::request(Some(source), self.addr, method, path, headers, b"")
     }
 
     pub fn get(&self, path: &str) -> Reply {
