@@ -155,27 +155,19 @@ pub fn simple_project(
     }
 }
 
-/// Curdling's `/api/`: every project, with its versions.
+/// Curdling's `/api/`: the projects' names, which its client's locator lists.
 pub fn api_projects(index: &Index) -> Vec<u8> {
-    let projects: Vec<Value> = index
-        .projects
-        .iter()
-        .map(|(name, files)| {
-            json!({
-                "name": name.as_str(),
-                "url": format!("/api/{name}"),
-                "versions": versions(files),
-            })
-        })
-        .collect();
-    json_bytes(&Value::Array(projects))
+    let names: Vec<Value> = index.projects.keys().map(|n| json!(n.as_str())).collect();
+    json_bytes(&Value::Array(names))
 }
 
-/// Curdling's `/api/<project>`: releases, newest first, each with its files.
+/// Curdling's `/api/<project>`: releases, newest first, each with its files' URLs
+/// (under `base`, this server's URL) and sha256.
 pub fn api_project(
     storage: &Storage,
     name: &PackageName,
     files: &[std::sync::Arc<StoredFile>],
+    base: &str,
 ) -> Vec<u8> {
     let releases: Vec<Value> = versions(files)
         .into_iter()
@@ -183,22 +175,19 @@ pub fn api_project(
             let urls: Vec<Value> = files
                 .iter()
                 .filter(|f| f.filename.version().to_string() == version)
-                .map(|f| file_json(storage, f))
+                .map(|f| {
+                    json!({
+                        "filename": f.name,
+                        "url": format!("{base}/p/{}", percent_encode(&f.name)),
+                        "sha256": storage.facts(f).sha256,
+                        "size": f.size,
+                    })
+                })
                 .collect();
             json!({ "name": name.as_str(), "version": version, "urls": urls })
         })
         .collect();
     json_bytes(&Value::Array(releases))
-}
-
-/// One file as Curdling's API and `/s/` describe it.
-pub fn file_json(storage: &Storage, f: &StoredFile) -> Value {
-    json!({
-        "filename": f.name,
-        "url": format!("/p/{}", percent_encode(&f.name)),
-        "sha256": storage.facts(f).sha256,
-        "size": f.size,
-    })
 }
 
 /// A JSON error body, as Curdling's API answers them.

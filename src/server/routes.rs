@@ -13,6 +13,7 @@ use crate::server::storage::{Index, NotServed, SaveError, Saved, Storage, Stored
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
+use crate::util::encoding::percent_encode;
 use crate::util::sync::lock;
 
 /// The application: every route, over one storage folder.
@@ -38,7 +39,6 @@ enum PageKey {
     Simple(Format),
     Project(PackageName, Format),
     ApiProjects,
-    ApiProject(PackageName),
     Home,
 }
 
@@ -145,10 +145,10 @@ impl App {
                 let page = self.page(&index, PageKey::ApiProjects, pages::api_projects);
                 shared(200, "application/json", page)
             }),
-            ["api", project] => allow(read, "GET, HEAD", || self.api_project(project)),
+            ["api", project] => allow(read, "GET, HEAD", || self.api_project(request, project)),
             ["p", file] if method == "PUT" => self.put_upload(request, file),
             ["p", file] => allow(read, "GET, HEAD, PUT", || self.download(request, file)),
-            ["s", requirement] => allow(read, "GET, HEAD", || self.best_file(requirement)),
+            ["s", query] => allow(read, "GET, HEAD", || self.search(request, query)),
             ["simple"] => Response::empty(301).header("Location", "/simple/"),
             ["simple", ""] => allow(read, "GET, HEAD", || self.simple_index(request)),
             ["simple", project] => {
@@ -208,7 +208,10 @@ impl App {
         shared(200, format.content_type(), page).header("Vary", "Accept")
     }
 
-    fn api_project(&self, project: &str) -> Response {
+    /// Curdling's `/api/<project>`. Its client downloads each URL as it is, so they
+    /// are absolute, to the host the client asked; rendered for each request, as
+    /// the Host header is the client's to choose.
+    fn api_project(&self, request: &Request<'_>, project: &str) -> Response {
         let raw = percent_decode(project);
         let not_found = || {
             let body = pages::json_error(&format!("no project named `{}`", Shown(&raw)));
@@ -221,28 +224,52 @@ impl App {
         let Some(files) = index.project(&name) else {
             return not_found();
         };
-        let page = self.page(&index, PageKey::ApiProject(name.clone()), |_| {
-            pages::api_project(&self.storage, &name, files)
-        });
-        shared(200, "application/json", page)
+        let base = request
+            .header("host")
+            .map_or(String::new(), |host| format!("http://{host}"));
+        let page = pages::api_project(&self.storage, &name, files, &base);
+        Response::new(200, "application/json", Payload::Bytes(page))
     }
 
-    /// `/s/<requirement>`: the newest file that satisfies it, preferring wheels.
-    fn best_file(&self, requirement: &str) -> Response {
-        let text = percent_decode(requirement);
-        let json = |status, body| Response::new(status, "application/json", Payload::Bytes(body));
-        let requirement: Requirement = match text.parse() {
+    /// `/s/<query>`: Curdling's search, which sends the file itself as an attachment.
+    /// The query is a requirement (`flask>=2,<3`, or PEP 345's `flask (>=2)`), then
+    /// optionally `;` and a format: `whl`, `gz` or `zip` (a file's last extension),
+    /// or `~` before one for any other. As Curdling does, the newest version that
+    /// satisfies the requirement is chosen first, then its file in that format;
+    /// without a format, a pure-Python wheel, then any wheel, then the sdist.
+    fn search(&self, request: &Request<'_>, query: &str) -> Response {
+        let text = percent_decode(query);
+        let (spec, format) = text.split_once(';').unwrap_or((&text, ""));
+        let (negated, extension) = match format.strip_prefix('~') {
+            Some(extension) => (true, extension),
+            None => (false, format),
+        };
+        if !format.is_empty() && !["whl", "gz", "zip"].contains(&extension) {
+            return Response::text(
+                400,
+                format!(
+                    "unknown format `{}` in `{}`: expected whl, gz or zip, or `~` before one for any other",
+                    Shown(format),
+                    Shown(&text)
+                ),
+            );
+        }
+        let fits = |f: &StoredFile| {
+            format.is_empty() || (f.name.rsplit('.').next() == Some(extension)) != negated
+        };
+        let requirement: Requirement = match spec.parse() {
             Ok(r) => r,
-            Err(e) => return json(400, pages::json_error(&e.to_string())),
+            Err(e) => return Response::text(400, e),
         };
         let specifiers = match &requirement.version_or_url {
             Some(VersionOrUrl::VersionSpecifier(s)) => s.clone(),
             Some(VersionOrUrl::Url(_)) => {
-                return json(
+                return Response::text(
                     400,
-                    pages::json_error(&format!(
-                        "`{text}` names a URL: expected a name and version specifiers"
-                    )),
+                    format!(
+                        "`{}` names a URL: expected a name and version specifiers",
+                        Shown(spec)
+                    ),
                 );
             }
             None => Default::default(),
@@ -250,33 +277,44 @@ impl App {
         let index = self.storage.index();
         let files = index.project(&requirement.name).unwrap_or_default();
         let versions: Vec<_> = files.iter().map(|f| f.filename.version()).collect();
-        let best = specifiers.filter(versions).into_iter().max();
-        // A pure-Python wheel fits every client, then any wheel (files are sorted
-        // wheels first within a version), then the sdist.
-        let file = best.and_then(|v| {
-            let candidates = files.iter().filter(|f| f.filename.version() == v);
-            let pure = |f: &&Arc<StoredFile>| f.name.ends_with("-none-any.whl");
-            candidates
-                .clone()
-                .find(pure)
-                .or_else(|| candidates.clone().next())
-        });
-        match file {
-            Some(f) => json(200, {
-                let mut body = pages::file_json(&self.storage, f);
-                if let Some(obj) = body.as_object_mut() {
-                    obj.insert("name".into(), requirement.name.as_str().into());
-                    obj.insert("version".into(), f.filename.version().to_string().into());
-                }
-                let mut bytes = body.to_string().into_bytes();
-                bytes.push(b'\n');
-                bytes
-            }),
-            None => json(
+        let Some(version) = specifiers.filter(versions).into_iter().max() else {
+            return Response::text(
                 404,
-                pages::json_error(&format!("no file satisfies `{text}`")),
-            ),
+                format!(
+                    "no release of `{}` satisfies `{}`",
+                    requirement.name,
+                    Shown(spec)
+                ),
+            );
+        };
+        // Files are sorted wheels first within a version.
+        let candidates = files
+            .iter()
+            .filter(|f| f.filename.version() == version && fits(f));
+        let pure = |f: &&Arc<StoredFile>| f.name.ends_with("-none-any.whl");
+        let Some(file) = candidates
+            .clone()
+            .find(pure)
+            .or_else(|| candidates.clone().next())
+        else {
+            return Response::text(
+                404,
+                format!(
+                    "no `{}` file of {} {version}, the newest release that satisfies `{}`",
+                    Shown(format),
+                    requirement.name,
+                    Shown(spec)
+                ),
+            );
+        };
+        let response = self.download(request, &percent_encode(&file.name));
+        if response.status != 200 {
+            return response;
         }
+        response.header(
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", file.name),
+        )
     }
 
     fn download(&self, request: &Request<'_>, file: &str) -> Response {

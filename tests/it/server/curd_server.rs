@@ -239,37 +239,6 @@ fn downloads_have_etags_and_answer_conditional_and_head_requests() {
 }
 
 #[test]
-fn curdling_api_lists_projects_releases_and_best_files() {
-    let tmp = TempDir::new("api");
-    let server = Server::start(&populated(tmp.path()), &[]);
-    let projects: serde_json::Value = serde_json::from_slice(&server.get("/api/").body).unwrap();
-    assert_eq!(projects[0]["name"], "alpha");
-    assert_eq!(projects[0]["versions"], serde_json::json!(["2.0", "1.0"]));
-
-    let reply = server.get("/api/beta");
-    let releases: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
-    assert_eq!(releases[0]["version"], "2.0b1");
-    assert_eq!(
-        releases[1]["urls"][0]["url"],
-        "/p/beta-1.5-py3-none-any.whl"
-    );
-    assert_eq!(releases[1]["urls"][0]["sha256"].as_str().unwrap().len(), 64);
-    let missing = server.get("/api/nothing");
-    assert_eq!(missing.status, 404);
-    assert!(missing.text().contains("\"error\""));
-
-    let best = |q: &str| server.get(&format!("/s/{q}"));
-    let reply = best("alpha%3C2");
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let file: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
-    assert_eq!(file["filename"], "alpha-1.0-py3-none-any.whl");
-    let file: serde_json::Value = serde_json::from_slice(&best("beta").body).unwrap();
-    assert_eq!(file["version"], "1.5", "a prerelease only when asked for");
-    assert_eq!(best("alpha%3E%3D3").status, 404);
-    assert_eq!(best("alpha%3E%3D%3D").status, 400);
-}
-
-#[test]
 fn uploads_are_validated_idempotent_and_immutable() {
     let tmp = TempDir::new("uploads");
     let wheels = tmp.path().join("wheels");

@@ -2,5 +2,6 @@
 
 mod checked_uploads;
 mod curd_server;
+mod curdling_api;
 mod file_versions;
 mod logins;
