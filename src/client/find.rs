@@ -13,6 +13,14 @@
 //!   with `==` or `===`.
 //! - Files whose names do not parse (versions that are not PEP 440 among them) are
 //!   skipped quietly, never an error.
+//! - Requires-Python is checked twice: from the index's listing, before anything is
+//!   fetched, and from the metadata, which is all that find-links folders and many
+//!   indexes have. A version whose metadata excludes the interpreter is unusable,
+//!   and the resolver goes on to the next one; a Requires-Python that does not
+//!   parse excludes nothing, as in pip.
+//! - Why a version's files were all left out (yanked, Requires-Python, no wheel
+//!   for this interpreter) is kept, for the error when nothing else satisfies a
+//!   requirement.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -24,7 +32,7 @@ use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::{DispatchError, FindError, MetadataCause};
 use crate::client::fetch::Client;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
-use crate::resolve::{Hint, Provider};
+use crate::resolve::{Dependencies, Hint, Provider, Unusable};
 use crate::standards::filename::{DistFilename, WheelFilename};
 use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
@@ -156,8 +164,16 @@ pub struct Compatibility {
     pub python_version: Version,
 }
 
-/// A project's installable files by version, or why none could be listed.
-type Found = Arc<Result<BTreeMap<Version, Vec<Candidate>>, Arc<FindError>>>;
+/// A project's versions: the installable files of each, and why the versions
+/// left without any cannot be used.
+#[derive(Default)]
+struct Listing {
+    usable: BTreeMap<Version, Vec<Candidate>>,
+    unusable: BTreeMap<Version, Unusable>,
+}
+
+/// A project's listing, or why none could be made.
+type Found = Arc<Result<Listing, Arc<FindError>>>;
 
 /// What a finder learned, shared with the finders of the builds it starts.
 #[derive(Default)]
@@ -301,11 +317,8 @@ impl<'a> Finder<'a> {
             .clone()
     }
 
-    fn look_up(
-        &self,
-        name: &PackageName,
-    ) -> Result<BTreeMap<Version, Vec<Candidate>>, Arc<FindError>> {
-        let mut by_version: BTreeMap<Version, Vec<Candidate>> = BTreeMap::new();
+    fn look_up(&self, name: &PackageName) -> Result<Listing, Arc<FindError>> {
+        let mut listing = Listing::default();
         let mut known = false;
         let mut failure = None;
         for (position, source) in self.sources.iter().enumerate() {
@@ -326,11 +339,21 @@ impl<'a> Finder<'a> {
             };
             known = true;
             for file in files {
-                if let Some(candidate) = self.candidate(name, file, position) {
-                    by_version
-                        .entry(candidate.filename.version().clone())
-                        .or_default()
-                        .push(candidate);
+                let Ok(filename) = DistFilename::parse(&file.filename) else {
+                    continue;
+                };
+                if filename.name() != name {
+                    continue;
+                }
+                let version = filename.version().clone();
+                match self.candidate(filename, file, position) {
+                    Ok(candidate) => listing.usable.entry(version).or_default().push(candidate),
+                    Err(reason) => {
+                        let kept = listing.unusable.entry(version).or_insert(reason.clone());
+                        if weight(&reason) < weight(kept) {
+                            *kept = reason;
+                        }
+                    }
                 }
             }
         }
@@ -338,10 +361,14 @@ impl<'a> Finder<'a> {
             // Every source failed: that is an error, not an unknown project.
             (false, Some(error)) => Err(error),
             _ => {
-                for files in by_version.values_mut() {
+                for files in listing.usable.values_mut() {
                     files.sort_by_key(|c| (c.rank == usize::MAX, c.source, c.rank));
                 }
-                Ok(by_version)
+                let usable = &listing.usable;
+                listing
+                    .unusable
+                    .retain(|version, _| !usable.contains_key(version));
+                Ok(listing)
             }
         }
     }
@@ -360,31 +387,30 @@ impl<'a> Finder<'a> {
         }
     }
 
-    /// Keeps a file if this interpreter can install it; `None` says why not, quietly.
-    fn candidate(&self, name: &PackageName, file: IndexFile, source: usize) -> Option<Candidate> {
-        let filename = DistFilename::parse(&file.filename).ok()?;
-        if filename.name() != name {
-            return None;
-        }
-        if file.yanked.is_some() && !self.pinned.contains(name) {
-            return None;
-        }
-        if let Some(requires) = &file.requires_python
-            && let Ok(specifiers) = requires.parse::<VersionSpecifiers>()
-            && !specifiers.contains_with_prereleases(&self.python_version, Some(true))
+    /// Keeps a file if this interpreter can install it, or says why not.
+    fn candidate(
+        &self,
+        filename: DistFilename,
+        file: IndexFile,
+        source: usize,
+    ) -> Result<Candidate, Unusable> {
+        if let Some(reason) = &file.yanked
+            && !self.pinned.contains(filename.name())
         {
-            return None;
+            let reason = reason.clone();
+            return Err(Unusable::Yanked { reason });
         }
+        self.check_python(file.requires_python.as_deref())?;
         let rank = match &filename {
-            DistFilename::Wheel(w) => {
-                self.tags
-                    .rank(&w.python_tags, &w.abi_tags, &w.platform_tags)?
-            }
+            DistFilename::Wheel(w) => self
+                .tags
+                .rank(&w.python_tags, &w.abi_tags, &w.platform_tags)
+                .ok_or(Unusable::NoWheel)?,
             // An sdist is a candidate only where it can be built, and after every wheel.
             DistFilename::Sdist(_) if self.builder.is_some() => usize::MAX,
-            DistFilename::Sdist(_) => return None,
+            DistFilename::Sdist(_) => return Err(Unusable::NoWheel),
         };
-        Some(Candidate {
+        Ok(Candidate {
             filename,
             file,
             source,
@@ -392,11 +418,27 @@ impl<'a> Finder<'a> {
         })
     }
 
+    /// Whether a Requires-Python admits this interpreter (pre-releases of it too);
+    /// one that does not parse admits it, as in pip.
+    fn check_python(&self, requires: Option<&str>) -> Result<(), Unusable> {
+        let Some(Ok(requires)) = requires.map(str::parse::<VersionSpecifiers>) else {
+            return Ok(());
+        };
+        if requires.contains_with_prereleases(&self.python_version, Some(true)) {
+            return Ok(());
+        }
+        Err(Unusable::RequiresPython {
+            requires,
+            python: self.python_version.clone(),
+        })
+    }
+
     /// The file that would be installed for a version: the first of its sorted files.
     pub fn best(&self, name: &PackageName, version: &Version) -> Option<Candidate> {
         let down = lock(&self.learned.down).clone();
         match &*self.candidates(name) {
-            Ok(by_version) => by_version
+            Ok(listing) => listing
+                .usable
                 .get(version)
                 .and_then(|files| files.iter().find(|f| !down.contains(&f.source)).cloned()),
             Err(_) => None,
@@ -582,27 +624,48 @@ impl Provider for Finder<'_> {
 
     fn versions(&self, name: &PackageName) -> Result<Vec<Version>, Arc<FindError>> {
         match &*self.candidates(name) {
-            Ok(by_version) => Ok(by_version.keys().rev().cloned().collect()),
+            Ok(listing) => Ok(listing.usable.keys().rev().cloned().collect()),
             Err(e) => Err(Arc::clone(e)),
         }
     }
 
+    fn unusable(&self, name: &PackageName) -> Vec<(Version, Unusable)> {
+        match &*self.candidates(name) {
+            Ok(listing) => listing
+                .unusable
+                .iter()
+                .rev()
+                .map(|(version, reason)| (version.clone(), reason.clone()))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// A version whose metadata excludes the interpreter, or whose Requires-Dist
+    /// does not parse, is unusable: installing it without a dependency would leave
+    /// a broken environment. The latter is said, as the resolver may quietly settle
+    /// on an older version.
     fn dependencies(
         &self,
         name: &PackageName,
         version: &Version,
-    ) -> Result<Vec<Requirement>, Arc<FindError>> {
+    ) -> Result<Dependencies, Arc<FindError>> {
         let metadata = self.core_metadata(name, version).map_err(Arc::new)?;
+        if let Err(reason) = self.check_python(metadata.requires_python.as_deref()) {
+            return Ok(Dependencies::Unusable(reason));
+        }
         let mut out = Vec::new();
         for line in &metadata.requires_dist {
             match line.parse::<Requirement>() {
                 Ok(r) => out.push(r),
-                Err(e) => self.warn(format!(
-                    "{name} {version} has an invalid Requires-Dist, ignored: {e}"
-                )),
+                Err(e) => {
+                    let reason = Unusable::InvalidRequirement(Box::new(e));
+                    self.warn(format!("{name} {version} {reason}, so it is not used"));
+                    return Ok(Dependencies::Unusable(reason));
+                }
             }
         }
-        Ok(out)
+        Ok(Dependencies::Known(out))
     }
 
     /// Looks up the projects and reads the metadata of their likely versions, all at
@@ -619,6 +682,16 @@ impl Provider for Finder<'_> {
                 let _ = self.core_metadata(&hint.name, version);
             }
         });
+    }
+}
+
+/// Which of the reasons the files of one version give is said: the first that
+/// holds for the whole version.
+fn weight(reason: &Unusable) -> u8 {
+    match reason {
+        Unusable::Yanked { .. } => 0,
+        Unusable::RequiresPython { .. } => 1,
+        Unusable::NoWheel | Unusable::InvalidRequirement(_) => 2,
     }
 }
 

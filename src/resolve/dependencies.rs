@@ -14,7 +14,7 @@ use crate::standards::version::Version;
 
 use super::error::Link;
 use super::incompat::{Cause, Incompat, Key, Package, Pkg, ROOT, Term};
-use super::provider::{Hint, Provider};
+use super::provider::{Dependencies, Hint, Provider};
 use super::set::Set;
 use super::solver::{Failure, Solver};
 
@@ -111,7 +111,7 @@ impl<P: Provider> Solver<'_, P> {
         &mut self,
         pkg: Pkg,
         index: usize,
-    ) -> Result<Rc<[Requirement]>, Failure<P::Error>> {
+    ) -> Result<Rc<Dependencies>, Failure<P::Error>> {
         let package = &self.packages[pkg];
         let (Key::Base(name) | Key::Extra(name, _)) = &package.key else {
             return Ok(self.root.clone());
@@ -123,10 +123,10 @@ impl<P: Provider> Solver<'_, P> {
         let name = name.clone();
         let version = package.versions[index].clone();
         match self.provider.dependencies(&name, &version) {
-            Ok(requirements) => {
-                let requirements: Rc<[Requirement]> = Rc::from(requirements);
-                self.requirements.insert(key, requirements.clone());
-                Ok(requirements)
+            Ok(dependencies) => {
+                let dependencies = Rc::new(dependencies);
+                self.requirements.insert(key, dependencies.clone());
+                Ok(dependencies)
             }
             Err(error) => Err(Failure::Provider(error, self.chain(pkg, index))),
         }
@@ -137,7 +137,22 @@ impl<P: Provider> Solver<'_, P> {
         pkg: Pkg,
         index: usize,
     ) -> Result<(), Failure<P::Error>> {
-        let requirements = self.requirements(pkg, index)?;
+        let dependencies = self.requirements(pkg, index)?;
+        let requirements = match &*dependencies {
+            Dependencies::Known(requirements) => requirements,
+            Dependencies::Unusable(reason) => {
+                // Ruled out as a conflict would rule it out, so the search goes on
+                // to the next version and an explanation can say why.
+                let len = self.packages[pkg].len;
+                let id = self.push(Incompat {
+                    terms: vec![(pkg, Term::Pos(Set::single(len, index)))],
+                    cause: Cause::Unusable(reason.clone()),
+                });
+                self.register(id);
+                self.children.insert((pkg, index), Vec::new());
+                return Ok(());
+            }
+        };
         let extra = match &self.packages[pkg].key {
             Key::Extra(_, extra) => Some(extra.clone()),
             _ => None,

@@ -5,7 +5,10 @@ use std::fmt;
 
 use crate::standards::name::{ExtraName, PackageName};
 use crate::standards::specifier::VersionSpecifiers;
+use crate::standards::url::redact_str;
 use crate::standards::version::Version;
+
+use super::provider::Unusable;
 
 /// One step of a chain from the root requirements down to a project.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,17 +41,22 @@ impl fmt::Display for Chain<'_> {
     }
 }
 
+/// How many unusable versions an error names, newest first.
+const UNUSABLE_SHOWN: usize = 5;
+
 /// Why resolution failed. Chains start below the root requirements: an empty
 /// chain means a root requirement itself.
 #[derive(Debug)]
 pub enum ResolveError<E> {
     /// The requirements conflict; the text explains how, step by step.
     NoSolution(String),
-    /// A requirement that no candidate satisfies, reached through `chain` alone.
+    /// A requirement that no candidate satisfies, reached through `chain` alone;
+    /// `unusable` the versions that would, newest first, and why they cannot be used.
     NoVersions {
         name: PackageName,
         specifiers: VersionSpecifiers,
         chain: Vec<Link>,
+        unusable: Vec<(Version, Unusable)>,
     },
     /// The provider failed while resolving the last link of `chain` (or a project
     /// it requires).
@@ -73,21 +81,36 @@ impl<E: fmt::Display> fmt::Display for ResolveError<E> {
                 name,
                 specifiers,
                 chain,
+                unusable,
             } => {
-                if specifiers.is_empty() {
+                if specifiers.is_empty() && unusable.is_empty() {
                     write!(f, "no version of {name} is available")?;
+                } else if specifiers.is_empty() {
+                    write!(f, "no version of {name} can be used")?;
                 } else {
                     write!(f, "no version of {name} satisfies {specifiers}")?;
                 }
-                write!(f, " (required by {})", Chain(chain))
+                write!(f, " (required by {})", Chain(chain))?;
+                for (version, reason) in unusable.iter().take(UNUSABLE_SHOWN) {
+                    write!(f, "\n  {name} {version} {reason}")?;
+                }
+                match unusable.len().saturating_sub(UNUSABLE_SHOWN) {
+                    0 => Ok(()),
+                    1 => write!(f, "\n  and 1 older version that cannot be used either"),
+                    more => write!(
+                        f,
+                        "\n  and {more} older versions that cannot be used either"
+                    ),
+                }
             }
             ResolveError::Provider(error, chain) => {
                 write!(f, "{error} (while resolving {})", Chain(chain))
             }
             ResolveError::Url { name, url, chain } => write!(
                 f,
-                "{name} @ {url} (required by {}) is a direct URL requirement: \
+                "{name} @ {} (required by {}) is a direct URL requirement: \
                  pin it to a version before resolving",
+                redact_str(url),
                 Chain(chain)
             ),
             ResolveError::TooComplex { steps } => write!(

@@ -8,6 +8,7 @@ use crate::standards::name::{ExtraName, PackageName};
 use crate::standards::specifier::VersionSpecifiers;
 use crate::standards::version::Version;
 
+use super::provider::Unusable;
 use super::set::Set;
 
 /// "p is in S" or "p is not in S"; the negative form also holds when p is not
@@ -109,6 +110,8 @@ pub(super) enum Cause {
     },
     /// The constraints rule out the versions in the term.
     Constraint { specifiers: VersionSpecifiers },
+    /// The version in the term turned out unusable when its metadata was read.
+    Unusable(Unusable),
     /// Learned from two others by conflict resolution.
     Derived(IncId, IncId),
 }

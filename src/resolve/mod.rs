@@ -89,7 +89,9 @@ use crate::standards::marker::MarkerEnvironment;
 use crate::standards::requirement::Requirement;
 
 pub use error::{Link, ResolveError};
-pub use provider::{DEFAULT_MAX_STEPS, Hint, Options, Provider, Resolution, Resolved};
+pub use provider::{
+    DEFAULT_MAX_STEPS, Dependencies, Hint, Options, Provider, Resolution, Resolved, Unusable,
+};
 use solver::{Failure, Solver};
 
 /// Chooses one version of every project the root requirements need, directly or
@@ -103,7 +105,9 @@ pub fn resolve<P: Provider>(
     let mut solver = Solver::new(root, env, provider, options)?;
     match solver.run() {
         Ok(()) => Ok(solver.resolution()),
-        Err(Failure::Conflict(id)) => Err(solver.graph().explain(id)),
+        Err(Failure::Conflict(id)) => {
+            Err(solver.graph().explain(id, |name| provider.unusable(name)))
+        }
         Err(Failure::Provider(error, chain)) => Err(ResolveError::Provider(error, chain)),
         Err(Failure::Url { name, url, chain }) => Err(ResolveError::Url { name, url, chain }),
         Err(Failure::TooComplex) => Err(ResolveError::TooComplex {

@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::standards::marker::write_quoted;
 use crate::standards::name::{ExtraName, PackageName};
-use crate::standards::requirement::Requirement;
+use crate::standards::requirement::{Requirement, RequirementParseError};
 use crate::standards::specifier::VersionSpecifiers;
 use crate::standards::version::Version;
 
@@ -17,15 +18,78 @@ pub trait Provider {
     /// Candidate versions of a project, best first (the provider already dropped files
     /// that do not fit: wrong tags, Requires-Python, yanked unless pinned with ==).
     fn versions(&self, name: &PackageName) -> Result<Vec<Version>, Self::Error>;
-    /// Requires-Dist of one version, as written (markers not yet evaluated).
+    /// Requires-Dist of one version, as written (markers not yet evaluated), or why
+    /// that version turned out unusable once its metadata was read: the resolver
+    /// then goes on to the next version, as it does after a conflict.
     fn dependencies(
         &self,
         name: &PackageName,
         version: &Version,
-    ) -> Result<Vec<Requirement>, Self::Error>;
+    ) -> Result<Dependencies, Self::Error>;
+    /// The versions [`Provider::versions`] left out and why, newest first, asked
+    /// only to explain a requirement that no candidate satisfies. Default: none.
+    fn unusable(&self, _name: &PackageName) -> Vec<(Version, Unusable)> {
+        Vec::new()
+    }
     /// A hint that these projects will be asked for soon, so a provider can fetch
     /// them (and the dependencies of their likely versions) in parallel. Default: nothing.
     fn prefetch(&self, _hints: &[Hint]) {}
+}
+
+/// What a provider learned of one version from its metadata.
+#[derive(Clone, Debug)]
+pub enum Dependencies {
+    /// Its requirements, as written.
+    Known(Vec<Requirement>),
+    /// It cannot be installed here.
+    Unusable(Unusable),
+}
+
+/// Why a version cannot be installed here. Each reads after the version it is
+/// about: `django 6.1.3 requires Python >=3.12 (the interpreter is Python 3.11.2)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    /// Its Requires-Python excludes the interpreter.
+    RequiresPython {
+        requires: VersionSpecifiers,
+        python: Version,
+    },
+    /// Every file of it is yanked (PEP 592), with the index's reason for the first.
+    Yanked { reason: String },
+    /// No wheel fits the interpreter and there is no sdist to build one from.
+    NoWheel,
+    /// A line of its Requires-Dist does not parse.
+    InvalidRequirement(Box<RequirementParseError>),
+}
+
+/// How much of an index's yank reason an explanation quotes.
+const REASON_SHOWN: usize = 200;
+
+impl fmt::Display for Unusable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unusable::RequiresPython { requires, python } => write!(
+                f,
+                "requires Python {requires} (the interpreter is Python {python})"
+            ),
+            Unusable::Yanked { reason } if reason.is_empty() => f.write_str("is yanked"),
+            Unusable::Yanked { reason } => {
+                // The index's words: shown short and with control characters escaped.
+                let short: String = reason.chars().take(REASON_SHOWN).collect();
+                f.write_str("is yanked (reason: ")?;
+                write_quoted(f, &short)?;
+                f.write_str(if short.len() < reason.len() {
+                    "…)"
+                } else {
+                    ")"
+                })
+            }
+            Unusable::NoWheel => f.write_str("has no wheel for this interpreter and no sdist"),
+            Unusable::InvalidRequirement(error) => {
+                write!(f, "has an invalid Requires-Dist: {}", error.summary())
+            }
+        }
+    }
 }
 
 /// A project the resolver has just met, with what it knows so far of the version it

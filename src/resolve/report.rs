@@ -3,8 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::standards::name::PackageName;
+use crate::standards::version::Version;
+
 use super::error::{Link, ResolveError};
 use super::incompat::{Cause, IncId, Incompat, Key, Package, Pkg, ROOT, Term};
+use super::provider::Unusable;
 use super::set::Set;
 
 /// The projects and incompatibilities, for explaining a failure.
@@ -14,8 +18,13 @@ pub(super) struct Graph<'s> {
 }
 
 impl Graph<'_> {
-    pub(super) fn explain<E>(&self, terminal: IncId) -> ResolveError<E> {
-        if let Some(error) = self.no_versions(terminal) {
+    /// `unusable` says which versions of a project its provider left out, and why.
+    pub(super) fn explain<E>(
+        &self,
+        terminal: IncId,
+        unusable: impl Fn(&PackageName) -> Vec<(Version, Unusable)>,
+    ) -> ResolveError<E> {
+        if let Some(error) = self.no_versions(terminal, unusable) {
             return error;
         }
         let mut report = Report {
@@ -85,7 +94,11 @@ impl Graph<'_> {
 
     /// A failure that is one requirement no candidate satisfies, reached through
     /// one version at each step: worth a one-line message with its chain.
-    fn no_versions<E>(&self, terminal: IncId) -> Option<ResolveError<E>> {
+    fn no_versions<E>(
+        &self,
+        terminal: IncId,
+        unusable: impl Fn(&PackageName) -> Vec<(Version, Unusable)>,
+    ) -> Option<ResolveError<E>> {
         let leaves = self.leaves(terminal);
         let mut empty = leaves.iter().copied().filter(|&id| {
             matches!(&self.incompats[id].cause, Cause::Dependency { allowed, .. } if allowed.is_empty())
@@ -134,10 +147,15 @@ impl Graph<'_> {
         let (Key::Base(name) | Key::Extra(name, _)) = &self.packages[*child].key else {
             return None;
         };
+        let unusable = unusable(name)
+            .into_iter()
+            .filter(|(version, _)| specifiers.contains_with_prereleases(version, Some(true)))
+            .collect();
         Some(ResolveError::NoVersions {
             name: name.clone(),
             specifiers: specifiers.clone(),
             chain,
+            unusable,
         })
     }
 
@@ -283,6 +301,10 @@ impl Graph<'_> {
                     format!("the constraints allow only {}{specifiers}", self.name(*pkg))
                 }
                 None => "the constraints cannot be satisfied".to_string(),
+            },
+            Cause::Unusable(reason) => match incompat.terms.first() {
+                Some((pkg, Term::Pos(set))) => format!("{} {reason}", self.term(*pkg, set)),
+                _ => reason.to_string(),
             },
             Cause::Derived(..) => self.describe(id),
         }

@@ -11,7 +11,7 @@ use crate::standards::specifier::VersionSpecifiers;
 
 use super::error::{Link, ResolveError};
 use super::incompat::{Assignment, Cause, IncId, Incompat, Key, Package, Pkg, ROOT, Term};
-use super::provider::{Options, Provider, Resolution, Resolved};
+use super::provider::{Dependencies, Options, Provider, Resolution, Resolved};
 use super::report::Graph;
 use super::set::Set;
 
@@ -45,7 +45,8 @@ pub(super) struct Solver<'a, P: Provider> {
     pub(super) provider: &'a P,
     pub(super) env: &'a MarkerEnvironment,
     pub(super) options: &'a Options,
-    pub(super) root: Rc<[Requirement]>,
+    /// The root requirements, as the root's dependencies.
+    pub(super) root: Rc<Dependencies>,
     pub(super) constraints: HashMap<PackageName, VersionSpecifiers>,
     pub(super) packages: Vec<Package>,
     pub(super) ids: HashMap<Key, Pkg>,
@@ -60,7 +61,7 @@ pub(super) struct Solver<'a, P: Provider> {
     pub(super) assignments: Vec<Assignment>,
     level: usize,
     /// The provider's dependency lists, by project and candidate.
-    pub(super) requirements: HashMap<(Pkg, usize), Rc<[Requirement]>>,
+    pub(super) requirements: HashMap<(Pkg, usize), Rc<Dependencies>>,
     /// The projects each tried version depends on; also records which versions
     /// have their dependencies added already.
     pub(super) children: HashMap<(Pkg, usize), Vec<Pkg>>,
@@ -115,7 +116,7 @@ impl<'a, P: Provider> Solver<'a, P> {
             provider,
             env,
             options,
-            root: Rc::from(root.to_vec()),
+            root: Rc::new(Dependencies::Known(root.to_vec())),
             constraints,
             packages: vec![root_package],
             ids: HashMap::from([(Key::Root, ROOT)]),
@@ -546,12 +547,17 @@ impl<'a, P: Provider> Solver<'a, P> {
     }
 
     /// Whether deciding `pkg` at `index` would break one of its dependencies at
-    /// once: then it is left to propagation to rule the version out instead.
+    /// once, or the version is unusable: then it is left to propagation to rule
+    /// the version out instead.
     fn dependencies_conflict(&self, pkg: Pkg, index: usize) -> bool {
         let exact = Term::Pos(Set::single(self.packages[pkg].len, index));
         self.packages[pkg].incompats.iter().any(|&id| {
-            matches!(self.incompats[id].cause, Cause::Dependency { parent, .. } if parent == pkg)
-                && matches!(self.term_of(id, pkg), Some(Term::Pos(set)) if set.contains(index))
+            let own = match self.incompats[id].cause {
+                Cause::Dependency { parent, .. } => parent == pkg,
+                Cause::Unusable(_) => true,
+                _ => false,
+            };
+            own && matches!(self.term_of(id, pkg), Some(Term::Pos(set)) if set.contains(index))
                 && matches!(self.relation(id, Some((pkg, &exact))), Relation::Satisfied)
         })
     }

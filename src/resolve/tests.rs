@@ -9,11 +9,39 @@ use crate::standards::version::Version;
 use super::*;
 
 /// Project, version, dependencies; a dependency of `!error` makes reading that
-/// version's metadata fail.
+/// version's metadata fail, `!python>=3.13` (any specifiers) makes its metadata
+/// exclude the interpreter, `!yanked` leaves it out of the version list.
 type Row<'a> = (&'a str, &'a str, &'a [&'a str]);
 
+/// What a row's `!` entry says of its version.
+#[derive(Clone, Debug, PartialEq)]
+enum Mark {
+    Usable,
+    Error,
+    /// Found unusable when its dependencies are asked for.
+    Unusable(Unusable),
+    /// Left out of the version list, for this reason.
+    Unlisted(Unusable),
+}
+
+impl Mark {
+    fn parse(dependency: &str) -> Option<Mark> {
+        let mark = dependency.strip_prefix('!')?;
+        Some(match mark {
+            "error" => Mark::Error,
+            "yanked" => Mark::Unlisted(Unusable::Yanked {
+                reason: String::new(),
+            }),
+            _ => Mark::Unusable(Unusable::RequiresPython {
+                requires: mark.strip_prefix("python")?.parse().ok()?,
+                python: "3.12.1".parse().ok()?,
+            }),
+        })
+    }
+}
+
 struct Index {
-    projects: BTreeMap<PackageName, Vec<(Version, Vec<Requirement>, bool)>>,
+    projects: BTreeMap<PackageName, Vec<(Version, Vec<Requirement>, Mark)>>,
     log: RefCell<Vec<String>>,
 }
 
@@ -21,16 +49,19 @@ impl Index {
     fn new(rows: impl IntoIterator<Item = (String, String, Vec<String>)>) -> Index {
         let mut projects: BTreeMap<PackageName, Vec<_>> = BTreeMap::new();
         for (name, version, dependencies) in rows {
-            let broken = dependencies.iter().any(|d| d == "!error");
+            let mark = dependencies
+                .iter()
+                .find_map(|d| Mark::parse(d))
+                .unwrap_or(Mark::Usable);
             let requirements = dependencies
                 .iter()
-                .filter(|d| *d != "!error")
+                .filter(|d| !d.starts_with('!'))
                 .map(|d| d.parse().unwrap())
                 .collect();
             projects.entry(name.parse().unwrap()).or_default().push((
                 version.parse().unwrap(),
                 requirements,
-                broken,
+                mark,
             ));
         }
         Index {
@@ -39,14 +70,27 @@ impl Index {
         }
     }
 
+    /// The versions of a project, newest first, unlisted ones left out.
     fn sorted(&self, name: &PackageName) -> Vec<Version> {
         let mut versions: Vec<Version> = self
             .projects
             .get(name)
-            .map(|list| list.iter().map(|(v, _, _)| v.clone()).collect())
+            .map(|list| {
+                list.iter()
+                    .filter(|(_, _, mark)| !matches!(mark, Mark::Unlisted(_)))
+                    .map(|(v, _, _)| v.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         versions.sort_by(|a, b| b.cmp(a));
         versions
+    }
+
+    fn usable(&self, name: &PackageName, version: &Version) -> bool {
+        self.projects.get(name).is_some_and(|list| {
+            list.iter()
+                .any(|(v, _, mark)| v == version && *mark == Mark::Usable)
+        })
     }
 
     fn requirements(&self, name: &PackageName, version: &Version) -> Option<&[Requirement]> {
@@ -79,11 +123,7 @@ impl Provider for Index {
         Ok(self.sorted(name))
     }
 
-    fn dependencies(
-        &self,
-        name: &PackageName,
-        version: &Version,
-    ) -> Result<Vec<Requirement>, String> {
+    fn dependencies(&self, name: &PackageName, version: &Version) -> Result<Dependencies, String> {
         self.log
             .borrow_mut()
             .push(format!("dependencies {name} {version}"));
@@ -92,10 +132,30 @@ impl Provider for Index {
             .get(name)
             .and_then(|list| list.iter().find(|(v, _, _)| v == version));
         match found {
-            Some((_, _, true)) => Err(format!("cannot read the metadata of {name} {version}")),
-            Some((_, requirements, false)) => Ok(requirements.clone()),
-            None => Err(format!("{name} {version} does not exist")),
+            Some((_, _, Mark::Error)) => {
+                Err(format!("cannot read the metadata of {name} {version}"))
+            }
+            Some((_, _, Mark::Unusable(reason))) => Ok(Dependencies::Unusable(reason.clone())),
+            Some((_, requirements, Mark::Usable)) => Ok(Dependencies::Known(requirements.clone())),
+            Some((_, _, Mark::Unlisted(_))) | None => {
+                Err(format!("{name} {version} does not exist"))
+            }
         }
+    }
+
+    fn unusable(&self, name: &PackageName) -> Vec<(Version, Unusable)> {
+        let mut unlisted: Vec<(Version, Unusable)> = self
+            .projects
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|(v, _, mark)| match mark {
+                Mark::Unlisted(reason) => Some((v.clone(), reason.clone())),
+                _ => None,
+            })
+            .collect();
+        unlisted.sort_by(|a, b| b.0.cmp(&a.0));
+        unlisted
     }
 
     /// Logs each project with the version the hint guesses: `prefetch a=1.0,b`.
@@ -254,6 +314,9 @@ fn check(
     }
     valid(index, root, options, &chosen)?;
     for p in &resolution.packages {
+        if !index.usable(&p.name, &p.version) {
+            return Err(format!("{} {} is not usable", p.name, p.version));
+        }
         let requested = root.iter().any(|r| r.name == p.name && holds(r, &[]));
         let mut why: Vec<PackageName> = Vec::new();
         for (name, (version, extras)) in &chosen {
@@ -285,7 +348,10 @@ fn brute_force(index: &Index, root: &[Requirement], extras: bool) -> bool {
     let projects: Vec<(&PackageName, Vec<&Version>)> = index
         .projects
         .iter()
-        .map(|(name, list)| (name, list.iter().map(|(v, _, _)| v).collect()))
+        .map(|(name, list)| {
+            let usable = list.iter().filter(|(_, _, mark)| *mark == Mark::Usable);
+            (name, usable.map(|(v, _, _)| v).collect())
+        })
         .collect();
     let extra: ExtraName = "e".parse().unwrap();
     let per_version = if extras { 2 } else { 1 };
@@ -361,21 +427,26 @@ impl Rng {
     }
 }
 
+/// With `unusable`, a version in four is found unusable when its metadata is read.
 fn random_graph(
     seed: u64,
     projects: usize,
     versions: usize,
     max_deps: usize,
     extras: bool,
+    unusable: bool,
 ) -> (Index, Vec<Requirement>) {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut rows = Vec::new();
     for p in 0..projects {
         for v in 1..=versions {
             let count = rng.below(max_deps + 1);
-            let deps = (0..count)
+            let mut deps: Vec<String> = (0..count)
                 .map(|_| rng.requirement(projects, versions, p, extras))
                 .collect();
+            if unusable && rng.below(4) == 0 {
+                deps.push("!python>=3.13".to_string());
+            }
             rows.push((format!("p{p}"), format!("{v}.0"), deps));
         }
     }
@@ -833,6 +904,42 @@ fn requirements_nothing_satisfies() {
 }
 
 #[test]
+fn unusable_versions_are_passed_over_and_explained() {
+    let rows: &[Row] = &[
+        ("app", "2.0", &["lib>=2"]),
+        ("app", "1.0", &["lib"]),
+        ("lib", "3.0", &["!yanked"]),
+        ("lib", "2.0", &["!python>=3.13"]),
+        ("lib", "1.0", &[]),
+    ];
+    // Found unusable only once its dependencies are asked for, lib 2.0 sends the
+    // resolver back to app 1.0.
+    assert_eq!(solve(rows, &["app"]), "app 1.0, lib 1.0");
+    assert_eq!(
+        solve(rows, &["lib==3.0"]),
+        "no version of lib satisfies ==3.0 (required by root)\n  lib 3.0 is yanked"
+    );
+    assert_eq!(
+        solve(rows, &["app==2.0"]),
+        "no solution found:\n\
+         Because app 2.0 depends on lib>=2 and lib 2.0 requires Python >=3.13 \
+         (the interpreter is Python 3.12.1), app 2.0 cannot be installed.\n\
+         And because root requires app==2.0, the requirements cannot be satisfied."
+    );
+    let many: Vec<(String, String, Vec<String>)> = (1..=8)
+        .map(|v| ("old".into(), format!("{v}.0"), vec!["!yanked".into()]))
+        .collect();
+    let error = run(&Index::new(many), &["old"], &Options::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "no version of old can be used (required by root)\n  \
+         old 8.0 is yanked\n  old 7.0 is yanked\n  old 6.0 is yanked\n  \
+         old 5.0 is yanked\n  old 4.0 is yanked\n  \
+         and 3 older versions that cannot be used either"
+    );
+}
+
+#[test]
 fn self_dependencies() {
     let rows: &[Row] = &[("a", "1.0", &["a>=1"]), ("a", "2.0", &["a<2"])];
     assert_eq!(solve(rows, &["a"]), "a 1.0");
@@ -877,7 +984,7 @@ fn url_requirements_are_refused() {
 
 #[test]
 fn fetches_each_list_once_and_hints_first() {
-    let (index, root) = random_graph(7, 30, 8, 3, true);
+    let (index, root) = random_graph(7, 30, 8, 3, true, false);
     let options = Options::default();
     let _ = resolve(&root, env(), &index, &options);
     let log = index.log.borrow();
@@ -894,7 +1001,7 @@ fn fetches_each_list_once_and_hints_first() {
 #[test]
 fn same_input_same_output() {
     for seed in 0..10 {
-        let (index, root) = random_graph(seed, 50, 10, 3, true);
+        let (index, root) = random_graph(seed, 50, 10, 3, true, false);
         let first = resolve(&root, env(), &index, &Options::default());
         let second = resolve(&root, env(), &index, &Options::default());
         match (first, second) {
@@ -939,8 +1046,34 @@ fn gives_up_after_max_steps() {
 fn random_small_graphs_agree_with_brute_force() {
     let (mut solved, mut failed) = (0, 0);
     for seed in 0..400 {
-        let (index, root) = random_graph(seed, 5, 3, 2, false);
+        let (index, root) = random_graph(seed, 5, 3, 2, false, false);
         let exists = brute_force(&index, &root, false);
+        match resolve(&root, env(), &index, &Options::default()) {
+            Ok(resolution) => {
+                assert!(exists, "seed {seed}: brute force found none");
+                check(&index, &root, &Options::default(), &resolution)
+                    .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+                solved += 1;
+            }
+            Err(ResolveError::NoSolution(_) | ResolveError::NoVersions { .. }) => {
+                assert!(!exists, "seed {seed}: a solution exists");
+                failed += 1;
+            }
+            Err(error) => panic!("seed {seed}: {error}"),
+        }
+    }
+    assert!(
+        solved > 50 && failed > 50,
+        "{solved} solved, {failed} failed"
+    );
+}
+
+#[test]
+fn random_small_graphs_with_unusable_versions_agree_with_brute_force() {
+    let (mut solved, mut failed) = (0, 0);
+    for seed in 0..300 {
+        let (index, root) = random_graph(9000 + seed, 5, 3, 2, seed % 3 == 0, true);
+        let exists = brute_force(&index, &root, seed % 3 == 0);
         match resolve(&root, env(), &index, &Options::default()) {
             Ok(resolution) => {
                 assert!(exists, "seed {seed}: brute force found none");
@@ -965,7 +1098,7 @@ fn random_small_graphs_agree_with_brute_force() {
 fn random_small_graphs_with_extras_agree_with_brute_force() {
     let (mut solved, mut failed) = (0, 0);
     for seed in 0..150 {
-        let (index, root) = random_graph(5000 + seed, 4, 3, 3, true);
+        let (index, root) = random_graph(5000 + seed, 4, 3, 3, true, false);
         let exists = brute_force(&index, &root, true);
         match resolve(&root, env(), &index, &Options::default()) {
             Ok(resolution) => {
@@ -991,7 +1124,7 @@ fn random_small_graphs_with_extras_agree_with_brute_force() {
 fn random_large_graphs_resolve_to_valid_solutions() {
     let mut solved = 0;
     for seed in 0..40 {
-        let (index, root) = random_graph(1000 + seed, 50, 10, 3, seed % 2 == 0);
+        let (index, root) = random_graph(1000 + seed, 50, 10, 3, seed % 2 == 0, seed % 4 < 2);
         match resolve(&root, env(), &index, &Options::default()) {
             Ok(resolution) => {
                 check(&index, &root, &Options::default(), &resolution)

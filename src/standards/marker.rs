@@ -28,6 +28,9 @@
 //! - `extras` and `dependency_groups` exist only in lock files (PEP 751).
 //! - A marker is evaluated once per requested extra, as pip does, so
 //!   `extra == "a" and extra == "b"` never holds and `extra != "a"` holds without extras.
+//! - The grammar nests without limit and packaging only stops at Python's recursion
+//!   limit; a parser that recurses must stop first, or a requirement of a few
+//!   kilobytes of `(` overflows the stack. Real markers nest two or three deep.
 
 mod environment;
 
@@ -313,6 +316,10 @@ pub enum MarkerErrorKind {
     ExpectedAndOrClose {
         found: Found,
     },
+    /// Parentheses nested deeper than [`MAX_NESTING`].
+    TooDeep {
+        limit: usize,
+    },
 }
 
 impl fmt::Display for MarkerErrorKind {
@@ -362,6 +369,9 @@ impl fmt::Display for MarkerErrorKind {
             MarkerErrorKind::ExpectedAndOrClose { found } => {
                 write!(f, "expected `and`, `or` or `)`, found {found}")
             }
+            MarkerErrorKind::TooDeep { limit } => {
+                write!(f, "parentheses nest deeper than {limit} levels in a marker")
+            }
         }
     }
 }
@@ -401,32 +411,66 @@ pub(crate) fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Resul
 /// name ! 1.0
 ///      ^
 /// ```
+/// Of an input longer than [`CARET_WINDOW`] characters, only its start (which
+/// names the project) and the characters around the fault are shown, `…` marking
+/// each cut, so that a requirement of megabytes makes an error of two short lines.
 pub(crate) fn write_caret(
     f: &mut fmt::Formatter<'_>,
     input: &str,
     span: &Range<usize>,
 ) -> fmt::Result {
-    f.write_char('\n')?;
-    for c in input.chars() {
-        // A control character would break the line or the alignment.
-        let shown = if c.is_control() && c != '\t' {
-            char::REPLACEMENT_CHARACTER
-        } else {
-            c
-        };
-        f.write_char(shown)?;
-    }
-    f.write_char('\n')?;
-    // Tabs are copied so the caret lines up however the terminal expands them.
-    for c in input.get(..span.start).unwrap_or(input).chars() {
-        f.write_char(if c == '\t' { '\t' } else { ' ' })?;
-    }
+    let chars = input.chars().count();
+    let start = input.get(..span.start).map_or(chars, |s| s.chars().count());
     let width = input.get(span.clone()).map_or(0, |s| s.chars().count());
-    for _ in 0..width.max(1) {
+    let (first, last) = if chars <= CARET_WINDOW {
+        (0, chars)
+    } else {
+        let first = start
+            .saturating_sub(CARET_WINDOW / 2)
+            .min(chars - CARET_WINDOW);
+        (first, first + CARET_WINDOW)
+    };
+    let head = first.min(CARET_HEAD);
+    // Runs of shown characters, by char position, with a cut between them.
+    let runs = [(0, head), (first, last)];
+    let cut = |shown: bool| if shown { "…" } else { "" };
+    f.write_char('\n')?;
+    for (i, &(from, to)) in runs.iter().enumerate() {
+        f.write_str(cut(i == 1 && first > head))?;
+        for c in input.chars().skip(from).take(to - from) {
+            // A control character would break the line or the alignment.
+            let shown = if c.is_control() && c != '\t' {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            };
+            f.write_char(shown)?;
+        }
+    }
+    f.write_str(cut(chars > last))?;
+    f.write_char('\n')?;
+    for (i, &(from, to)) in runs.iter().enumerate() {
+        f.write_str(if i == 1 && first > head { " " } else { "" })?;
+        // Tabs are copied so the caret lines up however the terminal expands them.
+        for c in input
+            .chars()
+            .skip(from)
+            .take(to.min(start) - from.min(start))
+        {
+            f.write_char(if c == '\t' { '\t' } else { ' ' })?;
+        }
+    }
+    for _ in 0..width.min(last - start.min(last)).max(1) {
         f.write_char('^')?;
     }
     Ok(())
 }
+
+/// How many characters of a long input an error shows around its fault.
+const CARET_WINDOW: usize = 100;
+
+/// How many characters of a long input's start an error shows before a cut.
+const CARET_HEAD: usize = 20;
 
 /// A position in the input of a parse. Every byte it steps over one at a time is
 /// ASCII, so its position is always a char boundary.
@@ -523,9 +567,13 @@ fn is_string_byte(b: u8) -> bool {
 
 type Parsed<T> = Result<T, (MarkerErrorKind, Range<usize>)>;
 
+/// How deep parentheses may nest: far beyond any real marker, far below what
+/// the parser's recursion can take on a 2 MiB thread stack.
+pub const MAX_NESTING: usize = 100;
+
 /// Parses a marker that runs from the cursor to the end of the input.
 pub(crate) fn parse_marker(cursor: &mut Cursor) -> Parsed<MarkerTree> {
-    let tree = parse_or(cursor)?;
+    let tree = parse_or(cursor, 0)?;
     cursor.skip_wsp();
     if !cursor.at_end() {
         let (found, span) = cursor.found();
@@ -534,30 +582,31 @@ pub(crate) fn parse_marker(cursor: &mut Cursor) -> Parsed<MarkerTree> {
     Ok(tree)
 }
 
-fn parse_or(cursor: &mut Cursor) -> Parsed<MarkerTree> {
-    let first = parse_and(cursor)?;
+/// `depth` counts the parentheses open around the cursor.
+fn parse_or(cursor: &mut Cursor, depth: usize) -> Parsed<MarkerTree> {
+    let first = parse_and(cursor, depth)?;
     if !eat_keyword(cursor, "or") {
         return Ok(first);
     }
     let mut children = Vec::new();
     push_flat(&mut children, first, false);
     loop {
-        push_flat(&mut children, parse_and(cursor)?, false);
+        push_flat(&mut children, parse_and(cursor, depth)?, false);
         if !eat_keyword(cursor, "or") {
             return Ok(MarkerTree::Or(children));
         }
     }
 }
 
-fn parse_and(cursor: &mut Cursor) -> Parsed<MarkerTree> {
-    let first = parse_atom(cursor)?;
+fn parse_and(cursor: &mut Cursor, depth: usize) -> Parsed<MarkerTree> {
+    let first = parse_atom(cursor, depth)?;
     if !eat_keyword(cursor, "and") {
         return Ok(first);
     }
     let mut children = Vec::new();
     push_flat(&mut children, first, true);
     loop {
-        push_flat(&mut children, parse_atom(cursor)?, true);
+        push_flat(&mut children, parse_atom(cursor, depth)?, true);
         if !eat_keyword(cursor, "and") {
             return Ok(MarkerTree::And(children));
         }
@@ -584,12 +633,19 @@ fn eat_keyword(cursor: &mut Cursor, keyword: &str) -> bool {
     hit
 }
 
-fn parse_atom(cursor: &mut Cursor) -> Parsed<MarkerTree> {
+fn parse_atom(cursor: &mut Cursor, depth: usize) -> Parsed<MarkerTree> {
     cursor.skip_wsp();
+    let open = cursor.pos;
     if !cursor.eat(b'(') {
         return parse_expression(cursor).map(MarkerTree::Expression);
     }
-    let inner = parse_or(cursor)?;
+    if depth == MAX_NESTING {
+        return Err((
+            MarkerErrorKind::TooDeep { limit: MAX_NESTING },
+            open..open + 1,
+        ));
+    }
+    let inner = parse_or(cursor, depth + 1)?;
     cursor.skip_wsp();
     if !cursor.eat(b')') {
         let (found, span) = cursor.found();

@@ -29,6 +29,7 @@ use std::str::FromStr;
 use crate::standards::marker::{self, Cursor, Found, MarkerErrorKind, MarkerTree};
 use crate::standards::name::{ExtraName, PackageName};
 use crate::standards::specifier::{SpecifierParseError, VersionSpecifiers};
+use crate::standards::url::{self, redact_str};
 
 /// A dependency as PEP 508 writes it: `name[extras] specifiers ; marker`, or
 /// `name[extras] @ url ; marker`.
@@ -82,11 +83,8 @@ impl FromStr for Requirement {
     type Err = RequirementParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        parse_requirement(&mut Cursor::new(s)).map_err(|(kind, span)| RequirementParseError {
-            kind,
-            input: s.to_string(),
-            span,
-        })
+        parse_requirement(&mut Cursor::new(s))
+            .map_err(|(kind, span)| RequirementParseError::new(s, kind, span))
     }
 }
 
@@ -94,13 +92,54 @@ impl FromStr for Requirement {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequirementParseError {
     kind: RequirementErrorKind,
-    input: String,
+    /// The byte range of the input at fault.
     span: Range<usize>,
+    /// The input as messages show it, anything like credentials masked.
+    shown: String,
+    /// `span` in `shown`.
+    shown_span: Range<usize>,
 }
 
 impl RequirementParseError {
+    /// Keeps `input` for messages with whatever could be credentials in its URLs
+    /// masked, as [`redact_str`] masks them, and `span` moved along with the text.
+    fn new(input: &str, kind: RequirementErrorKind, span: Range<usize>) -> Self {
+        let mut shown = input.to_string();
+        let mut shown_span = span.clone();
+        // From the last word back, so that the offsets of those left still hold.
+        for word in words(input).into_iter().rev() {
+            let text = &input[word.clone()];
+            let Some(masked) =
+                url::masked_span(text).filter(|m| text[..m.end].contains([':', '/']))
+            else {
+                continue;
+            };
+            let masked = word.start + masked.start..word.start + masked.end;
+            let moved = |at: usize, is_end: bool| match at {
+                at if at <= masked.start => at,
+                at if at >= masked.end => at - masked.len() + MASK.len(),
+                _ if is_end => masked.start + MASK.len(),
+                _ => masked.start,
+            };
+            shown_span = moved(shown_span.start, false)..moved(shown_span.end, true);
+            shown.replace_range(masked, MASK);
+        }
+        RequirementParseError {
+            kind,
+            span,
+            shown,
+            shown_span,
+        }
+    }
+
     pub fn kind(&self) -> &RequirementErrorKind {
         &self.kind
+    }
+
+    /// The fault and the start of the requirement, in one line: for a list of
+    /// reasons, where the input and its caret would take two lines more.
+    pub fn summary(&self) -> impl fmt::Display + '_ {
+        Summary(self)
     }
 
     /// The byte range of the input at fault (empty at the end of the input).
@@ -112,11 +151,46 @@ impl RequirementParseError {
 impl fmt::Display for RequirementParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.kind)?;
-        marker::write_caret(f, &self.input, &self.span)
+        marker::write_caret(f, &self.shown, &self.shown_span)
     }
 }
 
 impl std::error::Error for RequirementParseError {}
+
+/// The byte ranges of the words of `input`, split at spaces and tabs.
+fn words(input: &str) -> Vec<Range<usize>> {
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, b) in input.bytes().chain([b' ']).enumerate() {
+        match (b == b' ' || b == b'\t', start) {
+            (true, Some(from)) => {
+                words.push(from..i);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    words
+}
+
+/// What a masked part of an input shows instead.
+const MASK: &str = "****";
+
+/// How many characters of the requirement a summary quotes.
+const SUMMARY_HEAD: usize = 40;
+
+struct Summary<'a>(&'a RequirementParseError);
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let input = &self.0.shown;
+        let head: String = input.chars().take(SUMMARY_HEAD).collect();
+        let cut = if head.len() < input.len() { "…" } else { "" };
+        marker::write_quoted(f, &format!("{head}{cut}"))?;
+        write!(f, ": {}", self.0.kind)
+    }
+}
 
 /// The faults a requirement can have.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -469,7 +543,7 @@ fn parse_url(cursor: &mut Cursor) -> Parsed<String> {
     });
     let after_scheme = url.get(scheme_end + 1..).unwrap_or("");
     let Some(authority_and_path) = after_scheme.strip_prefix("//").filter(|_| scheme_valid) else {
-        let url = url.to_string();
+        let url = redact_str(url);
         return Err((RequirementErrorKind::UrlForm { url }, span));
     };
     let host_len = authority_and_path
@@ -479,7 +553,7 @@ fn parse_url(cursor: &mut Cursor) -> Parsed<String> {
         .get(..scheme_end)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file"));
     if host_len == 0 && !file {
-        let url = url.to_string();
+        let url = redact_str(url);
         return Err((RequirementErrorKind::UrlWithoutHost { url }, span));
     }
     Ok(url.to_string())

@@ -117,7 +117,7 @@ impl Url {
         }
         let Some((scheme, rest)) = split_scheme(&input) else {
             return Err(UrlError::NoScheme {
-                url: redact(&input),
+                url: redact_str(&input),
             });
         };
         let scheme = match scheme.to_ascii_lowercase().as_str() {
@@ -126,14 +126,14 @@ impl Url {
             "file" => Scheme::File,
             other => {
                 return Err(UrlError::UnsupportedScheme {
-                    url: redact(&input),
+                    url: redact_str(&input),
                     scheme: other.to_string(),
                 });
             }
         };
         let Some(rest) = rest.strip_prefix("//") else {
             return Err(UrlError::NoAuthority {
-                url: redact(&input),
+                url: redact_str(&input),
             });
         };
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -155,17 +155,17 @@ impl Url {
         let (host, port) = parse_host_port(hostport).ok_or_else(|| {
             if hostport.starts_with('[') || !hostport.contains(':') {
                 UrlError::InvalidHost {
-                    url: redact(&input),
+                    url: redact_str(&input),
                 }
             } else {
                 UrlError::InvalidPort {
-                    url: redact(&input),
+                    url: redact_str(&input),
                 }
             }
         })?;
         if host.is_empty() && scheme != Scheme::File {
             return Err(UrlError::InvalidHost {
-                url: redact(&input),
+                url: redact_str(&input),
             });
         }
         let (path, query, fragment) = split_path(rest);
@@ -571,19 +571,37 @@ fn push_escape(out: &mut String, b: u8) {
     out.push(HEX[usize::from(b & 15)] as char);
 }
 
-/// `input` with everything before the last `@` of its authority masked, for
-/// error messages about strings that did not parse.
-fn redact(input: &str) -> String {
-    let Some(start) = input.find("://").map(|i| i + 3) else {
-        return input.to_string();
-    };
-    let end = input[start..]
-        .find(['/', '?', '#'])
-        .map_or(input.len(), |i| i + start);
-    match input[start..end].rfind('@') {
-        Some(at) => format!("{}****{}", &input[..start], &input[start + at..]),
+/// `input`, a URL as someone wrote it, with its user information masked: every
+/// message that shows a URL string that did not parse goes through here, as a
+/// malformed URL may hold a password all the same. Everything before the last `@`
+/// is masked but a leading scheme and its slashes (`http:/user:pw@host` shows as
+/// `http:/****@host`, `user:pw@host` as `****@host`). The last `@` of the whole
+/// string counts, not of the authority: where a malformed URL's authority ends
+/// cannot be known, since a password may hold a raw `/`, `?` or `#`.
+pub fn redact_str(input: &str) -> String {
+    match masked_span(input) {
+        Some(span) => format!("{}****{}", &input[..span.start], &input[span.end..]),
         None => input.to_string(),
     }
+}
+
+/// The bytes of `input` that [`redact_str`] masks, if any.
+pub(crate) fn masked_span(input: &str) -> Option<std::ops::Range<usize>> {
+    let at = input.rfind('@')?;
+    let bytes = input.as_bytes();
+    let scheme = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
+    let mut start = 0;
+    if scheme > 0 && bytes[0].is_ascii_alphabetic() {
+        let colon = scheme + usize::from(bytes.get(scheme) == Some(&b':'));
+        let slashes = bytes[colon..].iter().take_while(|&&b| b == b'/').count();
+        if slashes > 0 {
+            start = colon + slashes;
+        }
+    }
+    (start < at).then_some(start..at)
 }
 
 #[cfg(test)]

@@ -343,6 +343,42 @@ fn reports_errors_with_a_caret() {
     }
 }
 
+/// `python_version > "3"` inside `depth` parentheses.
+fn nested(depth: usize) -> String {
+    format!(
+        "{}python_version > \"3\"{}",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    )
+}
+
+#[test]
+fn nesting_stops_at_the_limit_without_overflowing() {
+    let deepest = parse(&nested(MAX_NESTING));
+    assert_eq!(deepest.to_string(), "python_version > \"3\"");
+    // Deep enough to overflow any thread's stack if each level recursed.
+    for depth in [MAX_NESTING + 1, 100_000] {
+        let error = nested(depth).parse::<MarkerTree>().unwrap_err();
+        assert_eq!(error.kind(), &MarkerErrorKind::TooDeep { limit: 100 });
+        assert_eq!(error.span(), MAX_NESTING..MAX_NESTING + 1);
+        let shown = error.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(
+            lines[0],
+            "parentheses nest deeper than 100 levels in a marker"
+        );
+        // Cut to its start and the text around the fault, the caret still under it.
+        let (start, rest) = lines[1].split_once('…').unwrap();
+        assert_eq!(start, "(".repeat(20));
+        assert!(rest.starts_with(&"(".repeat(50)));
+        assert_eq!(rest.chars().count(), 100 + 1);
+        assert_eq!(lines[2], format!("{}^", " ".repeat(20 + 1 + 50)));
+    }
+    // Nesting is counted, not the number of groups side by side.
+    let wide = vec![nested(MAX_NESTING); 50].join(" and ");
+    assert!(wide.parse::<MarkerTree>().is_ok());
+}
+
 #[test]
 fn evaluates_strings() {
     check(&[

@@ -569,6 +569,70 @@ fn reports_errors_with_a_caret() {
     }
 }
 
+#[test]
+fn a_marker_nested_too_deep_is_an_error_that_names_the_project() {
+    let depth = 100_000;
+    let input = format!(
+        "deep-project >=1; {}python_version > '3'{}",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    let error = input.parse::<Requirement>().unwrap_err();
+    let limit = crate::standards::marker::MAX_NESTING;
+    assert_eq!(
+        error.kind(),
+        &RequirementErrorKind::Marker(MarkerErrorKind::TooDeep { limit })
+    );
+    let at = "deep-project >=1; ".len() + limit;
+    assert_eq!(error.span(), at..at + 1);
+    let shown = error.to_string();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "parentheses nest deeper than 100 levels in a marker",
+            &format!("deep-project >=1; ((…{}…", "(".repeat(100)),
+            &format!("{}^", " ".repeat(20 + 1 + 50)),
+        ]
+    );
+}
+
+#[test]
+fn errors_mask_what_could_be_credentials() {
+    for (input, message, shown, caret) in [
+        (
+            "x @ http:/user:s3cr3t@host/x.whl",
+            "expected a URL of the form `scheme://host/path` or `file:///path`, found `http:/****@host/x.whl`",
+            "x @ http:/****@host/x.whl",
+            "    ^^^^^^^^^^^^^^^^^^^^^",
+        ),
+        (
+            "x @ https://user:s3cr3t@host/x.whl ; os_name == 'a' and",
+            "expected a marker variable, a quoted string or `(`, found end of input",
+            "x @ https://****@host/x.whl ; os_name == 'a' and",
+            "                                                ^",
+        ),
+        (
+            "x! @ https://s3cr3t@host/x.whl",
+            "expected a version specifier, `@` or `;` after `x`, found `!`",
+            "x! @ https://****@host/x.whl",
+            " ^",
+        ),
+        (
+            "x@https://u:s3cr3t@host/x.whl ; os_name == 'a@b' or",
+            "expected a marker variable, a quoted string or `(`, found end of input",
+            "****@host/x.whl ; os_name == 'a@b' or",
+            "                                     ^",
+        ),
+    ] {
+        let error = input.parse::<Requirement>().unwrap_err();
+        assert_eq!(error.to_string(), format!("{message}\n{shown}\n{caret}"));
+        assert!(!format!("{}", error.summary()).contains("s3cr3t"));
+        // The span still points into the input as given.
+        assert!(error.span().end <= input.len());
+    }
+}
+
 /// Random strings over the grammar's characters and some it lacks: no panic, every
 /// error points inside the input, and whatever parses prints back to itself.
 #[test]

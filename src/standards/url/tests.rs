@@ -238,6 +238,42 @@ fn never_shows_a_password() {
 }
 
 #[test]
+fn masks_what_could_be_credentials_in_strings_that_do_not_parse() {
+    for (input, shown) in [
+        ("http:/user:pw@host", "http:/****@host"),
+        ("user:pw@host", "****@host"),
+        ("http//user:pw@host", "http//****@host"),
+        ("http://user:pw@", "http://****@"),
+        ("ftp://u:p@h", "ftp://****@h"),
+        ("http:///user:pw@host", "http:///****@host"),
+        ("http:user:pw@host", "****@host"),
+        ("https://user:p/w#d?@host/x", "https://****@host/x"),
+        ("name@https://user:pw@host/x.whl", "****@host/x.whl"),
+        ("git+https://token@host/r.git@v1", "git+https://****@v1"),
+        ("https://@host/", "https://@host/"),
+        ("https://host/simple/", "https://host/simple/"),
+        ("", ""),
+        ("@", "@"),
+        ("é@h", "****@h"),
+    ] {
+        assert_eq!(redact_str(input), shown, "{input}");
+    }
+    // The errors of every malformed form show it masked.
+    for input in [
+        "http:/user:s3cr3t@host",
+        "user:s3cr3t@host",
+        "http//user:s3cr3t@host",
+        "http://user:s3cr3t@",
+        "ftp://u:s3cr3t@h",
+        "https://user:s3cr3t/x@host/",
+    ] {
+        let error = Url::parse(input).unwrap_err();
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+}
+
+#[test]
 fn decodes_credentials() {
     assert_eq!(
         url("https://b%C3%B6b:p%3Ass%20w%C3%B6rd@h/").credentials(),
