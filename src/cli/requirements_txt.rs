@@ -16,6 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::standards::requirement::Requirement;
+use crate::standards::url::{looks_like_url, redact_str};
 
 /// Everything a set of requirements files asks for.
 #[derive(Debug, Default)]
@@ -163,13 +164,17 @@ impl RequirementsFile {
         stack: &mut Vec<PathBuf>,
         included_from: Option<&Origin>,
     ) -> Result<(), RequirementsError> {
-        if path.to_str().is_some_and(|p| p.contains("://")) {
+        if let Some(url) = path
+            .to_str()
+            .filter(|p| looks_like_url(p) && !path.exists())
+        {
+            let url = redact_str(url);
             return Err(RequirementsError::Unsupported {
                 origin: included_from.cloned().unwrap_or_else(|| Origin {
-                    file: path.to_path_buf(),
+                    file: PathBuf::from(&url),
                     line: 0,
                 }),
-                option: path.display().to_string(),
+                option: url,
                 hint: "download the requirements file and name the local copy",
             });
         }
@@ -227,7 +232,12 @@ impl RequirementsFile {
             };
             match option.as_str() {
                 "-r" | "--requirement" | "-c" | "--constraint" => {
-                    let nested = base.join(value()?);
+                    let value = value()?;
+                    // A URL stays one, to be refused as such.
+                    let nested = match base.join(&value) {
+                        path if looks_like_url(&value) && !path.exists() => PathBuf::from(value),
+                        path => path,
+                    };
                     // As in pip, what a file includes is a constraint only when included
                     // with `-c`, even from a constraints file.
                     let is_constraint = option == "-c" || option == "--constraint";
@@ -237,7 +247,8 @@ impl RequirementsFile {
                 "--extra-index-url" => self.extra_index_urls.push(value()?),
                 "-f" | "--find-links" => {
                     let link = value()?;
-                    let local = !link.contains("://") && !Path::new(&link).is_absolute();
+                    let local = !Path::new(&link).is_absolute()
+                        && (!looks_like_url(&link) || base.join(&link).is_dir());
                     let link = if local {
                         base.join(&link).display().to_string()
                     } else {

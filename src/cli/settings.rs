@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::args::InstallArgs;
 use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
@@ -25,7 +25,7 @@ use crate::client::python::Discovery;
 use crate::install::LinkMode;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, RequirementParseError};
-use crate::standards::url::{Url, UrlError};
+use crate::standards::url::{Url, UrlError, looks_like_url, redact_str};
 use crate::util::messages::Level;
 
 /// PyPI's simple index, the default as for pip.
@@ -202,7 +202,8 @@ impl fmt::Display for SettingsError {
             SettingsError::File(e) => e.fmt(f),
             SettingsError::Unnamed { origin, target } => write!(
                 f,
-                "{origin}: `{target}` names a path or URL, which curd does not install yet\nhint: name the project instead, with a version"
+                "{origin}: `{}` names a path or URL, which curd does not install yet\nhint: name the project instead, with a version",
+                redact_str(target)
             ),
             SettingsError::Url { what, error } => write!(f, "invalid {what}: {error}"),
             SettingsError::NothingToInstall => f.write_str(
@@ -373,7 +374,7 @@ impl Settings {
         for link in &given.find_links {
             if let Some(path) = link.strip_prefix("file://") {
                 list.push(Source::Folder(PathBuf::from(path)));
-            } else if link.contains("://") {
+            } else if looks_like_url(link) && !Path::new(link).is_dir() {
                 let url = Url::parse(link).map_err(|error| SettingsError::Url {
                     what: "--find-links URL",
                     error,

@@ -259,7 +259,10 @@ impl App {
         };
         let requirement: Requirement = match spec.parse() {
             Ok(r) => r,
-            Err(e) => return Response::text(400, e),
+            Err(e) => {
+                let reason = format!("invalid requirement {}", e.summary());
+                return Response::text(400, reason);
+            }
         };
         let specifiers = match &requirement.version_or_url {
             Some(VersionOrUrl::VersionSpecifier(s)) => s.clone(),

@@ -571,6 +571,25 @@ fn push_escape(out: &mut String, b: u8) {
     out.push(HEX[usize::from(b & 15)] as char);
 }
 
+/// Whether a string that could name a file is meant as a URL: it has `://`,
+/// starts with a scheme and a `:` (`http:/host`, `user:pw@host`), or with a scheme
+/// curd fetches and `//` (`http//host`). A malformed one is then refused as a URL,
+/// its password masked, rather than looked for as a folder of that name.
+pub fn looks_like_url(text: &str) -> bool {
+    let scheme = text
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
+    let (head, rest) = text.split_at(scheme);
+    let named = head.len() > 1 && head.starts_with(|c: char| c.is_ascii_alphabetic());
+    text.contains("://")
+        || (named && rest.starts_with(':'))
+        || (["http", "https", "file"]
+            .iter()
+            .any(|s| head.eq_ignore_ascii_case(s))
+            && rest.starts_with("//"))
+}
+
 /// `input`, a URL as someone wrote it, with its user information masked: every
 /// message that shows a URL string that did not parse goes through here, as a
 /// malformed URL may hold a password all the same. Everything before the last `@`

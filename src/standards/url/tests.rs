@@ -274,6 +274,24 @@ fn masks_what_could_be_credentials_in_strings_that_do_not_parse() {
 }
 
 #[test]
+fn tells_urls_from_paths() {
+    for url in [
+        "https://host/",
+        "http:/user:pw@host",
+        "user:pw@host",
+        "http//user:pw@host",
+        "HTTPS//host",
+        "file:relative",
+        "git+ssh:x",
+    ] {
+        assert!(looks_like_url(url), "{url}");
+    }
+    for path in ["wheels", "./a:b", "/abs/x:y", "c:", "wheels//x", "1x:y", ""] {
+        assert!(!looks_like_url(path), "{path}");
+    }
+}
+
+#[test]
 fn decodes_credentials() {
     assert_eq!(
         url("https://b%C3%B6b:p%3Ass%20w%C3%B6rd@h/").credentials(),

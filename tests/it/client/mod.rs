@@ -3,7 +3,9 @@
 
 mod build;
 mod commands;
+mod hostile_input;
 mod index;
 mod install;
 mod online;
+mod unusable;
 mod warm_cache;

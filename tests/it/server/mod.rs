@@ -4,4 +4,5 @@ mod checked_uploads;
 mod curd_server;
 mod curdling_api;
 mod file_versions;
+mod hostile;
 mod logins;

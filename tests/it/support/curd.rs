@@ -43,6 +43,12 @@ impl Curd {
         self
     }
 
+    /// Sets a variable, such as one of curd's own.
+    pub fn env(mut self, name: &str, value: impl AsRef<OsStr>) -> Curd {
+        self.cmd.env(name, value);
+        self
+    }
+
     /// Starts it, for runs that must overlap.
     pub fn start(mut self) -> Running {
         Running::start(&mut self.cmd)
