@@ -322,7 +322,9 @@ fn join(items: &[String], word: &str) -> String {
 
 /// pubgrub-rs's `DefaultStringReporter`: one sentence per derivation step,
 /// chaining "And because" while the derivation is linear and numbering lines
-/// that are referred to twice.
+/// that are referred to twice. The derivation is walked with a stack of its own,
+/// not by recursion: a chain of thousands of projects makes a derivation as deep,
+/// which would overflow the thread's stack.
 struct Report<'g, 's> {
     graph: &'g Graph<'s>,
     shared: HashSet<IncId>,
@@ -331,12 +333,61 @@ struct Report<'g, 's> {
     count: usize,
 }
 
+/// What is left to do, last first: the reporter's recursion as data.
+enum Task {
+    /// Tell how an incompatibility was derived, then number it if shared.
+    Build(IncId),
+    /// Tell the last step of a derivation, its premises told already.
+    Step(IncId),
+    /// Number an incompatibility told just before, if it is shared.
+    Number(IncId),
+    Line(String),
+    /// The rest of a step from two fresh derivations, once the first is told.
+    AfterFirst {
+        id: IncId,
+        first: IncId,
+        second: IncId,
+        conclusion: String,
+    },
+}
+
 impl Report<'_, '_> {
-    fn build(&mut self, id: IncId) {
-        self.build_step(id);
-        if self.shared.contains(&id) && !self.refs.contains_key(&id) {
-            self.add_ref();
-            self.refs.insert(id, self.count);
+    fn build(&mut self, terminal: IncId) {
+        let mut tasks = vec![Task::Build(terminal)];
+        while let Some(task) = tasks.pop() {
+            match task {
+                Task::Build(id) => tasks.extend([Task::Number(id), Task::Step(id)]),
+                Task::Number(id) => {
+                    if self.shared.contains(&id) && !self.refs.contains_key(&id) {
+                        self.add_ref();
+                        self.refs.insert(id, self.count);
+                    }
+                }
+                Task::Line(line) => self.lines.push(line),
+                Task::Step(id) => self.step(id, &mut tasks),
+                Task::AfterFirst {
+                    id,
+                    first,
+                    second,
+                    conclusion,
+                } => {
+                    if self.shared.contains(&first) {
+                        tasks.extend([Task::Build(id), Task::Line(String::new())]);
+                    } else {
+                        self.add_ref();
+                        let line = format!(
+                            "And because {} ({}), {conclusion}.",
+                            self.graph.describe(first),
+                            self.count
+                        );
+                        tasks.extend([
+                            Task::Line(line),
+                            Task::Build(second),
+                            Task::Line(String::new()),
+                        ]);
+                    }
+                }
+            }
         }
     }
 
@@ -347,68 +398,68 @@ impl Report<'_, '_> {
         }
     }
 
-    fn build_step(&mut self, id: IncId) {
+    /// Pushes what telling step `id` takes, last first.
+    fn step(&mut self, id: IncId, tasks: &mut Vec<Task>) {
         let graph = self.graph;
         let Some((a, b)) = graph.derived(id) else {
             return;
         };
         let conclusion = graph.describe(id);
         match (graph.derived(a).is_some(), graph.derived(b).is_some()) {
-            (false, false) => self.lines.push(format!(
+            (false, false) => tasks.push(Task::Line(format!(
                 "Because {} and {}, {conclusion}.",
                 graph.external(a),
                 graph.external(b)
-            )),
-            (true, false) => self.one_each(a, b, &conclusion),
-            (false, true) => self.one_each(b, a, &conclusion),
+            ))),
+            (true, false) => self.one_each(a, b, &conclusion, tasks),
+            (false, true) => self.one_each(b, a, &conclusion, tasks),
             (true, true) => match (self.refs.get(&a).copied(), self.refs.get(&b).copied()) {
-                (Some(ra), Some(rb)) => self.lines.push(format!(
+                (Some(ra), Some(rb)) => tasks.push(Task::Line(format!(
                     "Because {} ({ra}) and {} ({rb}), {conclusion}.",
                     graph.describe(a),
                     graph.describe(b)
-                )),
-                (Some(ra), None) => {
-                    self.build(b);
-                    self.lines.push(format!(
+                ))),
+                (Some(ra), None) => tasks.extend([
+                    Task::Line(format!(
                         "And because {} ({ra}), {conclusion}.",
                         graph.describe(a)
-                    ));
-                }
-                (None, Some(rb)) => {
-                    self.build(a);
-                    self.lines.push(format!(
+                    )),
+                    Task::Build(b),
+                ]),
+                (None, Some(rb)) => tasks.extend([
+                    Task::Line(format!(
                         "And because {} ({rb}), {conclusion}.",
                         graph.describe(b)
-                    ));
-                }
-                (None, None) => {
-                    self.build(a);
-                    if self.shared.contains(&a) {
-                        self.lines.push(String::new());
-                        self.build(id);
-                    } else {
-                        self.add_ref();
-                        let ra = self.count;
-                        self.lines.push(String::new());
-                        self.build(b);
-                        self.lines.push(format!(
-                            "And because {} ({ra}), {conclusion}.",
-                            graph.describe(a)
-                        ));
-                    }
-                }
+                    )),
+                    Task::Build(a),
+                ]),
+                (None, None) => tasks.extend([
+                    Task::AfterFirst {
+                        id,
+                        first: a,
+                        second: b,
+                        conclusion,
+                    },
+                    Task::Build(a),
+                ]),
             },
         }
     }
 
-    fn one_each(&mut self, derived: IncId, external: IncId, conclusion: &str) {
+    fn one_each(
+        &mut self,
+        derived: IncId,
+        external: IncId,
+        conclusion: &str,
+        tasks: &mut Vec<Task>,
+    ) {
         let graph = self.graph;
         if let Some(r) = self.refs.get(&derived).copied() {
-            self.lines.push(format!(
+            tasks.push(Task::Line(format!(
                 "Because {} ({r}) and {}, {conclusion}.",
                 graph.describe(derived),
                 graph.external(external)
-            ));
+            )));
             return;
         }
         let prior = graph.derived(derived).and_then(|(a, b)| {
@@ -425,21 +476,21 @@ impl Report<'_, '_> {
             }
         });
         match prior {
-            Some((prior_derived, prior_external)) => {
-                self.build(prior_derived);
-                self.lines.push(format!(
+            Some((prior_derived, prior_external)) => tasks.extend([
+                Task::Line(format!(
                     "And because {} and {}, {conclusion}.",
                     graph.external(prior_external),
                     graph.external(external)
-                ));
-            }
-            None => {
-                self.build(derived);
-                self.lines.push(format!(
+                )),
+                Task::Build(prior_derived),
+            ]),
+            None => tasks.extend([
+                Task::Line(format!(
                     "And because {}, {conclusion}.",
                     graph.external(external)
-                ));
-            }
+                )),
+                Task::Build(derived),
+            ]),
         }
     }
 }

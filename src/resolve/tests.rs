@@ -1138,3 +1138,33 @@ fn random_large_graphs_resolve_to_valid_solutions() {
     }
     assert!(solved > 5, "{solved} solved");
 }
+
+/// A conflict at the end of a chain of thousands of projects is learned one link
+/// at a time, a derivation as deep as the chain: told without recursion, it
+/// cannot overflow the stack (test threads have 2 MiB).
+#[test]
+fn explains_a_derivation_thousands_deep() {
+    let n = 5000;
+    let mut rows: Vec<(String, String, Vec<String>)> = (0..n)
+        .map(|i| (format!("a{i}"), "1.0".into(), vec![format!("a{}", i + 1)]))
+        .collect();
+    rows.push((format!("a{n}"), "1.0".into(), vec!["c==1.0".into()]));
+    rows.push(("c".into(), "1.0".into(), vec![]));
+    rows.push(("c".into(), "2.0".into(), vec![]));
+    let error = run(&Index::new(rows), &["c==2.0", "a0"], &Options::default()).unwrap_err();
+    let ResolveError::NoSolution(text) = error else {
+        panic!("{error}");
+    };
+    // Two links a line, as the reporter folds a linear chain.
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), n / 2 + 2);
+    assert_eq!(
+        lines[0],
+        "Because a0 1.0 depends on a1 and a1 1.0 depends on a2, a0 1.0 depends on a2 1.0."
+    );
+    assert!(
+        lines[n / 2 + 1].ends_with("the requirements cannot be satisfied."),
+        "{}",
+        lines[n / 2 + 1]
+    );
+}
