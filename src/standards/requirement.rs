@@ -243,7 +243,8 @@ pub enum RequirementErrorKind {
     /// A character RFC 3986 does not allow in a URL; `after_semicolon` flags the
     /// likely cause, a marker glued to the URL.
     UrlCharacter {
-        character: char,
+        /// `None` when it stands where a password could, and is not shown.
+        character: Option<char>,
         after_semicolon: bool,
     },
     /// Not `scheme://...` (nor `file:` followed by `//`).
@@ -305,9 +306,16 @@ impl fmt::Display for RequirementErrorKind {
                 character,
                 after_semicolon,
             } => {
-                f.write_str("character ")?;
-                marker::write_quoted(f, &character.to_string())?;
-                f.write_str(" is not allowed in a URL")?;
+                match character {
+                    Some(character) => {
+                        f.write_str("character ")?;
+                        marker::write_quoted(f, &character.to_string())?;
+                        f.write_str(" is not allowed in a URL")?;
+                    }
+                    None => f.write_str(
+                        "the user information of a URL holds a character that is not allowed",
+                    )?,
+                }
                 if *after_semicolon {
                     f.write_str(" (a marker after a URL needs a space before its `;`)")?;
                 }
@@ -527,8 +535,9 @@ fn parse_url(cursor: &mut Cursor) -> Parsed<String> {
         return Err((RequirementErrorKind::ExpectedUrl, span));
     }
     if let Some((i, character)) = url.char_indices().find(|&(_, c)| !is_url_char(c)) {
+        let hidden = url::masked_span(url).is_some_and(|masked| masked.contains(&i));
         let kind = RequirementErrorKind::UrlCharacter {
-            character,
+            character: (!hidden).then_some(character),
             after_semicolon: url.get(..i).is_some_and(|before| before.contains(';')),
         };
         let at = span.start + i;

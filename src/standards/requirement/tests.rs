@@ -619,6 +619,12 @@ fn errors_mask_what_could_be_credentials() {
             " ^",
         ),
         (
+            "x @ https://u:s3cr\u{e9}t@host/x.whl",
+            "the user information of a URL holds a character that is not allowed",
+            "x @ https://****@host/x.whl",
+            "            ^^^^",
+        ),
+        (
             "x@https://u:s3cr3t@host/x.whl ; os_name == 'a@b' or",
             "expected a marker variable, a quoted string or `(`, found end of input",
             "****@host/x.whl ; os_name == 'a@b' or",
