@@ -1042,12 +1042,17 @@ fn gives_up_after_max_steps() {
     );
 }
 
-#[test]
-fn random_small_graphs_agree_with_brute_force() {
+/// Resolves the graph of each seed (with extras or not), checks any solution,
+/// and checks against brute force that one exists exactly when it is found; says
+/// how many were solved and how many failed.
+fn agree_with_brute_force(
+    seeds: std::ops::Range<u64>,
+    graph: impl Fn(u64) -> ((Index, Vec<Requirement>), bool),
+) -> (usize, usize) {
     let (mut solved, mut failed) = (0, 0);
-    for seed in 0..400 {
-        let (index, root) = random_graph(seed, 5, 3, 2, false, false);
-        let exists = brute_force(&index, &root, false);
+    for seed in seeds {
+        let ((index, root), extras) = graph(seed);
+        let exists = brute_force(&index, &root, extras);
         match resolve(&root, env(), &index, &Options::default()) {
             Ok(resolution) => {
                 assert!(exists, "seed {seed}: brute force found none");
@@ -1062,6 +1067,14 @@ fn random_small_graphs_agree_with_brute_force() {
             Err(error) => panic!("seed {seed}: {error}"),
         }
     }
+    (solved, failed)
+}
+
+#[test]
+fn random_small_graphs_agree_with_brute_force() {
+    let (solved, failed) = agree_with_brute_force(0..400, |seed| {
+        (random_graph(seed, 5, 3, 2, false, false), false)
+    });
     assert!(
         solved > 50 && failed > 50,
         "{solved} solved, {failed} failed"
@@ -1070,24 +1083,10 @@ fn random_small_graphs_agree_with_brute_force() {
 
 #[test]
 fn random_small_graphs_with_unusable_versions_agree_with_brute_force() {
-    let (mut solved, mut failed) = (0, 0);
-    for seed in 0..300 {
-        let (index, root) = random_graph(9000 + seed, 5, 3, 2, seed % 3 == 0, true);
-        let exists = brute_force(&index, &root, seed % 3 == 0);
-        match resolve(&root, env(), &index, &Options::default()) {
-            Ok(resolution) => {
-                assert!(exists, "seed {seed}: brute force found none");
-                check(&index, &root, &Options::default(), &resolution)
-                    .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-                solved += 1;
-            }
-            Err(ResolveError::NoSolution(_) | ResolveError::NoVersions { .. }) => {
-                assert!(!exists, "seed {seed}: a solution exists");
-                failed += 1;
-            }
-            Err(error) => panic!("seed {seed}: {error}"),
-        }
-    }
+    let (solved, failed) = agree_with_brute_force(0..300, |seed| {
+        let extras = seed % 3 == 0;
+        (random_graph(9000 + seed, 5, 3, 2, extras, true), extras)
+    });
     assert!(
         solved > 50 && failed > 50,
         "{solved} solved, {failed} failed"
@@ -1096,24 +1095,9 @@ fn random_small_graphs_with_unusable_versions_agree_with_brute_force() {
 
 #[test]
 fn random_small_graphs_with_extras_agree_with_brute_force() {
-    let (mut solved, mut failed) = (0, 0);
-    for seed in 0..150 {
-        let (index, root) = random_graph(5000 + seed, 4, 3, 3, true, false);
-        let exists = brute_force(&index, &root, true);
-        match resolve(&root, env(), &index, &Options::default()) {
-            Ok(resolution) => {
-                assert!(exists, "seed {seed}: brute force found none");
-                check(&index, &root, &Options::default(), &resolution)
-                    .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-                solved += 1;
-            }
-            Err(ResolveError::NoSolution(_) | ResolveError::NoVersions { .. }) => {
-                assert!(!exists, "seed {seed}: a solution exists");
-                failed += 1;
-            }
-            Err(error) => panic!("seed {seed}: {error}"),
-        }
-    }
+    let (solved, failed) = agree_with_brute_force(0..150, |seed| {
+        (random_graph(5000 + seed, 4, 3, 3, true, false), true)
+    });
     assert!(
         solved > 20 && failed > 20,
         "{solved} solved, {failed} failed"
