@@ -449,14 +449,20 @@ fn a_failed_upgrade_keeps_the_installed_version() {
 fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
     let tmp = TempDir::new("client-badfile");
     let wheels = graph(tmp.path());
-    let served = mkdir(tmp.path().join("served"));
     // Named lib 1.5, but its metadata says 1.0: the cache server's copy is unusable.
-    std::fs::copy(
-        wheels.join("lib-1.0-py3-none-any.whl"),
-        served.join("lib-1.5-py3-none-any.whl"),
-    )
-    .unwrap();
-    let server = Server::start(&served, &[]);
+    // curd-server refuses to serve such a file, so a canned server plays one that
+    // does: the listing, then the file.
+    let bad = std::fs::read(wheels.join("lib-1.0-py3-none-any.whl")).unwrap();
+    let name = "lib-1.5-py3-none-any.whl";
+    let page = format!("<a href=\"{name}\">{name}</a>\n");
+    let server = CannedServer::start(vec![
+        reply("200 OK", &[("Content-Type", "text/html")], page.as_bytes()),
+        reply(
+            "200 OK",
+            &[("Content-Type", "application/octet-stream")],
+            &bad,
+        ),
+    ]);
     let env = venv(tmp.path());
     let links = wheels.display().to_string();
     let run = curd_install(
@@ -464,7 +470,7 @@ fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
         &env,
         &[
             "-c",
-            &server.url,
+            &server.url(),
             "--no-index",
             "--find-links",
             &links,
@@ -478,6 +484,8 @@ fn a_cache_server_with_a_bad_file_is_skipped_for_the_next_source() {
     let files =
         run_ok(command(env.join("bin/python")).args(["-c", "import lib; print(lib.VERSION)"]));
     assert_eq!(files, "1.5\n");
+    let heads = server.heads();
+    assert!(heads[1].contains(name), "{heads:?}");
 }
 
 #[test]
