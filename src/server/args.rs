@@ -46,6 +46,7 @@ impl FromArg for Size {
     }
 }
 
+static VERSION: Flag = Flag::switch("version", "print the version and exit");
 static DEBUG: Flag = Flag::switch(
     "debug",
     "log every request's headers and timing (passwords never are)",
@@ -125,6 +126,7 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
             &MAX_UPLOAD_SIZE,
             &THREADS,
             &MAX_CONNECTIONS,
+            &VERSION,
         ],
         operand: Some(Operand {
             name: "DIRECTORY",
@@ -197,6 +199,14 @@ mod tests {
             );
             assert_eq!(error.to_string(), expected);
         }
+    }
+
+    #[test]
+    fn version_needs_no_directory() {
+        let Err(Stop::Help(text)) = parse_args(&["--version"]) else {
+            panic!("--version does not print the version");
+        };
+        assert_eq!(text, format!("curd-server {}\n", env!("CARGO_PKG_VERSION")));
     }
 
     #[test]

@@ -137,6 +137,8 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         }
     );
     storage.warm_up();
+    // Request bodies wait in the folder, on the disk of the uploads they become.
+    let spool_dir = storage.dir().to_path_buf();
     let read_access = if args.public_read {
         ReadAccess::Anonymous
     } else {
@@ -155,7 +157,14 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         max_connections: connection_limit(args.max_connections.max(1), threads),
         ..http::Limits::default()
     };
-    http::serve(listener, Arc::new(app), limits, Arc::clone(&shutdown)).map_err(ServerError::Io)?;
+    http::serve(
+        listener,
+        Arc::new(app),
+        limits,
+        spool_dir,
+        Arc::clone(&shutdown),
+    )
+    .map_err(ServerError::Io)?;
     crate::message!("curd-server: stopped");
     Ok(())
 }

@@ -128,10 +128,7 @@ impl App {
         if path == "/health" {
             return allow(read, "GET, HEAD", || Response::text(200, "ok"));
         }
-        let write = matches!(
-            (method, segments.as_slice()),
-            ("PUT", ["p", _]) | ("POST", [""]) | ("POST", ["legacy", ""])
-        );
+        let write = is_upload(method, &segments);
         let user = match self.authorize(request, write) {
             Ok(user) => user,
             Err(denied) => return denied,
@@ -433,23 +430,32 @@ impl App {
         self.finish_upload(upload, &filename, digest)
     }
 
+    /// Refuses an upload that sends no body (411) or declares one too large (413).
+    fn check_upload(&self, request: &Request<'_>) -> Result<(), Response> {
+        if !request.has_body() {
+            return Err(Response::text(
+                411,
+                "an upload needs a body, sent with a Content-Length or chunked",
+            ));
+        }
+        if request
+            .content_length()
+            .is_some_and(|n| n > self.max_upload)
+        {
+            return Err(save_error(SaveError::TooLarge {
+                limit: self.max_upload,
+            }));
+        }
+        Ok(())
+    }
+
     /// Streams a request body into a new upload through `read`; checks the size first.
     fn receive<T>(
         &self,
         request: &mut Request<'_>,
         read: impl FnOnce(&mut dyn Read, &mut Upload) -> Result<T, MultipartError>,
     ) -> Result<(Upload, T), Response> {
-        if request.header("content-length").is_none() {
-            return Err(Response::text(
-                411,
-                "an upload needs a Content-Length header",
-            ));
-        }
-        if request.content_length() > self.max_upload {
-            return Err(save_error(SaveError::TooLarge {
-                limit: self.max_upload,
-            }));
-        }
+        self.check_upload(request)?;
         let mut upload = self
             .storage
             .begin_upload(self.max_upload)
@@ -499,9 +505,29 @@ fn copy_body(body: &mut dyn Read, upload: &mut Upload) -> Result<(), MultipartEr
 }
 
 impl Handler for App {
+    /// Only uploads read a body, and only from whoever may upload; any other
+    /// request is answered without waiting for its body.
+    fn admit(&self, request: &mut Request<'_>) -> Result<u64, Response> {
+        let segments: Vec<&str> = request.path.split('/').skip(1).collect();
+        if !is_upload(&request.method, &segments) {
+            return Err(self.route(request));
+        }
+        self.authorize(request, true)?;
+        self.check_upload(request)?;
+        Ok(self.max_upload)
+    }
+
     fn handle(&self, request: &mut Request<'_>) -> Response {
         self.route(request)
     }
+}
+
+/// The routes that take an upload, and need a login to write.
+fn is_upload(method: &str, segments: &[&str]) -> bool {
+    matches!(
+        (method, segments),
+        ("PUT", ["p", _]) | ("POST", [""]) | ("POST", ["legacy", ""])
+    )
 }
 
 fn allow(ok: bool, methods: &'static str, respond: impl FnOnce() -> Response) -> Response {

@@ -35,7 +35,7 @@ pub use self::versions::InvalidDist;
 use self::versions::{Checked, FileId, Versions};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
-use crate::util::fs::{Context, FsError, TempFile};
+use crate::util::fs::{Context, FsError, TempFile, out_of_space};
 use crate::util::sync::{lock, read, write};
 
 /// A folder change this recent may hide a later one inside the same timestamp tick
@@ -144,7 +144,7 @@ pub enum SaveError {
     Conflict { filename: String },
     /// Reading the request body failed (the client went away or was too slow).
     Body(io::Error),
-    /// The disk is full.
+    /// The disk is full: no room for bytes or for a new file, or the quota is spent.
     NoSpace,
     /// Any other disk failure.
     Disk(FsError),
@@ -243,7 +243,7 @@ impl Upload {
     pub fn write_error(&self, e: io::Error) -> SaveError {
         match e.kind() {
             io::ErrorKind::FileTooLarge => SaveError::TooLarge { limit: self.limit },
-            io::ErrorKind::StorageFull => SaveError::NoSpace,
+            _ if out_of_space(&e) => SaveError::NoSpace,
             _ => SaveError::Disk(FsError {
                 path: self.temp.path().to_path_buf(),
                 action: "write",
@@ -477,8 +477,8 @@ impl Storage {
     /// Starts receiving an upload of at most `limit` bytes.
     pub fn begin_upload(&self, limit: u64) -> Result<Upload, SaveError> {
         debris::sweep(&self.dir);
-        let temp = TempFile::new_in(&self.dir).map_err(SaveError::Disk)?;
-        temp.lock().map_err(SaveError::Disk)?;
+        let temp = TempFile::new_in(&self.dir).map_err(disk_error)?;
+        temp.lock().map_err(disk_error)?;
         Ok(Upload {
             temp,
             hasher: Sha256::new(),
@@ -541,10 +541,7 @@ impl Storage {
                 return Err(SaveError::Conflict { filename: name });
             }
         }
-        temp.persist(&dest).map_err(|e| match e.source.kind() {
-            io::ErrorKind::StorageFull => SaveError::NoSpace,
-            _ => SaveError::Disk(e),
-        })?;
+        temp.persist(&dest).map_err(disk_error)?;
         if let Ok(meta) = reader.metadata() {
             let metadata = filename.is_wheel().then_some(raw);
             self.versions
@@ -576,6 +573,15 @@ impl Storage {
             crate::message!("curd-server: {e}");
         }
         Arc::clone(&read(&self.scan).index)
+    }
+}
+
+/// A full disk (no byte, no inode, no quota left) is told apart from other failures.
+fn disk_error(e: FsError) -> SaveError {
+    if out_of_space(&e.source) {
+        SaveError::NoSpace
+    } else {
+        SaveError::Disk(e)
     }
 }
 

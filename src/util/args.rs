@@ -8,7 +8,8 @@
 //! Traps:
 //! - A flag that takes a value takes the next argument whatever it looks like, as
 //!   getopt does: in `-r -f`, `-f` is the file.
-//! - `-h` and `--help` belong to every command: no table may declare them.
+//! - `-h` and `--help` belong to every command: no table may declare them. A table
+//!   that declares `--version` gets it the same way: it stops parsing and prints.
 //! - Flags are told apart by address, so a table lists `static`s, never `const`s
 //!   (each use of a `const` may be a new copy).
 
@@ -208,7 +209,7 @@ impl std::error::Error for ArgsError {
 /// Why a command does not run: help was asked for, or the command line is wrong.
 #[derive(Debug)]
 pub enum Stop {
-    /// `-h` or `--help`: the help text, for stdout.
+    /// `-h` or `--help` (or a command's `--version`): text for stdout, then exit 0.
     Help(String),
     /// A command line that does not fit; `command` is the one whose help explains it.
     Usage {
@@ -273,6 +274,11 @@ impl Command {
         while let Some(arg) = parser.next().map_err(|e| self.usage(lexer(e)))? {
             let (flag, spelled) = match arg {
                 Arg::Short('h') | Arg::Long("help") => return Err(Stop::Help(self.help())),
+                // Like help, it needs nothing else, operands included.
+                Arg::Long("version") if self.flags.iter().any(|f| f.long == "version") => {
+                    let version = env!("CARGO_PKG_VERSION");
+                    return Err(Stop::Help(format!("{} {version}\n", self.name)));
+                }
                 Arg::Value(value) => {
                     if !self
                         .operand

@@ -100,6 +100,15 @@ pub fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// Whether an error says the disk is full: no room left for bytes, for a new file
+/// (no inode: also `ENOSPC`), or under the user's quota (`EDQUOT`).
+pub fn out_of_space(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
 /// A file being written next to its destination; removed on drop unless persisted.
 pub struct TempFile {
     path: PathBuf,
@@ -250,6 +259,18 @@ mod tests {
         t.write_all(b"partial").unwrap();
         drop(t);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_full_disk_or_quota_is_out_of_space() {
+        // ENOSPC and EDQUOT on Linux.
+        for errno in [28, 122] {
+            assert!(
+                out_of_space(&io::Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
+        }
+        assert!(!out_of_space(&io::Error::from_raw_os_error(13)));
     }
 
     #[test]

@@ -1,23 +1,31 @@
 //! The HTTP/1.1 engine: owns the listening socket and every connection (network I/O).
 //!
-//! One reactor thread waits on all idle connections with epoll (through mio) and reads
-//! request heads as their bytes arrive; only a complete head is handed to the bounded
-//! pool of workers, which read the body, run the handler and write the response with
-//! plain blocking I/O. A keep-alive connection then goes back to the reactor. So a
-//! client that trickles its request byte by byte costs a buffer, not a thread, and
-//! can never hold a worker that normal requests are waiting for.
+//! One reactor thread does all the network I/O, with epoll (through mio), as each
+//! socket allows: it reads request heads and bodies as their bytes arrive and writes
+//! answers as the client takes them, files straight from the page cache with
+//! sendfile(2). A request goes to the bounded pool of workers only when it needs
+//! nothing more from its client: its head, to ask the handler whether its body is
+//! wanted (a 401 or a route that reads none is answered without waiting for it),
+//! then the head with the whole body, received meanwhile into memory or a
+//! temporary file. So a client that trickles, stops reading, or announces a body it
+//! never sends costs a buffer and a deadline, never a worker.
 //!
-//! Limits, each a line in [`Limits`]: open connections (more are answered 503), header
-//! size, the time to send a head, the idle time between keep-alive requests, and each
-//! body read or write; a body or a download also has an overall deadline that grows
-//! with its size, so a client that trickles holds a worker for a bounded time.
+//! Limits, each a line in [`Limits`]: open connections (an idle keep-alive one is
+//! closed to make room for a newcomer; without one, 503), connections and uploads
+//! per address, header size, the time to send a head (then 408), the idle time
+//! between keep-alive requests, and a minimum rate for bodies and answers past a
+//! grace period, so every connection ends in bounded time.
 //!
-//! The files, in the order a request meets them: `reactor` (accepting, collecting
-//! heads, deadlines of idle connections), `protocol` (the HTTP rules, without I/O),
-//! `worker` (the pool: body, handler, response, access log), with `request` and
-//! `response` (what handlers see and build), `limits`, and `shared` (what the
+//! The files, in the order a request meets them: `reactor` (the event loop,
+//! accepting, limits, deadlines), `conn` (one connection's phases and non-blocking
+//! I/O), `protocol` and `chunked` (the HTTP rules, without I/O), `body` (a body
+//! received for the handler), `worker` (the pool), `request` and `response` (what
+//! handlers see and build), `limits`, and `shared` (the handler trait, and what the
 //! reactor and the workers share).
 
+mod body;
+mod chunked;
+mod conn;
 mod limits;
 mod protocol;
 mod reactor;

@@ -1,27 +1,32 @@
 //! HTTP/1.1 without I/O (RFC 9112): where a request head ends, what it says, how
 //! its body is framed, and the bytes of a response head. Pure functions over bytes,
-//! so each rule is tested without a socket.
+//! so each rule is tested without a socket. Heads are parsed by httparse; the rules
+//! it leaves to its caller are here.
 //!
 //! Traps:
 //! - Request smuggling: a body whose length a proxy could read differently is
-//!   refused (chunked or any Transfer-Encoding, several Content-Lengths that differ,
-//!   signs or spaces in one), and so is an HTTP/1.1 request without exactly one Host.
+//!   refused: a Transfer-Encoding with a Content-Length, any encoding but `chunked`
+//!   alone, several Content-Lengths that differ, signs or spaces in one, a
+//!   Transfer-Encoding in HTTP/1.0, and an HTTP/1.1 request without exactly one Host.
+//! - A head may end its lines with a bare LF (RFC 9112 2.2 lets a server accept
+//!   them, and httparse does): its end is `\n\r\n` or `\n\n`, not only `\r\n\r\n`.
 //! - Servers accept the absolute form of a target (RFC 9112 3.2.2): only its path is kept.
 //! - HTTP/1.1 keeps a connection open unless told `close`; HTTP/1.0 only if told
 //!   `keep-alive`.
 //! - No Content-Length on a status that has no body (1xx, 204, 304: RFC 9110 8.6).
+//! - Every response carries a Date (RFC 9110 6.6.1), in IMF-fixdate, always GMT.
 
 use std::fmt;
 use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::response::Response;
 
 /// Sent before reading a body the client holds back with `Expect: 100-continue`.
 pub(super) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
-/// The whole answer to a connection past the limit, small enough for a new socket's buffer.
-pub(super) const SERVICE_UNAVAILABLE: &[u8] =
-    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+/// Headers a head may have; more is answered 431, as a head too large.
+const MAX_HEADERS: usize = 100;
 
 /// A request head as sent.
 #[derive(Debug)]
@@ -32,6 +37,22 @@ pub(super) struct Head {
     pub(super) http11: bool,
     /// Header names lowercased, in the order sent.
     pub(super) headers: Vec<(String, String)>,
+}
+
+/// How a request's body is delimited (RFC 9112 6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// No Content-Length and no Transfer-Encoding: no body.
+    None,
+    Length(u64),
+    Chunked,
+}
+
+impl Framing {
+    /// Whether there are body bytes to read (or to wait for).
+    pub(super) fn has_body(self) -> bool {
+        !matches!(self, Framing::None | Framing::Length(0))
+    }
 }
 
 impl Head {
@@ -48,14 +69,35 @@ impl Head {
         self.target.split_once('?').unwrap_or((&self.target, ""))
     }
 
-    /// The body's length, refusing every framing a proxy could read differently
-    /// (request smuggling): chunked bodies, several lengths, signs or spaces.
-    pub(super) fn body_length(&self) -> Result<u64, HeadError> {
-        if self.header("transfer-encoding").is_some() {
-            return Err(HeadError::TransferEncoding);
-        }
+    /// How the body is framed, refusing every framing a proxy could read
+    /// differently (request smuggling).
+    pub(super) fn framing(&self) -> Result<Framing, HeadError> {
         if self.http11 && self.headers.iter().filter(|(n, _)| n == "host").count() != 1 {
             return Err(HeadError::Malformed("expected exactly one Host header"));
+        }
+        let mut encodings = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "transfer-encoding")
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .peekable();
+        if encodings.peek().is_some() {
+            if !self.http11 {
+                return Err(HeadError::Malformed(
+                    "Transfer-Encoding is not allowed in HTTP/1.0",
+                ));
+            }
+            if self.header("content-length").is_some() {
+                return Err(HeadError::Malformed(
+                    "a request may not have both Transfer-Encoding and Content-Length",
+                ));
+            }
+            let encodings: Vec<&str> = encodings.collect();
+            return match encodings.as_slice() {
+                [one] if one.eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
+                _ => Err(HeadError::Encoding(encodings.join(", "))),
+            };
         }
         let mut length = None;
         for (_, value) in self.headers.iter().filter(|(n, _)| n == "content-length") {
@@ -74,7 +116,7 @@ impl Head {
                 }
             }
         }
-        Ok(length.unwrap_or(0))
+        Ok(length.map_or(Framing::None, Framing::Length))
     }
 
     /// Whether the client holds its body back until told to send it.
@@ -99,14 +141,14 @@ impl Head {
 /// Why a head was refused, with the status that says so.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum HeadError {
-    /// More bytes than a head may have, and no end in sight.
+    /// More bytes or headers than a head may have.
     TooLarge,
     /// Not HTTP as RFC 9112 writes it; says what is wrong.
     Malformed(&'static str),
     /// Another version than HTTP/1.0 or HTTP/1.1.
     Version,
-    /// A Transfer-Encoding header: only bodies with a Content-Length are read.
-    TransferEncoding,
+    /// A Transfer-Encoding other than `chunked` alone, as sent.
+    Encoding(String),
 }
 
 impl HeadError {
@@ -115,7 +157,7 @@ impl HeadError {
             HeadError::TooLarge => 431,
             HeadError::Malformed(_) => 400,
             HeadError::Version => 505,
-            HeadError::TransferEncoding => 411,
+            HeadError::Encoding(_) => 501,
         }
     }
 }
@@ -128,8 +170,9 @@ impl fmt::Display for HeadError {
             HeadError::Version => {
                 f.write_str("unsupported HTTP version: expected HTTP/1.0 or HTTP/1.1")
             }
-            HeadError::TransferEncoding => f.write_str(
-                "chunked request bodies are not supported: send the body with a Content-Length",
+            HeadError::Encoding(sent) => write!(
+                f,
+                "unsupported Transfer-Encoding `{sent}`: expected `chunked` alone"
             ),
         }
     }
@@ -137,34 +180,44 @@ impl fmt::Display for HeadError {
 
 impl std::error::Error for HeadError {}
 
-/// The offset just past the blank line that ends a head, if `buf` holds one.
-pub(super) fn head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+/// Whether a head may have ended in `buf[from..]`, the bytes that just arrived (with
+/// the few before them that a line end can straddle). A cheap look for a blank line
+/// first, so a head that trickles in is not parsed again for every byte.
+pub(super) fn may_end(buf: &[u8], from: usize) -> bool {
+    let start = from.saturating_sub(2);
+    buf[start..]
+        .windows(2)
+        .any(|w| w == b"\n\n" || w == b"\n\r")
 }
 
-/// Parses the head at the start of `buf`; returns it with the offset where the body
-/// (or the next request) starts.
-pub(super) fn parse_head(buf: &[u8], max: usize) -> Result<(Head, usize), HeadError> {
-    let end = match head_end(buf) {
-        Some(end) if end <= max => end,
-        _ if buf.len() > max => return Err(HeadError::TooLarge),
-        _ => return Err(HeadError::Malformed("incomplete head")),
+/// Parses the head at the start of `buf`: `Ok(None)` while it is incomplete, else
+/// the head with the offset where the body (or the next request) starts.
+pub(super) fn parse_head(buf: &[u8], max: usize) -> Result<Option<(Head, usize)>, HeadError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    let end = match request.parse(buf) {
+        Ok(httparse::Status::Complete(end)) if end <= max => end,
+        Ok(_) if buf.len() > max => return Err(HeadError::TooLarge),
+        Ok(httparse::Status::Complete(_)) => return Err(HeadError::TooLarge),
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+        Err(httparse::Error::Version) => return Err(HeadError::Version),
+        Err(httparse::Error::HeaderName | httparse::Error::HeaderValue) => {
+            return Err(HeadError::Malformed(
+                "expected `Name: value` in a header line",
+            ));
+        }
+        Err(_) => {
+            return Err(HeadError::Malformed(
+                "expected `METHOD TARGET HTTP/1.1` on the first line",
+            ));
+        }
     };
-    let text = std::str::from_utf8(&buf[..end - 4])
-        .map_err(|_| HeadError::Malformed("the head is not valid UTF-8"))?;
-    let mut lines = text.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(HeadError::Malformed(
-            "expected `METHOD TARGET HTTP/1.1` on the first line",
-        ));
-    };
+    let method = request.method.unwrap_or_default();
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(HeadError::Malformed("the method must be uppercase letters"));
     }
+    let target = request.path.unwrap_or_default();
     let target = match target.split_once("://") {
         Some((scheme, rest))
             if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
@@ -178,49 +231,37 @@ pub(super) fn parse_head(buf: &[u8], max: usize) -> Result<(Head, usize), HeadEr
             "the target must be a path starting with `/`",
         ));
     }
-    let http11 = match version {
-        "HTTP/1.1" => true,
-        "HTTP/1.0" => false,
-        _ => return Err(HeadError::Version),
-    };
-    let mut headers = Vec::new();
-    for line in lines {
-        let (name, value) = line.split_once(':').ok_or(HeadError::Malformed(
-            "expected `Name: value` in a header line",
-        ))?;
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            return Err(HeadError::Malformed("invalid header name"));
-        }
-        let value = value.trim_matches([' ', '\t']);
+    let mut fields = Vec::with_capacity(request.headers.len());
+    for header in request.headers.iter() {
+        let value = std::str::from_utf8(header.value)
+            .map_err(|_| HeadError::Malformed("a header value is not valid UTF-8"))?;
         if value.bytes().any(|b| b < b' ' && b != b'\t') {
             return Err(HeadError::Malformed("control character in a header value"));
         }
-        headers.push((name.to_ascii_lowercase(), value.to_string()));
+        let value = value.trim_matches([' ', '\t']);
+        fields.push((header.name.to_ascii_lowercase(), value.to_string()));
     }
-    Ok((
+    Ok(Some((
         Head {
             method: method.to_string(),
             target: target.to_string(),
-            http11,
-            headers,
+            http11: request.version == Some(1),
+            headers: fields,
         },
         end,
-    ))
+    )))
 }
 
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// The status line and headers of `response`, with the framing headers the engine
-/// owns, up to and including the blank line.
-pub(super) fn response_head(response: &Response, keep_alive: bool) -> Vec<u8> {
+/// The status line and headers of `response`, with the headers the engine owns
+/// (Date, Content-Length, Server, Connection), up to and including the blank line.
+pub(super) fn response_head(response: &Response, keep_alive: bool, now: SystemTime) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     let _ = write!(
         out,
-        "HTTP/1.1 {} {}\r\n",
+        "HTTP/1.1 {} {}\r\nDate: {}\r\n",
         response.status,
-        reason(response.status)
+        reason(response.status),
+        http_date(now)
     );
     for (name, value) in &response.headers {
         let _ = write!(out, "{name}: {value}\r\n");
@@ -237,8 +278,38 @@ pub(super) fn response_head(response: &Response, keep_alive: bool) -> Vec<u8> {
     out
 }
 
+/// `time` as an IMF-fixdate (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub(super) fn http_date(time: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = secs / 86_400;
+    let rest = secs % 86_400;
+    // Howard Hinnant's days-to-civil, on days since 1970-01-01 (a Thursday).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize],
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
+        100 => "Continue",
         200 => "OK",
         201 => "Created",
         301 => "Moved Permanently",
@@ -257,6 +328,7 @@ fn reason(status: u16) -> &'static str {
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
         507 => "Insufficient Storage",
@@ -266,17 +338,23 @@ fn reason(status: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::server::http::response::Payload;
 
+    fn parse(raw: &[u8]) -> Result<(Head, usize), HeadError> {
+        parse_head(raw, 1024).map(|parsed| parsed.expect("a complete head"))
+    }
+
     fn head(raw: &str) -> Head {
-        parse_head(raw.as_bytes(), 1024).expect(raw).0
+        parse(raw.as_bytes()).expect(raw).0
     }
 
     #[test]
     fn parses_a_head_and_finds_its_end() {
         let raw = b"GET /simple/?x=1 HTTP/1.1\r\nHost: a\r\nAccept:  text/html \r\n\r\nBODY";
-        let (head, end) = parse_head(raw, 1024).unwrap();
+        let (head, end) = parse(raw).unwrap();
         assert_eq!(head.method, "GET");
         assert_eq!(head.target, "/simple/?x=1");
         assert_eq!(head.path_and_query(), ("/simple/", "x=1"));
@@ -289,13 +367,34 @@ mod tests {
             ]
         );
         assert_eq!(&raw[end..], b"BODY");
+        assert!(
+            parse_head(b"GET / HTTP/1.1\r\nHost: a\r\n\r", 1024)
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn accepts_bare_lf_line_ends() {
+        let raw = b"GET /health HTTP/1.1\nHost: a\r\nX: y\n\nNEXT";
+        assert!(may_end(raw, raw.len() - 6));
+        let (head, end) = parse(raw).unwrap();
+        assert_eq!(head.headers.len(), 2);
+        assert_eq!(&raw[end..], b"NEXT");
+    }
+
+    #[test]
+    fn looks_for_the_end_only_where_bytes_arrived() {
+        let raw = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        // The blank line straddles the last two reads.
+        assert!(may_end(raw, raw.len() - 1));
+        assert!(!may_end(b"GET / HTTP/1.1\r\nHost: a", 3));
     }
 
     #[test]
     fn keeps_the_path_of_an_absolute_target() {
         let head = head("GET http://example.com/simple/a/?b HTTP/1.1\r\n\r\n");
         assert_eq!(head.path_and_query(), ("/simple/a/", "b"));
-        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r"), None);
     }
 
     #[test]
@@ -309,9 +408,10 @@ mod tests {
             (b"GET / HTTP/1.1\r\n folded: x\r\n\r\n", 400),
             (b"GET / HTTP/1.1\r\nA: \x01\r\n\r\n", 400),
             (b"GET /\xff HTTP/1.1\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\nA: \xff\r\n\r\n", 400),
         ];
         for (raw, status) in cases {
-            let err = parse_head(raw, 1024).unwrap_err();
+            let err = parse(raw).unwrap_err();
             assert_eq!(err.status(), *status, "{}", String::from_utf8_lossy(raw));
         }
         let big = [
@@ -321,30 +421,59 @@ mod tests {
         ]
         .concat();
         assert_eq!(parse_head(&big, 64).unwrap_err(), HeadError::TooLarge);
+        assert_eq!(parse_head(&big[..80], 64).unwrap_err(), HeadError::TooLarge);
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("H{i}: x\r\n")).collect();
+        let many = format!("GET / HTTP/1.1\r\n{many}\r\n");
+        assert_eq!(
+            parse_head(many.as_bytes(), 1 << 20).unwrap_err(),
+            HeadError::TooLarge
+        );
     }
 
     #[test]
-    fn frames_bodies_by_one_content_length_only() {
+    fn frames_bodies_without_ambiguity() {
         let ok = [
-            ("POST / HTTP/1.1\r\nHost: a\r\n\r\n", 0),
+            ("POST / HTTP/1.1\r\nHost: a\r\n\r\n", Framing::None),
             (
                 "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n",
-                12,
+                Framing::Length(12),
             ),
             (
                 "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n",
-                5,
+                Framing::Length(5),
             ),
-            ("POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n", 3),
+            (
+                "POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n",
+                Framing::Length(3),
+            ),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n",
+                Framing::Chunked,
+            ),
         ];
-        for (raw, length) in ok {
-            assert_eq!(head(raw).body_length(), Ok(length), "{raw}");
+        for (raw, framing) in ok {
+            assert_eq!(head(raw).framing(), Ok(framing), "{raw}");
         }
         let refused = [
             (
-                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
-                411,
-                "chunked request bodies are not supported: send the body with a Content-Length",
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                501,
+                "unsupported Transfer-Encoding `gzip, chunked`: expected `chunked` alone",
+            ),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+                501,
+                "unsupported Transfer-Encoding `chunked, chunked`: expected `chunked` alone",
+            ),
+            (
+                "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+                400,
+                "malformed request: a request may not have both Transfer-Encoding and Content-Length",
+            ),
+            (
+                "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+                400,
+                "malformed request: Transfer-Encoding is not allowed in HTTP/1.0",
             ),
             (
                 "POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\n",
@@ -373,7 +502,7 @@ mod tests {
             ),
         ];
         for (raw, status, message) in refused {
-            let err = head(raw).body_length().unwrap_err();
+            let err = head(raw).framing().unwrap_err();
             assert_eq!((err.status(), err.to_string().as_str()), (status, message));
         }
     }
@@ -390,23 +519,40 @@ mod tests {
 
     #[test]
     fn writes_response_heads_with_their_framing() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
         let response = Response::new(200, "text/html", Payload::Bytes(b"hello".to_vec()))
             .header("ETag", "\"x\"");
         assert_eq!(
-            String::from_utf8(response_head(&response, true)).unwrap(),
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nETag: \"x\"\r\n\
+            String::from_utf8(response_head(&response, true, now)).unwrap(),
+            "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+             Content-Type: text/html\r\nETag: \"x\"\r\n\
              Content-Length: 5\r\nServer: curd\r\nConnection: keep-alive\r\n\r\n"
         );
         assert_eq!(
-            String::from_utf8(response_head(&Response::empty(304), false)).unwrap(),
-            "HTTP/1.1 304 Not Modified\r\nServer: curd\r\nConnection: close\r\n\r\n"
+            String::from_utf8(response_head(&Response::empty(304), false, now)).unwrap(),
+            "HTTP/1.1 304 Not Modified\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+             Server: curd\r\nConnection: close\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn dates_are_imf_fixdates() {
+        let at = |secs| http_date(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(at(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        // The leap day of a year divisible by 400, and the day after it.
+        assert_eq!(at(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(at(951_868_799), "Tue, 29 Feb 2000 23:59:59 GMT");
+        assert_eq!(at(951_868_800), "Wed, 01 Mar 2000 00:00:00 GMT");
+        assert_eq!(at(1_767_225_599), "Wed, 31 Dec 2025 23:59:59 GMT");
+        assert_eq!(at(4_107_542_400), "Mon, 01 Mar 2100 00:00:00 GMT");
     }
 
     #[test]
     fn every_status_used_has_a_reason() {
         for status in [
-            200, 201, 304, 400, 401, 403, 404, 409, 411, 413, 429, 431, 500, 503, 505,
+            100, 200, 201, 304, 400, 401, 403, 404, 408, 409, 411, 413, 429, 431, 500, 501, 503,
+            505, 507,
         ] {
             assert_ne!(reason(status), "Unknown");
         }

@@ -1,24 +1,30 @@
-//! The reactor: one thread waits on the listening socket and on every idle
-//! connection with epoll (through mio), reads request heads as their bytes arrive,
-//! and hands each complete head to the worker pool. It also enforces the limits no
-//! worker could: open connections, the time to send a head, the idle time between
-//! keep-alive requests.
+//! The reactor: one thread waits with epoll (through mio) on the listening socket
+//! and on every connection, and does all the network I/O, as far as each socket
+//! allows at the moment: reading heads and bodies, writing answers. Requests that
+//! need nothing more from their client go to the worker pool, and their answers
+//! come back here. It also keeps the limits no worker could: open connections, per
+//! address and in all, uploads per address, and every deadline.
 //!
-//! Sockets are registered edge-triggered: each readiness event is read until the
-//! socket would block, or the event is not repeated.
+//! Sockets are registered once, edge-triggered, for reading and writing: each
+//! connection is moved on until its socket would block, and whenever it changes
+//! phase (a worker's answer arrives), since an event that came meanwhile is not
+//! repeated. A connection that could go on but has had its turn waits in `ready`.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use super::conn::{Conn, Ctx, Expiry, Step};
 use super::limits::Limits;
-use super::protocol::{SERVICE_UNAVAILABLE, head_end};
-use super::shared::{Conn, Handler, Shared};
-use super::worker::Pool;
+use super::response::Response;
+use super::shared::{Handler, Shared};
+use super::worker::{Done, Job, Outcome, Pool};
 use crate::util::sync::lock;
 
 /// Opens the listening socket with a backlog deep enough for clients such as uv
@@ -41,17 +47,22 @@ const WAKER: Token = Token(1);
 const FIRST_CONNECTION: usize = 2;
 /// How often deadlines and the shutdown flag are checked.
 const TICK: Duration = Duration::from_millis(200);
+/// The reactor's one read buffer, shared by every connection in turn.
+const SCRATCH: usize = 64 * 1024;
 
-/// Serves until `shutdown` becomes true, then lets in-flight requests finish.
+/// Serves until `shutdown` becomes true, then lets requests under way finish (for
+/// at most the I/O timeout). Request bodies too large to keep in memory are
+/// received into temporary files in `spool_dir`.
 pub fn serve(
     listener: std::net::TcpListener,
     handler: Arc<dyn Handler>,
     limits: Limits,
+    spool_dir: PathBuf,
     shutdown: Arc<AtomicBool>,
 ) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let mut listener = mio::net::TcpListener::from_std(listener);
-    let mut poll = Poll::new()?;
+    let poll = Poll::new()?;
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     let shared = Arc::new(Shared {
@@ -59,52 +70,85 @@ pub fn serve(
         limits,
         handler,
         shutdown,
-        open: AtomicUsize::new(0),
-        returned: Mutex::new(Vec::new()),
+        done: Mutex::new(Vec::new()),
     });
     let (jobs, pool) = Pool::start(&shared)?;
     let mut reactor = Reactor {
+        poll,
+        listener: Some(listener),
         shared,
         jobs,
-        slots: Vec::new(),
+        spool_dir,
+        conns: Vec::new(),
         free: Vec::new(),
+        open: 0,
+        peers: HashMap::new(),
+        next_id: 0,
+        ready: Vec::new(),
+        scratch: vec![0; SCRATCH],
         accept_again: false,
     };
-    let result = reactor.run(&mut poll, &mut listener);
-    // New clients are refused at once while in-flight requests finish.
-    drop(listener);
+    let result = reactor.run();
     drop(reactor);
     pool.join();
     result
 }
 
-/// A connection waiting in the reactor for (the rest of) a request head.
-struct Waiting {
-    stream: mio::net::TcpStream,
-    peer: SocketAddr,
-    buf: Vec<u8>,
-    /// When the connection came in or went idle.
-    since: Instant,
-    /// When the first byte of the current head arrived.
-    first_byte: Option<Instant>,
+/// What one address holds.
+#[derive(Default)]
+struct Peer {
+    connections: usize,
+    uploads: usize,
 }
 
 struct Reactor {
+    poll: Poll,
+    /// `None` once the server stops taking connections.
+    listener: Option<mio::net::TcpListener>,
     shared: Arc<Shared>,
-    jobs: mpsc::Sender<Conn>,
-    slots: Vec<Option<Waiting>>,
+    jobs: mpsc::Sender<Job>,
+    spool_dir: PathBuf,
+    conns: Vec<Option<Conn>>,
     free: Vec<usize>,
+    /// Connections counted against the limits.
+    open: usize,
+    peers: HashMap<IpAddr, Peer>,
+    next_id: u64,
+    /// Connections that had their turn with work left, by slot and id.
+    ready: Vec<(usize, u64)>,
+    scratch: Vec<u8>,
     /// Accepting failed for want of file descriptors: the listener is edge-triggered,
     /// so queued connections wait for the next tick instead of the next client.
     accept_again: bool,
 }
 
 impl Reactor {
-    fn run(&mut self, poll: &mut Poll, listener: &mut mio::net::TcpListener) -> io::Result<()> {
+    fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         let mut last_sweep = Instant::now();
-        while !self.shared.shutdown.load(Ordering::SeqCst) {
-            if let Err(e) = poll.poll(&mut events, Some(TICK)) {
+        let mut stopping: Option<Instant> = None;
+        loop {
+            if stopping.is_none() && self.shared.shutdown.load(Ordering::SeqCst) {
+                stopping = Some(Instant::now());
+                // New clients are refused at once; idle connections are closed.
+                self.listener = None;
+                for slot in 0..self.conns.len() {
+                    if self.conn(slot).is_some_and(Conn::between_requests) {
+                        self.close(slot);
+                    }
+                }
+            }
+            if let Some(since) = stopping {
+                if self.open == 0 || since.elapsed() > self.shared.limits.io_timeout {
+                    return Ok(());
+                }
+            }
+            let timeout = if self.ready.is_empty() {
+                TICK
+            } else {
+                Duration::ZERO
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -112,36 +156,40 @@ impl Reactor {
             }
             for event in events.iter() {
                 match event.token() {
-                    LISTENER => self.accept(poll, listener),
-                    WAKER => self.take_returned(poll),
-                    Token(t) => self.read(poll, t - FIRST_CONNECTION),
+                    LISTENER => self.accept(),
+                    WAKER => self.take_done(),
+                    Token(t) => self.advance(t - FIRST_CONNECTION),
+                }
+            }
+            for (slot, id) in std::mem::take(&mut self.ready) {
+                if self.conn(slot).is_some_and(|c| c.id == id) {
+                    self.advance(slot);
                 }
             }
             if last_sweep.elapsed() >= TICK {
-                self.sweep(poll);
+                self.sweep();
                 if self.accept_again {
-                    self.accept(poll, listener);
+                    self.accept();
                 }
                 last_sweep = Instant::now();
             }
         }
-        Ok(())
     }
 
-    fn accept(&mut self, poll: &mut Poll, listener: &mut mio::net::TcpListener) {
+    fn conn(&self, slot: usize) -> Option<&Conn> {
+        self.conns.get(slot).and_then(Option::as_ref)
+    }
+
+    fn accept(&mut self) {
         self.accept_again = false;
         loop {
+            let Some(listener) = &self.listener else {
+                return;
+            };
             match listener.accept() {
-                Ok((mut stream, peer)) => {
-                    let open = self.shared.open.fetch_add(1, Ordering::SeqCst);
-                    if open >= self.shared.limits.max_connections {
-                        // Best effort: the socket is new, so this small write fits its buffer.
-                        let _ = stream.write_all(SERVICE_UNAVAILABLE);
-                        self.shared.open.fetch_sub(1, Ordering::SeqCst);
-                        continue;
-                    }
+                Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    self.insert(poll, stream, peer, Vec::new());
+                    self.admit_connection(stream, peer);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -155,144 +203,228 @@ impl Reactor {
         }
     }
 
-    fn insert(
-        &mut self,
-        poll: &mut Poll,
-        mut stream: mio::net::TcpStream,
-        peer: SocketAddr,
-        buf: Vec<u8>,
-    ) {
-        let index = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.slots.len() - 1
-        });
-        if poll
-            .registry()
-            .register(
-                &mut stream,
-                Token(index + FIRST_CONNECTION),
-                Interest::READABLE,
-            )
-            .is_err()
-        {
-            self.free.push(index);
-            self.shared.open.fetch_sub(1, Ordering::SeqCst);
-            return;
-        }
-        let now = Instant::now();
-        let first_byte = (!buf.is_empty()).then_some(now);
-        let ready = head_end(&buf).is_some();
-        self.slots[index] = Some(Waiting {
-            stream,
-            peer,
-            buf,
-            since: now,
-            first_byte,
-        });
-        // Pipelined bytes may already hold a whole request.
-        if ready {
-            self.dispatch(poll, index);
-        }
-    }
-
-    fn take_returned(&mut self, poll: &mut Poll) {
-        let returned = std::mem::take(&mut *lock(&self.shared.returned));
-        for conn in returned {
-            if conn.stream.set_nonblocking(true).is_err() {
-                self.shared.open.fetch_sub(1, Ordering::SeqCst);
-                continue;
+    /// Takes a new connection in, or answers it 503 when its address or the
+    /// server has no room left (after closing an idle one to make room).
+    fn admit_connection(&mut self, stream: mio::net::TcpStream, peer: SocketAddr) {
+        let shared = Arc::clone(&self.shared);
+        let limits = &shared.limits;
+        let per_peer = limits.max_connections_per_peer();
+        let held = self.peers.get(&peer.ip()).map_or(0, |p| p.connections);
+        let refusal = if held >= per_peer {
+            Some(format!(
+                "too many connections from {}: at most {per_peer} at once",
+                peer.ip()
+            ))
+        } else if self.open >= limits.max_connections && !self.close_oldest_idle() {
+            Some(format!(
+                "too many connections: at most {} at once",
+                limits.max_connections
+            ))
+        } else {
+            None
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        let conn = match refusal {
+            // Too many refusals at once are not answered: each would hold a
+            // descriptor while it lingers.
+            Some(_) if self.conns.len() - self.free.len() >= 2 * limits.max_connections => {
+                return;
             }
-            let stream = mio::net::TcpStream::from_std(conn.stream);
-            self.insert(poll, stream, conn.peer, conn.buf);
-        }
-    }
-
-    fn read(&mut self, poll: &mut Poll, index: usize) {
-        let Some(Some(conn)) = self.slots.get_mut(index) else {
+            Some(message) => Conn::refused(
+                id,
+                stream,
+                peer,
+                Response::text(503, message).header("Retry-After", "1"),
+            ),
+            None => {
+                self.open += 1;
+                self.peers.entry(peer.ip()).or_default().connections += 1;
+                Conn::new(id, stream, peer)
+            }
+        };
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        self.conns[slot] = Some(conn);
+        let registered = match self.conns[slot].as_mut() {
+            Some(conn) => self.poll.registry().register(
+                &mut conn.stream,
+                Token(slot + FIRST_CONNECTION),
+                Interest::READABLE | Interest::WRITABLE,
+            ),
+            None => Ok(()),
+        };
+        if registered.is_err() {
+            self.close(slot);
             return;
-        };
-        match fill(conn, self.shared.limits.max_header_bytes) {
-            Progress::Waiting => {}
-            Progress::Ready => self.dispatch(poll, index),
-            Progress::Closed => self.close(poll, index),
         }
+        // A refusal is written at once; a head may already be waiting.
+        self.advance(slot);
     }
 
-    fn remove(&mut self, poll: &mut Poll, index: usize) -> Option<Waiting> {
-        let mut conn = self.slots.get_mut(index)?.take()?;
-        self.free.push(index);
-        let _ = poll.registry().deregister(&mut conn.stream);
-        Some(conn)
-    }
-
-    fn close(&mut self, poll: &mut Poll, index: usize) {
-        if self.remove(poll, index).is_some() {
-            self.shared.open.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
-    fn dispatch(&mut self, poll: &mut Poll, index: usize) {
-        let Some(waiting) = self.remove(poll, index) else {
-            return;
-        };
-        let conn = Conn {
-            stream: TcpStream::from(waiting.stream),
-            peer: waiting.peer,
-            buf: waiting.buf,
-        };
-        if self.jobs.send(conn).is_err() {
-            self.shared.open.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-
-    /// Closes connections past their deadline: idle too long, or too slow to send a head.
-    fn sweep(&mut self, poll: &mut Poll) {
-        let limits = &self.shared.limits;
-        let now = Instant::now();
-        let expired: Vec<usize> = self
-            .slots
+    /// Closes the keep-alive connection that has waited longest for its next
+    /// request; false if there is none.
+    fn close_oldest_idle(&mut self) -> bool {
+        let oldest = self
+            .conns
             .iter()
             .enumerate()
-            .filter_map(|(i, slot)| {
-                let conn = slot.as_ref()?;
-                let late = match conn.first_byte {
-                    Some(t) => now.duration_since(t) > limits.header_timeout,
-                    None => now.duration_since(conn.since) > limits.idle_timeout,
-                };
-                late.then_some(i)
-            })
-            .collect();
-        for index in expired {
-            self.close(poll, index);
+            .filter_map(|(slot, c)| Some((c.as_ref()?.idle_since()?, slot)))
+            .min();
+        match oldest {
+            Some((_, slot)) => {
+                self.close(slot);
+                true
+            }
+            None => false,
         }
     }
-}
 
-/// Where a connection's head stands after reading what has arrived.
-enum Progress {
-    Waiting,
-    /// A whole head arrived, or more bytes than a head may have.
-    Ready,
-    Closed,
-}
-
-/// Reads what the socket has (edge-triggered: until it would block).
-fn fill(conn: &mut Waiting, max_header_bytes: usize) -> Progress {
-    let mut chunk = [0u8; 4096];
-    loop {
-        match conn.stream.read(&mut chunk) {
-            Ok(0) => return Progress::Closed,
-            Ok(n) => {
-                let searched = conn.buf.len().saturating_sub(3);
-                conn.buf.extend_from_slice(&chunk[..n]);
-                conn.first_byte.get_or_insert_with(Instant::now);
-                if conn.buf.len() > max_header_bytes || head_end(&conn.buf[searched..]).is_some() {
-                    return Progress::Ready;
+    /// Moves a connection on as far as its socket allows.
+    fn advance(&mut self, slot: usize) {
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let mut ctx = Ctx {
+            limits: &self.shared.limits,
+            spool_dir: &self.spool_dir,
+            scratch: &mut self.scratch,
+        };
+        let step = conn.advance(&mut ctx);
+        let (id, peer) = (conn.id, conn.peer);
+        match step {
+            Step::Wait => {}
+            Step::Yield => self.ready.push((slot, id)),
+            Step::Dispatch(head, framing, work) => {
+                let job = Job {
+                    slot,
+                    id,
+                    peer,
+                    head,
+                    framing,
+                    work,
+                };
+                if self.jobs.send(job).is_err() {
+                    self.close(slot);
+                    return;
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Progress::Waiting,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return Progress::Closed,
+            Step::Close => {
+                self.close(slot);
+                return;
+            }
+        }
+        self.count_upload(slot);
+    }
+
+    /// Keeps each address's count of uploads in step with its connections.
+    fn count_upload(&mut self, slot: usize) {
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        let receiving = conn.receiving() && conn.counted;
+        if receiving == conn.uploading {
+            return;
+        }
+        conn.uploading = receiving;
+        let peer = self.peers.entry(conn.peer.ip()).or_default();
+        if receiving {
+            peer.uploads += 1;
+        } else {
+            peer.uploads = peer.uploads.saturating_sub(1);
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        self.free.push(slot);
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        if !conn.counted {
+            return;
+        }
+        self.open -= 1;
+        let ip = conn.peer.ip();
+        if let Some(peer) = self.peers.get_mut(&ip) {
+            peer.connections = peer.connections.saturating_sub(1);
+            if conn.uploading {
+                peer.uploads = peer.uploads.saturating_sub(1);
+            }
+            if peer.connections == 0 {
+                self.peers.remove(&ip);
+            }
+        }
+    }
+
+    /// Takes the workers' answers to their connections.
+    fn take_done(&mut self) {
+        let done = std::mem::take(&mut *lock(&self.shared.done));
+        for done in done {
+            self.finish(done);
+        }
+    }
+
+    fn finish(&mut self, done: Done) {
+        let Done {
+            slot,
+            id,
+            head,
+            framing,
+            outcome,
+        } = done;
+        let max_uploads = self.shared.limits.max_uploads_per_peer;
+        let stopping = self.shared.shutdown.load(Ordering::SeqCst);
+        let Some(Some(conn)) = self.conns.get_mut(slot) else {
+            return;
+        };
+        if conn.id != id {
+            return;
+        }
+        let ip = conn.peer.ip();
+        match outcome {
+            Outcome::Handled(response) => conn.answer(response, stopping),
+            Outcome::Admitted(Err(response)) => conn.refuse(response),
+            Outcome::Admitted(Ok(_))
+                if self.peers.get(&ip).map_or(0, |p| p.uploads) >= max_uploads =>
+            {
+                let message = format!("too many uploads from {ip} at once: at most {max_uploads}");
+                conn.refuse(Response::text(429, message).header("Retry-After", "5"));
+            }
+            Outcome::Admitted(Ok(limit)) => conn.receive(head, framing, limit, &self.spool_dir),
+        }
+        self.count_upload(slot);
+        self.advance(slot);
+    }
+
+    /// Acts on every deadline that has passed.
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        let limits = &self.shared.limits;
+        let expired: Vec<(usize, Expiry)> = self
+            .conns
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, c)| Some((slot, c.as_ref()?.expired(now, limits)?)))
+            .collect();
+        for (slot, expiry) in expired {
+            match expiry {
+                Expiry::Answer(response) => {
+                    if let Some(Some(conn)) = self.conns.get_mut(slot) {
+                        conn.refuse(response);
+                    }
+                    self.count_upload(slot);
+                    self.advance(slot);
+                }
+                Expiry::Close(reason) => {
+                    if let Some(conn) = self.conn(slot) {
+                        conn.log_abort(&reason);
+                    }
+                    self.close(slot);
+                }
+            }
         }
     }
 }

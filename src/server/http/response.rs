@@ -1,6 +1,7 @@
-//! A response as handlers build it: a status, headers and a payload, which a worker
-//! then writes. The engine adds the framing headers itself (Content-Length, Server,
-//! Connection), so a handler can never send a length that disagrees with its body.
+//! A response as handlers build it: a status, headers and a payload, which the
+//! reactor then writes. The engine adds the headers it owns itself (Date,
+//! Content-Length, Server, Connection), so a handler can never send a length that
+//! disagrees with its body.
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,6 +14,17 @@ pub enum Payload {
     Shared(Arc<Vec<u8>>),
     /// Streamed from disk; never held in memory.
     File(std::fs::File, u64),
+}
+
+impl Payload {
+    /// The bytes held in memory: none for a file, which is sent from disk.
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Payload::Bytes(bytes) => bytes,
+            Payload::Shared(bytes) => bytes,
+            Payload::Empty | Payload::File(..) => &[],
+        }
+    }
 }
 
 /// A response, built by handlers and written by the engine.

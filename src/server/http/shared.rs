@@ -1,8 +1,7 @@
-//! What the reactor and the workers share: the handler, the limits, the count of
-//! open connections, and the connections they hand each other.
+//! What the reactor and the workers share: the handler, the limits, and the work
+//! the workers hand back.
 
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use mio::Waker;
@@ -10,19 +9,19 @@ use mio::Waker;
 use super::limits::Limits;
 use super::request::Request;
 use super::response::Response;
+use super::worker::Done;
 
-/// Turns a request into a response. Called from many worker threads at once.
+/// Turns requests into responses. Called from many worker threads at once.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, request: &mut Request<'_>) -> Response;
-}
+    /// Called for every request that sends a body, before any of it is read:
+    /// `Ok(limit)` lets up to `limit` bytes of it be received, after which
+    /// [`handle`](Handler::handle) runs; an `Err` is the answer, sent at once,
+    /// without waiting for the body (the connection is then closed). So a route
+    /// that needs no body, or a client not allowed to send one, costs no wait.
+    fn admit(&self, request: &mut Request<'_>) -> Result<u64, Response>;
 
-/// A connection between the reactor and a worker, with the bytes read so far:
-/// handed to a worker once its head is complete (or too large), and handed back
-/// after a keep-alive response with whatever the client pipelined.
-pub(super) struct Conn {
-    pub(super) stream: TcpStream,
-    pub(super) peer: SocketAddr,
-    pub(super) buf: Vec<u8>,
+    /// Answers a request whose body, if any, has arrived whole.
+    fn handle(&self, request: &mut Request<'_>) -> Response;
 }
 
 /// Shared between the reactor and the workers.
@@ -30,10 +29,8 @@ pub(super) struct Shared {
     pub(super) limits: Limits,
     pub(super) handler: Arc<dyn Handler>,
     pub(super) shutdown: Arc<AtomicBool>,
-    /// Connections open, wherever they are; the reactor refuses past the limit.
-    pub(super) open: AtomicUsize,
-    /// Keep-alive connections given back by workers, for the reactor to take.
-    pub(super) returned: Mutex<Vec<Conn>>,
-    /// Wakes the reactor when a connection was given back.
+    /// Work the workers finished, for the reactor to take.
+    pub(super) done: Mutex<Vec<Done>>,
+    /// Wakes the reactor when work is done.
     pub(super) waker: Waker,
 }

@@ -1,32 +1,63 @@
-//! The fixed pool of workers. Each takes a connection whose head is complete, reads
-//! the body as the handler asks for it, runs the handler, writes the response with
-//! plain blocking I/O under deadlines, logs one access line, and gives a keep-alive
-//! connection back to the reactor.
+//! The fixed pool of workers. A worker gets a request that needs no more from the
+//! client (a head to admit, or a head with its whole body), runs the handler, and
+//! hands the response back to the reactor, which sends it. Workers never touch a
+//! socket, so no client, however slow, can hold one.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io;
+use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use super::protocol::{self, Head};
+use super::body::Body;
+use super::protocol::{Framing, Head};
 use super::request::Request;
-use super::response::{Payload, Response};
-use super::shared::{Conn, Shared};
+use super::response::Response;
+use super::shared::Shared;
 use crate::util::sync::lock;
 
-/// The worker threads, all taking connections from one queue.
+/// A request for a worker, from connection `conn` (slot and id) of the reactor.
+pub(super) struct Job {
+    pub(super) slot: usize,
+    pub(super) id: u64,
+    pub(super) peer: SocketAddr,
+    pub(super) head: Head,
+    pub(super) framing: Framing,
+    pub(super) work: Work,
+}
+
+pub(super) enum Work {
+    /// Ask the handler whether to receive the body.
+    Admit,
+    /// Answer the request, whose body has arrived.
+    Handle(Body),
+}
+
+/// What a worker hands back, with the head it was given.
+pub(super) struct Done {
+    pub(super) slot: usize,
+    pub(super) id: u64,
+    pub(super) head: Head,
+    pub(super) framing: Framing,
+    pub(super) outcome: Outcome,
+}
+
+pub(super) enum Outcome {
+    /// The handler's answer to [`Work::Admit`]: a body limit, or a response now.
+    Admitted(Result<u64, Response>),
+    Handled(Response),
+}
+
+/// The worker threads, all taking jobs from one queue.
 pub(super) struct Pool {
     threads: Vec<JoinHandle<()>>,
 }
 
 impl Pool {
-    /// Starts `shared.limits.threads` workers; connections sent on the returned
-    /// queue are served. Dropping the sender lets the workers finish and stop.
-    pub(super) fn start(shared: &Arc<Shared>) -> io::Result<(mpsc::Sender<Conn>, Pool)> {
-        let (jobs, queue) = mpsc::channel::<Conn>();
+    /// Starts `shared.limits.threads` workers; jobs sent on the returned queue are
+    /// run. Dropping the sender lets the workers finish and stop.
+    pub(super) fn start(shared: &Arc<Shared>) -> io::Result<(mpsc::Sender<Job>, Pool)> {
+        let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let mut threads = Vec::new();
         for i in 0..shared.limits.threads.max(1) {
@@ -41,7 +72,7 @@ impl Pool {
         Ok((jobs, Pool { threads }))
     }
 
-    /// Waits for every worker to finish the request it is on.
+    /// Waits for every worker to finish the job it is on.
     pub(super) fn join(self) {
         for thread in self.threads {
             let _ = thread.join();
@@ -49,211 +80,50 @@ impl Pool {
     }
 }
 
-fn work(shared: &Shared, queue: &Mutex<mpsc::Receiver<Conn>>) {
+fn work(shared: &Shared, queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
-        let conn = {
+        let job = {
             let Ok(queue) = queue.lock() else { return };
             match queue.recv() {
-                Ok(conn) => conn,
+                Ok(job) => job,
                 Err(_) => return,
             }
         };
-        match serve_one(shared, conn) {
-            Some(back) if !shared.shutdown.load(Ordering::SeqCst) => {
-                lock(&shared.returned).push(back);
-                let _ = shared.waker.wake();
-            }
-            _ => {
-                shared.open.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
+        let done = run(shared, job);
+        lock(&shared.done).push(done);
+        let _ = shared.waker.wake();
     }
 }
 
-/// Headers whose values never reach the debug log.
-const SECRET_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
-
-/// Handles one request on a connection; gives the connection back if it may be reused.
-fn serve_one(shared: &Shared, conn: Conn) -> Option<Conn> {
-    let started = Instant::now();
-    let Conn {
-        mut stream,
+fn run(shared: &Shared, job: Job) -> Done {
+    let Job {
+        slot,
+        id,
         peer,
-        buf,
-    } = conn;
-    let limits = &shared.limits;
-    stream.set_nonblocking(false).ok()?;
-    stream.set_read_timeout(Some(limits.io_timeout)).ok()?;
-    stream.set_write_timeout(Some(limits.io_timeout)).ok()?;
-
-    let (head, end) = match protocol::parse_head(&buf, limits.max_header_bytes) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            let response = Response::text(e.status(), &e);
-            let sent = write_response(&mut stream, response, false, false, shared);
-            log_access(peer, None, "-", "-", e.status(), &sent, started);
-            return None;
+        head,
+        framing,
+        work,
+    } = job;
+    let handler = &shared.handler;
+    let failed = || Response::text(500, "internal error: the request handler failed");
+    let outcome = match work {
+        Work::Admit => {
+            let mut body = Body::empty();
+            let mut request = Request::new(&head, peer, framing, &mut body);
+            let admitted = catch_unwind(AssertUnwindSafe(|| handler.admit(&mut request)));
+            Outcome::Admitted(admitted.unwrap_or_else(|_| Err(failed())))
+        }
+        Work::Handle(mut body) => {
+            let mut request = Request::new(&head, peer, framing, &mut body);
+            let handled = catch_unwind(AssertUnwindSafe(|| handler.handle(&mut request)));
+            Outcome::Handled(handled.unwrap_or_else(|_| failed()))
         }
     };
-    log_headers(peer, &head);
-    let (mut response, leftover) = match head.body_length() {
-        Err(e) => (Response::text(e.status(), &e), None),
-        Ok(length) => {
-            let mut request = Request::new(&head, peer, &mut stream, buf, end, length, limits);
-            let response = catch_unwind(AssertUnwindSafe(|| shared.handler.handle(&mut request)))
-                .unwrap_or_else(|_| {
-                    Response::text(500, "internal error: the request handler failed")
-                });
-            (response, request.leftover())
-        }
-    };
-    let body_done = leftover.is_some();
-    let keep_alive = head.keep_alive() && body_done && !shared.shutdown.load(Ordering::SeqCst);
-    let status = response.status;
-    let user = response.user.take();
-    let sent = write_response(
-        &mut stream,
-        response,
-        head.method == "HEAD",
-        keep_alive,
-        shared,
-    );
-    log_access(
-        peer,
-        user.as_deref(),
-        &head.method,
-        &head.target,
-        status,
-        &sent,
-        started,
-    );
-    let Some(leftover) = leftover else {
-        linger(&mut stream);
-        return None;
-    };
-    match sent {
-        Ok(_) if keep_alive => Some(Conn {
-            stream,
-            peer,
-            buf: leftover,
-        }),
-        _ => None,
+    Done {
+        slot,
+        id,
+        head,
+        framing,
+        outcome,
     }
-}
-
-/// With `-d`, each header of the request on a line of its own; secrets redacted.
-fn log_headers(peer: SocketAddr, head: &Head) {
-    for (name, value) in &head.headers {
-        let value = if SECRET_HEADERS.contains(&name.as_str()) {
-            "[redacted]"
-        } else {
-            value
-        };
-        crate::debug!(
-            "curd-server: {peer} {} {} < {name}: {value}",
-            head.method,
-            head.target
-        );
-    }
-}
-
-/// After answering early (401, 413) a request whose body was not read, reads and
-/// drops what the client is still sending for a moment before closing: closing with
-/// unread bytes makes the kernel reset the connection, and clients that send the whole
-/// body before reading (Python's http.client, so twine) would see the reset instead
-/// of the answer.
-fn linger(stream: &mut TcpStream) {
-    const MAX_DRAIN: usize = 64 << 20;
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let until = Instant::now() + Duration::from_secs(5);
-    let mut drained = 0;
-    let mut buf = [0u8; 16 * 1024];
-    while drained < MAX_DRAIN {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            return;
-        }
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => drained += n,
-        }
-    }
-}
-
-/// How much of a response's payload went out, or how far it got before failing.
-type Sent = Result<u64, (io::Error, u64)>;
-
-/// The access log: one line per request, whole, at the default level.
-fn log_access(
-    peer: SocketAddr,
-    user: Option<&str>,
-    method: &str,
-    target: &str,
-    status: u16,
-    sent: &Sent,
-    started: Instant,
-) {
-    let user = user.unwrap_or("-");
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let (bytes, aborted) = match sent {
-        Ok(bytes) => (*bytes, String::new()),
-        Err((e, bytes)) => (*bytes, format!(" aborted: {e}")),
-    };
-    crate::message!("{peer} {user} \"{method} {target}\" {status} {bytes} {ms:.1}ms{aborted}");
-}
-
-/// How much of a file is read and written at a time.
-const FILE_CHUNK: usize = 256 * 1024;
-
-/// Writes a response: the head and an in-memory payload in one write, a file in
-/// chunks under an overall deadline.
-fn write_response(
-    stream: &mut TcpStream,
-    response: Response,
-    head_only: bool,
-    keep_alive: bool,
-    shared: &Shared,
-) -> Sent {
-    let mut out = protocol::response_head(&response, keep_alive);
-    let body: &[u8] = match &response.payload {
-        _ if head_only => &[],
-        Payload::Bytes(bytes) => bytes,
-        Payload::Shared(bytes) => bytes,
-        Payload::Empty | Payload::File(..) => &[],
-    };
-    out.extend_from_slice(body);
-    stream.write_all(&out).map_err(|e| (e, 0))?;
-    let mut sent = body.len() as u64;
-    if let (Payload::File(mut file, len), false) = (response.payload, head_only) {
-        let io_timeout = shared.limits.io_timeout;
-        let until = shared.limits.deadline(len);
-        // std's io::copy would use 8 KiB pieces here (it uses sendfile(2) only into
-        // pipes): four thousand system calls for a 16 MiB wheel, where this makes 130.
-        let mut buf = vec![0u8; FILE_CHUNK.min(len as usize)];
-        while sent < len {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                let e = io::Error::new(io::ErrorKind::TimedOut, "the client read too slowly");
-                return Err((e, sent));
-            }
-            stream
-                .set_write_timeout(Some(left.min(io_timeout)))
-                .map_err(|e| (e, sent))?;
-            let want = buf.len().min((len - sent) as usize);
-            let n = match crate::util::fs::read_full(&mut file, &mut buf[..want]) {
-                Ok(0) => {
-                    let e = io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the file shrank while being sent",
-                    );
-                    return Err((e, sent));
-                }
-                Ok(n) => n,
-                Err(e) => return Err((e, sent)),
-            };
-            stream.write_all(&buf[..n]).map_err(|e| (e, sent))?;
-            sent += n as u64;
-        }
-    }
-    Ok(sent)
 }

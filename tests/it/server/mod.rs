@@ -5,4 +5,6 @@ mod curd_server;
 mod curdling_api;
 mod file_versions;
 mod hostile;
+mod http_rules;
 mod logins;
+mod slow_clients;

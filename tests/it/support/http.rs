@@ -116,3 +116,30 @@ pub fn basic(user: &str, password: &str) -> String {
     let login = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     format!("Basic {login}")
 }
+
+/// A connection to `server` from the loopback address 127.0.0.`host`, so a test can
+/// play many machines (the server counts connections and uploads per address),
+/// with a small receive buffer, so a client that stops reading is soon felt.
+pub fn connect_from(host: u8, server: SocketAddr) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(64 * 1024).expect("SO_RCVBUF");
+    let local = SocketAddr::from(([127, 0, 0, host], 0));
+    socket.bind(&local.into()).expect("bind a loopback address");
+    socket.connect(&server.into()).expect("connect to server");
+    socket.into()
+}
+
+/// Reads one whole answer on a connection the server closes after it, failing after
+/// `timeout` without one: a guard against hangs, not a measure of speed.
+pub fn answer_within(stream: &mut TcpStream, timeout: Duration, what: &str) -> Reply {
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    let mut raw = Vec::new();
+    if let Err(e) = stream.read_to_end(&mut raw) {
+        panic!(
+            "{what}: no whole answer within {timeout:?} ({e}); got {:?}",
+            String::from_utf8_lossy(&raw)
+        );
+    }
+    parse_reply(&raw, false)
+}
