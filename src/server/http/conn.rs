@@ -256,7 +256,7 @@ impl Conn {
                 Phase::Busy(_) => Next::Stop(Step::Wait),
                 Phase::Body(_) => self.read_body(ctx, &mut turn),
                 Phase::Answer(_) => self.write_answer(&mut turn),
-                Phase::Linger { .. } => self.linger(ctx),
+                Phase::Linger { .. } => self.linger(ctx, &mut turn),
             };
             if let Next::Stop(step) = next {
                 return step;
@@ -378,7 +378,14 @@ impl Conn {
         }
         // Bytes that came with the head, then from the socket.
         let (fed, rest) = if self.buf.is_empty() {
-            let n = match self.stream.read(ctx.scratch) {
+            // A body of known length is read to its end only: what the client
+            // pipelined after it stays in the socket until its turn.
+            let want = match rx.frame {
+                Frame::Length(left) => usize::try_from(left)
+                    .map_or(ctx.scratch.len(), |left| left.clamp(1, ctx.scratch.len())),
+                Frame::Chunked(_) => ctx.scratch.len(),
+            };
+            let n = match self.stream.read(&mut ctx.scratch[..want]) {
                 Ok(0) => {
                     self.log_abort(
                         &"the client closed the connection before sending the whole body",
@@ -573,7 +580,7 @@ impl Conn {
         Next::Stop(Step::Close)
     }
 
-    fn linger(&mut self, ctx: &mut Ctx<'_>) -> Next {
+    fn linger(&mut self, ctx: &mut Ctx<'_>, turn: &mut u64) -> Next {
         let Phase::Linger { drained } = &mut self.phase else {
             return Next::Stop(Step::Close);
         };
@@ -581,6 +588,7 @@ impl Conn {
             Ok(0) => Next::Stop(Step::Close),
             Ok(n) => {
                 *drained += n as u64;
+                *turn += n as u64;
                 if *drained > MAX_LINGER_BYTES {
                     return Next::Stop(Step::Close);
                 }

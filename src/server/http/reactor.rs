@@ -47,8 +47,9 @@ const WAKER: Token = Token(1);
 const FIRST_CONNECTION: usize = 2;
 /// How often deadlines and the shutdown flag are checked.
 const TICK: Duration = Duration::from_millis(200);
-/// The reactor's one read buffer, shared by every connection in turn.
-const SCRATCH: usize = 64 * 1024;
+/// The reactor's one read buffer, shared by every connection in turn. It bounds
+/// what a client can leave buffered after a chunked body (its pipelined bytes).
+const SCRATCH: usize = 32 * 1024;
 
 /// Serves until `shutdown` becomes true, then lets requests under way finish (for
 /// at most the I/O timeout). Request bodies too large to keep in memory are

@@ -14,6 +14,7 @@ use crate::support::crafted;
 use crate::support::dists::{WheelSpec, sha256_hex};
 use crate::support::files::listing;
 use crate::support::http::parse_reply;
+use crate::support::rng::Rng;
 use crate::support::servers::Server;
 use crate::support::tmp::{TempDir, mkdir};
 
@@ -211,7 +212,17 @@ fn a_second_server_on_the_folder_keeps_the_first_ones_upload() {
     let tmp = TempDir::new("two-servers");
     let wheels = mkdir(tmp.path().join("wheels"));
     let dist = mkdir(tmp.path().join("dist"));
-    let wheel = std::fs::read(WheelSpec::new("delta", "1.0").build(&dist)).unwrap();
+    // Larger than a body the server keeps in memory, so it goes to a temporary
+    // file in the folder as it arrives; text deflate cannot shrink much.
+    let mut rng = Rng::seeded(3);
+    let filler: String = (0..64 * 1024)
+        .map(|_| char::from(b'a' + rng.below(26) as u8))
+        .collect();
+    let spec = WheelSpec {
+        files: &[("delta/filler.txt", &filler)],
+        ..WheelSpec::new("delta", "1.0")
+    };
+    let wheel = std::fs::read(spec.build(&dist)).unwrap();
     let first = Server::start(&wheels, &[]);
     let mut upload = TcpStream::connect(first.addr).unwrap();
     upload
