@@ -82,6 +82,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+import attack
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 CURD = ROOT / "target" / "release" / "curd"
@@ -730,9 +732,16 @@ def wrk(url, connections, seconds):
     threads = min(connections, os.cpu_count() or 1)
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
                "--timeout", "5s", "--latency", url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
-    out = done.stdout
     result = {"rps": None, "p50": None, "p99": None, "errors": 0, "requests": 0}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    except subprocess.TimeoutExpired:
+        # wrk waits for its connections to be accepted; a server that never does
+        # leaves it hanging, and it is stopped.
+        result["errors"] = "wrk hung"
+        result["failed"] = f"wrk did not finish within {seconds + 60} s"
+        return result
+    out = done.stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if match:
         result["rps"] = float(match.group(1))
@@ -880,6 +889,134 @@ def scenario_servers(bench):
             if cells is None:
                 memory[name] = (idle, sampler.peak)
     return targets, results, memory
+
+
+ATTACK_DOWNLOADERS = 200
+ATTACK_UPLOADERS = 50
+ATTACK_CONNECTIONS = 64
+ATTACK_SECONDS = 10
+ATTACK_ROUNDS = 3
+# From the start of the attack to the start of wrk: every slow client connected
+# and under way.
+ATTACK_RAMP = 3.0
+
+
+def scenario_attack(bench):
+    """/simple/ under wrk while slow clients download and upload (tests/bench/attack.py).
+
+    For each server, ATTACK_ROUNDS rounds of: wrk alone on /simple/, then the same
+    wrk while 200 clients download the biggest wheel at 64 KiB/s each and 50 upload
+    a 100 MiB body at 1 KiB/s each, started ATTACK_RAMP seconds before wrk and
+    stopped after it. Alone and attacked alternate, so the machine's other load
+    falls on both alike. RSS is sampled during the attacks; how many slow clients
+    were connected and moving bytes is read as each attacked wrk ends.
+    """
+    folder = bench.data / "server"
+    big = max((p for p in folder.iterdir() if p.suffix == ".whl"), key=lambda p: p.stat().st_size)
+    results = []
+    for name, command, paths, logged, cells in server_specs(bench):
+        if name == CURD_QUIET:
+            continue
+        port = free_port()
+        log = bench.work / f"attack-{name.split()[0]}-{port}.log"
+        download = f"/p/{big.name}" if paths == "curd" else f"/packages/{big.name}"
+        say(f"attack scenario: {name}")
+        result = {"server": name, "alone": [], "attacked": [], "fleet": []}
+        with Server(name, command(port), port, log) as server:
+            server.wait_ready()
+            # First-use work (the big file's hash, the page) before anything is timed.
+            http_get(server.base + download, timeout=120)
+            http_get(server.base + "/simple/", timeout=30)
+            wait_quiet(server.process.pid)
+            idle = rss_kib(server.process.pid)
+            with RssSampler(server.process.pid) as sampler:
+                for _ in range(ATTACK_ROUNDS):
+                    wait_quiet(server.process.pid)
+                    result["alone"].append(
+                        wrk(server.base + "/simple/", ATTACK_CONNECTIONS, ATTACK_SECONDS))
+                    with attack.Attack(port, download, ATTACK_DOWNLOADERS,
+                                       ATTACK_UPLOADERS) as fleet:
+                        time.sleep(ATTACK_RAMP)
+                        result["attacked"].append(
+                            wrk(server.base + "/simple/", ATTACK_CONNECTIONS, ATTACK_SECONDS))
+                        live, moving = fleet.snapshot()
+                    result["fleet"].append((live, moving, dict(fleet.stats)))
+            result["rss"] = (idle, sampler.peak)
+        results.append(result)
+    return big, results
+
+
+def attack_cell(runs, key, digits):
+    """The median of one wrk figure over rounds, with its range."""
+    values = [r[key] for r in runs if r[key] is not None]
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return fmt(values[0], digits)
+    return f"{fmt(statistics.median(values), digits)} ({fmt(min(values), digits)}–" \
+           f"{fmt(max(values), digits)})"
+
+
+def attack_section(big, results, goals):
+    """The attack scenario's tables, and its goals."""
+    rows, fleet_rows = [], []
+    for r in results:
+        for label in ("alone", "attacked"):
+            runs = r[label]
+            errors = ", ".join(str(run["errors"]) for run in runs)
+            rows.append([r["server"], "alone" if label == "alone" else "under attack",
+                         attack_cell(runs, "rps", 0), attack_cell(runs, "p50", 2),
+                         attack_cell(runs, "p99", 2), errors])
+        idle, peak = r["rss"]
+        moving = " ".join(f"{m['down']}/{l['down']}" for l, m, _ in r["fleet"])
+        moving_up = " ".join(f"{m['up']}/{l['up']}" for l, m, _ in r["fleet"])
+        answers = {}
+        for _, _, stats in r["fleet"]:
+            for status, n in stats["upload answers"].items():
+                answers[status] = answers.get(status, 0) + n
+        downloaded = sum(stats["downloaded bytes"] for _, _, stats in r["fleet"]) / 2**20
+        connect_errors = sum(stats["connect errors"] for _, _, stats in r["fleet"])
+        fleet_rows.append([
+            r["server"], fmt(idle / 1024 if idle else None, 1),
+            fmt(peak / 1024 if peak else None, 1), moving, moving_up, f"{downloaded:.0f}",
+            ", ".join(f"{k}: {v}" for k, v in sorted(answers.items())) or "–", connect_errors])
+    curd = next((r for r in results if r["server"] == "curd-server"), None)
+    if curd:
+        p99s = [run["p99"] for run in curd["attacked"] if run["p99"] is not None]
+        p99 = statistics.median(p99s) if p99s else None
+        errors = sum(run["errors"] for run in curd["attacked"] if isinstance(run["errors"], int))
+        peak = curd["rss"][1]
+        goals.append(["attack: /simple/ p99 at 64 connections with 200 slow downloaders and 50 "
+                      "slow uploaders connected (median of rounds)", "< 20 ms",
+                      fmt(p99, 2, " ms"), verdict(p99 is not None and p99 < 20 and errors == 0)])
+        goals.append(["attack: curd-server RSS peak", "< 64 MiB",
+                      fmt(peak / 1024 if peak else None, 1, " MiB"),
+                      verdict(peak is not None and peak < 64 * 1024)])
+    size = big.stat().st_size / 2**20
+    return "\n".join([
+        f"### Attack: /simple/ while {ATTACK_DOWNLOADERS} slow downloaders and "
+        f"{ATTACK_UPLOADERS} slow uploaders are connected",
+        "",
+        f"{ATTACK_ROUNDS} rounds, each of wrk on /simple/ at {ATTACK_CONNECTIONS} connections for "
+        f"{ATTACK_SECONDS} s alone, then the same while {ATTACK_DOWNLOADERS} clients download "
+        f"{big.name} ({size:.1f} MiB) reading {attack.DOWNLOAD_RATE // 1024} KiB/s each and "
+        f"{ATTACK_UPLOADERS} clients upload (twine's `POST /`) a body announced as "
+        f"{attack.UPLOAD_DECLARED // 2**20} MiB, sending {attack.UPLOAD_RATE} B/s each. The "
+        f"attack starts {ATTACK_RAMP:.0f} s before wrk and stops after it; a client whose "
+        "connection ends connects again. Each slow client has its own loopback address "
+        "(tests/bench/attack.py). Medians of the rounds, with their range; `errors` (each "
+        "round's) counts socket errors, timeouts (5 s) and non-2xx answers.",
+        "",
+        table(["server", "/simple/", "req/s", "p50 ms", "p99 ms", "errors"], rows),
+        "",
+        "`moving/connected`, each round: slow clients connected when wrk ended, and those "
+        "of them that had moved bytes on their current connection. `upload answers`: "
+        "statuses the uploaders got, all rounds (`closed`: the connection ended without one).",
+        "",
+        table(["server", "RSS idle MiB", "RSS peak MiB", "downloaders moving/connected",
+               "uploaders moving/connected", "MiB downloaded", "upload answers",
+               "connect errors"], fleet_rows),
+    ])
 
 
 def scenario_startup(bench):
@@ -1045,6 +1182,9 @@ def render(bench, r):
         out.append("")
         out.append(table(["server", "RSS idle", "RSS peak under load"], r["memory"]))
         out.append("")
+    if "attack" in r:
+        out.append(r["attack"])
+        out.append("")
     if "startup" in r:
         out.append(r["startup"])
         out.append("")
@@ -1104,7 +1244,7 @@ def main():
                         help="the Markdown file to write the tables into ('-': none)")
     parser.add_argument("--reps", type=int, default=5, help="runs of each variant (default 5)")
     parser.add_argument("--wrk-seconds", type=int, default=3, help="length of each wrk run")
-    parser.add_argument("--only", default="install,sdist,resolve,server,startup",
+    parser.add_argument("--only", default="install,sdist,resolve,server,attack,startup",
                         help="comma-separated scenarios to run")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so every server started is stopped by its handle.
@@ -1239,6 +1379,11 @@ def main():
                       f"{fmt(idle / 1024, 1)} / {fmt(peak / 1024, 1)} MiB",
                       verdict(peak is not None and peak < 20 * 1024)])
         lap("server scenarios")
+
+    if "attack" in only:
+        big, results = scenario_attack(bench)
+        report["attack"] = attack_section(big, results, goals)
+        lap("attack scenario")
 
     if "startup" in only:
         files, times, rss = scenario_startup(bench)

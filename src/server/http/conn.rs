@@ -559,9 +559,10 @@ impl Conn {
         );
         self.served += 1;
         if out.keep_alive {
+            // Bytes the client pipelined are the start of the next head: its clock runs.
             self.phase = Phase::Head {
                 scanned: 0,
-                first_byte: None,
+                first_byte: (!self.buf.is_empty()).then(Instant::now),
             };
             if self.buf.capacity() > IDLE_BUFFER.max(self.buf.len()) {
                 self.buf.shrink_to(IDLE_BUFFER);
