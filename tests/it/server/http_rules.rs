@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::support::dists::WheelSpec;
-use crate::support::files::listing;
-use crate::support::http::{Reply, answer_within};
+use crate::support::files::{fixture, listing};
+use crate::support::http::{Reply, answer_within, basic};
 use crate::support::process::{command, run_ok};
 use crate::support::servers::Server;
 use crate::support::tmp::{TempDir, mkdir};
@@ -241,4 +241,35 @@ fn a_full_disk_is_answered_507() {
     let reply = no_space.request("PUT", &format!("/p/{name}"), &[], &big);
     assert_eq!(reply.status, 507, "{}", reply.text());
     assert_eq!(no_space.get("/health").status, 200);
+}
+
+#[test]
+fn a_held_back_body_is_asked_for_only_when_it_is_wanted() {
+    let tmp = TempDir::new("continue");
+    let wheels = folder(tmp.path());
+    let users = fixture("htpasswd/apr1");
+    let server = Server::start(&wheels, &["-u", users.to_str().unwrap()]);
+    let (name, bytes) = wheel(tmp.path(), "iota");
+    let head = |login: &str| {
+        format!(
+            "PUT /p/{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{login}\
+             Expect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+            bytes.len()
+        )
+    };
+    // Without a login: the final answer at once, and no 100.
+    let reply = exchange(&server, head("").as_bytes());
+    assert_eq!(reply.status, 401, "{}", reply.text());
+
+    let login = format!("Authorization: {}\r\n", basic("alice", "wonderland"));
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    s.write_all(head(&login).as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut interim = [0u8; 25];
+    std::io::Read::read_exact(&mut s, &mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    s.write_all(&bytes).unwrap();
+    let reply = answer_within(&mut s, Duration::from_secs(10), "the upload after 100");
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(std::fs::read(wheels.join(&name)).unwrap(), bytes);
 }
