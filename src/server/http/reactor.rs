@@ -139,10 +139,10 @@ impl Reactor {
                     }
                 }
             }
-            if let Some(since) = stopping {
-                if self.open == 0 || since.elapsed() > self.shared.limits.io_timeout {
-                    return Ok(());
-                }
+            if let Some(since) = stopping
+                && (self.open == 0 || since.elapsed() > self.shared.limits.io_timeout)
+            {
+                return Ok(());
             }
             let timeout = if self.ready.is_empty() {
                 TICK
