@@ -20,7 +20,7 @@ use super::chunked::{Chunked, ChunkedError};
 use super::limits::Limits;
 use super::protocol::{self, CONTINUE, Framing, Head};
 use super::response::{Payload, Response};
-use super::worker::Work;
+use super::shared::Work;
 use crate::util::fs::{FsError, out_of_space};
 
 /// How many bytes one connection may move in one turn before the others get theirs.

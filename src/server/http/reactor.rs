@@ -23,8 +23,8 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use super::conn::{Conn, Ctx, Expiry, Step};
 use super::limits::Limits;
 use super::response::Response;
-use super::shared::{Handler, Shared};
-use super::worker::{Done, Job, Outcome, Pool};
+use super::shared::{Done, Handler, Job, Outcome, Shared};
+use super::worker::Pool;
 use crate::util::sync::lock;
 
 /// Opens the listening socket with a backlog deep enough for clients such as uv

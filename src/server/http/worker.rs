@@ -4,49 +4,15 @@
 //! socket, so no client, however slow, can hold one.
 
 use std::io;
-use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
 use super::body::Body;
-use super::protocol::{Framing, Head};
 use super::request::Request;
 use super::response::Response;
-use super::shared::Shared;
+use super::shared::{Done, Job, Outcome, Shared, Work};
 use crate::util::sync::lock;
-
-/// A request for a worker, from connection `conn` (slot and id) of the reactor.
-pub(super) struct Job {
-    pub(super) slot: usize,
-    pub(super) id: u64,
-    pub(super) peer: SocketAddr,
-    pub(super) head: Head,
-    pub(super) framing: Framing,
-    pub(super) work: Work,
-}
-
-pub(super) enum Work {
-    /// Ask the handler whether to receive the body.
-    Admit,
-    /// Answer the request, whose body has arrived.
-    Handle(Body),
-}
-
-/// What a worker hands back, with the head it was given.
-pub(super) struct Done {
-    pub(super) slot: usize,
-    pub(super) id: u64,
-    pub(super) head: Head,
-    pub(super) framing: Framing,
-    pub(super) outcome: Outcome,
-}
-
-pub(super) enum Outcome {
-    /// The handler's answer to [`Work::Admit`]: a body limit, or a response now.
-    Admitted(Result<u64, Response>),
-    Handled(Response),
-}
 
 /// The worker threads, all taking jobs from one queue.
 pub(super) struct Pool {
