@@ -7,6 +7,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::install::LinkMode;
 use crate::util::args::{Command as Table, Flag, FromArg, Matches, Operand, Program, Stop};
@@ -33,6 +34,10 @@ pub struct InstallArgs {
     pub cache_dir: Option<PathBuf>,
     pub link_mode: LinkMode,
     pub cert: Option<PathBuf>,
+    /// `--timeout`; `None` leaves it to `$CURD_TIMEOUT`, then the default.
+    pub timeout: Option<Duration>,
+    /// `--retries`; `None` leaves it to `$CURD_RETRIES`, then the default.
+    pub retries: Option<u32>,
     pub no_build_isolation: bool,
     /// `curd wheel`'s folder; `None` for `curd install`.
     pub wheel_dir: Option<PathBuf>,
@@ -78,6 +83,16 @@ impl FromArg for LinkMode {
             "copy" => Some(LinkMode::Copy),
             _ => None,
         }
+    }
+}
+
+/// `--timeout`: seconds as pip takes them, fractions allowed; more than a day is a
+/// typo, and no wait at all would fail every request.
+impl FromArg for Duration {
+    const EXPECTED: &'static str = "a number of seconds, above 0 and at most 86400";
+    fn from_arg(text: &str) -> Option<Duration> {
+        let seconds: f64 = text.trim().parse().ok()?;
+        (seconds > 0.0 && seconds <= 86_400.0).then(|| Duration::from_secs_f64(seconds))
     }
 }
 
@@ -187,6 +202,16 @@ static CERT: Flag = Flag::option(
     "FILE",
     "a PEM bundle of certificate authorities to trust instead of the system's",
 );
+static TIMEOUT: Flag = Flag::option(
+    "timeout",
+    "SECONDS",
+    "the longest wait for a package index at each step: lookup, connection, each read (default: 15); also $CURD_TIMEOUT",
+);
+static RETRIES: Flag = Flag::option(
+    "retries",
+    "N",
+    "attempts after the first when a package index fails in a way that may pass (default: 4); also $CURD_RETRIES",
+);
 static NO_BUILD_ISOLATION: Flag = Flag::switch(
     "no-build-isolation",
     "build sdists with the target Python's own packages instead of a fresh environment",
@@ -198,7 +223,7 @@ static WHEEL_DIR: Flag = Flag::option(
 )
 .short('w');
 
-static INSTALL: [&Flag; 19] = [
+static INSTALL: [&Flag; 21] = [
     &REQUIREMENTS,
     &INDEX,
     &CURDLING_INDEX,
@@ -217,6 +242,8 @@ static INSTALL: [&Flag; 19] = [
     &CACHE_DIR,
     &LINK_MODE,
     &CERT,
+    &TIMEOUT,
+    &RETRIES,
     &NO_BUILD_ISOLATION,
 ];
 
@@ -323,6 +350,8 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
         cache_dir: m.value(&CACHE_DIR)?,
         link_mode: m.value(&LINK_MODE)?.unwrap_or(LinkMode::Hardlink),
         cert: m.value(&CERT)?,
+        timeout: m.value(&TIMEOUT)?,
+        retries: m.value(&RETRIES)?,
         no_build_isolation: m.switch(&NO_BUILD_ISOLATION),
         wheel_dir: None,
         packages: m.operands()?,

@@ -5,6 +5,8 @@
 //! files, then the command line.
 //!
 //! Traps:
+//! - `--timeout` and `--retries` (and their variables) are about package indexes:
+//!   cache servers keep their own short limits, whatever they say.
 //! - An index from the command line replaces one from a requirements file, which
 //!   replaces `$CURD_INDEX_URL`, which replaces PyPI; `--extra-index-url` lines
 //!   always add to whichever main index won, as in pip.
@@ -15,17 +17,20 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::cli::args::InstallArgs;
 use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
 use crate::client::fetch::ClientOptions;
 use crate::client::find::Source;
 use crate::client::index::Index;
+use crate::client::policy::{DEFAULT_RETRIES, DEFAULT_TIMEOUT};
 use crate::client::python::Discovery;
 use crate::install::LinkMode;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, RequirementParseError};
 use crate::standards::url::{Url, UrlError, looks_like_url, redact_str};
+use crate::util::args::FromArg;
 use crate::util::messages::Level;
 
 /// PyPI's simple index, the default as for pip.
@@ -63,6 +68,21 @@ impl Variables {
 
     fn os(&self, name: &str) -> Option<&OsString> {
         self.vars.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// A variable read as its flag's value is; unset is `None`, and a value the
+    /// flag would refuse is an error naming the variable.
+    fn parsed<T: FromArg>(&self, name: &'static str) -> Result<Option<T>, SettingsError> {
+        let Some(raw) = self.os(name) else {
+            return Ok(None);
+        };
+        T::from_os(raw)
+            .map(Some)
+            .ok_or_else(|| SettingsError::Variable {
+                name,
+                value: raw.to_string_lossy().into_owned(),
+                expected: T::EXPECTED,
+            })
     }
 
     /// The local cache: `--cache-dir`, else `$XDG_CACHE_HOME/curd`, else `~/.cache/curd`.
@@ -185,6 +205,12 @@ pub enum SettingsError {
     Unnamed { origin: String, target: String },
     /// A URL given for a source does not parse.
     Url { what: &'static str, error: UrlError },
+    /// An environment variable's value is not what its flag takes.
+    Variable {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     /// No requirement at all.
     NothingToInstall,
     /// `--no-index` and nothing else.
@@ -206,6 +232,11 @@ impl fmt::Display for SettingsError {
                 redact_str(target)
             ),
             SettingsError::Url { what, error } => write!(f, "invalid {what}: {error}"),
+            SettingsError::Variable {
+                name,
+                value,
+                expected,
+            } => write!(f, "`${name}`: expected {expected}, found `{value}`"),
             SettingsError::NothingToInstall => f.write_str(
                 "nothing to install: expected requirements or -r FILE\nhint: curd install -r requirements.txt",
             ),
@@ -241,6 +272,22 @@ impl Settings {
         if caches.is_empty() {
             caches.extend(vars.get("CURD_CACHE_URL"));
         }
+        let timeout = match args.timeout {
+            Some(timeout) => timeout,
+            None => vars
+                .parsed::<Duration>("CURD_TIMEOUT")?
+                .unwrap_or(DEFAULT_TIMEOUT),
+        };
+        let retries = match args.retries {
+            Some(retries) => retries,
+            None => vars.parsed("CURD_RETRIES")?.unwrap_or(DEFAULT_RETRIES),
+        };
+        // The client needs only their hosts; a malformed one is reported by `sources`.
+        let cache_indexes = caches
+            .iter()
+            .filter_map(|c| cache_server(c).ok())
+            .map(|(_, index)| index)
+            .collect();
         if args.upload && caches.is_empty() {
             return Err(SettingsError::UploadWithoutCache);
         }
@@ -333,7 +380,12 @@ impl Settings {
             cache_dir: vars.cache_dir(args.cache_dir),
             python: vars.discovery(args.python),
             system: args.system,
-            client: vars.client(args.cert),
+            client: ClientOptions {
+                timeout,
+                retries,
+                caches: cache_indexes,
+                ..vars.client(args.cert)
+            },
             no_build_isolation: args.no_build_isolation,
             level,
             progress: !args.quiet,
@@ -469,6 +521,49 @@ mod tests {
         let sources = cached.expect("settles").sources().expect("valid sources");
         assert_eq!(sources.list.len(), 2);
         assert!(sources.list[0].is_cache() && sources.upload.is_none());
+    }
+
+    #[test]
+    fn network_limits_come_from_flags_then_the_environment() {
+        let env = [("CURD_TIMEOUT", "40"), ("CURD_RETRIES", "1")];
+        let client =
+            |args: &[&str], env: &[(&str, &str)]| settle(args, env).expect("settles").client;
+        let flags = client(&["--timeout=2.5", "--retries=7", "x"], &env);
+        assert_eq!(
+            (flags.timeout, flags.retries),
+            (Duration::from_millis(2500), 7)
+        );
+        let from_env = client(&["x"], &env);
+        assert_eq!(
+            (from_env.timeout, from_env.retries),
+            (Duration::from_secs(40), 1)
+        );
+        let default = client(&["x"], &[]);
+        assert_eq!(
+            (default.timeout, default.retries),
+            (DEFAULT_TIMEOUT, DEFAULT_RETRIES)
+        );
+        // Bad values say which variable; a flag given makes its variable unread.
+        let refused = |env: &[(&str, &str)]| match settle(&["x"], env) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{env:?} settled"),
+        };
+        assert_eq!(
+            refused(&[("CURD_TIMEOUT", "soon")]),
+            "`$CURD_TIMEOUT`: expected a number of seconds, above 0 and at most 86400, found `soon`"
+        );
+        assert_eq!(
+            refused(&[("CURD_RETRIES", "-2")]),
+            "`$CURD_RETRIES`: expected a number, found `-2`"
+        );
+        assert!(settle(&["--retries=3", "x"], &[("CURD_RETRIES", "-2")]).is_ok());
+        // The client knows the cache servers, to be quick with them.
+        let cached = client(
+            &["-c", "http://u:p@cache:8000", "-c", "ht tp://x", "x"],
+            &[],
+        );
+        let caches: Vec<String> = cached.caches.iter().map(ToString::to_string).collect();
+        assert_eq!(caches, ["http://****@cache:8000/simple/"]);
     }
 
     #[test]

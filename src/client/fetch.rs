@@ -2,9 +2,11 @@
 //! `ureq` agent shared by every thread.
 //!
 //! What it promises its callers:
-//! - A cache server that is down costs about `connect_timeout` (2 s), not minutes:
-//!   a refused connection or a connect timeout is never retried. Transient failures
-//!   (a reset connection, 5xx, 429) are retried a few times with short backoff.
+//! - Each request follows the policy of its kind of source (`client::policy`): a
+//!   package index is waited for and asked again; a cache server is given up on
+//!   quickly. The policy is chosen by the URL's host and port: every request to a
+//!   cache server's, pages and files alike, is quick.
+//! - Each host is looked up once per run (`client::dns`), and connections are pooled.
 //! - Hashes are of the bytes the server sent: `Accept-Encoding: identity`, and
 //!   ureq is built without decompression, so a `Content-Encoding` changes nothing.
 //! - A download is hashed as it streams to a temporary file beside its
@@ -28,9 +30,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use ureq::RequestBuilder;
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::transport::DefaultConnector;
 
+use crate::client::dns::{LookupCause, LookupError, Resolver};
 use crate::client::netrc::Netrc;
+use crate::client::policy::{
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_RETRY_AFTER, Paced, Policy, TooSlow, retry_after, seconds,
+};
 use crate::standards::url::{Scheme, Url};
 use crate::util::encoding::base64;
 use crate::util::fs::{Context, FsError, TempFile};
@@ -40,8 +48,6 @@ pub const MAX_DOCUMENT_SIZE: u64 = 64 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("curd/", env!("CARGO_PKG_VERSION"));
 const MAX_REDIRECTS: usize = 10;
-/// The first retry waits this long, each next one twice as long.
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Where distributions keep their CA bundle, in the order Go and curl look.
 const SYSTEM_BUNDLES: [&str; 4] = [
     "/etc/ssl/certs/ca-certificates.crt",
@@ -56,34 +62,50 @@ const SYSTEM_BUNDLES: [&str; 4] = [
 pub struct ClientOptions {
     /// A PEM bundle to trust instead of the system's (`--cert`, as pip has it).
     pub cert: Option<PathBuf>,
-    pub connect_timeout: Duration,
-    /// The longest wait for any one read or write once connected.
-    pub read_timeout: Duration,
-    /// Extra attempts after a transient failure.
+    /// pip's `--timeout`: the longest wait for a package index at each step (the
+    /// lookup, the connection with its handshake, each read or write).
+    pub timeout: Duration,
+    /// Extra attempts after a transient failure of a package index (`--retries`).
     pub retries: u32,
     /// The netrc file to take credentials from; `None` for none.
     pub netrc: Option<PathBuf>,
+    /// The cache servers: requests to their hosts and ports follow the quick policy.
+    pub caches: Vec<Url>,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             cert: None,
-            connect_timeout: Duration::from_secs(2),
-            read_timeout: Duration::from_secs(30),
-            retries: 3,
+            timeout: DEFAULT_TIMEOUT,
+            retries: DEFAULT_RETRIES,
             netrc: None,
+            caches: Vec::new(),
         }
     }
 }
 
-/// One connection pool for the whole process; cheap to share by reference.
+/// One connection pool and one DNS cache for the whole process; cheap to share by
+/// reference.
 pub struct Client {
     agent: ureq::Agent,
     netrc: Netrc,
-    connect_timeout: Duration,
-    read_timeout: Duration,
-    retries: u32,
+    /// For package indexes and find-links pages.
+    patient: Policy,
+    /// For cache servers.
+    quick: Policy,
+    caches: Vec<Url>,
+}
+
+/// What a request fetches, which decides the deadlines that apply to it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exchange {
+    /// A small document, read whole within the policy's deadline.
+    Document,
+    /// A file of any size: its head within the deadline, then at the policy's pace.
+    Download,
+    /// A file sent: no deadline but each write's.
+    Upload,
 }
 
 /// A small document, read whole.
@@ -106,70 +128,75 @@ pub struct Downloaded {
 /// What went wrong, said for a user: every URL is redacted.
 #[derive(Debug)]
 pub enum FetchError {
-    /// No connection: refused, unreachable, unknown host.
-    Connect {
-        url: Url,
-        reason: String,
-    },
-    ConnectTimeout {
-        url: Url,
-        after: Duration,
-    },
-    Tls {
-        url: Url,
-        reason: String,
-    },
+    /// The host name gave no address.
+    Lookup { url: Url, error: LookupError },
+    /// No connection: refused, unreachable.
+    Connect { url: Url, reason: String },
+    /// No connection (with its TLS handshake) within the policy's connect timeout.
+    ConnectTimeout { url: Url, after: Duration },
+    /// The TLS handshake or the certificate failed.
+    Tls { url: Url, reason: String },
     /// The exchange broke after it started.
     Transfer {
         url: Url,
         reason: String,
         transient: bool,
     },
-    /// Connected, but then nothing moved for the read timeout.
-    Stalled {
-        url: Url,
-        after: Duration,
-    },
-    /// An error status, after retries; `detail` is the server's own one-line
-    /// reason when it gave one, or a hint about credentials.
+    /// Connected, but then nothing moved for the policy's read timeout.
+    Stalled { url: Url, after: Duration },
+    /// The answer, or its head, did not come whole within the policy's deadline.
+    Deadline { url: Url, after: Duration },
+    /// A download fell below the policy's pace.
+    TooSlow { url: Url, slow: TooSlow },
+    /// An error status; `detail` is the server's own one-line reason when it gave
+    /// one, or a hint about credentials.
     Status {
         url: Url,
         status: u16,
         detail: String,
+        /// How long the server asked to be left alone (`Retry-After`).
+        retry_after: Option<Duration>,
     },
-    TooManyRedirects {
-        url: Url,
-    },
-    TooLarge {
-        url: Url,
-        limit: u64,
-    },
+    /// More than [`MAX_REDIRECTS`] redirects.
+    TooManyRedirects { url: Url },
+    /// A document bigger than the limit for documents.
+    TooLarge { url: Url, limit: u64 },
+    /// The file is not the one the index described.
     HashMismatch {
         file: String,
         expected: String,
         actual: String,
     },
-    Unsupported {
-        url: Url,
-        reason: &'static str,
+    /// A URL this request cannot use (an upload to a `file://` URL).
+    Unsupported { url: Url, reason: &'static str },
+    /// The certificate bundle given cannot be used.
+    Cert { path: PathBuf, reason: String },
+    /// Every attempt failed in a way that may pass; this was the last.
+    GaveUp {
+        attempts: u32,
+        last: Box<FetchError>,
     },
-    Cert {
-        path: PathBuf,
-        reason: String,
-    },
+    /// A local file (`file://`, the download's destination) cannot be read or written.
     File(FsError),
 }
 
 impl FetchError {
-    /// Whether the same request may succeed if tried again soon. A refused
-    /// connection or a connect timeout is not: retrying a server that is down
-    /// only makes the user wait longer for the same answer.
+    /// Whether the same request may succeed if tried again soon: whatever a bad
+    /// network or a busy server causes, including a refused connection (a proxy
+    /// restarting); never what the server or the user said for good.
     pub fn is_transient(&self) -> bool {
         match self {
+            FetchError::Lookup { error, .. } => error.is_transient(),
+            FetchError::Connect { .. }
+            | FetchError::ConnectTimeout { .. }
+            | FetchError::Stalled { .. }
+            | FetchError::Deadline { .. }
+            | FetchError::TooSlow { .. } => true,
             FetchError::Transfer { transient, .. } => *transient,
             FetchError::Status { status, .. } => {
                 *status == 429 || (*status >= 500 && !matches!(status, 501 | 505))
             }
+            FetchError::GaveUp { last, .. } => last.is_transient(),
             _ => false,
         }
     }
@@ -178,6 +205,11 @@ impl FetchError {
 impl fmt::Display for FetchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            FetchError::Lookup { url, error } => write!(
+                f,
+                "cannot look up `{}` to reach `{url}`: {}",
+                error.host, error.cause
+            ),
             FetchError::Connect { url, reason } => write!(f, "cannot connect to `{url}`: {reason}"),
             FetchError::ConnectTimeout { url, after } => write!(
                 f,
@@ -201,10 +233,17 @@ impl fmt::Display for FetchError {
                 "`{url}` stopped answering (nothing for {})",
                 seconds(*after)
             ),
+            FetchError::Deadline { url, after } => write!(
+                f,
+                "`{url}` did not answer in full within {}",
+                seconds(*after)
+            ),
+            FetchError::TooSlow { url, slow } => write!(f, "`{url}` is too slow: {slow}"),
             FetchError::Status {
                 url,
                 status,
                 detail,
+                ..
             } => {
                 write!(f, "`{url}` answered {status}")?;
                 if let Some(reason) = ureq::http::StatusCode::from_u16(*status)
@@ -238,12 +277,25 @@ impl fmt::Display for FetchError {
                 "cannot use the certificates in `{}`: {reason}",
                 path.display()
             ),
+            FetchError::GaveUp { attempts, last } => {
+                write!(f, "{last} (tried {attempts} times)")
+            }
             FetchError::File(e) => e.fmt(f),
         }
     }
 }
 
-impl std::error::Error for FetchError {}
+impl std::error::Error for FetchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FetchError::Lookup { error, .. } => Some(error),
+            FetchError::TooSlow { slow, .. } => Some(slow),
+            FetchError::GaveUp { last, .. } => Some(last.as_ref()),
+            FetchError::File(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<FsError> for FetchError {
     fn from(e: FsError) -> Self {
@@ -251,17 +303,14 @@ impl From<FsError> for FetchError {
     }
 }
 
-fn seconds(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
-
 impl Client {
     pub fn new(options: ClientOptions) -> Result<Client, FetchError> {
+        Client::with_resolver(options, Resolver::default())
+    }
+
+    /// A client whose host names are looked up by `resolver`: tests count and fail
+    /// lookups with it.
+    pub fn with_resolver(options: ClientOptions, resolver: Resolver) -> Result<Client, FetchError> {
         let roots = root_certs(options.cert.as_deref())?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -269,10 +318,6 @@ impl Client {
             .max_redirects(0)
             .user_agent(USER_AGENT)
             .accept_encoding("identity")
-            .timeout_resolve(Some(options.connect_timeout))
-            .timeout_connect(Some(options.connect_timeout))
-            .timeout_per_read(Some(options.read_timeout))
-            .timeout_per_write(Some(options.read_timeout))
             // Installs fetch many files from few hosts at once.
             .max_idle_connections(64)
             .max_idle_connections_per_host(32)
@@ -286,12 +331,22 @@ impl Client {
             None => Netrc::default(),
         };
         Ok(Client {
-            agent: config.new_agent(),
+            agent: ureq::Agent::with_parts(config, DefaultConnector::new(), resolver),
             netrc,
-            connect_timeout: options.connect_timeout,
-            read_timeout: options.read_timeout,
-            retries: options.retries,
+            patient: Policy::patient(options.timeout, options.retries),
+            quick: Policy::quick(),
+            caches: options.caches,
         })
+    }
+
+    /// The policy for requests to `url`: quick for a cache server's host and port,
+    /// patient for anything else.
+    pub fn policy(&self, url: &Url) -> &Policy {
+        let cache = self
+            .caches
+            .iter()
+            .any(|c| c.host() == url.host() && c.port_or_default() == url.port_or_default());
+        if cache { &self.quick } else { &self.patient }
     }
 
     /// Fetches a small document (an index page, metadata), following redirects.
@@ -300,8 +355,10 @@ impl Client {
         if url.scheme() == Scheme::File {
             return read_local_document(url);
         }
-        self.with_retries(|| {
-            let (final_url, response) = self.get_following(url, accept)?;
+        let policy = self.policy(url);
+        self.with_retries(policy, || {
+            let (final_url, response) =
+                self.get_following(url, accept, policy, Exchange::Document)?;
             let status = response.status().as_u16();
             if status >= 300 && status != 404 {
                 return Err(status_error(&final_url, response, false));
@@ -320,7 +377,7 @@ impl Client {
                 .into_reader()
                 .take(MAX_DOCUMENT_SIZE + 1)
                 .read_to_end(&mut body)
-                .map_err(|e| self.io_error(&final_url, e))?;
+                .map_err(|e| io_error(&final_url, e, policy))?;
             if body.len() as u64 > MAX_DOCUMENT_SIZE {
                 return Err(FetchError::TooLarge {
                     url: final_url,
@@ -353,19 +410,25 @@ impl Client {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| dest.display().to_string());
-        self.with_retries(|| {
+        let policy = self.policy(url);
+        self.with_retries(policy, || {
             let mut temp = TempFile::new_in(dir)?;
             let (size, sha256) = if url.scheme() == Scheme::File {
                 let path = local_path(url)?;
                 let file = File::open(&path).context("read", &path)?;
                 copy_hashing(file, &mut temp, |e| FetchError::File(read_error(&path, e)))?
             } else {
-                let (final_url, response) = self.get_following(url, "*/*")?;
+                let (final_url, response) =
+                    self.get_following(url, "*/*", policy, Exchange::Download)?;
                 if response.status().as_u16() >= 300 {
                     return Err(status_error(&final_url, response, false));
                 }
                 let reader = response.into_body().into_reader();
-                copy_hashing(reader, &mut temp, |e| self.io_error(&final_url, e))?
+                let reader: Box<dyn Read> = match policy.pace {
+                    Some(pace) => Box::new(Paced::new(reader, pace)),
+                    None => Box::new(reader),
+                };
+                copy_hashing(reader, &mut temp, |e| io_error(&final_url, e, policy))?
             };
             if let Some(expected) = expected_sha256
                 && !expected.eq_ignore_ascii_case(&sha256)
@@ -391,16 +454,21 @@ impl Client {
             });
         }
         let credentials = self.credentials_for(url);
-        self.with_retries(|| {
+        let policy = self.policy(url);
+        self.with_retries(policy, || {
             let file = File::open(body).context("read", body)?;
-            let mut request = self.agent.put(url.request_target());
+            let mut request = configured(
+                self.agent.put(url.request_target()),
+                policy,
+                Exchange::Upload,
+            );
             if let Some((user, password)) = &credentials {
                 request = request.header("authorization", basic_auth(user, password));
             }
             let response = request
                 .header("content-type", "application/octet-stream")
                 .send(file)
-                .map_err(|e| self.ureq_error(url, e))?;
+                .map_err(|e| ureq_error(url, e, policy))?;
             let status = response.status().as_u16();
             if status >= 300 {
                 return Err(status_error(url, response, credentials.is_some()));
@@ -409,42 +477,66 @@ impl Client {
         })
     }
 
+    /// Runs `attempt` until it succeeds, fails for good, or has failed transiently
+    /// `policy.retries` times more; waits between attempts as the policy says, or
+    /// as the server's `Retry-After` asks, up to [`MAX_RETRY_AFTER`].
     fn with_retries<T>(
         &self,
+        policy: &Policy,
         mut attempt: impl FnMut() -> Result<T, FetchError>,
     ) -> Result<T, FetchError> {
-        let mut delay = FIRST_BACKOFF;
-        let mut tries = 0;
+        let mut retries = 0;
         loop {
-            match attempt() {
-                Err(e) if e.is_transient() && tries < self.retries => {
-                    tries += 1;
-                    std::thread::sleep(delay);
-                    delay *= 2;
-                }
+            let error = match attempt() {
+                Err(e) if e.is_transient() => e,
                 result => return result,
+            };
+            let asked = match &error {
+                FetchError::Status { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            if retries == policy.retries || asked.is_some_and(|a| a > MAX_RETRY_AFTER) {
+                return Err(match retries {
+                    0 => error,
+                    _ => FetchError::GaveUp {
+                        attempts: retries + 1,
+                        last: Box::new(error),
+                    },
+                });
             }
+            retries += 1;
+            let wait = policy.backoff(retries).max(asked.unwrap_or_default());
+            crate::debug!(
+                "{error}; trying again in {} ({retries} of {})",
+                seconds(wait),
+                policy.retries
+            );
+            std::thread::sleep(wait);
         }
     }
 
     /// A `GET` that follows redirects, carrying credentials only to the same
     /// origin; a 401 comes back as a status error with a hint about credentials.
+    /// Every hop keeps the first URL's policy: a cache server's answer stays quick.
     fn get_following(
         &self,
         url: &Url,
         accept: &str,
+        policy: &Policy,
+        exchange: Exchange,
     ) -> Result<(Url, ureq::http::Response<ureq::Body>), FetchError> {
         let mut current = url.clone();
         let mut credentials = self.credentials_for(url);
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = self
-                .agent
-                .get(current.request_target())
-                .header("accept", accept);
+            let mut request =
+                configured(self.agent.get(current.request_target()), policy, exchange)
+                    .header("accept", accept);
             if let Some((user, password)) = &credentials {
                 request = request.header("authorization", basic_auth(user, password));
             }
-            let response = request.call().map_err(|e| self.ureq_error(&current, e))?;
+            let response = request
+                .call()
+                .map_err(|e| ureq_error(&current, e, policy))?;
             let status = response.status().as_u16();
             if status == 401 {
                 return Err(status_error(&current, response, credentials.is_some()));
@@ -491,86 +583,136 @@ impl Client {
             None => from_netrc,
         }
     }
+}
 
-    fn ureq_error(&self, url: &Url, e: ureq::Error) -> FetchError {
-        let url = url.clone();
-        match e {
-            ureq::Error::Io(e) => self.io_error(&url, e),
-            ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => {
-                FetchError::ConnectTimeout {
-                    url,
-                    after: self.connect_timeout,
-                }
-            }
-            ureq::Error::Timeout(_) => FetchError::Stalled {
-                url,
-                after: self.read_timeout,
-            },
-            ureq::Error::HostNotFound => FetchError::Connect {
-                url,
-                reason: "host not found".into(),
-            },
-            ureq::Error::ConnectionFailed => FetchError::Connect {
-                url,
-                reason: "connection failed".into(),
-            },
-            e @ (ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_)) => {
-                FetchError::Tls {
-                    url,
-                    reason: e.to_string(),
-                }
-            }
-            e => FetchError::Transfer {
-                url,
-                reason: e.to_string(),
-                transient: false,
-            },
-        }
+/// A request with the timeouts of its policy and exchange. ureq keeps pooling
+/// connections for requests whose timeouts differ from the agent's.
+fn configured<B>(
+    request: RequestBuilder<B>,
+    policy: &Policy,
+    exchange: Exchange,
+) -> RequestBuilder<B> {
+    let config = request
+        .config()
+        .timeout_resolve(Some(policy.resolve))
+        .timeout_connect(Some(policy.connect))
+        .timeout_per_read(Some(policy.io))
+        .timeout_per_write(Some(policy.io));
+    match exchange {
+        Exchange::Document => config.timeout_global(policy.deadline),
+        Exchange::Download => config
+            .timeout_send_request(policy.deadline)
+            .timeout_recv_response(policy.deadline),
+        Exchange::Upload => config,
     }
+    .build()
+}
 
-    /// Maps an I/O error from a connection, unwrapping the ureq error that a body
-    /// reader wraps in one.
-    fn io_error(&self, url: &Url, e: io::Error) -> FetchError {
-        if e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
-            return self.ureq_error(url, ureq::Error::from(e));
-        }
-        let url = url.clone();
-        match e.kind() {
-            io::ErrorKind::ConnectionRefused => FetchError::Connect {
-                url,
-                reason: "connection refused".into(),
+/// Maps a ureq error, naming the limit of `policy` that ran out.
+fn ureq_error(url: &Url, e: ureq::Error, policy: &Policy) -> FetchError {
+    let url = url.clone();
+    match e {
+        ureq::Error::Io(e) => io_error(&url, e, policy),
+        ureq::Error::Timeout(ureq::Timeout::Resolve) => FetchError::Lookup {
+            error: LookupError {
+                host: url.host().to_string(),
+                cause: LookupCause::TimedOut(policy.resolve),
             },
-            io::ErrorKind::NetworkUnreachable
-            | io::ErrorKind::HostUnreachable
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::NetworkDown => FetchError::Connect {
+            url,
+        },
+        ureq::Error::Timeout(ureq::Timeout::Connect) => FetchError::ConnectTimeout {
+            url,
+            after: policy.connect,
+        },
+        ureq::Error::Timeout(ureq::Timeout::PerRead | ureq::Timeout::PerWrite) => {
+            FetchError::Stalled {
+                url,
+                after: policy.io,
+            }
+        }
+        ureq::Error::Timeout(_) => FetchError::Deadline {
+            url,
+            after: policy.deadline.unwrap_or(policy.io),
+        },
+        ureq::Error::HostNotFound => FetchError::Lookup {
+            error: LookupError {
+                host: url.host().to_string(),
+                cause: LookupCause::Failed("no address for it".into()),
+            },
+            url,
+        },
+        ureq::Error::ConnectionFailed => FetchError::Connect {
+            url,
+            reason: "connection failed".into(),
+        },
+        e @ (ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_)) => {
+            FetchError::Tls {
                 url,
                 reason: e.to_string(),
-            },
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => FetchError::Stalled {
-                url,
-                after: self.read_timeout,
-            },
-            // rustls reports a failed handshake (an unknown authority) this way.
-            io::ErrorKind::InvalidData if url.scheme() == Scheme::Https => FetchError::Tls {
-                url,
-                reason: e.to_string(),
-            },
-            kind => FetchError::Transfer {
-                url,
-                reason: match kind {
-                    io::ErrorKind::UnexpectedEof => "the server closed the connection early".into(),
-                    _ => e.to_string(),
-                },
-                transient: matches!(
-                    kind,
-                    io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::ConnectionAborted
-                        | io::ErrorKind::BrokenPipe
-                        | io::ErrorKind::UnexpectedEof
-                ),
-            },
+            }
         }
+        e => FetchError::Transfer {
+            url,
+            reason: e.to_string(),
+            transient: false,
+        },
+    }
+}
+
+/// Maps an I/O error from a connection, unwrapping what ureq, the resolver and
+/// the pace check wrap in one.
+fn io_error(url: &Url, e: io::Error, policy: &Policy) -> FetchError {
+    if e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
+        return ureq_error(url, ureq::Error::from(e), policy);
+    }
+    if let Some(error) = e.get_ref().and_then(|i| i.downcast_ref::<LookupError>()) {
+        return FetchError::Lookup {
+            url: url.clone(),
+            error: error.clone(),
+        };
+    }
+    if let Some(slow) = e.get_ref().and_then(|i| i.downcast_ref::<TooSlow>()) {
+        return FetchError::TooSlow {
+            url: url.clone(),
+            slow: slow.clone(),
+        };
+    }
+    let url = url.clone();
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => FetchError::Connect {
+            url,
+            reason: "connection refused".into(),
+        },
+        io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::AddrNotAvailable
+        | io::ErrorKind::NetworkDown => FetchError::Connect {
+            url,
+            reason: e.to_string(),
+        },
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => FetchError::Stalled {
+            url,
+            after: policy.io,
+        },
+        // rustls reports a failed handshake (an unknown authority) this way.
+        io::ErrorKind::InvalidData if url.scheme() == Scheme::Https => FetchError::Tls {
+            url,
+            reason: e.to_string(),
+        },
+        kind => FetchError::Transfer {
+            url,
+            reason: match kind {
+                io::ErrorKind::UnexpectedEof => "the server closed the connection early".into(),
+                _ => e.to_string(),
+            },
+            transient: matches!(
+                kind,
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+            ),
+        },
     }
 }
 
@@ -589,6 +731,7 @@ fn status_error(
     sent_credentials: bool,
 ) -> FetchError {
     let status = response.status().as_u16();
+    let retry_after = header(&response, "retry-after").and_then(|v| retry_after(&v));
     let mut head = Vec::new();
     let _ = response
         .into_body()
@@ -615,6 +758,7 @@ fn status_error(
         url: url.clone(),
         status,
         detail,
+        retry_after,
     }
 }
 
@@ -742,188 +886,4 @@ fn basic_auth(user: &str, password: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn builds_basic_auth() {
-        assert_eq!(
-            basic_auth("alice", "wonderland"),
-            "Basic YWxpY2U6d29uZGVybGFuZA=="
-        );
-        assert_eq!(basic_auth("a", "b"), "Basic YTpi");
-        assert_eq!(basic_auth("bob", "p:ss wörd"), "Basic Ym9iOnA6c3Mgd8O2cmQ=");
-    }
-
-    fn client_with_netrc(text: &str) -> (Client, PathBuf) {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("curd-netrc-{}-{n}", std::process::id()));
-        std::fs::write(&path, text).unwrap();
-        let client = Client::new(ClientOptions {
-            netrc: Some(path.clone()),
-            ..ClientOptions::default()
-        })
-        .unwrap();
-        (client, path)
-    }
-
-    #[test]
-    fn credentials_come_from_the_url_then_the_netrc() {
-        let (client, path) = client_with_netrc(
-            "machine cache login alice password wonderland\nmachine tok login t password tp",
-        );
-        let url = |s: &str| Url::parse(s).unwrap();
-        assert_eq!(
-            client.credentials_for(&url("http://cache:8000/simple/")),
-            Some(("alice".into(), "wonderland".into()))
-        );
-        assert_eq!(
-            client.credentials_for(&url("http://bob:pw@cache/")),
-            Some(("bob".into(), "pw".into()))
-        );
-        assert_eq!(
-            client.credentials_for(&url("http://alice@cache/")),
-            Some(("alice".into(), "wonderland".into()))
-        );
-        assert_eq!(
-            client.credentials_for(&url("http://token@tok/")),
-            Some(("token".into(), String::new()))
-        );
-        assert_eq!(client.credentials_for(&url("http://elsewhere/")), None);
-        std::fs::remove_file(path).unwrap();
-        // A missing netrc is no credentials, not an error.
-        let client = Client::new(ClientOptions {
-            netrc: Some(PathBuf::from("/nonexistent/.netrc")),
-            ..ClientOptions::default()
-        })
-        .unwrap();
-        assert_eq!(client.credentials_for(&url("http://cache/")), None);
-    }
-
-    #[test]
-    fn transient_errors_are_the_retryable_ones() {
-        let url = Url::parse("http://cache:8000/").unwrap();
-        let status = |status| FetchError::Status {
-            url: url.clone(),
-            status,
-            detail: String::new(),
-        };
-        for s in [429, 500, 502, 503, 504] {
-            assert!(status(s).is_transient(), "{s}");
-        }
-        for s in [400, 401, 403, 404, 409, 501, 505] {
-            assert!(!status(s).is_transient(), "{s}");
-        }
-        let connect = FetchError::Connect {
-            url: url.clone(),
-            reason: "connection refused".into(),
-        };
-        assert!(!connect.is_transient());
-        let timeout = FetchError::ConnectTimeout {
-            url,
-            after: Duration::from_secs(2),
-        };
-        assert!(!timeout.is_transient());
-    }
-
-    #[test]
-    fn errors_read_well_and_hide_passwords() {
-        let url = Url::parse("http://alice:wonderland@cache:8000/simple/x/").unwrap();
-        let client = Client::new(ClientOptions {
-            netrc: None,
-            ..ClientOptions::default()
-        })
-        .unwrap();
-        let cases = [
-            (
-                FetchError::Connect {
-                    url: url.clone(),
-                    reason: "connection refused".into(),
-                },
-                "cannot connect to `http://****@cache:8000/simple/x/`: connection refused",
-            ),
-            (
-                FetchError::ConnectTimeout {
-                    url: url.clone(),
-                    after: Duration::from_secs(2),
-                },
-                "cannot connect to `http://****@cache:8000/simple/x/`: no answer (gave up after 2 s)",
-            ),
-            (
-                FetchError::Status {
-                    url: url.clone(),
-                    status: 500,
-                    detail: String::new(),
-                },
-                "`http://****@cache:8000/simple/x/` answered 500 Internal Server Error",
-            ),
-            (
-                FetchError::Stalled {
-                    url: url.clone(),
-                    after: Duration::from_millis(1500),
-                },
-                "`http://****@cache:8000/simple/x/` stopped answering (nothing for 1.5 s)",
-            ),
-            (
-                FetchError::HashMismatch {
-                    file: "x.whl".into(),
-                    expected: "aa".into(),
-                    actual: "bb".into(),
-                },
-                "sha256 mismatch for `x.whl`: expected aa, got bb",
-            ),
-            (
-                client.io_error(
-                    &url,
-                    io::Error::new(io::ErrorKind::ConnectionReset, "reset by peer"),
-                ),
-                "connection to `http://****@cache:8000/simple/x/` failed: reset by peer",
-            ),
-            (
-                client.ureq_error(&url, ureq::Error::HostNotFound),
-                "cannot connect to `http://****@cache:8000/simple/x/`: host not found",
-            ),
-            (
-                client.ureq_error(&url, ureq::Error::Timeout(ureq::Timeout::Connect)),
-                "cannot connect to `http://****@cache:8000/simple/x/`: no answer (gave up after 2 s)",
-            ),
-        ];
-        for (error, expected) in cases {
-            let shown = format!("{error} {error:?}");
-            assert_eq!(error.to_string(), expected);
-            assert!(!shown.contains("wonderland"), "{shown}");
-        }
-        assert!(
-            client
-                .io_error(&url, io::Error::new(io::ErrorKind::ConnectionReset, "x"))
-                .is_transient()
-        );
-        assert!(
-            client
-                .io_error(&url, io::Error::from(io::ErrorKind::UnexpectedEof))
-                .is_transient()
-        );
-    }
-
-    #[test]
-    fn explicit_certificates_must_hold_some() {
-        let dir = std::env::temp_dir().join(format!("curd-cert-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let empty = dir.join("empty.pem");
-        std::fs::write(&empty, "not a certificate\n").unwrap();
-        let err = root_certs(Some(&empty)).unwrap_err().to_string();
-        assert!(err.starts_with("cannot use the certificates in `"), "{err}");
-        let err = root_certs(Some(&dir.join("missing.pem")))
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("cannot read `"), "{err}");
-        if let Some(system) = SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
-            assert!(matches!(
-                root_certs(Some(system)),
-                Ok(RootCerts::Specific(certs)) if !certs.is_empty()
-            ));
-        }
-        let _ = std::fs::remove_dir_all(dir);
-    }
-}
+mod tests;

@@ -145,6 +145,7 @@ pub fn find_links_page(client: &Client, url: &Url) -> Result<Vec<IndexFile>, Ind
             url: response.final_url,
             status: 404,
             detail: String::new(),
+            retry_after: None,
         }));
     }
     Ok(parse_response(&response)?.files)

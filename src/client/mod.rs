@@ -6,6 +6,8 @@
 
 pub mod python;
 pub mod netrc;
+pub mod policy;
+pub mod dns;
 pub mod fetch;
 pub mod index;
 pub mod cache;

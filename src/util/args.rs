@@ -135,6 +135,13 @@ impl FromArg for usize {
     }
 }
 
+impl FromArg for u32 {
+    const EXPECTED: &'static str = "a number";
+    fn from_arg(text: &str) -> Option<u32> {
+        text.parse().ok()
+    }
+}
+
 impl FromArg for u16 {
     const EXPECTED: &'static str = "a number from 0 to 65535";
     fn from_arg(text: &str) -> Option<u16> {

@@ -6,6 +6,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 /// Locks `mutex`, taking it over from a holder that panicked.
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -30,6 +31,19 @@ pub fn wait<'m, T>(signal: &Condvar, guard: MutexGuard<'m, T>) -> MutexGuard<'m,
     signal
         .wait(guard)
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Waits on `signal` for at most `timeout`, likewise; spurious wake-ups return early,
+/// so callers wait in a loop against their own deadline.
+pub fn wait_timeout<'m, T>(
+    signal: &Condvar,
+    guard: MutexGuard<'m, T>,
+    timeout: Duration,
+) -> MutexGuard<'m, T> {
+    match signal.wait_timeout(guard, timeout) {
+        Ok((guard, _)) => guard,
+        Err(poisoned) => poisoned.into_inner().0,
+    }
 }
 
 /// The one limit on how much of a run works at once (downloads, builds, installs),

@@ -48,6 +48,9 @@ fn install_reads_every_flag() {
         "--link-mode=copy",
         "--cert",
         "ca.pem",
+        "--timeout=2.5",
+        "--retries",
+        "0",
         "--no-build-isolation",
         "flask>=2",
         "--",
@@ -69,6 +72,8 @@ fn install_reads_every_flag() {
     assert_eq!(args.cache_dir, Some(PathBuf::from("cache")));
     assert_eq!(args.link_mode, LinkMode::Copy);
     assert_eq!(args.cert, Some(PathBuf::from("ca.pem")));
+    assert_eq!(args.timeout, Some(Duration::from_millis(2500)));
+    assert_eq!(args.retries, Some(0));
     assert_eq!(args.wheel_dir, None);
     assert_eq!(args.packages, ["flask>=2", "-odd"]);
 }
@@ -81,15 +86,32 @@ fn install_defaults() {
     assert!(!args.force && !args.system && !args.quiet);
     assert_eq!((args.jobs, args.log_level), (8, Level::Info));
     assert_eq!(args.link_mode, LinkMode::Hardlink);
+    assert_eq!((args.timeout, args.retries), (None, None));
     assert!(args.packages.is_empty());
 }
 
 #[test]
 fn wheel_is_install_into_a_folder() {
-    let Ok(Command::Wheel(args)) = curd(&["wheel", "-w", "out", "-j", "2", "-c", "C", "x"]) else {
+    let Ok(Command::Wheel(args)) = curd(&[
+        "wheel",
+        "-w",
+        "out",
+        "-j",
+        "2",
+        "-c",
+        "C",
+        "--timeout",
+        "60",
+        "--retries=9",
+        "x",
+    ]) else {
         panic!("wheel did not parse");
     };
     assert_eq!(args.wheel_dir, Some(PathBuf::from("out")));
+    assert_eq!(
+        (args.timeout, args.retries),
+        (Some(Duration::from_secs(60)), Some(9))
+    );
     assert!(args.force && args.system && !args.compile && !args.dry_run);
     assert_eq!(args.link_mode, LinkMode::Copy);
     assert_eq!(
@@ -173,6 +195,17 @@ fn bad_values_are_one_line_naming_the_flag() {
         message,
         "`--link-mode`: expected hardlink or copy, found `symlink`"
     );
+    for seconds in ["0", "-1", "soon", "NaN", "inf", "86401"] {
+        let (message, _) = usage_error(&["install", "--timeout", seconds]);
+        assert_eq!(
+            message,
+            format!(
+                "`--timeout`: expected a number of seconds, above 0 and at most 86400, found `{seconds}`"
+            )
+        );
+    }
+    let (message, _) = usage_error(&["install", "--retries=-1"]);
+    assert_eq!(message, "`--retries`: expected a number, found `-1`");
     assert_eq!(
         usage_error(&["install", "--bogus"]).0,
         "unknown flag `--bogus`"
