@@ -17,7 +17,7 @@ use crate::support::python::packaging_oracle;
 use crate::support::servers::{Canned, CannedServer, Server, closed_port, header_of, reply};
 use crate::support::tmp::TempDir;
 
-/// A client that reads no netrc and retries quickly enough for tests.
+/// A client that reads no netrc, with the default policy.
 fn client() -> Client {
     Client::new(ClientOptions {
         netrc: None,
@@ -404,21 +404,39 @@ fn uploads_report_the_servers_reason() {
 }
 
 #[test]
-fn a_server_that_is_down_fails_at_once_without_retrying() {
+fn a_cache_server_that_is_down_fails_at_once_and_an_index_is_tried_again() {
     let port = closed_port().port();
-    let index = Index {
-        url: url(&format!("http://user:secret@127.0.0.1:{port}/simple/")),
-    };
-    let err = index.project(&client(), &name("alpha")).unwrap_err();
+    let root = format!("http://user:secret@127.0.0.1:{port}/simple/");
+    let index = Index { url: url(&root) };
+    let cache = Client::new(ClientOptions {
+        netrc: None,
+        caches: vec![url(&root)],
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let err = index.project(&cache, &name("alpha")).unwrap_err();
     let curd::client::index::IndexError::Fetch(fetch) = &err else {
         panic!("not a fetch error: {err}");
     };
     assert!(matches!(fetch, FetchError::Connect { .. }), "{err}");
-    assert!(!fetch.is_transient());
     assert_eq!(
         err.to_string(),
         format!(
             "cannot connect to `http://****@127.0.0.1:{port}/simple/alpha/`: connection refused"
+        )
+    );
+    // An index refusing may be a proxy restarting: it is asked again.
+    let patient = Client::new(ClientOptions {
+        netrc: None,
+        retries: 1,
+        ..ClientOptions::default()
+    })
+    .unwrap();
+    let err = index.project(&patient, &name("alpha")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cannot connect to `http://****@127.0.0.1:{port}/simple/alpha/`: connection refused (tried 2 times)"
         )
     );
 }
@@ -462,7 +480,7 @@ fn retries_transient_errors() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("`http://{addr}/x` answered 502 Bad Gateway: upstream is down")
+        format!("`http://{addr}/x` answered 502 Bad Gateway: upstream is down (tried 2 times)")
     );
     assert!(err.is_transient());
     assert_eq!(server.heads().len(), 2);
@@ -551,7 +569,8 @@ fn a_silent_server_stalls_into_an_error() {
     let server = CannedServer::start(vec![Canned::Silence(Duration::from_secs(3))]);
     let addr = server.addr;
     let client = Client::new(ClientOptions {
-        read_timeout: Duration::from_millis(300),
+        timeout: Duration::from_millis(300),
+        retries: 0,
         netrc: None,
         ..ClientOptions::default()
     })
@@ -560,7 +579,10 @@ fn a_silent_server_stalls_into_an_error() {
         .get(&url(&format!("http://{addr}/x")), "*/*")
         .unwrap_err();
     assert!(matches!(err, FetchError::Stalled { .. }), "{err}");
-    assert!(!err.is_transient());
+    assert_eq!(
+        err.to_string(),
+        format!("`http://{addr}/x` stopped answering (nothing for 0.3 s)")
+    );
     server.heads();
 }
 

@@ -6,6 +6,7 @@ mod commands;
 mod hostile_input;
 mod index;
 mod install;
+mod network;
 mod online;
 mod unusable;
 mod warm_cache;

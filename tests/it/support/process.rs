@@ -126,7 +126,14 @@ impl Running {
 
     /// Waits until the command ends; past [`TIMEOUT`] its group is killed and the
     /// test fails with what it wrote so far.
-    pub fn wait(mut self) -> Run {
+    pub fn wait(self) -> Run {
+        self.wait_within(TIMEOUT)
+    }
+
+    /// Waits until the command ends; past `limit` (a guard against a hang, for
+    /// commands that must give up on something on their own) its group is killed
+    /// and the test fails with what it wrote so far.
+    pub fn wait_within(mut self, limit: Duration) -> Run {
         loop {
             if let Some(status) = self.child.try_wait().expect("poll a child process") {
                 // Whole output: the pipes close once the command has ended.
@@ -134,10 +141,10 @@ impl Running {
                 self.stderr.finish();
                 return self.collect(status);
             }
-            if self.started.elapsed() > TIMEOUT {
+            if self.started.elapsed() > limit {
                 let status = self.kill();
                 let _run = self.collect(status);
-                panic!("still running after {TIMEOUT:?}, so killed");
+                panic!("still running after {limit:?}, so killed");
             }
             std::thread::sleep(Duration::from_millis(20));
         }
