@@ -23,7 +23,6 @@
 //! `file://` URLs are read from disk, so a local folder or page works wherever a
 //! URL does (air-gapped machines, `-f DIR`).
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -34,20 +33,24 @@ use ureq::RequestBuilder;
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::DefaultConnector;
 
-use crate::client::dns::{LookupCause, LookupError, Resolver};
+use crate::client::dns::Resolver;
 use crate::client::netrc::Netrc;
 use crate::client::policy::{
-    DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_RETRY_AFTER, Paced, Policy, TooSlow, retry_after, seconds,
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_REDIRECTS, MAX_RETRY_AFTER, Paced, Policy, seconds,
 };
 use crate::standards::url::{Scheme, Url};
 use crate::util::encoding::base64;
 use crate::util::fs::{Context, FsError, TempFile};
 
+mod error;
+
+pub use error::FetchError;
+use error::{header, io_error, status_error, ureq_error};
+
 /// Index pages and metadata are small; a bigger answer is a misbehaving server.
 pub const MAX_DOCUMENT_SIZE: u64 = 64 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("curd/", env!("CARGO_PKG_VERSION"));
-const MAX_REDIRECTS: usize = 10;
 /// Where distributions keep their CA bundle, in the order Go and curl look.
 const SYSTEM_BUNDLES: [&str; 4] = [
     "/etc/ssl/certs/ca-certificates.crt",
@@ -123,184 +126,6 @@ pub struct Response {
 pub struct Downloaded {
     pub size: u64,
     pub sha256: String,
-}
-
-/// What went wrong, said for a user: every URL is redacted.
-#[derive(Debug)]
-pub enum FetchError {
-    /// The host name gave no address.
-    Lookup { url: Url, error: LookupError },
-    /// No connection: refused, unreachable.
-    Connect { url: Url, reason: String },
-    /// No connection (with its TLS handshake) within the policy's connect timeout.
-    ConnectTimeout { url: Url, after: Duration },
-    /// The TLS handshake or the certificate failed.
-    Tls { url: Url, reason: String },
-    /// The exchange broke after it started.
-    Transfer {
-        url: Url,
-        reason: String,
-        transient: bool,
-    },
-    /// Connected, but then nothing moved for the policy's read timeout.
-    Stalled { url: Url, after: Duration },
-    /// The answer, or its head, did not come whole within the policy's deadline.
-    Deadline { url: Url, after: Duration },
-    /// A download fell below the policy's pace.
-    TooSlow { url: Url, slow: TooSlow },
-    /// An error status; `detail` is the server's own one-line reason when it gave
-    /// one, or a hint about credentials.
-    Status {
-        url: Url,
-        status: u16,
-        detail: String,
-        /// How long the server asked to be left alone (`Retry-After`).
-        retry_after: Option<Duration>,
-    },
-    /// More than [`MAX_REDIRECTS`] redirects.
-    TooManyRedirects { url: Url },
-    /// A document bigger than the limit for documents.
-    TooLarge { url: Url, limit: u64 },
-    /// The file is not the one the index described.
-    HashMismatch {
-        file: String,
-        expected: String,
-        actual: String,
-    },
-    /// A URL this request cannot use (an upload to a `file://` URL).
-    Unsupported { url: Url, reason: &'static str },
-    /// The certificate bundle given cannot be used.
-    Cert { path: PathBuf, reason: String },
-    /// Every attempt failed in a way that may pass; this was the last.
-    GaveUp {
-        attempts: u32,
-        last: Box<FetchError>,
-    },
-    /// A local file (`file://`, the download's destination) cannot be read or written.
-    File(FsError),
-}
-
-impl FetchError {
-    /// Whether the same request may succeed if tried again soon: whatever a bad
-    /// network or a busy server causes, including a refused connection (a proxy
-    /// restarting); never what the server or the user said for good.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            FetchError::Lookup { error, .. } => error.is_transient(),
-            FetchError::Connect { .. }
-            | FetchError::ConnectTimeout { .. }
-            | FetchError::Stalled { .. }
-            | FetchError::Deadline { .. }
-            | FetchError::TooSlow { .. } => true,
-            FetchError::Transfer { transient, .. } => *transient,
-            FetchError::Status { status, .. } => {
-                *status == 429 || (*status >= 500 && !matches!(status, 501 | 505))
-            }
-            FetchError::GaveUp { last, .. } => last.is_transient(),
-            _ => false,
-        }
-    }
-}
-
-impl fmt::Display for FetchError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FetchError::Lookup { url, error } => write!(
-                f,
-                "cannot look up `{}` to reach `{url}`: {}",
-                error.host, error.cause
-            ),
-            FetchError::Connect { url, reason } => write!(f, "cannot connect to `{url}`: {reason}"),
-            FetchError::ConnectTimeout { url, after } => write!(
-                f,
-                "cannot connect to `{url}`: no answer (gave up after {})",
-                seconds(*after)
-            ),
-            FetchError::Tls { url, reason } => {
-                write!(f, "cannot connect securely to `{url}`: {reason}")?;
-                if reason.contains("UnknownIssuer") {
-                    f.write_str(
-                        " (a network that inspects TLS needs its own authority: pass it with --cert FILE or SSL_CERT_FILE)",
-                    )?;
-                }
-                Ok(())
-            }
-            FetchError::Transfer { url, reason, .. } => {
-                write!(f, "connection to `{url}` failed: {reason}")
-            }
-            FetchError::Stalled { url, after } => write!(
-                f,
-                "`{url}` stopped answering (nothing for {})",
-                seconds(*after)
-            ),
-            FetchError::Deadline { url, after } => write!(
-                f,
-                "`{url}` did not answer in full within {}",
-                seconds(*after)
-            ),
-            FetchError::TooSlow { url, slow } => write!(f, "`{url}` is too slow: {slow}"),
-            FetchError::Status {
-                url,
-                status,
-                detail,
-                ..
-            } => {
-                write!(f, "`{url}` answered {status}")?;
-                if let Some(reason) = ureq::http::StatusCode::from_u16(*status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason())
-                {
-                    write!(f, " {reason}")?;
-                }
-                if !detail.is_empty() {
-                    write!(f, ": {detail}")?;
-                }
-                Ok(())
-            }
-            FetchError::TooManyRedirects { url } => {
-                write!(f, "`{url}` redirected more than {MAX_REDIRECTS} times")
-            }
-            FetchError::TooLarge { url, limit } => {
-                write!(f, "`{url}` sent more than {limit} bytes")
-            }
-            FetchError::HashMismatch {
-                file,
-                expected,
-                actual,
-            } => write!(
-                f,
-                "sha256 mismatch for `{file}`: expected {expected}, got {actual}"
-            ),
-            FetchError::Unsupported { url, reason } => write!(f, "cannot use `{url}`: {reason}"),
-            FetchError::Cert { path, reason } => write!(
-                f,
-                "cannot use the certificates in `{}`: {reason}",
-                path.display()
-            ),
-            FetchError::GaveUp { attempts, last } => {
-                write!(f, "{last} (tried {attempts} times)")
-            }
-            FetchError::File(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for FetchError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            FetchError::Lookup { error, .. } => Some(error),
-            FetchError::TooSlow { slow, .. } => Some(slow),
-            FetchError::GaveUp { last, .. } => Some(last.as_ref()),
-            FetchError::File(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<FsError> for FetchError {
-    fn from(e: FsError) -> Self {
-        FetchError::File(e)
-    }
 }
 
 impl Client {
@@ -507,7 +332,7 @@ impl Client {
             retries += 1;
             let wait = policy.backoff(retries).max(asked.unwrap_or_default());
             crate::debug!(
-                "{error}; trying again in {} ({retries} of {})",
+                "retrying in {} ({retries} of {}): {error}",
                 seconds(wait),
                 policy.retries
             );
@@ -606,160 +431,6 @@ fn configured<B>(
         Exchange::Upload => config,
     }
     .build()
-}
-
-/// Maps a ureq error, naming the limit of `policy` that ran out.
-fn ureq_error(url: &Url, e: ureq::Error, policy: &Policy) -> FetchError {
-    let url = url.clone();
-    match e {
-        ureq::Error::Io(e) => io_error(&url, e, policy),
-        ureq::Error::Timeout(ureq::Timeout::Resolve) => FetchError::Lookup {
-            error: LookupError {
-                host: url.host().to_string(),
-                cause: LookupCause::TimedOut(policy.resolve),
-            },
-            url,
-        },
-        ureq::Error::Timeout(ureq::Timeout::Connect) => FetchError::ConnectTimeout {
-            url,
-            after: policy.connect,
-        },
-        ureq::Error::Timeout(ureq::Timeout::PerRead | ureq::Timeout::PerWrite) => {
-            FetchError::Stalled {
-                url,
-                after: policy.io,
-            }
-        }
-        ureq::Error::Timeout(_) => FetchError::Deadline {
-            url,
-            after: policy.deadline.unwrap_or(policy.io),
-        },
-        ureq::Error::HostNotFound => FetchError::Lookup {
-            error: LookupError {
-                host: url.host().to_string(),
-                cause: LookupCause::Failed("no address for it".into()),
-            },
-            url,
-        },
-        ureq::Error::ConnectionFailed => FetchError::Connect {
-            url,
-            reason: "connection failed".into(),
-        },
-        e @ (ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_)) => {
-            FetchError::Tls {
-                url,
-                reason: e.to_string(),
-            }
-        }
-        e => FetchError::Transfer {
-            url,
-            reason: e.to_string(),
-            transient: false,
-        },
-    }
-}
-
-/// Maps an I/O error from a connection, unwrapping what ureq, the resolver and
-/// the pace check wrap in one.
-fn io_error(url: &Url, e: io::Error, policy: &Policy) -> FetchError {
-    if e.get_ref().is_some_and(|inner| inner.is::<ureq::Error>()) {
-        return ureq_error(url, ureq::Error::from(e), policy);
-    }
-    if let Some(error) = e.get_ref().and_then(|i| i.downcast_ref::<LookupError>()) {
-        return FetchError::Lookup {
-            url: url.clone(),
-            error: error.clone(),
-        };
-    }
-    if let Some(slow) = e.get_ref().and_then(|i| i.downcast_ref::<TooSlow>()) {
-        return FetchError::TooSlow {
-            url: url.clone(),
-            slow: slow.clone(),
-        };
-    }
-    let url = url.clone();
-    match e.kind() {
-        io::ErrorKind::ConnectionRefused => FetchError::Connect {
-            url,
-            reason: "connection refused".into(),
-        },
-        io::ErrorKind::NetworkUnreachable
-        | io::ErrorKind::HostUnreachable
-        | io::ErrorKind::AddrNotAvailable
-        | io::ErrorKind::NetworkDown => FetchError::Connect {
-            url,
-            reason: e.to_string(),
-        },
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => FetchError::Stalled {
-            url,
-            after: policy.io,
-        },
-        // rustls reports a failed handshake (an unknown authority) this way.
-        io::ErrorKind::InvalidData if url.scheme() == Scheme::Https => FetchError::Tls {
-            url,
-            reason: e.to_string(),
-        },
-        kind => FetchError::Transfer {
-            url,
-            reason: match kind {
-                io::ErrorKind::UnexpectedEof => "the server closed the connection early".into(),
-                _ => e.to_string(),
-            },
-            transient: matches!(
-                kind,
-                io::ErrorKind::ConnectionReset
-                    | io::ErrorKind::ConnectionAborted
-                    | io::ErrorKind::BrokenPipe
-                    | io::ErrorKind::UnexpectedEof
-            ),
-        },
-    }
-}
-
-fn header(response: &ureq::http::Response<ureq::Body>, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
-}
-
-/// A status error, with the first line of a plain-text body as the server's
-/// reason (curd-server says why it refused an upload), or a hint for a 401.
-fn status_error(
-    url: &Url,
-    response: ureq::http::Response<ureq::Body>,
-    sent_credentials: bool,
-) -> FetchError {
-    let status = response.status().as_u16();
-    let retry_after = header(&response, "retry-after").and_then(|v| retry_after(&v));
-    let mut head = Vec::new();
-    let _ = response
-        .into_body()
-        .into_reader()
-        .take(4096)
-        .read_to_end(&mut head);
-    let text = String::from_utf8_lossy(&head);
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty());
-    let mut detail: String = match line {
-        Some(l) if !l.starts_with('<') && !l.starts_with('{') => {
-            l.chars().filter(|c| !c.is_control()).take(200).collect()
-        }
-        _ => String::new(),
-    };
-    if status == 401 && detail.is_empty() {
-        detail = if sent_credentials {
-            "the user name or password was refused".into()
-        } else {
-            "a login is needed: put it in the URL (https://USER:PASSWORD@host/) or in ~/.netrc"
-                .into()
-        };
-    }
-    FetchError::Status {
-        url: url.clone(),
-        status,
-        detail,
-        retry_after,
-    }
 }
 
 /// Streams `reader` into `out`, returning the size and hex sha256.

@@ -35,6 +35,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// longer than an install should wait.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
+/// Redirects followed for one request: more is a loop.
+pub const MAX_REDIRECTS: usize = 10;
+
 /// A cache server is near (the same network): its handshake takes milliseconds.
 const CACHE_CONNECT: Duration = Duration::from_secs(2);
 /// A cache server's page or metadata, whole; and a download's head.

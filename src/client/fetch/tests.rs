@@ -1,4 +1,5 @@
 use super::*;
+use crate::client::dns::{LookupCause, LookupError};
 
 #[test]
 fn builds_basic_auth() {

@@ -60,7 +60,7 @@ fn an_index_behind_lost_connections_and_resets_still_installs() {
         .run()
         .success();
     assert!(
-        run.stderr.contains("; trying again in "),
+        run.stderr.contains("retrying in "),
         "the resets were retried"
     );
     assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.0\n");
