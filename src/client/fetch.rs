@@ -166,7 +166,7 @@ impl Client {
 
     /// The policy for requests to `url`: quick for a cache server's host and port,
     /// patient for anything else.
-    pub fn policy(&self, url: &Url) -> &Policy {
+    fn policy(&self, url: &Url) -> &Policy {
         let cache = self
             .caches
             .iter()
