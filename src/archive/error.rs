@@ -2,7 +2,7 @@
 //! metadata found, read within bounds and parsed.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::standards::metadata::MetadataError;
 use crate::util::fs::FsError;
@@ -61,6 +61,10 @@ pub enum Refusal {
     Directory(u64),
     /// More bytes unpacked than the limit.
     Unpacked(u64),
+    /// Names and link targets adding up to more bytes than the limit.
+    Names(u64),
+    /// A tar's long-name or pax header of `size` bytes, over `limit`.
+    Header { size: u64, limit: u64 },
     /// Bytes before the zip archive, which tools read differently.
     BytesBefore,
     /// Bytes after the zip archive's end record.
@@ -81,6 +85,13 @@ impl fmt::Display for Refusal {
                 write!(f, "its central directory is larger than {limit} bytes")
             }
             Refusal::Unpacked(limit) => write!(f, "it unpacks to more than {limit} bytes"),
+            Refusal::Names(limit) => {
+                write!(f, "its names add up to more than {limit} bytes")
+            }
+            Refusal::Header { size, limit } => write!(
+                f,
+                "it has a long-name or pax header of {size} bytes, more than the {limit} allowed"
+            ),
             Refusal::BytesBefore => f.write_str("it has bytes before the zip archive"),
             Refusal::BytesAfter(n) => {
                 write!(f, "it has {n} bytes after the end of the zip archive")
@@ -98,6 +109,26 @@ impl fmt::Display for Refusal {
                 write!(f, "expected one top-level folder, found {found}")
             }
         }
+    }
+}
+
+impl ArchiveError {
+    pub(crate) fn refused(path: &Path, refusal: Refusal) -> Self {
+        ArchiveError::Refused {
+            path: path.to_path_buf(),
+            refusal,
+        }
+    }
+
+    /// The refusal of one entry, `entry` as the archive names it.
+    pub(crate) fn entry(path: &Path, entry: &str, reason: impl Into<String>) -> Self {
+        Self::refused(
+            path,
+            Refusal::Entry {
+                entry: entry.to_string(),
+                reason: reason.into(),
+            },
+        )
     }
 }
 

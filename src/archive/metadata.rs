@@ -8,33 +8,67 @@
 //! read, never the whole archive, and never more than [`MAX_METADATA_BYTES`] of it,
 //! whatever its header claims, so a zip or gzip bomb cannot exhaust memory.
 
+use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use crate::archive::error::ArchiveError;
-use crate::archive::zipfile::{ZipArchive, open_zip};
+use crate::archive::limits::{MAX_CENTRAL_DIRECTORY, MAX_WHEEL_ENTRIES};
+use crate::archive::zipdir::{self, Record};
 use crate::standards::filename::WheelFilename;
 use crate::standards::name::PackageName;
+use crate::util::fs::Context;
 
-/// Far above any real METADATA (the largest on PyPI are a few hundred KiB of
-/// description), far below what would hurt the server.
-pub const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
+pub use crate::archive::limits::MAX_METADATA_BYTES;
 
 /// The raw bytes of a wheel's `.dist-info/METADATA`.
 ///
 /// The folder is the one top-level `*.dist-info` folder, as pip requires, and it
 /// must belong to the wheel's project; names are compared normalized because
 /// wheels built before names were escaped spell the folder as the project did.
+/// The entry count and the central directory's size are checked from the end
+/// record before a record is read, and only the `.dist-info` records are kept.
 pub fn read_wheel_metadata(path: &Path, filename: &WheelFilename) -> Result<Vec<u8>, ArchiveError> {
-    let mut archive = open_zip(path, false)?;
-    // Names that are not text cannot be a `.dist-info` folder's, so they are skipped.
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(String::from)
-        .collect();
-    let dist_info = dist_info_folder(path, filename, names.iter().map(String::as_str))?;
-    read_zip_entry(&mut archive, path, &format!("{dist_info}/METADATA"))
+    let mut file = File::open(path).context("open", path)?;
+    let dir = zipdir::directory(&mut file, path, MAX_WHEEL_ENTRIES, MAX_CENTRAL_DIRECTORY)?;
+    let mut records = Vec::new();
+    zipdir::records(&mut file, path, &dir, |record| {
+        if in_dist_info(&record.name) {
+            records.push(record);
+        }
+        Ok(())
+    })?;
+    let dist_info = dist_info_folder(path, filename, records.iter().map(|r| r.name.as_str()))?;
+    let metadata = dist_info_file(path, &records, &dist_info, "METADATA")?;
+    zipdir::read_entry(&mut file, path, &dir, metadata, MAX_METADATA_BYTES)
+}
+
+/// Whether an entry is inside a top-level `.dist-info` folder: the only ones
+/// kept to find the metadata with.
+pub(crate) fn in_dist_info(name: &str) -> bool {
+    name.split('/').next().unwrap_or_default().ends_with(".dist-info")
+}
+
+/// The record of the file `name` in the `.dist-info` folder: there once, since
+/// tools that read one of two entries of one name differ on which.
+pub(crate) fn dist_info_file<'r>(
+    path: &Path,
+    records: &'r [Record],
+    dist_info: &str,
+    name: &str,
+) -> Result<&'r Record, ArchiveError> {
+    let wanted = format!("{dist_info}/{name}");
+    let mut found = records.iter().filter(|r| r.name == wanted && !r.is_dir());
+    match (found.next(), found.next()) {
+        (Some(record), None) => Ok(record),
+        (Some(_), Some(_)) => Err(ArchiveError::DuplicateEntries {
+            path: path.to_path_buf(),
+        }),
+        (None, _) => Err(ArchiveError::MissingEntry {
+            path: path.to_path_buf(),
+            entry: wanted,
+        }),
+    }
 }
 
 /// The one top-level `*.dist-info` folder among a wheel's entry names, which must
@@ -77,26 +111,6 @@ pub(crate) fn dist_info_folder<'a>(
         });
     }
     Ok(dist_info.to_string())
-}
-
-fn read_zip_entry(
-    archive: &mut ZipArchive,
-    path: &Path,
-    entry: &str,
-) -> Result<Vec<u8>, ArchiveError> {
-    let file = archive.by_name(entry).map_err(|error| match error {
-        zip::result::ZipError::FileNotFound => ArchiveError::MissingEntry {
-            path: path.to_path_buf(),
-            entry: entry.to_string(),
-        },
-        other => ArchiveError::UnreadableEntry {
-            path: path.to_path_buf(),
-            entry: entry.to_string(),
-            reason: other.to_string(),
-        },
-    })?;
-    let declared = file.size();
-    read_bounded(file, declared, path, entry)
 }
 
 /// Reads one entry, refusing it without decompressing anything when its header

@@ -1,45 +1,35 @@
 //! Safe unpacking of sdists: input from anywhere, so unpacking refuses whatever
-//! could write or point outside the destination, and bounds what it writes.
+//! could write or point outside the destination, and bounds what it reads and
+//! writes.
 //!
 //! <https://packaging.python.org/en/latest/specifications/source-distribution-format/>
 //! (the archive, and what unpacking one may do).
+//!
+//! What an sdist may hold is decided by the rules of [`crate::archive::sdist`],
+//! the server's as well, from names alone as entries stream by; tars are read by
+//! [`crate::archive::tarball`], zips only once their end record passed the
+//! bounds. This file writes what the rules admit, and nothing else.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::archive::paths::{archive_path, check_link};
+use crate::archive::error::ArchiveError;
+use crate::archive::limits::{MAX_CENTRAL_DIRECTORY, MAX_LINK_TARGET};
+use crate::archive::sdist::{Entry, Kind, Limits, Rules, text};
+use crate::archive::{tarball, zipdir};
 use crate::util::fs::{Context, FsError};
-
-/// Far above what real sdists unpack to (the largest, with vendored C++ sources,
-/// reach a few hundred MiB): a bound for archives that expand without end (a
-/// gzip bomb), not a quota.
-pub(crate) const MAX_UNPACKED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
-/// Tiny entries exhaust inodes long before bytes run out.
-pub(crate) const MAX_ENTRIES: u64 = 500_000;
 
 /// Why an sdist could not be unpacked.
 #[derive(Debug)]
 pub enum UnpackError {
-    /// The sdist could not be read, or the destination written.
+    /// The sdist could not be opened, or the destination written.
     Io(FsError),
     /// Neither `.tar.gz` nor `.zip`.
     UnknownArchive { sdist: PathBuf },
-    /// The archive is damaged or not what its name says.
-    Archive { sdist: PathBuf, reason: String },
-    /// An entry that could write or point outside the destination, or clash.
-    UnsafeEntry {
-        sdist: PathBuf,
-        entry: String,
-        reason: String,
-    },
-    /// More bytes or entries than the limits allow.
-    TooLarge { sdist: PathBuf, reason: String },
-    /// Not exactly one top-level folder.
-    TopLevel { sdist: PathBuf, found: String },
+    /// The archive is damaged, holds what an sdist may not, or passes the bounds.
+    Archive(ArchiveError),
 }
 
 impl fmt::Display for UnpackError {
@@ -51,27 +41,7 @@ impl fmt::Display for UnpackError {
                 "cannot unpack `{}`: expected a `.tar.gz` or `.zip` sdist",
                 sdist.display()
             ),
-            UnpackError::Archive { sdist, reason } => {
-                write!(f, "cannot read the sdist `{}`: {reason}", sdist.display())
-            }
-            UnpackError::UnsafeEntry {
-                sdist,
-                entry,
-                reason,
-            } => write!(
-                f,
-                "refusing to unpack `{}`: its entry `{}` {reason}",
-                sdist.display(),
-                entry.escape_debug()
-            ),
-            UnpackError::TooLarge { sdist, reason } => {
-                write!(f, "refusing to unpack `{}`: {reason}", sdist.display())
-            }
-            UnpackError::TopLevel { sdist, found } => write!(
-                f,
-                "invalid sdist `{}`: expected one top-level folder, found {found}",
-                sdist.display()
-            ),
+            UnpackError::Archive(e) => e.fmt(f),
         }
     }
 }
@@ -80,7 +50,8 @@ impl std::error::Error for UnpackError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             UnpackError::Io(e) => Some(e),
-            _ => None,
+            UnpackError::Archive(e) => e.source(),
+            UnpackError::UnknownArchive { .. } => None,
         }
     }
 }
@@ -91,31 +62,23 @@ impl From<FsError> for UnpackError {
     }
 }
 
-/// Safe extraction of a `.tar.gz` or `.zip` sdist into `dest`: the project folder
-/// (the archive's one top-level folder) comes back.
+impl From<ArchiveError> for UnpackError {
+    fn from(e: ArchiveError) -> Self {
+        UnpackError::Archive(e)
+    }
+}
+
+/// Safe extraction of a `.tar.gz` or `.zip` sdist into `dest`, which must not
+/// exist yet: the project folder (the archive's one top-level folder) comes back.
 ///
-/// Refused: absolute names, `..`, links that point outside the project or go up
-/// after passing through another link, hard links to anything but a file unpacked before them,
-/// device files and pipes, an entry that would be written through a link or over
-/// another, and more than 4 GiB or 500 000 entries. Permissions keep only whether
-/// a file is executable; modification times are kept, because build tools compare
+/// Refused: what the rules of [`crate::archive::sdist`] refuse, device files and
+/// pipes, and more than the bounds of [`crate::archive::limits`] allow (500 000
+/// entries, 4 GiB). Hard links become copies. Permissions keep only whether a
+/// file is executable; modification times are kept, because build tools compare
 /// them (a generated `.c` file older than its `.pyx` gets regenerated). After an
 /// error, `dest` may hold part of the archive.
 pub fn unpack_sdist(sdist: &Path, dest: &Path) -> Result<PathBuf, UnpackError> {
-    unpack_within(
-        sdist,
-        dest,
-        Limits {
-            bytes: MAX_UNPACKED_BYTES,
-            entries: MAX_ENTRIES,
-        },
-    )
-}
-
-#[derive(Clone, Copy)]
-struct Limits {
-    bytes: u64,
-    entries: u64,
+    unpack_within(sdist, dest, Limits::SDIST)
 }
 
 fn unpack_within(sdist: &Path, dest: &Path, limits: Limits) -> Result<PathBuf, UnpackError> {
@@ -129,92 +92,40 @@ fn unpack_within(sdist: &Path, dest: &Path, limits: Limits) -> Result<PathBuf, U
             sdist: sdist.to_path_buf(),
         });
     }
-    std::fs::create_dir_all(dest).context("create", dest)?;
     let file = File::open(sdist).context("open", sdist)?;
-    let mut unpacker = Unpacker {
-        sdist,
-        dest,
-        limits,
-        top: None,
-        bytes: 0,
-        entries: 0,
-        dirs: HashSet::new(),
-        files: HashSet::new(),
-        links: Vec::new(),
-    };
+    // A folder of its own: nothing in it but what the rules admitted can
+    // redirect a write (links are made last).
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).context("create", parent)?;
+    }
+    std::fs::create_dir(dest).context("create", dest)?;
+    let mut rules = Rules::new(sdist, limits);
+    let unpacker = Unpacker { sdist, dest };
     if is_tar {
-        unpack_tar(&mut unpacker, file)?;
+        tarball::walk(BufReader::new(file), sdist, &mut rules, |entry| {
+            unpacker.entry(entry)
+        })?;
     } else {
-        unpack_zip(&mut unpacker, file)?;
+        unpack_zip(&unpacker, &mut rules, limits, file)?;
     }
-    unpacker.finish()
-}
-
-/// What an archive entry is, once checked to be something an sdist may hold.
-enum Kind {
-    Dir,
-    File {
-        executable: bool,
-        modified: Option<SystemTime>,
-    },
-    Symlink(String),
-    HardLink(String),
-}
-
-fn unpack_tar(unpacker: &mut Unpacker<'_>, file: File) -> Result<(), UnpackError> {
-    let sdist = unpacker.sdist;
-    let damaged = |e: io::Error| UnpackError::Archive {
-        sdist: sdist.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(BufReader::new(file)));
-    for entry in archive.entries().map_err(damaged)? {
-        let mut entry = entry.map_err(damaged)?;
-        let header = entry.header();
-        let kind = header.entry_type();
-        // Global pax headers (git archive writes one) carry no file.
-        if kind.is_pax_global_extensions() {
-            continue;
-        }
-        let name = utf8(sdist, &entry.path_bytes(), None)?;
-        let link_target = || match entry.link_name_bytes() {
-            Some(bytes) => utf8(sdist, &bytes, Some(&name)),
-            None => Err(unsafe_entry(sdist, &name, "is a link to nothing")),
-        };
-        // Tars older than POSIX mark folders as files whose names end in `/`.
-        let kind = if kind.is_dir() || (kind.is_file() && name.ends_with('/')) {
-            Kind::Dir
-        } else if kind.is_file() || kind.is_contiguous() {
-            Kind::File {
-                executable: header.mode().is_ok_and(|mode| mode & 0o100 != 0),
-                modified: header
-                    .mtime()
-                    .ok()
-                    .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs))),
-            }
-        } else if kind.is_symlink() {
-            Kind::Symlink(link_target()?)
-        } else if kind.is_hard_link() {
-            Kind::HardLink(link_target()?)
-        } else if kind.is_character_special() || kind.is_block_special() || kind.is_fifo() {
-            return Err(unsafe_entry(sdist, &name, "is a device file or a pipe"));
-        } else {
-            let reason = format!(
-                "is of a kind curd does not unpack (tar type `{}`)",
-                (kind.as_byte() as char).escape_default()
-            );
-            return Err(unsafe_entry(sdist, &name, &reason));
-        };
-        let declared = entry.size();
-        unpacker.entry(&name, kind, &mut entry, declared)?;
+    let (top, links) = rules.finish()?;
+    for (path, target) in links {
+        unpacker.link(&path, &target)?;
     }
-    Ok(())
+    Ok(dest.join(top))
 }
 
-fn unpack_zip(unpacker: &mut Unpacker<'_>, file: File) -> Result<(), UnpackError> {
+fn unpack_zip(
+    unpacker: &Unpacker<'_>,
+    rules: &mut Rules<'_>,
+    limits: Limits,
+    mut file: File,
+) -> Result<(), UnpackError> {
     let sdist = unpacker.sdist;
-    let damaged = |reason: String| UnpackError::Archive {
-        sdist: sdist.to_path_buf(),
+    // The zip reader makes a table of every entry the end record claims.
+    zipdir::directory(&mut file, sdist, limits.entries, MAX_CENTRAL_DIRECTORY)?;
+    let damaged = |reason: String| ArchiveError::NotZip {
+        path: sdist.to_path_buf(),
         reason,
     };
     let mut archive =
@@ -225,16 +136,17 @@ fn unpack_zip(unpacker: &mut Unpacker<'_>, file: File) -> Result<(), UnpackError
             .map_err(|e| damaged(format!("entry {index}: {e}")))?;
         let name = match entry.name() {
             Ok(name) => name.into_owned(),
-            Err(_) => utf8(sdist, entry.name_raw(), None)?,
+            Err(_) => text(sdist, entry.name_raw(), None)?,
         };
         let mode = entry.unix_mode().unwrap_or(0);
+        let size = entry.size();
         let kind = if entry.is_symlink() {
             let mut target = Vec::new();
             (&mut entry)
-                .take(4096)
+                .take(MAX_LINK_TARGET)
                 .read_to_end(&mut target)
-                .map_err(|e| damaged(format!("entry `{name}`: {e}")))?;
-            Kind::Symlink(utf8(sdist, &target, Some(&name))?)
+                .map_err(|e| unreadable(sdist, &name, e.to_string()))?;
+            Kind::Symlink(text(sdist, &target, Some(&name))?)
         } else if entry.is_dir() || mode & 0o170000 == 0o040000 {
             Kind::Dir
         } else if matches!(mode & 0o170000, 0 | 0o100000) {
@@ -243,175 +155,73 @@ fn unpack_zip(unpacker: &mut Unpacker<'_>, file: File) -> Result<(), UnpackError
                 modified: None,
             }
         } else {
-            return Err(unsafe_entry(sdist, &name, "is a device file or a pipe"));
+            return Err(ArchiveError::entry(sdist, &name, "is a device file or a pipe").into());
         };
-        let declared = entry.size();
-        unpacker.entry(&name, kind, &mut entry, declared)?;
+        if let Some((path, kind)) = rules.admit(&name, kind, size)? {
+            unpacker.entry(Entry {
+                name: &name,
+                path,
+                kind,
+                size,
+                data: &mut entry,
+            })?;
+        }
     }
     Ok(())
 }
 
-/// Text from an archive: names and link targets must be UTF-8, as every tool that
-/// writes sdists makes them. `entry` is the entry a link target belongs to.
-fn utf8(sdist: &Path, bytes: &[u8], entry: Option<&str>) -> Result<String, UnpackError> {
-    match (std::str::from_utf8(bytes), entry) {
-        (Ok(text), _) => Ok(text.to_string()),
-        (Err(_), None) => Err(unsafe_entry(
-            sdist,
-            &String::from_utf8_lossy(bytes),
-            "has a name that is not UTF-8",
-        )),
-        (Err(_), Some(entry)) => Err(unsafe_entry(
-            sdist,
-            entry,
-            "is a link whose target is not UTF-8",
-        )),
-    }
-}
-
-fn unsafe_entry(sdist: &Path, entry: &str, reason: &str) -> UnpackError {
-    UnpackError::UnsafeEntry {
-        sdist: sdist.to_path_buf(),
+fn unreadable(sdist: &Path, entry: &str, reason: impl Into<String>) -> ArchiveError {
+    ArchiveError::UnreadableEntry {
+        path: sdist.to_path_buf(),
         entry: entry.to_string(),
-        reason: reason.to_string(),
+        reason: reason.into(),
     }
 }
 
-/// Writes an archive's entries under `dest`, one at a time as they stream by.
-///
-/// Links are made last, after every file and folder: nothing is ever written
-/// through one, and a link's check can see every other link in the archive.
+/// Writes the entries the rules admitted under `dest`, one at a time as they
+/// stream by. Until the links are made, last, `dest` holds only folders and
+/// files, none of them where another entry passes: folders can be made as paths
+/// need them.
 struct Unpacker<'a> {
     sdist: &'a Path,
     dest: &'a Path,
-    limits: Limits,
-    /// The top-level folder, once the first entry names it.
-    top: Option<String>,
-    bytes: u64,
-    entries: u64,
-    /// Folders made or checked to be real folders (not links), by archive path.
-    dirs: HashSet<String>,
-    /// Regular files written, which hard links may copy.
-    files: HashSet<String>,
-    /// Symbolic links to make at the end: (archive path, target).
-    links: Vec<(String, String)>,
 }
 
 impl Unpacker<'_> {
-    fn refuse(&self, entry: &str, reason: &str) -> UnpackError {
-        unsafe_entry(self.sdist, entry, reason)
-    }
-
-    fn too_large(&self, reason: String) -> UnpackError {
-        UnpackError::TooLarge {
-            sdist: self.sdist.to_path_buf(),
-            reason,
-        }
-    }
-
-    fn entry(
-        &mut self,
-        name: &str,
-        kind: Kind,
-        reader: &mut dyn Read,
-        declared: u64,
-    ) -> Result<(), UnpackError> {
-        self.entries += 1;
-        if self.entries > self.limits.entries {
-            return Err(self.too_large(format!(
-                "it holds more than {} entries",
-                self.limits.entries
-            )));
-        }
-        let Some(path) =
-            archive_path(name).map_err(|reason| self.refuse(name, &reason.to_string()))?
-        else {
-            return Ok(());
-        };
-        let (first, rest) = path.split_once('/').unwrap_or((&path, ""));
-        match &self.top {
-            None if rest.is_empty() && !matches!(kind, Kind::Dir) => {
-                return Err(UnpackError::TopLevel {
-                    sdist: self.sdist.to_path_buf(),
-                    found: format!("`{}`, which is not a folder", first.escape_debug()),
-                });
-            }
-            None => self.top = Some(first.to_string()),
-            Some(top) if top != first => {
-                return Err(UnpackError::TopLevel {
-                    sdist: self.sdist.to_path_buf(),
-                    found: format!("`{}` and `{}`", top.escape_debug(), first.escape_debug()),
-                });
-            }
-            Some(_) if rest.is_empty() && !matches!(kind, Kind::Dir) => {
-                return Err(UnpackError::TopLevel {
-                    sdist: self.sdist.to_path_buf(),
-                    found: format!("`{}`, which is not a folder", first.escape_debug()),
-                });
-            }
-            Some(_) => {}
-        }
-        match kind {
-            Kind::Dir => self.dir(name, &path),
+    fn entry(&self, entry: Entry<'_>) -> Result<(), UnpackError> {
+        let on_disk = self.dest.join(&entry.path);
+        match entry.kind {
+            Kind::Dir => std::fs::create_dir_all(&on_disk).context("create", &on_disk)?,
             Kind::File {
                 executable,
                 modified,
-            } => self.file(name, &path, reader, declared, executable, modified),
-            Kind::HardLink(target) => self.hard_link(name, &path, &target),
-            Kind::Symlink(target) => {
-                self.links.push((path, target));
-                Ok(())
-            }
-        }
-    }
-
-    /// Makes the folders above `path`, refusing to go through anything that is not
-    /// a real folder, and gives where `path` goes on disk.
-    fn parent_of(&mut self, name: &str, path: &str) -> Result<PathBuf, UnpackError> {
-        for (end, _) in path.match_indices('/') {
-            let folder = &path[..end];
-            if self.dirs.contains(folder) {
-                continue;
-            }
-            let on_disk = self.dest.join(folder);
-            match std::fs::symlink_metadata(&on_disk) {
-                Ok(meta) if meta.is_dir() => {}
-                Ok(_) => {
-                    let reason = format!("passes through `{folder}`, which is not a folder");
-                    return Err(self.refuse(name, &reason));
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    std::fs::create_dir(&on_disk).context("create", &on_disk)?;
-                }
-                Err(e) => return Err(fs_error("inspect", &on_disk, e)),
-            }
-            self.dirs.insert(folder.to_string());
-        }
-        Ok(self.dest.join(path))
-    }
-
-    fn dir(&mut self, name: &str, path: &str) -> Result<(), UnpackError> {
-        let on_disk = self.parent_of(name, path)?;
-        if self.dirs.contains(path) {
-            return Ok(());
-        }
-        match std::fs::create_dir(&on_disk) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                if !std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.is_dir()) {
-                    return Err(self.refuse(name, "clashes with an entry before it"));
+            } => {
+                let mut file = self.create(&on_disk, executable)?;
+                self.copy(entry.name, entry.data, entry.size, &mut file, &on_disk)?;
+                if let Some(time) = modified {
+                    file.set_modified(time)
+                        .context("set the modification time of", &on_disk)?;
                 }
             }
-            Err(e) => return Err(fs_error("create", &on_disk, e)),
+            // A second name for a file is all a hard link means in an sdist, and
+            // a copy cannot be changed through the first.
+            Kind::HardLink(source) => {
+                let from = self.dest.join(source);
+                let mut reader = File::open(&from).context("open", &from)?;
+                let mut file = self.create(&on_disk, is_executable(&reader))?;
+                io::copy(&mut reader, &mut file).context("copy into", &on_disk)?;
+            }
+            // Made last, once every link is checked against all the others.
+            Kind::Symlink(_) => {}
         }
-        self.dirs.insert(path.to_string());
         Ok(())
     }
 
-    /// A new file at `path`: never over another entry, or through a link left
-    /// there by someone else.
-    fn create(&mut self, name: &str, path: &str, executable: bool) -> Result<File, UnpackError> {
-        let on_disk = self.parent_of(name, path)?;
+    /// A new file: never over another, nor through a link.
+    fn create(&self, on_disk: &Path, executable: bool) -> Result<File, UnpackError> {
+        if let Some(parent) = on_disk.parent() {
+            std::fs::create_dir_all(parent).context("create", parent)?;
+        }
         let mut options = File::options();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -421,136 +231,47 @@ impl Unpacker<'_> {
         }
         #[cfg(not(unix))]
         let _ = executable;
-        match options.open(&on_disk) {
-            Ok(file) => Ok(file),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                Err(self.refuse(name, "clashes with an entry before it"))
-            }
-            Err(e) => Err(fs_error("create", &on_disk, e)),
-        }
+        Ok(options.open(on_disk).context("create", on_disk)?)
     }
 
-    fn file(
-        &mut self,
-        name: &str,
-        path: &str,
-        reader: &mut dyn Read,
-        declared: u64,
-        executable: bool,
-        modified: Option<SystemTime>,
-    ) -> Result<(), UnpackError> {
-        self.reserve(declared)?;
-        let mut file = self.create(name, path, executable)?;
-        let on_disk = self.dest.join(path);
-        let sdist = self.sdist;
-        self.copy(reader, &mut file, &on_disk, |e| UnpackError::Archive {
-            sdist: sdist.to_path_buf(),
-            reason: format!("entry `{name}`: {e}"),
-        })?;
-        if let Some(time) = modified {
-            file.set_modified(time)
-                .context("set the modification time of", &on_disk)?;
-        }
-        self.files.insert(path.to_string());
-        Ok(())
-    }
-
-    /// A hard link becomes a copy: a second name for a file is all it means in an
-    /// sdist, and a copy cannot be changed through the first.
-    fn hard_link(&mut self, name: &str, path: &str, target: &str) -> Result<(), UnpackError> {
-        let source = match archive_path(target) {
-            Ok(Some(source)) if self.files.contains(&source) => source,
-            _ => {
-                let reason = format!(
-                    "is a hard link to `{}`, which is not a file unpacked before it",
-                    target.escape_debug()
-                );
-                return Err(self.refuse(name, &reason));
-            }
-        };
-        let from = self.dest.join(&source);
-        let mut reader = File::open(&from).context("open", &from)?;
-        let executable = is_executable(&reader);
-        let mut file = self.create(name, path, executable)?;
-        let on_disk = self.dest.join(path);
-        self.copy(&mut reader, &mut file, &on_disk, |e| {
-            fs_error("read", &from, e)
-        })?;
-        self.files.insert(path.to_string());
-        Ok(())
-    }
-
-    /// Refuses an entry whose header alone says it would pass the size limit,
-    /// before anything of it is written.
-    fn reserve(&self, declared: u64) -> Result<(), UnpackError> {
-        if self.bytes.saturating_add(declared) > self.limits.bytes {
-            return Err(self.too_large(self.size_reason()));
-        }
-        Ok(())
-    }
-
-    fn size_reason(&self) -> String {
-        format!("it unpacks to more than {} bytes", self.limits.bytes)
-    }
-
-    /// Copies until the end, or until the size limit is passed whatever headers
-    /// claimed; read errors are the archive's, write errors the disk's.
+    /// Copies an entry's data: the bytes its header declared, which the rules
+    /// counted, and no more; read errors are the archive's, write errors the
+    /// disk's.
     fn copy(
-        &mut self,
-        reader: &mut dyn Read,
+        &self,
+        name: &str,
+        data: &mut dyn Read,
+        size: u64,
         file: &mut File,
         on_disk: &Path,
-        read_error: impl Fn(io::Error) -> UnpackError,
     ) -> Result<(), UnpackError> {
         let mut buffer = vec![0; 64 * 1024];
+        let mut left = size;
         loop {
-            let n = match reader.read(&mut buffer) {
-                Ok(0) => return Ok(()),
+            // One byte past what is left shows an entry holding more than it says.
+            let want = usize::try_from(left.saturating_add(1))
+                .map_or(buffer.len(), |want| want.min(buffer.len()));
+            let n = match data.read(&mut buffer[..want]) {
+                Ok(0) if left == 0 => return Ok(()),
+                Ok(0) => return Err(unreadable(self.sdist, name, "it ends early").into()),
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(read_error(e)),
+                Err(e) => return Err(unreadable(self.sdist, name, e.to_string()).into()),
             };
-            self.bytes += n as u64;
-            if self.bytes > self.limits.bytes {
-                return Err(self.too_large(self.size_reason()));
-            }
+            left = left.checked_sub(n as u64).ok_or_else(|| {
+                unreadable(self.sdist, name, "it holds more than its header says")
+            })?;
             file.write_all(&buffer[..n]).context("write", on_disk)?;
         }
     }
 
-    /// Makes the links, then gives the project folder.
-    fn finish(mut self) -> Result<PathBuf, UnpackError> {
-        let Some(top) = self.top.take() else {
-            return Err(UnpackError::TopLevel {
-                sdist: self.sdist.to_path_buf(),
-                found: "nothing".to_string(),
-            });
-        };
-        let links: HashSet<String> = self.links.iter().map(|(path, _)| path.clone()).collect();
-        for (path, target) in &self.links {
-            check_link(path, target, &links)
-                .map_err(|reason| self.refuse(path, &reason.to_string()))?;
+    fn link(&self, path: &str, target: &str) -> Result<(), UnpackError> {
+        let on_disk = self.dest.join(path);
+        if let Some(parent) = on_disk.parent() {
+            std::fs::create_dir_all(parent).context("create", parent)?;
         }
-        for (path, target) in std::mem::take(&mut self.links) {
-            let on_disk = self.parent_of(&path, &path)?;
-            match symlink(&target, &on_disk) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    return Err(self.refuse(&path, "clashes with an entry before it"));
-                }
-                Err(e) => return Err(fs_error("create the link", &on_disk, e)),
-            }
-        }
-        Ok(self.dest.join(top))
+        Ok(symlink(target, &on_disk).context("create the link", &on_disk)?)
     }
-}
-
-fn fs_error(action: &'static str, path: &Path, source: io::Error) -> UnpackError {
-    UnpackError::Io(FsError {
-        path: path.to_path_buf(),
-        action,
-        source,
-    })
 }
 
 #[cfg(unix)]

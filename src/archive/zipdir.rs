@@ -100,13 +100,6 @@ fn not_zip(path: &Path, reason: &str) -> ArchiveError {
     }
 }
 
-fn refused(path: &Path, refusal: Refusal) -> ArchiveError {
-    ArchiveError::Refused {
-        path: path.to_path_buf(),
-        refusal,
-    }
-}
-
 /// Reads exactly `len` bytes at `at`; a file too short is a damaged archive.
 fn read_at(file: &mut File, path: &Path, at: u64, len: usize) -> Result<Vec<u8>, ArchiveError> {
     file.seek(SeekFrom::Start(at)).context("read", path)?;
@@ -146,7 +139,7 @@ pub fn directory(
         return Err(not_zip(path, "the end record's comment runs past the end"));
     }
     if archive_end < len {
-        return Err(refused(path, Refusal::BytesAfter(len - archive_end)));
+        return Err(ArchiveError::refused(path, Refusal::BytesAfter(len - archive_end)));
     }
     if u16_at(end, 4) != 0 || u16_at(end, 6) != 0 {
         return Err(not_zip(path, "split over several disks"));
@@ -186,15 +179,15 @@ pub fn directory(
         directory_end = end64_at;
     }
     if dir.entries > max_entries {
-        return Err(refused(path, Refusal::Entries(max_entries)));
+        return Err(ArchiveError::refused(path, Refusal::Entries(max_entries)));
     }
     if dir.size > max_size {
-        return Err(refused(path, Refusal::Directory(max_size)));
+        return Err(ArchiveError::refused(path, Refusal::Directory(max_size)));
     }
     // Python's zipfile reads the difference as bytes prepended to the archive.
     match dir.offset.checked_add(dir.size) {
         Some(end) if end == directory_end => Ok(dir),
-        Some(end) if end < directory_end => Err(refused(path, Refusal::BytesBefore)),
+        Some(end) if end < directory_end => Err(ArchiveError::refused(path, Refusal::BytesBefore)),
         _ => Err(not_zip(
             path,
             "the central directory overlaps its end record",
@@ -231,12 +224,10 @@ pub fn records(
         let (raw_name, extra) = variable.split_at(usize::from(u16_at(&fixed, 28)));
         let flags = u16_at(&fixed, 8);
         let name = entry_name(raw_name, flags).ok_or_else(|| {
-            refused(
+            ArchiveError::entry(
                 path,
-                Refusal::Entry {
-                    entry: String::from_utf8_lossy(raw_name).into_owned(),
-                    reason: "has a name marked UTF-8 that is not".into(),
-                },
+                &String::from_utf8_lossy(raw_name),
+                "has a name marked UTF-8 that is not",
             )
         })?;
         let made_on_unix = u16_at(&fixed, 4) >> 8 == 3;
@@ -379,11 +370,11 @@ pub fn check_layout(
 ) -> Result<(), ArchiveError> {
     extents.sort_unstable_by_key(|(header, ..)| *header);
     if extents.first().is_some_and(|(header, ..)| *header != 0) {
-        return Err(refused(path, Refusal::BytesBefore));
+        return Err(ArchiveError::refused(path, Refusal::BytesBefore));
     }
     for pair in extents.windows(2) {
         if pair[0].1 > pair[1].0 {
-            return Err(refused(
+            return Err(ArchiveError::refused(
                 path,
                 Refusal::Overlap(pair[0].2.clone(), pair[1].2.clone()),
             ));

@@ -220,3 +220,26 @@ fn refuses_what_is_not_a_sound_zip() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The entry count is read from the end record before any entry: a wheel that
+/// claims a trillion entries is refused without a table of them.
+#[test]
+fn refuses_wheels_claiming_too_many_entries() {
+    let dir = TempDir::new("claims");
+    let wheel = "foo-1.0-py3-none-any.whl";
+    let good = zip_bytes(&[("foo-1.0.dist-info/METADATA", METADATA)]);
+    assert_eq!(
+        read(&dir, wheel, &crate::archive::testing::claiming_entries(&good, 1))
+            .expect("a zip64 end record with the true count"),
+        METADATA
+    );
+    let claims = crate::archive::testing::claiming_entries(&good, 1 << 40);
+    let err = read(&dir, wheel, &claims).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "refusing `{}`: it holds more than 100000 entries",
+            dir.join(wheel).display()
+        )
+    );
+}

@@ -1,5 +1,8 @@
 use super::*;
+use crate::archive::error::Refusal;
+use crate::archive::sdist;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, UNIX_EPOCH};
 
 fn scratch(name: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
@@ -75,7 +78,10 @@ fn zip(dir: &Path, entries: &[Entry]) -> PathBuf {
 
 fn refusal(result: Result<PathBuf, UnpackError>) -> (String, String) {
     match result {
-        Err(UnpackError::UnsafeEntry { entry, reason, .. }) => (entry, reason),
+        Err(UnpackError::Archive(ArchiveError::Refused {
+            refusal: Refusal::Entry { entry, reason },
+            ..
+        })) => (entry, reason),
         other => panic!("expected a refused entry, got {other:?}"),
     }
 }
@@ -216,12 +222,12 @@ fn refuses_links_out_of_the_project() {
         (
             vec![Entry::HardLink("demo-1.0/shadow", "/etc/shadow")],
             "demo-1.0/shadow",
-            "is a hard link to `/etc/shadow`, which is not a file unpacked before it",
+            "is a hard link to `/etc/shadow`, which is not a file before it",
         ),
         (
             vec![Entry::HardLink("demo-1.0/later", "demo-1.0/x")],
             "demo-1.0/later",
-            "is a hard link to `demo-1.0/x`, which is not a file unpacked before it",
+            "is a hard link to `demo-1.0/x`, which is not a file before it",
         ),
         // A link to a folder, then a file written through it.
         (
@@ -281,7 +287,10 @@ fn needs_exactly_one_top_level_folder() {
         let sdist = tar_gz(&dir, &entries);
         let dest = dir.join("out");
         match unpack_sdist(&sdist, &dest) {
-            Err(UnpackError::TopLevel { found, .. }) => assert_eq!(found, expected),
+            Err(UnpackError::Archive(ArchiveError::Refused {
+                refusal: Refusal::TopLevel(found),
+                ..
+            })) => assert_eq!(found, expected),
             other => panic!("expected a top-level error, got {other:?}"),
         }
         let _ = std::fs::remove_dir_all(&dest);
@@ -302,19 +311,19 @@ fn bounds_what_it_writes() {
     );
     let limits = Limits {
         bytes: 15_000,
-        entries: 100,
+        ..Limits::SDIST
     };
     let err = unpack_within(&sdist, &dir.join("out"), limits).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
-            "refusing to unpack `{}`: it unpacks to more than 15000 bytes",
+            "refusing `{}`: it unpacks to more than 15000 bytes",
             sdist.display()
         )
     );
     let limits = Limits {
-        bytes: 1 << 20,
         entries: 1,
+        ..Limits::SDIST
     };
     let err = unpack_within(&sdist, &dir.join("out2"), limits).unwrap_err();
     assert!(
@@ -324,37 +333,39 @@ fn bounds_what_it_writes() {
     let sdist = zip(&dir, &[Entry::File("demo-1.0/a", &big)]);
     let limits = Limits {
         bytes: 5_000,
-        entries: 100,
+        ..Limits::SDIST
     };
     assert!(matches!(
         unpack_within(&sdist, &dir.join("out3"), limits),
-        Err(UnpackError::TooLarge { .. })
+        Err(UnpackError::Archive(ArchiveError::Refused {
+            refusal: Refusal::Unpacked(5_000),
+            ..
+        }))
     ));
     // Headers can lie: an entry that says it holds 1 byte and holds 10 000 is
-    // stopped by what is written.
+    // stopped at the byte it should have ended with.
     let dest = dir.join("out4");
-    std::fs::create_dir_all(&dest).unwrap();
-    let mut unpacker = Unpacker {
+    let unpacker = Unpacker {
         sdist: &sdist,
         dest: &dest,
-        limits,
-        top: None,
-        bytes: 0,
-        entries: 0,
-        dirs: HashSet::new(),
-        files: HashSet::new(),
-        links: Vec::new(),
     };
-    let kind = Kind::File {
-        executable: false,
-        modified: None,
+    let entry = sdist::Entry {
+        name: "demo-1.0/a",
+        path: "demo-1.0/a".into(),
+        kind: Kind::File {
+            executable: false,
+            modified: None,
+        },
+        size: 1,
+        data: &mut &big[..],
     };
-    let result = unpacker.entry("demo-1.0/a", kind, &mut &big[..], 1);
-    assert!(
-        matches!(result, Err(UnpackError::TooLarge { .. })),
-        "{result:?}"
-    );
-    assert!(std::fs::metadata(dest.join("demo-1.0/a")).unwrap().len() <= 5_000);
+    match unpacker.entry(entry) {
+        Err(UnpackError::Archive(ArchiveError::UnreadableEntry { reason, .. })) => {
+            assert_eq!(reason, "it holds more than its header says")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(std::fs::metadata(dest.join("demo-1.0/a")).unwrap().len() <= 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -364,11 +375,11 @@ fn refuses_damaged_and_unknown_archives() {
     let sdist = dir.join("demo-1.0.tar.gz");
     std::fs::write(&sdist, b"not gzip at all").unwrap();
     let err = unpack_sdist(&sdist, &dir.join("out")).unwrap_err();
-    assert!(matches!(err, UnpackError::Archive { .. }), "{err:?}");
     assert!(
-        err.to_string().starts_with("cannot read the sdist `"),
-        "{err}"
+        matches!(err, UnpackError::Archive(ArchiveError::NotTarGz { .. })),
+        "{err:?}"
     );
+    assert!(err.to_string().starts_with("cannot read `"), "{err}");
     let other = dir.join("demo-1.0.tar.bz2");
     std::fs::write(&other, b"").unwrap();
     assert_eq!(
@@ -378,6 +389,110 @@ fn refuses_damaged_and_unknown_archives() {
         format!(
             "cannot unpack `{}`: expected a `.tar.gz` or `.zip` sdist",
             other.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The shapes of a tar bomb: records and folders that declare gigabytes. Each
+/// is refused from its header, before a byte of it is decompressed; the stream
+/// holds none of the bytes declared, so a reader that trusts the header fails
+/// some other way.
+#[test]
+fn refuses_tar_records_past_their_bounds_before_reading_them() {
+    use tar::EntryType::{Directory, GNULongLink, GNULongName, Regular, XGlobalHeader, XHeader};
+    let dir = scratch("records");
+    let header = |size: u64, limit: u64| {
+        format!("it has a long-name or pax header of {size} bytes, more than the {limit} allowed")
+    };
+    for (members, expected) in [
+        (
+            vec![("././@LongLink", GNULongName, 4 << 30, &b""[..])],
+            header(4 << 30, 64 << 10),
+        ),
+        (
+            vec![("././@LongLink", GNULongLink, (64 << 10) + 1, b"")],
+            header((64 << 10) + 1, 64 << 10),
+        ),
+        (
+            vec![("pax", XHeader, 4 << 30, b"")],
+            header(4 << 30, 1 << 20),
+        ),
+        (
+            vec![("pax", XGlobalHeader, 3 << 30, b"")],
+            header(3 << 30, 1 << 20),
+        ),
+        // A folder whose data a reader skips, decompressing it all the same.
+        (
+            vec![("demo-1.0/", Directory, 5 << 30, b"")],
+            "it unpacks to more than 4294967296 bytes".to_string(),
+        ),
+        (
+            vec![
+                ("demo-1.0/a", Regular, 1, b"a"),
+                ("demo-1.0/b", Regular, 4 << 30, b""),
+            ],
+            "it unpacks to more than 4294967296 bytes".to_string(),
+        ),
+    ] {
+        let sdist = dir.join("demo-1.0.tar.gz");
+        std::fs::write(&sdist, crate::archive::testing::tar_gz(&members)).unwrap();
+        let dest = dir.join("out");
+        let err = unpack_sdist(&sdist, &dest).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("refusing `{}`: {expected}", sdist.display())
+        );
+        assert!(!dest.join("demo-1.0/b").exists());
+        let _ = std::fs::remove_dir_all(&dest);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Members that carry no file (global pax headers, as `git archive` writes one
+/// of) still cost a header each to read, so they count as entries.
+#[test]
+fn counts_every_tar_member_as_an_entry() {
+    use tar::EntryType::{Regular, XGlobalHeader};
+    let dir = scratch("members");
+    let pax: &[u8] = b"";
+    let mut members = vec![("pax", XGlobalHeader, 0, pax); 4];
+    members.push(("demo-1.0/a", Regular, 1, b"a"));
+    let sdist = dir.join("demo-1.0.tar.gz");
+    std::fs::write(&sdist, crate::archive::testing::tar_gz(&members)).unwrap();
+    let limits = Limits {
+        entries: 3,
+        ..Limits::SDIST
+    };
+    let err = unpack_within(&sdist, &dir.join("out"), limits).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "refusing `{}`: it holds more than 3 entries",
+            sdist.display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A zip sdist's entry count is read from its end record before the zip reader
+/// builds a table of that many entries.
+#[test]
+fn refuses_zip_sdists_claiming_too_many_entries() {
+    let dir = scratch("zip-entries");
+    let good = std::fs::read(zip(&dir, &[Entry::File("demo-1.0/a", b"a")])).unwrap();
+    let sdist = dir.join("demo-1.0.zip");
+    std::fs::write(
+        &sdist,
+        crate::archive::testing::claiming_entries(&good, 1 << 40),
+    )
+    .unwrap();
+    let err = unpack_sdist(&sdist, &dir.join("out")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "refusing `{}`: it holds more than 500000 entries",
+            sdist.display()
         )
     );
     let _ = std::fs::remove_dir_all(&dir);
