@@ -1,6 +1,7 @@
 //! The client side: the index client over loopback, the wheel installer into real
 //! venvs, the PEP 517 frontend, and the `curd` binary end to end.
 
+mod bombs;
 mod build;
 mod commands;
 mod hostile_input;

@@ -120,11 +120,26 @@ pub fn pkg_info(name: &str, version: &str) -> Vec<u8> {
 }
 
 /// An sdist of `{stem}/` whose first file holds `zeros` zero bytes, then its
-/// PKG-INFO: a few megabytes that unpack to `zeros` bytes. The zeros are one
-/// compressed MiB repeated, each copy made independent by a full flush, so the
-/// bomb is built in milliseconds; the gzip trailer is left out, as nothing that
-/// finds PKG-INFO or refuses the bomb reads that far.
+/// PKG-INFO: a few megabytes that unpack to `zeros` bytes.
 pub fn sdist_bomb(stem: &str, pkg_info: &[u8], zeros_mib: u64) -> Vec<u8> {
+    let first = format!("{stem}/zeros");
+    bomb(&first, tar::EntryType::Regular, stem, pkg_info, zeros_mib)
+}
+
+/// An sdist of `{stem}/` whose first member is a GNU long name of `zeros_mib`
+/// MiB of zeros, naming its PKG-INFO after it: a reader that takes a long name
+/// whole holds all of it in memory.
+pub fn long_name_bomb(stem: &str, pkg_info: &[u8], zeros_mib: u64) -> Vec<u8> {
+    let kind = tar::EntryType::GNULongName;
+    bomb("././@LongLink", kind, stem, pkg_info, zeros_mib)
+}
+
+/// A member `first` of type `kind` that holds `zeros_mib` MiB of zeros, then
+/// `{stem}/PKG-INFO`. The zeros are one compressed MiB repeated, each copy made
+/// independent by a full flush, so the bomb is built in milliseconds; the gzip
+/// trailer is left out, as nothing that finds PKG-INFO or refuses the bomb reads
+/// that far.
+fn bomb(first: &str, kind: tar::EntryType, stem: &str, pkg_info: &[u8], zeros_mib: u64) -> Vec<u8> {
     let mut deflate = Compress::new(Compression::best(), false);
     let mut push = |out: &mut Vec<u8>, input: &[u8], flush: FlushCompress| {
         let mut buf = vec![0u8; input.len() + 4096];
@@ -133,12 +148,12 @@ pub fn sdist_bomb(stem: &str, pkg_info: &[u8], zeros_mib: u64) -> Vec<u8> {
         assert_eq!(deflate.total_in() - before.0, input.len() as u64);
         out.extend_from_slice(&buf[..(deflate.total_out() - before.1) as usize]);
     };
-    let header = |name: &str, size: u64| {
+    let header = |name: &str, kind: tar::EntryType, size: u64| {
         let mut header = tar::Header::new_gnu();
         header.set_path(name).unwrap();
         header.set_mode(0o644);
         header.set_size(size);
-        header.set_entry_type(tar::EntryType::Regular);
+        header.set_entry_type(kind);
         header.set_cksum();
         header.as_bytes().to_vec()
     };
@@ -146,7 +161,7 @@ pub fn sdist_bomb(stem: &str, pkg_info: &[u8], zeros_mib: u64) -> Vec<u8> {
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
     push(
         &mut out,
-        &header(&format!("{stem}/zeros"), zeros_mib << 20),
+        &header(first, kind, zeros_mib << 20),
         FlushCompress::Full,
     );
     let mut one = Vec::new();
@@ -154,7 +169,8 @@ pub fn sdist_bomb(stem: &str, pkg_info: &[u8], zeros_mib: u64) -> Vec<u8> {
     for _ in 0..zeros_mib {
         out.extend_from_slice(&one);
     }
-    let mut tail = header(&format!("{stem}/PKG-INFO"), pkg_info.len() as u64);
+    let regular = tar::EntryType::Regular;
+    let mut tail = header(&format!("{stem}/PKG-INFO"), regular, pkg_info.len() as u64);
     tail.extend_from_slice(pkg_info);
     tail.resize(tail.len().next_multiple_of(512) + 1024, 0);
     push(&mut out, &tail, FlushCompress::Finish);

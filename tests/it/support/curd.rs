@@ -17,7 +17,22 @@ pub struct Curd {
 impl Curd {
     /// `curd` at home in `home`: its cache, unless given, is `home/xdg-cache/curd`.
     pub fn new(home: &Path) -> Curd {
-        let mut cmd = command(env!("CARGO_BIN_EXE_curd"));
+        Curd::at_home(command(env!("CARGO_BIN_EXE_curd")), home)
+    }
+
+    /// `curd` as [`Curd::new`] runs it, but whose data segment may not pass
+    /// `bytes` (`ulimit -d`, set by the shell that then becomes curd): an
+    /// allocation past it fails, which shows a read of a bomb stayed bounded.
+    pub fn within_memory(home: &Path, bytes: u64) -> Curd {
+        let mut shell = command("sh");
+        shell
+            .arg("-c")
+            .arg(format!("ulimit -d {} && exec \"$0\" \"$@\"", bytes / 1024))
+            .arg(env!("CARGO_BIN_EXE_curd"));
+        Curd::at_home(shell, home)
+    }
+
+    fn at_home(mut cmd: Command, home: &Path) -> Curd {
         cmd.current_dir(home)
             .env("HOME", home)
             .env("XDG_CACHE_HOME", home.join("xdg-cache"))
