@@ -59,7 +59,11 @@ fn check_wheel(
     let mut records: Vec<Record> = Vec::new();
     zipdir::records(file, path, &dir, |record| {
         if record.is_symlink() {
-            return Err(ArchiveError::entry(path, &record.name, "is a symbolic link"));
+            return Err(ArchiveError::entry(
+                path,
+                &record.name,
+                "is a symbolic link",
+            ));
         }
         if record.is_special() {
             return Err(ArchiveError::entry(
@@ -72,7 +76,10 @@ fn check_wheel(
             .map_err(|e| ArchiveError::entry(path, &record.name, e.to_string()))?;
         unpacked = unpacked.saturating_add(record.uncompressed);
         if unpacked > MAX_WHEEL_UNPACKED {
-            return Err(ArchiveError::refused(path, Refusal::Unpacked(MAX_WHEEL_UNPACKED)));
+            return Err(ArchiveError::refused(
+                path,
+                Refusal::Unpacked(MAX_WHEEL_UNPACKED),
+            ));
         }
         let Some(normal) = normal else {
             return Ok(());
@@ -105,9 +112,8 @@ fn check_wheel(
 fn is_pkg_info(path: &str, filename: &SdistFilename) -> bool {
     path.split_once('/').is_some_and(|(top, rest)| {
         rest == "PKG-INFO"
-            && split_sdist_stem(top).is_some_and(|(name, version)| {
-                name == filename.name && version == filename.version
-            })
+            && split_sdist_stem(top)
+                .is_some_and(|(name, version)| name == filename.name && version == filename.version)
     })
 }
 

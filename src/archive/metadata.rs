@@ -46,7 +46,10 @@ pub fn read_wheel_metadata(path: &Path, filename: &WheelFilename) -> Result<Vec<
 /// Whether an entry is inside a top-level `.dist-info` folder: the only ones
 /// kept to find the metadata with.
 pub(crate) fn in_dist_info(name: &str) -> bool {
-    name.split('/').next().unwrap_or_default().ends_with(".dist-info")
+    name.split('/')
+        .next()
+        .unwrap_or_default()
+        .ends_with(".dist-info")
 }
 
 /// The record of the file `name` in the `.dist-info` folder: there once, since

@@ -76,10 +76,11 @@ pub(crate) fn walk<E: From<ArchiveError>>(
                         b"path" => long_name = Some(record.value_bytes().to_vec()),
                         b"linkpath" => long_link = Some(record.value_bytes().to_vec()),
                         b"size" => {
-                            return Err(
-                                not_tar_gz(sdist, "a pax size record, which no sdist needs")
-                                    .into(),
-                            );
+                            return Err(not_tar_gz(
+                                sdist,
+                                "a pax size record, which no sdist needs",
+                            )
+                            .into());
                         }
                         _ => {}
                     }

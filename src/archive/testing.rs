@@ -20,7 +20,10 @@ pub(crate) fn tar_gz(members: &[(&str, tar::EntryType, u64, &[u8])]) -> Vec<u8> 
         tar.extend_from_slice(data);
         tar.resize(tar.len().next_multiple_of(512), 0);
     }
-    if members.iter().all(|(_, _, size, data)| *size == data.len() as u64) {
+    if members
+        .iter()
+        .all(|(_, _, size, data)| *size == data.len() as u64)
+    {
         tar.resize(tar.len() + 1024, 0);
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

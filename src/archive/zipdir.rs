@@ -139,7 +139,10 @@ pub fn directory(
         return Err(not_zip(path, "the end record's comment runs past the end"));
     }
     if archive_end < len {
-        return Err(ArchiveError::refused(path, Refusal::BytesAfter(len - archive_end)));
+        return Err(ArchiveError::refused(
+            path,
+            Refusal::BytesAfter(len - archive_end),
+        ));
     }
     if u16_at(end, 4) != 0 || u16_at(end, 6) != 0 {
         return Err(not_zip(path, "split over several disks"));

@@ -363,8 +363,9 @@ fn bounds_what_a_tar_makes_it_read() {
         ("foo-1.0/PKG-INFO", Regular, METADATA),
     ]);
     assert!(
-        refusal(check(&dir, "foo-1.0.tar.gz", &long))
-            .ends_with("it has a long-name or pax header of 65537 bytes, more than the 65536 allowed")
+        refusal(check(&dir, "foo-1.0.tar.gz", &long)).ends_with(
+            "it has a long-name or pax header of 65537 bytes, more than the 65536 allowed"
+        )
     );
     // A long name within bounds names the entry after it.
     let renamed = tar_gz_bytes(&[

@@ -229,8 +229,12 @@ fn refuses_wheels_claiming_too_many_entries() {
     let wheel = "foo-1.0-py3-none-any.whl";
     let good = zip_bytes(&[("foo-1.0.dist-info/METADATA", METADATA)]);
     assert_eq!(
-        read(&dir, wheel, &crate::archive::testing::claiming_entries(&good, 1))
-            .expect("a zip64 end record with the true count"),
+        read(
+            &dir,
+            wheel,
+            &crate::archive::testing::claiming_entries(&good, 1)
+        )
+        .expect("a zip64 end record with the true count"),
         METADATA
     );
     let claims = crate::archive::testing::claiming_entries(&good, 1 << 40);

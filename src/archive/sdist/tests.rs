@@ -81,6 +81,11 @@ fn folders_implied_by_deep_names_count_against_the_names_bound() {
     // A real sdist's names come nowhere near it.
     let mut rules = Rules::new(Path::new(SDIST), limits);
     for i in 0..1000 {
-        admitted(&mut rules, &format!("demo-1.0/src/pkg/mod{i}.py"), file(), 10);
+        admitted(
+            &mut rules,
+            &format!("demo-1.0/src/pkg/mod{i}.py"),
+            file(),
+            10,
+        );
     }
 }

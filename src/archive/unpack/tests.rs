@@ -497,3 +497,59 @@ fn refuses_zip_sdists_claiming_too_many_entries() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One pax record, its length counting its own digits.
+fn pax(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}{body}").len() != len {
+        len += 1;
+    }
+    format!("{len}{body}").into_bytes()
+}
+
+/// Names too long for a tar header, as GNU tar, Python's tarfile and `git
+/// archive` write them, unpack as they always have.
+#[test]
+fn unpacks_long_names_and_pax_records_as_tools_write_them() {
+    use tar::EntryType::{GNULongName, Regular, Symlink, XGlobalHeader, XHeader};
+    let dir = scratch("long-names");
+    let long = format!("demo-1.0/{}/gnu.py", "g".repeat(150));
+    let long_nul = format!("{long}\0");
+    let in_pax = format!("{}/pax.py", "p".repeat(120));
+    let global = pax("comment", "0123456789abcdef");
+    let path = [
+        pax("path", &format!("demo-1.0/{in_pax}")),
+        pax("mtime", "1000000000.5"),
+    ]
+    .concat();
+    let link = pax("linkpath", &in_pax);
+    let members: Vec<(&str, tar::EntryType, u64, &[u8])> = vec![
+        (
+            "pax_global_header",
+            XGlobalHeader,
+            global.len() as u64,
+            &global,
+        ),
+        (
+            "././@LongLink",
+            GNULongName,
+            long_nul.len() as u64,
+            long_nul.as_bytes(),
+        ),
+        ("demo-1.0/short", Regular, 4, b"gnu\n"),
+        ("././@PaxHeader", XHeader, path.len() as u64, &path),
+        ("demo-1.0/short", Regular, 4, b"pax\n"),
+        ("././@PaxHeader", XHeader, link.len() as u64, &link),
+        ("demo-1.0/link", Symlink, 0, b""),
+    ];
+    let sdist = dir.join("demo-1.0.tar.gz");
+    std::fs::write(&sdist, crate::archive::testing::tar_gz(&members)).unwrap();
+    let project = unpack_sdist(&sdist, &dir.join("out")).unwrap();
+    let read = |path: &str| std::fs::read_to_string(project.join(path)).unwrap();
+    assert_eq!(read(&long["demo-1.0/".len()..]), "gnu\n");
+    assert_eq!(read(&in_pax), "pax\n");
+    assert_eq!(read("link"), "pax\n");
+    assert!(!project.join("short").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
