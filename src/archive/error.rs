@@ -113,6 +113,7 @@ impl fmt::Display for Refusal {
 }
 
 impl ArchiveError {
+    /// A refusal of the archive at `path`: the one shape every check reports in.
     pub(crate) fn refused(path: &Path, refusal: Refusal) -> Self {
         ArchiveError::Refused {
             path: path.to_path_buf(),
