@@ -57,7 +57,9 @@ fn check_wheel(
     let mut extents = Vec::new();
     let mut unpacked = 0u64;
     let mut records: Vec<Record> = Vec::new();
+    let mut locals = Vec::new();
     zipdir::records(file, path, &dir, |record| {
+        locals.push((record.header, record.name.clone()));
         if record.is_symlink() {
             return Err(ArchiveError::entry(
                 path,
@@ -92,6 +94,7 @@ fn check_wheel(
         Ok(())
     })?;
     zipdir::check_layout(path, &dir, &mut extents)?;
+    zipdir::check_local_headers(file, path, &locals)?;
     let mut names: Vec<&str> = extents.iter().map(|(.., name)| name.as_str()).collect();
     names.sort_unstable();
     if names.windows(2).any(|pair| pair[0] == pair[1]) {

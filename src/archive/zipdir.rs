@@ -294,6 +294,42 @@ fn apply_zip64(record: &mut Record, mut extra: &[u8]) -> Option<()> {
     (!wide.contains(&0xFFFF_FFFF)).then_some(())
 }
 
+/// Where an entry's data starts: after its local header, which must name it as the
+/// central directory does. Tools that stream a zip read the local headers alone, so
+/// a header naming `../x` under a harmless central record would reach them.
+fn data_start(file: &mut File, path: &Path, header: u64, name: &str) -> Result<u64, ArchiveError> {
+    let unreadable = |reason: &str| ArchiveError::UnreadableEntry {
+        path: path.to_path_buf(),
+        entry: name.to_string(),
+        reason: reason.to_string(),
+    };
+    let local = read_at(file, path, header, LOCAL_SIZE as usize)?;
+    if u32_at(&local, 0) != LOCAL {
+        return Err(unreadable(
+            "no local header where the central directory says",
+        ));
+    }
+    let name_len = u64::from(u16_at(&local, 26));
+    let raw_name = read_at(file, path, header + LOCAL_SIZE, name_len as usize)?;
+    if entry_name(&raw_name, u16_at(&local, 6)).as_deref() != Some(name) {
+        return Err(unreadable("its local header names another entry"));
+    }
+    Ok(header + LOCAL_SIZE + name_len + u64::from(u16_at(&local, 28)))
+}
+
+/// Checks every entry's local header against its central record: `entries` are
+/// (local header offset, name) pairs.
+pub fn check_local_headers(
+    file: &mut File,
+    path: &Path,
+    entries: &[(u64, String)],
+) -> Result<(), ArchiveError> {
+    for (header, name) in entries {
+        data_start(file, path, *header, name)?;
+    }
+    Ok(())
+}
+
 /// The bytes of one entry, at most `limit` of them, checked against its CRC: from
 /// its local header, which must name it as the central directory does.
 pub fn read_entry(
@@ -319,18 +355,7 @@ pub fn read_entry(
     if record.flags & 1 != 0 {
         return Err(unreadable("it is encrypted"));
     }
-    let local = read_at(file, path, record.header, LOCAL_SIZE as usize)?;
-    if u32_at(&local, 0) != LOCAL {
-        return Err(unreadable(
-            "no local header where the central directory says",
-        ));
-    }
-    let name_len = u64::from(u16_at(&local, 26));
-    let raw_name = read_at(file, path, record.header + LOCAL_SIZE, name_len as usize)?;
-    if entry_name(&raw_name, u16_at(&local, 6)).as_deref() != Some(record.name.as_str()) {
-        return Err(unreadable("its local header names another entry"));
-    }
-    let start = record.header + LOCAL_SIZE + name_len + u64::from(u16_at(&local, 28));
+    let start = data_start(file, path, record.header, &record.name)?;
     if start.saturating_add(record.compressed) > dir.offset {
         return Err(unreadable("its data runs into the central directory"));
     }

@@ -151,6 +151,23 @@ fn refuses_wheels_an_installer_would_refuse() {
             other => panic!("{missing}: {other:?}"),
         }
     }
+    // A local header that names `../x.py` where the central directory says `foo/x.py`:
+    // a tool that streams the zip would write outside its folder.
+    let mut smuggled = wheel(&[("foo/x.py", b"")]);
+    let at = smuggled
+        .windows(8)
+        .position(|w| w == b"foo/x.py")
+        .expect("the local header's name");
+    smuggled[at..at + 8].copy_from_slice(b"../x.py_");
+    match check(&dir, WHEEL, &smuggled) {
+        Err(ArchiveError::UnreadableEntry { entry, reason, .. }) => {
+            assert_eq!(
+                (entry.as_str(), reason.as_str()),
+                ("foo/x.py", "its local header names another entry")
+            )
+        }
+        other => panic!("a smuggled local name: {other:?}"),
+    }
     let other_project = zip_bytes(&[("bar-1.0.dist-info/METADATA", METADATA)], false);
     assert!(matches!(
         check(&dir, WHEEL, &other_project),
