@@ -33,8 +33,12 @@ pub enum CommandError {
     PythonVersion(VersionParseError),
     /// The requirements do not resolve.
     Resolve(ResolveError<Arc<FindError>>),
-    /// Some packages could not be installed; the rest were.
+    /// Some packages could not be installed (so none were), or saved.
     Steps(Failures),
+    /// The environment could not be prepared for the install (its journal written).
+    Transaction(InstallError),
+    /// The install stopped after it was committed: the next run finishes it.
+    Commit(InstallError),
     /// A requirements file given to `uninstall` could not be read.
     Requirements(RequirementsError),
     /// A project name given to `uninstall` is not one.
@@ -56,6 +60,12 @@ impl fmt::Display for CommandError {
             CommandError::PythonVersion(e) => write!(f, "the interpreter reports an {e}"),
             CommandError::Resolve(e) => e.fmt(f),
             CommandError::Steps(e) => e.fmt(f),
+            CommandError::Transaction(e) => write!(f, "cannot install: {e}"),
+            CommandError::Commit(e) => write!(
+                f,
+                "the install stopped part way: {e}\n\
+                 hint: once that is fixed, the next `curd install` into this environment finishes it"
+            ),
             CommandError::Requirements(e) => e.fmt(f),
             CommandError::Name(e) => e.fmt(f),
             CommandError::NothingToUninstall => {
@@ -76,7 +86,9 @@ impl std::error::Error for CommandError {
             CommandError::Client(e) => e.source(),
             CommandError::Resolve(e) => e.source(),
             CommandError::Requirements(e) => e.source(),
-            CommandError::Uninstall(e) => e.source(),
+            CommandError::Uninstall(e) | CommandError::Transaction(e) | CommandError::Commit(e) => {
+                e.source()
+            }
             _ => None,
         }
     }
@@ -111,6 +123,8 @@ pub struct Failures {
     /// How many packages the run tried.
     pub of: usize,
     pub failed: Vec<Failure>,
+    /// Whether the others were left out of the environment for it.
+    pub installed_nothing: bool,
 }
 
 /// One package that failed.
@@ -125,7 +139,11 @@ pub struct Failure {
 
 impl fmt::Display for Failures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} of {} packages failed:", self.failed.len(), self.of)?;
+        write!(f, "{} of {} packages failed", self.failed.len(), self.of)?;
+        if self.installed_nothing {
+            f.write_str(", so nothing was installed")?;
+        }
+        f.write_str(":")?;
         for failure in &self.failed {
             write!(
                 f,
@@ -142,11 +160,11 @@ impl std::error::Error for Failures {}
 /// Why one package could not be installed (or saved, for `curd wheel`).
 #[derive(Debug)]
 pub enum StepError {
-    /// It could not be fetched, built, unpacked or installed.
+    /// It could not be fetched, built, unpacked or written.
     Prepare(PrepareError),
-    /// It is not allowed by the requirements file's hashes.
-    Hash(HashError),
-    /// The version it replaces could not be removed.
+    /// Some requirements have `--hash` values, but not this one.
+    NoHash { name: PackageName, version: Version },
+    /// The version it replaces cannot be removed.
     Uninstall(InstallError),
     /// It could not be copied into the wheel folder.
     Copy(FsError),
@@ -156,7 +174,10 @@ impl fmt::Display for StepError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StepError::Prepare(e) => e.fmt(f),
-            StepError::Hash(e) => e.fmt(f),
+            StepError::NoHash { name, version } => write!(
+                f,
+                "the requirements give hashes, but none for `{name}`\nhint: pin it with `=={version}` and a --hash line"
+            ),
             StepError::Uninstall(e) => e.fmt(f),
             StepError::Copy(e) => e.fmt(f),
         }
@@ -164,33 +185,3 @@ impl fmt::Display for StepError {
 }
 
 impl std::error::Error for StepError {}
-
-/// A file that the requirements file's `--hash` lines do not allow.
-#[derive(Debug)]
-pub enum HashError {
-    /// Some requirements have hashes, but not this one.
-    Missing { name: PackageName, version: Version },
-    /// The file could not be fetched or read to hash it.
-    Find(FindError),
-    /// The file could not be read to hash it.
-    Read(FsError),
-    /// The file's hash is none of those allowed.
-    Mismatch { file: String, actual: String },
-}
-
-impl fmt::Display for HashError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HashError::Missing { name, version } => write!(
-                f,
-                "the requirements give hashes, but none for `{name}`\nhint: pin it with `=={version}` and a --hash line"
-            ),
-            HashError::Find(e) => e.fmt(f),
-            HashError::Read(e) => e.fmt(f),
-            HashError::Mismatch { file, actual } => write!(
-                f,
-                "`{file}` has sha256 {actual}, which none of the requirements file's --hash values match"
-            ),
-        }
-    }
-}

@@ -15,6 +15,7 @@ pub fn freeze(args: FreezeArgs) -> Result<(), CommandError> {
     let env = Environment::open(&vars.discovery(args.python), true, &vars.interpreters())?;
     let mut lines: Vec<(String, String)> = env
         .installed()?
+        .dists
         .into_iter()
         .filter(|d| !HIDDEN.contains(&d.name.as_str()))
         .map(|d| {

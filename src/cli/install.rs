@@ -3,29 +3,32 @@
 //!
 //! The run reads as its five steps: settings (flags, requirements files and the
 //! environment, settled once), plan (resolve against the cache servers and indexes,
-//! and leave out what is installed already), prepare (fetch or build every wheel and
-//! unpack it in the cache, in parallel), place (link each into the environment, or
-//! copy it into the wheel folder), summary (what came from where; `-u` uploads what
-//! the cache servers lacked). Every failure is collected and reported at the end;
-//! the environment never holds half a project.
+//! and leave out what is installed already and whole), prepare (fetch or build
+//! every wheel, check its hash and unpack it in the cache, in parallel), place (in
+//! one transaction into the environment, or a copy each into the wheel folder),
+//! summary (what came from where; `-u` uploads what the cache servers lacked).
+//!
+//! An install is all or nothing: the environment is locked for the run, and
+//! touched only once every wheel is ready; every failure before the transaction
+//! commits is collected, reported at once, and leaves the environment as it was.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cli::args::InstallArgs;
-use crate::cli::error::{CommandError, Failure, Failures, HashError, StepError};
+use crate::cli::error::{CommandError, Failure, Failures, StepError};
 use crate::cli::settings::{Mode, Settings, Variables};
 use crate::cli::summary::Summary;
 use crate::client::cache::Cache;
 use crate::client::dispatch::Builder;
 use crate::client::environment::Environment;
 use crate::client::fetch::Client;
-use crate::client::find::{Candidate, Compatibility, Finder, Origin};
+use crate::client::find::{Compatibility, Finder, Origin};
 use crate::client::prepare::{Prepared, prepare};
 use crate::client::upload::upload;
 use crate::install::{
-    InstallOptions, InstalledDist, LinkMode, compile_cached, compile_environment,
+    Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
+    Spare, Transaction, compile_cached, compile_environment,
 };
 use crate::resolve::{self, Options, Resolved};
 use crate::standards::marker::MarkerEnvironment;
@@ -85,6 +88,12 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         Some(&builder),
     );
 
+    // One run at a time changes an environment, and what a killed run left is
+    // finished or undone before anything installed is looked at.
+    let _lock = match settings.mode {
+        Mode::Install if !settings.dry_run => Some(env.lock()?),
+        _ => None,
+    };
     let plan = plan(&settings, &env, &finder, &markers);
     // What went wrong on the way (a cache server down) helps explain a failure too.
     let warn_all = || {
@@ -105,6 +114,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     }
 
     let placed = prepare_and_place(&settings, &env, &finder, &cache, &plan.steps);
+    let placed = placed.inspect_err(|_| warn_all())?;
     let mut failed = Vec::new();
     let mut summary = Summary::new(&settings.mode, plan.steps.len(), plan.satisfied);
     let mut to_upload = Vec::new();
@@ -116,12 +126,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
                     to_upload.push(ready.path.clone());
                 }
             }
-            Err(error) => failed.push(Failure {
-                name: step.resolved.name.clone(),
-                version: step.resolved.version.clone(),
-                required_by: required_by(&step.resolved),
-                error,
-            }),
+            Err(error) => failed.push(failure(step, error)),
         }
     }
     if settings.compile
@@ -154,7 +159,17 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     Err(CommandError::Steps(Failures {
         of: plan.steps.len(),
         failed,
+        installed_nothing: false,
     }))
+}
+
+fn failure(step: &Step, error: StepError) -> Failure {
+    Failure {
+        name: step.resolved.name.clone(),
+        version: step.resolved.version.clone(),
+        required_by: required_by(&step.resolved),
+        error,
+    }
 }
 
 /// What the run will change: the resolved packages that are not installed as they
@@ -169,6 +184,8 @@ struct Plan {
 struct Step {
     resolved: Resolved,
     replaces: Option<InstalledDist>,
+    /// `.dist-info` folders of the project whose metadata cannot be read: they go.
+    broken: Vec<PathBuf>,
 }
 
 impl Plan {
@@ -190,7 +207,8 @@ impl Plan {
 }
 
 /// Resolves the requirements, preferring what is installed unless `-f`, and leaves
-/// out what is installed already.
+/// out what is installed already and whole: a project whose files are gone
+/// (an install or uninstall cut short) is installed again.
 fn plan(
     settings: &Settings,
     env: &Environment,
@@ -198,10 +216,11 @@ fn plan(
     markers: &MarkerEnvironment,
 ) -> Result<Plan, CommandError> {
     let resolving = Progress::new("Resolving", 0, settings.progress);
-    let installed = match settings.mode {
+    let inventory = match settings.mode {
         Mode::Install => env.installed()?,
-        Mode::Wheel(_) => Vec::new(),
+        Mode::Wheel(_) => Inventory::default(),
     };
+    let installed = &inventory.dists;
     let mut options = Options {
         prereleases: settings.pre,
         constraints: settings.constraints.clone(),
@@ -218,26 +237,67 @@ fn plan(
         resolve::resolve(&settings.roots, markers, &finder, &options)
     };
     resolving.finish();
+    let packages = resolution?.packages;
+    let current: Vec<Option<&InstalledDist>> = packages
+        .iter()
+        .map(|resolved| installed.iter().find(|d| d.name == resolved.name))
+        .collect();
+    // Whole, or why not: asked only of what would be left as it is.
+    let damage = finder.jobs().parallel(&current, |dist| match dist {
+        Some(dist) if !settings.force => Some(crate::install::damage(dist)),
+        _ => None,
+    });
+    let broken = broken_dist_infos(&inventory);
     let mut plan = Plan {
         steps: Vec::new(),
         satisfied: 0,
     };
-    for resolved in resolution?.packages {
-        let current = installed.iter().find(|d| d.name == resolved.name).cloned();
-        if !settings.force
-            && current
-                .as_ref()
-                .is_some_and(|d| d.version == resolved.version)
-        {
-            plan.satisfied += 1;
-            continue;
+    for ((resolved, current), damage) in packages.into_iter().zip(current).zip(damage) {
+        if let Some(dist) = current.filter(|d| d.version == resolved.version) {
+            match damage {
+                Some(None) => {
+                    plan.satisfied += 1;
+                    continue;
+                }
+                Some(Some(damage)) => warn!(
+                    "{} {} is damaged, so it is installed again: {damage}",
+                    dist.name, dist.version
+                ),
+                None => {}
+            }
         }
+        let broken = broken
+            .iter()
+            .filter(|(name, _)| name == &resolved.name)
+            .map(|(_, dir)| dir.clone())
+            .collect();
         plan.steps.push(Step {
             resolved,
-            replaces: current,
+            replaces: current.cloned(),
+            broken,
         });
     }
     Ok(plan)
+}
+
+/// The `.dist-info` folders whose metadata cannot be read (an empty one, say), with
+/// the project their name gives.
+fn broken_dist_infos(inventory: &Inventory) -> Vec<(PackageName, PathBuf)> {
+    inventory
+        .broken
+        .iter()
+        .filter_map(|error| match error {
+            InstallError::BrokenDist { dist_info, .. } => {
+                let stem = dist_info
+                    .file_name()?
+                    .to_str()?
+                    .strip_suffix(".dist-info")?;
+                let name = stem.split('-').next()?;
+                Some((PackageName::new(name).ok()?, dist_info.clone()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Each step's wheel, placed, or why not; and whether bytecode went into the cache.
@@ -246,17 +306,18 @@ struct Placed {
     compiled_in_cache: bool,
 }
 
-/// Fetches (or builds) and unpacks every step's wheel, then places it. With
-/// `--compile` and hard links, every wheel is prepared first, so that one process
-/// pool compiles all that the cache lacks; otherwise each is placed as soon as it is
-/// ready.
+/// Fetches (or builds), hash-checks and unpacks every step's wheel, then places
+/// them. Into an environment that is one transaction, begun only once every wheel
+/// is ready: any failure before it commits leaves the environment as it was, and is
+/// the run's one error. Into a wheel folder each wheel is copied when it is ready,
+/// and a failure costs only its own.
 fn prepare_and_place(
     settings: &Settings,
     env: &Environment,
     finder: &Finder<'_>,
     cache: &Cache,
     steps: &[Step],
-) -> Placed {
+) -> Result<Placed, CommandError> {
     let installing = Progress::new(
         match settings.mode {
             Mode::Install => "Installing",
@@ -265,102 +326,173 @@ fn prepare_and_place(
         steps.len(),
         settings.progress,
     );
-    let bytecode = match (&settings.mode, &env.interpreter.cache_tag) {
-        (Mode::Install, Some(tag)) if settings.compile && settings.link == LinkMode::Hardlink => {
-            Some(tag.clone())
-        }
-        _ => None,
-    };
-    let place_one = |step: &Step, ready: &Prepared| {
-        let outcome = place(settings, env, bytecode.clone(), step, ready);
-        installing.tick();
-        outcome
-    };
-    let ready = |step: &Step| {
-        let ready = prepare(finder, cache, &step.resolved.name, &step.resolved.version)
-            .map_err(StepError::Prepare)?;
-        check_hashes(
-            finder,
-            &settings.hashes,
-            &step.resolved.name,
-            &ready.candidate,
-        )
-        .map_err(StepError::Hash)?;
-        Ok(ready)
-    };
     let jobs = finder.jobs();
-    let mut compiled_in_cache = bytecode.is_some();
-    let outcomes = match &bytecode {
-        Some(tag) => {
-            let mut outcomes: Vec<Result<Prepared, StepError>> = jobs.parallel(steps, ready);
-            let unpacked: Vec<_> = outcomes
-                .iter()
-                .flatten()
-                .map(|ready| (ready.unpacked.as_path(), &ready.wheel))
-                .collect();
-            if let Err(e) = compile_cached(&env.target.python, tag, &unpacked) {
-                warn!("{e}; compiling in the environment instead");
-                compiled_in_cache = false;
+    let ready = |step: &Step| {
+        let name = &step.resolved.name;
+        let allowed = match settings.hashes.get(name) {
+            Some(allowed) => Some(allowed.as_slice()),
+            // As in pip, once any requirement has a hash, every package must have one.
+            None if !settings.hashes.is_empty() => {
+                return Err(StepError::NoHash {
+                    name: name.clone(),
+                    version: step.resolved.version.clone(),
+                });
             }
-            let placed: Vec<(usize, Result<(), StepError>)> = {
-                let work: Vec<(usize, &Step, &Prepared)> = outcomes
-                    .iter()
-                    .zip(steps)
-                    .enumerate()
-                    .filter_map(|(i, (outcome, step))| Some((i, step, outcome.as_ref().ok()?)))
-                    .collect();
-                jobs.parallel(&work, |&(i, step, ready)| (i, place_one(step, ready)))
-            };
-            for (i, result) in placed {
-                if let (Err(error), Some(outcome)) = (result, outcomes.get_mut(i)) {
-                    *outcome = Err(error);
+            None => None,
+        };
+        prepare(finder, cache, name, &step.resolved.version, allowed).map_err(StepError::Prepare)
+    };
+    let placed = match &settings.mode {
+        Mode::Wheel(dir) => {
+            let outcomes = jobs.parallel(steps, |step| {
+                let ready = ready(step)?;
+                copy_wheel(&ready.path, &ready.wheel.to_string(), dir).map_err(StepError::Copy)?;
+                installing.tick();
+                Ok(ready)
+            });
+            Placed {
+                outcomes,
+                compiled_in_cache: false,
+            }
+        }
+        Mode::Install => {
+            let outcomes = jobs.parallel(steps, |step| {
+                let ready = ready(step);
+                installing.tick();
+                ready
+            });
+            let mut prepared = Vec::new();
+            let mut failed = Vec::new();
+            for (step, outcome) in steps.iter().zip(outcomes) {
+                match outcome {
+                    Ok(ready) => prepared.push(ready),
+                    Err(error) => failed.push(failure(step, error)),
                 }
             }
-            outcomes
+            fail_whole(steps, failed)?;
+            let bytecode = match &env.interpreter.cache_tag {
+                Some(tag) if settings.compile && settings.link == LinkMode::Hardlink => {
+                    let unpacked: Vec<_> = prepared
+                        .iter()
+                        .map(|ready| (ready.unpacked.as_path(), &ready.wheel))
+                        .collect();
+                    match compile_cached(&env.target.python, tag, &unpacked) {
+                        Ok(()) => Some(tag.clone()),
+                        Err(e) => {
+                            warn!("{e}; compiling in the environment instead");
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let compiled_in_cache = bytecode.is_some();
+            install_all(settings, env, jobs, steps, &prepared, bytecode)?;
+            Placed {
+                outcomes: prepared.into_iter().map(Ok).collect(),
+                compiled_in_cache,
+            }
         }
-        None => jobs.parallel(steps, |step| {
-            let ready = ready(step)?;
-            place_one(step, &ready)?;
-            Ok(ready)
-        }),
     };
     installing.finish();
-    Placed {
-        outcomes,
-        compiled_in_cache,
-    }
+    Ok(placed)
 }
 
-/// Installs a prepared wheel, replacing the old version, or copies it into the wheel
-/// folder. The old version is removed only now, once the new one is verified and
-/// unpacked, so a failure before leaves it in place.
-fn place(
+/// Installs every prepared wheel in one transaction: each is written beside its
+/// place, the versions they replace are planned away (sparing the files the new
+/// ones write), and only then is anything put in place.
+fn install_all(
     settings: &Settings,
     env: &Environment,
+    jobs: &Jobs,
+    steps: &[Step],
+    prepared: &[Prepared],
     bytecode: Option<String>,
-    step: &Step,
-    ready: &Prepared,
-) -> Result<(), StepError> {
-    match &settings.mode {
-        Mode::Install => {
-            if let Some(old) = &step.replaces {
-                crate::install::uninstall(&env.target.scheme, old).map_err(StepError::Uninstall)?;
-            }
-            let options = InstallOptions {
-                installer: "curd",
-                requested: step.resolved.requested,
-                direct_url: None,
-                link: settings.link,
-                bytecode,
-            };
-            ready
-                .install(&env.target, &options)
-                .map_err(StepError::Prepare)
-        }
-        Mode::Wheel(dir) => {
-            copy_wheel(&ready.path, &ready.wheel.to_string(), dir).map_err(StepError::Copy)
+) -> Result<(), CommandError> {
+    if prepared.is_empty() {
+        return Ok(());
+    }
+    let transaction =
+        Transaction::begin(&env.target.scheme.purelib).map_err(CommandError::Transaction)?;
+    let work: Vec<(&Step, &Prepared)> = steps.iter().zip(prepared).collect();
+    let outcomes = jobs.parallel(&work, |(step, ready)| {
+        let options = InstallOptions {
+            installer: "curd",
+            requested: step.resolved.requested,
+            direct_url: None,
+            link: settings.link,
+            bytecode: bytecode.clone(),
+        };
+        ready
+            .stage(&transaction, &env.target, &options)
+            .map_err(StepError::Prepare)
+    });
+    let mut staged = Vec::new();
+    let mut failed = Vec::new();
+    for (step, outcome) in steps.iter().zip(outcomes) {
+        match outcome {
+            Ok(wheel) => staged.push(wheel),
+            Err(error) => failed.push(failure(step, error)),
         }
     }
+    fail_whole(steps, failed)?;
+    let spare = Spare::of(staged.iter().flat_map(|wheel| wheel.destinations()))
+        .map_err(CommandError::Transaction)?;
+    let mut changes = Vec::new();
+    let mut failed = Vec::new();
+    for (step, wheel) in steps.iter().zip(staged) {
+        match removals(&env.target.scheme, step, &spare) {
+            Ok(removals) => changes.push(Change {
+                staged: Some(wheel),
+                removals,
+            }),
+            Err(error) => failed.push(failure(step, StepError::Uninstall(error))),
+        }
+    }
+    fail_whole(steps, failed)?;
+    transaction
+        .commit(changes, jobs)
+        .map_err(CommandError::Commit)
+}
+
+/// Stops the run, with nothing installed, if any step failed.
+fn fail_whole(steps: &[Step], failed: Vec<Failure>) -> Result<(), CommandError> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(CommandError::Steps(Failures {
+        of: steps.len(),
+        failed,
+        installed_nothing: true,
+    }))
+}
+
+/// What a step takes away: the version it replaces, and the project's unreadable
+/// `.dist-info` folders. A version without RECORD (cut short while it was removed)
+/// loses only its `.dist-info`: its other files cannot be known, and the new
+/// version writes over those it shares.
+fn removals(scheme: &Scheme, step: &Step, spare: &Spare) -> Result<Vec<Removal>, InstallError> {
+    let mut out = Vec::new();
+    if let Some(old) = &step.replaces {
+        match Removal::plan(scheme, old, spare) {
+            Ok(removal) => out.push(removal),
+            Err(InstallError::NoRecord { dist_info }) => {
+                warn!(
+                    "`{}` has no RECORD, so files of {} {} that {} lacks may stay",
+                    dist_info.display(),
+                    old.name,
+                    old.version,
+                    step.resolved.version
+                );
+                out.push(Removal::dist_info_only(&dist_info)?);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    for dir in &step.broken {
+        out.push(Removal::dist_info_only(dir)?);
+    }
+    Ok(out)
 }
 
 /// Who asked for a package, as a person would say it.
@@ -374,37 +506,6 @@ fn required_by(resolved: &Resolved) -> String {
             .map(|n| n.to_string())
             .collect::<Vec<_>>()
             .join(", ")
-    }
-}
-
-/// `--hash` lines of a requirements file: the downloaded file must match one. As in
-/// pip, once any requirement has a hash, every package must have one.
-fn check_hashes(
-    finder: &Finder<'_>,
-    hashes: &HashMap<PackageName, Vec<String>>,
-    name: &PackageName,
-    candidate: &Candidate,
-) -> Result<(), HashError> {
-    if hashes.is_empty() {
-        return Ok(());
-    }
-    let Some(allowed) = hashes.get(name) else {
-        return Err(HashError::Missing {
-            name: name.clone(),
-            version: candidate.filename.version().clone(),
-        });
-    };
-    let path = finder.local_file(candidate).map_err(HashError::Find)?;
-    let actual = crate::util::digest::sha256_file(&path)
-        .context("read", &path)
-        .map_err(HashError::Read)?;
-    if allowed.iter().any(|h| h.eq_ignore_ascii_case(&actual)) {
-        Ok(())
-    } else {
-        Err(HashError::Mismatch {
-            file: candidate.file.filename.clone(),
-            actual,
-        })
     }
 }
 

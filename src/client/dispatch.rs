@@ -229,7 +229,7 @@ impl<'a> Builder<'a> {
             bytecode: None,
         };
         for package in &resolution.packages {
-            prepare(finder, self.cache, &package.name, &package.version)
+            prepare(finder, self.cache, &package.name, &package.version, None)
                 .and_then(|ready| ready.install(&target, &options))
                 .map_err(|source| DispatchError::Requirement {
                     name: package.name.clone(),

@@ -1,11 +1,19 @@
 //! The Python environment a command works on: its interpreter (asked once, then
-//! cached), where files go, and what is installed.
+//! cached), where files go, what is installed, and the lock that lets one run at a
+//! time change it.
 
 use std::fmt;
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use crate::client::python::{self, Discovery, Interpreter, PythonError};
-use crate::install::{InstallError, InstalledDist, Scheme, Target};
+use crate::install::{InstallError, Inventory, Recovered, Scheme, Target};
+use crate::util::fs::{Context, FsError};
+use crate::{message, warn};
+
+/// The lock file, in the environment's purelib folder beside the journal of its
+/// transactions ([`crate::install::JOURNAL`]).
+pub const LOCK: &str = ".curd.lock";
 
 /// Why an environment cannot be used.
 #[derive(Debug)]
@@ -16,6 +24,10 @@ pub enum EnvironmentError {
     NotVirtual(PathBuf),
     /// What is installed could not be read.
     Installed(InstallError),
+    /// The lock file could not be made or locked.
+    Lock(FsError),
+    /// What a killed run left could not be finished or undone.
+    Recover(InstallError),
 }
 
 impl fmt::Display for EnvironmentError {
@@ -29,6 +41,10 @@ impl fmt::Display for EnvironmentError {
                 path.display()
             ),
             EnvironmentError::Installed(e) => e.fmt(f),
+            EnvironmentError::Lock(e) => e.fmt(f),
+            EnvironmentError::Recover(e) => {
+                write!(f, "cannot finish an install that was interrupted: {e}")
+            }
         }
     }
 }
@@ -38,7 +54,8 @@ impl std::error::Error for EnvironmentError {
         match self {
             EnvironmentError::Python(e) => e.source(),
             EnvironmentError::NotVirtual(_) => None,
-            EnvironmentError::Installed(e) => e.source(),
+            EnvironmentError::Installed(e) | EnvironmentError::Recover(e) => e.source(),
+            EnvironmentError::Lock(e) => e.source(),
         }
     }
 }
@@ -87,12 +104,63 @@ impl Environment {
         })
     }
 
-    /// What is installed, by name.
-    pub fn installed(&self) -> Result<Vec<InstalledDist>, EnvironmentError> {
+    /// What is installed, by name, and the `.dist-info` folders that cannot be read.
+    pub fn installed(&self) -> Result<Inventory, EnvironmentError> {
         let scheme = &self.target.scheme;
-        let inventory =
-            crate::install::installed(&[scheme.purelib.clone(), scheme.platlib.clone()])
-                .map_err(EnvironmentError::Installed)?;
-        Ok(inventory.dists)
+        crate::install::installed(&[scheme.purelib.clone(), scheme.platlib.clone()])
+            .map_err(EnvironmentError::Installed)
     }
+
+    /// Takes the environment for this run, until the lock is dropped (or the process
+    /// ends, however it ends): waits while another curd changes it, saying so once,
+    /// then finishes or undoes what a killed run left.
+    pub fn lock(&self) -> Result<EnvironmentLock, EnvironmentError> {
+        let site = &self.target.scheme.purelib;
+        let path = site.join(LOCK);
+        let file = std::fs::create_dir_all(site)
+            .and_then(|()| {
+                File::options()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+            })
+            .context("open", &path)
+            .map_err(EnvironmentError::Lock)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                message!(
+                    "waiting for another curd install in {}",
+                    self.interpreter.prefix.display()
+                );
+                file.lock()
+                    .context("lock", &path)
+                    .map_err(EnvironmentError::Lock)?;
+            }
+            Err(TryLockError::Error(error)) => {
+                return Err(EnvironmentError::Lock(FsError {
+                    path,
+                    action: "lock",
+                    source: error,
+                }));
+            }
+        }
+        match crate::install::recover(site).map_err(EnvironmentError::Recover)? {
+            Some(Recovered::Finished) => {
+                warn!("finished the install that a killed curd had committed")
+            }
+            Some(Recovered::RolledBack) => {
+                warn!("undid the unfinished install that a killed curd left")
+            }
+            None => {}
+        }
+        Ok(EnvironmentLock { _file: file })
+    }
+}
+
+/// An environment taken by [`Environment::lock`]: the lock is the open file's, so the
+/// kernel releases it when the process dies.
+pub struct EnvironmentLock {
+    _file: File,
 }

@@ -14,6 +14,7 @@ use crate::install::InstallError;
 use crate::resolve::ResolveError;
 use crate::standards::metadata::{IdentityError, MetadataError};
 use crate::standards::name::PackageName;
+use crate::standards::version::Version;
 use crate::util::fs::FsError;
 
 /// Why finding failed.
@@ -35,8 +36,27 @@ pub enum FindError {
         file: String,
         source: Arc<DispatchError>,
     },
-    /// The local cache could not be written.
+    /// The local cache could not be written (or a file read to hash it).
     Cache(FsError),
+    /// No file of the version has a hash the requirements file allows.
+    Hash(Box<NoAllowedFile>),
+}
+
+/// A version none of whose files has a hash the requirements file allows.
+#[derive(Debug)]
+pub struct NoAllowedFile {
+    pub name: PackageName,
+    pub version: Version,
+    pub refused: Vec<RefusedFile>,
+}
+
+/// A file passed over because its hash is not one a requirements file allows.
+#[derive(Debug)]
+pub struct RefusedFile {
+    pub file: String,
+    /// Where it came from, as a person would say it.
+    pub source: String,
+    pub sha256: String,
 }
 
 impl fmt::Display for FindError {
@@ -49,6 +69,21 @@ impl fmt::Display for FindError {
             }
             FindError::Build { file, source } => write!(f, "cannot build `{file}`: {source}"),
             FindError::Cache(e) => e.fmt(f),
+            FindError::Hash(hash) => {
+                write!(
+                    f,
+                    "no file of {} {} has a hash the requirements file allows:",
+                    hash.name, hash.version
+                )?;
+                for r in &hash.refused {
+                    write!(
+                        f,
+                        "\n    `{}` from {} has sha256 {}",
+                        r.file, r.source, r.sha256
+                    )?;
+                }
+                Ok(())
+            }
             FindError::NotFound { name, sources } => {
                 write!(
                     f,
@@ -66,7 +101,7 @@ impl std::error::Error for FindError {
             FindError::Fetch(e) => e.source(),
             FindError::Build { source, .. } => source.source(),
             FindError::Cache(e) => e.source(),
-            FindError::Metadata { .. } | FindError::NotFound { .. } => None,
+            FindError::Metadata { .. } | FindError::NotFound { .. } | FindError::Hash(_) => None,
         }
     }
 }

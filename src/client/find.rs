@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::archive::metadata::read_wheel_metadata;
 use crate::client::cache::{Cache, CacheKey};
-use crate::client::error::{DispatchError, FindError, MetadataCause};
+use crate::client::error::{DispatchError, FindError, MetadataCause, NoAllowedFile, RefusedFile};
 use crate::client::fetch::Client;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Dependencies, Hint, Provider, Unusable};
@@ -95,15 +95,21 @@ impl Candidate {
         }
     }
 
+    /// The sha256 its listing gives, when it is a real one.
+    fn listed_sha256(&self) -> Option<&str> {
+        self.file
+            .sha256
+            .as_deref()
+            .filter(|sha| sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
     /// How the cache names this file: by its sha256 when the index gives a real one
     /// (anything else could be a path), a local file by its path, size and mtime (it
     /// may be rebuilt in place), else by its URL.
     pub fn cache_key(&self) -> CacheKey {
-        match &self.file.sha256 {
-            Some(sha) if sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                CacheKey::Sha256(sha.clone())
-            }
-            _ => {
+        match self.listed_sha256() {
+            Some(sha) => CacheKey::Sha256(sha.to_string()),
+            None => {
                 let url = self.file.url.without_credentials().to_string();
                 let stamp = self
                     .file
@@ -181,6 +187,8 @@ struct Learned {
     projects: Mutex<HashMap<PackageName, Found>>,
     metadata: Mutex<HashMap<(PackageName, Version), Arc<CoreMetadata>>>,
     down: Mutex<HashSet<usize>>,
+    /// Files a `--hash` refused, by source and name: passed over for the next.
+    refused: Mutex<Vec<(usize, String)>>,
     /// Said once each, at the end.
     warnings: Mutex<Vec<String>>,
 }
@@ -436,11 +444,18 @@ impl<'a> Finder<'a> {
     /// The file that would be installed for a version: the first of its sorted files.
     pub fn best(&self, name: &PackageName, version: &Version) -> Option<Candidate> {
         let down = lock(&self.learned.down).clone();
+        let refused = lock(&self.learned.refused).clone();
+        let usable = |f: &&Candidate| {
+            !down.contains(&f.source)
+                && !refused
+                    .iter()
+                    .any(|(source, file)| *source == f.source && *file == f.file.filename)
+        };
         match &*self.candidates(name) {
             Ok(listing) => listing
                 .usable
                 .get(version)
-                .and_then(|files| files.iter().find(|f| !down.contains(&f.source)).cloned()),
+                .and_then(|files| files.iter().find(usable).cloned()),
             Err(_) => None,
         }
     }
@@ -454,6 +469,72 @@ impl<'a> Finder<'a> {
         version: &Version,
     ) -> Result<(Candidate, LocalWheel), FindError> {
         self.with_fallback(name, version, |candidate| self.wheel_file(candidate))
+    }
+
+    /// The wheel of a version from the first of its files whose sha256 is one of
+    /// `allowed` (a requirements file's `--hash` values), as pip chooses: a file with
+    /// another hash (another build of the version, say) is passed over for the next
+    /// source's, unread where the listing gives its hash, and its source stays in use.
+    /// An sdist's own hash is checked before it is built.
+    pub fn fetch_allowed(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        allowed: &[String],
+    ) -> Result<(Candidate, LocalWheel), FindError> {
+        let mut refused = Vec::new();
+        loop {
+            let fetched = self.with_fallback(name, version, |candidate| {
+                let actual = self.sha256_of(candidate)?;
+                if !allowed
+                    .iter()
+                    .any(|hash| hash.eq_ignore_ascii_case(&actual))
+                {
+                    return Ok(Err(actual));
+                }
+                self.wheel_file(candidate).map(Ok)
+            });
+            match fetched {
+                Ok((candidate, Ok(wheel))) => return Ok((candidate, wheel)),
+                Ok((candidate, Err(sha256))) => {
+                    let file = candidate.file.filename.clone();
+                    lock(&self.learned.refused).push((candidate.source, file.clone()));
+                    refused.push(RefusedFile {
+                        file,
+                        source: self
+                            .sources
+                            .get(candidate.source)
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                        sha256,
+                    });
+                }
+                Err(FindError::NotFound { .. }) if !refused.is_empty() => {
+                    return Err(FindError::Hash(Box::new(NoAllowedFile {
+                        name: name.clone(),
+                        version: version.clone(),
+                        refused,
+                    })));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// A file's sha256: the listing's, where a download will be held to it; else
+    /// that of its bytes on disk (a find-links folder's file, read in place).
+    fn sha256_of(&self, candidate: &Candidate) -> Result<String, FindError> {
+        match candidate.listed_sha256() {
+            Some(sha) if candidate.file.url.to_file_path().is_none() => {
+                Ok(sha.to_ascii_lowercase())
+            }
+            _ => {
+                let path = self.local_file(candidate)?;
+                crate::util::digest::sha256_file(&path)
+                    .context("read", &path)
+                    .map_err(FindError::Cache)
+            }
+        }
     }
 
     /// A failed build is not the cache server's fault (the same sdist fails from

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::PrepareError;
 use crate::client::find::{Candidate, Finder, Origin};
-use crate::install::{InstallOptions, Source as WheelSource, Target};
+use crate::install::{InstallOptions, Source as WheelSource, Staged, Target, Transaction};
 use crate::standards::filename::WheelFilename;
 use crate::standards::name::PackageName;
 use crate::standards::version::Version;
@@ -22,17 +22,23 @@ pub struct Prepared {
     pub origin: Origin,
 }
 
-/// Fetches a version's wheel and unpacks it into the cache, once.
+/// Fetches a version's wheel and unpacks it into the cache, once. With `allowed`
+/// (a requirements file's `--hash` values), only a file with one of those hashes.
 pub fn prepare(
     finder: &Finder<'_>,
     cache: &Cache,
     name: &PackageName,
     version: &Version,
+    allowed: Option<&[String]>,
 ) -> Result<Prepared, PrepareError> {
     // Downloads are not fsynced: one that a crash cut short is fetched again, once.
     let mut retried = false;
     loop {
-        let (candidate, local) = finder.fetch(name, version).map_err(PrepareError::Find)?;
+        let fetched = match allowed {
+            Some(allowed) => finder.fetch_allowed(name, version, allowed),
+            None => finder.fetch(name, version),
+        };
+        let (candidate, local) = fetched.map_err(PrepareError::Find)?;
         let (path, wheel) = (local.path, local.filename);
         let key = match candidate.wheel() {
             Some(_) => candidate.cache_key(),
@@ -67,13 +73,25 @@ pub fn prepare(
 impl Prepared {
     /// Links the unpacked wheel into `target`.
     pub fn install(&self, target: &Target, options: &InstallOptions) -> Result<(), PrepareError> {
-        crate::install::install_wheel(
-            WheelSource::Unpacked(&self.unpacked),
-            &self.wheel,
-            target,
-            options,
-        )
-        .map(drop)
-        .map_err(PrepareError::Install)
+        crate::install::install_wheel(self.source(), &self.wheel, target, options)
+            .map(drop)
+            .map_err(PrepareError::Install)
+    }
+
+    /// Writes the unpacked wheel beside its places in `target`, for `transaction`
+    /// to put in place with the rest.
+    pub fn stage<'t>(
+        &self,
+        transaction: &'t Transaction,
+        target: &Target,
+        options: &InstallOptions,
+    ) -> Result<Staged<'t>, PrepareError> {
+        transaction
+            .stage(self.source(), &self.wheel, target, options)
+            .map_err(PrepareError::Install)
+    }
+
+    fn source(&self) -> WheelSource<'_> {
+        WheelSource::Unpacked(&self.unpacked)
     }
 }

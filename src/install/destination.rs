@@ -17,17 +17,17 @@ use crate::standards::record::{self, Row};
 use crate::util::fs::{Context, FsError};
 
 /// The writing side: places each file and returns the row RECORD gets for it.
-pub(super) struct Destination {
+pub(super) struct Destination<'j> {
     /// The archive or folder read, as errors name it.
     pub(super) wheel: PathBuf,
-    pub(super) writer: Writer,
+    pub(super) writer: Writer<'j>,
     pub(super) layout: Layout,
     /// The first line of scripts, pointing at the environment's interpreter.
     pub(super) shebang: Vec<u8>,
     pub(super) link: LinkMode,
 }
 
-impl Destination {
+impl Destination<'_> {
     /// Places one file of the wheel; `None` for a file not installed (one the
     /// installer writes itself, or a wrapper its launchers replace).
     pub(super) fn write_file(

@@ -93,6 +93,12 @@ pub enum InstallError {
     OutsideEnvironment { path: PathBuf, prefix: PathBuf },
     /// A `.dist-info` folder without readable metadata, left out of the inventory.
     BrokenDist { dist_info: PathBuf, reason: String },
+    /// A transaction's journal that a killed run left, which is not one curd wrote.
+    Journal {
+        path: PathBuf,
+        line: usize,
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for InstallError {
@@ -264,6 +270,12 @@ impl fmt::Display for InstallError {
             BrokenDist { dist_info, reason } => {
                 write!(f, "ignoring `{}`: {reason}", dist_info.display())
             }
+            Journal { path, line, reason } => write!(
+                f,
+                "cannot read the journal of an interrupted install, `{}`, line {line}: {reason}\n\
+                 hint: check that the environment is whole (`pip check`), then remove the journal",
+                path.display()
+            ),
         }
     }
 }

@@ -41,6 +41,7 @@ mod error;
 mod layout;
 mod script;
 mod stream;
+mod transaction;
 mod uninstall;
 mod wheel;
 mod writer;
@@ -51,13 +52,17 @@ use std::path::{Path, PathBuf};
 pub use self::bytecode::{BytecodeError, compile_cached, compile_environment};
 pub use self::error::{InstallError, WheelFileError};
 pub use self::layout::{Scheme, Target};
-pub use self::uninstall::{InstalledDist, Inventory, Removed, installed, uninstall};
+pub use self::transaction::{Change, JOURNAL, Recovered, Staged, Transaction, recover};
+pub use self::uninstall::{
+    Damage, InstalledDist, Inventory, Removal, Removed, Spare, damage, installed, uninstall,
+};
 pub use self::wheel::Source;
 pub use self::writer::LinkMode;
 
 use self::destination::Destination;
 use self::layout::{InstallLayout, Layout};
 use self::script::{launcher, parse_entry_points, shebang};
+use self::transaction::Journal;
 use self::wheel::Wheel;
 use self::writer::{Staging, Writer};
 use crate::standards::filename::WheelFilename;
@@ -107,6 +112,20 @@ pub fn install_wheel(
     target: &Target,
     options: &InstallOptions,
 ) -> Result<Installed, InstallError> {
+    let (writer, installed) = write_wheel(source, filename, target, options, None)?;
+    writer.commit()?;
+    Ok(installed)
+}
+
+/// Writes every file of a wheel beside its place (in `journal`'s transaction, if
+/// given), leaving the renames into place to the writer's commit.
+fn write_wheel<'j>(
+    source: Source<'_>,
+    filename: &WheelFilename,
+    target: &Target,
+    options: &InstallOptions,
+    journal: Option<&'j Journal>,
+) -> Result<(Writer<'j>, Installed), InstallError> {
     if let Some(text) = &options.direct_url {
         check_direct_url(text)?;
     }
@@ -131,7 +150,7 @@ pub fn install_wheel(
     let scripts_place = layout.scripts.clone();
     let mut destination = Destination {
         wheel: wheel.path.clone(),
-        writer: Writer::staged(dist_info.clone()),
+        writer: Writer::staged(dist_info.clone(), journal),
         shebang: shebang(&target.python),
         link: options.link,
         layout: Layout::Install(Box::new(layout)),
@@ -183,12 +202,12 @@ pub fn install_wheel(
     // contents of .dist-info "including the RECORD file itself must be listed".
     let record = format!("{}/RECORD", wheel.dist_info);
     destination.write_record(dist_info.join("RECORD"), &rows, &record)?;
-    destination.writer.commit()?;
-    Ok(Installed {
+    let installed = Installed {
         dist_info,
         files: rows.len() + 1,
         warnings: wheel.warnings,
-    })
+    };
+    Ok((destination.writer, installed))
 }
 
 /// Extracts a wheel into `dest`, verifying it as [`install_wheel`] does, so later

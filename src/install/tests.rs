@@ -20,7 +20,7 @@ fn sha256(bytes: &[u8]) -> String {
     hasher.finish()
 }
 
-fn wheel_name(filename: &str) -> WheelFilename {
+pub(super) fn wheel_name(filename: &str) -> WheelFilename {
     match DistFilename::parse(filename) {
         Ok(DistFilename::Wheel(wheel)) => wheel,
         other => panic!("{filename}: {other:?}"),
@@ -140,7 +140,7 @@ pub(super) fn env(label: &str) -> Env {
     }
 }
 
-fn options() -> InstallOptions {
+pub(super) fn options() -> InstallOptions {
     InstallOptions {
         installer: "curd",
         requested: true,

@@ -1,5 +1,6 @@
 //! The byte encodings the protocols use: base64 (HTTP Basic logins, `{SHA}` hashes,
-//! RECORD's urlsafe digests) and percent-encoding (URL path segments).
+//! RECORD's urlsafe digests) and percent-encoding (URL path segments, and paths as
+//! words of a line).
 //!
 //! Both come from the crates the HTTP client already links, so the binary carries one
 //! copy of each. Traps: RECORD's base64 is urlsafe and unpadded (PEP 376/427), while
@@ -7,7 +8,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC};
 
 /// Standard base64 (RFC 4648 §4), padded.
 pub fn base64(bytes: &[u8]) -> String {
@@ -39,6 +40,16 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// Encodes what may not stand raw in a URL path segment (`+` in local versions, `/`).
 pub fn percent_encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+/// What may not stand raw in a word of a line: controls, space and `%` (bytes
+/// beyond ASCII are always escaped).
+const WORD: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
+
+/// Encodes any bytes (a path that need not be UTF-8) as one word of a line of text,
+/// which [`percent_decode`] gives back whole.
+pub fn percent_encode_word(bytes: &[u8]) -> String {
+    percent_encoding::percent_encode(bytes, WORD).to_string()
 }
 
 /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as it is.
@@ -77,6 +88,14 @@ mod tests {
         assert_eq!(percent_encode("a-1.0+local.whl"), "a-1.0%2Blocal.whl");
         assert_eq!(percent_encode("x/y z~_"), "x%2Fy%20z~_");
         assert_eq!(percent_encode("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn a_word_round_trips_any_bytes() {
+        let bytes = b"a b%c\n\xff/\xc3\xa9";
+        let word = percent_encode_word(bytes);
+        assert_eq!(word, "a%20b%25c%0A%FF/%C3%A9");
+        assert_eq!(percent_decode(&word), bytes);
     }
 
     #[test]

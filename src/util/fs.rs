@@ -59,11 +59,17 @@ pub const TEMP_PREFIX: &str = ".curd-tmp-";
 /// A name no other temporary file of any process has: the prefix, this process's id
 /// and a counter. The id is read once: an install names thousands of files.
 pub fn temp_name(label: &str) -> String {
-    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let pid = *PID.get_or_init(std::process::id);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{TEMP_PREFIX}{pid}-{label}{n}")
+    format!("{}{n}", temp_prefix(label))
+}
+
+/// How every name [`temp_name`] gives for `label` in this process begins, so a
+/// folder scan can find them all.
+pub fn temp_prefix(label: &str) -> String {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let pid = *PID.get_or_init(std::process::id);
+    format!("{TEMP_PREFIX}{pid}-{label}")
 }
 
 /// Reads at most `limit` bytes of a file, failing if it holds more.

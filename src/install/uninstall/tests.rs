@@ -174,3 +174,42 @@ fn lists_installed_projects_and_reports_broken_ones() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_project_is_damaged_when_its_record_or_a_file_it_lists_is_gone() {
+    let env = env("damage");
+    let dir = TempDir::new("damage-wheels");
+    let wheel = build(&dir.0, DEMO, demo_entries());
+    install(&env, &wheel, DEMO).expect("installs");
+    let site = env.target.scheme.purelib.clone();
+    let dist = &installed(std::slice::from_ref(&site)).expect("scans").dists[0];
+    assert_eq!(damage(dist), None);
+    // Bytecode RECORD lists is a cache: clearing it damages nothing.
+    let record = dist.dist_info.join("RECORD");
+    let mut text = fs::read_to_string(&record).expect("read");
+    text.push_str("demo/__pycache__/__init__.cpython-311.pyc,,\n");
+    fs::write(&record, &text).expect("write");
+    assert_eq!(damage(dist), None);
+    for gone in ["demo/sub/mod.py", "../../../bin/demo"] {
+        let path = site.join(gone);
+        let kept = fs::read(&path).expect("read");
+        fs::remove_file(&path).expect("remove");
+        match damage(dist) {
+            Some(Damage::Missing(missing)) => {
+                assert_eq!(
+                    fs::canonicalize(missing.parent().unwrap()).unwrap(),
+                    fs::canonicalize(path.parent().unwrap()).unwrap()
+                );
+                assert_eq!(missing.file_name(), path.file_name());
+            }
+            other => panic!("{gone}: {other:?}"),
+        }
+        fs::write(&path, kept).expect("restore");
+    }
+    fs::remove_file(&record).expect("remove RECORD");
+    assert_eq!(damage(dist), Some(Damage::Record("is missing".into())));
+    assert_eq!(
+        damage(dist).map(|d| d.to_string()).as_deref(),
+        Some("its RECORD is missing")
+    );
+}

@@ -9,5 +9,6 @@ mod index;
 mod install;
 mod network;
 mod online;
+mod transaction;
 mod unusable;
 mod warm_cache;

@@ -150,6 +150,20 @@ impl Running {
         }
     }
 
+    /// Kills the command and everything it started (`kill -9`, as a crash would), and
+    /// gives what it wrote until then.
+    pub fn killed(mut self) -> Run {
+        let status = self.kill();
+        self.stdout.finish();
+        self.stderr.finish();
+        self.collect(status)
+    }
+
+    /// What the command wrote to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr.text()
+    }
+
     /// Kills the command and everything it started, by the group it leads.
     fn kill(&mut self) -> ExitStatus {
         let group = format!("-{}", self.child.id());

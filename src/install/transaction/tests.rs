@@ -1,0 +1,292 @@
+//! Transactions killed at every step: what the next run finds is finished or undone,
+//! and never a project with a `.dist-info` whose files are gone.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::install::tests::{
+    DEMO, Entry, Env, build, demo_entries, env, options, tree, wheel_name,
+};
+use crate::install::{Removal, Spare, damage, installed, unpack};
+use crate::util::fs::TestDir as TempDir;
+
+const DEMO2: &str = "demo-2.0-py3-none-any.whl";
+
+/// Version 2.0 of the demo: one module changed, one gone, one new.
+fn demo2_entries() -> Vec<Entry> {
+    let mut entries: Vec<Entry> = demo_entries()
+        .into_iter()
+        .filter(|(name, _, _)| name != "demo/tool.sh")
+        .map(|(name, contents, mode)| {
+            let name = name.replace("demo-1.0", "demo-2.0");
+            let contents = match name.as_str() {
+                "demo/__init__.py" => b"VALUE = 2\n".to_vec(),
+                "demo-2.0.dist-info/METADATA" => {
+                    b"Metadata-Version: 2.1\nName: demo\nVersion: 2.0\n".to_vec()
+                }
+                _ => contents,
+            };
+            (name, contents, mode)
+        })
+        .collect();
+    entries.push(("demo/new/x.py".into(), b"NEW = 1\n".to_vec(), 0o644));
+    entries
+}
+
+/// The wheel unpacked, as the client installs it: its files are linked into place.
+fn unpacked(dir: &Path, filename: &str, entries: Vec<Entry>) -> PathBuf {
+    let wheel = build(dir, filename, entries);
+    let dest = dir.join(format!("{filename}.unpacked"));
+    unpack(&wheel, &wheel_name(filename), &dest).expect("unpacks");
+    dest
+}
+
+/// The environment's files and folders, with its own path in their contents put as
+/// `{root}` (scripts name their interpreter), and RECORD's text left out (it hashes
+/// those scripts), so two environments compare.
+fn shape(env: &Env) -> BTreeMap<PathBuf, Option<(Vec<u8>, u32)>> {
+    let root = env.root.as_os_str().as_bytes();
+    tree(&env.root)
+        .into_iter()
+        .map(|(path, file)| {
+            let file = file.map(|(bytes, mode)| {
+                if path.ends_with("RECORD") {
+                    return (Vec::new(), mode);
+                }
+                let mut out = Vec::new();
+                let mut rest = &bytes[..];
+                while let Some(at) = rest.windows(root.len()).position(|w| w == root) {
+                    out.extend_from_slice(&rest[..at]);
+                    out.extend_from_slice(b"{root}");
+                    rest = &rest[at + root.len()..];
+                }
+                out.extend_from_slice(rest);
+                (out, mode)
+            });
+            (path, file)
+        })
+        .collect()
+}
+
+fn site(env: &Env) -> &Path {
+    &env.target.scheme.purelib
+}
+
+/// Every project installed has its RECORD and every file it names.
+fn assert_projects_whole(env: &Env, when: &str) {
+    let scheme = &env.target.scheme;
+    let inventory = installed(&[scheme.purelib.clone(), scheme.platlib.clone()]).expect("scans");
+    assert!(
+        inventory.broken.is_empty(),
+        "{when}: {:?}",
+        inventory.broken
+    );
+    for dist in &inventory.dists {
+        assert_eq!(damage(dist), None, "{when}: {}", dist.name);
+    }
+}
+
+/// Installs `source` in a transaction of its own, replacing what is installed.
+fn upgrade(env: &Env, source: &Path, filename: &str) {
+    let transaction = Transaction::begin(site(env)).expect("begins");
+    let changes = changes(env, &transaction, source, filename);
+    transaction.commit(changes, &Jobs::new(2)).expect("commits");
+}
+
+fn changes<'t>(
+    env: &Env,
+    transaction: &'t Transaction,
+    source: &Path,
+    filename: &str,
+) -> Vec<Change<'t>> {
+    let scheme = &env.target.scheme;
+    let old = installed(&[scheme.purelib.clone(), scheme.platlib.clone()]).expect("scans");
+    let staged = transaction
+        .stage(
+            Source::Unpacked(source),
+            &wheel_name(filename),
+            &env.target,
+            &options(),
+        )
+        .expect("stages");
+    let spare = Spare::of(staged.destinations()).expect("spare");
+    let removals = old
+        .dists
+        .iter()
+        .map(|dist| Removal::plan(scheme, dist, &spare).expect("plans"))
+        .collect();
+    vec![Change {
+        staged: Some(staged),
+        removals,
+    }]
+}
+
+#[test]
+fn a_commit_killed_at_any_step_is_finished_by_the_next_run() {
+    let wheels = TempDir::new("txn-steps-wheels");
+    let v1 = unpacked(&wheels.0, DEMO, demo_entries());
+    let v2 = unpacked(&wheels.0, DEMO2, demo2_entries());
+    let reference = env("txn-reference");
+    upgrade(&reference, &v1, DEMO);
+    upgrade(&reference, &v2, DEMO2);
+    let expected = shape(&reference);
+    assert!(expected.contains_key(Path::new("lib/python3.11/site-packages/demo/new/x.py")));
+    assert!(!expected.contains_key(Path::new("lib/python3.11/site-packages/demo/tool.sh")));
+
+    let mut k = 0;
+    loop {
+        let env = env("txn-steps");
+        upgrade(&env, &v1, DEMO);
+        let transaction = Transaction::begin(site(&env)).expect("begins");
+        let changes = changes(&env, &transaction, &v2, DEMO2);
+        let blocks = transaction.write_commit(changes).expect("commits");
+        let steps: Vec<&Step> = blocks.iter().flatten().collect();
+        for step in steps.iter().take(k) {
+            step.run().expect("runs");
+        }
+        // Killed here: no destructor runs.
+        std::mem::forget(transaction);
+        assert_projects_whole(&env, &format!("killed after {k} steps"));
+        assert_eq!(
+            recover(site(&env)).expect("recovers"),
+            Some(Recovered::Finished)
+        );
+        assert_eq!(shape(&env), expected, "killed after {k} steps");
+        if k == steps.len() {
+            break;
+        }
+        k += 1;
+    }
+    assert!(k > 10, "the upgrade has its steps: {k}");
+}
+
+#[test]
+fn a_transaction_killed_before_its_commit_is_undone_by_the_next_run() {
+    let wheels = TempDir::new("txn-undo-wheels");
+    let v1 = unpacked(&wheels.0, DEMO, demo_entries());
+    let v2 = unpacked(&wheels.0, DEMO2, demo2_entries());
+    // Into a fresh environment (whose new folders take hard links straight away), and
+    // over an installed version (whose folders get temporary files).
+    for first in [None, Some(&v1)] {
+        let env = env("txn-undo");
+        if let Some(v1) = first {
+            upgrade(&env, v1, DEMO);
+        }
+        let before = tree(&env.root);
+        let transaction = Transaction::begin(site(&env)).expect("begins");
+        let staged = transaction
+            .stage(
+                Source::Unpacked(&v2),
+                &wheel_name(DEMO2),
+                &env.target,
+                &options(),
+            )
+            .expect("stages");
+        assert_ne!(tree(&env.root), before, "staging writes files");
+        std::mem::forget(staged);
+        std::mem::forget(transaction);
+        assert_projects_whole(&env, "killed while staging");
+        // Another tool installs meanwhile, into a folder the killed run was making.
+        let foreign = site(&env).join("demo/new/foreign.py");
+        fs::create_dir_all(foreign.parent().expect("parent")).expect("mkdir");
+        fs::write(&foreign, b"").expect("write");
+        assert_eq!(
+            recover(site(&env)).expect("recovers"),
+            Some(Recovered::RolledBack)
+        );
+        assert!(foreign.exists(), "what others wrote stays");
+        fs::remove_dir_all(site(&env).join("demo/new")).expect("remove");
+        if first.is_none() {
+            fs::remove_dir(site(&env).join("demo")).expect("remove");
+        }
+        assert_eq!(tree(&env.root), before);
+        assert_eq!(recover(site(&env)).expect("nothing left"), None);
+    }
+}
+
+#[test]
+fn a_failed_transaction_undoes_itself() {
+    let wheels = TempDir::new("txn-fail-wheels");
+    let v2 = unpacked(&wheels.0, DEMO2, demo2_entries());
+    let env = env("txn-fail");
+    let before = tree(&env.root);
+    {
+        let transaction = Transaction::begin(site(&env)).expect("begins");
+        let _staged = transaction
+            .stage(
+                Source::Unpacked(&v2),
+                &wheel_name(DEMO2),
+                &env.target,
+                &options(),
+            )
+            .expect("stages");
+    }
+    assert_eq!(tree(&env.root), before);
+}
+
+#[test]
+fn a_journal_cut_short_in_its_commit_is_rolled_back() {
+    let env = env("txn-cut");
+    let site = site(&env);
+    let transaction = Transaction::begin(site).expect("begins");
+    let temp = site.join(temp_name(transaction.journal.label()));
+    fs::write(&temp, b"half").expect("write");
+    transaction.journal.note(site).expect("notes");
+    std::mem::forget(transaction);
+    let journal = site.join(JOURNAL);
+    let mut text = fs::read_to_string(&journal).expect("read");
+    text.push_str(&format!(
+        "B\nR {} {}\nX /etc/pas",
+        word(&temp),
+        word(&site.join("x"))
+    ));
+    fs::write(&journal, text).expect("write");
+    assert_eq!(
+        recover(site).expect("recovers"),
+        Some(Recovered::RolledBack)
+    );
+    assert!(!temp.exists());
+    assert!(!site.join("x").exists());
+    assert!(!journal.exists());
+}
+
+#[test]
+fn a_journal_curd_did_not_write_is_refused_and_kept() {
+    let env = env("txn-garbage");
+    let site = site(&env);
+    let journal = site.join(JOURNAL);
+    for (text, line) in [
+        ("not a journal\n", 1),
+        ("curd-journal 1 /tmp/\n", 1),
+        ("curd-journal 1 .curd-tmp-1-x\nZ what\nC\n", 2),
+        ("curd-journal 1 .curd-tmp-1-x\nC\nX /etc/passwd\n", 3),
+    ] {
+        fs::write(&journal, text).expect("write");
+        match recover(site) {
+            Err(InstallError::Journal { line: found, .. }) => assert_eq!(found, line, "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+        assert!(journal.exists());
+    }
+}
+
+#[test]
+fn paths_with_any_bytes_survive_the_journal() {
+    let env = env("txn-bytes");
+    let site = site(&env);
+    let odd = site.join(std::ffi::OsStr::from_bytes(b"a b%20\n\xff"));
+    fs::create_dir(&odd).expect("mkdir");
+    let transaction = Transaction::begin(site).expect("begins");
+    let temp = odd.join(temp_name(transaction.journal.label()));
+    transaction.journal.note(&odd).expect("notes");
+    fs::write(&temp, b"").expect("write");
+    std::mem::forget(transaction);
+    assert_eq!(
+        recover(site).expect("recovers"),
+        Some(Recovered::RolledBack)
+    );
+    assert!(!temp.exists());
+    assert!(odd.is_dir());
+}
