@@ -361,15 +361,7 @@ fn prepare_and_place(
                 installing.tick();
                 ready
             });
-            let mut prepared = Vec::new();
-            let mut failed = Vec::new();
-            for (step, outcome) in steps.iter().zip(outcomes) {
-                match outcome {
-                    Ok(ready) => prepared.push(ready),
-                    Err(error) => failed.push(failure(step, error)),
-                }
-            }
-            fail_whole(steps, failed)?;
+            let prepared = all_or_nothing(steps, outcomes)?;
             let bytecode = match &env.interpreter.cache_tag {
                 Some(tag) if settings.compile && settings.link == LinkMode::Hardlink => {
                     let unpacked: Vec<_> = prepared
@@ -427,38 +419,43 @@ fn install_all(
             .stage(&transaction, &env.target, &options)
             .map_err(StepError::Prepare)
     });
-    let mut staged = Vec::new();
-    let mut failed = Vec::new();
-    for (step, outcome) in steps.iter().zip(outcomes) {
-        match outcome {
-            Ok(wheel) => staged.push(wheel),
-            Err(error) => failed.push(failure(step, error)),
-        }
-    }
-    fail_whole(steps, failed)?;
+    let staged = all_or_nothing(steps, outcomes)?;
     let spare = Spare::of(staged.iter().flat_map(|wheel| wheel.destinations()))
         .map_err(CommandError::Transaction)?;
-    let mut changes = Vec::new();
-    let mut failed = Vec::new();
-    for (step, wheel) in steps.iter().zip(staged) {
-        match removals(&env.target.scheme, step, &spare) {
-            Ok(removals) => changes.push(Change {
-                staged: Some(wheel),
-                removals,
-            }),
-            Err(error) => failed.push(failure(step, StepError::Uninstall(error))),
-        }
-    }
-    fail_whole(steps, failed)?;
+    let planned = steps
+        .iter()
+        .map(|step| removals(&env.target.scheme, step, &spare).map_err(StepError::Uninstall))
+        .collect();
+    let removals = all_or_nothing(steps, planned)?;
+    let changes = staged
+        .into_iter()
+        .zip(removals)
+        .map(|(wheel, removals)| Change {
+            staged: Some(wheel),
+            removals,
+        })
+        .collect();
     transaction
         .commit(changes, jobs)
         .map_err(CommandError::Commit)
 }
 
-/// Stops the run, with nothing installed, if any step failed.
-fn fail_whole(steps: &[Step], failed: Vec<Failure>) -> Result<(), CommandError> {
+/// What every step gave, or (if any failed) the run's error, listing every
+/// failure: nothing was installed.
+fn all_or_nothing<T>(
+    steps: &[Step],
+    outcomes: Vec<Result<T, StepError>>,
+) -> Result<Vec<T>, CommandError> {
+    let mut good = Vec::new();
+    let mut failed = Vec::new();
+    for (step, outcome) in steps.iter().zip(outcomes) {
+        match outcome {
+            Ok(value) => good.push(value),
+            Err(error) => failed.push(failure(step, error)),
+        }
+    }
     if failed.is_empty() {
-        return Ok(());
+        return Ok(good);
     }
     Err(CommandError::Steps(Failures {
         of: steps.len(),

@@ -40,6 +40,7 @@ mod destination;
 mod error;
 mod layout;
 mod script;
+mod journal;
 mod stream;
 mod transaction;
 mod uninstall;
@@ -51,8 +52,9 @@ use std::path::{Path, PathBuf};
 
 pub use self::bytecode::{BytecodeError, compile_cached, compile_environment};
 pub use self::error::{InstallError, WheelFileError};
+pub use self::journal::JOURNAL;
 pub use self::layout::{Scheme, Target};
-pub use self::transaction::{Change, JOURNAL, Recovered, Staged, Transaction, recover};
+pub use self::transaction::{Change, Recovered, Staged, Transaction, recover};
 pub use self::uninstall::{
     Damage, InstalledDist, Inventory, Removal, Removed, Spare, damage, installed, uninstall,
 };
@@ -60,9 +62,9 @@ pub use self::wheel::Source;
 pub use self::writer::LinkMode;
 
 use self::destination::Destination;
+use self::journal::Journal;
 use self::layout::{InstallLayout, Layout};
 use self::script::{launcher, parse_entry_points, shebang};
-use self::transaction::Journal;
 use self::wheel::Wheel;
 use self::writer::{Staging, Writer};
 use crate::standards::filename::WheelFilename;
@@ -115,6 +117,21 @@ pub fn install_wheel(
     let (writer, installed) = write_wheel(source, filename, target, options, None)?;
     writer.commit()?;
     Ok(installed)
+}
+
+impl Transaction {
+    /// Writes a wheel beside its place, as [`install_wheel`] would install it; it
+    /// is placed by [`Transaction::commit`].
+    pub fn stage(
+        &self,
+        source: Source<'_>,
+        filename: &WheelFilename,
+        target: &Target,
+        options: &InstallOptions,
+    ) -> Result<Staged<'_>, InstallError> {
+        let (writer, _) = write_wheel(source, filename, target, options, Some(self.journal()))?;
+        Ok(Staged::new(writer))
+    }
 }
 
 /// Writes every file of a wheel beside its place (in `journal`'s transaction, if

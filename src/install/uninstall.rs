@@ -25,7 +25,7 @@ use crate::archive::metadata::MAX_METADATA_BYTES;
 use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
 use crate::standards::version::{Version, VersionParseError};
-use crate::util::fs::{Context, FsError, read_bounded};
+use crate::util::fs::{Context, FsError, read_bounded, read_dir_if_there};
 
 /// A project installed in an environment, as its `.dist-info` folder describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,10 +215,8 @@ impl Removal {
             .collect();
         for (dir, stems) in &sources {
             let cache = dir.join("__pycache__");
-            let entries = match fs::read_dir(&cache) {
-                Ok(entries) => entries,
-                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                Err(error) => Err(error).context("read folder", &cache)?,
+            let Some(entries) = read_dir_if_there(&cache)? else {
+                continue;
             };
             for entry in entries {
                 let entry = entry.context("read folder", &cache)?;
@@ -413,10 +411,8 @@ pub fn installed(site_packages: &[PathBuf]) -> Result<Inventory, InstallError> {
         if !seen.insert(dir) {
             continue;
         }
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-            Err(error) => Err(error).context("read folder", dir)?,
+        let Some(entries) = read_dir_if_there(dir)? else {
+            continue;
         };
         for entry in entries {
             let entry = entry.context("read folder", dir)?;

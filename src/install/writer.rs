@@ -15,7 +15,7 @@ use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::transaction::Journal;
+use super::journal::{Journal, Pending, discard, install_dist_info, place};
 use crate::util::fs::{Context, FsError, temp_name};
 
 /// How files of an unpacked wheel reach the environment.
@@ -63,16 +63,6 @@ pub(super) struct Writer<'j> {
     taken: HashSet<PathBuf>,
     /// Committed, or handed to a transaction: nothing left to undo.
     done: bool,
-}
-
-/// A file written under `temp`, to be renamed to `dest` on commit (the same path
-/// for a file already in place).
-#[derive(Clone, Debug)]
-pub(super) struct Pending {
-    pub(super) temp: PathBuf,
-    pub(super) dest: PathBuf,
-    /// A hard link: renaming it over another link to the same file does nothing.
-    pub(super) linked: bool,
 }
 
 /// What a staged writer leaves for its transaction to place.
@@ -416,64 +406,6 @@ impl Drop for Writer<'_> {
 
 fn parent(path: &Path) -> &Path {
     path.parent().unwrap_or(Path::new("/"))
-}
-
-/// Renames one file into place. Renaming a hard link over another link to the same
-/// file succeeds and does nothing (POSIX), leaving the temporary name behind. Done
-/// already (the temporary name gone, as when a journal is replayed) is done.
-pub(super) fn place(pending: &Pending) -> Result<(), FsError> {
-    if pending.temp == pending.dest {
-        return Ok(());
-    }
-    match fs::rename(&pending.temp, &pending.dest) {
-        Ok(()) => {
-            if pending.linked {
-                let _ = fs::remove_file(&pending.temp);
-            }
-            Ok(())
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound && !exists(&pending.temp) => Ok(()),
-        Err(error) => Err(error).context("rename into place", &pending.dest),
-    }
-}
-
-/// Puts the `.dist-info` folder written at `stage` in its place, moving one already
-/// there to `trash` first: each step is one rename, so the project is never seen
-/// with half a `.dist-info`. Done already (no `stage`) is done.
-pub(super) fn install_dist_info(
-    stage: &Path,
-    dist_info: &Path,
-    trash: &Path,
-) -> Result<(), FsError> {
-    if !exists(stage) {
-        return Ok(());
-    }
-    retire(dist_info, trash)?;
-    fs::rename(stage, dist_info).context("rename into place", dist_info)
-}
-
-/// Moves a folder out of sight (to a hidden name in the same folder), if it is there.
-pub(super) fn retire(dir: &Path, trash: &Path) -> Result<(), FsError> {
-    match fs::rename(dir, trash) {
-        Err(error) if error.kind() != io::ErrorKind::NotFound => {
-            Err(error).context("rename out of the way", dir)
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Removes a retired folder, if it is there.
-pub(super) fn discard(trash: &Path) -> Result<(), FsError> {
-    match fs::remove_dir_all(trash) {
-        Err(error) if error.kind() != io::ErrorKind::NotFound => {
-            Err(error).context("remove", trash)
-        }
-        _ => Ok(()),
-    }
-}
-
-fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
 }
 
 /// A temporary folder beside an unpacked wheel's destination, removed unless kept.

@@ -72,6 +72,15 @@ pub fn temp_prefix(label: &str) -> String {
     format!("{TEMP_PREFIX}{pid}-{label}")
 }
 
+/// A folder's entries; `None` if the folder is not there.
+pub fn read_dir_if_there(dir: &Path) -> Result<Option<std::fs::ReadDir>, FsError> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(Some(entries)),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).context("read folder", dir),
+    }
+}
+
 /// Reads at most `limit` bytes of a file, failing if it holds more.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     take_bounded(File::open(path)?, limit)

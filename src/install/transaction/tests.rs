@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::install::journal::word;
 use crate::install::tests::{
     DEMO, Entry, Env, build, demo_entries, env, options, tree, wheel_name,
 };
-use crate::install::{Removal, Spare, damage, installed, unpack};
+use crate::install::{Removal, Source, Spare, damage, installed, unpack};
 use crate::util::fs::TestDir as TempDir;
 
 const DEMO2: &str = "demo-2.0-py3-none-any.whl";
@@ -95,6 +97,18 @@ fn upgrade(env: &Env, source: &Path, filename: &str) {
     transaction.commit(changes, &Jobs::new(2)).expect("commits");
 }
 
+/// The unpacked wheel at `source`, written beside its place in `env`.
+fn stage<'t>(env: &Env, transaction: &'t Transaction, source: &Path, filename: &str) -> Staged<'t> {
+    transaction
+        .stage(
+            Source::Unpacked(source),
+            &wheel_name(filename),
+            &env.target,
+            &options(),
+        )
+        .expect("stages")
+}
+
 fn changes<'t>(
     env: &Env,
     transaction: &'t Transaction,
@@ -103,14 +117,7 @@ fn changes<'t>(
 ) -> Vec<Change<'t>> {
     let scheme = &env.target.scheme;
     let old = installed(&[scheme.purelib.clone(), scheme.platlib.clone()]).expect("scans");
-    let staged = transaction
-        .stage(
-            Source::Unpacked(source),
-            &wheel_name(filename),
-            &env.target,
-            &options(),
-        )
-        .expect("stages");
+    let staged = stage(env, transaction, source, filename);
     let spare = Spare::of(staged.destinations()).expect("spare");
     let removals = old
         .dists
@@ -176,14 +183,7 @@ fn a_transaction_killed_before_its_commit_is_undone_by_the_next_run() {
         }
         let before = tree(&env.root);
         let transaction = Transaction::begin(site(&env)).expect("begins");
-        let staged = transaction
-            .stage(
-                Source::Unpacked(&v2),
-                &wheel_name(DEMO2),
-                &env.target,
-                &options(),
-            )
-            .expect("stages");
+        let staged = stage(&env, &transaction, &v2, DEMO2);
         assert_ne!(tree(&env.root), before, "staging writes files");
         std::mem::forget(staged);
         std::mem::forget(transaction);
@@ -214,14 +214,7 @@ fn a_failed_transaction_undoes_itself() {
     let before = tree(&env.root);
     {
         let transaction = Transaction::begin(site(&env)).expect("begins");
-        let _staged = transaction
-            .stage(
-                Source::Unpacked(&v2),
-                &wheel_name(DEMO2),
-                &env.target,
-                &options(),
-            )
-            .expect("stages");
+        let _staged = stage(&env, &transaction, &v2, DEMO2);
     }
     assert_eq!(tree(&env.root), before);
 }

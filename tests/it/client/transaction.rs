@@ -162,18 +162,56 @@ fn install(tmp: &Path, env: &Path, wheels: &Path, extra: &[&str], pins: &[String
         .args(pins)
 }
 
-#[test]
-fn a_killed_install_leaves_every_project_whole() {
-    let tmp = TempDir::new("txn-kill");
+/// The venv's purelib folder.
+fn site_packages(env: &Path) -> PathBuf {
+    PathBuf::from(run_ok(command(env.join("bin/python")).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
+    ])))
+}
+
+/// The set at 1.0, installed whole into a fresh venv: the test's folder, the
+/// wheels, the venv, what the venv held at first, and what pip freeze says now.
+struct Installed {
+    tmp: TempDir,
+    wheels: PathBuf,
+    env: PathBuf,
+    baseline: PathBuf,
+    pins: Vec<String>,
+    frozen: String,
+}
+
+fn installed_set(label: &str) -> Installed {
+    let tmp = TempDir::new(label);
     let wheels = project_set(tmp.path());
     let env = venv(tmp.path());
     let baseline = baseline(&env, tmp.path());
-    // How long an uninterrupted run takes, warm: kills land anywhere within it.
-    let (one, frozen) = pins("1.0");
-    install(tmp.path(), &env, &wheels, &[], &one)
+    let (pins, frozen) = pins("1.0");
+    install(tmp.path(), &env, &wheels, &[], &pins)
         .run()
         .success();
     assert_whole(&env, &baseline, &frozen, "first install");
+    Installed {
+        tmp,
+        wheels,
+        env,
+        baseline,
+        pins,
+        frozen,
+    }
+}
+
+#[test]
+fn a_killed_install_leaves_every_project_whole() {
+    let Installed {
+        tmp,
+        wheels,
+        env,
+        baseline,
+        pins: one,
+        ..
+    } = installed_set("txn-kill");
+    // How long an uninterrupted run takes, warm: kills land anywhere within it.
     let started = Instant::now();
     install(tmp.path(), &env, &wheels, &["-f"], &one)
         .run()
@@ -290,14 +328,14 @@ fn a_cache_server_with_another_build_falls_through_to_the_allowed_file() {
 
 #[test]
 fn concurrent_installs_into_one_environment_both_succeed() {
-    let tmp = TempDir::new("txn-concurrent");
-    let wheels = project_set(tmp.path());
-    let env = venv(tmp.path());
-    let baseline = baseline(&env, tmp.path());
-    let (one, frozen) = pins("1.0");
-    install(tmp.path(), &env, &wheels, &[], &one)
-        .run()
-        .success();
+    let Installed {
+        tmp,
+        wheels,
+        env,
+        baseline,
+        pins: one,
+        frozen,
+    } = installed_set("txn-concurrent");
     for round in 0..4 {
         let running: Vec<_> = (0..2)
             .map(|_| install(tmp.path(), &env, &wheels, &["-f"], &one).start())
@@ -312,19 +350,16 @@ fn concurrent_installs_into_one_environment_both_succeed() {
 
 #[test]
 fn an_install_waits_for_the_one_before_it() {
-    let tmp = TempDir::new("txn-wait");
-    let wheels = project_set(tmp.path());
-    let env = venv(tmp.path());
-    let (one, frozen) = pins("1.0");
-    install(tmp.path(), &env, &wheels, &[], &one)
-        .run()
-        .success();
+    let Installed {
+        tmp,
+        wheels,
+        env,
+        pins: one,
+        frozen,
+        ..
+    } = installed_set("txn-wait");
     // Another installer holds the environment's lock.
-    let site = run_ok(command(env.join("bin/python")).args([
-        "-c",
-        "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
-    ]));
-    let held = std::fs::File::create(Path::new(&site).join(".curd.lock")).unwrap();
+    let held = std::fs::File::create(site_packages(&env).join(".curd.lock")).unwrap();
     held.lock().unwrap();
     let running = install(tmp.path(), &env, &wheels, &["-f"], &one).start();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -343,18 +378,15 @@ fn an_install_waits_for_the_one_before_it() {
 
 #[test]
 fn a_damaged_project_is_installed_again() {
-    let tmp = TempDir::new("txn-damaged");
-    let wheels = project_set(tmp.path());
-    let env = venv(tmp.path());
-    let baseline = baseline(&env, tmp.path());
-    let (one, frozen) = pins("1.0");
-    install(tmp.path(), &env, &wheels, &[], &one)
-        .run()
-        .success();
-    let site = PathBuf::from(run_ok(command(env.join("bin/python")).args([
-        "-c",
-        "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
-    ])));
+    let Installed {
+        tmp,
+        wheels,
+        env,
+        baseline,
+        pins: one,
+        frozen,
+    } = installed_set("txn-damaged");
+    let site = site_packages(&env);
     // What an install or uninstall cut short leaves: files gone, RECORD gone too,
     // a `.dist-info` with nothing in it.
     std::fs::remove_file(site.join("p1/m7.py")).unwrap();
