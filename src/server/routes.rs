@@ -330,6 +330,11 @@ impl App {
         let refusal = |why: NotServed| match why {
             NotServed::Missing => not_found(),
             NotServed::Invalid(why) => Response::text(404, format!("not served: {why}")),
+            NotServed::Busy => Response::text(
+                503,
+                "the server holds too much metadata in memory now; retry shortly",
+            )
+            .header("Retry-After", "1"),
         };
         if metadata {
             return match self.storage.wheel_metadata(&filename) {

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime};
 use sha2::{Digest, Sha256};
 
 pub use self::versions::InvalidDist;
-use self::versions::{Checked, FileId, Versions};
+use self::versions::{Checked, FileId, MetadataMiss, Versions};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
 use crate::util::fs::{Context, FsError, TempFile, out_of_space};
@@ -122,6 +122,8 @@ pub enum NotServed {
     Missing,
     /// The file is there and failed the checks an installer makes.
     Invalid(Arc<InvalidDist>),
+    /// Serving it now would hold more in memory than the server allows.
+    Busy,
 }
 
 /// Why a save was refused or failed.
@@ -258,7 +260,7 @@ impl Storage {
     pub fn open(dir: &Path) -> Result<Storage, FsError> {
         std::fs::create_dir_all(dir).context("create folder", dir)?;
         let dir = dir.canonicalize().context("open folder", dir)?;
-        let swept = debris::sweep(&dir);
+        let swept = debris::sweep(&dir, debris::When::StartUp);
         if swept > 0 {
             crate::message!(
                 "curd-server: removed {swept} temporary files of uploads cut short by a crash"
@@ -434,22 +436,27 @@ impl Storage {
         verdict
     }
 
-    /// Opens a listed file that passed the checks, with its identity.
-    fn open_listed(&self, filename: &DistFilename) -> Result<(File, FileId, PathBuf), NotServed> {
+    /// Opens a listed file that passed the checks, with its identity and what the
+    /// checks found.
+    fn open_listed(
+        &self,
+        filename: &DistFilename,
+    ) -> Result<(File, FileId, PathBuf, Checked), NotServed> {
         let index = self.index();
         if let Some(why) = index.refused.get(&filename.to_string()) {
             return Err(NotServed::Invalid(Arc::clone(why)));
         }
         index.file(filename).ok_or(NotServed::Missing)?;
         let (mut file, id, path) = self.open_now(filename)?;
-        self.checked(id, &mut file, &path, filename)
+        let checked = self
+            .checked(id, &mut file, &path, filename)
             .map_err(NotServed::Invalid)?;
-        Ok((file, id, path))
+        Ok((file, id, path, checked))
     }
 
     /// Opens a listed file to be sent, with the hash of what that handle reads.
     pub fn download(&self, filename: &DistFilename) -> Result<Download, NotServed> {
-        let (mut file, id, _) = self.open_listed(filename)?;
+        let (mut file, id, ..) = self.open_listed(filename)?;
         let sha256 = self.versions.sha256(id, &mut file);
         let size = file.metadata().map_err(|_| NotServed::Missing)?.len();
         Ok(Download { file, size, sha256 })
@@ -460,10 +467,13 @@ impl Storage {
         if !filename.is_wheel() {
             return Err(NotServed::Missing);
         }
-        let (mut file, id, path) = self.open_listed(filename)?;
+        let (_, id, path, checked) = self.open_listed(filename)?;
         self.versions
-            .metadata(id, &mut file, &path, filename)
-            .ok_or(NotServed::Missing)
+            .metadata(id, &checked, &path, filename)
+            .map_err(|miss| match miss {
+                MetadataMiss::Busy => NotServed::Busy,
+                MetadataMiss::Changed => NotServed::Missing,
+            })
     }
 
     /// The sha256 of what the folder holds for a file now.
@@ -476,7 +486,7 @@ impl Storage {
 
     /// Starts receiving an upload of at most `limit` bytes.
     pub fn begin_upload(&self, limit: u64) -> Result<Upload, SaveError> {
-        debris::sweep(&self.dir);
+        debris::sweep(&self.dir, debris::When::Running);
         let temp = TempFile::new_in(&self.dir).map_err(disk_error)?;
         temp.lock().map_err(disk_error)?;
         Ok(Upload {

@@ -16,10 +16,11 @@
 //! the table of clients is bounded, so a flood of addresses cannot grow it.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::server::http::client_of;
 use crate::util::sync::{lock, wait};
 
 /// Failures a client may make before it has to wait.
@@ -174,18 +175,6 @@ fn make_room(clients: &mut HashMap<IpAddr, Record>, now: Instant) {
         if let Some(ip) = oldest {
             clients.remove(&ip);
         }
-    }
-}
-
-/// The client an address belongs to: IPv4 as it is (also when mapped into IPv6),
-/// IPv6 by its /64.
-fn client_of(peer: IpAddr) -> IpAddr {
-    match peer {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
-        },
     }
 }
 

@@ -23,8 +23,10 @@ use super::response::{Payload, Response};
 use super::shared::Work;
 use crate::util::fs::{FsError, out_of_space};
 
-/// How many bytes one connection may move in one turn before the others get theirs.
-const TURN: u64 = 1 << 20;
+/// How many bytes one connection may move in one turn before the others get theirs:
+/// with a thousand downloads under way, a turn round all of them moves a thousand
+/// times this before a new request is looked at.
+const TURN: u64 = 256 << 10;
 /// How long a closing connection reads what its client still sends, and how much:
 /// closing with unread bytes would reset the connection, and clients that send a
 /// whole body before reading (Python's http.client, so twine) would see the reset
@@ -253,7 +255,7 @@ impl Conn {
             }
             let next = match self.phase {
                 Phase::Head { .. } => self.read_head(ctx),
-                Phase::Busy(_) => Next::Stop(Step::Wait),
+                Phase::Busy(_) => self.watch_busy(),
                 Phase::Body(_) => self.read_body(ctx, &mut turn),
                 Phase::Answer(_) => self.write_answer(&mut turn),
                 Phase::Linger { .. } => self.linger(ctx, &mut turn),
@@ -262,6 +264,30 @@ impl Conn {
                 return step;
             }
         }
+    }
+
+    /// While a worker has the request, only whether the client is still there: one
+    /// that closed its connection wants no answer, and its request, if still
+    /// waiting for a worker, is not run. A client that only shut its sending side
+    /// counts as gone too, as most servers count it; bytes it pipelined wait.
+    fn watch_busy(&mut self) -> Next {
+        match self.stream.peek(&mut [0u8; 1]) {
+            Ok(0) => {
+                self.log_abort(&"the client closed the connection before the answer");
+                Next::Stop(Step::Close)
+            }
+            Ok(_) => Next::Stop(Step::Wait),
+            Err(e) if retry_later(&e) => io_next(&e),
+            Err(e) => {
+                self.log_abort(&e);
+                Next::Stop(Step::Close)
+            }
+        }
+    }
+
+    /// Whether a worker has, or is to have, its request.
+    pub(super) fn busy(&self) -> bool {
+        matches!(self.phase, Phase::Busy(_))
     }
 
     fn read_head(&mut self, ctx: &mut Ctx<'_>) -> Next {
@@ -528,7 +554,7 @@ impl Conn {
             return Next::Again;
         }
         if let Some(file) = out.file.as_mut().filter(|f| f.offset < f.len) {
-            let count = usize::try_from((file.len - file.offset).min(TURN)).unwrap_or(1 << 20);
+            let count = usize::try_from((file.len - file.offset).min(TURN)).unwrap_or(1 << 18);
             let sent =
                 rustix::fs::sendfile(&self.stream, &file.file, Some(&mut file.offset), count)
                     .map_err(io::Error::from);

@@ -1,5 +1,6 @@
 //! The limits on what clients may cost the server, and the deadlines drawn from them.
 
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 /// Bounds on what clients may cost the server.
@@ -60,6 +61,19 @@ impl Limits {
     ) -> bool {
         let allowed = self.io_timeout + Duration::from_secs(moved / MIN_BYTES_PER_SECOND);
         now.duration_since(moved_at) > self.io_timeout || now.duration_since(started) > allowed
+    }
+}
+
+/// The client an address belongs to, for every limit per client: IPv4 as it is
+/// (also when mapped into IPv6), IPv6 by its /64, which one host usually holds
+/// whole, so that it cannot pass a limit by changing addresses within it.
+pub fn client_of(peer: IpAddr) -> IpAddr {
+    match peer {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
+        },
     }
 }
 

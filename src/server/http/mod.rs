@@ -34,7 +34,7 @@ mod response;
 mod shared;
 mod worker;
 
-pub use limits::Limits;
+pub use limits::{Limits, client_of};
 pub use reactor::{bind, serve};
 pub use request::Request;
 pub use response::{Payload, Response};

@@ -15,16 +15,16 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::conn::{Conn, Ctx, Expiry, Step};
-use super::limits::Limits;
+use super::limits::{Limits, client_of};
 use super::response::Response;
 use super::shared::{Done, Handler, Job, Outcome, Shared};
-use super::worker::Pool;
+use super::worker::{Pool, Queue};
 use crate::util::sync::lock;
 
 /// Opens the listening socket with a backlog deep enough for clients such as uv
@@ -95,7 +95,7 @@ pub fn serve(
     result
 }
 
-/// What one address holds.
+/// What one client (an address, or an IPv6 /64) holds.
 #[derive(Default)]
 struct Peer {
     connections: usize,
@@ -107,12 +107,13 @@ struct Reactor {
     /// `None` once the server stops taking connections.
     listener: Option<mio::net::TcpListener>,
     shared: Arc<Shared>,
-    jobs: mpsc::Sender<Job>,
+    jobs: Arc<Queue>,
     spool_dir: PathBuf,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
     /// Connections counted against the limits.
     open: usize,
+    /// By client, as [`client_of`] tells them.
     peers: HashMap<IpAddr, Peer>,
     next_id: u64,
     /// Connections that had their turn with work left, by slot and id.
@@ -210,7 +211,8 @@ impl Reactor {
         let shared = Arc::clone(&self.shared);
         let limits = &shared.limits;
         let per_peer = limits.max_connections_per_peer();
-        let held = self.peers.get(&peer.ip()).map_or(0, |p| p.connections);
+        let client = client_of(peer.ip());
+        let held = self.peers.get(&client).map_or(0, |p| p.connections);
         let refusal = if held >= per_peer {
             Some(format!(
                 "too many connections from {}: at most {per_peer} at once",
@@ -240,7 +242,7 @@ impl Reactor {
             ),
             None => {
                 self.open += 1;
-                self.peers.entry(peer.ip()).or_default().connections += 1;
+                self.peers.entry(client).or_default().connections += 1;
                 Conn::new(id, stream, peer)
             }
         };
@@ -307,10 +309,7 @@ impl Reactor {
                     framing,
                     work,
                 };
-                if self.jobs.send(job).is_err() {
-                    self.close(slot);
-                    return;
-                }
+                self.jobs.push(job);
             }
             Step::Close => {
                 self.close(slot);
@@ -330,7 +329,7 @@ impl Reactor {
             return;
         }
         conn.uploading = receiving;
-        let peer = self.peers.entry(conn.peer.ip()).or_default();
+        let peer = self.peers.entry(client_of(conn.peer.ip())).or_default();
         if receiving {
             peer.uploads += 1;
         } else {
@@ -344,11 +343,14 @@ impl Reactor {
         };
         self.free.push(slot);
         let _ = self.poll.registry().deregister(&mut conn.stream);
+        if conn.busy() {
+            self.jobs.cancel(conn.peer.ip(), slot, conn.id);
+        }
         if !conn.counted {
             return;
         }
         self.open -= 1;
-        let ip = conn.peer.ip();
+        let ip = client_of(conn.peer.ip());
         if let Some(peer) = self.peers.get_mut(&ip) {
             peer.connections = peer.connections.saturating_sub(1);
             if conn.uploading {
@@ -385,11 +387,12 @@ impl Reactor {
             return;
         }
         let ip = conn.peer.ip();
+        let client = client_of(ip);
         match outcome {
             Outcome::Handled(response) => conn.answer(response, stopping),
             Outcome::Admitted(Err(response)) => conn.refuse(response),
             Outcome::Admitted(Ok(_))
-                if self.peers.get(&ip).map_or(0, |p| p.uploads) >= max_uploads =>
+                if self.peers.get(&client).map_or(0, |p| p.uploads) >= max_uploads =>
             {
                 let message = format!("too many uploads from {ip} at once: at most {max_uploads}");
                 conn.refuse(Response::text(429, message).header("Retry-After", "5"));

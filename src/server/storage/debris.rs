@@ -4,9 +4,12 @@
 //! writes it, and the lock dies with the process that held it. So a temporary file
 //! that can be locked belongs to nobody and is removed, however young; one that
 //! cannot is an upload in progress, of this server or of another one on the same
-//! folder (on this machine, or over NFS, which carries the lock), however old. A
-//! file touched in the last minute is left alone, to cover the instant between
-//! creating a file and locking it, and servers of older versions that did not lock.
+//! folder (on this machine, or over NFS, which carries the lock), however old.
+//!
+//! While the server runs, a file touched in the last minute is left alone: its own
+//! uploads create a file and then lock it, and a sweep between the two must not
+//! take it. At start-up no upload of this process exists yet, so every unlocked
+//! file goes, however young: what a crash left is gone before the first request.
 
 use std::fs::{File, TryLockError};
 use std::path::Path;
@@ -14,10 +17,18 @@ use std::time::Duration;
 
 use crate::util::fs::TEMP_PREFIX;
 
+/// How young an unlocked file may be and still be an upload about to lock it.
 const GRACE: Duration = Duration::from_secs(60);
 
+/// Whether a sweep runs beside the server's own uploads or before any.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    StartUp,
+    Running,
+}
+
 /// Removes the temporary files of uploads whose process is gone; says how many.
-pub fn sweep(dir: &Path) -> usize {
+pub fn sweep(dir: &Path, when: When) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -32,7 +43,8 @@ pub fn sweep(dir: &Path) -> usize {
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > GRACE);
+            .is_some_and(|age| age > GRACE)
+            || when == When::StartUp;
         if !settled {
             continue;
         }

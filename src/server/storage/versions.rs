@@ -17,12 +17,13 @@ use std::fmt;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use sha2::{Digest, Sha256};
 
 use crate::archive::check::check_dist;
 use crate::archive::error::ArchiveError;
+use crate::archive::metadata::read_wheel_metadata;
 use crate::standards::filename::DistFilename;
 use crate::standards::metadata::{CoreMetadata, IdentityError};
 use crate::util::digest::{hex, sha256_hex};
@@ -30,6 +31,16 @@ use crate::util::sync::lock;
 
 /// Room for a few thousand METADATA files of the usual tens of KiB.
 const METADATA_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// The largest METADATA served on its own (PEP 658). Real ones are at most a few
+/// hundred KiB (a long description); a larger one is offered only inside its
+/// wheel, as installers then read it, so no request can make the server inflate
+/// and hold many MiB of it for an answer of a few bytes on the wire.
+pub const MAX_SERVED_METADATA: usize = 2 * 1024 * 1024;
+/// All the METADATA held in memory at once: the cache, and what answers still
+/// being sent hold beyond it. Each version is held once however many answers send
+/// it, so only many large METADATA files requested at once can reach it; a request
+/// that would pass it is answered 503, to be retried.
+const METADATA_HELD_BYTES: usize = 2 * METADATA_CACHE_BYTES;
 
 /// One version of a file, as `stat` tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,8 +85,11 @@ impl FileId {
 /// What a file that passed the checks says of itself.
 #[derive(Clone, Debug, Default)]
 pub struct Checked {
-    /// Hex sha256 of a wheel's METADATA (PEP 658); none for sdists.
+    /// Hex sha256 of a wheel's METADATA (PEP 658); none for sdists, and for
+    /// METADATA too large to serve on its own.
     pub metadata_sha256: Option<String>,
+    /// The size of that METADATA, to know what holding it costs before reading it.
+    pub metadata_len: usize,
     pub requires_python: Option<String>,
 }
 
@@ -146,7 +160,9 @@ pub fn check(
     meta.check_identity(filename.name(), filename.version())
         .map_err(InvalidDist::Identity)?;
     let checked = Checked {
-        metadata_sha256: filename.is_wheel().then(|| sha256_hex(&raw)),
+        metadata_sha256: (filename.is_wheel() && raw.len() <= MAX_SERVED_METADATA)
+            .then(|| sha256_hex(&raw)),
+        metadata_len: raw.len(),
         requires_python: meta.requires_python,
     };
     Ok((checked, raw))
@@ -172,37 +188,67 @@ pub fn hash(file: &mut File) -> io::Result<String> {
 
 type CheckResult = Result<Checked, Arc<InvalidDist>>;
 
+/// Why a checked wheel's METADATA is not at hand.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MetadataMiss {
+    /// Holding it would pass the bound on METADATA in memory; later it may not.
+    Busy,
+    /// The file under its name is no longer the version that was checked.
+    Changed,
+}
+
 /// One version's facts, each computed once, by whichever request needs it first
 /// (the others wait for it rather than compute it again).
 #[derive(Default)]
 struct Cell {
     check: OnceLock<CheckResult>,
     sha256: OnceLock<String>,
+    /// Held while its METADATA is read again, so that requests missing the cache
+    /// at once read it once, and share it.
+    reading: Mutex<()>,
 }
 
 /// Recently served METADATA files, bounded by their total size; the oldest used
-/// goes first.
+/// goes first. Also knows every METADATA still held by an answer being sent, so a
+/// request for it shares that copy instead of making another.
 #[derive(Default)]
 struct MetadataCache {
     entries: HashMap<FileId, (Arc<Vec<u8>>, u64)>,
     by_use: BTreeMap<u64, FileId>,
     bytes: usize,
     clock: u64,
+    /// Every METADATA handed out, cached or not, while someone holds it.
+    held: HashMap<FileId, (Weak<Vec<u8>>, usize)>,
 }
 
 impl MetadataCache {
     fn get(&mut self, id: &FileId) -> Option<Arc<Vec<u8>>> {
         self.clock += 1;
-        let (bytes, used) = self.entries.get_mut(id)?;
+        let Some((bytes, used)) = self.entries.get_mut(id) else {
+            return self.held.get(id).and_then(|(weak, _)| weak.upgrade());
+        };
         self.by_use.remove(used);
         *used = self.clock;
         self.by_use.insert(self.clock, *id);
         Some(Arc::clone(bytes))
     }
 
-    fn insert(&mut self, id: FileId, bytes: Arc<Vec<u8>>) {
-        if bytes.len() > METADATA_CACHE_BYTES / 4 || self.entries.contains_key(&id) {
-            return;
+    /// Whether `len` more bytes may be held in memory now.
+    fn has_room(&mut self, len: usize) -> bool {
+        self.held.retain(|_, (weak, _)| weak.strong_count() > 0);
+        let held: usize = self.held.values().map(|(_, n)| n).sum();
+        held + len <= METADATA_HELD_BYTES
+    }
+
+    /// Keeps `bytes` as the METADATA of `id`, and returns the copy to send: the one
+    /// already held, if another request read it meanwhile.
+    fn insert(&mut self, id: FileId, bytes: Arc<Vec<u8>>) -> Arc<Vec<u8>> {
+        if let Some(held) = self.get(&id) {
+            return held;
+        }
+        self.held.insert(id, (Arc::downgrade(&bytes), bytes.len()));
+        if bytes.len() > METADATA_CACHE_BYTES / 4 {
+            return bytes;
         }
         while self.bytes + bytes.len() > METADATA_CACHE_BYTES {
             let Some((_, oldest)) = self.by_use.pop_first() else {
@@ -215,7 +261,8 @@ impl MetadataCache {
         self.clock += 1;
         self.bytes += bytes.len();
         self.by_use.insert(self.clock, id);
-        self.entries.insert(id, (bytes, self.clock));
+        self.entries.insert(id, (Arc::clone(&bytes), self.clock));
+        bytes
     }
 
     fn retain(&mut self, keep: &HashSet<FileId>) {
@@ -231,6 +278,7 @@ impl MetadataCache {
                 self.by_use.remove(&used);
             }
         }
+        self.held.retain(|id, _| keep.contains(id));
     }
 }
 
@@ -261,7 +309,7 @@ impl Versions {
             fresh = true;
             match check(file, path, filename) {
                 Ok((checked, raw)) => {
-                    if filename.is_wheel() {
+                    if checked.metadata_sha256.is_some() {
                         lock(&self.metadata).insert(id, Arc::new(raw));
                     }
                     Ok(checked)
@@ -287,21 +335,35 @@ impl Versions {
         sha.clone()
     }
 
-    /// A checked wheel's METADATA: from the cache, or read again from the open file.
+    /// A checked wheel's METADATA: from the cache, shared with the answers that
+    /// still hold it, or read again (without the checks, which it passed) from the
+    /// file at `path`, and served only if it hashes as the checked version's did.
     pub fn metadata(
         &self,
         id: FileId,
-        file: &mut File,
+        checked: &Checked,
         path: &Path,
         filename: &DistFilename,
-    ) -> Option<Arc<Vec<u8>>> {
-        if let Some(bytes) = lock(&self.metadata).get(&id) {
-            return Some(bytes);
+    ) -> Result<Arc<Vec<u8>>, MetadataMiss> {
+        let cell = self.cell(id);
+        let _reading = lock(&cell.reading);
+        let mut cache = lock(&self.metadata);
+        if let Some(bytes) = cache.get(&id) {
+            return Ok(bytes);
         }
-        let (_, raw) = check(file, path, filename).ok()?;
-        let raw = Arc::new(raw);
-        lock(&self.metadata).insert(id, Arc::clone(&raw));
-        Some(raw)
+        if !cache.has_room(checked.metadata_len) {
+            return Err(MetadataMiss::Busy);
+        }
+        drop(cache);
+        let (DistFilename::Wheel(wheel), Some(expected)) = (filename, &checked.metadata_sha256)
+        else {
+            return Err(MetadataMiss::Changed);
+        };
+        let raw = read_wheel_metadata(path, wheel).map_err(|_| MetadataMiss::Changed)?;
+        if sha256_hex(&raw) != *expected {
+            return Err(MetadataMiss::Changed);
+        }
+        Ok(lock(&self.metadata).insert(id, Arc::new(raw)))
     }
 
     /// Files what an upload's checks found, for the identity it has once stored.
@@ -316,7 +378,7 @@ impl Versions {
         let _ = cell.check.set(Ok(checked));
         let _ = cell.sha256.set(sha256);
         lock(&self.cells).insert(id, Arc::new(cell));
-        if let Some(raw) = metadata {
+        if let Some(raw) = metadata.filter(|raw| raw.len() <= MAX_SERVED_METADATA) {
             lock(&self.metadata).insert(id, Arc::new(raw));
         }
     }
@@ -364,5 +426,27 @@ mod tests {
             (cache.entries.len(), cache.by_use.len(), cache.bytes),
             (1, 1, quarter)
         );
+    }
+
+    #[test]
+    fn answers_being_sent_share_one_copy_and_are_counted_until_dropped() {
+        let mut cache = MetadataCache::default();
+        let quarter = METADATA_CACHE_BYTES / 4;
+        // Too large for the cache, yet shared while an answer holds it.
+        let big = cache.insert(id(9), Arc::new(vec![1; quarter + 1]));
+        let again = cache.insert(id(9), Arc::new(vec![1; quarter + 1]));
+        assert!(Arc::ptr_eq(&big, &again), "a second copy was kept");
+        assert!(Arc::ptr_eq(&cache.get(&id(9)).unwrap(), &big));
+        // Evicted from the cache, still held by an answer: the same copy.
+        let small = cache.insert(id(0), Arc::new(vec![0; quarter]));
+        for n in 1..5 {
+            cache.insert(id(n), Arc::new(vec![0; quarter]));
+        }
+        assert!(!cache.entries.contains_key(&id(0)));
+        assert!(Arc::ptr_eq(&cache.get(&id(0)).unwrap(), &small));
+        assert!(!cache.has_room(METADATA_HELD_BYTES - 2 * quarter));
+        drop((big, again, small));
+        assert!(cache.get(&id(9)).is_none());
+        assert!(cache.has_room(METADATA_HELD_BYTES - METADATA_CACHE_BYTES));
     }
 }

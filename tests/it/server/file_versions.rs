@@ -208,6 +208,17 @@ fn temporary_files_of_dead_uploads_are_removed_and_live_ones_kept() {
 }
 
 #[test]
+fn a_crash_just_before_a_restart_leaves_nothing_behind() {
+    let tmp = TempDir::new("debris-fresh");
+    let wheels = mkdir(tmp.path().join("wheels"));
+    // Written a moment ago by an upload whose server was killed.
+    std::fs::write(wheels.join(".curd-tmp-4000003-0"), vec![0u8; 1 << 20]).unwrap();
+    let server = Server::start(&wheels, &[]);
+    assert_eq!(server.get("/simple/").status, 200);
+    assert_eq!(listing(&wheels), Vec::<String>::new(), "{}", server.log());
+}
+
+#[test]
 fn a_second_server_on_the_folder_keeps_the_first_ones_upload() {
     let tmp = TempDir::new("two-servers");
     let wheels = mkdir(tmp.path().join("wheels"));

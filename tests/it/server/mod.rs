@@ -7,4 +7,5 @@ mod file_versions;
 mod hostile;
 mod http_rules;
 mod logins;
+mod metadata_load;
 mod slow_clients;
