@@ -8,9 +8,12 @@
 //! Sockets are registered once, edge-triggered, for reading and writing: each
 //! connection is moved on until its socket would block, and whenever it changes
 //! phase (a worker's answer arrives), since an event that came meanwhile is not
-//! repeated. A connection that could go on but has had its turn waits in `ready`.
+//! repeated. A connection that could go on but has had its turn waits in `ready`,
+//! and a few of those take their next turns between two looks at new events: a
+//! thousand downloads that can all go on cost a new request a few of their turns,
+//! not a thousand.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -47,6 +50,14 @@ const WAKER: Token = Token(1);
 const FIRST_CONNECTION: usize = 2;
 /// How often deadlines and the shutdown flag are checked.
 const TICK: Duration = Duration::from_millis(200);
+/// Each connection's send buffer in the kernel (which doubles it). Left to
+/// itself the kernel grows a buffer to 4 MiB for a client that does not read, and
+/// a thousand such clients then take the memory all TCP shares, so that other
+/// connections, new ones included, wait for it, seconds at a time. This is
+/// still more than a fast client over loopback keeps in flight.
+const SEND_BUFFER: usize = 256 * 1024;
+/// How many waiting connections take a turn between two looks at new events.
+const TURNS_BETWEEN_EVENTS: usize = 32;
 /// The reactor's one read buffer, shared by every connection in turn. It bounds
 /// what a client can leave buffered after a chunked body (its pipelined bytes).
 const SCRATCH: usize = 32 * 1024;
@@ -85,7 +96,7 @@ pub fn serve(
         open: 0,
         peers: HashMap::new(),
         next_id: 0,
-        ready: Vec::new(),
+        ready: VecDeque::new(),
         scratch: vec![0; SCRATCH],
         accept_again: false,
     };
@@ -117,7 +128,7 @@ struct Reactor {
     peers: HashMap<IpAddr, Peer>,
     next_id: u64,
     /// Connections that had their turn with work left, by slot and id.
-    ready: Vec<(usize, u64)>,
+    ready: VecDeque<(usize, u64)>,
     scratch: Vec<u8>,
     /// Accepting failed for want of file descriptors: the listener is edge-triggered,
     /// so queued connections wait for the next tick instead of the next client.
@@ -163,7 +174,10 @@ impl Reactor {
                     Token(t) => self.advance(t - FIRST_CONNECTION),
                 }
             }
-            for (slot, id) in std::mem::take(&mut self.ready) {
+            for _ in 0..self.ready.len().min(TURNS_BETWEEN_EVENTS) {
+                let Some((slot, id)) = self.ready.pop_front() else {
+                    break;
+                };
                 if self.conn(slot).is_some_and(|c| c.id == id) {
                     self.advance(slot);
                 }
@@ -191,6 +205,7 @@ impl Reactor {
             match listener.accept() {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
+                    let _ = socket2::SockRef::from(&stream).set_send_buffer_size(SEND_BUFFER);
                     self.admit_connection(stream, peer);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -299,7 +314,7 @@ impl Reactor {
         let (id, peer) = (conn.id, conn.peer);
         match step {
             Step::Wait => {}
-            Step::Yield => self.ready.push((slot, id)),
+            Step::Yield => self.ready.push_back((slot, id)),
             Step::Dispatch(head, framing, work) => {
                 let job = Job {
                     slot,
