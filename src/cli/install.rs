@@ -140,6 +140,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     let uploaded = sources
         .upload
         .as_ref()
+        .filter(|target| !finder.is_down(&target.index))
         .map(|target| (upload(&client, &jobs, &target.files, &to_upload), target));
     warn_all();
     summary.seconds = started.elapsed().as_secs_f64();

@@ -289,6 +289,16 @@ impl<'a> Finder<'a> {
         lock(&self.learned.warnings).clone()
     }
 
+    /// Whether the cache server whose index is `index` failed in this run: `-u`
+    /// would spend a connect timeout per wheel on it for nothing.
+    pub fn is_down(&self, index: &Url) -> bool {
+        let down = lock(&self.learned.down);
+        self.sources.iter().enumerate().any(|(position, source)| {
+            matches!(source, Source::Cache(cache) if &cache.url == index)
+                && down.contains(&position)
+        })
+    }
+
     /// Stops asking a cache server that failed; says so once.
     fn mark_down(&self, position: usize, reason: &str) {
         if lock(&self.learned.down).insert(position)
