@@ -140,7 +140,16 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     let uploaded = sources
         .upload
         .as_ref()
-        .filter(|target| !finder.is_down(&target.index))
+        .filter(|target| {
+            let down = finder.is_down(&target.index);
+            if down {
+                warn!(
+                    "uploading nothing to {}: it was not usable earlier in this run",
+                    target.index
+                );
+            }
+            !down
+        })
         .map(|target| (upload(&client, &jobs, &target.files, &to_upload), target));
     warn_all();
     summary.seconds = started.elapsed().as_secs_f64();
