@@ -7,6 +7,7 @@ use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use crate::client::python::{self, Discovery, Interpreter, PythonError};
+use crate::client::schemes::Location;
 use crate::install::{InstallError, Inventory, Recovered, Scheme, Target};
 use crate::util::fs::{Context, FsError};
 use crate::{message, warn};
@@ -28,6 +29,14 @@ pub enum EnvironmentError {
     Lock(FsError),
     /// What a killed run left could not be finished or undone.
     Recover(InstallError),
+    /// `--user` in a virtual environment that cannot see the user site.
+    UserInVirtualEnv(PathBuf),
+    /// The interpreter has no install scheme for the location asked (`--prefix`'s, say).
+    NoScheme {
+        python: PathBuf,
+        scheme: &'static str,
+        flag: &'static str,
+    },
 }
 
 impl fmt::Display for EnvironmentError {
@@ -45,6 +54,17 @@ impl fmt::Display for EnvironmentError {
             EnvironmentError::Recover(e) => {
                 write!(f, "cannot finish an install that was interrupted: {e}")
             }
+            EnvironmentError::UserInVirtualEnv(prefix) => write!(
+                f,
+                "cannot install with --user: the user site is not visible in the virtual environment `{}`\n\
+                 hint: install into the virtual environment without --user",
+                prefix.display()
+            ),
+            EnvironmentError::NoScheme { python, scheme, flag } => write!(
+                f,
+                "cannot install with {flag}: `{}` has no `{scheme}` install scheme",
+                python.display()
+            ),
         }
     }
 }
@@ -53,7 +73,9 @@ impl std::error::Error for EnvironmentError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             EnvironmentError::Python(e) => e.source(),
-            EnvironmentError::NotVirtual(_) => None,
+            EnvironmentError::NotVirtual(_)
+            | EnvironmentError::UserInVirtualEnv(_)
+            | EnvironmentError::NoScheme { .. } => None,
             EnvironmentError::Installed(e) | EnvironmentError::Recover(e) => e.source(),
             EnvironmentError::Lock(e) => e.source(),
         }
@@ -74,28 +96,41 @@ impl Environment {
         system: bool,
         interpreters: &Path,
     ) -> Result<Environment, EnvironmentError> {
+        Environment::open_at(discovery, system, interpreters, &Location::Environment)
+    }
+
+    /// [`Environment::open`] for an install into `location`. `--target`, `--prefix`
+    /// and `--user` leave the interpreter's own environment alone, so they need no
+    /// `system`; `--user` is refused where the interpreter cannot see the user site.
+    pub fn open_at(
+        discovery: &Discovery,
+        system: bool,
+        interpreters: &Path,
+        location: &Location,
+    ) -> Result<Environment, EnvironmentError> {
         let path = python::find(discovery).map_err(EnvironmentError::Python)?;
         let interpreter =
             Interpreter::query(&path, interpreters).map_err(EnvironmentError::Python)?;
-        if !system && !interpreter.is_virtualenv() {
-            return Err(EnvironmentError::NotVirtual(interpreter.path.clone()));
+        match location {
+            Location::Environment if !system && !interpreter.is_virtualenv() => {
+                return Err(EnvironmentError::NotVirtual(interpreter.path.clone()));
+            }
+            Location::User(_) if !sees_user_site(&interpreter) => {
+                return Err(EnvironmentError::UserInVirtualEnv(
+                    interpreter.prefix.clone(),
+                ));
+            }
+            _ => {}
         }
-        let paths = &interpreter.paths;
-        // In a virtual environment sysconfig's include folder is the base Python's;
-        // pip puts headers under the environment instead, and so does curd.
-        let headers = if interpreter.is_virtualenv() {
-            Scheme::venv_headers(&interpreter.prefix, interpreter.python_version)
-        } else {
-            paths.include.clone()
-        };
+        let scheme = scheme_for(&interpreter, location).map_err(|scheme| {
+            EnvironmentError::NoScheme {
+                python: interpreter.path.clone(),
+                scheme,
+                flag: location.flag().unwrap_or("curd install"),
+            }
+        })?;
         let target = Target {
-            scheme: Scheme {
-                purelib: paths.purelib.clone(),
-                platlib: paths.platlib.clone(),
-                scripts: paths.scripts.clone(),
-                data: paths.data.clone(),
-                headers,
-            },
+            scheme,
             python: interpreter.executable.clone(),
         };
         Ok(Environment {
@@ -157,6 +192,66 @@ impl Environment {
         }
         Ok(EnvironmentLock { _file: file })
     }
+}
+
+/// Where files go for `location`, as pip's `get_scheme` puts them (and, for
+/// `--target`, its move out of the home scheme: see [`crate::client::schemes`]);
+/// `Err` names the scheme the interpreter lacks.
+fn scheme_for(interpreter: &Interpreter, location: &Location) -> Result<Scheme, &'static str> {
+    // pip's header folder in a virtual environment: under the scheme's base.
+    let headers = |base: &Path, include: PathBuf| {
+        if interpreter.is_virtualenv() {
+            Scheme::venv_headers(base, interpreter.python_version)
+        } else {
+            include
+        }
+    };
+    let schemes = &interpreter.schemes;
+    let (paths, base) = match location {
+        Location::Environment => (interpreter.paths.clone(), interpreter.prefix.clone()),
+        Location::Target(dir) => {
+            let home = schemes.home.as_ref().ok_or("home")?.rebased(dir);
+            return Ok(Scheme {
+                purelib: dir.clone(),
+                platlib: dir.clone(),
+                scripts: home.scripts,
+                data: dir.clone(),
+                headers: headers(dir, home.include),
+            });
+        }
+        Location::Prefix(dir) => (schemes.prefix.as_ref().ok_or("prefix")?.rebased(dir), dir.clone()),
+        Location::User(base) => (
+            schemes.user.as_ref().ok_or("user")?.rebased(base),
+            interpreter.prefix.clone(),
+        ),
+    };
+    Ok(Scheme {
+        headers: headers(&base, paths.include),
+        purelib: paths.purelib,
+        platlib: paths.platlib,
+        scripts: paths.scripts,
+        data: paths.data,
+    })
+}
+
+/// Whether the user site is on the interpreter's `sys.path`: outside a virtual
+/// environment always; inside one only if its `pyvenv.cfg` says
+/// `include-system-site-packages = true` (pip's `virtualenv_no_global`, which takes
+/// a missing `pyvenv.cfg` as no).
+fn sees_user_site(interpreter: &Interpreter) -> bool {
+    if !interpreter.is_virtualenv() {
+        return true;
+    }
+    let cfg = interpreter.prefix.join("pyvenv.cfg");
+    let Ok(bytes) = crate::util::fs::read_bounded(&cfg, 64 * 1024) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    !text.lines().any(|line| {
+        line.split_once('=').is_some_and(|(key, value)| {
+            key.trim() == "include-system-site-packages" && value.trim() == "false"
+        })
+    })
 }
 
 /// An environment taken by [`Environment::lock`]: the lock is the open file's, so the

@@ -4,6 +4,7 @@
 //!
 //! May import: resolve, install, build, archive, standards, util.
 
+pub mod schemes;
 pub mod python;
 pub mod netrc;
 pub mod policy;

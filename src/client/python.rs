@@ -24,6 +24,7 @@ use std::time::UNIX_EPOCH;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::client::schemes::{BASE, InstallPaths, Schemes};
 use crate::standards::tags::{Platform, Tag, Target};
 use crate::util::fs::{Context, FsError, TempFile};
 
@@ -179,6 +180,30 @@ def musl_loader_output():
         return None
 
 
+def scheme_paths(key, fallback, variables):
+    # pip._internal.locations._sysconfig.get_scheme, with the base a placeholder
+    preferred = getattr(sysconfig, "get_preferred_scheme", None)
+    try:
+        name = preferred(key) if preferred else fallback
+        if key == "prefix" and name == "osx_framework_library":
+            name = "posix_prefix"
+        paths = sysconfig.get_paths(name, vars=variables)
+    except (AttributeError, KeyError, ValueError):
+        return None
+    return dict((k, paths.get(k)) for k in ("purelib", "platlib", "scripts", "data", "include"))
+
+
+def schemes(base):
+    posix = os.name == "posix"
+    home = dict((k, base) for k in ("installed_base", "base", "installed_platbase",
+                                     "platbase", "prefix", "exec_prefix"))
+    return {
+        "home": scheme_paths("home", "posix_home" if posix else "nt", home),
+        "prefix": scheme_paths("prefix", "posix_prefix" if posix else "nt", home),
+        "user": scheme_paths("user", "posix_user" if posix else "nt_user", {"userbase": base}),
+    }
+
+
 def main():
     impl = sys.implementation
     system = platform.system()
@@ -205,6 +230,7 @@ def main():
         "version_info": list(sys.version_info[:2]),
         "markers": markers,
         "paths": dict((k, paths.get(k)) for k in ("purelib", "platlib", "scripts", "data", "include")),
+        "schemes": schemes(sys.argv[2]),
         "prefix": sys.prefix,
         "base_prefix": getattr(sys, "real_prefix", None) or getattr(sys, "base_prefix", sys.prefix),
         "abis": cpython_abis() if impl.name == "cpython" else generic_abis(),
@@ -462,18 +488,6 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
-/// Where a wheel's files go (`sysconfig.get_paths()`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InstallPaths {
-    pub purelib: PathBuf,
-    pub platlib: PathBuf,
-    pub scripts: PathBuf,
-    pub data: PathBuf,
-    /// The interpreter's C headers folder; pip puts a wheel's headers under
-    /// `<prefix>/include/site/pythonX.Y/<project>` in a virtual environment instead.
-    pub include: PathBuf,
-}
-
 /// What curd knows about the interpreter it installs into.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interpreter {
@@ -492,6 +506,8 @@ pub struct Interpreter {
     /// `sys.implementation.version` in marker form, such as `7.3.15` for PyPy.
     pub implementation_version: String,
     pub paths: InstallPaths,
+    /// The schemes of `--target`, `--prefix` and `--user`.
+    pub schemes: Schemes,
     /// `sys.prefix`.
     pub prefix: PathBuf,
     /// `sys.base_prefix` (or a legacy virtualenv's `sys.real_prefix`): the same as
@@ -695,6 +711,10 @@ impl Interpreter {
             implementation_name: markers["implementation_name"].clone(),
             implementation_version: markers["implementation_version"].clone(),
             paths,
+            schemes: match answer.get("schemes") {
+                Some(value) => schemes(value)?,
+                None => Schemes::default(),
+            },
             prefix: text(answer, "prefix")?.into(),
             base_prefix: text(answer, "base_prefix")?.into(),
             abis,
@@ -710,6 +730,44 @@ impl Interpreter {
             markers,
         })
     }
+}
+
+/// The answer's `schemes`, refusing a path outside the placeholder base.
+fn schemes(value: &Value) -> Result<Schemes, AnswerError> {
+    let map = value.as_object().ok_or_else(|| wrong("schemes", "not an object"))?;
+    let one = |key: &str| -> Result<Option<InstallPaths>, AnswerError> {
+        let paths = match map.get(key) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Object(paths)) => paths,
+            Some(_) => return Err(wrong(key, "neither an object nor null")),
+        };
+        let path = |name: &str| -> Result<PathBuf, AnswerError> {
+            let path = PathBuf::from(text(paths, name)?);
+            if !path.starts_with(BASE) {
+                return Err(AnswerError::Holds {
+                    key: "schemes",
+                    what: format!("`{}` for {key}.{name}, outside the scheme's base", path.display()),
+                });
+            }
+            Ok(path)
+        };
+        Ok(Some(InstallPaths {
+            purelib: path("purelib")?,
+            platlib: path("platlib")?,
+            scripts: path("scripts")?,
+            data: path("data")?,
+            include: path("include")?,
+        }))
+    };
+    let within = |inner| AnswerError::Within {
+        section: "schemes",
+        inner: Box::new(inner),
+    };
+    Ok(Schemes {
+        home: one("home").map_err(within)?,
+        prefix: one("prefix").map_err(within)?,
+        user: one("user").map_err(within)?,
+    })
 }
 
 fn field<'a>(value: &'a Value, key: &str) -> Result<&'a Value, AnswerError> {
@@ -757,6 +815,7 @@ fn ask(path: &Path, dir: &Path) -> Result<Value, PythonError> {
     let output = Command::new(path)
         .args(["-I", "-c", SCRIPT])
         .arg(answer_file.path())
+        .arg(BASE)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
