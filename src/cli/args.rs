@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::install::LinkMode;
+use crate::standards::machine::{Machine, PythonVersion};
 use crate::util::args::{Command as Table, Flag, FromArg, Matches, Operand, Program, Stop};
 use crate::util::messages::Level;
 
@@ -42,6 +43,14 @@ pub struct InstallArgs {
     /// `curd wheel`'s folder; `None` for `curd install`.
     pub wheel_dir: Option<PathBuf>,
     pub packages: Vec<String>,
+    /// `--target`, `--prefix`, `--user`: an install outside the environment.
+    pub target: Option<PathBuf>,
+    pub prefix: Option<PathBuf>,
+    pub user: bool,
+    /// `--report FILE`, `-` for stdout.
+    pub report: Option<PathBuf>,
+    /// `curd wheel --python-version --platform --implementation --abi`.
+    pub machine: Machine,
 }
 
 /// The flags of `curd uninstall`.
@@ -93,6 +102,14 @@ impl FromArg for Duration {
     fn from_arg(text: &str) -> Option<Duration> {
         let seconds: f64 = text.trim().parse().ok()?;
         (seconds > 0.0 && seconds <= 86_400.0).then(|| Duration::from_secs_f64(seconds))
+    }
+}
+
+/// `--python-version`.
+impl FromArg for PythonVersion {
+    const EXPECTED: &'static str = "a Python version such as 3.12, 3.12.1 or 312";
+    fn from_arg(text: &str) -> Option<PythonVersion> {
+        PythonVersion::parse(text)
     }
 }
 
@@ -223,6 +240,50 @@ static WHEEL_DIR: Flag = Flag::option(
 )
 .short('w');
 
+static TARGET: Flag = Flag::option(
+    "target",
+    "DIR",
+    "install into this folder (for PYTHONPATH) instead of the environment, as pip does",
+)
+.short('t');
+static PREFIX: Flag = Flag::option(
+    "prefix",
+    "DIR",
+    "install under this prefix, laid out as the interpreter's own",
+);
+static USER: Flag = Flag::switch(
+    "user",
+    "install into the user site (~/.local, or $PYTHONUSERBASE)",
+);
+static REPORT: Flag = Flag::option(
+    "report",
+    "FILE",
+    "write pip's installation report (JSON) to FILE, or `-` for stdout",
+);
+/// Where `curd install` puts things, and what it says of them: `curd install` only.
+static LOCATION: [&Flag; 4] = [&TARGET, &PREFIX, &USER, &REPORT];
+
+static PYTHON_VERSION: Flag = Flag::option(
+    "python-version",
+    "X.Y",
+    "fetch wheels for this Python version instead of the interpreter's",
+);
+static PLATFORM: Flag = Flag::option(
+    "platform",
+    "TAG",
+    "fetch wheels for this platform (repeatable), e.g. macosx_11_0_arm64",
+)
+.repeatable();
+static IMPLEMENTATION: Flag = Flag::option(
+    "implementation",
+    "IMPL",
+    "fetch wheels for this Python implementation: cp, pp, py, ...",
+);
+static ABI: Flag = Flag::option("abi", "ABI", "fetch wheels for this ABI (repeatable), e.g. cp312")
+    .repeatable();
+/// Another machine's wheels: `curd wheel` only; with any, sdists are not built.
+static MACHINE: [&Flag; 4] = [&PYTHON_VERSION, &PLATFORM, &IMPLEMENTATION, &ABI];
+
 static INSTALL: [&Flag; 21] = [
     &REQUIREMENTS,
     &INDEX,
@@ -269,7 +330,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> 
                 about: "Resolve, fetch and build every wheel a requirement set needs into a folder, \
                         without installing: the way to fill a curd-server folder for an air-gapped \
                         network.",
-                flags: std::iter::once(&WHEEL_DIR).chain(flags).collect(),
+                flags: std::iter::once(&WHEEL_DIR)
+                    .chain(flags)
+                    .chain(MACHINE)
+                    .collect(),
                 operand: Some(packages()),
             };
             let m = table.parse(rest)?;
@@ -321,7 +385,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> 
             let table = Table {
                 name: "curd install",
                 about: "Install packages: from curd cache servers first, then package indexes.",
-                flags: INSTALL.to_vec(),
+                flags: INSTALL.iter().chain(&LOCATION).copied().collect(),
                 operand: Some(packages()),
             };
             Command::Install(install(&table.parse(rest)?)?)
@@ -355,6 +419,16 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
         no_build_isolation: m.switch(&NO_BUILD_ISOLATION),
         wheel_dir: None,
         packages: m.operands()?,
+        target: m.value(&TARGET)?,
+        prefix: m.value(&PREFIX)?,
+        user: m.switch(&USER),
+        report: m.value(&REPORT)?,
+        machine: Machine {
+            python_version: m.value(&PYTHON_VERSION)?,
+            platforms: m.values(&PLATFORM)?,
+            implementation: m.value(&IMPLEMENTATION)?,
+            abis: m.values(&ABI)?,
+        },
     })
 }
 

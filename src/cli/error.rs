@@ -14,6 +14,7 @@ use crate::resolve::ResolveError;
 use crate::standards::marker::MarkerEnvironmentError;
 use crate::standards::name::{InvalidName, PackageName};
 use crate::standards::version::{Version, VersionParseError};
+use crate::cli::report::ReportError;
 use crate::util::fs::FsError;
 
 /// Why a command failed.
@@ -47,6 +48,8 @@ pub enum CommandError {
     NothingToUninstall,
     /// Removing an installed project failed.
     Uninstall(InstallError),
+    /// `--report` could not be made or written.
+    Report(ReportError),
 }
 
 impl fmt::Display for CommandError {
@@ -72,6 +75,7 @@ impl fmt::Display for CommandError {
                 f.write_str("nothing to uninstall: expected project names or -r FILE")
             }
             CommandError::Uninstall(e) => e.fmt(f),
+            CommandError::Report(e) => e.fmt(f),
         }
     }
 }
@@ -86,6 +90,7 @@ impl std::error::Error for CommandError {
             CommandError::Client(e) => e.source(),
             CommandError::Resolve(e) => e.source(),
             CommandError::Requirements(e) => e.source(),
+            CommandError::Report(e) => e.source(),
             CommandError::Uninstall(e) | CommandError::Transaction(e) | CommandError::Commit(e) => {
                 e.source()
             }
@@ -115,6 +120,7 @@ from!(
     Steps(Failures),
     Requirements(RequirementsError),
     Name(InvalidName),
+    Report(ReportError),
 );
 
 /// The packages that failed, each with who asked for it and why.

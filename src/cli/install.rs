@@ -25,6 +25,7 @@ use crate::client::environment::Environment;
 use crate::client::fetch::Client;
 use crate::client::find::{Compatibility, Finder, Origin};
 use crate::client::prepare::{Prepared, prepare};
+use crate::client::schemes::Location;
 use crate::client::upload::upload;
 use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
@@ -59,13 +60,25 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     let settings = Settings::resolve(args, mode, &Variables::from_process())?;
     messages::set_level(settings.level);
     let cache = Cache::open(settings.cache_dir.clone())?;
-    let env = Environment::open(&settings.python, settings.system, &cache.interpreters())?;
-    let markers = MarkerEnvironment::from_map(env.interpreter.markers().iter())?;
-    let python_version: Version = env.interpreter.python_full_version.parse()?;
+    let env = Environment::open_at(
+        &settings.python,
+        settings.system,
+        &cache.interpreters(),
+        &settings.location,
+    )?;
+    // `curd wheel --platform …`: another machine's tags and markers.
+    let machine = &settings.machine;
+    let (tags, marker_map) = if machine.is_given() {
+        let host = env.interpreter.markers();
+        (machine.tags(&env.interpreter.target()), machine.markers(host))
+    } else {
+        (env.interpreter.tags(), env.interpreter.markers().clone())
+    };
+    let markers = MarkerEnvironment::from_map(marker_map.iter())?;
+    let python_version: Version = markers.python_full_version.parse()?;
     let client = Client::new(settings.client.clone())?;
     let sources = settings.sources()?;
     let jobs = Jobs::new(settings.jobs);
-    let tags = env.interpreter.tags();
     let builder = Builder::new(
         env.interpreter.executable.clone(),
         settings.no_build_isolation.then_some(&env.target),
@@ -85,7 +98,8 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         },
         &settings.roots,
         &jobs,
-        Some(&builder),
+        // An sdist cannot be built for another machine: wheels only, as in pip.
+        (!machine.is_given()).then_some(&builder),
     );
 
     // One run at a time changes an environment, and what a killed run left is
@@ -107,9 +121,19 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         plan.steps.len() + plan.satisfied,
         started.elapsed().as_secs_f64()
     );
+    if let Some(dest) = &settings.report {
+        let resolved: Vec<&Resolved> = plan.steps.iter().map(|s| &s.resolved).collect();
+        let report = crate::cli::report::build(&finder, &resolved, &marker_map);
+        crate::cli::report::write(dest, &report.inspect_err(|_| warn_all())?)?;
+    }
     if settings.dry_run {
         warn_all();
-        println!("{}", plan.dry_run());
+        // With the report on stdout, stdout is the report's alone.
+        if settings.report.as_deref() == Some(Path::new("-")) {
+            message!("{}", plan.dry_run());
+        } else {
+            println!("{}", plan.dry_run());
+        }
         return Ok(());
     }
 
@@ -236,7 +260,10 @@ fn plan(
         constraints: settings.constraints.clone(),
         ..Options::default()
     };
-    if !settings.force {
+    // `--target` resolves as if nothing were installed, as pip does; what its folder
+    // holds already is left as it is, unless `-f`.
+    let target = matches!(settings.location, Location::Target(_));
+    if !settings.force && !target {
         options.preferences = installed
             .iter()
             .map(|d| (d.name.clone(), d.version.clone()))
@@ -263,7 +290,22 @@ fn plan(
         satisfied: 0,
     };
     for ((resolved, current), damage) in packages.into_iter().zip(current).zip(damage) {
-        if let Some(dist) = current.filter(|d| d.version == resolved.version) {
+        if target
+            && !settings.force
+            && let Some(dist) = current
+        {
+            warn!(
+                "target folder entry `{}` already exists, so {} {} stays instead of {}\n\
+                 hint: pass -f to replace it",
+                dist.dist_info.display(),
+                dist.name,
+                dist.version,
+                resolved.version
+            );
+            plan.satisfied += 1;
+            continue;
+        }
+        if let Some(dist) = current.filter(|d| !target && d.version == resolved.version) {
             match damage {
                 Some(None) => {
                     plan.satisfied += 1;

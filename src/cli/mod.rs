@@ -7,6 +7,7 @@ pub mod error;
 pub mod install;
 pub mod requirements_txt;
 pub mod settings;
+pub mod report;
 pub mod summary;
 pub mod uninstall;
 pub mod freeze;

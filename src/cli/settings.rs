@@ -26,7 +26,9 @@ use crate::client::find::Source;
 use crate::client::index::Index;
 use crate::client::policy::{DEFAULT_RETRIES, DEFAULT_TIMEOUT};
 use crate::client::python::Discovery;
+use crate::client::schemes::Location;
 use crate::install::LinkMode;
+use crate::standards::machine::Machine;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, RequirementParseError};
 use crate::standards::url::{Url, UrlError, looks_like_url, redact_str};
@@ -167,6 +169,12 @@ pub struct Settings {
     pub progress: bool,
     /// `PATH`, for build subprocesses.
     pub path: Option<OsString>,
+    /// `--target`, `--prefix`, `--user`, or the environment.
+    pub location: Location,
+    /// `--report`: where pip's installation report goes (`-`: stdout).
+    pub report: Option<PathBuf>,
+    /// `curd wheel`'s other machine, if one was named.
+    pub machine: Machine,
 }
 
 /// The package sources as the flags, files and environment give them, in order.
@@ -217,6 +225,18 @@ pub enum SettingsError {
     NoSource,
     /// `-u` without a cache server.
     UploadWithoutCache,
+    /// Two flags that name different install locations.
+    Conflict {
+        first: &'static str,
+        second: &'static str,
+    },
+    /// `--user` with neither `$PYTHONUSERBASE` nor `$HOME` set.
+    NoUserBase,
+    /// A folder flag's value cannot be made absolute (it is empty).
+    Folder {
+        flag: &'static str,
+        source: std::io::Error,
+    },
 }
 
 impl fmt::Display for SettingsError {
@@ -246,6 +266,16 @@ impl fmt::Display for SettingsError {
             SettingsError::UploadWithoutCache => f.write_str(
                 "-u uploads to a cache server, and none was given\nhint: add -c http://HOST:8000",
             ),
+            SettingsError::Conflict { first, second } => write!(
+                f,
+                "{first} and {second} cannot be combined: they name different install locations"
+            ),
+            SettingsError::NoUserBase => f.write_str(
+                "--user needs a user base, and neither $PYTHONUSERBASE nor $HOME is set",
+            ),
+            SettingsError::Folder { flag, source } => {
+                write!(f, "{flag}: expected a folder, found an unusable path: {source}")
+            }
         }
     }
 }
@@ -256,6 +286,7 @@ impl std::error::Error for SettingsError {
             SettingsError::Requirement(e) => Some(e),
             SettingsError::File(e) => Some(e),
             SettingsError::Url { error, .. } => Some(error),
+            SettingsError::Folder { source, .. } => Some(source),
             _ => None,
         }
     }
@@ -360,6 +391,7 @@ impl Settings {
             upload: args.upload,
         };
 
+        let location = location(&args, vars)?;
         let level = if args.quiet {
             Level::Error
         } else {
@@ -390,8 +422,41 @@ impl Settings {
             level,
             progress: !args.quiet,
             path: vars.path(),
+            location,
+            report: args.report,
+            machine: args.machine,
         })
     }
+}
+
+/// Where `curd install` puts things: `--target`, `--prefix` or `--user`, one at
+/// most, as pip allows; else the environment. The user base is
+/// `$PYTHONUSERBASE`, else `~/.local`, as `site.USER_BASE` has it on POSIX.
+fn location(args: &InstallArgs, vars: &Variables) -> Result<Location, SettingsError> {
+    let given: Vec<&'static str> = [
+        (args.target.is_some(), "--target"),
+        (args.prefix.is_some(), "--prefix"),
+        (args.user, "--user"),
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect();
+    if let [first, second, ..] = given[..] {
+        return Err(SettingsError::Conflict { first, second });
+    }
+    let absolute = |flag, dir: &Path| {
+        std::path::absolute(dir).map_err(|source| SettingsError::Folder { flag, source })
+    };
+    Ok(match (&args.target, &args.prefix) {
+        (Some(dir), _) => Location::Target(absolute("--target", dir)?),
+        (_, Some(dir)) => Location::Prefix(absolute("--prefix", dir)?),
+        _ if args.user => Location::User(match (vars.os("PYTHONUSERBASE"), vars.os("HOME")) {
+            (Some(base), _) => absolute("--user", Path::new(base))?,
+            (None, Some(home)) => PathBuf::from(home).join(".local"),
+            (None, None) => return Err(SettingsError::NoUserBase),
+        }),
+        _ => Location::Environment,
+    })
 }
 
 impl Settings {

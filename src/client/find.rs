@@ -596,6 +596,16 @@ impl<'a> Finder<'a> {
         Ok(parsed)
     }
 
+    /// The METADATA file of a version as its source has it, for reports that
+    /// show every field: from its PEP 658 file or its wheel, fetched or built once.
+    pub fn raw_core_metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<(Candidate, Vec<u8>), FindError> {
+        self.with_fallback(name, version, |candidate| self.raw_metadata(candidate))
+    }
+
     fn raw_metadata(&self, candidate: &Candidate) -> Result<Vec<u8>, FindError> {
         if let Some(url) = candidate.file.metadata_url() {
             let fetched = self.client.get(&url, "*/*").map_err(FindError::Fetch);

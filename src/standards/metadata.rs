@@ -10,6 +10,9 @@ use std::fmt;
 use crate::standards::name::{InvalidName, PackageName};
 use crate::standards::version::{Version, VersionParseError};
 
+mod json;
+pub use json::to_json;
+
 /// The fields of core metadata that installers and indexes use, as written.
 ///
 /// Values are kept as text: the name, version and requirements are parsed by

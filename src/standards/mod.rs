@@ -12,6 +12,7 @@ pub mod marker;
 pub mod requirement;
 pub mod filename;
 pub mod tags;
+pub mod machine;
 pub mod url;
 pub mod metadata;
 pub mod record;

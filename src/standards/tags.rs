@@ -70,6 +70,9 @@ pub enum Platform {
     /// Any other system, with its one platform tag (`sysconfig.get_platform()` with
     /// `.` and `-` turned into `_`), e.g. `freebsd_14_0_release_amd64`.
     Other { tag: String },
+    /// Another machine's platform tags, best first, as a user named them
+    /// (`--platform`, expanded by [`crate::standards::machine::expand_platforms`]).
+    Given { tags: Vec<String> },
 }
 
 /// An interpreter as far as tags are concerned.
@@ -214,6 +217,7 @@ impl Platform {
             Platform::Windows { arch } if arch == "x86" => vec!["win32".to_string()],
             Platform::Windows { arch } => vec![format!("win_{arch}")],
             Platform::Other { tag } => vec![tag.clone()],
+            Platform::Given { tags } => tags.clone(),
         }
     }
 }
