@@ -279,8 +279,12 @@ static IMPLEMENTATION: Flag = Flag::option(
     "IMPL",
     "fetch wheels for this Python implementation: cp, pp, py, ...",
 );
-static ABI: Flag = Flag::option("abi", "ABI", "fetch wheels for this ABI (repeatable), e.g. cp312")
-    .repeatable();
+static ABI: Flag = Flag::option(
+    "abi",
+    "ABI",
+    "fetch wheels for this ABI (repeatable), e.g. cp312",
+)
+.repeatable();
 /// Another machine's wheels: `curd wheel` only; with any, sdists are not built.
 static MACHINE: [&Flag; 4] = [&PYTHON_VERSION, &PLATFORM, &IMPLEMENTATION, &ABI];
 

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::cli::report::ReportError;
 use crate::cli::requirements_txt::RequirementsError;
 use crate::cli::settings::SettingsError;
 use crate::client::environment::EnvironmentError;
@@ -14,7 +15,6 @@ use crate::resolve::ResolveError;
 use crate::standards::marker::MarkerEnvironmentError;
 use crate::standards::name::{InvalidName, PackageName};
 use crate::standards::version::{Version, VersionParseError};
-use crate::cli::report::ReportError;
 use crate::util::fs::FsError;
 
 /// Why a command failed.

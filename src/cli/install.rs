@@ -70,7 +70,10 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     let machine = &settings.machine;
     let (tags, marker_map) = if machine.is_given() {
         let host = env.interpreter.markers();
-        (machine.tags(&env.interpreter.target()), machine.markers(host))
+        (
+            machine.tags(&env.interpreter.target()),
+            machine.markers(host),
+        )
     } else {
         (env.interpreter.tags(), env.interpreter.markers().clone())
     };
@@ -295,11 +298,11 @@ fn plan(
             && let Some(dist) = current
         {
             warn!(
-                "target folder entry `{}` already exists, so {} {} stays instead of {}\n\
+                "the target folder has {} {} already (`{}`), so it is left as it is, not made {}\n\
                  hint: pass -f to replace it",
-                dist.dist_info.display(),
                 dist.name,
                 dist.version,
+                dist.dist_info.display(),
                 resolved.version
             );
             plan.satisfied += 1;

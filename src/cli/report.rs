@@ -40,7 +40,10 @@ impl fmt::Display for ReportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReportError::Metadata { project, source } => {
-                write!(f, "cannot write the report: the metadata of {project}: {source}")
+                write!(
+                    f,
+                    "cannot write the report: the metadata of {project}: {source}"
+                )
             }
             ReportError::Write(e) => write!(f, "cannot write the report: {e}"),
         }
@@ -73,7 +76,10 @@ pub fn build(
         let mut entry = Map::new();
         entry.insert("download_info".into(), download_info(&candidate));
         entry.insert("is_direct".into(), Value::Bool(false));
-        entry.insert("is_yanked".into(), Value::Bool(candidate.file.yanked.is_some()));
+        entry.insert(
+            "is_yanked".into(),
+            Value::Bool(candidate.file.yanked.is_some()),
+        );
         entry.insert("requested".into(), Value::Bool(resolved.requested));
         if resolved.requested && !resolved.extras.is_empty() {
             let extras = resolved.extras.iter().map(|e| Value::from(e.to_string()));
@@ -82,7 +88,9 @@ pub fn build(
         entry.insert("metadata".into(), Value::Object(to_json(&metadata)));
         Ok(Value::Object(entry))
     });
-    let install = entries.into_iter().collect::<Result<Vec<Value>, ReportError>>()?;
+    let install = entries
+        .into_iter()
+        .collect::<Result<Vec<Value>, ReportError>>()?;
     Ok(json!({
         "version": "1",
         "install": install,

@@ -60,7 +60,11 @@ impl fmt::Display for EnvironmentError {
                  hint: install into the virtual environment without --user",
                 prefix.display()
             ),
-            EnvironmentError::NoScheme { python, scheme, flag } => write!(
+            EnvironmentError::NoScheme {
+                python,
+                scheme,
+                flag,
+            } => write!(
                 f,
                 "cannot install with {flag}: `{}` has no `{scheme}` install scheme",
                 python.display()
@@ -122,13 +126,12 @@ impl Environment {
             }
             _ => {}
         }
-        let scheme = scheme_for(&interpreter, location).map_err(|scheme| {
-            EnvironmentError::NoScheme {
+        let scheme =
+            scheme_for(&interpreter, location).map_err(|scheme| EnvironmentError::NoScheme {
                 python: interpreter.path.clone(),
                 scheme,
                 flag: location.flag().unwrap_or("curd install"),
-            }
-        })?;
+            })?;
         let target = Target {
             scheme,
             python: interpreter.executable.clone(),
@@ -198,7 +201,8 @@ impl Environment {
 /// `--target`, its move out of the home scheme: see [`crate::client::schemes`]);
 /// `Err` names the scheme the interpreter lacks.
 fn scheme_for(interpreter: &Interpreter, location: &Location) -> Result<Scheme, &'static str> {
-    // pip's header folder in a virtual environment: under the scheme's base.
+    // pip's header folder in a virtual environment: under the scheme's base (for
+    // `--user` the user base, which sysconfig adds to pip's variables).
     let headers = |base: &Path, include: PathBuf| {
         if interpreter.is_virtualenv() {
             Scheme::venv_headers(base, interpreter.python_version)
@@ -219,10 +223,13 @@ fn scheme_for(interpreter: &Interpreter, location: &Location) -> Result<Scheme, 
                 headers: headers(dir, home.include),
             });
         }
-        Location::Prefix(dir) => (schemes.prefix.as_ref().ok_or("prefix")?.rebased(dir), dir.clone()),
+        Location::Prefix(dir) => (
+            schemes.prefix.as_ref().ok_or("prefix")?.rebased(dir),
+            dir.clone(),
+        ),
         Location::User(base) => (
             schemes.user.as_ref().ok_or("user")?.rebased(base),
-            interpreter.prefix.clone(),
+            base.clone(),
         ),
     };
     Ok(Scheme {

@@ -734,7 +734,9 @@ impl Interpreter {
 
 /// The answer's `schemes`, refusing a path outside the placeholder base.
 fn schemes(value: &Value) -> Result<Schemes, AnswerError> {
-    let map = value.as_object().ok_or_else(|| wrong("schemes", "not an object"))?;
+    let map = value
+        .as_object()
+        .ok_or_else(|| wrong("schemes", "not an object"))?;
     let one = |key: &str| -> Result<Option<InstallPaths>, AnswerError> {
         let paths = match map.get(key) {
             None | Some(Value::Null) => return Ok(None),
@@ -746,7 +748,10 @@ fn schemes(value: &Value) -> Result<Schemes, AnswerError> {
             if !path.starts_with(BASE) {
                 return Err(AnswerError::Holds {
                     key: "schemes",
-                    what: format!("`{}` for {key}.{name}, outside the scheme's base", path.display()),
+                    what: format!(
+                        "`{}` for {key}.{name}, outside the scheme's base",
+                        path.display()
+                    ),
                 });
             }
             Ok(path)

@@ -12,7 +12,7 @@
 //!   rest of the scheme (scripts in `bin`, data, headers) under DIR as the home
 //!   scheme lays them out.
 //! - In a virtual environment pip puts headers under `include/site/pythonX.Y` of the
-//!   scheme's base (`sys.prefix` for `--user`), not sysconfig's `include`.
+//!   scheme's base (the user base for `--user`), not sysconfig's `include`.
 //! - The user base is `$PYTHONUSERBASE`, else `~/.local`: curd runs Python isolated
 //!   (`-I`), which hides that variable, so it is read on curd's side.
 

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::standards::tags::{Platform, Tag, Target};
+use crate::standards::tags::{Platform, Tag, Target, short_name};
 
 /// `--python-version`: as pip takes it, `3`, `3.12`, `3.12.1` or `312`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,8 +106,7 @@ impl Machine {
             .map_or(host.implementation.clone(), |i| long_name(i).to_string());
         let abis = if !self.abis.is_empty() {
             self.abis.clone()
-        } else if implementation == host.implementation && python_version == host.python_version
-        {
+        } else if implementation == host.implementation && python_version == host.python_version {
             host.abis.clone()
         } else if implementation == "cpython" {
             let (major, minor) = python_version;
@@ -123,13 +122,30 @@ impl Machine {
                 tags: expand_platforms(&self.platforms),
             }
         };
-        Target {
-            implementation,
+        let (major, minor) = python_version;
+        let mut tags = Target {
+            implementation: implementation.clone(),
             python_version,
             abis,
             platform,
         }
-        .tags()
+        .tags();
+        // pip's `compatible_tags` gets the machine's own interpreter (`cp312`), where
+        // `sys_tags` gives `pp3` or nothing: its `-none-any` comes before Python's.
+        tags.retain(|t| !(t.platform == "any" && !t.interpreter.starts_with("py")));
+        let short = self
+            .implementation
+            .as_deref()
+            .unwrap_or(short_name(&implementation));
+        let any = tags
+            .iter()
+            .position(|t| t.platform == "any")
+            .unwrap_or(tags.len());
+        tags.insert(
+            any,
+            Tag::new(&format!("{short}{major}{minor}"), "none", "any"),
+        );
+        tags
     }
 
     /// The marker environment on the machine: the interpreter's (`host`, by marker
@@ -201,8 +217,7 @@ fn system_of(tag: &str) -> Option<System> {
         let machine = tag.splitn(4, '_').nth(3)?.to_string();
         return Some(unix("darwin", "Darwin", machine));
     }
-    if tag.starts_with("manylinux") || tag.starts_with("musllinux") || tag.starts_with("linux_")
-    {
+    if tag.starts_with("manylinux") || tag.starts_with("musllinux") || tag.starts_with("linux_") {
         let machine = linux_arch(tag)?;
         return Some(unix("linux", "Linux", machine));
     }
@@ -303,7 +318,11 @@ mod tests {
                 "manylinux2014_x86_64".to_string(),
                 "manylinux2010_x86_64".to_string()
             ]),
-            ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"]
+            [
+                "manylinux2014_x86_64",
+                "manylinux2010_x86_64",
+                "manylinux1_x86_64"
+            ]
         );
         assert_eq!(expand_platforms(&["win_amd64".to_string()]), ["win_amd64"]);
     }

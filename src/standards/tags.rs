@@ -90,7 +90,7 @@ pub struct Target {
 }
 
 /// `packaging.tags.INTERPRETER_SHORT_NAMES`: the interpreter part of a tag.
-fn short_name(implementation: &str) -> &str {
+pub fn short_name(implementation: &str) -> &str {
     match implementation {
         "python" => "py",
         "cpython" => "cp",

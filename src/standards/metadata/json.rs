@@ -106,7 +106,10 @@ fn split(text: &str) -> (Vec<(String, String)>, &str) {
                 Some((name, value))
                     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic()) =>
                 {
-                    headers.push((name.to_string(), value.trim_start_matches([' ', '\t']).to_string()));
+                    headers.push((
+                        name.to_string(),
+                        value.trim_start_matches([' ', '\t']).to_string(),
+                    ));
                 }
                 _ => return (headers, rest),
             }

@@ -8,6 +8,7 @@ mod hostile_input;
 mod index;
 mod install;
 mod network;
+mod schemes;
 mod online;
 mod transaction;
 mod unusable;

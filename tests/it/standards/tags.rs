@@ -330,6 +330,7 @@ fn case_json(target: &Target) -> String {
         }
         Platform::Windows { arch } => json!({"kind": "windows", "arch": arch}),
         Platform::Other { tag } => json!({"kind": "other", "tag": tag}),
+        Platform::Given { tags } => json!({"kind": "given", "tags": tags}),
     };
     json!({
         "implementation": target.implementation,
