@@ -402,7 +402,7 @@ fn wheel_fetches_for_another_machine_by_its_tags_and_markers() {
         "linux",
         &[
             "--platform",
-            "manylinux2014_x86_64",
+            "manylinux_2_17_x86_64",
             "--python-version",
             "312",
             "--implementation",
