@@ -574,6 +574,36 @@ mod tests {
     }
 
     #[test]
+    fn one_install_location_at_most() {
+        let location = |args: &[&str], env: &[(&str, &str)]| {
+            settle(args, env)
+                .map(|s| s.location)
+                .map_err(|e| e.to_string())
+        };
+        let home = [("HOME", "/home/u")];
+        assert_eq!(location(&["x"], &home), Ok(Location::Environment));
+        assert_eq!(
+            location(&["--user", "x"], &home),
+            Ok(Location::User(PathBuf::from("/home/u/.local")))
+        );
+        let base = [("HOME", "/home/u"), ("PYTHONUSERBASE", "/opt/ub")];
+        assert_eq!(
+            location(&["--user", "x"], &base),
+            Ok(Location::User(PathBuf::from("/opt/ub")))
+        );
+        assert_eq!(
+            location(&["--prefix", "/opt/p", "x"], &home),
+            Ok(Location::Prefix(PathBuf::from("/opt/p")))
+        );
+        let err = location(&["-t", "/t", "--user", "x"], &home).unwrap_err();
+        assert!(
+            err.starts_with("--target and --user cannot be combined"),
+            "{err}"
+        );
+        assert!(location(&["--user", "x"], &[]).is_err());
+    }
+
+    #[test]
     fn the_command_line_beats_the_environment_beats_pypi() {
         let env = [("CURD_INDEX_URL", "http://env/simple/")];
         let given = settle(&["-i", "http://flag/simple/", "x"], &env).expect("settles");

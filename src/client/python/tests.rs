@@ -420,3 +420,29 @@ fn failures_show_what_python_said() {
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn schemes_sit_under_their_placeholder_base() {
+    let mut a = answer();
+    let scheme = |purelib: &str| {
+        json!({"purelib": purelib, "platlib": "@curd-base@/lib", "scripts": "@curd-base@/bin",
+               "data": "@curd-base@", "include": "@curd-base@/include"})
+    };
+    a["schemes"] = json!({"home": scheme("@curd-base@/lib/python"), "prefix": null});
+    let i = Interpreter::from_answer(Path::new("/p"), &a, false).unwrap();
+    let home = i.schemes.home.expect("home scheme");
+    assert_eq!(
+        home.rebased(Path::new("/t")).purelib,
+        Path::new("/t/lib/python")
+    );
+    assert!(i.schemes.prefix.is_none() && i.schemes.user.is_none());
+    // A path outside the base would install outside the folder asked for.
+    a["schemes"] = json!({"user": scheme("/usr/lib/python3/site-packages")});
+    let err = Interpreter::from_answer(Path::new("/p"), &a, false).unwrap_err();
+    assert!(
+        err.to_string().contains("outside the scheme's base"),
+        "{err}"
+    );
+    a["schemes"] = json!([]);
+    assert!(Interpreter::from_answer(Path::new("/p"), &a, false).is_err());
+}

@@ -127,6 +127,40 @@ fn target_lays_files_out_as_pip_does_and_keeps_what_is_there() {
 }
 
 #[test]
+fn a_failed_install_into_a_target_writes_nothing_there() {
+    let tmp = TempDir::new("schemes-target-failed");
+    wheels(tmp.path());
+    let env = venv(tmp.path());
+    let ours = tmp.path().join("ours");
+    // app's wheel is fine, lib's hash is not the one the file pins: nothing goes in.
+    let app = crate::support::dists::sha256_hex(
+        &std::fs::read(tmp.path().join("wheels/app-1.0-py3-none-any.whl")).unwrap(),
+    );
+    let requirements = tmp.path().join("requirements.txt");
+    std::fs::write(
+        &requirements,
+        format!(
+            "app==1.0 --hash=sha256:{app}\nlib==2.0 --hash=sha256:{}\n",
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let failed = curd(
+        tmp.path(),
+        &env.join("bin/python"),
+        &[
+            "--target",
+            ours.to_str().unwrap(),
+            "-r",
+            requirements.to_str().unwrap(),
+        ],
+    )
+    .failure();
+    assert!(failed.stderr.contains("lib"), "{}", failed.stderr);
+    assert_eq!(listing(&ours), [".curd.lock"]);
+}
+
+#[test]
 fn prefix_lays_files_out_as_the_interpreters_prefix_scheme() {
     let tmp = TempDir::new("schemes-prefix");
     wheels(tmp.path());
