@@ -132,7 +132,7 @@ impl Machine {
         .tags();
         // pip's `compatible_tags` gets the machine's own interpreter (`cp312`), where
         // `sys_tags` gives `pp3` or nothing: its `-none-any` comes before Python's.
-        tags.retain(|t| !(t.platform == "any" && !t.interpreter.starts_with("py")));
+        tags.retain(|t| t.platform != "any" || t.interpreter.starts_with("py"));
         let short = self
             .implementation
             .as_deref()
