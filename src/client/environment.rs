@@ -170,7 +170,8 @@ impl Environment {
             Err(TryLockError::WouldBlock) => {
                 message!(
                     "waiting for another curd install in {}",
-                    self.interpreter.prefix.display()
+                    // The prefix, or the folder of --target, --prefix or --user.
+                    self.target.scheme.data.display()
                 );
                 file.lock()
                     .context("lock", &path)
