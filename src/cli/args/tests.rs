@@ -137,6 +137,61 @@ fn wheel_is_install_into_a_folder() {
 }
 
 #[test]
+fn locations_are_install_s_and_machines_are_wheel_s() {
+    let Ok(Command::Install(args)) = curd(&[
+        "install", "-t", "dir", "--prefix", "p", "--user", "--report", "-", "x",
+    ]) else {
+        panic!("install did not parse");
+    };
+    assert_eq!(
+        (args.target, args.prefix, args.user, args.report),
+        (
+            Some(PathBuf::from("dir")),
+            Some(PathBuf::from("p")),
+            true,
+            Some(PathBuf::from("-"))
+        )
+    );
+    let Ok(Command::Wheel(args)) = curd(&[
+        "wheel",
+        "--platform",
+        "macosx_11_0_arm64",
+        "--platform=manylinux_2_17_x86_64",
+        "--python-version",
+        "3.12",
+        "--implementation",
+        "cp",
+        "--abi",
+        "cp312",
+        "x",
+    ]) else {
+        panic!("wheel did not parse");
+    };
+    let machine = args.machine;
+    assert_eq!(
+        machine.platforms,
+        ["macosx_11_0_arm64", "manylinux_2_17_x86_64"]
+    );
+    assert_eq!(
+        machine.python_version.map(|v| v.to_string()).as_deref(),
+        Some("3.12.0")
+    );
+    assert_eq!(
+        (machine.implementation.as_deref(), machine.abis),
+        (Some("cp"), vec!["cp312".to_string()])
+    );
+    for flag in ["--target=d", "--prefix=p", "--user", "--report=r"] {
+        let (message, command) = usage_error(&["wheel", flag]);
+        assert!(message.starts_with("unknown flag"), "{flag}: {message}");
+        assert_eq!(command, "curd wheel");
+    }
+    let (message, _) = usage_error(&["install", "--platform=win32"]);
+    assert!(message.starts_with("unknown flag"), "{message}");
+    let (message, _) = usage_error(&["wheel", "--python-version=3.x"]);
+    assert!(message.contains("--python-version"), "{message}");
+}
+
+#[test]
 fn uninstall_and_freeze() {
     let Ok(Command::Uninstall(args)) = curd(&["uninstall", "-q", "-r", "r.txt", "a", "b"]) else {
         panic!("uninstall did not parse");
