@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::http::{self, Reply};
-use super::process::command;
+use super::process::{TIMEOUT, command};
 
 /// A running curd-server.
 pub struct Server {
@@ -179,8 +179,9 @@ pub fn reply(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Canned {
 }
 
 /// A loopback server that answers each connection with the next canned answer,
-/// then stops. It gives up after 20 s without a connection, or at once when
-/// dropped, so a failing test cannot hang it.
+/// then stops. It gives up when dropped, so a failing test cannot hang it, or after
+/// the time a command may take without a connection (a loaded machine may take
+/// long to make a venv before the client comes).
 pub struct CannedServer {
     pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
@@ -197,7 +198,7 @@ impl CannedServer {
         let thread = std::thread::spawn(move || {
             let mut heads = Vec::new();
             for answer in answers {
-                let deadline = Instant::now() + Duration::from_secs(20);
+                let deadline = Instant::now() + TIMEOUT;
                 let mut stream = loop {
                     match listener.accept() {
                         Ok((stream, _)) => break stream,
@@ -237,9 +238,10 @@ impl CannedServer {
         format!("http://{}", self.addr)
     }
 
-    /// Waits until every answer is given (or the server gives up) and returns the
-    /// request heads it read, in order.
+    /// The request heads it read, in order, once the client is done: connections
+    /// already made are still answered, and no new one is waited for.
     pub fn heads(mut self) -> Vec<String> {
+        self.stop.store(true, Ordering::Relaxed);
         let thread = self.thread.take().expect("a canned server's thread");
         thread.join().expect("the canned server's thread")
     }
