@@ -30,17 +30,18 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use ureq::RequestBuilder;
-use ureq::tls::{PemItem, RootCerts, TlsConfig};
+use ureq::tls::TlsConfig;
 use ureq::unversioned::transport::DefaultConnector;
 
 use crate::client::dns::Resolver;
-use crate::client::netrc::Netrc;
+use crate::util::netrc::Netrc;
 use crate::client::policy::{
     DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_REDIRECTS, MAX_RETRY_AFTER, Paced, Policy, seconds,
 };
 use crate::standards::url::{Scheme, Url};
 use crate::util::encoding::base64;
 use crate::util::fs::{Context, FsError, TempFile};
+use crate::util::tls::root_certs;
 
 mod error;
 
@@ -51,14 +52,6 @@ use error::{header, io_error, status_error, ureq_error};
 pub const MAX_DOCUMENT_SIZE: u64 = 64 * 1024 * 1024;
 
 const USER_AGENT: &str = concat!("curd/", env!("CARGO_PKG_VERSION"));
-/// Where distributions keep their CA bundle, in the order Go and curl look.
-const SYSTEM_BUNDLES: [&str; 4] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
-
 /// How a [`Client`] connects. The command line's settings fill in what the
 /// environment says (`NETRC`, `SSL_CERT_FILE`); `Default` reads nothing.
 #[derive(Clone, Debug)]
@@ -507,48 +500,6 @@ fn read_local_document(url: &Url) -> Result<Response, FetchError> {
         content_type: html.then(|| "text/html".to_string()),
         body,
     })
-}
-
-/// The trusted roots: `cert` if given (`--cert`, else `SSL_CERT_FILE`), else the
-/// first system bundle that holds certificates, else Mozilla's built-in list.
-fn root_certs(cert: Option<&Path>) -> Result<RootCerts, FetchError> {
-    if let Some(path) = cert.map(Path::to_path_buf) {
-        let certs = load_pem(&path)?;
-        if certs.is_empty() {
-            return Err(FetchError::Cert {
-                path,
-                reason: "no certificates in it".into(),
-            });
-        }
-        return Ok(RootCerts::from(certs));
-    }
-    for path in SYSTEM_BUNDLES.iter().map(Path::new) {
-        if path.is_file() {
-            let certs = load_pem(path)?;
-            if !certs.is_empty() {
-                return Ok(RootCerts::from(certs));
-            }
-        }
-    }
-    Ok(RootCerts::WebPki)
-}
-
-fn load_pem(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, FetchError> {
-    let pem = std::fs::read(path).context("read", path)?;
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(PemItem::Certificate(c)) => certs.push(c),
-            Ok(_) => {}
-            Err(e) => {
-                return Err(FetchError::Cert {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                });
-            }
-        }
-    }
-    Ok(certs)
 }
 
 /// `Basic base64(user:password)`.

@@ -6,7 +6,6 @@
 
 pub mod schemes;
 pub mod python;
-pub mod netrc;
 pub mod policy;
 pub mod dns;
 pub mod fetch;

@@ -1,5 +1,5 @@
 //! Helpers with no packaging knowledge: command lines, files, digests, encodings,
-//! locks, messages, progress.
+//! locks, messages, netrc credentials, progress, TLS roots.
 //!
 //! May import: std and crates only.
 
@@ -8,5 +8,7 @@ pub mod digest;
 pub mod encoding;
 pub mod fs;
 pub mod messages;
+pub mod netrc;
 pub mod progress;
 pub mod sync;
+pub mod tls;

@@ -184,6 +184,17 @@ impl std::error::Error for FetchError {
     }
 }
 
+impl From<crate::util::tls::CertError> for FetchError {
+    fn from(e: crate::util::tls::CertError) -> Self {
+        match e {
+            crate::util::tls::CertError::Read(e) => FetchError::File(e),
+            crate::util::tls::CertError::Invalid { path, reason } => {
+                FetchError::Cert { path, reason }
+            }
+        }
+    }
+}
+
 impl From<FsError> for FetchError {
     fn from(e: FsError) -> Self {
         FetchError::File(e)

@@ -229,24 +229,3 @@ fn cache_servers_get_the_quick_policy_by_host_and_port() {
     assert_eq!(policy("http://cache:8001/simple/x/"), patient);
     assert_eq!(policy("https://pypi.org/simple/x/"), patient);
 }
-
-#[test]
-fn explicit_certificates_must_hold_some() {
-    let dir = std::env::temp_dir().join(format!("curd-cert-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let empty = dir.join("empty.pem");
-    std::fs::write(&empty, "not a certificate\n").unwrap();
-    let err = root_certs(Some(&empty)).unwrap_err().to_string();
-    assert!(err.starts_with("cannot use the certificates in `"), "{err}");
-    let err = root_certs(Some(&dir.join("missing.pem")))
-        .unwrap_err()
-        .to_string();
-    assert!(err.starts_with("cannot read `"), "{err}");
-    if let Some(system) = SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
-        assert!(matches!(
-            root_certs(Some(system)),
-            Ok(RootCerts::Specific(certs)) if !certs.is_empty()
-        ));
-    }
-    let _ = std::fs::remove_dir_all(dir);
-}

@@ -309,12 +309,6 @@ fn malformed_json_names_the_page_without_its_password() {
 #[test]
 fn picks_the_parser_by_content_type() {
     let page_url = url("https://h/simple/x/");
-    let response = |content_type: Option<&str>, body: &str| Response {
-        status: 200,
-        final_url: page_url.clone(),
-        content_type: content_type.map(String::from),
-        body: body.as_bytes().to_vec(),
-    };
     let json = r#"{"meta": {"api-version": "1.1"}, "files": [{"filename": "x-1.tar.gz", "url": "x-1.tar.gz", "hashes": {}}]}"#;
     let html = "<a href=\"x-1.tar.gz\">x</a>";
     let expected = ProjectPage {
@@ -331,11 +325,11 @@ fn picks_the_parser_by_content_type() {
         (None, html),
     ] {
         assert_eq!(
-            parse_response(&response(content_type, body)).unwrap(),
+            parse_page(content_type, body.as_bytes(), &page_url).unwrap(),
             expected
         );
     }
-    let err = parse_response(&response(Some("application/json"), json)).unwrap_err();
+    let err = parse_page(Some("application/json"), json.as_bytes(), &page_url).unwrap_err();
     assert_eq!(
         err.to_string(),
         "`https://h/simple/x/` is not an index page: its Content-Type is `application/json`"
