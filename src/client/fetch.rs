@@ -34,13 +34,13 @@ use ureq::tls::TlsConfig;
 use ureq::unversioned::transport::DefaultConnector;
 
 use crate::client::dns::Resolver;
-use crate::util::netrc::Netrc;
 use crate::client::policy::{
     DEFAULT_RETRIES, DEFAULT_TIMEOUT, MAX_REDIRECTS, MAX_RETRY_AFTER, Paced, Policy, seconds,
 };
 use crate::standards::url::{Scheme, Url};
 use crate::util::encoding::base64;
 use crate::util::fs::{Context, FsError, TempFile};
+use crate::util::netrc::Netrc;
 use crate::util::tls::root_certs;
 
 mod error;

@@ -5,11 +5,11 @@ use std::fmt;
 use std::path::Path;
 
 use crate::client::fetch::{Client, FetchError, Response};
+use crate::standards::filename::DistFilename;
+use crate::standards::name::PackageName;
 pub use crate::standards::simple::{
     ACCEPT, IndexFile, MetadataAvailability, PageError, ProjectPage, parse_html, parse_json,
 };
-use crate::standards::filename::DistFilename;
-use crate::standards::name::PackageName;
 use crate::standards::url::Url;
 use crate::util::fs::{Context, FsError};
 

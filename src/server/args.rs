@@ -4,6 +4,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::util::args::{Command, Flag, FromArg, Operand, Stop};
 
@@ -21,7 +22,31 @@ pub struct Args {
     pub max_upload_size: Size,
     pub threads: usize,
     pub max_connections: usize,
+    /// The upstream indexes, in order, as typed: parsed by the server, whose
+    /// errors never show a password.
+    pub upstreams: Vec<String>,
+    pub upstream_ttl: Duration,
+    pub offline: bool,
     pub directory: PathBuf,
+}
+
+/// A duration written as `600` (seconds), `30s`, `10m` or `1h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ttl(pub Duration);
+
+impl FromArg for Ttl {
+    const EXPECTED: &'static str = "a duration such as 600, 30s, 10m or 1h";
+    fn from_arg(text: &str) -> Option<Ttl> {
+        let text = text.trim();
+        let (digits, unit) = match text.char_indices().last() {
+            Some((i, 's')) => (&text[..i], 1),
+            Some((i, 'm')) => (&text[..i], 60),
+            Some((i, 'h')) => (&text[..i], 3600),
+            _ => (text, 1),
+        };
+        let seconds = digits.parse::<u64>().ok()?.checked_mul(unit)?;
+        Some(Ttl(Duration::from_secs(seconds)))
+    }
 }
 
 /// A byte count written as `1048576`, `512K`, `100M` or `2G`.
@@ -108,6 +133,25 @@ static MAX_CONNECTIONS: Flag = Flag::option(
     "connections open at once; more are answered 503 (default: 1024)",
 );
 
+static UPSTREAM: Flag = Flag::option(
+    "upstream",
+    "URL",
+    "also serve this index's projects (PEP 503/691, such as https://pypi.org/simple/), \
+     fetching each file once and keeping it; repeat for more, asked in order, the first \
+     that has a project answering for it; credentials from the URL or ~/.netrc",
+)
+.repeatable();
+static UPSTREAM_TTL: Flag = Flag::option(
+    "upstream-ttl",
+    "TIME",
+    "how long an upstream's page is served before it is fetched again, in the \
+     background (default: 10m)",
+);
+static OFFLINE: Flag = Flag::switch(
+    "offline",
+    "never contact an upstream: serve the pages and files pulled through before",
+);
+
 /// Reads the server's arguments (without the program's name); `name` is how the
 /// server was started (`curd-server`, `curd server`), for help and hints.
 pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Result<Args, Stop> {
@@ -126,6 +170,9 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
             &MAX_UPLOAD_SIZE,
             &THREADS,
             &MAX_CONNECTIONS,
+            &UPSTREAM,
+            &UPSTREAM_TTL,
+            &OFFLINE,
             &VERSION,
         ],
         operand: Some(Operand {
@@ -150,6 +197,11 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
         max_upload_size: m.value(&MAX_UPLOAD_SIZE)?.unwrap_or(Size(1 << 30)),
         threads: m.value(&THREADS)?.unwrap_or(16),
         max_connections: m.value(&MAX_CONNECTIONS)?.unwrap_or(1024),
+        upstreams: m.values(&UPSTREAM)?,
+        upstream_ttl: m
+            .value::<Ttl>(&UPSTREAM_TTL)?
+            .map_or(Duration::from_secs(600), |t| t.0),
+        offline: m.switch(&OFFLINE),
         directory: m.operand()?,
     })
 }
@@ -199,6 +251,31 @@ mod tests {
             );
             assert_eq!(error.to_string(), expected);
         }
+    }
+
+    #[test]
+    fn upstream_flags() {
+        let args = parse_args(&[
+            "--upstream=https://a/simple/",
+            "--upstream",
+            "https://b/",
+            "--upstream-ttl=30s",
+            "--offline",
+            "d",
+        ])
+        .unwrap();
+        assert_eq!(args.upstreams, ["https://a/simple/", "https://b/"]);
+        assert_eq!(args.upstream_ttl, Duration::from_secs(30));
+        assert!(args.offline);
+        let defaults = parse_args(&["d"]).unwrap();
+        assert_eq!(defaults.upstream_ttl, Duration::from_secs(600));
+        assert!(defaults.upstreams.is_empty() && !defaults.offline);
+        let ttl = |text| Ttl::from_arg(text).map(|t| t.0.as_secs());
+        assert_eq!(
+            [ttl("600"), ttl("10m"), ttl("1h"), ttl("0")],
+            [Some(600), Some(600), Some(3600), Some(0)]
+        );
+        assert_eq!(ttl("soon"), None);
     }
 
     #[test]

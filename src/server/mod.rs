@@ -15,8 +15,10 @@ pub mod htpasswd;
 pub mod http;
 pub mod multipart;
 pub mod pages;
+pub mod pull;
 pub mod routes;
 pub mod storage;
+pub mod upstream;
 
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -52,6 +54,12 @@ pub enum ServerError {
     UploadUsersAlone,
     /// `--upload-users` names a user the database does not have.
     UnknownUploader { user: String, user_db: PathBuf },
+    /// An `--upstream` is no http or https URL.
+    Upstream(crate::standards::url::UrlError),
+    /// An `--upstream` is a local file, which pull-through does not read.
+    UpstreamScheme(crate::standards::url::Url),
+    /// The certificates to trust upstreams with could not be read.
+    Certs(crate::util::tls::CertError),
     /// The connection loop failed.
     Io(std::io::Error),
 }
@@ -75,6 +83,12 @@ impl fmt::Display for ServerError {
                 user.escape_debug(),
                 user_db.display()
             ),
+            ServerError::Upstream(e) => write!(f, "`--upstream`: {e}"),
+            ServerError::UpstreamScheme(url) => write!(
+                f,
+                "`--upstream`: expected an http or https URL, found `{url}`"
+            ),
+            ServerError::Certs(e) => e.fmt(f),
             ServerError::Io(e) => write!(f, "server failed: {e}"),
         }
     }
@@ -87,7 +101,11 @@ impl std::error::Error for ServerError {
             ServerError::Bind { source, .. } | ServerError::Io(source) => Some(source),
             ServerError::Storage(e) => Some(e),
             ServerError::Users(e) => Some(e),
-            ServerError::UploadUsersAlone | ServerError::UnknownUploader { .. } => None,
+            ServerError::Upstream(e) => Some(e),
+            ServerError::Certs(e) => Some(e),
+            ServerError::UploadUsersAlone
+            | ServerError::UnknownUploader { .. }
+            | ServerError::UpstreamScheme(_) => None,
         }
     }
 }
@@ -114,6 +132,7 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     };
     let uploaders = uploaders(&args, users.as_ref())?;
     let storage = Arc::new(storage::Storage::open(&args.directory).map_err(ServerError::Storage)?);
+    let pull = pull_through(&args, storage.dir(), threads)?;
     let listener = http::bind(addr).map_err(|source| ServerError::Bind { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
 
@@ -137,6 +156,15 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         }
     );
     storage.warm_up();
+    if let Some(pull) = &pull {
+        pull.store.warm_up();
+        let from: Vec<String> = pull.upstreams().iter().map(|u| u.to_string()).collect();
+        if pull.offline() {
+            crate::message!("curd-server: offline: serving what was pulled through before");
+        } else {
+            crate::message!("curd-server: pulling through from {}", from.join(", "));
+        }
+    }
     // Request bodies wait in the folder, on the disk of the uploads they become.
     let spool_dir = storage.dir().to_path_buf();
     let read_access = if args.public_read {
@@ -152,6 +180,10 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         args.overwrite,
         args.max_upload_size.0,
     );
+    let app = match pull {
+        Some(pull) => app.with_pull(pull),
+        None => app,
+    };
     let limits = http::Limits {
         threads,
         max_connections: connection_limit(args.max_connections.max(1), threads),
@@ -167,6 +199,51 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     .map_err(ServerError::Io)?;
     crate::message!("curd-server: stopped");
     Ok(())
+}
+
+/// The pull-through cache, when `--upstream` or `--offline` asks for one: in
+/// `DIRECTORY/upstream/`, apart from uploads. Waiting on upstreams may take at
+/// most three quarters of the workers, so local files are always answered.
+fn pull_through(
+    args: &Args,
+    dir: &std::path::Path,
+    threads: usize,
+) -> Result<Option<Arc<pull::Pull>>, ServerError> {
+    if args.upstreams.is_empty() && !args.offline {
+        return Ok(None);
+    }
+    let upstreams = if args.offline {
+        None
+    } else {
+        let mut urls = Vec::new();
+        for text in &args.upstreams {
+            let url = crate::standards::url::Url::parse(text).map_err(ServerError::Upstream)?;
+            if url.scheme() == crate::standards::url::Scheme::File {
+                return Err(ServerError::UpstreamScheme(url));
+            }
+            urls.push(url);
+        }
+        let netrc = netrc_text();
+        Some(upstream::Upstreams::new(urls, netrc.as_deref()).map_err(ServerError::Certs)?)
+    };
+    let max_waiting = threads - threads / 4;
+    let pull = pull::Pull::open(
+        dir.join("upstream"),
+        upstreams,
+        args.upstream_ttl,
+        max_waiting,
+    )
+    .map_err(ServerError::Storage)?;
+    Ok(Some(Arc::new(pull)))
+}
+
+/// The netrc file's text (`$NETRC`, else `~/.netrc`); none when unreadable, as in curl.
+fn netrc_text() -> Option<String> {
+    let path = std::env::var_os("NETRC")
+        .map(PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|home| home.join(".netrc")))?;
+    let bytes = crate::util::fs::read_bounded(&path, 1 << 20).ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// Who may upload, once each name `--upload-users` gives is known to the user

@@ -1,14 +1,19 @@
 //! What the server says about the index: simple-index pages (PEP 503 HTML, PEP 691
 //! JSON, with PEP 658/714 metadata hashes), Curdling's JSON API, and the home page.
-//! Pure rendering from an [`Index`] snapshot; the only I/O is the lazy hashing that
-//! [`Storage::facts`] does on first use.
+//! Pure rendering from an [`Index`] snapshot and the rows of upstream pages; the
+//! only I/O is the lazy hashing that [`Storage::facts`] does on first use.
 
 use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::server::pull::Pull;
 use crate::server::storage::{Index, Storage, StoredFile};
+use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
+use crate::standards::simple::{IndexFile, MetadataAvailability};
 use crate::util::encoding::percent_encode;
 
 /// The PEP 691 media types, and plain HTML for browsers and old clients.
@@ -66,20 +71,21 @@ impl Format {
     }
 }
 
-/// `/simple/`: every project.
-pub fn simple_index(index: &Index, format: Format) -> Vec<u8> {
+/// `/simple/`: every project, each named once.
+pub fn simple_index(mut names: Vec<&PackageName>, format: Format) -> Vec<u8> {
+    names.sort();
+    names.dedup();
     match format {
         Format::Json => {
-            let projects: Vec<Value> = index
-                .projects
-                .keys()
+            let projects: Vec<Value> = names
+                .iter()
                 .map(|n| json!({ "name": n.as_str() }))
                 .collect();
             json_bytes(&json!({ "meta": { "api-version": "1.1" }, "projects": projects }))
         }
         Format::Html | Format::LegacyHtml => {
             let mut out = html_head("Simple index");
-            for name in index.projects.keys() {
+            for name in names {
                 let _ = writeln!(out, "<a href=\"{0}/\">{0}</a><br/>", name.as_str());
             }
             out.push_str("</body>\n</html>\n");
@@ -88,40 +94,81 @@ pub fn simple_index(index: &Index, format: Format) -> Vec<u8> {
     }
 }
 
-/// `/simple/<project>/`: a project's files, with hashes and metadata links.
-pub fn simple_project(
-    storage: &Storage,
-    name: &PackageName,
-    files: &[std::sync::Arc<StoredFile>],
-    format: Format,
-) -> Vec<u8> {
-    let url = |f: &StoredFile| format!("../../p/{}", percent_encode(&f.name));
+/// One file as a project page lists it: a stored file with what its checks
+/// found, or an upstream's file with what the upstream said of it.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub filename: DistFilename,
+    pub name: String,
+    /// Where the page links: this server's `/p/` for what it serves.
+    pub href: String,
+    /// Hex sha256; empty when unknown.
+    pub sha256: String,
+    pub size: Option<u64>,
+    pub requires_python: Option<String>,
+    pub metadata: MetadataAvailability,
+    /// Why the file was yanked (PEP 592), `""` when no reason was given.
+    pub yanked: Option<String>,
+}
+
+impl Row {
+    /// A file of the folder, with the facts its checks found.
+    pub fn stored(storage: &Storage, file: &StoredFile) -> Row {
+        let facts = storage.facts(file);
+        Row {
+            filename: file.filename.clone(),
+            name: file.name.clone(),
+            href: served_href(&file.name),
+            sha256: facts.sha256,
+            size: Some(file.size),
+            requires_python: facts.requires_python,
+            metadata: match facts.metadata_sha256 {
+                Some(sha) => MetadataAvailability::Sha256(sha),
+                None => MetadataAvailability::No,
+            },
+            yanked: None,
+        }
+    }
+
+    /// An upstream's file, as its page describes it, linked at `href`.
+    pub fn listed(file: &IndexFile, filename: DistFilename, href: String) -> Row {
+        Row {
+            filename,
+            name: file.filename.clone(),
+            href,
+            sha256: file.sha256.clone().unwrap_or_default(),
+            size: file.size,
+            requires_python: file.requires_python.clone(),
+            metadata: file.core_metadata.clone(),
+            yanked: file.yanked.clone(),
+        }
+    }
+}
+
+/// Where a project page links a file this server serves, relative to the page.
+pub fn served_href(name: &str) -> String {
+    format!("../../p/{}", percent_encode(name))
+}
+
+/// Newest version first; for one version, wheels before sdists, then by name.
+pub fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        b.filename
+            .version()
+            .cmp(a.filename.version())
+            .then_with(|| b.filename.is_wheel().cmp(&a.filename.is_wheel()))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+/// `/simple/<project>/`: a project's files (sorted by [`sort_rows`]), with hashes
+/// and metadata links.
+pub fn simple_project(name: &PackageName, rows: &[Row], format: Format) -> Vec<u8> {
     match format {
         Format::Json => {
-            let mut versions = versions(files);
+            let mut versions = versions(rows);
             versions.reverse();
-            let files: Vec<Value> = files
-                .iter()
-                .map(|f| {
-                    let facts = storage.facts(f);
-                    let metadata = match &facts.metadata_sha256 {
-                        Some(sha) => json!({ "sha256": sha }),
-                        None => json!(false),
-                    };
-                    let mut file = json!({
-                        "filename": f.name,
-                        "url": url(f),
-                        "hashes": if facts.sha256.is_empty() { json!({}) } else { json!({ "sha256": facts.sha256 }) },
-                        "core-metadata": metadata,
-                        "dist-info-metadata": metadata,
-                        "size": f.size,
-                    });
-                    if let (Some(rp), Some(obj)) = (&facts.requires_python, file.as_object_mut()) {
-                        obj.insert("requires-python".into(), json!(rp));
-                    }
-                    file
-                })
-                .collect();
+            let files: Vec<Value> = rows.iter().map(json_file).collect();
             json_bytes(&json!({
                 "meta": { "api-version": "1.1" },
                 "name": name.as_str(),
@@ -131,28 +178,71 @@ pub fn simple_project(
         }
         Format::Html | Format::LegacyHtml => {
             let mut out = html_head(&format!("Links for {name}"));
-            for f in files {
-                let facts = storage.facts(f);
-                let _ = write!(out, "<a href=\"{}", url(f));
-                if !facts.sha256.is_empty() {
-                    let _ = write!(out, "#sha256={}", facts.sha256);
+            for row in rows {
+                let _ = write!(out, "<a href=\"{}", escape(&row.href));
+                if !row.sha256.is_empty() {
+                    let _ = write!(out, "#sha256={}", row.sha256);
                 }
                 out.push('"');
-                if let Some(rp) = &facts.requires_python {
+                if let Some(rp) = &row.requires_python {
                     let _ = write!(out, " data-requires-python=\"{}\"", escape(rp));
                 }
-                if let Some(sha) = &facts.metadata_sha256 {
+                let metadata = match &row.metadata {
+                    MetadataAvailability::No => None,
+                    MetadataAvailability::Yes => Some("true".to_string()),
+                    MetadataAvailability::Sha256(sha) => Some(format!("sha256={sha}")),
+                };
+                if let Some(value) = metadata {
+                    let value = escape(&value);
                     let _ = write!(
                         out,
-                        " data-dist-info-metadata=\"sha256={sha}\" data-core-metadata=\"sha256={sha}\""
+                        " data-dist-info-metadata=\"{value}\" data-core-metadata=\"{value}\""
                     );
                 }
-                let _ = writeln!(out, ">{}</a><br/>", escape(&f.name));
+                if let Some(reason) = &row.yanked {
+                    let _ = write!(out, " data-yanked=\"{}\"", escape(reason));
+                }
+                let _ = writeln!(out, ">{}</a><br/>", escape(&row.name));
             }
             out.push_str("</body>\n</html>\n");
             out.into_bytes()
         }
     }
+}
+
+/// One file of a PEP 691 page.
+fn json_file(row: &Row) -> Value {
+    let metadata = match &row.metadata {
+        MetadataAvailability::No => json!(false),
+        MetadataAvailability::Yes => json!(true),
+        MetadataAvailability::Sha256(sha) => json!({ "sha256": sha }),
+    };
+    let hashes = if row.sha256.is_empty() {
+        json!({})
+    } else {
+        json!({ "sha256": row.sha256 })
+    };
+    let mut file = json!({
+        "filename": row.name,
+        "url": row.href,
+        "hashes": hashes,
+        "core-metadata": metadata,
+        "dist-info-metadata": metadata,
+    });
+    if let Some(obj) = file.as_object_mut() {
+        if let Some(size) = row.size {
+            obj.insert("size".into(), json!(size));
+        }
+        if let Some(rp) = &row.requires_python {
+            obj.insert("requires-python".into(), json!(rp));
+        }
+        match row.yanked.as_deref() {
+            Some("") => obj.insert("yanked".into(), json!(true)),
+            Some(reason) => obj.insert("yanked".into(), json!(reason)),
+            None => None,
+        };
+    }
+    file
 }
 
 /// Curdling's `/api/`: the projects' names, which its client's locator lists.
@@ -163,24 +253,19 @@ pub fn api_projects(index: &Index) -> Vec<u8> {
 
 /// Curdling's `/api/<project>`: releases, newest first, each with its files' URLs
 /// (under `base`, this server's URL) and sha256.
-pub fn api_project(
-    storage: &Storage,
-    name: &PackageName,
-    files: &[std::sync::Arc<StoredFile>],
-    base: &str,
-) -> Vec<u8> {
-    let releases: Vec<Value> = versions(files)
+pub fn api_project(name: &PackageName, rows: &[Row], base: &str) -> Vec<u8> {
+    let releases: Vec<Value> = versions(rows)
         .into_iter()
         .map(|version| {
-            let urls: Vec<Value> = files
+            let urls: Vec<Value> = rows
                 .iter()
-                .filter(|f| f.filename.version().to_string() == version)
-                .map(|f| {
+                .filter(|row| row.filename.version().to_string() == version)
+                .map(|row| {
                     json!({
-                        "filename": f.name,
-                        "url": format!("{base}/p/{}", percent_encode(&f.name)),
-                        "sha256": storage.facts(f).sha256,
-                        "size": f.size,
+                        "filename": row.name,
+                        "url": format!("{base}/p/{}", percent_encode(&row.name)),
+                        "sha256": row.sha256,
+                        "size": row.size,
                     })
                 })
                 .collect();
@@ -195,11 +280,11 @@ pub fn json_error(message: &str) -> Vec<u8> {
     json_bytes(&json!({ "error": message }))
 }
 
-/// Distinct versions, newest first (files are sorted that way).
-fn versions(files: &[std::sync::Arc<StoredFile>]) -> Vec<String> {
+/// Distinct versions, newest first (rows are sorted that way).
+fn versions(rows: &[Row]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for f in files {
-        let v = f.filename.version().to_string();
+    for row in rows {
+        let v = row.filename.version().to_string();
         if out.last() != Some(&v) {
             out.push(v);
         }
@@ -232,6 +317,39 @@ pub fn home_header(index: &Index, base: &str, auth: bool) -> String {
         cache = with_login(&base),
     );
     out
+}
+
+/// What pull-through holds and how it has done since start-up.
+pub fn pull_summary(pull: &Pull) -> String {
+    let cached = pull.store.index();
+    let files: Vec<_> = cached.projects.values().flatten().collect();
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
+    let stats = &pull.stats;
+    let rate = |hits: u64, misses: u64| match hits + misses {
+        0 => "no requests yet".to_string(),
+        all => format!("{hits} of {all} hits ({}%)", hits * 100 / all),
+    };
+    let upstreams: Vec<String> = pull
+        .upstreams()
+        .iter()
+        .map(|u| format!("<code>{}</code>", escape(&u.to_string())))
+        .collect();
+    let from = if pull.offline() {
+        "offline: no upstream is contacted".to_string()
+    } else {
+        format!("from {}", upstreams.join(", "))
+    };
+    format!(
+        "<h2>Pulled through</h2>\n<p>{from}.</p>\n<p>Cached from upstream: {} files, {}, of {} projects \
+         (uploads above are counted apart). Pages: {}. Files: {}. Upstream errors: {}.</p>\n",
+        files.len(),
+        human_size(bytes),
+        cached.projects.len(),
+        rate(load(&stats.page_hits), load(&stats.page_fetches)),
+        rate(load(&stats.file_hits), load(&stats.file_pulls)),
+        load(&stats.upstream_errors),
+    )
 }
 
 /// The rest of the home page: every file, the same for every client.

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use crate::server::auth::{Denied, ReadAccess, Uploaders, UserDb};
 use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::multipart::{self, MultipartError};
-use crate::server::pages::{self, Format};
+use crate::server::pages::{self, Format, Row};
+use crate::server::pull::{Pull, PullError};
 use crate::server::storage::{Index, NotServed, SaveError, Saved, Storage, StoredFile, Upload};
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
@@ -24,6 +25,8 @@ pub struct App {
     pub uploaders: Uploaders,
     pub overwrite: bool,
     pub max_upload: u64,
+    /// Pull-through from upstream indexes, when on.
+    pub pull: Option<Arc<Pull>>,
     pages: Mutex<PageCache>,
 }
 
@@ -58,8 +61,15 @@ impl App {
             uploaders,
             overwrite,
             max_upload,
+            pull: None,
             pages: Mutex::new(PageCache::default()),
         }
+    }
+
+    /// Serves the upstreams' projects beside the folder's.
+    pub fn with_pull(mut self, pull: Arc<Pull>) -> App {
+        self.pull = Some(pull);
+        self
     }
 
     /// Lets the request in, or answers 401 (429 to a client that failed too often,
@@ -166,7 +176,11 @@ impl App {
         let base = format!("http://{host}");
         let index = self.storage.index();
         let table = self.page(&index, PageKey::Home, pages::home_table);
-        let mut page = pages::home_header(&index, &base, self.users.is_some()).into_bytes();
+        let mut page = pages::home_header(&index, &base, self.users.is_some());
+        if let Some(pull) = &self.pull {
+            page.push_str(&pages::pull_summary(pull));
+        }
+        let mut page = page.into_bytes();
         page.extend_from_slice(&table);
         Response::new(200, "text/html; charset=utf-8", Payload::Bytes(page))
     }
@@ -176,8 +190,15 @@ impl App {
             return not_acceptable();
         };
         let index = self.storage.index();
+        if let Some(pull) = &self.pull {
+            let cached = pull.store.index();
+            let names = index.projects.keys().chain(cached.projects.keys());
+            let page = pages::simple_index(names.collect(), format);
+            return Response::new(200, format.content_type(), Payload::Bytes(page))
+                .header("Vary", "Accept");
+        }
         let page = self.page(&index, PageKey::Simple(format), |index| {
-            pages::simple_index(index, format)
+            pages::simple_index(index.projects.keys().collect(), format)
         });
         shared(200, format.content_type(), page).header("Vary", "Accept")
     }
@@ -195,14 +216,63 @@ impl App {
             return Response::empty(301).header("Location", format!("/simple/{name}/"));
         }
         let index = self.storage.index();
+        if self.pull.is_some() {
+            return match self.project_rows(&index, &name) {
+                Ok(Some((rows, age))) => {
+                    let page = pages::simple_project(&name, &rows, format);
+                    let response = Response::new(200, format.content_type(), Payload::Bytes(page))
+                        .header("Vary", "Accept");
+                    with_age(response, age)
+                }
+                Ok(None) => Response::text(404, format!("no project named `{name}`")),
+                Err(response) => response,
+            };
+        }
         let Some(files) = index.project(&name) else {
             return Response::text(404, format!("no project named `{name}`"));
         };
         let key = PageKey::Project(name.clone(), format);
         let page = self.page(&index, key, |_| {
-            pages::simple_project(&self.storage, &name, files, format)
+            let rows: Vec<Row> = files
+                .iter()
+                .map(|f| Row::stored(&self.storage, f))
+                .collect();
+            pages::simple_project(&name, &rows, format)
         });
         shared(200, format.content_type(), page).header("Vary", "Accept")
+    }
+
+    /// A project's rows, newest first: the folder's files, then the upstream's
+    /// that no local file names (a local file wins on its name), with the age of
+    /// the upstream's page. `None` when no one has the project; an upstream
+    /// failure with nothing to stand in for it is a 502.
+    fn project_rows(
+        &self,
+        index: &Index,
+        name: &PackageName,
+    ) -> Result<Option<(Vec<Row>, Option<std::time::Duration>)>, Response> {
+        let local = index.project(name).unwrap_or_default();
+        let mut rows: Vec<Row> = local
+            .iter()
+            .map(|f| Row::stored(&self.storage, f))
+            .collect();
+        let mut age = None;
+        if let Some(pull) = &self.pull {
+            match pull.project(name) {
+                Ok(upstream) => {
+                    age = upstream.age;
+                    let theirs = upstream.rows.into_iter();
+                    rows.extend(theirs.filter(|r| !local.iter().any(|f| f.name == r.name)));
+                }
+                Err(e) if local.is_empty() => return Err(pull_error(&e)),
+                Err(_) => {}
+            }
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        pages::sort_rows(&mut rows);
+        Ok(Some((rows, age)))
     }
 
     /// Curdling's `/api/<project>`. Its client downloads each URL as it is, so they
@@ -218,14 +288,19 @@ impl App {
             return not_found();
         };
         let index = self.storage.index();
-        let Some(files) = index.project(&name) else {
-            return not_found();
+        let (rows, age) = match self.project_rows(&index, &name) {
+            Ok(Some(found)) => found,
+            Ok(None) => return not_found(),
+            Err(response) => return response,
         };
         let base = request
             .header("host")
             .map_or(String::new(), |host| format!("http://{host}"));
-        let page = pages::api_project(&self.storage, &name, files, &base);
-        Response::new(200, "application/json", Payload::Bytes(page))
+        let page = pages::api_project(&name, &rows, &base);
+        with_age(
+            Response::new(200, "application/json", Payload::Bytes(page)),
+            age,
+        )
     }
 
     /// `/s/<query>`: Curdling's search, which sends the file itself as an attachment.
@@ -337,18 +412,29 @@ impl App {
             .header("Retry-After", "1"),
         };
         if metadata {
-            return match self.storage.wheel_metadata(&filename) {
-                Ok(bytes) => {
-                    Response::new(200, "text/plain; charset=utf-8", Payload::Shared(bytes))
+            let payload = match (self.storage.wheel_metadata(&filename), &self.pull) {
+                (Ok(bytes), _) => Payload::Shared(bytes),
+                (Err(NotServed::Missing), Some(pull)) if filename.is_wheel() => {
+                    match pull.metadata(&filename) {
+                        Ok(Some(payload)) => payload,
+                        Ok(None) => return not_found(),
+                        Err(e) => return pull_error(&e),
+                    }
                 }
-                Err(why) => refusal(why),
+                (Err(why), _) => return refusal(why),
             };
+            return Response::new(200, "text/plain; charset=utf-8", payload);
         }
         // The ETag is the hash of what this very handle reads, whatever replaces
         // the file meanwhile.
-        let download = match self.storage.download(&filename) {
-            Ok(download) => download,
-            Err(why) => return refusal(why),
+        let download = match (self.storage.download(&filename), &self.pull) {
+            (Ok(download), _) => download,
+            (Err(NotServed::Missing), Some(pull)) => match pull.download(&filename) {
+                Ok(Some(download)) => download,
+                Ok(None) => return not_found(),
+                Err(e) => return pull_error(&e),
+            },
+            (Err(why), _) => return refusal(why),
         };
         let etag = format!("\"{}\"", download.sha256);
         if request.header("if-none-match").is_some_and(|v| {
@@ -479,6 +565,16 @@ impl App {
         filename: &DistFilename,
         digest: Option<&str>,
     ) -> Response {
+        if let Some(pull) = &self.pull
+            && pull.conflicts(filename, &upload.sha256())
+        {
+            return Response::text(
+                409,
+                format!(
+                    "`{filename}` is served from the upstream with different contents: a file name's bytes never change"
+                ),
+            );
+        }
         match self
             .storage
             .commit(upload, filename, digest, self.overwrite)
@@ -562,6 +658,32 @@ fn login_refused(denied: &Denied) -> Response {
             "WWW-Authenticate",
             "Basic realm=\"curd\", charset=\"UTF-8\"",
         ),
+    }
+}
+
+/// What a client hears when pulling through failed; the server's own trouble
+/// is said in the log (with its paths), the client hears that it happened.
+fn pull_error(e: &PullError) -> Response {
+    let status = e.status();
+    if status == 500 {
+        crate::message!("curd-server: {e}");
+        return Response::text(
+            500,
+            "the server could not store an upstream file; its log says why",
+        );
+    }
+    let response = Response::text(status, e);
+    if status == 503 {
+        return response.header("Retry-After", "1");
+    }
+    response
+}
+
+/// Says how old the upstream's part of a page is (RFC 9111's `Age`).
+fn with_age(response: Response, age: Option<std::time::Duration>) -> Response {
+    match age {
+        Some(age) => response.header("Age", age.as_secs().to_string()),
+        None => response,
     }
 }
 

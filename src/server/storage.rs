@@ -241,6 +241,11 @@ impl Write for Upload {
 }
 
 impl Upload {
+    /// The hex sha256 of the bytes written so far: of the whole upload, once received.
+    pub fn sha256(&self) -> String {
+        crate::util::digest::hex(&self.hasher.clone().finalize())
+    }
+
     /// Maps a write error to what the client should hear.
     pub fn write_error(&self, e: io::Error) -> SaveError {
         match e.kind() {

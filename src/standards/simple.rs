@@ -72,7 +72,6 @@ pub struct ProjectPage {
     pub files: Vec<IndexFile>,
 }
 
-
 /// Why a page could not be read.
 #[derive(Debug)]
 pub enum PageError {

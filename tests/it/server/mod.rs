@@ -8,4 +8,5 @@ mod hostile;
 mod http_rules;
 mod logins;
 mod metadata_load;
+mod pull_through;
 mod slow_clients;

@@ -17,4 +17,5 @@ pub mod proxy;
 pub mod python;
 pub mod rng;
 pub mod servers;
+pub mod static_index;
 pub mod tmp;

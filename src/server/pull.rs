@@ -1,0 +1,459 @@
+//! Pull-through: the upstream indexes' projects served as if they were here,
+//! their files fetched once and kept.
+//!
+//! What came from an upstream lives apart from uploads, in `DIRECTORY/upstream/`:
+//! the files themselves (a [`Storage`] of their own, so they get the same checks,
+//! hashes, atomic saves and sendfile downloads), `pages/<project>.json` (each
+//! upstream page as last fetched, in PEP 691 JSON with absolute links, its mtime
+//! the time of the fetch) and `metadata/<file>.metadata` (PEP 658 files). Deleting
+//! the folder forgets the upstream and never touches an upload; copying it to
+//! another machine gives that machine's `--offline` server the same cache.
+//!
+//! Invariants a change must keep:
+//! - A hit never waits on an upstream: a page older than the TTL is served at
+//!   once and fetched again in the background (stale-while-revalidate); a page
+//!   whose upstream fails stays served, with its age.
+//! - One fetch per page and per file at a time ([`flight`]); the requests that
+//!   arrive meanwhile wait for it and share its outcome.
+//! - A file is served only once it is whole, matches the upstream's sha256 and
+//!   passed the checks any upload passes; until then nothing of it is stored.
+//! - Workers that wait on an upstream are bounded (`Busy`, a 503), so a slow
+//!   upstream can take only part of the pool: local files and cached pages are
+//!   still answered.
+//! - `--offline` never opens a connection: it serves what the folder holds.
+
+mod files;
+pub mod flight;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use self::flight::Flights;
+use crate::server::pages::{self, Format, Row};
+use crate::server::storage::{SaveError, Storage};
+use crate::server::upstream::{UpstreamError, Upstreams};
+use crate::standards::filename::DistFilename;
+use crate::standards::name::PackageName;
+use crate::standards::simple::{IndexFile, parse_json};
+use crate::standards::url::Url;
+use crate::util::fs::{Context, FsError, TempFile};
+use crate::util::sync::lock;
+
+/// Pages refreshed in the background at once; more stale pages wait for a turn.
+const MAX_REFRESHES: usize = 4;
+/// After a failed refresh, how long a stale page is served before trying again.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+/// The largest page kept on disk that is read back.
+const MAX_SAVED_PAGE: u64 = 64 * 1024 * 1024;
+
+/// A project as an upstream last listed it.
+pub struct Listing {
+    /// The files whose names are distributions (PyPI's `.exe` and `.egg` files
+    /// are dropped), as the upstream describes them.
+    pub files: Vec<(DistFilename, IndexFile)>,
+    pub fetched: SystemTime,
+}
+
+impl Listing {
+    pub fn age(&self) -> Duration {
+        self.fetched.elapsed().unwrap_or_default()
+    }
+
+    pub fn file(&self, name: &str) -> Option<&IndexFile> {
+        self.files
+            .iter()
+            .find(|(_, f)| f.filename == name)
+            .map(|(_, f)| f)
+    }
+}
+
+/// The upstream's part of a project page.
+pub struct Upstreamed {
+    pub rows: Vec<Row>,
+    /// How old the upstream's page is; `None` when no page is known.
+    pub age: Option<Duration>,
+}
+
+/// Why a page or file could not be pulled through.
+#[derive(Clone, Debug)]
+pub enum PullError {
+    /// The upstream failed and nothing cached stands in.
+    Upstream(Arc<UpstreamError>),
+    /// Too many requests wait on upstreams already.
+    Busy,
+    /// The fetch's thread stopped without an outcome.
+    Vanished,
+    /// The upstream's file was refused (a sha256 mismatch, not a valid
+    /// distribution) or could not be stored.
+    Refused { file: String, why: Arc<SaveError> },
+    /// A METADATA file does not match the sha256 its page gives.
+    MetadataMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    /// Writing to the folder failed.
+    Disk(Arc<FsError>),
+}
+
+impl PullError {
+    pub fn status(&self) -> u16 {
+        match self {
+            PullError::Busy => 503,
+            PullError::Refused { why, .. } => match **why {
+                SaveError::NoSpace => 507,
+                SaveError::Disk(_) => 500,
+                _ => 502,
+            },
+            PullError::Disk(_) => 500,
+            _ => 502,
+        }
+    }
+}
+
+impl fmt::Display for PullError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PullError::Upstream(e) => e.fmt(f),
+            PullError::Busy => {
+                f.write_str("too many requests are waiting on the upstream; retry shortly")
+            }
+            PullError::Vanished => f.write_str("the upstream fetch stopped without an outcome"),
+            PullError::Refused { file, why } => match &**why {
+                SaveError::DigestMismatch {
+                    expected, actual, ..
+                } => write!(
+                    f,
+                    "upstream file `{file}` does not match its sha256: expected {expected}, received {actual}"
+                ),
+                why => write!(f, "upstream file `{file}` refused: {why}"),
+            },
+            PullError::MetadataMismatch {
+                file,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "upstream METADATA of `{file}` does not match its sha256: expected {expected}, received {actual}"
+            ),
+            PullError::Disk(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for PullError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PullError::Upstream(e) => Some(&**e),
+            PullError::Refused { why, .. } => Some(&**why),
+            PullError::Disk(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+/// How the cache has done since start-up, for the home page.
+#[derive(Default)]
+pub struct Stats {
+    pub page_hits: AtomicU64,
+    pub page_fetches: AtomicU64,
+    pub file_hits: AtomicU64,
+    pub file_pulls: AtomicU64,
+    pub upstream_errors: AtomicU64,
+}
+
+#[derive(Default)]
+struct Slot {
+    listing: Option<Arc<Listing>>,
+    refreshing: bool,
+    retry_at: Option<Instant>,
+}
+
+type PageOutcome = Result<Arc<Listing>, Arc<UpstreamError>>;
+
+/// The pull-through cache over the upstreams (none when offline).
+pub struct Pull {
+    upstreams: Option<Upstreams>,
+    ttl: Duration,
+    pub store: Arc<Storage>,
+    pages_dir: PathBuf,
+    metadata_dir: PathBuf,
+    slots: Mutex<HashMap<PackageName, Slot>>,
+    page_flights: Flights<PackageName, PageOutcome>,
+    file_flights: Flights<String, Result<(), PullError>>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    refreshing: AtomicUsize,
+    pub stats: Stats,
+}
+
+impl Pull {
+    /// Opens `DIRECTORY/upstream/`. `upstreams` is `None` offline; `max_waiting`
+    /// bounds the workers that wait on upstreams at once.
+    pub fn open(
+        dir: PathBuf,
+        upstreams: Option<Upstreams>,
+        ttl: Duration,
+        max_waiting: usize,
+    ) -> Result<Pull, FsError> {
+        let pages_dir = dir.join("pages");
+        let metadata_dir = dir.join("metadata");
+        for d in [&pages_dir, &metadata_dir] {
+            std::fs::create_dir_all(d).context("create folder", d)?;
+        }
+        Ok(Pull {
+            store: Arc::new(Storage::open(&dir)?),
+            upstreams,
+            ttl,
+            pages_dir,
+            metadata_dir,
+            slots: Mutex::new(HashMap::new()),
+            page_flights: Flights::new(),
+            file_flights: Flights::new(),
+            waiting: AtomicUsize::new(0),
+            max_waiting: max_waiting.max(1),
+            refreshing: AtomicUsize::new(0),
+            stats: Stats::default(),
+        })
+    }
+
+    pub fn offline(&self) -> bool {
+        self.upstreams.is_none()
+    }
+
+    pub fn upstreams(&self) -> &[Url] {
+        self.upstreams.as_ref().map_or(&[], |u| u.indexes())
+    }
+
+    /// The upstream's rows of a project page: what its page lists (offline, only
+    /// what is cached) and cached files no page lists. Local files are the
+    /// caller's, and win over these by name.
+    pub fn project(self: &Arc<Self>, name: &PackageName) -> Result<Upstreamed, PullError> {
+        let listing = self.listing(name)?;
+        let cached = self.store.index();
+        let cached_files = cached.project(name).unwrap_or_default();
+        let is_cached = |file: &str| cached_files.iter().any(|f| f.name == file);
+        let mut rows = Vec::new();
+        if let Some(listing) = &listing {
+            for (filename, file) in &listing.files {
+                if self.offline() && !is_cached(&file.filename) {
+                    continue;
+                }
+                let href = pages::served_href(&file.filename);
+                rows.push(Row::listed(file, filename.clone(), href));
+            }
+        }
+        for file in cached_files {
+            if listing
+                .as_ref()
+                .is_none_or(|l| l.file(&file.name).is_none())
+            {
+                rows.push(Row::stored(&self.store, file));
+            }
+        }
+        Ok(Upstreamed {
+            rows,
+            age: listing.map(|l| l.age()),
+        })
+    }
+
+    /// The project's page as an upstream lists it: from memory, else from disk,
+    /// else fetched now; refreshed in the background when older than the TTL.
+    /// `None` when no upstream lists it (or, offline, none is saved).
+    pub fn listing(
+        self: &Arc<Self>,
+        name: &PackageName,
+    ) -> Result<Option<Arc<Listing>>, PullError> {
+        let known = lock(&self.slots)
+            .get(name)
+            .and_then(|slot| slot.listing.clone());
+        let known = known.or_else(|| {
+            let saved = Arc::new(self.read_page(name)?);
+            let mut slots = lock(&self.slots);
+            let slot = slots.entry(name.clone()).or_default();
+            Some(Arc::clone(slot.listing.get_or_insert(saved)))
+        });
+        if let Some(listing) = known {
+            self.stats.page_hits.fetch_add(1, Ordering::Relaxed);
+            if listing.age() >= self.ttl {
+                self.refresh_later(name);
+            }
+            return Ok(Some(listing));
+        }
+        if self.offline() {
+            return Ok(None);
+        }
+        self.stats.page_fetches.fetch_add(1, Ordering::Relaxed);
+        let _turn = self.wait_turn()?;
+        let outcome = self
+            .page_flights
+            .run(name.clone(), || self.fetch_page(name))
+            .ok_or(PullError::Vanished)?;
+        outcome.map(Some).map_err(PullError::Upstream)
+    }
+
+    /// Fetches a stale page again in a thread of its own, unless one already is,
+    /// a failure is too recent, or enough refreshes run.
+    fn refresh_later(self: &Arc<Self>, name: &PackageName) {
+        if self.offline() {
+            return;
+        }
+        {
+            let mut slots = lock(&self.slots);
+            let slot = slots.entry(name.clone()).or_default();
+            if slot.refreshing || slot.retry_at.is_some_and(|at| Instant::now() < at) {
+                return;
+            }
+            if self.refreshing.fetch_add(1, Ordering::SeqCst) >= MAX_REFRESHES {
+                self.refreshing.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+            slot.refreshing = true;
+        }
+        let pull = Arc::clone(self);
+        let project = name.clone();
+        let spawned = std::thread::Builder::new()
+            .name("refresh".into())
+            .spawn(move || {
+                let outcome = pull
+                    .page_flights
+                    .run(project.clone(), || pull.fetch_page(&project));
+                let mut slots = lock(&pull.slots);
+                let slot = slots.entry(project).or_default();
+                slot.refreshing = false;
+                if !matches!(outcome, Some(Ok(_))) {
+                    slot.retry_at = Some(Instant::now() + RETRY_AFTER_FAILURE);
+                }
+                pull.refreshing.fetch_sub(1, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            crate::message!("curd-server: could not start a page refresh: {e}");
+            lock(&self.slots)
+                .entry(name.clone())
+                .or_default()
+                .refreshing = false;
+            self.refreshing.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Asks the upstreams for the page, and keeps it in memory and on disk.
+    fn fetch_page(&self, name: &PackageName) -> PageOutcome {
+        let Some(upstreams) = &self.upstreams else {
+            return Ok(Arc::new(Listing {
+                files: Vec::new(),
+                fetched: SystemTime::now(),
+            }));
+        };
+        let files = match upstreams.project(name) {
+            Ok(files) => files,
+            Err(e) => {
+                self.stats.upstream_errors.fetch_add(1, Ordering::Relaxed);
+                crate::message!("curd-server: page of `{name}`: {e}");
+                return Err(Arc::new(e));
+            }
+        };
+        let listing = Arc::new(Listing {
+            files: distributions(files.unwrap_or_default()),
+            fetched: SystemTime::now(),
+        });
+        if !listing.files.is_empty() {
+            self.save_page(name, &listing);
+        }
+        let mut slots = lock(&self.slots);
+        let slot = slots.entry(name.clone()).or_default();
+        slot.listing = Some(Arc::clone(&listing));
+        slot.retry_at = None;
+        Ok(listing)
+    }
+
+    fn page_path(&self, name: &PackageName) -> PathBuf {
+        self.pages_dir.join(format!("{}.json", name.as_str()))
+    }
+
+    /// Writes the page as PEP 691 JSON with absolute links and no credentials; a
+    /// failure only costs the next start a fetch.
+    fn save_page(&self, name: &PackageName, listing: &Listing) {
+        let mut rows: Vec<Row> = listing
+            .files
+            .iter()
+            .map(|(filename, file)| {
+                let href = file.url.without_credentials().to_string();
+                Row::listed(file, filename.clone(), href)
+            })
+            .collect();
+        pages::sort_rows(&mut rows);
+        let bytes = pages::simple_project(name, &rows, Format::Json);
+        let path = self.page_path(name);
+        let saved = TempFile::new_in(&self.pages_dir).and_then(|mut temp| {
+            use std::io::Write;
+            temp.write_all(&bytes).context("write", temp.path())?;
+            temp.persist_unsynced(&path)
+        });
+        if let Err(e) = saved {
+            crate::message!("curd-server: {e}");
+        }
+    }
+
+    /// The page saved on disk, aged by its mtime.
+    fn read_page(&self, name: &PackageName) -> Option<Listing> {
+        let path = self.page_path(name);
+        let fetched = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+        let bytes = crate::util::fs::read_bounded(&path, MAX_SAVED_PAGE).ok()?;
+        let url = Url::from_file_path(&path).ok()?;
+        match parse_json(&bytes, &url) {
+            Ok(page) => Some(Listing {
+                files: distributions(page.files),
+                fetched,
+            }),
+            Err(e) => {
+                crate::message!("curd-server: ignoring a saved page: {e}");
+                None
+            }
+        }
+    }
+
+    /// A turn to wait on an upstream, or `Busy` when the workers' share is spent.
+    fn wait_turn(&self) -> Result<Turn<'_>, PullError> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(PullError::Busy);
+        }
+        Ok(Turn(&self.waiting))
+    }
+
+    /// Whether an upload of `filename` with this sha256 would change the bytes
+    /// the upstream serves under that name (cached, or listed with a hash).
+    pub fn conflicts(&self, filename: &DistFilename, sha256: &str) -> bool {
+        if let Ok(cached) = self.store.download(filename) {
+            return !cached.sha256.eq_ignore_ascii_case(sha256);
+        }
+        let name = filename.to_string();
+        let slots = lock(&self.slots);
+        let listed = slots
+            .get(filename.name())
+            .and_then(|slot| slot.listing.as_ref())
+            .and_then(|listing| listing.file(&name).and_then(|f| f.sha256.clone()));
+        listed.is_some_and(|sha| !sha.eq_ignore_ascii_case(sha256))
+    }
+}
+
+/// A worker's place among those waiting on upstreams, given back on drop.
+struct Turn<'a>(&'a AtomicUsize);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The files of a page whose names are distributions.
+fn distributions(files: Vec<IndexFile>) -> Vec<(DistFilename, IndexFile)> {
+    files
+        .into_iter()
+        .filter_map(|f| Some((DistFilename::parse(&f.filename).ok()?, f)))
+        .collect()
+}
