@@ -8,5 +8,6 @@ mod hostile;
 mod http_rules;
 mod logins;
 mod metadata_load;
+mod online;
 mod pull_through;
 mod slow_clients;
