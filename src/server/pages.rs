@@ -320,10 +320,12 @@ pub fn home_header(index: &Index, base: &str, auth: bool) -> String {
 }
 
 /// What pull-through holds and how it has done since start-up.
-pub fn pull_summary(pull: &Pull) -> String {
+pub fn pull_summary(pull: &Pull, uploads: &Index) -> String {
     let cached = pull.store.index();
     let files: Vec<_> = cached.projects.values().flatten().collect();
     let bytes: u64 = files.iter().map(|f| f.size).sum();
+    let uploaded: Vec<_> = uploads.projects.values().flatten().collect();
+    let uploaded_bytes: u64 = uploaded.iter().map(|f| f.size).sum();
     let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
     let stats = &pull.stats;
     let rate = |hits: u64, misses: u64| match hits + misses {
@@ -341,11 +343,13 @@ pub fn pull_summary(pull: &Pull) -> String {
         format!("from {}", upstreams.join(", "))
     };
     format!(
-        "<h2>Pulled through</h2>\n<p>{from}.</p>\n<p>Cached from upstream: {} files, {}, of {} projects \
-         (uploads above are counted apart). Pages: {}. Files: {}. Upstream errors: {}.</p>\n",
+        "<h2>Pulled through</h2>\n<p>{from}.</p>\n<p>Cached from upstream: {} files, {}, of {} projects. \
+         Uploaded: {} files, {}. Pages: {}. Files: {}. Upstream errors: {}.</p>\n",
         files.len(),
         human_size(bytes),
         cached.projects.len(),
+        uploaded.len(),
+        human_size(uploaded_bytes),
         rate(load(&stats.page_hits), load(&stats.page_fetches)),
         rate(load(&stats.file_hits), load(&stats.file_pulls)),
         load(&stats.upstream_errors),

@@ -47,6 +47,11 @@ use crate::util::sync::lock;
 const MAX_REFRESHES: usize = 4;
 /// After a failed refresh, how long a stale page is served before trying again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+/// Pages held in memory at most, counted in projects and in files listed; past
+/// either, every page not being refreshed is let go (pages come back from disk
+/// when next asked for), so clients asking for many names cannot fill memory.
+const MAX_HELD_PAGES: usize = 100_000;
+const MAX_HELD_FILES: usize = 1_000_000;
 /// The largest page kept on disk that is read back.
 const MAX_SAVED_PAGE: u64 = 64 * 1024 * 1024;
 
@@ -273,9 +278,8 @@ impl Pull {
             .and_then(|slot| slot.listing.clone());
         let known = known.or_else(|| {
             let saved = Arc::new(self.read_page(name)?);
-            let mut slots = lock(&self.slots);
-            let slot = slots.entry(name.clone()).or_default();
-            Some(Arc::clone(slot.listing.get_or_insert(saved)))
+            hold(&mut lock(&self.slots), name, Arc::clone(&saved));
+            Some(saved)
         });
         if let Some(listing) = known {
             self.stats.page_hits.fetch_add(1, Ordering::Relaxed);
@@ -364,9 +368,10 @@ impl Pull {
             self.save_page(name, &listing);
         }
         let mut slots = lock(&self.slots);
-        let slot = slots.entry(name.clone()).or_default();
-        slot.listing = Some(Arc::clone(&listing));
-        slot.retry_at = None;
+        hold(&mut slots, name, Arc::clone(&listing));
+        if let Some(slot) = slots.get_mut(name) {
+            slot.retry_at = None;
+        }
         Ok(listing)
     }
 
@@ -439,6 +444,19 @@ impl Pull {
             .and_then(|listing| listing.file(&name).and_then(|f| f.sha256.clone()));
         listed.is_some_and(|sha| !sha.eq_ignore_ascii_case(sha256))
     }
+}
+
+/// Keeps a page in memory, letting go of the others first if too many are held.
+fn hold(slots: &mut HashMap<PackageName, Slot>, name: &PackageName, listing: Arc<Listing>) {
+    let held: usize = slots
+        .values()
+        .filter_map(|s| s.listing.as_ref())
+        .map(|l| l.files.len())
+        .sum();
+    if slots.len() >= MAX_HELD_PAGES || held + listing.files.len() > MAX_HELD_FILES {
+        slots.retain(|_, slot| slot.refreshing);
+    }
+    slots.entry(name.clone()).or_default().listing = Some(listing);
 }
 
 /// A worker's place among those waiting on upstreams, given back on drop.
