@@ -47,6 +47,9 @@ fn pip_and_uv_install_from_pypi_through_it_then_offline() {
         &dir,
         &["--upstream=https://pypi.invalid/simple/", "--offline"],
     );
-    let warm = install(&tmp.path().join("warm"), &format!("{}/simple/", offline.url));
+    let warm = install(
+        &tmp.path().join("warm"),
+        &format!("{}/simple/", offline.url),
+    );
     assert_eq!(cold, warm);
 }
