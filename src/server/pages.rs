@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::server::pull::Pull;
-use crate::server::storage::{Index, Storage, StoredFile};
+use crate::server::storage::{Index, Storage, StoredFile, listing_order};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
 use crate::standards::simple::{IndexFile, MetadataAvailability};
@@ -150,15 +150,9 @@ pub fn served_href(name: &str) -> String {
     format!("../../p/{}", percent_encode(name))
 }
 
-/// Newest version first; for one version, wheels before sdists, then by name.
+/// Lists rows in the order the folder's files are listed.
 pub fn sort_rows(rows: &mut [Row]) {
-    rows.sort_by(|a, b| {
-        b.filename
-            .version()
-            .cmp(a.filename.version())
-            .then_with(|| b.filename.is_wheel().cmp(&a.filename.is_wheel()))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    rows.sort_by(|a, b| listing_order((&a.filename, &a.name), (&b.filename, &b.name)));
 }
 
 /// `/simple/<project>/`: a project's files (sorted by [`sort_rows`]), with hashes

@@ -600,15 +600,17 @@ fn disk_error(e: FsError) -> SaveError {
     }
 }
 
-/// Newest version first; for one version, wheels before sdists, then by name.
 fn sort_files(files: &mut [Arc<StoredFile>]) {
-    files.sort_by(|a, b| {
-        b.filename
-            .version()
-            .cmp(a.filename.version())
-            .then_with(|| b.filename.is_wheel().cmp(&a.filename.is_wheel()))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    files.sort_by(|a, b| listing_order((&a.filename, &a.name), (&b.filename, &b.name)));
+}
+
+/// The order files are listed in: newest version first; for one version, wheels
+/// before sdists, then by name.
+pub fn listing_order(a: (&DistFilename, &str), b: (&DistFilename, &str)) -> std::cmp::Ordering {
+    b.0.version()
+        .cmp(a.0.version())
+        .then_with(|| b.0.is_wheel().cmp(&a.0.is_wheel()))
+        .then_with(|| a.1.cmp(b.1))
 }
 
 fn same_files(

@@ -41,6 +41,25 @@ fn publish_html(root: &Path, project: &str, files: &[(&str, &[u8], &str)]) {
     std::fs::write(dir.join("index.html"), page).unwrap();
 }
 
+/// A static upstream in the test's folder listing one wheel, alpha 1.0: its
+/// name, its bytes, and the running index.
+fn alpha_upstream(tmp: &TempDir, login: Option<String>) -> (String, Vec<u8>, StaticIndex) {
+    let build = mkdir(tmp.path().join("build"));
+    let root = mkdir(tmp.path().join("upstream"));
+    let (name, bytes) = wheel(&build, WheelSpec::new("alpha", "1.0"));
+    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
+    (name, bytes, StaticIndex::start(&root, login))
+}
+
+/// Other bytes under alpha 1.0's name.
+fn respun_alpha(tmp: &TempDir) -> Vec<u8> {
+    let spec = WheelSpec {
+        files: &[("alpha/x.py", "")],
+        ..WheelSpec::new("alpha", "1.0")
+    };
+    wheel(&mkdir(tmp.path().join("respun")), spec).1
+}
+
 /// The proxy's folder, with its uploads.
 fn proxy_dir(tmp: &TempDir) -> PathBuf {
     mkdir(tmp.path().join("proxy"))
@@ -217,20 +236,10 @@ fn twenty_clients_at_once_cost_the_upstream_one_download() {
 #[test]
 fn a_file_that_does_not_match_its_hash_is_refused_and_not_kept() {
     let tmp = TempDir::new("pull-mismatch");
-    let build = mkdir(tmp.path().join("build"));
-    let root = mkdir(tmp.path().join("upstream"));
-    let (name, bytes) = wheel(&build, WheelSpec::new("alpha", "1.0"));
-    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
+    let (name, _, upstream) = alpha_upstream(&tmp, None);
     // The file changes behind the page's back.
-    let (_, other) = wheel(
-        &mkdir(tmp.path().join("other")),
-        WheelSpec {
-            files: &[("alpha/x.py", "")],
-            ..WheelSpec::new("alpha", "1.0")
-        },
-    );
-    std::fs::write(root.join("files").join(&name), &other).unwrap();
-    let upstream = StaticIndex::start(&root, None);
+    let served = tmp.path().join("upstream/files").join(&name);
+    std::fs::write(served, respun_alpha(&tmp)).unwrap();
     let dir = proxy_dir(&tmp);
     let server = Server::start(&dir, &[&simple(&upstream)]);
     let reply = server.get(&format!("/p/{name}"));
@@ -250,11 +259,7 @@ fn a_file_that_does_not_match_its_hash_is_refused_and_not_kept() {
 #[test]
 fn a_stale_page_is_served_at_once_while_a_slow_upstream_refreshes_it() {
     let tmp = TempDir::new("pull-swr");
-    let build = mkdir(tmp.path().join("build"));
-    let root = mkdir(tmp.path().join("upstream"));
-    let (name, bytes) = wheel(&build, WheelSpec::new("alpha", "1.0"));
-    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
-    let upstream = StaticIndex::start(&root, None);
+    let (name, _, upstream) = alpha_upstream(&tmp, None);
     let server = Server::start(&proxy_dir(&tmp), &[&simple(&upstream), "--upstream-ttl=1"]);
     assert_eq!(server.get("/simple/alpha/").status, 200);
     std::thread::sleep(Duration::from_millis(1500));
@@ -278,11 +283,7 @@ fn a_stale_page_is_served_at_once_while_a_slow_upstream_refreshes_it() {
 #[test]
 fn with_the_upstream_down_the_last_good_page_is_served_with_its_age() {
     let tmp = TempDir::new("pull-down");
-    let build = mkdir(tmp.path().join("build"));
-    let root = mkdir(tmp.path().join("upstream"));
-    let (name, bytes) = wheel(&build, WheelSpec::new("alpha", "1.0"));
-    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
-    let upstream = StaticIndex::start(&root, None);
+    let (name, bytes, upstream) = alpha_upstream(&tmp, None);
     let server = Server::start(&proxy_dir(&tmp), &[&simple(&upstream), "--upstream-ttl=1"]);
     assert_eq!(server.get("/simple/alpha/").status, 200);
     assert_eq!(server.get(&format!("/p/{name}")).status, 200);
@@ -339,12 +340,8 @@ fn offline_serves_what_was_pulled_through_and_never_asks() {
 #[test]
 fn credentials_go_to_the_upstream_and_nowhere_else() {
     let tmp = TempDir::new("pull-login");
-    let build = mkdir(tmp.path().join("build"));
-    let root = mkdir(tmp.path().join("upstream"));
-    let (name, bytes) = wheel(&build, WheelSpec::new("alpha", "1.0"));
-    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
     let login = basic("mirror", "s3cret-pw");
-    let upstream = StaticIndex::start(&root, Some(login.clone()));
+    let (name, _, upstream) = alpha_upstream(&tmp, Some(login.clone()));
     let url = format!(
         "--upstream=http://mirror:s3cret-pw@{}/simple/",
         upstream.addr
@@ -377,21 +374,11 @@ fn credentials_go_to_the_upstream_and_nowhere_else() {
 #[test]
 fn an_upload_may_not_change_a_file_the_upstream_serves() {
     let tmp = TempDir::new("pull-upload");
-    let build = mkdir(tmp.path().join("build"));
-    let root = mkdir(tmp.path().join("upstream"));
-    let (name, bytes) = wheel(&build, WheelSpec::new("alpha", "1.0"));
-    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
-    let upstream = StaticIndex::start(&root, None);
+    let (name, bytes, upstream) = alpha_upstream(&tmp, None);
     let dir = proxy_dir(&tmp);
     let server = Server::start(&dir, &[&simple(&upstream)]);
     assert_eq!(server.get(&format!("/p/{name}")).status, 200);
-    let (_, other) = wheel(
-        &mkdir(tmp.path().join("other")),
-        WheelSpec {
-            files: &[("alpha/x.py", "")],
-            ..WheelSpec::new("alpha", "1.0")
-        },
-    );
+    let other = respun_alpha(&tmp);
     let path = format!("/p/{name}");
     let reply = server.request("PUT", &path, &[], &other);
     assert_eq!(reply.status, 409, "{}", reply.text());
