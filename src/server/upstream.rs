@@ -8,8 +8,8 @@
 //! - Pages are PEP 503 HTML or PEP 691 JSON, read by `standards::simple`, the
 //!   reader the installer uses.
 //! - Credentials come from the upstream URL, else `~/.netrc` (or `$NETRC`), and
-//!   go only to their own origin: ureq drops `Authorization` when it follows a
-//!   redirect. Every URL is shown through its redacting `Display`, so no password
+//!   go only to their own origin: ureq keeps `Authorization` across a redirect
+//!   only to the same host over https. Every URL is shown through its redacting `Display`, so no password
 //!   reaches a log, a page or an error.
 //! - Every read is bounded: pages and metadata in size and in time as a whole;
 //!   files in size and by a timeout on each read, so a stalled upstream frees its
@@ -19,6 +19,8 @@ use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
+use ureq::ResponseExt;
+use ureq::config::RedirectAuthHeaders;
 use ureq::tls::TlsConfig;
 
 use crate::standards::name::PackageName;
@@ -77,6 +79,14 @@ impl std::error::Error for UpstreamError {
     }
 }
 
+/// A page or METADATA file as an upstream sent it.
+pub struct Document {
+    /// Where it came from, after redirects.
+    pub url: Url,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
 /// The upstream indexes, in order, over one pooled agent.
 pub struct Upstreams {
     agent: ureq::Agent,
@@ -91,6 +101,7 @@ impl Upstreams {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(10)
+            .redirect_auth_headers(RedirectAuthHeaders::SameHost)
             .user_agent(USER_AGENT)
             .accept_encoding("identity")
             .max_idle_connections_per_host(16)
@@ -114,22 +125,18 @@ impl Upstreams {
     pub fn project(&self, name: &PackageName) -> Result<Option<Vec<IndexFile>>, UpstreamError> {
         for index in &self.indexes {
             let url = index.with_path_suffix(&format!("{}/", name.as_str()));
-            let Some((content_type, body)) = self.document(&url, ACCEPT)? else {
+            let Some(page) = self.document(&url, ACCEPT)? else {
                 continue;
             };
-            let page =
-                parse_page(content_type.as_deref(), &body, &url).map_err(UpstreamError::Page)?;
+            let page = parse_page(page.content_type.as_deref(), &page.body, &page.url)
+                .map_err(UpstreamError::Page)?;
             return Ok(Some(page.files));
         }
         Ok(None)
     }
 
-    /// A small document, whole, with its Content-Type; `None` for a 404.
-    pub fn document(
-        &self,
-        url: &Url,
-        accept: &str,
-    ) -> Result<Option<(Option<String>, Vec<u8>)>, UpstreamError> {
+    /// A small document, whole; `None` for a 404.
+    pub fn document(&self, url: &Url, accept: &str) -> Result<Option<Document>, UpstreamError> {
         let request = self
             .agent
             .get(url.request_target())
@@ -141,6 +148,16 @@ impl Upstreams {
         if response.status().as_u16() == 404 {
             return Ok(None);
         }
+        // Links are relative to where redirects led, with the first URL's login
+        // where they stayed on its origin.
+        let landed = Url::parse(&response.get_uri().to_string())
+            .ok()
+            .filter(|landed| landed.request_target() != url.request_target());
+        let final_url = match landed {
+            Some(landed) if url.same_origin(&landed) => landed.with_userinfo_of(url),
+            Some(landed) => landed,
+            None => url.clone(),
+        };
         let content_type = response
             .headers()
             .get("content-type")
@@ -159,7 +176,11 @@ impl Upstreams {
                 limit: MAX_DOCUMENT,
             });
         }
-        Ok(Some((content_type, body)))
+        Ok(Some(Document {
+            url: final_url,
+            content_type,
+            body,
+        }))
     }
 
     /// A file's bytes as they arrive, cut one byte past [`MAX_FILE`], so a

@@ -141,12 +141,13 @@ impl Pull {
             return Ok(());
         };
         let url = file.url.with_path_suffix(".metadata");
-        let Some((_, bytes)) = upstreams
+        let Some(document) = upstreams
             .document(&url, "*/*")
             .map_err(|e| self.failed(e))?
         else {
             return Ok(());
         };
+        let bytes = document.body;
         if let MetadataAvailability::Sha256(expected) = &file.core_metadata {
             let actual = sha256_hex(&bytes);
             if !actual.eq_ignore_ascii_case(expected) {

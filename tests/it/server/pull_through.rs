@@ -205,6 +205,30 @@ fn a_json_upstream_is_read_too() {
 }
 
 #[test]
+fn links_are_read_from_where_a_redirect_led() {
+    let tmp = TempDir::new("pull-moved");
+    let build = mkdir(tmp.path().join("build"));
+    let root = mkdir(tmp.path().join("upstream"));
+    let (name, bytes) = wheel(&build, WheelSpec::new("alpha", "1.0"));
+    // The page moved to /mirror/alpha/, and links relative to it.
+    let moved = mkdir(root.join("mirror/alpha/files"));
+    std::fs::write(moved.join(&name), &bytes).unwrap();
+    let page = format!(
+        "<a href=\"files/{name}#sha256={}\">{name}</a>",
+        sha256_hex(&bytes)
+    );
+    std::fs::write(root.join("mirror/alpha/index.html"), page).unwrap();
+    let old = mkdir(root.join("simple/alpha"));
+    std::fs::write(old.join("moved"), "/mirror/alpha/").unwrap();
+    let upstream = StaticIndex::start(&root, None);
+    let server = Server::start(&proxy_dir(&tmp), &[&simple(&upstream)]);
+    assert!(server.get("/simple/alpha/").text().contains(&name));
+    let reply = server.get(&format!("/p/{name}"));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.body == bytes);
+}
+
+#[test]
 fn twenty_clients_at_once_cost_the_upstream_one_download() {
     let tmp = TempDir::new("pull-once");
     let build = mkdir(tmp.path().join("build"));

@@ -1,7 +1,8 @@
 //! A static package index on loopback: serves a test folder's files as they are,
 //! as an upstream for curd-server's pull-through, and counts what it was asked.
 //! `simple/<name>/` answers with `simple/<name>/index.json` (as PEP 691 JSON) or
-//! `index.html`; any other path is the file at that path. It can sleep before
+//! `index.html`, or redirects (301) to the path its `moved` file holds; any other
+//! path is the file at that path. It can sleep before
 //! answering, demand a login, and stops listening (connections then refused)
 //! when dropped.
 
@@ -129,6 +130,14 @@ fn answer(
     std::thread::sleep(Duration::from_millis(delay.load(Ordering::Relaxed)));
     if login.is_some() && authorization != login {
         let _ = stream.write_all(&response("401 Unauthorized", "text/plain", b"login\n"));
+        return;
+    }
+    let moved = root.join(path.trim_start_matches('/')).join("moved");
+    if let Ok(location) = std::fs::read_to_string(&moved) {
+        let head = format!(
+            "HTTP/1.1 301 Moved Permanently\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let _ = stream.write_all(head.as_bytes());
         return;
     }
     let reply = match file_for(root, &path) {
