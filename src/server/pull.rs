@@ -76,7 +76,7 @@ impl Listing {
     }
 }
 
-/// The upstream's part of a project page.
+/// A project page's rows and how old the upstream's part of them is.
 pub struct Upstreamed {
     pub rows: Vec<Row>,
     /// How old the upstream's page is; `None` when no page is known.
@@ -217,8 +217,8 @@ impl Pull {
             pages_dir,
             metadata_dir,
             slots: Mutex::new(HashMap::new()),
-            page_flights: Flights::new(),
-            file_flights: Flights::new(),
+            page_flights: Flights::default(),
+            file_flights: Flights::default(),
             waiting: AtomicUsize::new(0),
             max_waiting: max_waiting.max(1),
             refreshing: AtomicUsize::new(0),

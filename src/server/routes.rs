@@ -9,7 +9,7 @@ use crate::server::auth::{Denied, ReadAccess, Uploaders, UserDb};
 use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::multipart::{self, MultipartError};
 use crate::server::pages::{self, Format, Row};
-use crate::server::pull::{Pull, PullError};
+use crate::server::pull::{Pull, PullError, Upstreamed};
 use crate::server::storage::{Index, NotServed, SaveError, Saved, Storage, StoredFile, Upload};
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
@@ -218,7 +218,7 @@ impl App {
         let index = self.storage.index();
         if self.pull.is_some() {
             return match self.project_rows(&index, &name) {
-                Ok(Some((rows, age))) => {
+                Ok(Some(Upstreamed { rows, age })) => {
                     let page = pages::simple_project(&name, &rows, format);
                     let response = Response::new(200, format.content_type(), Payload::Bytes(page))
                         .header("Vary", "Accept");
@@ -250,7 +250,7 @@ impl App {
         &self,
         index: &Index,
         name: &PackageName,
-    ) -> Result<Option<(Vec<Row>, Option<std::time::Duration>)>, Response> {
+    ) -> Result<Option<Upstreamed>, Response> {
         let local = index.project(name).unwrap_or_default();
         let mut rows: Vec<Row> = local
             .iter()
@@ -272,7 +272,7 @@ impl App {
             return Ok(None);
         }
         pages::sort_rows(&mut rows);
-        Ok(Some((rows, age)))
+        Ok(Some(Upstreamed { rows, age }))
     }
 
     /// Curdling's `/api/<project>`. Its client downloads each URL as it is, so they
@@ -288,7 +288,7 @@ impl App {
             return not_found();
         };
         let index = self.storage.index();
-        let (rows, age) = match self.project_rows(&index, &name) {
+        let Upstreamed { rows, age } = match self.project_rows(&index, &name) {
             Ok(Some(found)) => found,
             Ok(None) => return not_found(),
             Err(response) => return response,

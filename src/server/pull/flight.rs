@@ -22,13 +22,15 @@ struct Flight<V> {
     landed: Condvar,
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> Flights<K, V> {
-    pub fn new() -> Self {
+impl<K, V> Default for Flights<K, V> {
+    fn default() -> Self {
         Flights {
             running: Mutex::new(HashMap::new()),
         }
     }
+}
 
+impl<K: Eq + Hash + Clone, V: Clone> Flights<K, V> {
     /// Runs `fetch` for `key`, or waits for the run already in progress and takes
     /// its outcome. `None` only if that run's thread stopped without one.
     pub fn run(&self, key: K, fetch: impl FnOnce() -> V) -> Option<V> {
@@ -93,7 +95,7 @@ mod tests {
 
     #[test]
     fn concurrent_runs_of_one_key_fetch_once() {
-        let flights: Flights<&str, usize> = Flights::new();
+        let flights: Flights<&str, usize> = Flights::default();
         let fetches = AtomicUsize::new(0);
         let outcomes: Vec<Option<usize>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)

@@ -162,7 +162,7 @@ fn project_pages_are_the_union_local_first_in_both_formats() {
         "{api}"
     );
     // What came from upstream is kept apart from the uploads.
-    assert_eq!(cached(&dir), [two.clone()]);
+    assert_eq!(cached(&dir), [two.as_str()]);
     assert!(!listing(&dir).contains(&two));
     let home = server.get("/").text();
     assert!(home.contains("Cached from upstream: 1 files"), "{home}");
