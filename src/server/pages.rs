@@ -7,9 +7,6 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::server::pull::Pull;
 use crate::server::storage::{Index, Storage, StoredFile, listing_order};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
@@ -313,43 +310,6 @@ pub fn home_header(index: &Index, base: &str, auth: bool) -> String {
     out
 }
 
-/// What pull-through holds and how it has done since start-up.
-pub fn pull_summary(pull: &Pull, uploads: &Index) -> String {
-    let cached = pull.store.index();
-    let files: Vec<_> = cached.projects.values().flatten().collect();
-    let bytes: u64 = files.iter().map(|f| f.size).sum();
-    let uploaded: Vec<_> = uploads.projects.values().flatten().collect();
-    let uploaded_bytes: u64 = uploaded.iter().map(|f| f.size).sum();
-    let load = |n: &AtomicU64| n.load(Ordering::Relaxed);
-    let stats = &pull.stats;
-    let rate = |hits: u64, misses: u64| match hits + misses {
-        0 => "no requests yet".to_string(),
-        all => format!("{hits} of {all} hits ({}%)", hits * 100 / all),
-    };
-    let upstreams: Vec<String> = pull
-        .upstreams()
-        .iter()
-        .map(|u| format!("<code>{}</code>", escape(&u.to_string())))
-        .collect();
-    let from = if pull.offline() {
-        "offline: no upstream is contacted".to_string()
-    } else {
-        format!("from {}", upstreams.join(", "))
-    };
-    format!(
-        "<h2>Pulled through</h2>\n<p>{from}.</p>\n<p>Cached from upstream: {} files, {}, of {} projects. \
-         Uploaded: {} files, {}. Pages: {}. Files: {}. Upstream errors: {}.</p>\n",
-        files.len(),
-        human_size(bytes),
-        cached.projects.len(),
-        uploaded.len(),
-        human_size(uploaded_bytes),
-        rate(load(&stats.page_hits), load(&stats.page_fetches)),
-        rate(load(&stats.file_hits), load(&stats.file_pulls)),
-        load(&stats.upstream_errors),
-    )
-}
-
 /// The rest of the home page: every file, the same for every client.
 pub fn home_table(index: &Index) -> Vec<u8> {
     let mut out = String::from(
@@ -399,7 +359,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn human_size(bytes: u64) -> String {
+pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut size = bytes as f64;
     let mut unit = 0;

@@ -24,6 +24,7 @@
 
 mod files;
 pub mod flight;
+pub mod summary;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -178,7 +178,7 @@ impl App {
         let table = self.page(&index, PageKey::Home, pages::home_table);
         let mut page = pages::home_header(&index, &base, self.users.is_some());
         if let Some(pull) = &self.pull {
-            page.push_str(&pages::pull_summary(pull, &index));
+            page.push_str(&crate::server::pull::summary::summary(pull, &index));
         }
         let mut page = page.into_bytes();
         page.extend_from_slice(&table);
