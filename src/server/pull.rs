@@ -62,6 +62,15 @@ pub struct Listing {
     /// are dropped), as the upstream describes them.
     pub files: Vec<(DistFilename, IndexFile)>,
     pub fetched: SystemTime,
+    /// Unique to this listing, so what is rendered from it can be cached.
+    pub serial: u64,
+}
+
+/// Listings are numbered from here.
+static SERIALS: AtomicU64 = AtomicU64::new(1);
+
+fn next_serial() -> u64 {
+    SERIALS.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Listing {
@@ -82,6 +91,8 @@ pub struct Upstreamed {
     pub rows: Vec<Row>,
     /// How old the upstream's page is; `None` when no page is known.
     pub age: Option<Duration>,
+    /// The upstream page's [`Listing::serial`], if there is one.
+    pub serial: Option<u64>,
 }
 
 /// Why a page or file could not be pulled through.
@@ -263,7 +274,8 @@ impl Pull {
         }
         Ok(Upstreamed {
             rows,
-            age: listing.map(|l| l.age()),
+            age: listing.as_ref().map(|l| l.age()),
+            serial: listing.map(|l| l.serial),
         })
     }
 
@@ -274,20 +286,13 @@ impl Pull {
         self: &Arc<Self>,
         name: &PackageName,
     ) -> Result<Option<Arc<Listing>>, PullError> {
-        let known = lock(&self.slots)
-            .get(name)
-            .and_then(|slot| slot.listing.clone());
-        let known = known.or_else(|| {
-            let saved = Arc::new(self.read_page(name)?);
-            hold(&mut lock(&self.slots), name, Arc::clone(&saved));
-            Some(saved)
-        });
-        if let Some(listing) = known {
-            self.stats.page_hits.fetch_add(1, Ordering::Relaxed);
-            if listing.age() >= self.ttl {
-                self.refresh_later(name);
-            }
+        if let Some(listing) = self.held(name) {
             return Ok(Some(listing));
+        }
+        if let Some(saved) = self.read_page(name) {
+            let saved = Arc::new(saved);
+            hold(&mut lock(&self.slots), name, Arc::clone(&saved));
+            return Ok(Some(self.hit(name, saved)));
         }
         if self.offline() {
             return Ok(None);
@@ -299,6 +304,21 @@ impl Pull {
             .run(name.clone(), || self.fetch_page(name))
             .ok_or(PullError::Vanished)?;
         outcome.map(Some).map_err(PullError::Upstream)
+    }
+
+    /// The page held in memory, if it is (a hit: refreshed in the background
+    /// when stale).
+    pub fn held(self: &Arc<Self>, name: &PackageName) -> Option<Arc<Listing>> {
+        let held = lock(&self.slots).get(name)?.listing.clone()?;
+        Some(self.hit(name, held))
+    }
+
+    fn hit(self: &Arc<Self>, name: &PackageName, listing: Arc<Listing>) -> Arc<Listing> {
+        self.stats.page_hits.fetch_add(1, Ordering::Relaxed);
+        if listing.age() >= self.ttl {
+            self.refresh_later(name);
+        }
+        listing
     }
 
     /// Fetches a stale page again in a thread of its own, unless one already is,
@@ -351,6 +371,7 @@ impl Pull {
             return Ok(Arc::new(Listing {
                 files: Vec::new(),
                 fetched: SystemTime::now(),
+                serial: next_serial(),
             }));
         };
         let files = match upstreams.project(name) {
@@ -364,6 +385,7 @@ impl Pull {
         let listing = Arc::new(Listing {
             files: distributions(files.unwrap_or_default()),
             fetched: SystemTime::now(),
+            serial: next_serial(),
         });
         if !listing.files.is_empty() {
             self.save_page(name, &listing);
@@ -414,6 +436,7 @@ impl Pull {
             Ok(page) => Some(Listing {
                 files: distributions(page.files),
                 fetched,
+                serial: next_serial(),
             }),
             Err(e) => {
                 crate::message!("curd-server: ignoring a saved page: {e}");

@@ -28,7 +28,15 @@ pub struct App {
     /// Pull-through from upstream indexes, when on.
     pub pull: Option<Arc<Pull>>,
     pages: Mutex<PageCache>,
+    /// Project pages with upstream rows, by what they were rendered from.
+    union_pages: Mutex<UnionPages>,
 }
+
+type UnionPages = HashMap<(PackageName, Format), (UnionStamp, Arc<Vec<u8>>)>;
+
+/// What a project page with upstream rows is rendered from: the folder's index
+/// generation, the upstream cache's, and the upstream listing's serial.
+type UnionStamp = (u64, u64, u64);
 
 /// Rendered pages of one index generation; emptied when the index changes.
 #[derive(Default)]
@@ -63,6 +71,7 @@ impl App {
             max_upload,
             pull: None,
             pages: Mutex::new(PageCache::default()),
+            union_pages: Mutex::new(HashMap::new()),
         }
     }
 
@@ -216,13 +225,29 @@ impl App {
             return Response::empty(301).header("Location", format!("/simple/{name}/"));
         }
         let index = self.storage.index();
-        if self.pull.is_some() {
+        if let Some(pull) = &self.pull {
+            let key = (name.clone(), format);
+            let cached_generation = pull.store.index().generation;
+            let stamp = |serial| (index.generation, cached_generation, serial);
+            if let Some(listing) = pull.held(&name)
+                && let Some((rendered, page)) = lock(&self.union_pages).get(&key)
+                && *rendered == stamp(listing.serial)
+            {
+                let response = shared(200, format.content_type(), Arc::clone(page));
+                return with_age(response.header("Vary", "Accept"), Some(listing.age()));
+            }
             return match self.project_rows(&index, &name) {
-                Ok(Some(Upstreamed { rows, age })) => {
-                    let page = pages::simple_project(&name, &rows, format);
-                    let response = Response::new(200, format.content_type(), Payload::Bytes(page))
-                        .header("Vary", "Accept");
-                    with_age(response, age)
+                Ok(Some(Upstreamed { rows, age, serial })) => {
+                    let page = Arc::new(pages::simple_project(&name, &rows, format));
+                    if let Some(serial) = serial {
+                        let mut pages = lock(&self.union_pages);
+                        if pages.len() >= 4096 {
+                            pages.clear();
+                        }
+                        pages.insert(key, (stamp(serial), Arc::clone(&page)));
+                    }
+                    let response = shared(200, format.content_type(), page);
+                    with_age(response.header("Vary", "Accept"), age)
                 }
                 Ok(None) => Response::text(404, format!("no project named `{name}`")),
                 Err(response) => response,
@@ -256,11 +281,11 @@ impl App {
             .iter()
             .map(|f| Row::stored(&self.storage, f))
             .collect();
-        let mut age = None;
+        let (mut age, mut serial) = (None, None);
         if let Some(pull) = &self.pull {
             match pull.project(name) {
                 Ok(upstream) => {
-                    age = upstream.age;
+                    (age, serial) = (upstream.age, upstream.serial);
                     let theirs = upstream.rows.into_iter();
                     rows.extend(theirs.filter(|r| !local.iter().any(|f| f.name == r.name)));
                 }
@@ -272,7 +297,7 @@ impl App {
             return Ok(None);
         }
         pages::sort_rows(&mut rows);
-        Ok(Some(Upstreamed { rows, age }))
+        Ok(Some(Upstreamed { rows, age, serial }))
     }
 
     /// Curdling's `/api/<project>`. Its client downloads each URL as it is, so they
@@ -288,7 +313,7 @@ impl App {
             return not_found();
         };
         let index = self.storage.index();
-        let Upstreamed { rows, age } = match self.project_rows(&index, &name) {
+        let Upstreamed { rows, age, .. } = match self.project_rows(&index, &name) {
             Ok(Some(found)) => found,
             Ok(None) => return not_found(),
             Err(response) => return response,
