@@ -1,6 +1,7 @@
-//! The client's command line: `curd install`, `wheel`, `uninstall` and `freeze`, each
-//! a table of flags read by `util::args`; `curd server` hands its arguments on to the
-//! server's own table.
+//! The client's command line: `curd install`, `wheel`, `uninstall`, `freeze`, `list`,
+//! `show` and `check`, each a table of flags read by `util::args`; `curd server`
+//! hands its arguments on to the server's own table. Values the command line lacks
+//! may come from the environment and configuration files (`cli::config`).
 //!
 //! `curd wheel` is `curd install` ending in a folder: it takes the install flags but
 //! those that only matter to an environment, and gives the same `InstallArgs`.
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use crate::install::LinkMode;
 use crate::standards::machine::{Machine, PythonVersion};
-use crate::util::args::{Command as Table, Flag, FromArg, Matches, Operand, Program, Stop};
+use crate::util::args::{Command as Table, Flag, FromArg, Matches, Operand, Origin, Program, Stop};
 use crate::util::messages::Level;
 
 /// The flags of `curd install` and `curd wheel`.
@@ -19,6 +20,11 @@ use crate::util::messages::Level;
 pub struct InstallArgs {
     pub requirements: Vec<PathBuf>,
     pub index: Vec<String>,
+    /// Whether `index` came from the environment or a configuration file rather
+    /// than the command line, so that a requirements file's `--index-url` beats it.
+    pub index_configured: bool,
+    /// `--extra-index-url`: asked after the main index.
+    pub extra_index: Vec<String>,
     pub curdling_index: Vec<String>,
     pub upload: bool,
     pub force: bool,
@@ -66,6 +72,48 @@ pub struct UninstallArgs {
 /// The flags of `curd freeze`.
 #[derive(Debug)]
 pub struct FreezeArgs {
+    pub python: Option<PathBuf>,
+}
+
+/// How `curd list` prints, as `pip list --format` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Columns,
+    Freeze,
+    Json,
+}
+
+impl FromArg for ListFormat {
+    const EXPECTED: &'static str = "columns, freeze or json";
+    fn from_arg(text: &str) -> Option<ListFormat> {
+        match text {
+            "columns" => Some(ListFormat::Columns),
+            "freeze" => Some(ListFormat::Freeze),
+            "json" => Some(ListFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// The flags of `curd list`.
+#[derive(Debug)]
+pub struct ListArgs {
+    pub python: Option<PathBuf>,
+    pub format: ListFormat,
+}
+
+/// The flags of `curd show`.
+#[derive(Debug)]
+pub struct ShowArgs {
+    pub python: Option<PathBuf>,
+    /// `-f`: RECORD's files too.
+    pub files: bool,
+    pub names: Vec<String>,
+}
+
+/// The flags of `curd check`.
+#[derive(Debug)]
+pub struct CheckArgs {
     pub python: Option<PathBuf>,
 }
 
@@ -120,6 +168,9 @@ pub enum Command {
     Wheel(InstallArgs),
     Uninstall(UninstallArgs),
     Freeze(FreezeArgs),
+    List(ListArgs),
+    Show(ShowArgs),
+    Check(CheckArgs),
     /// `curd server`: the arguments after it, for the server's own table.
     Server(Vec<OsString>),
 }
@@ -138,6 +189,12 @@ static CURD: Program = Program {
         ),
         ("uninstall", "remove installed packages"),
         ("freeze", "list installed packages as `name==version`"),
+        ("list", "list installed packages in columns, or as JSON"),
+        ("show", "show what an installed package says of itself"),
+        (
+            "check",
+            "verify that installed packages have the dependencies they require",
+        ),
         (
             "server",
             "serve a folder of wheels to pip, uv, twine and curd",
@@ -155,10 +212,21 @@ static REQUIREMENTS: Flag = Flag::option(
 static INDEX: Flag = Flag::option(
     "index",
     "URL",
-    "package index, PEP 503 or 691 (repeatable; replaces the default, PyPI); also $CURD_INDEX_URL",
+    "package index, PEP 503 or 691 (repeatable; replaces the default, PyPI); also $CURD_INDEX_URL, $PIP_INDEX_URL, $UV_DEFAULT_INDEX",
 )
 .short('i')
+.aliases(&["index-url", "default-index"])
 .repeatable();
+static EXTRA_INDEX_URL: Flag = Flag::option(
+    "extra-index-url",
+    "URL",
+    "package index asked after the main one (repeatable); also $PIP_EXTRA_INDEX_URL, $UV_INDEX",
+)
+.repeatable();
+static NO_CONFIG: Flag = Flag::switch(
+    "no-config",
+    "read no curd.toml (/etc/curd, ~/.config/curd, $CURD_CONFIG_FILE)",
+);
 static CURDLING_INDEX: Flag = Flag::option(
     "curdling-index",
     "URL",
@@ -175,12 +243,12 @@ static FORCE: Flag = Flag::switch("force", "reinstall even what is already insta
 static FIND_LINKS: Flag = Flag::option(
     "find-links",
     "DIR",
-    "a folder (or page) of wheels and sdists, for machines with no index (repeatable)",
+    "a folder (or page) of wheels and sdists, for machines with no index (repeatable); also $PIP_FIND_LINKS",
 )
 .repeatable();
 static NO_INDEX: Flag = Flag::switch(
     "no-index",
-    "ask no index, only cache servers and --find-links",
+    "ask no index, only cache servers and --find-links; also $PIP_NO_INDEX",
 );
 static PRE: Flag = Flag::switch("pre", "allow pre-releases everywhere");
 static COMPILE: Flag = Flag::switch("compile", "write .pyc files for what is installed");
@@ -317,19 +385,31 @@ static INSTALL: [&Flag; 21] = [
 /// it has never taken.
 static NOT_FOR_WHEEL: [&Flag; 6] = [&FORCE, &COMPILE, &LOG_LEVEL, &SYSTEM, &DRY_RUN, &LINK_MODE];
 
-/// Reads `curd`'s arguments (without the program's name).
+static FORMAT: Flag = Flag::option(
+    "format",
+    "FORMAT",
+    "columns (default), freeze (`name==version`) or json",
+);
+static FILES: Flag = Flag::switch("files", "list the files each package installed").short('f');
+
+/// Reads `curd`'s arguments (without the program's name), the command line alone.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> {
-    let (name, rest) = CURD.dispatch(args)?;
+    parse_with(args, &|_, _| Ok(()))
+}
+
+/// Each command's table, by the name typed after `curd`; every name
+/// [`configurable`] lists has one.
+pub fn table(name: &str) -> Table {
     let packages = || Operand {
         name: "REQUIREMENT",
         help: "requirements, as pip takes them: `flask>=2`, `requests[socks]`",
         many: true,
     };
-    Ok(match name {
+    let mut table = match name {
         "wheel" => {
             let wanted = |f: &&Flag| !NOT_FOR_WHEEL.iter().any(|n| std::ptr::eq(*f, *n));
             let flags = INSTALL.iter().copied().filter(wanted);
-            let table = Table {
+            Table {
                 name: "curd wheel",
                 about: "Resolve, fetch and build every wheel a requirement set needs into a folder, \
                         without installing: the way to fill a curd-server folder for an air-gapped \
@@ -339,8 +419,88 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> 
                     .chain(MACHINE)
                     .collect(),
                 operand: Some(packages()),
-            };
-            let m = table.parse(rest)?;
+            }
+        }
+        "uninstall" => Table {
+            name: "curd uninstall",
+            about: "Remove installed packages.",
+            flags: vec![&REQUIREMENTS, &PYTHON, &SYSTEM, &QUIET],
+            operand: Some(Operand {
+                name: "NAME",
+                help: "the projects to remove",
+                many: true,
+            }),
+        },
+        "freeze" => Table {
+            name: "curd freeze",
+            about: "List installed packages as `name==version`, as `pip freeze` does.",
+            flags: vec![&PYTHON],
+            operand: None,
+        },
+        "list" => Table {
+            name: "curd list",
+            about: "List installed packages, as `pip list` does.",
+            flags: vec![&FORMAT, &PYTHON],
+            operand: None,
+        },
+        "show" => Table {
+            name: "curd show",
+            about: "Show what installed packages say of themselves, as `pip show` does.",
+            flags: vec![&FILES, &PYTHON],
+            operand: Some(Operand {
+                name: "NAME",
+                help: "the projects to show",
+                many: true,
+            }),
+        },
+        "check" => Table {
+            name: "curd check",
+            about: "Verify that every installed package has the dependencies it requires, \
+                    in versions it accepts, as `pip check` does; exit 1 if not.",
+            flags: vec![&PYTHON],
+            operand: None,
+        },
+        // "install": the program dispatches to the commands it lists, and no other.
+        _ => Table {
+            name: "curd install",
+            about: "Install packages: from curd cache servers first, then package indexes.",
+            flags: INSTALL.iter().chain(&LOCATION).copied().collect(),
+            operand: Some(packages()),
+        },
+    };
+    // Extra indexes come with the index flag, wherever a command has it.
+    if let Some(at) = table.flags.iter().position(|f| std::ptr::eq(*f, &INDEX)) {
+        table.flags.insert(at + 1, &EXTRA_INDEX_URL);
+    }
+    table.flags.push(&NO_CONFIG);
+    table
+}
+
+/// The commands a configuration file may set flags of (all but `server`, which
+/// has its own), with their tables.
+pub fn configurable() -> Vec<(&'static str, Table)> {
+    let names = CURD.commands.iter().map(|(name, _)| *name);
+    names
+        .filter(|name| *name != "server")
+        .map(|name| (name, table(name)))
+        .collect()
+}
+
+/// Reads `curd`'s arguments (without the program's name); `layers` adds to what the
+/// command line gave the values of lower layers (environment, configuration
+/// files), given the command's name.
+pub fn parse_with(
+    args: impl IntoIterator<Item = OsString>,
+    layers: &dyn Fn(&mut Matches, &str) -> Result<(), Stop>,
+) -> Result<Command, Stop> {
+    let (name, rest) = CURD.dispatch(args)?;
+    if name == "server" {
+        return Ok(Command::Server(rest));
+    }
+    let mut m = table(name).parse(rest)?;
+    layers(&mut m, name)?;
+    Ok(match name {
+        "wheel" => {
             // Every wheel is written, whatever the Python has installed; the Python only
             // names the tags, so any will do; the folder gets copies.
             Command::Wheel(InstallArgs {
@@ -351,49 +511,29 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> 
                 ..install(&m)?
             })
         }
-        "uninstall" => {
-            let table = Table {
-                name: "curd uninstall",
-                about: "Remove installed packages.",
-                flags: vec![&REQUIREMENTS, &PYTHON, &SYSTEM, &QUIET],
-                operand: Some(Operand {
-                    name: "NAME",
-                    help: "the projects to remove",
-                    many: true,
-                }),
-            };
-            let m = table.parse(rest)?;
-            Command::Uninstall(UninstallArgs {
-                requirements: m.values(&REQUIREMENTS)?,
-                python: m.value(&PYTHON)?,
-                system: m.switch(&SYSTEM),
-                quiet: m.switch(&QUIET),
-                names: m.operands()?,
-            })
-        }
-        "freeze" => {
-            let table = Table {
-                name: "curd freeze",
-                about: "List installed packages as `name==version`, as `pip freeze` does.",
-                flags: vec![&PYTHON],
-                operand: None,
-            };
-            let m = table.parse(rest)?;
-            Command::Freeze(FreezeArgs {
-                python: m.value(&PYTHON)?,
-            })
-        }
-        "server" => Command::Server(rest),
-        // "install": the program dispatches to the commands it lists, and no other.
-        _ => {
-            let table = Table {
-                name: "curd install",
-                about: "Install packages: from curd cache servers first, then package indexes.",
-                flags: INSTALL.iter().chain(&LOCATION).copied().collect(),
-                operand: Some(packages()),
-            };
-            Command::Install(install(&table.parse(rest)?)?)
-        }
+        "uninstall" => Command::Uninstall(UninstallArgs {
+            requirements: m.values(&REQUIREMENTS)?,
+            python: m.value(&PYTHON)?,
+            system: m.switch(&SYSTEM),
+            quiet: m.switch(&QUIET),
+            names: m.operands()?,
+        }),
+        "freeze" => Command::Freeze(FreezeArgs {
+            python: m.value(&PYTHON)?,
+        }),
+        "list" => Command::List(ListArgs {
+            python: m.value(&PYTHON)?,
+            format: m.value(&FORMAT)?.unwrap_or(ListFormat::Columns),
+        }),
+        "show" => Command::Show(ShowArgs {
+            python: m.value(&PYTHON)?,
+            files: m.switch(&FILES),
+            names: m.operands()?,
+        }),
+        "check" => Command::Check(CheckArgs {
+            python: m.value(&PYTHON)?,
+        }),
+        _ => Command::Install(install(&m)?),
     })
 }
 
@@ -402,6 +542,8 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
     Ok(InstallArgs {
         requirements: m.values(&REQUIREMENTS)?,
         index: m.values(&INDEX)?,
+        index_configured: m.origin(&INDEX).is_some_and(|o| *o != Origin::CommandLine),
+        extra_index: m.values(&EXTRA_INDEX_URL)?,
         curdling_index: m.values(&CURDLING_INDEX)?,
         upload: m.switch(&UPLOAD),
         force: m.switch(&FORCE),

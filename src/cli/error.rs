@@ -50,6 +50,8 @@ pub enum CommandError {
     Uninstall(InstallError),
     /// `--report` could not be made or written.
     Report(ReportError),
+    /// `show` with no name.
+    NothingToShow,
 }
 
 impl fmt::Display for CommandError {
@@ -76,6 +78,9 @@ impl fmt::Display for CommandError {
             }
             CommandError::Uninstall(e) => e.fmt(f),
             CommandError::Report(e) => e.fmt(f),
+            CommandError::NothingToShow => {
+                f.write_str("nothing to show: expected project names\nhint: curd show requests")
+            }
         }
     }
 }

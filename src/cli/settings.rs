@@ -1,15 +1,17 @@
-//! Everything `curd install` and `curd wheel` need to know, resolved once: the flags,
+//! Everything `curd install` and `curd wheel` need to know, resolved once: the flags
+//! (with what the environment and configuration files add to them, `cli::config`),
 //! the requirements files they name, and the environment variables (read here and
-//! nowhere else on the client's side), lowest precedence first as ripgrep's
-//! argument step does: built-in defaults, then the environment, then requirements
-//! files, then the command line.
+//! in `cli::config`, nowhere else on the client's side), lowest precedence first as
+//! ripgrep's argument step does: built-in defaults, then configuration files, then
+//! the environment, then requirements files, then the command line.
 //!
 //! Traps:
 //! - `--timeout` and `--retries` (and their variables) are about package indexes:
 //!   cache servers keep their own short limits, whatever they say.
 //! - An index from the command line replaces one from a requirements file, which
-//!   replaces `$CURD_INDEX_URL`, which replaces PyPI; `--extra-index-url` lines
-//!   always add to whichever main index won, as in pip.
+//!   replaces one from the environment or a configuration file, which replaces
+//!   PyPI; extra indexes (flags, files, `$PIP_EXTRA_INDEX_URL`) always add to
+//!   whichever main index won, as in pip.
 //! - `-u` uploads to the first cache server, named by its root (`http://host:8000/`)
 //!   whether it was given as the root or as its `/simple/` index.
 
@@ -17,7 +19,6 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::cli::args::InstallArgs;
 use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
@@ -32,7 +33,6 @@ use crate::standards::machine::Machine;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, RequirementParseError};
 use crate::standards::url::{Url, UrlError, looks_like_url, redact_str};
-use crate::util::args::FromArg;
 use crate::util::messages::Level;
 
 /// PyPI's simple index, the default as for pip.
@@ -68,23 +68,13 @@ impl Variables {
         self.os(name).and_then(|v| v.to_str()).map(str::to_string)
     }
 
-    fn os(&self, name: &str) -> Option<&OsString> {
-        self.vars.get(name).filter(|v| !v.is_empty())
+    /// A variable's value as the system gave it, for paths.
+    pub fn get_os(&self, name: &str) -> Option<&OsString> {
+        self.os(name)
     }
 
-    /// A variable read as its flag's value is; unset is `None`, and a value the
-    /// flag would refuse is an error naming the variable.
-    fn parsed<T: FromArg>(&self, name: &'static str) -> Result<Option<T>, SettingsError> {
-        let Some(raw) = self.os(name) else {
-            return Ok(None);
-        };
-        T::from_os(raw)
-            .map(Some)
-            .ok_or_else(|| SettingsError::Variable {
-                name,
-                value: raw.to_string_lossy().into_owned(),
-                expected: T::EXPECTED,
-            })
+    fn os(&self, name: &str) -> Option<&OsString> {
+        self.vars.get(name).filter(|v| !v.is_empty())
     }
 
     /// The local cache: `--cache-dir`, else `$XDG_CACHE_HOME/curd`, else `~/.cache/curd`.
@@ -213,12 +203,6 @@ pub enum SettingsError {
     Unnamed { origin: String, target: String },
     /// A URL given for a source does not parse.
     Url { what: &'static str, error: UrlError },
-    /// An environment variable's value is not what its flag takes.
-    Variable {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
     /// No requirement at all.
     NothingToInstall,
     /// `--no-index` and nothing else.
@@ -252,11 +236,6 @@ impl fmt::Display for SettingsError {
                 redact_str(target)
             ),
             SettingsError::Url { what, error } => write!(f, "invalid {what}: {error}"),
-            SettingsError::Variable {
-                name,
-                value,
-                expected,
-            } => write!(f, "`${name}`: expected {expected}, found `{value}`"),
             SettingsError::NothingToInstall => f.write_str(
                 "nothing to install: expected requirements or -r FILE\nhint: curd install -r requirements.txt",
             ),
@@ -299,20 +278,9 @@ impl Settings {
         mode: Mode,
         vars: &Variables,
     ) -> Result<Settings, SettingsError> {
-        let mut caches = args.curdling_index.clone();
-        if caches.is_empty() {
-            caches.extend(vars.get("CURD_CACHE_URL"));
-        }
-        let timeout = match args.timeout {
-            Some(timeout) => timeout,
-            None => vars
-                .parsed::<Duration>("CURD_TIMEOUT")?
-                .unwrap_or(DEFAULT_TIMEOUT),
-        };
-        let retries = match args.retries {
-            Some(retries) => retries,
-            None => vars.parsed("CURD_RETRIES")?.unwrap_or(DEFAULT_RETRIES),
-        };
+        let caches = args.curdling_index.clone();
+        let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let retries = args.retries.unwrap_or(DEFAULT_RETRIES);
         // The client needs only their hosts; a malformed one is reported by `sources`.
         let cache_indexes = caches
             .iter()
@@ -328,7 +296,10 @@ impl Settings {
         }
         let mut constraints = Vec::new();
         let mut hashes: HashMap<PackageName, Vec<String>> = HashMap::new();
-        let mut indexes = args.index.clone();
+        let mut indexes = match args.index_configured {
+            true => Vec::new(),
+            false => args.index.clone(),
+        };
         let mut find_links = args.find_links.clone();
         let mut no_index = args.no_index;
         let mut pre = args.pre;
@@ -374,11 +345,12 @@ impl Settings {
             indexes = file_indexes;
         }
         if indexes.is_empty() {
-            indexes.extend(vars.get("CURD_INDEX_URL"));
+            indexes = args.index.clone();
         }
         if indexes.is_empty() {
             indexes.push(PYPI.to_string());
         }
+        indexes.extend(args.extra_index.iter().cloned());
         indexes.extend(extra_indexes);
         if roots.is_empty() {
             return Err(SettingsError::NothingToInstall);
@@ -529,6 +501,8 @@ fn cache_server(text: &str) -> Result<(Url, Url), SettingsError> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Variables {
@@ -562,10 +536,14 @@ mod tests {
 
     fn settle(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let argv = ["install"].iter().chain(args).map(OsString::from);
-        let Ok(crate::cli::args::Command::Install(args)) = crate::cli::args::parse(argv) else {
+        let env = vars(env);
+        let layers = |m: &mut _, name: &str| crate::cli::config::fill(m, name, &env);
+        let Ok(crate::cli::args::Command::Install(args)) =
+            crate::cli::args::parse_with(argv, &layers)
+        else {
             panic!("{args:?} do not parse as `curd install`");
         };
-        Settings::resolve(args, Mode::Install, &vars(env))
+        Settings::resolve(args, Mode::Install, &env)
     }
 
     fn indexes(settings: &Settings) -> Vec<String> {
@@ -612,6 +590,11 @@ mod tests {
         assert_eq!(indexes(&from_env), ["index http://env/simple/"]);
         let default = settle(&["x"], &[]).expect("settles");
         assert_eq!(indexes(&default), [format!("index {PYPI}")]);
+        let extra = settle(&["--extra-index-url", "http://extra/", "x"], &env).expect("settles");
+        assert_eq!(
+            indexes(&extra),
+            ["index http://env/simple/", "index http://extra/"]
+        );
         let cached = settle(&["x"], &[("CURD_CACHE_URL", "http://u:p@cache:8000")]);
         let sources = cached.expect("settles").sources().expect("valid sources");
         assert_eq!(sources.list.len(), 2);
@@ -638,20 +621,6 @@ mod tests {
             (default.timeout, default.retries),
             (DEFAULT_TIMEOUT, DEFAULT_RETRIES)
         );
-        // Bad values say which variable; a flag given makes its variable unread.
-        let refused = |env: &[(&str, &str)]| match settle(&["x"], env) {
-            Err(e) => e.to_string(),
-            Ok(_) => panic!("{env:?} settled"),
-        };
-        assert_eq!(
-            refused(&[("CURD_TIMEOUT", "soon")]),
-            "`$CURD_TIMEOUT`: expected a number of seconds, above 0 and at most 86400, found `soon`"
-        );
-        assert_eq!(
-            refused(&[("CURD_RETRIES", "-2")]),
-            "`$CURD_RETRIES`: expected a number, found `-2`"
-        );
-        assert!(settle(&["--retries=3", "x"], &[("CURD_RETRIES", "-2")]).is_ok());
         // The client knows the cache servers, to be quick with them.
         let cached = client(
             &["-c", "http://u:p@cache:8000", "-c", "ht tp://x", "x"],

@@ -56,7 +56,7 @@ pub use self::journal::JOURNAL;
 pub use self::layout::{Scheme, Target};
 pub use self::transaction::{Change, Recovered, Staged, Transaction, recover};
 pub use self::uninstall::{
-    Damage, InstalledDist, Inventory, Removal, Removed, Spare, damage, installed, uninstall,
+    Damage, InstalledDist, Inventory, Removal, Removed, Spare, damage, installed, record, uninstall,
 };
 pub use self::wheel::Source;
 pub use self::writer::LinkMode;

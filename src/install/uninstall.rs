@@ -24,6 +24,7 @@ use super::wheel::{MAX_TEXT_BYTES, parse_record};
 use crate::archive::metadata::MAX_METADATA_BYTES;
 use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
+use crate::standards::record::Row;
 use crate::standards::version::{Version, VersionParseError};
 use crate::util::fs::{Context, FsError, read_bounded, read_dir_if_there};
 
@@ -125,19 +126,9 @@ impl Removal {
         dist: &InstalledDist,
         spare: &Spare,
     ) -> Result<Removal, InstallError> {
-        let record_path = dist.dist_info.join("RECORD");
         // "If the RECORD file is missing, tools that rely on .dist-info must not attempt
         // to uninstall or upgrade the package."
-        let text = match read_bounded(&record_path, MAX_TEXT_BYTES) {
-            Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                return Err(InstallError::NoRecord {
-                    dist_info: dist.dist_info.clone(),
-                });
-            }
-            Err(error) => Err(error).context("read", &record_path)?,
-        };
-        let rows = parse_record(&text, &record_path)?;
+        let rows = record(dist)?;
         let prefix = fs::canonicalize(&scheme.data).context("open", &scheme.data)?;
         let dist_info = fs::canonicalize(&dist.dist_info).context("open", &dist.dist_info)?;
         if !dist_info.starts_with(&prefix) {
@@ -295,6 +286,22 @@ pub(super) fn remove_file(file: &Path) -> Result<bool, FsError> {
         }
         Err(error) => Err(error).context("remove", file),
     }
+}
+
+/// The rows of an installed project's RECORD; its absence is
+/// [`InstallError::NoRecord`].
+pub fn record(dist: &InstalledDist) -> Result<Vec<Row>, InstallError> {
+    let record_path = dist.dist_info.join("RECORD");
+    let text = match read_bounded(&record_path, MAX_TEXT_BYTES) {
+        Ok(text) => text,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(InstallError::NoRecord {
+                dist_info: dist.dist_info.clone(),
+            });
+        }
+        Err(error) => Err(error).context("read", &record_path)?,
+    };
+    parse_record(&text, &record_path)
 }
 
 /// Removes an installed project: every file its RECORD lists, the cached bytecode of

@@ -205,6 +205,12 @@ fn is_supported_metadata_version(version: &str) -> bool {
     matches!(major, "1" | "2") && number(minor)
 }
 
+/// Every header field in order, unfolded and trimmed: for showing what a project says
+/// of itself (`Summary`, `Author`, …), beyond the fields [`CoreMetadata`] keeps.
+pub fn fields(bytes: &[u8]) -> Result<Vec<(String, String)>, MetadataError> {
+    headers(bytes)
+}
+
 /// The header fields in order, unfolded and trimmed.
 ///
 /// Where the line syntax is loose, this does what Python's `email` parser does,

@@ -12,6 +12,10 @@
 //!   that declares `--version` gets it the same way: it stops parsing and prints.
 //! - Flags are told apart by address, so a table lists `static`s, never `const`s
 //!   (each use of a `const` may be a new copy).
+//! - Values also come from lower layers (environment variables, configuration
+//!   files; see [`Matches::fill`]): a flag takes all its values from the highest
+//!   layer that has it, so a file's `index` list never mixes with `-i` given on the
+//!   command line, and errors name where the value came from.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -20,6 +24,7 @@ use std::path::PathBuf;
 
 use lexopt::{Arg, Parser};
 
+use crate::util::config::{ConfigError, ConfigFile, Setting, SettingValue};
 use crate::util::messages::{Level, emit};
 
 /// Where help text wraps.
@@ -29,6 +34,8 @@ const WIDTH: usize = 80;
 #[derive(Debug)]
 pub struct Flag {
     long: &'static str,
+    /// Other long names it answers to, as other tools spell it (`--index-url`).
+    aliases: &'static [&'static str],
     short: Option<char>,
     /// What its value is called in help (`FILE`); `None` for a switch.
     value: Option<&'static str>,
@@ -42,6 +49,7 @@ impl Flag {
     pub const fn switch(long: &'static str, help: &'static str) -> Flag {
         Flag {
             long,
+            aliases: &[],
             short: None,
             value: None,
             help,
@@ -71,11 +79,25 @@ impl Flag {
         }
     }
 
+    /// Other long names for the flag; help lists them after its own.
+    pub const fn aliases(self, aliases: &'static [&'static str]) -> Flag {
+        Flag { aliases, ..self }
+    }
+
+    /// Whether `name` (without `--`) is this flag's long name or an alias.
+    fn named(&self, name: &str) -> bool {
+        self.long == name || self.aliases.contains(&name)
+    }
+
     /// `-r, --requirements=FILE`, as the help lists it.
     fn spelling(&self) -> String {
         let short = self.short.map_or("    ".to_string(), |c| format!("-{c}, "));
         let value = self.value.map_or(String::new(), |v| format!("={v}"));
-        format!("{short}--{}{value}", self.long)
+        let mut spelling = format!("{short}--{}{value}", self.long);
+        for alias in self.aliases {
+            spelling += &format!(", --{alias}");
+        }
+        spelling
     }
 }
 
@@ -160,6 +182,7 @@ pub enum ArgsError {
     UnexpectedValue { flag: String, value: String },
     /// A value that is not what its flag or operand takes.
     Invalid {
+        /// The flag or operand, quoted, and where the value came from.
         what: String,
         expected: &'static str,
         found: String,
@@ -191,7 +214,7 @@ impl fmt::Display for ArgsError {
                 what,
                 expected,
                 found,
-            } => write!(f, "`{what}`: expected {expected}, found `{found}`"),
+            } => write!(f, "{what}: expected {expected}, found `{found}`"),
             ArgsError::Repeated { flag } => write!(f, "`{flag}` may be given only once"),
             ArgsError::Extra { found } => write!(f, "unexpected argument `{found}`"),
             ArgsError::Missing { name } => write!(f, "missing {name}"),
@@ -223,6 +246,8 @@ pub enum Stop {
         command: &'static str,
         error: ArgsError,
     },
+    /// A configuration file that cannot be read or does not fit the commands.
+    Config(ConfigError),
 }
 
 impl fmt::Display for Stop {
@@ -230,6 +255,7 @@ impl fmt::Display for Stop {
         match self {
             Stop::Help(text) => f.write_str(text),
             Stop::Usage { error, .. } => error.fmt(f),
+            Stop::Config(error) => error.fmt(f),
         }
     }
 }
@@ -239,6 +265,7 @@ impl std::error::Error for Stop {
         match self {
             Stop::Help(_) => None,
             Stop::Usage { error, .. } => Some(error),
+            Stop::Config(error) => Some(error),
         }
     }
 }
@@ -259,6 +286,34 @@ impl Stop {
                 );
                 std::process::exit(2)
             }
+            Stop::Config(error) => {
+                emit(Level::Error, format_args!("error: {error}"));
+                std::process::exit(2)
+            }
+        }
+    }
+}
+
+/// Where a flag's value came from, so that an error says where to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    CommandLine,
+    /// An environment variable, by name.
+    Variable(String),
+    /// A configuration file's line.
+    File {
+        path: PathBuf,
+        line: usize,
+    },
+}
+
+impl Origin {
+    /// `flag` as errors name it: `--timeout`, `$CURD_TIMEOUT`, `curd.toml:3: timeout`.
+    fn describe(&self, flag: &Flag) -> String {
+        match self {
+            Origin::CommandLine => format!("`--{}`", flag.long),
+            Origin::Variable(name) => format!("`${name}`"),
+            Origin::File { path, line } => format!("{}:{line}: `{}`", path.display(), flag.long),
         }
     }
 }
@@ -267,8 +322,9 @@ impl Stop {
 #[derive(Debug)]
 pub struct Matches {
     command: Command,
-    /// Each flag as given, in order, with its value (empty for a switch).
-    given: Vec<(&'static Flag, OsString)>,
+    /// Each flag as given, in order, with its value (empty for a switch) and where it
+    /// came from.
+    given: Vec<(&'static Flag, OsString, Origin)>,
     operands: Vec<OsString>,
 }
 
@@ -276,7 +332,7 @@ impl Command {
     /// Reads `args` (without the program's name) against the table.
     pub fn parse(self, args: impl IntoIterator<Item = OsString>) -> Result<Matches, Stop> {
         let mut parser = Parser::from_args(args);
-        let mut given: Vec<(&'static Flag, OsString)> = Vec::new();
+        let mut given: Vec<(&'static Flag, OsString, Origin)> = Vec::new();
         let mut operands = Vec::new();
         while let Some(arg) = parser.next().map_err(|e| self.usage(lexer(e)))? {
             let (flag, spelled) = match arg {
@@ -303,7 +359,7 @@ impl Command {
                     format!("-{c}"),
                 ),
                 Arg::Long(name) => (
-                    self.flags.iter().find(|f| f.long == name),
+                    self.flags.iter().find(|f| f.named(name)),
                     format!("--{name}"),
                 ),
             };
@@ -318,12 +374,12 @@ impl Command {
                 })?,
                 None => OsString::new(),
             };
-            let again = given.iter().any(|(f, _)| std::ptr::eq(*f, flag));
+            let again = given.iter().any(|(f, ..)| std::ptr::eq(*f, flag));
             if again && flag.value.is_some() && !flag.repeatable {
                 let flag = format!("--{}", flag.long);
                 return Err(self.usage(ArgsError::Repeated { flag }));
             }
-            given.push((flag, value));
+            given.push((flag, value, Origin::CommandLine));
         }
         match &self.operand {
             Some(operand) if !operand.many && operands.is_empty() => {
@@ -336,6 +392,11 @@ impl Command {
                 operands,
             }),
         }
+    }
+
+    /// The flag a configuration key names: its long name or an alias.
+    pub fn flag(&self, key: &str) -> Option<&'static Flag> {
+        self.flags.iter().copied().find(|f| f.named(key))
     }
 
     fn usage(&self, error: ArgsError) -> Stop {
@@ -403,16 +464,18 @@ impl Matches {
 
     /// Every value of a repeatable flag, in order.
     pub fn values<T: FromArg>(&self, flag: &'static Flag) -> Result<Vec<T>, Stop> {
-        let what = format!("--{}", flag.long);
-        self.raw(flag).map(|raw| self.typed(&what, raw)).collect()
+        self.entries(flag)
+            .map(|(raw, origin)| self.typed(&origin.describe(flag), raw))
+            .collect()
     }
 
     /// The operands, in order.
     pub fn operands<T: FromArg>(&self) -> Result<Vec<T>, Stop> {
         let what = self.command.operand.as_ref().map_or("", |o| o.name);
+        let what = format!("`{what}`");
         self.operands
             .iter()
-            .map(|raw| self.typed(what, raw))
+            .map(|raw| self.typed(&what, raw))
             .collect()
     }
 
@@ -424,11 +487,67 @@ impl Matches {
         })
     }
 
-    fn raw(&self, flag: &'static Flag) -> impl Iterator<Item = &OsString> {
+    /// The command's flag a key names (its long name or an alias), if it has one.
+    pub fn flag(&self, key: &str) -> Option<&'static Flag> {
+        self.command.flag(key)
+    }
+
+    /// Where a flag's values came from, if it was given in any layer.
+    pub fn origin(&self, flag: &'static Flag) -> Option<&Origin> {
+        self.entries(flag).next().map(|(_, origin)| origin)
+    }
+
+    /// Adds a lower layer of values (environment variables, a configuration file):
+    /// each flag in it that no higher layer gave takes its values from it. Call from
+    /// the highest layer down.
+    pub fn fill(&mut self, layer: Vec<(&'static Flag, OsString, Origin)>) {
+        let before = self.given.len();
+        for (flag, value, origin) in layer {
+            let known = self.given[..before]
+                .iter()
+                .any(|(f, ..)| std::ptr::eq(*f, flag));
+            if !known && self.command.flags.iter().any(|f| std::ptr::eq(*f, flag)) {
+                self.given.push((flag, value, origin));
+            }
+        }
+    }
+
+    /// A configuration file's settings for this command, as a layer for
+    /// [`Matches::fill`]: those of its table (`[install]` for `curd install`) above
+    /// the top-level ones, which only apply to the commands that have the flag.
+    /// Keys are checked by [`check_config`] first.
+    pub fn fill_from(&mut self, file: &ConfigFile, table: &str) -> Result<(), ConfigError> {
+        for section in [Some(table), None] {
+            let mut layer = Vec::new();
+            for setting in &file.settings {
+                if setting.table.as_deref() != section {
+                    continue;
+                }
+                let Some(flag) = self.command.flag(&setting.key) else {
+                    continue;
+                };
+                let origin = Origin::File {
+                    path: file.path.clone(),
+                    line: setting.line,
+                };
+                for value in flag_values(file, setting, flag)? {
+                    layer.push((flag, value, origin.clone()));
+                }
+            }
+            self.fill(layer);
+        }
+        Ok(())
+    }
+
+    fn entries(&self, flag: &'static Flag) -> impl Iterator<Item = (&OsString, &Origin)> {
         let given = self.given.iter();
         given
-            .filter(move |(f, _)| std::ptr::eq(*f, flag))
-            .map(|(_, v)| v)
+            .filter(move |(f, ..)| std::ptr::eq(*f, flag))
+            .map(|(_, v, origin)| (v, origin))
+    }
+
+    fn raw(&self, flag: &'static Flag) -> impl Iterator<Item = &OsString> {
+        self.entries(flag).map(|(v, _)| v)
     }
 
     fn typed<T: FromArg>(&self, what: &str, raw: &OsStr) -> Result<T, Stop> {
@@ -440,6 +559,70 @@ impl Matches {
             })
         })
     }
+}
+
+/// A setting's value as the flag's values: `true` gives a switch, `false` nothing;
+/// an array gives a repeatable flag each of its items.
+fn flag_values(
+    file: &ConfigFile,
+    setting: &Setting,
+    flag: &Flag,
+) -> Result<Vec<OsString>, ConfigError> {
+    match (&setting.value, flag.value, flag.repeatable) {
+        (SettingValue::Bool(on), None, _) => Ok(match on {
+            true => vec![OsString::new()],
+            false => Vec::new(),
+        }),
+        (_, None, _) => Err(file.misfit(setting, "true or false")),
+        (SettingValue::Bool(_), Some(_), true) => {
+            Err(file.misfit(setting, "a string or a list of strings"))
+        }
+        (SettingValue::Bool(_), Some(_), false) => Err(file.misfit(setting, "a string or number")),
+        (SettingValue::One(text), Some(_), _) => Ok(vec![OsString::from(text)]),
+        (SettingValue::Many(texts), Some(_), true) => {
+            Ok(texts.iter().map(OsString::from).collect())
+        }
+        (SettingValue::Many(_), Some(_), false) => Err(file.misfit(
+            setting,
+            "one value, as the flag may be given only once, found a list",
+        )),
+    }
+}
+
+/// Checks every key of a configuration file against a program's commands: a
+/// top-level key must be a flag of one of them, a table must be one of them and its
+/// keys its flags. `commands` are each command's table name (`install`) and table.
+pub fn check_config(file: &ConfigFile, commands: &[(&str, &Command)]) -> Result<(), ConfigError> {
+    for setting in &file.settings {
+        let known = match &setting.table {
+            None => commands.iter().any(|(_, c)| c.flag(&setting.key).is_some()),
+            Some(table) => match commands.iter().find(|(name, _)| name == table) {
+                Some((_, command)) => command.flag(&setting.key).is_some(),
+                None => {
+                    let names: Vec<_> = commands.iter().map(|(n, _)| format!("[{n}]")).collect();
+                    let expected = format!(
+                        "`[{table}]` is no command's table: expected one of {}",
+                        names.join(", ")
+                    );
+                    return Err(file.unknown(setting, expected));
+                }
+            },
+        };
+        if !known {
+            let expected = match &setting.table {
+                Some(table) => format!(
+                    "keys are the long flags of `{}`: run it with --help",
+                    commands
+                        .iter()
+                        .find(|(n, _)| n == table)
+                        .map_or(table.as_str(), |(_, c)| c.name)
+                ),
+                None => "keys are the long flags of the commands, without `--`".to_string(),
+            };
+            return Err(file.unknown(setting, expected));
+        }
+    }
+    Ok(())
 }
 
 /// A program whose first operand names the command, as in `curd install`.

@@ -1,9 +1,11 @@
-//! Helpers with no packaging knowledge: command lines, files, digests, encodings,
-//! locks, messages, netrc credentials, progress, TLS roots.
+//! Helpers with no packaging knowledge: command lines and their configuration
+//! files, files, digests, encodings, locks, messages, netrc credentials, progress,
+//! TLS roots.
 //!
 //! May import: std and crates only.
 
 pub mod args;
+pub mod config;
 pub mod digest;
 pub mod encoding;
 pub mod fs;

@@ -268,8 +268,45 @@ fn bad_values_are_one_line_naming_the_flag() {
     assert_eq!(
         usage_error(&["bogus"]),
         (
-            "expected a command (install, wheel, uninstall, freeze, server), found `bogus`".into(),
+            "expected a command (install, wheel, uninstall, freeze, list, show, check, server), found `bogus`".into(),
             "curd"
         )
+    );
+}
+
+#[test]
+fn reporting_commands_read_their_flags() {
+    let Ok(Command::List(args)) = curd(&["list", "--format=json", "--python", "py"]) else {
+        panic!("list did not parse");
+    };
+    assert_eq!(
+        (args.format, args.python),
+        (ListFormat::Json, Some("py".into()))
+    );
+    assert_eq!(
+        usage_error(&["list", "--format", "yaml"]).0,
+        "`--format`: expected columns, freeze or json, found `yaml`"
+    );
+    let Ok(Command::Show(args)) = curd(&["show", "-f", "a", "B"]) else {
+        panic!("show did not parse");
+    };
+    assert!(args.files);
+    assert_eq!(args.names, ["a", "B"]);
+    assert!(matches!(curd(&["check"]), Ok(Command::Check(_))));
+    // pip's and uv's spellings of the index flag are the same flag.
+    let Ok(Command::Install(args)) = curd(&[
+        "install",
+        "--index-url",
+        "A",
+        "--default-index=B",
+        "--extra-index-url",
+        "C",
+        "x",
+    ]) else {
+        panic!("install did not parse");
+    };
+    assert_eq!(
+        (args.index, args.extra_index),
+        (vec!["A".into(), "B".into()], vec!["C".into()])
     );
 }

@@ -4,12 +4,14 @@
 mod bombs;
 mod build;
 mod commands;
+mod configuration;
 mod hostile_input;
 mod index;
 mod install;
 mod network;
 mod schemes;
 mod online;
+mod reporting;
 mod transaction;
 mod unusable;
 mod warm_cache;
