@@ -10,8 +10,10 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::client::formats::Format;
 use crate::install::LinkMode;
 use crate::standards::machine::{Machine, PythonVersion};
+use crate::standards::name::PackageName;
 use crate::util::args::{Command as Table, Flag, FromArg, Matches, Operand, Origin, Program, Stop};
 use crate::util::messages::Level;
 
@@ -46,6 +48,18 @@ pub struct InstallArgs {
     /// `--retries`; `None` leaves it to `$CURD_RETRIES`, then the default.
     pub retries: Option<u32>,
     pub no_build_isolation: bool,
+    /// `-U`: the named requirements go to their newest fitting versions.
+    pub upgrade: bool,
+    /// `-P`: these projects go to their newest fitting versions.
+    pub upgrade_packages: Vec<PackageName>,
+    pub no_deps: bool,
+    /// `--constraint` files.
+    pub constraints: Vec<PathBuf>,
+    pub require_hashes: bool,
+    /// `--only-binary` and `--no-binary` values, in the order given.
+    pub formats: Vec<(Format, String)>,
+    /// `--no-cache-dir` or `--no-cache`: a temporary cache, removed at the end.
+    pub no_cache: bool,
     /// `curd wheel`'s folder; `None` for `curd install`.
     pub wheel_dir: Option<PathBuf>,
     pub packages: Vec<String>,
@@ -161,6 +175,14 @@ impl FromArg for PythonVersion {
     }
 }
 
+/// `-P`: a project name, normalized.
+impl FromArg for PackageName {
+    const EXPECTED: &'static str = "a project name";
+    fn from_arg(text: &str) -> Option<PackageName> {
+        PackageName::new(text).ok()
+    }
+}
+
 /// What `curd` was asked to do.
 #[derive(Debug)]
 pub enum Command {
@@ -263,7 +285,8 @@ static PYTHON: Flag = Flag::option(
     "python",
     "PATH",
     "the Python environment (default: $VIRTUAL_ENV, then .venv, then python3)",
-);
+)
+.short('p');
 static SYSTEM: Flag = Flag::switch("system", "allow a Python that is not a virtual environment");
 static DRY_RUN: Flag = Flag::switch("dry-run", "say what would be installed, and change nothing");
 static JOBS: Flag = Flag::option(
@@ -301,6 +324,51 @@ static NO_BUILD_ISOLATION: Flag = Flag::switch(
     "no-build-isolation",
     "build sdists with the target Python's own packages instead of a fresh environment",
 );
+static UPGRADE: Flag = Flag::switch(
+    "upgrade",
+    "upgrade the named requirements to their newest fitting versions (their dependencies only if needed)",
+)
+.short('U');
+static UPGRADE_PACKAGE: Flag = Flag::option(
+    "upgrade-package",
+    "NAME",
+    "upgrade this project to its newest fitting version (repeatable)",
+)
+.short('P')
+.repeatable();
+static NO_DEPS: Flag = Flag::switch("no-deps", "install what is named, none of its dependencies");
+static CONSTRAINT: Flag = Flag::option(
+    "constraint",
+    "FILE",
+    "versions to keep to, for what is installed, without installing it (repeatable)",
+)
+.repeatable();
+static REQUIRE_HASHES: Flag = Flag::switch(
+    "require-hashes",
+    "every package needs a pinned version (==) and a --hash in a requirements file",
+);
+static ONLY_BINARY: Flag = Flag::option(
+    "only-binary",
+    "NAMES",
+    "never build these projects' sdists: names, :all: or :none: (repeatable)",
+)
+.repeatable();
+static NO_BINARY: Flag = Flag::option(
+    "no-binary",
+    "NAMES",
+    "build these projects from sdists, never from wheels: names, :all: or :none: (repeatable)",
+)
+.repeatable();
+static NO_CACHE_DIR: Flag = Flag::switch(
+    "no-cache-dir",
+    "keep nothing: a temporary cache, removed at the end",
+);
+static NO_CACHE: Flag = Flag::switch("no-cache", "--no-cache-dir, as uv spells it").short('n');
+static VERBOSE: Flag = Flag::switch(
+    "verbose",
+    "say everything: -l debug, and what each package source answered",
+)
+.short('v');
 static WHEEL_DIR: Flag = Flag::option(
     "wheel-dir",
     "DIR",
@@ -356,7 +424,7 @@ static ABI: Flag = Flag::option(
 /// Another machine's wheels: `curd wheel` only; with any, sdists are not built.
 static MACHINE: [&Flag; 4] = [&PYTHON_VERSION, &PLATFORM, &IMPLEMENTATION, &ABI];
 
-static INSTALL: [&Flag; 21] = [
+static INSTALL: [&Flag; 31] = [
     &REQUIREMENTS,
     &INDEX,
     &CURDLING_INDEX,
@@ -378,12 +446,31 @@ static INSTALL: [&Flag; 21] = [
     &TIMEOUT,
     &RETRIES,
     &NO_BUILD_ISOLATION,
+    &UPGRADE,
+    &UPGRADE_PACKAGE,
+    &NO_DEPS,
+    &CONSTRAINT,
+    &REQUIRE_HASHES,
+    &ONLY_BINARY,
+    &NO_BINARY,
+    &NO_CACHE_DIR,
+    &NO_CACHE,
+    &VERBOSE,
 ];
 
-/// The install flags `curd wheel` lacks: `-f`, `--system`, `--link-mode` and
-/// `--compile` are about an environment, which its folder is not; `-l` and `--dry-run`
-/// it has never taken.
-static NOT_FOR_WHEEL: [&Flag; 6] = [&FORCE, &COMPILE, &LOG_LEVEL, &SYSTEM, &DRY_RUN, &LINK_MODE];
+/// The install flags `curd wheel` lacks: `-f`, `--system`, `--link-mode`,
+/// `--compile`, `-U` and `-P` are about an environment, which its folder is not; `-l`
+/// and `--dry-run` it has never taken.
+static NOT_FOR_WHEEL: [&Flag; 8] = [
+    &FORCE,
+    &COMPILE,
+    &LOG_LEVEL,
+    &SYSTEM,
+    &DRY_RUN,
+    &LINK_MODE,
+    &UPGRADE,
+    &UPGRADE_PACKAGE,
+];
 
 static FORMAT: Flag = Flag::option(
     "format",
@@ -552,7 +639,10 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
         pre: m.switch(&PRE),
         compile: m.switch(&COMPILE),
         quiet: m.switch(&QUIET),
-        log_level: m.value(&LOG_LEVEL)?.unwrap_or(Level::Info),
+        log_level: match m.switch(&VERBOSE) {
+            true => Level::Debug,
+            false => m.value(&LOG_LEVEL)?.unwrap_or(Level::Info),
+        },
         python: m.value(&PYTHON)?,
         system: m.switch(&SYSTEM),
         dry_run: m.switch(&DRY_RUN),
@@ -563,6 +653,20 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
         timeout: m.value(&TIMEOUT)?,
         retries: m.value(&RETRIES)?,
         no_build_isolation: m.switch(&NO_BUILD_ISOLATION),
+        upgrade: m.switch(&UPGRADE),
+        upgrade_packages: m.values(&UPGRADE_PACKAGE)?,
+        no_deps: m.switch(&NO_DEPS),
+        constraints: m.values(&CONSTRAINT)?,
+        require_hashes: m.switch(&REQUIRE_HASHES),
+        formats: m
+            .interleaved(&[&ONLY_BINARY, &NO_BINARY])?
+            .into_iter()
+            .map(|(flag, value)| match std::ptr::eq(flag, &ONLY_BINARY) {
+                true => (Format::OnlyBinary, value),
+                false => (Format::NoBinary, value),
+            })
+            .collect(),
+        no_cache: m.switch(&NO_CACHE_DIR) || m.switch(&NO_CACHE),
         wheel_dir: None,
         packages: m.operands()?,
         target: m.value(&TARGET)?,

@@ -31,7 +31,7 @@ use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
     Spare, Transaction, compile_cached, compile_environment,
 };
-use crate::resolve::{self, Options, Resolved};
+use crate::resolve::{self, Dependencies, Hint, Options, Provider, Resolved, Unusable};
 use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
 use crate::standards::tags::TagPriority;
@@ -59,6 +59,9 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     let started = Instant::now();
     let settings = Settings::resolve(args, mode, &Variables::from_process())?;
     messages::set_level(settings.level);
+    let _temporary = settings
+        .temporary_cache
+        .then(|| RemovedAtEnd(settings.cache_dir.clone()));
     let cache = Cache::open(settings.cache_dir.clone())?;
     let env = Environment::open_at(
         &settings.python,
@@ -103,7 +106,8 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         &jobs,
         // An sdist cannot be built for another machine: wheels only, as in pip.
         (!machine.is_given()).then_some(&builder),
-    );
+    )
+    .with_formats(settings.formats.clone());
 
     // One run at a time changes an environment, and what a killed run left is
     // finished or undone before anything installed is looked at.
@@ -267,14 +271,20 @@ fn plan(
     // holds already is left as it is, unless `-f`.
     let target = matches!(settings.location, Location::Target(_));
     if !settings.force && !target {
+        // `-U` and `-P` projects go to their newest versions; the rest stay as they
+        // are where they fit (pip's "only if needed").
         options.preferences = installed
             .iter()
+            .filter(|d| !settings.upgrade.contains(&d.name))
             .map(|d| (d.name.clone(), d.version.clone()))
             .collect();
     }
     let resolution = {
         let finder = finder.reporting_to(&resolving);
-        resolve::resolve(&settings.roots, markers, &finder, &options)
+        match settings.no_deps {
+            true => resolve::resolve(&settings.roots, markers, &NoDeps(&finder), &options),
+            false => resolve::resolve(&settings.roots, markers, &finder, &options),
+        }
     };
     resolving.finish();
     let packages = resolution?.packages;
@@ -335,6 +345,53 @@ fn plan(
     Ok(plan)
 }
 
+/// `--no-deps`: the finder, but every version requires nothing. What makes a
+/// version unusable (its Requires-Python) still counts.
+struct NoDeps<'f, 'a>(&'f Finder<'a>);
+
+impl Provider for NoDeps<'_, '_> {
+    type Error = <Finder<'static> as Provider>::Error;
+
+    fn versions(&self, name: &PackageName) -> Result<Vec<Version>, Self::Error> {
+        self.0.versions(name)
+    }
+
+    fn dependencies(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Dependencies, Self::Error> {
+        Ok(match self.0.dependencies(name, version)? {
+            Dependencies::Known(_) => Dependencies::Known(Vec::new()),
+            unusable => unusable,
+        })
+    }
+
+    fn unusable(&self, name: &PackageName) -> Vec<(Version, Unusable)> {
+        self.0.unusable(name)
+    }
+
+    fn prefetch(&self, hints: &[Hint]) {
+        self.0.prefetch(hints);
+    }
+}
+
+/// `--no-cache-dir`'s cache, removed when the run ends, however it ends.
+struct RemovedAtEnd(PathBuf);
+
+impl Drop for RemovedAtEnd {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            warn!(
+                "could not remove the temporary cache `{}`: {e}",
+                self.0.display()
+            );
+        }
+    }
+}
+
 /// The `.dist-info` folders whose metadata cannot be read (an empty one, say), with
 /// the project their name gives.
 fn broken_dist_infos(inventory: &Inventory) -> Vec<(PackageName, PathBuf)> {
@@ -386,8 +443,8 @@ fn prepare_and_place(
         let name = &step.resolved.name;
         let allowed = match settings.hashes.get(name) {
             Some(allowed) => Some(allowed.as_slice()),
-            // As in pip, once any requirement has a hash, every package must have one.
-            None if !settings.hashes.is_empty() => {
+            // In hash mode (any `--hash`, or `--require-hashes`) every package needs one.
+            None if settings.require_hashes => {
                 return Err(StepError::NoHash {
                     name: name.clone(),
                     version: step.resolved.version.clone(),

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::client::formats::{Format, Formats};
 use crate::standards::requirement::Requirement;
 use crate::standards::url::{looks_like_url, redact_str};
 
@@ -30,6 +31,10 @@ pub struct RequirementsFile {
     pub no_index: bool,
     /// `--pre`: pre-releases are as good as final releases.
     pub pre: bool,
+    /// `--require-hashes`: every package pinned and hashed.
+    pub require_hashes: bool,
+    /// `--only-binary` and `--no-binary` lines, in order, their names checked.
+    pub formats: Vec<(Format, String)>,
 }
 
 /// One requirement line.
@@ -127,22 +132,13 @@ impl std::error::Error for RequirementsError {}
 /// Options pip accepts in requirements files that change nothing curd does.
 const IGNORED: &[&str] = &[
     "--prefer-binary",
-    "--require-hashes",
     "--use-feature",
     "--trusted-host",
-    "--only-binary",
-    "--no-binary",
     "--progress-bar",
 ];
 
 /// Options in [`IGNORED`] that take a value.
-const IGNORED_WITH_VALUE: &[&str] = &[
-    "--use-feature",
-    "--trusted-host",
-    "--only-binary",
-    "--no-binary",
-    "--progress-bar",
-];
+const IGNORED_WITH_VALUE: &[&str] = &["--use-feature", "--trusted-host", "--progress-bar"];
 
 impl RequirementsFile {
     /// Reads `path` and every file it includes. `env` looks up variables for `${NAME}`.
@@ -150,9 +146,26 @@ impl RequirementsFile {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<RequirementsFile, RequirementsError> {
+        RequirementsFile::read_as(path, false, env)
+    }
+
+    /// Reads `path` as a constraints file (`--constraint FILE`): its requirements
+    /// are constraints, as those of a file a requirements file names with `-c`.
+    pub fn read_constraints(
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<RequirementsFile, RequirementsError> {
+        RequirementsFile::read_as(path, true, env)
+    }
+
+    fn read_as(
+        path: &Path,
+        constraint: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<RequirementsFile, RequirementsError> {
         let mut out = RequirementsFile::default();
         let mut stack = Vec::new();
-        out.read_into(path, false, env, &mut stack, None)?;
+        out.read_into(path, constraint, env, &mut stack, None)?;
         Ok(out)
     }
 
@@ -258,6 +271,22 @@ impl RequirementsFile {
                 }
                 "--no-index" => self.no_index = true,
                 "--pre" => self.pre = true,
+                "--require-hashes" => self.require_hashes = true,
+                "--only-binary" | "--no-binary" => {
+                    let format = match option.as_str() {
+                        "--only-binary" => Format::OnlyBinary,
+                        _ => Format::NoBinary,
+                    };
+                    let names = value()?;
+                    // Checked here, where the line is known; applied in order later.
+                    Formats::default().apply(format, &names).map_err(|e| {
+                        RequirementsError::Requirement {
+                            origin: origin.clone(),
+                            message: format!("{option}: {e}"),
+                        }
+                    })?;
+                    self.formats.push((format, names));
+                }
                 "-e" | "--editable" => {
                     return Err(RequirementsError::Unsupported {
                         origin: origin.clone(),

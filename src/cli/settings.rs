@@ -14,6 +14,13 @@
 //!   whichever main index won, as in pip.
 //! - `-u` uploads to the first cache server, named by its root (`http://host:8000/`)
 //!   whether it was given as the root or as its `/simple/` index.
+//! - `-c` is Curdling's flag for a cache server, while pip's `-c` is a constraints
+//!   file: a `-c` value that is a file (or ends in `.txt`) is refused with a hint.
+//! - Hash mode is on with `--require-hashes` (flag or file line) or with any
+//!   `--hash`, as in pip: every root must then be pinned with `==` and hashed, and
+//!   every dependency hashed when it is fetched.
+//! - `-U` means pip's "only if needed": the roots move to their newest versions,
+//!   their dependencies only where the roots' new versions need it.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -24,15 +31,18 @@ use crate::cli::args::InstallArgs;
 use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
 use crate::client::fetch::ClientOptions;
 use crate::client::find::Source;
+use crate::client::formats::{Format, Formats};
 use crate::client::index::Index;
 use crate::client::policy::{DEFAULT_RETRIES, DEFAULT_TIMEOUT};
 use crate::client::python::Discovery;
 use crate::client::schemes::Location;
 use crate::install::LinkMode;
 use crate::standards::machine::Machine;
-use crate::standards::name::PackageName;
-use crate::standards::requirement::{Requirement, RequirementParseError};
+use crate::standards::name::{InvalidName, PackageName};
+use crate::standards::requirement::{Requirement, RequirementParseError, VersionOrUrl};
+use crate::standards::specifier::Operator;
 use crate::standards::url::{Url, UrlError, looks_like_url, redact_str};
+use crate::util::fs::temp_name;
 use crate::util::messages::Level;
 
 /// PyPI's simple index, the default as for pip.
@@ -141,6 +151,17 @@ pub struct Settings {
     pub constraints: Vec<Requirement>,
     /// `--hash` lines: once any requirement has one, every package needs one.
     pub hashes: HashMap<PackageName, Vec<String>>,
+    /// `--require-hashes`, or any `--hash`: every package pinned and hashed.
+    pub require_hashes: bool,
+    /// `-U` (the roots' names) and `-P`: installed versions of these do not hold
+    /// the resolver back.
+    pub upgrade: Vec<PackageName>,
+    /// `--no-deps`: the roots and nothing they require.
+    pub no_deps: bool,
+    /// `--only-binary` and `--no-binary`, every value applied.
+    pub formats: Formats,
+    /// `--no-cache-dir`: `cache_dir` is a fresh folder, to remove at the end.
+    pub temporary_cache: bool,
     /// The package sources as given; [`Settings::sources`] checks them.
     given: GivenSources,
     pub pre: bool,
@@ -221,6 +242,17 @@ pub enum SettingsError {
         flag: &'static str,
         source: std::io::Error,
     },
+    /// `-c` given a file, as pip's `-c` takes one.
+    ConstraintsAsCache { value: String },
+    /// A name in `--only-binary` or `--no-binary` that is not one.
+    Formats {
+        flag: &'static str,
+        error: InvalidName,
+    },
+    /// Hash mode, and requirements not pinned to one version with `==`.
+    Unpinned { requirements: Vec<String> },
+    /// Hash mode, and requirements without a `--hash`.
+    Unhashed { requirements: Vec<String> },
 }
 
 impl fmt::Display for SettingsError {
@@ -255,6 +287,21 @@ impl fmt::Display for SettingsError {
             SettingsError::Folder { flag, source } => {
                 write!(f, "{flag}: expected a folder, found an unusable path: {source}")
             }
+            SettingsError::ConstraintsAsCache { value } => write!(
+                f,
+                "-c expects the URL of a curd cache server, found the file `{value}`\nhint: constraints files are --constraint FILE; -c is a curd cache server"
+            ),
+            SettingsError::Formats { flag, error } => write!(f, "--{flag}: {error}"),
+            SettingsError::Unpinned { requirements } => write!(
+                f,
+                "with hashes, every requirement must be pinned with `==`, and {} not\nhint: pin each to the version its hash is of",
+                listed(requirements, "is", "are")
+            ),
+            SettingsError::Unhashed { requirements } => write!(
+                f,
+                "--require-hashes: every requirement needs a --hash, and {} none\nhint: name them in a requirements file, each with `--hash=sha256:...`",
+                listed(requirements, "has", "have")
+            ),
         }
     }
 }
@@ -266,18 +313,60 @@ impl std::error::Error for SettingsError {
             SettingsError::File(e) => Some(e),
             SettingsError::Url { error, .. } => Some(error),
             SettingsError::Folder { source, .. } => Some(source),
+            SettingsError::Formats { error, .. } => Some(error),
             _ => None,
         }
     }
 }
 
+/// `a`, or `a`, `b` and `c`, then the verb that agrees: `one` or `many`.
+fn listed(items: &[String], one: &str, many: &str) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => format!("{last} {one}"),
+        Some((last, rest)) => format!("{} and {last} {many}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Whether a requirement names one version, as hash mode needs: `==` without `.*`,
+/// or `===`, alone.
+fn pinned(requirement: &Requirement) -> bool {
+    match &requirement.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+            let clauses: Vec<_> = specifiers.iter().collect();
+            matches!(
+                clauses.as_slice(),
+                [one] if matches!(one.operator, Operator::Equal | Operator::ArbitraryEqual)
+            )
+        }
+        _ => false,
+    }
+}
+
 impl Settings {
+    /// Whether anything is asked to move from its installed version (`-U`, `-P`):
+    /// if not, an environment that satisfies the requirements needs nothing.
+    pub fn upgrades(&self) -> bool {
+        !self.upgrade.is_empty()
+    }
+
     /// Settles a run from its flags, the requirements files they name and `vars`.
     pub fn resolve(
         args: InstallArgs,
         mode: Mode,
         vars: &Variables,
     ) -> Result<Settings, SettingsError> {
+        // pip's `-c` is a constraints file: say so rather than fetch a file name.
+        if let Some(value) = args
+            .curdling_index
+            .iter()
+            .find(|c| !looks_like_url(c) && (Path::new(c).is_file() || c.ends_with(".txt")))
+        {
+            return Err(SettingsError::ConstraintsAsCache {
+                value: value.clone(),
+            });
+        }
         let caches = args.curdling_index.clone();
         let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let retries = args.retries.unwrap_or(DEFAULT_RETRIES);
@@ -305,9 +394,31 @@ impl Settings {
         let mut pre = args.pre;
         let mut file_indexes = Vec::new();
         let mut extra_indexes = Vec::new();
-        for path in &args.requirements {
-            let file = RequirementsFile::read(path, &|name| vars.get(name))
-                .map_err(SettingsError::File)?;
+        let mut require_hashes = args.require_hashes;
+        let mut formats = Formats::default();
+        for (format, value) in &args.formats {
+            formats
+                .apply(*format, value)
+                .map_err(|error| SettingsError::Formats {
+                    flag: match format {
+                        Format::OnlyBinary => "only-binary",
+                        Format::NoBinary => "no-binary",
+                    },
+                    error,
+                })?;
+        }
+        let lookup = |name: &str| vars.get(name);
+        let files = args
+            .requirements
+            .iter()
+            .map(|path| RequirementsFile::read(path, &lookup))
+            .chain(
+                args.constraints
+                    .iter()
+                    .map(|path| RequirementsFile::read_constraints(path, &lookup)),
+            );
+        for file in files {
+            let file = file.map_err(SettingsError::File)?;
             for entry in file.requirements {
                 match entry.requirement {
                     Spec::Named(r) => {
@@ -340,6 +451,11 @@ impl Settings {
             find_links.extend(file.find_links);
             no_index |= file.no_index;
             pre |= file.pre;
+            require_hashes |= file.require_hashes;
+            for (format, value) in &file.formats {
+                // Checked as the file was read.
+                let _ = formats.apply(*format, value);
+            }
         }
         if indexes.is_empty() {
             indexes = file_indexes;
@@ -355,6 +471,33 @@ impl Settings {
         if roots.is_empty() {
             return Err(SettingsError::NothingToInstall);
         }
+        // As in pip, any `--hash` turns hash mode on for the whole run.
+        require_hashes |= !hashes.is_empty();
+        if require_hashes {
+            let named = |r: &Requirement| r.to_string();
+            let unpinned: Vec<String> = roots.iter().filter(|r| !pinned(r)).map(named).collect();
+            if !unpinned.is_empty() {
+                return Err(SettingsError::Unpinned {
+                    requirements: unpinned,
+                });
+            }
+            let unhashed: Vec<String> = roots
+                .iter()
+                .filter(|r| !hashes.contains_key(&r.name))
+                .map(named)
+                .collect();
+            if !unhashed.is_empty() {
+                return Err(SettingsError::Unhashed {
+                    requirements: unhashed,
+                });
+            }
+        }
+        let mut upgrade = args.upgrade_packages.clone();
+        if args.upgrade {
+            upgrade.extend(roots.iter().map(|r| r.name.clone()));
+        }
+        upgrade.sort();
+        upgrade.dedup();
 
         let given = GivenSources {
             caches,
@@ -374,6 +517,11 @@ impl Settings {
             roots,
             constraints,
             hashes,
+            require_hashes,
+            upgrade,
+            no_deps: args.no_deps,
+            formats,
+            temporary_cache: args.no_cache,
             given,
             pre,
             force: args.force,
@@ -381,7 +529,10 @@ impl Settings {
             compile: args.compile,
             link: args.link_mode,
             jobs: args.jobs.max(1),
-            cache_dir: vars.cache_dir(args.cache_dir),
+            cache_dir: match args.no_cache {
+                true => std::env::temp_dir().join(temp_name("cache")),
+                false => vars.cache_dir(args.cache_dir),
+            },
             python: vars.discovery(args.python),
             system: args.system,
             client: ClientOptions {
@@ -546,6 +697,14 @@ mod tests {
         Settings::resolve(args, Mode::Install, &env)
     }
 
+    /// Why `args` do not settle.
+    fn refused(args: &[&str]) -> String {
+        match settle(args, &[]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{args:?} settled"),
+        }
+    }
+
     fn indexes(settings: &Settings) -> Vec<String> {
         let sources = settings.sources().expect("valid sources");
         sources.list.iter().map(ToString::to_string).collect()
@@ -632,10 +791,6 @@ mod tests {
 
     #[test]
     fn refusals_name_what_is_missing() {
-        let refused = |args: &[&str]| match settle(args, &[]) {
-            Err(e) => e.to_string(),
-            Ok(_) => panic!("{args:?} settled"),
-        };
         assert!(refused(&["-u", "x"]).starts_with("-u uploads to a cache server"));
         assert!(refused(&[]).starts_with("nothing to install"));
         assert!(refused(&["x y"]).starts_with("invalid requirement on the command line"));
@@ -646,6 +801,47 @@ mod tests {
         let bad_url = settle(&["-c", "ht tp://x", "x"], &[]).expect("settles");
         let error = bad_url.sources().err().map(|e| e.to_string());
         assert!(error.is_some_and(|e| e.starts_with("invalid cache server URL")));
+    }
+
+    #[test]
+    fn a_constraints_file_given_to_c_is_refused_with_a_hint() {
+        assert_eq!(
+            refused(&["-c", "constraints.txt", "x"]),
+            "-c expects the URL of a curd cache server, found the file `constraints.txt`\n\
+             hint: constraints files are --constraint FILE; -c is a curd cache server"
+        );
+        let file = std::env::current_exe().expect("the test binary");
+        let file = file.to_str().expect("a UTF-8 path");
+        assert!(refused(&["-c", file, "x"]).starts_with("-c expects the URL"));
+        assert!(settle(&["-c", "http://h/c.txt", "x"], &[]).is_ok());
+    }
+
+    #[test]
+    fn hash_mode_needs_every_root_pinned_and_hashed() {
+        assert!(
+            refused(&["--require-hashes", "a>=1", "b==1.*", "c==1"])
+                .starts_with("with hashes, every requirement must be pinned with `==`, and `a>=1` and `b==1.*` are not")
+        );
+        assert!(refused(&["--require-hashes", "a==1", "b===2"]).starts_with(
+            "--require-hashes: every requirement needs a --hash, and `a==1` and `b===2` have none\n"
+        ));
+        let plain = settle(&["a>=1"], &[]).expect("settles");
+        assert!(!plain.require_hashes && !plain.upgrades());
+    }
+
+    #[test]
+    fn upgrades_name_the_roots_and_the_packages_given() {
+        let names = |args: &[&str]| {
+            let settings = settle(args, &[]).expect("settles");
+            let names: Vec<String> = settings.upgrade.iter().map(|n| n.to_string()).collect();
+            (settings.upgrades(), names)
+        };
+        assert_eq!(names(&["A", "b>1"]), (false, vec![]));
+        assert_eq!(
+            names(&["-U", "A", "b>1"]),
+            (true, vec!["a".into(), "b".into()])
+        );
+        assert_eq!(names(&["-P", "c", "A"]), (true, vec!["c".into()]));
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::archive::metadata::read_wheel_metadata;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::{DispatchError, FindError, MetadataCause, NoAllowedFile, RefusedFile};
 use crate::client::fetch::Client;
+use crate::client::formats::Formats;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Dependencies, Hint, Provider, Unusable};
 use crate::standards::filename::{DistFilename, WheelFilename};
@@ -206,6 +207,8 @@ pub struct Finder<'a> {
     /// The run's one limit on threads, which builds started from here share.
     jobs: &'a Jobs,
     builder: Option<&'a dyn WheelBuilder>,
+    /// `--only-binary` and `--no-binary`: builds asked by this run keep them too.
+    formats: Arc<Formats>,
     progress: Option<&'a Progress>,
     learned: Arc<Learned>,
     /// The sdist whose build this finder works for: what it asks of the builder, on
@@ -248,9 +251,19 @@ impl<'a> Finder<'a> {
             pinned,
             jobs,
             builder,
+            formats: Arc::default(),
             progress: None,
             learned: Arc::default(),
             building: None,
+        }
+    }
+
+    /// This finder, keeping to `--only-binary` and `--no-binary`: a file of a kind
+    /// they rule out is no candidate, and says so if no other is left.
+    pub fn with_formats(self, formats: Formats) -> Finder<'a> {
+        Finder {
+            formats: Arc::new(formats),
+            ..self
         }
     }
 
@@ -419,11 +432,18 @@ impl<'a> Finder<'a> {
             return Err(Unusable::Yanked { reason });
         }
         self.check_python(file.requires_python.as_deref())?;
+        let name = filename.name();
         let rank = match &filename {
+            DistFilename::Wheel(_) if !self.formats.wheels(name) => {
+                return Err(Unusable::NoBinary);
+            }
             DistFilename::Wheel(w) => self
                 .tags
                 .rank(&w.python_tags, &w.abi_tags, &w.platform_tags)
                 .ok_or(Unusable::NoWheel)?,
+            DistFilename::Sdist(_) if !self.formats.sdists(name) => {
+                return Err(Unusable::OnlyBinary);
+            }
             // An sdist is a candidate only where it can be built, and after every wheel.
             DistFilename::Sdist(_) if self.builder.is_some() => usize::MAX,
             DistFilename::Sdist(_) => return Err(Unusable::NoWheel),
@@ -792,7 +812,9 @@ fn weight(reason: &Unusable) -> u8 {
     match reason {
         Unusable::Yanked { .. } => 0,
         Unusable::RequiresPython { .. } => 1,
-        Unusable::NoWheel | Unusable::InvalidRequirement(_) => 2,
+        // The flags are the reason a person can change, so they are said first.
+        Unusable::OnlyBinary | Unusable::NoBinary => 2,
+        Unusable::NoWheel | Unusable::InvalidRequirement(_) => 3,
     }
 }
 

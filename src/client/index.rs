@@ -69,9 +69,12 @@ impl Index {
             .with_path_suffix(&format!("{}/", name.as_str()));
         let response = client.get(&url, ACCEPT)?;
         if response.status == 404 {
+            crate::debug!("{url}: 404, no such project");
             return Ok(None);
         }
-        parse_response(&response).map(Some)
+        let page = parse_response(&response)?;
+        crate::debug!("{url}: {}, {} files", response.status, page.files.len());
+        Ok(Some(page))
     }
 }
 
@@ -86,7 +89,9 @@ pub fn find_links_page(client: &Client, url: &Url) -> Result<Vec<IndexFile>, Ind
             retry_after: None,
         }));
     }
-    Ok(parse_response(&response)?.files)
+    let files = parse_response(&response)?.files;
+    crate::debug!("{url}: {}, {} files", response.status, files.len());
+    Ok(files)
 }
 
 /// The distributions in a local folder (`-f DIR`), as `file://` URLs, sorted by
@@ -129,6 +134,7 @@ pub fn find_links_dir(dir: &Path) -> Result<Vec<IndexFile>, IndexError> {
         }
     }
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    crate::debug!("{}: {} files", dir.display(), files.len());
     Ok(files)
 }
 /// Picks the parser by Content-Type, as PEP 691 says.

@@ -13,6 +13,7 @@ pub mod index;
 pub mod cache;
 pub mod environment;
 pub mod error;
+pub mod formats;
 pub mod find;
 pub mod prepare;
 pub mod dispatch;

@@ -58,6 +58,10 @@ pub enum Unusable {
     Yanked { reason: String },
     /// No wheel fits the interpreter and there is no sdist to build one from.
     NoWheel,
+    /// No wheel fits the interpreter, and its sdist may not be built (`--only-binary`).
+    OnlyBinary,
+    /// It has wheels only, and its wheels may not be used (`--no-binary`).
+    NoBinary,
     /// A line of its Requires-Dist does not parse.
     InvalidRequirement(Box<RequirementParseError>),
 }
@@ -85,6 +89,12 @@ impl fmt::Display for Unusable {
                 })
             }
             Unusable::NoWheel => f.write_str("has no wheel for this interpreter and no sdist"),
+            Unusable::OnlyBinary => f.write_str(
+                "has no wheel for this interpreter, and --only-binary forbids building its sdist",
+            ),
+            Unusable::NoBinary => {
+                f.write_str("has no sdist, and --no-binary forbids installing its wheels")
+            }
             Unusable::InvalidRequirement(error) => {
                 write!(f, "has an invalid Requires-Dist: {}", error.summary())
             }

@@ -9,7 +9,8 @@
 //! - A flag that takes a value takes the next argument whatever it looks like, as
 //!   getopt does: in `-r -f`, `-f` is the file.
 //! - `-h` and `--help` belong to every command: no table may declare them. A table
-//!   that declares `--version` gets it the same way: it stops parsing and prints.
+//!   that declares `--version` gets it the same way: it stops parsing and prints;
+//!   a program of commands always has it, before its command (`curd --version`).
 //! - Flags are told apart by address, so a table lists `static`s, never `const`s
 //!   (each use of a `const` may be a new copy).
 //! - Values also come from lower layers (environment variables, configuration
@@ -469,6 +470,19 @@ impl Matches {
             .collect()
     }
 
+    /// The values of several flags, each with its flag, in the order given: for
+    /// flags that change one shared state, where which came first matters.
+    pub fn interleaved<T: FromArg>(
+        &self,
+        flags: &[&'static Flag],
+    ) -> Result<Vec<(&'static Flag, T)>, Stop> {
+        self.given
+            .iter()
+            .filter(|(f, _, _)| flags.iter().any(|flag| std::ptr::eq(*f, *flag)))
+            .map(|(f, raw, origin)| Ok((*f, self.typed(&origin.describe(f), raw)?)))
+            .collect()
+    }
+
     /// The operands, in order.
     pub fn operands<T: FromArg>(&self) -> Result<Vec<T>, Stop> {
         let what = self.command.operand.as_ref().map_or("", |o| o.name);
@@ -648,6 +662,10 @@ impl Program {
         let mut parser = Parser::from_args(args);
         let first = match parser.next().map_err(|e| usage(lexer(e)))? {
             Some(Arg::Short('h') | Arg::Long("help")) => return Err(Stop::Help(self.help())),
+            Some(Arg::Long("version")) => {
+                let version = env!("CARGO_PKG_VERSION");
+                return Err(Stop::Help(format!("{} {version}\n", self.name)));
+            }
             Some(Arg::Value(value)) => value,
             Some(Arg::Short(c)) => {
                 return Err(usage(ArgsError::Unknown {
@@ -693,7 +711,7 @@ impl Program {
             .collect();
         let name = self.name;
         format!(
-            "{}\nUsage: {name} [-h] COMMAND [ARGS]...\n\nCommands:\n{}\n\
+            "{}\nUsage: {name} [-h] [--version] COMMAND [ARGS]...\n\nCommands:\n{}\n\
              Run `{name} help COMMAND` for a command's flags.\n",
             wrap(self.about.split_whitespace(), 0),
             rows(&commands, column(&commands)),

@@ -79,6 +79,69 @@ fn install_reads_every_flag() {
 }
 
 #[test]
+fn install_reads_the_flags_pip_and_uv_users_type() {
+    let Ok(Command::Install(args)) = curd(&[
+        "install",
+        "-U",
+        "-P",
+        "Lib_One",
+        "--upgrade-package=two",
+        "--no-deps",
+        "--constraint",
+        "c1.txt",
+        "--constraint=c2.txt",
+        "--require-hashes",
+        "--no-binary",
+        ":all:",
+        "--only-binary=fast,quick",
+        "--no-binary",
+        "slow",
+        "--no-cache",
+        "-v",
+        "-p",
+        "py",
+        "x",
+    ]) else {
+        panic!("install did not parse");
+    };
+    assert!(args.upgrade && args.no_deps && args.require_hashes && args.no_cache);
+    let upgrade: Vec<&str> = args.upgrade_packages.iter().map(|n| n.as_str()).collect();
+    assert_eq!(upgrade, ["lib-one", "two"]);
+    assert_eq!(args.constraints, [PathBuf::from("c1.txt"), "c2.txt".into()]);
+    assert_eq!(
+        args.formats,
+        [
+            (Format::NoBinary, ":all:".to_string()),
+            (Format::OnlyBinary, "fast,quick".to_string()),
+            (Format::NoBinary, "slow".to_string()),
+        ]
+    );
+    assert_eq!(args.log_level, Level::Debug);
+    assert_eq!(args.python, Some(PathBuf::from("py")));
+    for flag in ["--no-cache-dir", "-n"] {
+        let Ok(Command::Install(args)) = curd(&["install", flag, "x"]) else {
+            panic!("install did not parse");
+        };
+        assert!(args.no_cache && !args.upgrade && args.upgrade_packages.is_empty());
+    }
+    let (message, _) = usage_error(&["install", "-P", "no good"]);
+    assert_eq!(
+        message,
+        "`--upgrade-package`: expected a project name, found `no good`"
+    );
+    for flag in ["-U", "-Px"] {
+        let (message, _) = usage_error(&["wheel", flag]);
+        assert!(message.starts_with("unknown flag"), "{flag}: {message}");
+    }
+}
+
+#[test]
+fn the_version_is_said_as_curd_server_says_it() {
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(help(&["--version"]), format!("curd {version}\n"));
+}
+
+#[test]
 fn install_defaults() {
     let Ok(Command::Install(args)) = curd(&["install"]) else {
         panic!("install did not parse");

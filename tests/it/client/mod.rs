@@ -5,6 +5,7 @@ mod bombs;
 mod build;
 mod commands;
 mod configuration;
+mod flags;
 mod hostile_input;
 mod index;
 mod install;
