@@ -80,6 +80,7 @@ mod error;
 mod incompat;
 mod provider;
 mod report;
+mod priority;
 mod set;
 mod solver;
 #[cfg(test)]

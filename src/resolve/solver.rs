@@ -11,6 +11,7 @@ use crate::standards::specifier::VersionSpecifiers;
 
 use super::error::{Link, ResolveError};
 use super::incompat::{Assignment, Cause, IncId, Incompat, Key, Package, Pkg, ROOT, Term};
+use super::priority::{Priorities, Rank};
 use super::provider::{Dependencies, Options, Provider, Resolution, Resolved};
 use super::report::Graph;
 use super::set::Set;
@@ -66,6 +67,7 @@ pub(super) struct Solver<'a, P: Provider> {
     /// have their dependencies added already.
     pub(super) children: HashMap<(Pkg, usize), Vec<Pkg>>,
     pub(super) steps: usize,
+    priorities: Priorities,
 }
 
 impl<'a, P: Provider> Solver<'a, P> {
@@ -129,6 +131,7 @@ impl<'a, P: Provider> Solver<'a, P> {
             requirements: HashMap::new(),
             children: HashMap::new(),
             steps: 0,
+            priorities: Priorities::default(),
         })
     }
 
@@ -138,9 +141,13 @@ impl<'a, P: Provider> Solver<'a, P> {
             cause: Cause::Root,
         });
         self.register(id);
-        let mut next = ROOT;
+        let mut next = vec![ROOT];
         loop {
             self.propagate(next)?;
+            if let Some(undone) = self.undo_demoted() {
+                next = undone;
+                continue;
+            }
             let Some((pkg, index)) = self.pick() else {
                 return Ok(());
             };
@@ -148,11 +155,43 @@ impl<'a, P: Provider> Solver<'a, P> {
             if !self.children.contains_key(&(pkg, index)) {
                 self.add_dependencies(pkg, index)?;
             }
-            if !self.dependencies_conflict(pkg, index) {
-                self.decide(pkg, index);
+            match self.dependencies_conflict(pkg, index) {
+                Some(id) => self.record_conflict(pkg, id),
+                None => self.decide(pkg, index),
             }
-            next = pkg;
+            next = vec![pkg];
         }
+    }
+
+    /// Counts a rejection of `pkg`'s version against the other projects of `id`.
+    fn record_conflict(&mut self, pkg: Pkg, id: IncId) {
+        let culprits: Vec<Pkg> = self.incompats[id]
+            .terms
+            .iter()
+            .map(|(p, _)| self.packages[*p].base)
+            .filter(|&p| p != ROOT)
+            .collect();
+        self.priorities.record(self.packages[pkg].base, culprits);
+    }
+
+    /// Undoes the decisions on projects just ranked late (and all decisions
+    /// after the first of them), so they are chosen again after the projects
+    /// they pushed back; gives the projects to propagate again from, as the
+    /// incompatibilities learned since may now force derivations earlier.
+    fn undo_demoted(&mut self) -> Option<Vec<Pkg>> {
+        let demoted = self.priorities.take_demoted();
+        let level = self
+            .assignments
+            .iter()
+            .find(|a| a.cause.is_none() && demoted.contains(&self.packages[a.pkg].base))?
+            .level;
+        // Never below the root's decision.
+        self.backtrack(level.saturating_sub(1).max(1));
+        Some(
+            (0..self.packages.len())
+                .filter(|&p| !self.packages[p].assignments.is_empty())
+                .collect(),
+        )
     }
 
     fn step(&mut self) -> Result<(), Failure<P::Error>> {
@@ -285,8 +324,7 @@ impl<'a, P: Provider> Solver<'a, P> {
         }
     }
 
-    fn propagate(&mut self, start: Pkg) -> Result<(), Failure<P::Error>> {
-        let mut queue = vec![start];
+    fn propagate(&mut self, mut queue: Vec<Pkg>) -> Result<(), Failure<P::Error>> {
         while let Some(pkg) = queue.pop() {
             let mut conflict = None;
             // Newest first: learned incompatibilities prune the most.
@@ -312,7 +350,15 @@ impl<'a, P: Provider> Solver<'a, P> {
                 }
             }
             if let Some(id) = conflict {
+                let rejected = self
+                    .assignments
+                    .iter()
+                    .rfind(|a| a.cause.is_none())
+                    .map_or(ROOT, |a| a.pkg);
                 let (learned, other) = self.resolve_conflict(id)?;
+                if rejected != ROOT {
+                    self.record_conflict(rejected, id);
+                }
                 queue.clear();
                 queue.push(other);
                 self.derive(other, learned);
@@ -424,9 +470,10 @@ impl<'a, P: Provider> Solver<'a, P> {
 
     // Decisions.
 
-    /// The undecided project with the fewest versions left, and its version.
+    /// The undecided project to decide next, and its version: see
+    /// [`super::priority`] for the order.
     fn pick(&self) -> Option<(Pkg, usize)> {
-        let mut best: Option<((bool, usize, Pkg), usize)> = None;
+        let mut best: Option<((bool, bool, Rank, Pkg, Pkg), usize)> = None;
         for (pkg, package) in self.packages.iter().enumerate() {
             if package.decided.is_some() {
                 continue;
@@ -437,12 +484,19 @@ impl<'a, P: Provider> Solver<'a, P> {
             let Some(choice) = self.choose(pkg, range) else {
                 continue;
             };
-            let key = (choice.last_resort, choice.count, pkg);
+            let base = package.base;
+            let key = (
+                choice.last_resort,
+                choice.count != 1,
+                self.priorities.rank(base),
+                base,
+                pkg,
+            );
             if best.as_ref().is_none_or(|(k, _)| key < *k) {
                 best = Some((key, choice.index));
             }
         }
-        best.map(|((_, _, pkg), index)| (pkg, index))
+        best.map(|((.., pkg), index)| (pkg, index))
     }
 
     fn choose(&self, pkg: Pkg, range: &Set) -> Option<Choice> {
@@ -546,12 +600,12 @@ impl<'a, P: Provider> Solver<'a, P> {
         !finals.is_empty()
     }
 
-    /// Whether deciding `pkg` at `index` would break one of its dependencies at
-    /// once, or the version is unusable: then it is left to propagation to rule
-    /// the version out instead.
-    fn dependencies_conflict(&self, pkg: Pkg, index: usize) -> bool {
+    /// The dependency of `pkg` at `index` that deciding it would break at once,
+    /// or the incompatibility saying the version is unusable: then it is left to
+    /// propagation to rule the version out instead.
+    fn dependencies_conflict(&self, pkg: Pkg, index: usize) -> Option<IncId> {
         let exact = Term::Pos(Set::single(self.packages[pkg].len, index));
-        self.packages[pkg].incompats.iter().any(|&id| {
+        self.packages[pkg].incompats.iter().copied().find(|&id| {
             let own = match self.incompats[id].cause {
                 Cause::Dependency { parent, .. } => parent == pkg,
                 Cause::Unusable(_) => true,
