@@ -13,6 +13,7 @@ mod network;
 mod schemes;
 mod online;
 mod reporting;
+mod resolution;
 mod transaction;
 mod unusable;
 mod warm_cache;

@@ -58,6 +58,18 @@ impl<'a> WheelSpec<'a> {
         if let Some(rp) = self.requires_python {
             metadata.push_str(&format!("Requires-Python: {rp}\n"));
         }
+        // pip ignores an extra the metadata does not provide.
+        let mut extras: Vec<&str> = self
+            .requires
+            .iter()
+            .filter_map(|r| r.split_once("extra == ")?.1.get(1..))
+            .filter_map(|rest| rest.split(['\'', '"']).next())
+            .collect();
+        extras.sort_unstable();
+        extras.dedup();
+        for extra in extras {
+            metadata.push_str(&format!("Provides-Extra: {extra}\n"));
+        }
         for r in self.requires {
             metadata.push_str(&format!("Requires-Dist: {r}\n"));
         }
