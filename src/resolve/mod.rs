@@ -25,10 +25,14 @@
 //!    newest versions conflicting several levels down) from exploding as they do
 //!    under chronological backtracking.
 //! 2. *Decision*: among projects that must be installed but have no version yet,
-//!    take the one with the fewest candidates left (most constrained first) and
-//!    its best candidate; fetch that version's dependencies and add them as
-//!    incompatibilities. The version is decided only if none of them already
-//!    conflicts; otherwise propagation rules it out and the loop goes on.
+//!    take the first in pip's and uv's order (one candidate left first, then the
+//!    order met, direct requirements first, corrected by repeated conflicts: see
+//!    `priority`) and its best candidate; fetch that version's dependencies and
+//!    add them as incompatibilities. The version is decided only if none of them
+//!    already conflicts; otherwise propagation rules it out and the loop goes on.
+//!    When a project has been to blame for rejections often enough, its decision
+//!    is undone (with every later one) so it can fit around the one it rejected;
+//!    what was learned stays, so the search stays complete.
 //! 3. No project left to decide: the decisions are the solution. A conflict that
 //!    resolves to "root cannot be installed" means there is none, and the chain of
 //!    resolutions that led there is the explanation, printed as pubgrub-rs does.
