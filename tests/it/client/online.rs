@@ -5,10 +5,23 @@
 
 use std::path::Path;
 
+use curd::standards::version::Version;
+
+use super::resolution::{Picked, curd_picks, normalized, uv_picks};
 use crate::support::curd::Curd;
 use crate::support::process::{Run, run_ok};
 use crate::support::python::{pip, pip_freeze, venv};
 use crate::support::tmp::TempDir;
+
+/// Hard real sets, resolved by curd and by uv on the same interpreter. Airflow's
+/// official constraints file lives on raw.githubusercontent.com, which a machine
+/// may not reach; the closure of `apache-airflow` alone is hard enough.
+const COMPARED: [&[&str]; 4] = [
+    &["dbt-core==1.8.*"],
+    &["apache-airflow"],
+    &["great_expectations"],
+    &["jupyterlab"],
+];
 
 const SET: [&str; 4] = ["flask", "requests", "rich", "pydantic"];
 
@@ -74,4 +87,60 @@ fn real_sets_install_every_time() {
             }
         }
     }
+}
+
+/// Where curd and uv differ, as `name: curd X, uv Y` lines, and which of those are
+/// an older version of a requirement the user named.
+fn differences(set: &[&str], curd: &Picked, uv: &Picked) -> (Vec<String>, Vec<String>) {
+    let direct: Vec<String> = set
+        .iter()
+        .map(|r| {
+            normalized(
+                r.split(['=', '<', '>', '!', '~', '[', ' '])
+                    .next()
+                    .unwrap_or(r),
+            )
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut older = Vec::new();
+    let names: std::collections::BTreeSet<&String> = curd.keys().chain(uv.keys()).collect();
+    for name in names {
+        let (ours, theirs) = (curd.get(name), uv.get(name));
+        if ours == theirs {
+            continue;
+        }
+        let line = format!("{name}: curd {ours:?}, uv {theirs:?}");
+        let version = |v: Option<&String>| v.and_then(|v| v.parse::<Version>().ok());
+        if direct.contains(name)
+            && let (Some(ours), Some(theirs)) = (version(ours), version(theirs))
+            && ours < theirs
+        {
+            older.push(line.clone());
+        }
+        all.push(line);
+    }
+    (all, older)
+}
+
+#[test]
+#[ignore = "needs the network: run with `make test-online`"]
+fn picks_no_older_direct_requirement_than_uv() {
+    let tmp = TempDir::new("online-uv");
+    let mut older = Vec::new();
+    for set in COMPARED {
+        let dir = tmp.path().join(set.join("+"));
+        let env = venv(&dir);
+        let curd = curd_picks(&dir, &env, &["--cache-dir", "cache"], set);
+        let uv = uv_picks(&dir, &env, &[], set);
+        let (all, worse) = differences(set, &curd, &uv);
+        eprintln!(
+            "{set:?}: {} distributions, {} differ from uv{}",
+            curd.len(),
+            all.len(),
+            all.iter().map(|l| format!("\n  {l}")).collect::<String>()
+        );
+        older.extend(worse);
+    }
+    assert!(older.is_empty(), "older than uv: {older:#?}");
 }

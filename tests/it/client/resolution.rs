@@ -47,10 +47,55 @@ fn releases(rows: &[(&str, &str, &[&str])]) -> Vec<Release> {
 }
 
 /// name → version, names normalized.
-type Picked = BTreeMap<String, String>;
+pub type Picked = BTreeMap<String, String>;
 
-fn normalized(name: &str) -> String {
+pub fn normalized(name: &str) -> String {
     name.to_lowercase().replace(['_', '.'], "-")
+}
+
+/// What `curd install --dry-run` would install into the venv at `env`.
+pub fn curd_picks(dir: &Path, env: &Path, options: &[&str], requirements: &[&str]) -> Picked {
+    let run = Curd::install(dir, env)
+        .arg("--dry-run")
+        .args(options)
+        .args(requirements)
+        .run()
+        .success();
+    run.stdout
+        .trim()
+        .strip_prefix("Would install ")
+        .unwrap_or_else(|| panic!("curd said {:?}", run.stdout))
+        .split(' ')
+        .map(|dist| {
+            let (name, version) = dist.rsplit_once('-').expect("name-version");
+            (normalized(name), version.to_string())
+        })
+        .collect()
+}
+
+/// What `uv pip compile` picks for the interpreter of the venv at `env`.
+pub fn uv_picks(dir: &Path, env: &Path, options: &[&str], requirements: &[&str]) -> Picked {
+    let input = dir.join("requirements.in");
+    let output = dir.join("requirements.txt");
+    std::fs::write(&input, requirements.join("\n")).expect("write requirements.in");
+    run_ok(
+        command(tool("uv"))
+            .args(["pip", "compile", "-q", "--no-header", "--no-annotate"])
+            .args(options)
+            .arg("--python")
+            .arg(env.join("bin/python"))
+            .arg(&input)
+            .arg("-o")
+            .arg(&output)
+            .env("UV_CACHE_DIR", dir.join("uv-cache"))
+            .env("UV_NO_CONFIG", "1"),
+    );
+    std::fs::read_to_string(&output)
+        .expect("uv's output")
+        .lines()
+        .filter_map(|line| line.split_once("=="))
+        .map(|(name, version)| (normalized(name), version.trim().to_string()))
+        .collect()
 }
 
 /// What curd, pip and uv pick for `requirements` among `releases`, in that order.
@@ -70,22 +115,7 @@ fn resolve_all(label: &str, releases: &[Release], requirements: &[&str]) -> [Pic
     let index = format!("{}/simple/", server.url);
     let env = venv(tmp.path());
 
-    let run = Curd::install(tmp.path(), &env)
-        .args(["--dry-run", "-i", &index])
-        .args(requirements)
-        .run()
-        .success();
-    let curd = run
-        .stdout
-        .trim()
-        .strip_prefix("Would install ")
-        .unwrap_or_else(|| panic!("curd said {:?}", run.stdout))
-        .split(' ')
-        .map(|dist| {
-            let (name, version) = dist.rsplit_once('-').expect("name-version");
-            (normalized(name), version.to_string())
-        })
-        .collect();
+    let curd = curd_picks(tmp.path(), &env, &["-i", &index], requirements);
 
     let report = tmp.path().join("pip-report.json");
     run_ok(
@@ -108,26 +138,7 @@ fn resolve_all(label: &str, releases: &[Release], requirements: &[&str]) -> [Pic
         })
         .collect();
 
-    let input = tmp.path().join("requirements.in");
-    let output = tmp.path().join("requirements.txt");
-    std::fs::write(&input, requirements.join("\n")).expect("write requirements.in");
-    run_ok(
-        command(tool("uv"))
-            .args(["pip", "compile", "-q", "--no-header", "--no-annotate"])
-            .args(["--index-url", &index, "--python"])
-            .arg(env.join("bin/python"))
-            .arg(&input)
-            .arg("-o")
-            .arg(&output)
-            .env("UV_CACHE_DIR", tmp.path().join("uv-cache"))
-            .env("UV_NO_CONFIG", "1"),
-    );
-    let uv = std::fs::read_to_string(&output)
-        .expect("uv's output")
-        .lines()
-        .filter_map(|line| line.split_once("=="))
-        .map(|(name, version)| (normalized(name), version.trim().to_string()))
-        .collect();
+    let uv = uv_picks(tmp.path(), &env, &["--index-url", &index], requirements);
     [curd, pip, uv]
 }
 
@@ -141,7 +152,10 @@ fn picks_what_pip_and_uv_pick(
 ) {
     let [curd, pip, uv] = resolve_all(label, releases, requirements);
     assert_eq!(pip, uv, "the oracles disagree on {requirements:?}");
-    assert_eq!(curd, uv, "curd (left) and pip and uv (right) on {requirements:?}");
+    assert_eq!(
+        curd, uv,
+        "curd (left) and pip and uv (right) on {requirements:?}"
+    );
     for (name, version) in expected {
         assert_eq!(uv.get(*name).map(String::as_str), Some(*version), "{name}");
     }
