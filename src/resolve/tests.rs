@@ -509,6 +509,44 @@ fn backtracks_to_an_older_version() {
     assert_eq!(solve(rows, &["a"]), "a 1.0, b 2.0");
 }
 
+/// The project named first keeps its newest version; the later one, though it
+/// has fewer versions, gives way (as pip and uv resolve it).
+#[test]
+fn decides_in_the_order_met() {
+    let rows: &[Row] = &[
+        ("app", "1.0", &["lib>=1"]),
+        ("app", "2.0", &["lib>=2"]),
+        ("app", "3.0", &["lib>=3"]),
+        ("lib", "1.0", &[]),
+        ("lib", "2.0", &[]),
+        ("lib", "3.0", &[]),
+        ("tool", "1.0", &[]),
+        ("tool", "2.0", &["lib<3"]),
+    ];
+    assert_eq!(solve(rows, &["app", "tool"]), "app 3.0, lib 3.0, tool 1.0");
+    assert_eq!(solve(rows, &["tool", "app"]), "app 2.0, lib 2.0, tool 2.0");
+}
+
+/// Versions of plugin rejected again and again because of the version decided
+/// for base, met first: plugin is then decided first and keeps its newest
+/// version, and base fits around it.
+#[test]
+fn repeated_conflicts_reorder_decisions() {
+    let mut rows: Vec<Row> = vec![
+        ("app", "1.0", &["base", "plugin"]),
+        ("base", "1.0", &[]),
+        ("base", "2.0", &[]),
+        ("plugin", "1.0", &[]),
+    ];
+    for version in ["2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"] {
+        rows.push(("plugin", version, &["base<2"]));
+    }
+    assert_eq!(solve(&rows, &["app"]), "app 1.0, base 1.0, plugin 2.6");
+    // Fewer rejections than it takes to reorder: base keeps its newest version.
+    rows.truncate(7);
+    assert_eq!(solve(&rows, &["app"]), "app 1.0, base 2.0, plugin 1.0");
+}
+
 /// The worked examples of the PubGrub documentation (`^1.0.0` is `>=1,<2`).
 #[test]
 fn pubgrub_documentation_examples() {
