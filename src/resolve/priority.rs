@@ -46,6 +46,19 @@ pub(super) enum Rank {
     Met,
 }
 
+/// How soon to decide a project: the smallest first, fields compared in order.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Urgency {
+    /// Final releases were allowed but only pre-releases are left: after all others.
+    pub(super) last_resort: bool,
+    /// More than one candidate left.
+    pub(super) open: bool,
+    pub(super) rank: Rank,
+    /// The project's base (a project and its extras go together), in the order met.
+    pub(super) met: Pkg,
+    pub(super) pkg: Pkg,
+}
+
 #[derive(Default)]
 struct Tally {
     rejected: u32,

@@ -11,7 +11,7 @@ use crate::standards::specifier::VersionSpecifiers;
 
 use super::error::{Link, ResolveError};
 use super::incompat::{Assignment, Cause, IncId, Incompat, Key, Package, Pkg, ROOT, Term};
-use super::priority::{Priorities, Rank};
+use super::priority::{Priorities, Urgency};
 use super::provider::{Dependencies, Options, Provider, Resolution, Resolved};
 use super::report::Graph;
 use super::set::Set;
@@ -350,6 +350,7 @@ impl<'a, P: Provider> Solver<'a, P> {
                 }
             }
             if let Some(id) = conflict {
+                // As uv counts it: the conflict undoes the latest decision.
                 let rejected = self
                     .assignments
                     .iter()
@@ -473,7 +474,7 @@ impl<'a, P: Provider> Solver<'a, P> {
     /// The undecided project to decide next, and its version: see
     /// [`super::priority`] for the order.
     fn pick(&self) -> Option<(Pkg, usize)> {
-        let mut best: Option<((bool, bool, Rank, Pkg, Pkg), usize)> = None;
+        let mut best: Option<(Urgency, usize)> = None;
         for (pkg, package) in self.packages.iter().enumerate() {
             if package.decided.is_some() {
                 continue;
@@ -484,19 +485,18 @@ impl<'a, P: Provider> Solver<'a, P> {
             let Some(choice) = self.choose(pkg, range) else {
                 continue;
             };
-            let base = package.base;
-            let key = (
-                choice.last_resort,
-                choice.count != 1,
-                self.priorities.rank(base),
-                base,
+            let urgency = Urgency {
+                last_resort: choice.last_resort,
+                open: choice.count != 1,
+                rank: self.priorities.rank(package.base),
+                met: package.base,
                 pkg,
-            );
-            if best.as_ref().is_none_or(|(k, _)| key < *k) {
-                best = Some((key, choice.index));
+            };
+            if best.as_ref().is_none_or(|(u, _)| urgency < *u) {
+                best = Some((urgency, choice.index));
             }
         }
-        best.map(|((.., pkg), index)| (pkg, index))
+        best.map(|(urgency, index)| (urgency.pkg, index))
     }
 
     fn choose(&self, pkg: Pkg, range: &Set) -> Option<Choice> {
