@@ -29,6 +29,8 @@ pub struct InstallArgs {
     pub extra_index: Vec<String>,
     pub curdling_index: Vec<String>,
     pub upload: bool,
+    /// `--upload-required`: a failed upload fails the run.
+    pub upload_required: bool,
     pub force: bool,
     pub find_links: Vec<String>,
     pub no_index: bool,
@@ -261,6 +263,10 @@ static UPLOAD: Flag = Flag::switch(
     "upload every wheel the cache servers lacked to the first of them",
 )
 .short('u');
+static UPLOAD_REQUIRED: Flag = Flag::switch(
+    "upload-required",
+    "upload as -u does, and fail the run (once installed) if any wheel was not uploaded",
+);
 static FORCE: Flag = Flag::switch("force", "reinstall even what is already installed").short('f');
 static FIND_LINKS: Flag = Flag::option(
     "find-links",
@@ -424,11 +430,12 @@ static ABI: Flag = Flag::option(
 /// Another machine's wheels: `curd wheel` only; with any, sdists are not built.
 static MACHINE: [&Flag; 4] = [&PYTHON_VERSION, &PLATFORM, &IMPLEMENTATION, &ABI];
 
-static INSTALL: [&Flag; 31] = [
+static INSTALL: [&Flag; 32] = [
     &REQUIREMENTS,
     &INDEX,
     &CURDLING_INDEX,
     &UPLOAD,
+    &UPLOAD_REQUIRED,
     &FORCE,
     &FIND_LINKS,
     &NO_INDEX,
@@ -633,6 +640,7 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
         extra_index: m.values(&EXTRA_INDEX_URL)?,
         curdling_index: m.values(&CURDLING_INDEX)?,
         upload: m.switch(&UPLOAD),
+        upload_required: m.switch(&UPLOAD_REQUIRED),
         force: m.switch(&FORCE),
         find_links: m.values(&FIND_LINKS)?,
         no_index: m.switch(&NO_INDEX),

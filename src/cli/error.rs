@@ -52,7 +52,37 @@ pub enum CommandError {
     Report(ReportError),
     /// `show` with no name.
     NothingToShow,
+    /// `--upload-required`, and wheels did not reach the cache server; the install
+    /// itself is complete.
+    Upload(UploadFailed),
 }
+
+/// What `--upload-required` could not do.
+#[derive(Debug)]
+pub struct UploadFailed {
+    /// The cache server's index, redacted.
+    pub server: String,
+    pub failed: usize,
+    pub of: usize,
+    /// Each distinct reason, joined.
+    pub why: String,
+}
+
+impl fmt::Display for UploadFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} of {} not uploaded to {}: {}\n\
+             hint: the install itself is complete; --upload-required made the upload count",
+            self.failed,
+            crate::util::messages::count(self.of, "wheel"),
+            self.server,
+            self.why
+        )
+    }
+}
+
+impl std::error::Error for UploadFailed {}
 
 impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -81,6 +111,7 @@ impl fmt::Display for CommandError {
             CommandError::NothingToShow => {
                 f.write_str("nothing to show: expected project names\nhint: curd show requests")
             }
+            CommandError::Upload(e) => e.fmt(f),
         }
     }
 }
@@ -150,7 +181,12 @@ pub struct Failure {
 
 impl fmt::Display for Failures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} of {} packages failed", self.failed.len(), self.of)?;
+        write!(
+            f,
+            "{} of {} failed",
+            self.failed.len(),
+            crate::util::messages::count(self.of, "package")
+        )?;
         if self.installed_nothing {
             f.write_str(", so nothing was installed")?;
         }

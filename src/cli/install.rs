@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cli::args::InstallArgs;
-use crate::cli::error::{CommandError, Failure, Failures, StepError};
-use crate::cli::settings::{Mode, Settings, Variables};
+use crate::cli::error::{CommandError, Failure, Failures, StepError, UploadFailed};
+use crate::cli::settings::{Mode, Settings, UploadTarget, Variables};
 use crate::cli::summary::Summary;
 use crate::client::cache::Cache;
 use crate::client::dispatch::Builder;
@@ -26,7 +26,7 @@ use crate::client::fetch::Client;
 use crate::client::find::{Compatibility, Finder, Origin};
 use crate::client::prepare::{Prepared, prepare};
 use crate::client::schemes::Location;
-use crate::client::upload::upload;
+use crate::client::upload::{Uploaded, upload};
 use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
     Spare, Transaction, compile_cached, compile_environment,
@@ -37,7 +37,7 @@ use crate::standards::name::PackageName;
 use crate::standards::tags::TagPriority;
 use crate::standards::version::Version;
 use crate::util::fs::{Context, FsError};
-use crate::util::messages;
+use crate::util::messages::{self, count};
 use crate::util::progress::Progress;
 use crate::util::sync::Jobs;
 use crate::{debug, message, warn};
@@ -124,8 +124,8 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     };
     let plan = plan.inspect_err(|_| warn_all())?;
     debug!(
-        "resolved {} packages in {:.2} s",
-        plan.steps.len() + plan.satisfied,
+        "resolved {} in {:.2} s",
+        count(plan.steps.len() + plan.satisfied, "package"),
         started.elapsed().as_secs_f64()
     );
     if let Some(dest) = &settings.report {
@@ -152,7 +152,9 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     for (step, outcome) in plan.steps.iter().zip(placed.outcomes) {
         match outcome {
             Ok(ready) => {
-                summary.count(ready.origin);
+                let replaced = step.replaces.as_ref().map(|d| &d.version);
+                let resolved = &step.resolved;
+                summary.count(&resolved.name, &resolved.version, replaced, ready.origin);
                 if ready.origin != Origin::CacheServer {
                     to_upload.push(ready.path.clone());
                 }
@@ -168,40 +170,78 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     {
         warn!("{e}");
     }
-    let uploaded = sources
-        .upload
-        .as_ref()
-        .filter(|target| {
-            let down = finder.is_down(&target.index);
-            if down {
-                warn!(
-                    "uploading nothing to {}: it was not usable earlier in this run",
-                    target.index
-                );
-            }
-            !down
-        })
-        .map(|target| (upload(&client, &jobs, &target.files, &to_upload), target));
+    let uploaded = sources.upload.as_ref().map(|target| {
+        let outcome = if finder.is_down(&target.index) {
+            Err(to_upload.len())
+        } else {
+            Ok(upload(&client, &jobs, &target.files, &to_upload))
+        };
+        (outcome, target)
+    });
     warn_all();
     summary.seconds = started.elapsed().as_secs_f64();
+    for line in summary.lines() {
+        message!("{line}");
+    }
     let said = summary.to_string();
     if !said.is_empty() {
         message!("{said}");
     }
-    if let Some((uploaded, target)) = uploaded {
-        for failure in &uploaded.failures {
-            warn!("{failure}");
+    let upload_failed = uploaded.and_then(|(outcome, target)| said_uploads(outcome, target));
+    if !failed.is_empty() {
+        return Err(CommandError::Steps(Failures {
+            of: plan.steps.len(),
+            failed,
+            installed_nothing: false,
+        }));
+    }
+    match upload_failed {
+        Some(failed) if settings.upload_required => Err(CommandError::Upload(failed)),
+        _ => Ok(()),
+    }
+}
+
+/// Says what `-u` did, each failed wheel as a warning and the count in the
+/// summary's words: `Uploaded 0 of 3 wheels to URL: 401 Unauthorized: ...`. The
+/// outcome is what was uploaded, or how many wheels were not tried because the
+/// server failed earlier in the run. Gives what failed, if anything did.
+fn said_uploads(outcome: Result<Uploaded, usize>, target: &UploadTarget) -> Option<UploadFailed> {
+    let server = target.index.to_string();
+    let failed = match outcome {
+        Ok(uploaded) if uploaded.failures.is_empty() => {
+            message!(
+                "Uploaded {} to {server}",
+                count(uploaded.count, "wheel")
+            );
+            return None;
         }
-        message!("Uploaded {} wheels to {}", uploaded.count, target.index);
-    }
-    if failed.is_empty() {
-        return Ok(());
-    }
-    Err(CommandError::Steps(Failures {
-        of: plan.steps.len(),
-        failed,
-        installed_nothing: false,
-    }))
+        Ok(uploaded) => {
+            for failure in &uploaded.failures {
+                warn!("{failure}");
+            }
+            UploadFailed {
+                server,
+                failed: uploaded.failures.len(),
+                of: uploaded.of(),
+                why: uploaded.reasons(),
+            }
+        }
+        Err(0) => return None,
+        Err(untried) => UploadFailed {
+            server,
+            failed: untried,
+            of: untried,
+            why: "it was not usable earlier in this run".to_string(),
+        },
+    };
+    message!(
+        "Uploaded {} of {} to {}: {}",
+        failed.of - failed.failed,
+        count(failed.of, "wheel"),
+        failed.server,
+        failed.why
+    );
+    Some(failed)
 }
 
 fn failure(step: &Step, error: StepError) -> Failure {
@@ -234,8 +274,8 @@ impl Plan {
     fn dry_run(&self) -> String {
         if self.steps.is_empty() {
             return format!(
-                "Would install nothing: {} packages already satisfied",
-                self.satisfied
+                "Would install nothing: {} already satisfied",
+                count(self.satisfied, "package")
             );
         }
         let names: Vec<String> = self

@@ -175,6 +175,8 @@ pub struct Settings {
     pub system: bool,
     pub client: ClientOptions,
     pub no_build_isolation: bool,
+    /// `--upload-required`: a wheel `-u` could not upload fails the run.
+    pub upload_required: bool,
     pub level: Level,
     /// A progress line on a terminal, unless `-q`.
     pub progress: bool,
@@ -376,7 +378,8 @@ impl Settings {
             .filter_map(|c| cache_server(c).ok())
             .map(|(_, index)| index)
             .collect();
-        if args.upload && caches.is_empty() {
+        let upload = args.upload || args.upload_required;
+        if upload && caches.is_empty() {
             return Err(SettingsError::UploadWithoutCache);
         }
         let mut roots = Vec::new();
@@ -503,7 +506,7 @@ impl Settings {
             caches,
             indexes: if no_index { Vec::new() } else { indexes },
             find_links,
-            upload: args.upload,
+            upload,
         };
 
         let location = location(&args, vars)?;
@@ -542,6 +545,7 @@ impl Settings {
                 ..vars.client(args.cert)
             },
             no_build_isolation: args.no_build_isolation,
+            upload_required: args.upload_required,
             level,
             progress: !args.quiet,
             path: vars.path(),

@@ -1,10 +1,15 @@
-//! What a run did, said in one line: how many packages, how fast,
-//! and where they came from, so a CI log shows at a glance whether the cache served.
+//! What a run did: a line per package placed (` + flask==3.1.3 (cache)`) and per
+//! version it replaced (` - flask==3.0.0`), as uv prints them, then one line of how
+//! many packages, how fast, and where they came from, so a CI log shows at a glance
+//! whether the cache served.
 
 use std::fmt;
 
 use crate::cli::settings::Mode;
 use crate::client::find::Origin;
+use crate::standards::name::PackageName;
+use crate::standards::version::Version;
+use crate::util::messages::count;
 
 /// The counts behind the summary line.
 #[derive(Debug)]
@@ -18,7 +23,18 @@ pub struct Summary {
     from_index: usize,
     built_now: usize,
     built_earlier: usize,
+    /// What was placed, for the lines before the summary.
+    changes: Vec<Change>,
     pub seconds: f64,
+}
+
+/// One package placed, and the version it replaced.
+#[derive(Debug)]
+struct Change {
+    name: PackageName,
+    version: Version,
+    replaced: Option<Version>,
+    origin: Origin,
 }
 
 impl Summary {
@@ -31,12 +47,25 @@ impl Summary {
             from_index: 0,
             built_now: 0,
             built_earlier: 0,
+            changes: Vec::new(),
             seconds: 0.0,
         }
     }
 
-    /// One more package placed, from `origin`.
-    pub fn count(&mut self, origin: Origin) {
+    /// One more package placed, from `origin`, over the installed `replaced`.
+    pub fn count(
+        &mut self,
+        name: &PackageName,
+        version: &Version,
+        replaced: Option<&Version>,
+        origin: Origin,
+    ) {
+        self.changes.push(Change {
+            name: name.clone(),
+            version: version.clone(),
+            replaced: replaced.cloned(),
+            origin,
+        });
         match origin {
             Origin::CacheServer => self.from_cache += 1,
             Origin::Index => self.from_index += 1,
@@ -49,6 +78,36 @@ impl Summary {
     pub fn done(&self) -> usize {
         self.from_cache + self.from_index + self.built_now + self.built_earlier
     }
+
+    /// A line per version removed and per package placed, by name, each removal
+    /// before what replaces it; a version placed again over itself (`-f`, or found
+    /// damaged) is one line, ` ~ `, as in uv.
+    pub fn lines(&self) -> Vec<String> {
+        let mut changes: Vec<&Change> = self.changes.iter().collect();
+        changes.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut lines = Vec::new();
+        for change in changes {
+            let mark = match &change.replaced {
+                Some(old) if *old == change.version => "~",
+                Some(old) => {
+                    lines.push(format!(" - {}=={old}", change.name));
+                    "+"
+                }
+                None => "+",
+            };
+            let origin = match change.origin {
+                Origin::CacheServer => "cache",
+                Origin::Index => "index",
+                Origin::Built { fresh: true } => "built",
+                Origin::Built { fresh: false } => "built earlier",
+            };
+            lines.push(format!(
+                " {mark} {}=={} ({origin})",
+                change.name, change.version
+            ));
+        }
+        lines
+    }
 }
 
 /// Nothing at all when every planned package failed: the error says it all then.
@@ -57,8 +116,8 @@ impl fmt::Display for Summary {
         if self.planned == 0 {
             return write!(
                 f,
-                "Nothing to install: {} packages already satisfied",
-                self.satisfied
+                "Nothing to install: {} already satisfied",
+                count(self.satisfied, "package")
             );
         }
         if self.done() == 0 {
@@ -75,8 +134,8 @@ impl fmt::Display for Summary {
         };
         write!(
             f,
-            "{verb} {} packages in {:.2} s: {} from cache, {} from index, {} built{earlier}",
-            self.done(),
+            "{verb} {} in {:.2} s: {} from cache, {} from index, {} built{earlier}",
+            count(self.done(), "package"),
             self.seconds,
             self.from_cache,
             self.from_index,
@@ -91,15 +150,29 @@ mod tests {
 
     #[test]
     fn says_where_packages_came_from() {
-        let mut summary = Summary::new(&Mode::Install, 4, 1);
-        summary.count(Origin::CacheServer);
-        summary.count(Origin::Index);
-        summary.count(Origin::Built { fresh: true });
-        summary.count(Origin::Built { fresh: false });
+        let mut summary = Summary::new(&Mode::Install, 5, 1);
+        let v = |text: &str| text.parse::<Version>().expect("a version");
+        let n = |text: &str| PackageName::new(text).expect("a name");
+        summary.count(&n("d"), &v("1.0"), None, Origin::CacheServer);
+        summary.count(&n("c"), &v("2.0"), Some(&v("1.0")), Origin::Index);
+        summary.count(&n("b"), &v("1.0"), None, Origin::Built { fresh: true });
+        summary.count(&n("a"), &v("1.0"), None, Origin::Built { fresh: false });
+        summary.count(&n("e"), &v("1.0"), Some(&v("1.0")), Origin::Index);
         summary.seconds = 1.234;
         assert_eq!(
             summary.to_string(),
-            "Installed 4 packages in 1.23 s: 1 from cache, 1 from index, 1 built (1 built earlier)"
+            "Installed 5 packages in 1.23 s: 1 from cache, 2 from index, 1 built (1 built earlier)"
+        );
+        assert_eq!(
+            summary.lines(),
+            [
+                " + a==1.0 (built earlier)",
+                " + b==1.0 (built)",
+                " - c==1.0",
+                " + c==2.0 (index)",
+                " + d==1.0 (cache)",
+                " ~ e==1.0 (index)",
+            ]
         );
     }
 
@@ -109,16 +182,23 @@ mod tests {
             Summary::new(&Mode::Install, 0, 3).to_string(),
             "Nothing to install: 3 packages already satisfied"
         );
+        assert_eq!(
+            Summary::new(&Mode::Install, 0, 1).to_string(),
+            "Nothing to install: 1 package already satisfied"
+        );
         assert_eq!(Summary::new(&Mode::Install, 2, 0).to_string(), "");
     }
 
     #[test]
     fn wheel_folders_are_saved() {
         let mut summary = Summary::new(&Mode::Wheel(".".into()), 1, 0);
-        summary.count(Origin::Index);
+        let name = PackageName::new("flask").expect("a name");
+        let version = "3.1.3".parse().expect("a version");
+        summary.count(&name, &version, None, Origin::Index);
         assert_eq!(
             summary.to_string(),
-            "Saved 1 packages in 0.00 s: 0 from cache, 1 from index, 0 built"
+            "Saved 1 package in 0.00 s: 0 from cache, 1 from index, 0 built"
         );
+        assert_eq!(summary.lines(), [" + flask==3.1.3 (index)"]);
     }
 }

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use crate::archive::unpack::unpack_sdist;
 use crate::build;
@@ -33,6 +34,7 @@ use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;
 use crate::util::fs::{Context, FsError};
+use crate::message;
 use crate::util::sync::{lock, wait};
 
 /// One sdist's build, shared by everyone who asks for it.
@@ -153,6 +155,8 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Says when a build starts and how it ended, with its output when it failed:
+    /// a CI log then shows which sdists cost the time.
     fn build_now(
         &self,
         finder: &Finder<'_>,
@@ -162,6 +166,25 @@ impl<'a> Builder<'a> {
         if let Some(path) = first_wheel(&done) {
             return Ok(Built { path, fresh: false });
         }
+        let file = &candidate.file.filename;
+        message!("Building {file}");
+        let started = Instant::now();
+        let built = self.build_fresh(finder, candidate, &done);
+        let seconds = started.elapsed().as_secs_f64();
+        match &built {
+            Ok(_) => message!("Built {file} in {seconds:.2} s"),
+            Err(error) => message!("Failed to build {file} in {seconds:.2} s: {error}"),
+        }
+        built
+    }
+
+    /// Builds the sdist into the cache folder `done`.
+    fn build_fresh(
+        &self,
+        finder: &Finder<'_>,
+        candidate: &Candidate,
+        done: &Path,
+    ) -> Result<Built, DispatchError> {
         let sdist = finder.local_file(candidate).map_err(DispatchError::Fetch)?;
         let work = self.cache.work_dir("build").map_err(DispatchError::Cache)?;
         let log = self
@@ -200,7 +223,7 @@ impl<'a> Builder<'a> {
             .context("create", &out)
             .map_err(DispatchError::Cache)?;
         let wheel = backend.build_wheel(&out).map_err(DispatchError::Build)?;
-        let path = keep(&wheel, &done)?;
+        let path = keep(&wheel, done)?;
         Ok(Built { path, fresh: true })
     }
 

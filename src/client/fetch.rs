@@ -45,7 +45,7 @@ use crate::util::tls::root_certs;
 
 mod error;
 
-pub use error::FetchError;
+pub use error::{FetchError, status_text};
 use error::{header, io_error, status_error, ureq_error};
 
 /// Index pages and metadata are small; a bigger answer is a misbehaving server.

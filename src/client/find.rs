@@ -25,6 +25,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::archive::metadata::read_wheel_metadata;
@@ -43,6 +44,7 @@ use crate::standards::tags::TagPriority;
 use crate::standards::url::Url;
 use crate::standards::version::Version;
 use crate::util::fs::Context;
+use crate::util::messages::{Level, emit};
 use crate::util::progress::Progress;
 use crate::util::sync::{Jobs, lock};
 
@@ -192,6 +194,8 @@ struct Learned {
     refused: Mutex<Vec<(usize, String)>>,
     /// Said once each, at the end.
     warnings: Mutex<Vec<String>>,
+    /// Whether the hint that an unreachable index wants `--no-index` was given.
+    hinted_offline: AtomicBool,
 }
 
 /// The resolver's view of every package source, with what it learned cached.
@@ -323,6 +327,30 @@ impl<'a> Finder<'a> {
         }
     }
 
+    /// An air-gapped machine given `--find-links` but not `--no-index` waits out
+    /// every retry of the index it cannot reach: said at once, and once, while the
+    /// run goes on with what the folders have.
+    fn hint_offline(&self, source: &Source, error: &IndexError) {
+        let Source::Index(index) = source else {
+            return;
+        };
+        let unreachable = matches!(error, IndexError::Fetch(e) if e.is_unreachable());
+        let find_links = self
+            .sources
+            .iter()
+            .any(|s| matches!(s, Source::Folder(_) | Source::Page(_)));
+        if unreachable && find_links && !self.learned.hinted_offline.swap(true, Ordering::Relaxed)
+        {
+            emit(
+                Level::Warn,
+                format_args!(
+                    "hint: {} is unreachable; with --find-links alone, add --no-index",
+                    index.url
+                ),
+            );
+        }
+    }
+
     fn warn(&self, message: String) {
         let mut warnings = lock(&self.learned.warnings);
         if !warnings.contains(&message) {
@@ -363,6 +391,7 @@ impl<'a> Finder<'a> {
                     if source.is_cache() {
                         self.mark_down(position, &e.to_string());
                     } else {
+                        self.hint_offline(source, &e);
                         failure = Some(Arc::new(FindError::Index(e)));
                     }
                     continue;

@@ -1,11 +1,12 @@
 //! `-u`: wheels the cache servers lacked go back to one of them, so the next machine
 //! downloads and builds nothing. An upload that fails is a warning, never a failed
-//! install: the environment is already right.
+//! install (the environment is already right), unless `--upload-required` makes it
+//! one: the summary says how many arrived, and why the others did not.
 
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::client::fetch::{Client, FetchError};
+use crate::client::fetch::{Client, FetchError, status_text};
 use crate::standards::url::{Url, UrlError};
 use crate::util::encoding::percent_encode;
 use crate::util::sync::Jobs;
@@ -15,6 +16,38 @@ use crate::util::sync::Jobs;
 pub struct Uploaded {
     pub count: usize,
     pub failures: Vec<UploadError>,
+}
+
+impl Uploaded {
+    /// How many wheels were tried.
+    pub fn of(&self) -> usize {
+        self.count + self.failures.len()
+    }
+
+    /// Why the failed uploads failed, each reason once, for a summary line:
+    /// `401 Unauthorized: the user name or password was refused`.
+    pub fn reasons(&self) -> String {
+        let mut reasons: Vec<String> = Vec::new();
+        for failure in &self.failures {
+            let reason = match &failure.cause {
+                UploadCause::Url(e) => e.to_string(),
+                UploadCause::Put(e) => short(e),
+            };
+            if !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
+        }
+        reasons.join("; ")
+    }
+}
+
+/// A failed request said without its URL where the status says it all.
+fn short(error: &FetchError) -> String {
+    match error {
+        FetchError::Status { status, detail, .. } => status_text(*status, detail),
+        FetchError::GaveUp { last, .. } => short(last),
+        other => other.to_string(),
+    }
 }
 
 /// One wheel that did not reach the server.

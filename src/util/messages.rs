@@ -3,8 +3,12 @@
 //! The level is set once, at start-up, from the flags; the macros below check it and
 //! write each message as one line (one `write` call, so lines from several threads
 //! never interleave). stdout stays for data a script could pipe.
+//!
+//! On a terminal a progress line may be drawn where the message goes: the message
+//! clears it first, and the bar is drawn again below at its next step.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// How much is said: each level includes those before it.
@@ -37,9 +41,24 @@ pub fn emit(level: Level, line: std::fmt::Arguments<'_>) {
     if !enabled(level) {
         return;
     }
-    let mut text = line.to_string();
+    static TERMINAL: LazyLock<bool> = LazyLock::new(|| std::io::stderr().is_terminal());
+    let mut text = if *TERMINAL {
+        String::from("\r\x1b[2K")
+    } else {
+        String::new()
+    };
+    text.push_str(&line.to_string());
     text.push('\n');
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// `n` and its noun, singular for one: `1 package`, `3 packages`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// A message at the default level: summaries, start-up lines, access-log lines.
@@ -78,5 +97,12 @@ mod tests {
         assert!(Level::Error < Level::Warn && Level::Warn < Level::Info);
         assert!(Level::Info < Level::Debug);
         assert!(enabled(Level::Error));
+    }
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(count(0, "package"), "0 packages");
+        assert_eq!(count(1, "package"), "1 package");
+        assert_eq!(count(45, "wheel"), "45 wheels");
     }
 }

@@ -68,6 +68,18 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// Whether the server was never reached: no address for its name, or no
+    /// connection (after every retry, when it was retried).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            FetchError::Lookup { .. }
+            | FetchError::Connect { .. }
+            | FetchError::ConnectTimeout { .. } => true,
+            FetchError::GaveUp { last, .. } => last.is_unreachable(),
+            _ => false,
+        }
+    }
+
     /// Whether the same request may succeed if tried again soon: whatever a bad
     /// network or a busy server causes, including a refused connection (a proxy
     /// restarting); never what the server or the user said for good.
@@ -87,6 +99,24 @@ impl FetchError {
             _ => false,
         }
     }
+}
+
+/// An error status as people read it: `401 Unauthorized: the user name or password
+/// was refused`.
+pub fn status_text(status: u16, detail: &str) -> String {
+    let mut text = status.to_string();
+    if let Some(reason) = ureq::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        text.push(' ');
+        text.push_str(reason);
+    }
+    if !detail.is_empty() {
+        text.push_str(": ");
+        text.push_str(detail);
+    }
+    text
 }
 
 impl fmt::Display for FetchError {
@@ -131,19 +161,7 @@ impl fmt::Display for FetchError {
                 status,
                 detail,
                 ..
-            } => {
-                write!(f, "`{url}` answered {status}")?;
-                if let Some(reason) = ureq::http::StatusCode::from_u16(*status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason())
-                {
-                    write!(f, " {reason}")?;
-                }
-                if !detail.is_empty() {
-                    write!(f, ": {detail}")?;
-                }
-                Ok(())
-            }
+            } => write!(f, "`{url}` answered {}", status_text(*status, detail)),
             FetchError::TooManyRedirects { url } => {
                 write!(f, "`{url}` redirected more than {MAX_REDIRECTS} times")
             }
