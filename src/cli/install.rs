@@ -26,6 +26,7 @@ use crate::client::fetch::Client;
 use crate::client::find::{Compatibility, Finder, Origin};
 use crate::client::prepare::{Prepared, prepare};
 use crate::client::schemes::Location;
+use crate::client::satisfied::installed_satisfies;
 use crate::client::upload::{Uploaded, upload};
 use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
@@ -82,9 +83,27 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     };
     let markers = MarkerEnvironment::from_map(marker_map.iter())?;
     let python_version: Version = markers.python_full_version.parse()?;
-    let client = Client::new(settings.client.clone())?;
     let sources = settings.sources()?;
     let jobs = Jobs::new(settings.jobs);
+    // One run at a time changes an environment, and what a killed run left is
+    // finished or undone before anything installed is looked at.
+    let _lock = match settings.mode {
+        Mode::Install if !settings.dry_run => Some(env.lock()?),
+        _ => None,
+    };
+    let inventory = match settings.mode {
+        Mode::Install => env.installed()?,
+        Mode::Wheel(_) => Inventory::default(),
+    };
+    if let Some(satisfied) = already_satisfied(&settings, &inventory, &markers, &jobs) {
+        if settings.dry_run {
+            println!("{}", Plan::nothing(satisfied).dry_run());
+        } else {
+            message!("{}", Summary::new(&settings.mode, 0, satisfied));
+        }
+        return Ok(());
+    }
+    let client = Client::new(settings.client.clone())?;
     let builder = Builder::new(
         env.interpreter.executable.clone(),
         settings.no_build_isolation.then_some(&env.target),
@@ -108,14 +127,7 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         (!machine.is_given()).then_some(&builder),
     )
     .with_formats(settings.formats.clone());
-
-    // One run at a time changes an environment, and what a killed run left is
-    // finished or undone before anything installed is looked at.
-    let _lock = match settings.mode {
-        Mode::Install if !settings.dry_run => Some(env.lock()?),
-        _ => None,
-    };
-    let plan = plan(&settings, &env, &finder, &markers);
+    let plan = plan(&settings, &inventory, &finder, &markers);
     // What went wrong on the way (a cache server down) helps explain a failure too.
     let warn_all = || {
         for warning in finder.warnings() {
@@ -270,6 +282,14 @@ struct Step {
 }
 
 impl Plan {
+    /// A plan that changes nothing, `satisfied` packages being installed already.
+    fn nothing(satisfied: usize) -> Plan {
+        Plan {
+            steps: Vec::new(),
+            satisfied,
+        }
+    }
+
     /// `--dry-run`'s one line, on stdout.
     fn dry_run(&self) -> String {
         if self.steps.is_empty() {
@@ -287,20 +307,43 @@ impl Plan {
     }
 }
 
+/// How many installed packages the requirements need, when those satisfy them all
+/// (transitively, by their own metadata) and are whole: then no source is asked.
+/// A project to look up afresh (`-f`: every one) sends the run to the resolver;
+/// so do `--target`, which resolves as if nothing were installed, and `--report`,
+/// which tells what the resolver found.
+fn already_satisfied(
+    settings: &Settings,
+    inventory: &Inventory,
+    markers: &MarkerEnvironment,
+    jobs: &Jobs,
+) -> Option<usize> {
+    let target = matches!(settings.location, Location::Target(_));
+    if !matches!(settings.mode, Mode::Install) || target || settings.report.is_some() {
+        return None;
+    }
+    let refresh = |_: &PackageName| settings.force;
+    let needed = installed_satisfies(
+        &settings.roots,
+        &settings.constraints,
+        &inventory.dists,
+        markers,
+        &refresh,
+    )?;
+    let damaged = jobs.parallel(&needed, |dist| crate::install::damage(dist).is_some());
+    (!damaged.contains(&true)).then_some(needed.len())
+}
+
 /// Resolves the requirements, preferring what is installed unless `-f`, and leaves
 /// out what is installed already and whole: a project whose files are gone
 /// (an install or uninstall cut short) is installed again.
 fn plan(
     settings: &Settings,
-    env: &Environment,
+    inventory: &Inventory,
     finder: &Finder<'_>,
     markers: &MarkerEnvironment,
 ) -> Result<Plan, CommandError> {
     let resolving = Progress::new("Resolving", 0, settings.progress);
-    let inventory = match settings.mode {
-        Mode::Install => env.installed()?,
-        Mode::Wheel(_) => Inventory::default(),
-    };
     let installed = &inventory.dists;
     let mut options = Options {
         prereleases: settings.pre,
@@ -337,11 +380,8 @@ fn plan(
         Some(dist) if !settings.force => Some(crate::install::damage(dist)),
         _ => None,
     });
-    let broken = broken_dist_infos(&inventory);
-    let mut plan = Plan {
-        steps: Vec::new(),
-        satisfied: 0,
-    };
+    let broken = broken_dist_infos(inventory);
+    let mut plan = Plan::nothing(0);
     for ((resolved, current), damage) in packages.into_iter().zip(current).zip(damage) {
         if target
             && !settings.force

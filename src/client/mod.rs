@@ -18,3 +18,4 @@ pub mod find;
 pub mod prepare;
 pub mod dispatch;
 pub mod upload;
+pub mod satisfied;

@@ -34,6 +34,9 @@ pub struct InstalledDist {
     pub name: PackageName,
     pub version: Version,
     pub dist_info: PathBuf,
+    /// Its METADATA's `Requires-Dist` lines, as written: what it needs installed
+    /// beside it, for telling whether an environment is complete without an index.
+    pub requires_dist: Vec<String>,
 }
 
 /// The projects found in an environment's site-packages folders.
@@ -463,6 +466,7 @@ fn read_installed(dist_info: PathBuf) -> Result<InstalledDist, InstallError> {
         name,
         version,
         dist_info,
+        requires_dist: metadata.requires_dist,
     })
 }
 

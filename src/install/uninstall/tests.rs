@@ -107,6 +107,7 @@ fn refuses_to_uninstall_outside_the_environment() {
         name: PackageName::new("demo").expect("name"),
         version: "1.0".parse().expect("version"),
         dist_info: site.join("demo-1.0.dist-info"),
+        requires_dist: Vec::new(),
     };
     let error = uninstall(&env.target.scheme, &dist).expect_err("no RECORD");
     assert_eq!(
