@@ -221,10 +221,7 @@ fn said_uploads(outcome: Result<Uploaded, usize>, target: &UploadTarget) -> Opti
     let server = target.index.to_string();
     let failed = match outcome {
         Ok(uploaded) if uploaded.failures.is_empty() => {
-            message!(
-                "Uploaded {} to {server}",
-                count(uploaded.count, "wheel")
-            );
+            message!("Uploaded {} to {server}", count(uploaded.count, "wheel"));
             return None;
         }
         Ok(uploaded) => {

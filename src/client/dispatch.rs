@@ -29,12 +29,12 @@ use crate::client::error::DispatchError;
 use crate::client::find::{Built, Candidate, Finder, WheelBuilder};
 use crate::client::prepare::prepare;
 use crate::install::{InstallOptions, LinkMode, Scheme, Target};
+use crate::message;
 use crate::resolve::{self, Options};
 use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;
 use crate::util::fs::{Context, FsError};
-use crate::message;
 use crate::util::sync::{lock, wait};
 
 /// One sdist's build, shared by everyone who asks for it.

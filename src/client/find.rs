@@ -339,8 +339,7 @@ impl<'a> Finder<'a> {
             .sources
             .iter()
             .any(|s| matches!(s, Source::Folder(_) | Source::Page(_)));
-        if unreachable && find_links && !self.learned.hinted_offline.swap(true, Ordering::Relaxed)
-        {
+        if unreachable && find_links && !self.learned.hinted_offline.swap(true, Ordering::Relaxed) {
             emit(
                 Level::Warn,
                 format_args!(

@@ -100,7 +100,10 @@ mod tests {
     }
 
     fn reqs(texts: &[&str]) -> Vec<Requirement> {
-        texts.iter().map(|t| t.parse().expect("a requirement")).collect()
+        texts
+            .iter()
+            .map(|t| t.parse().expect("a requirement"))
+            .collect()
     }
 
     fn env() -> MarkerEnvironment {
@@ -123,13 +126,10 @@ mod tests {
 
     /// The names of what is needed, sorted, or `None`.
     fn check(roots: &[&str], constraints: &[&str], installed: &[InstalledDist]) -> Option<String> {
-        let needed = installed_satisfies(
-            &reqs(roots),
-            &reqs(constraints),
-            installed,
-            &env(),
-            &|_| false,
-        )?;
+        let needed =
+            installed_satisfies(&reqs(roots), &reqs(constraints), installed, &env(), &|_| {
+                false
+            })?;
         let mut names: Vec<&str> = needed.iter().map(|d| d.name.as_str()).collect();
         names.sort();
         Some(names.join(" "))
@@ -174,20 +174,40 @@ mod tests {
         let all = installed();
         assert_eq!(check(&["app>=2"], &[], &all), None, "version");
         assert_eq!(check(&["missing"], &[], &all), None, "not installed");
-        let without_lib: Vec<InstalledDist> =
-            installed().into_iter().filter(|d| d.name.as_str() != "lib").collect();
-        assert_eq!(check(&["app"], &[], &without_lib), None, "a dependency missing");
-        let slow = vec![dist("app", "1.0", &["fast>=2; extra == 'speed'"]), dist("fast", "1.0", &[])];
-        assert_eq!(check(&["app[speed]"], &[], &slow), None, "an extra's requirement");
+        let without_lib: Vec<InstalledDist> = installed()
+            .into_iter()
+            .filter(|d| d.name.as_str() != "lib")
+            .collect();
+        assert_eq!(
+            check(&["app"], &[], &without_lib),
+            None,
+            "a dependency missing"
+        );
+        let slow = vec![
+            dist("app", "1.0", &["fast>=2; extra == 'speed'"]),
+            dist("fast", "1.0", &[]),
+        ];
+        assert_eq!(
+            check(&["app[speed]"], &[], &slow),
+            None,
+            "an extra's requirement"
+        );
         assert_eq!(check(&["app"], &["lib<1.5"], &all), None, "a constraint");
         assert_eq!(
             check(&["app"], &["lib<1.5; sys_platform == 'win32'"], &all).as_deref(),
             Some("app base lib"),
             "a constraint whose marker is false"
         );
-        assert_eq!(check(&["app @ https://h/app-1.0-py3-none-any.whl"], &[], &all), None);
+        assert_eq!(
+            check(&["app @ https://h/app-1.0-py3-none-any.whl"], &[], &all),
+            None
+        );
         let garbled = vec![dist("app", "1.0", &["lib >=>= 1"]), dist("lib", "1.0", &[])];
-        assert_eq!(check(&["app"], &[], &garbled), None, "a line that does not parse");
+        assert_eq!(
+            check(&["app"], &[], &garbled),
+            None,
+            "a line that does not parse"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod schemes;
 mod online;
 mod reporting;
 mod resolution;
+mod output;
 mod transaction;
 mod unusable;
 mod warm_cache;

@@ -181,6 +181,15 @@ fn the_first_machine_builds_and_uploads_the_next_builds_nothing() {
         .success();
     assert!(run.stderr.contains("Installed 2 packages"));
     assert!(run.stderr.contains("2 built"));
+    // A CI log shows each build, and where each package came from.
+    for sdist in ["alpha_sd-1.0.tar.gz", "beta_sd-2.0.tar.gz"] {
+        assert!(run.stderr.contains(&format!("Building {sdist}\n")));
+        assert!(run.stderr.contains(&format!("Built {sdist} in ")));
+    }
+    assert!(
+        run.stderr
+            .contains(" + alpha-sd==1.0 (built)\n + beta-sd==2.0 (built)\n")
+    );
     assert!(
         run.stderr
             .contains(&format!("Uploaded 2 wheels to {}/simple/", server.url))
@@ -202,6 +211,11 @@ fn the_first_machine_builds_and_uploads_the_next_builds_nothing() {
         .curd(&["install", "-c", &server.url, "--no-index", "beta-sd"])
         .success();
     assert!(run.stderr.contains("2 from cache, 0 from index, 0 built"));
+    assert!(
+        run.stderr
+            .contains(" + alpha-sd==1.0 (cache)\n + beta-sd==2.0 (cache)\n")
+    );
+    assert!(!run.stderr.contains("Building"));
     assert_eq!(b.freeze(), a.freeze());
     run_ok(command(b.env.join("bin/python")).args(["-c", "import alpha_sd, beta_sd"]));
 
@@ -259,6 +273,17 @@ fn a_failed_build_says_why_and_installs_nothing() {
     assert!(run.stderr.contains("broken_sd-1.0.tar.gz"));
     assert!(run.stderr.contains("this build fails on purpose"));
     assert_eq!(a.freeze(), "");
+    // Said when it happened too, with the build's output.
+    let said = run
+        .stderr
+        .split("Failed to build broken_sd-1.0.tar.gz in ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no line for the failed build: {}", run.stderr));
+    assert!(
+        said.contains("this build fails on purpose"),
+        "{}",
+        run.stderr
+    );
     // The log the error points at outlives the build's work folder.
     let log = run
         .stderr
@@ -285,10 +310,52 @@ fn failed_uploads_are_warnings_and_the_install_succeeds() {
         run.stderr
             .contains("warning: could not upload `alpha_sd-1.0-py3-none-any.whl`")
     );
-    assert!(run.stderr.contains("401"));
-    assert!(run.stderr.contains("Uploaded 0 wheels"));
+    let index = format!("{}/simple/", server.url.replace("http://", "http://****@"));
+    assert!(
+        run.stderr.contains(&format!(
+            "Uploaded 0 of 1 wheel to {index}: 401 Unauthorized: login required"
+        )),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("wrong"), "the password never shows");
     assert_eq!(a.freeze(), "alpha-sd==1.0\n");
+
+    // Asked to count, the failed upload fails the run, once the install is done.
+    let b = Machine::new(tmp.path(), "b");
+    let run = b
+        .curd(&[
+            "install",
+            "-c",
+            &wrong,
+            "--upload-required",
+            "--no-index",
+            "alpha-sd",
+        ])
+        .failure();
+    assert!(
+        run.stderr.contains(&format!(
+            "error: 1 of 1 wheel not uploaded to {index}: 401 Unauthorized"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("wrong"), "the password never shows");
+    assert_eq!(b.freeze(), "alpha-sd==1.0\n");
+    // With the right password it passes.
+    let right = server.url.replace("http://", "http://alice:wonderland@");
+    let c = Machine::new(tmp.path(), "c");
+    let run = c
+        .curd(&[
+            "install",
+            "-c",
+            &right,
+            "--upload-required",
+            "--no-index",
+            "alpha-sd",
+        ])
+        .success();
+    assert!(run.stderr.contains("Uploaded 1 wheel to"), "{}", run.stderr);
 }
 
 #[test]
@@ -331,7 +398,13 @@ fn uploads_to_a_server_that_is_down_or_holds_other_bytes_are_warnings() {
         ])
         .success();
     // Found down while resolving: no upload is tried, and that is said.
-    assert!(run.stderr.contains("uploading nothing to"));
+    assert!(
+        run.stderr.contains(&format!(
+            "Uploaded 0 of 1 wheel to http://{down}/simple/: it was not usable earlier in this run"
+        )),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains("could not upload"));
     assert_eq!(b.freeze(), "tinybackend==1.0\n");
 }
