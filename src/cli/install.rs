@@ -30,7 +30,7 @@ use crate::client::satisfied::installed_satisfies;
 use crate::client::upload::{Uploaded, upload};
 use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
-    Spare, Transaction, compile_cached, compile_environment,
+    Seals, Spare, Transaction, compile_cached, compile_environment, seal,
 };
 use crate::resolve::{self, Dependencies, Hint, Options, Provider, Resolved, Unusable};
 use crate::standards::marker::MarkerEnvironment;
@@ -95,7 +95,12 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         Mode::Install => env.installed()?,
         Mode::Wheel(_) => Inventory::default(),
     };
-    if let Some(satisfied) = already_satisfied(&settings, &inventory, &markers, &jobs) {
+    let site = (&cache, env.target.scheme.purelib.as_path());
+    if let Some(satisfied) = already_satisfied(&settings, &inventory, &markers, site, &jobs) {
+        debug!(
+            "everything installed already, told in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
         if settings.dry_run {
             println!("{}", Plan::nothing(satisfied).dry_run());
         } else {
@@ -309,10 +314,13 @@ impl Plan {
 /// A project to look up afresh (`-f`: every one) sends the run to the resolver;
 /// so do `--target`, which resolves as if nothing were installed, and `--report`,
 /// which tells what the resolver found.
+/// Whole is what [`crate::install::damage`] checks, taken from the project's seal
+/// when its folders are as they were at its last full check.
 fn already_satisfied(
     settings: &Settings,
     inventory: &Inventory,
     markers: &MarkerEnvironment,
+    site: (&Cache, &Path),
     jobs: &Jobs,
 ) -> Option<usize> {
     let target = matches!(settings.location, Location::Target(_));
@@ -327,8 +335,32 @@ fn already_satisfied(
         markers,
         &refresh,
     )?;
-    let damaged = jobs.parallel(&needed, |dist| crate::install::damage(dist).is_some());
-    (!damaged.contains(&true)).then_some(needed.len())
+    let (cache, site) = site;
+    let file = cache.seals(site);
+    let mut seals = Seals::read(&file);
+    // A project sealed before and unchanged since, or whole but too freshly
+    // changed to seal, gives `None`; one found whole and settled, its new seal.
+    let checked = jobs.parallel(&needed, |dist| match seals.holds(dist) {
+        true => Ok(None),
+        false => seal(dist),
+    });
+    let mut fresh = Vec::new();
+    for outcome in checked {
+        fresh.extend(outcome.ok()?);
+    }
+    if !fresh.is_empty() {
+        seals.update(fresh);
+        let installed: Vec<&Path> = inventory
+            .dists
+            .iter()
+            .map(|d| d.dist_info.as_path())
+            .collect();
+        seals.retain(&installed);
+        if let Err(e) = seals.write(&file) {
+            debug!("{e}");
+        }
+    }
+    Some(needed.len())
 }
 
 /// Resolves the requirements, preferring what is installed unless `-f`, and leaves

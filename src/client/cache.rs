@@ -53,6 +53,13 @@ impl Cache {
         &self.root
     }
 
+    /// Where the seals of the environment whose site-packages is `site` are kept
+    /// (`install::Seals`): one file per environment, named by its path's hash.
+    pub fn seals(&self, site: &Path) -> PathBuf {
+        let key = crate::util::digest::sha256_hex(site.as_os_str().as_encoded_bytes());
+        self.root.join("seals").join(format!("{key}.txt"))
+    }
+
     /// The folder under which `python.rs` keeps interpreter answers.
     pub fn interpreters(&self) -> PathBuf {
         self.root.clone()

@@ -32,8 +32,9 @@
 //! and bounds its bytes, `layout` says where each file goes, `destination` places it
 //! through `writer` (staging, renames, cleanup) and `script` (launchers, shebangs)
 //! and gives back its RECORD row; `uninstall` reads what is installed and removes it
-//! through RECORD; `bytecode` compiles what is installed. RECORD's rows and text are
-//! [`crate::standards::record`]'s.
+//! through RECORD, and `seal` remembers how a whole project's folders looked, so a
+//! run that changes nothing need not check it file by file; `bytecode` compiles
+//! what is installed. RECORD's rows and text are [`crate::standards::record`]'s.
 
 mod bytecode;
 mod destination;
@@ -41,6 +42,7 @@ mod error;
 mod layout;
 mod script;
 mod journal;
+mod seal;
 mod stream;
 mod transaction;
 mod uninstall;
@@ -54,6 +56,7 @@ pub use self::bytecode::{BytecodeError, compile_cached, compile_environment};
 pub use self::error::{InstallError, WheelFileError};
 pub use self::journal::JOURNAL;
 pub use self::layout::{Scheme, Target};
+pub use self::seal::{Seal, Seals, seal};
 pub use self::transaction::{Change, Recovered, Staged, Transaction, recover};
 pub use self::uninstall::{
     Damage, InstalledDist, Inventory, Removal, Removed, Spare, damage, installed, record, uninstall,

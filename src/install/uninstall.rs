@@ -359,24 +359,30 @@ impl fmt::Display for Damage {
 /// each file asked after, which takes a third of the system calls on a typical
 /// environment.
 pub fn damage(dist: &InstalledDist) -> Option<Damage> {
+    whole_folders(dist).err()
+}
+
+/// The folders holding the files of a whole project (bytecode caches aside), or
+/// what is wrong with it, as [`damage`] checks.
+pub(super) fn whole_folders(dist: &InstalledDist) -> Result<Vec<PathBuf>, Damage> {
     let record = dist.dist_info.join("RECORD");
     let text = match read_bounded(&record, MAX_TEXT_BYTES) {
         Ok(text) => text,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Some(Damage::Record("is missing".into()));
+            return Err(Damage::Record("is missing".into()));
         }
-        Err(error) => return Some(Damage::Record(format!("cannot be read: {error}"))),
+        Err(error) => return Err(Damage::Record(format!("cannot be read: {error}"))),
     };
     let rows = match parse_record(&text, &record) {
         Ok(rows) => rows,
-        Err(error) => return Some(Damage::Record(format!("cannot be read: {error}"))),
+        Err(error) => return Err(Damage::Record(format!("cannot be read: {error}"))),
     };
     let site = dist.dist_info.parent().unwrap_or(Path::new("/"));
     let mut by_dir: HashMap<PathBuf, Vec<&OsStr>> = HashMap::new();
     let mut paths = Vec::with_capacity(rows.len());
     for row in &rows {
         let Ok(path) = absolute(&site.join(&row.path)) else {
-            return Some(Damage::Missing(site.join(&row.path)));
+            return Err(Damage::Missing(site.join(&row.path)));
         };
         paths.push(path);
     }
@@ -403,10 +409,10 @@ pub fn damage(dist: &InstalledDist) -> Option<Damage> {
             names.iter().find(|name| !present.contains(**name))
         };
         if let Some(name) = missing {
-            return Some(Damage::Missing(dir.join(name)));
+            return Err(Damage::Missing(dir.join(name)));
         }
     }
-    None
+    Ok(by_dir.into_keys().collect())
 }
 
 /// The projects installed in `site_packages` (usually purelib and platlib, which may
