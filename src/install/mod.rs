@@ -56,7 +56,7 @@ pub use self::bytecode::{BytecodeError, compile_cached, compile_environment};
 pub use self::error::{InstallError, WheelFileError};
 pub use self::journal::JOURNAL;
 pub use self::layout::{Scheme, Target};
-pub use self::seal::{Seal, Seals, seal};
+pub use self::seal::{SETTLE, Seal, Seals, seal};
 pub use self::transaction::{Change, Recovered, Staged, Transaction, recover};
 pub use self::uninstall::{
     Damage, InstalledDist, Inventory, Removal, Removed, Spare, damage, installed, record, uninstall,

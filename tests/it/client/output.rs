@@ -4,6 +4,9 @@
 //! `--no-index`; and the second identical install, which asks no server anything.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use curd::install::SETTLE;
 
 use crate::support::curd::Curd;
 use crate::support::dists::WheelSpec;
@@ -238,4 +241,28 @@ fn a_second_identical_install_asks_the_server_nothing() {
         "{}",
         repaired.stderr
     );
+
+    // Once its folders have settled, a no-op seals what it found whole; a file
+    // removed after that is still seen, and its project installed again.
+    std::thread::sleep(SETTLE + Duration::from_millis(200));
+    curd_install(tmp.path(), &env, &args).success();
+    let seals = tmp.path().join("xdg-cache/curd/seals");
+    assert_eq!(std::fs::read_dir(&seals).map(Iterator::count).ok(), Some(1));
+    let site = std::fs::read_dir(env.join("lib"))
+        .unwrap()
+        .flatten()
+        .map(|python| python.path().join("site-packages"))
+        .next()
+        .unwrap();
+    std::fs::remove_file(site.join("fastlib/__init__.py")).unwrap();
+    let damaged = curd_install(tmp.path(), &env, &args).success();
+    assert!(
+        damaged
+            .stderr
+            .contains("fastlib 1.0 is damaged, so it is installed again"),
+        "{}",
+        damaged.stderr
+    );
+    assert_eq!(changes(&damaged.stderr), [" ~ fastlib==1.0 (cache)"]);
+    assert!(site.join("fastlib/__init__.py").is_file());
 }
