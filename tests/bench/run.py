@@ -40,6 +40,10 @@ and the disk synced, before the next run starts.
      cold client caches, then warm
   5. the floor: the CI set's wheels unzipped into one folder by a process pool
      with one worker per core (and, for bytecode on, then compileall -j 0)
+  6. the no-op: the CI set installed again into a venv that already has it (each
+     tool's own venv, filled by one untimed install from its warm cache, and left
+     a few seconds to settle), curd against uv pip install; neither asks the
+     server anything
 
 The server scenarios: curd-server, pypiserver under its own default server
 (wsgiref, what `pip install pypiserver` alone runs) and pypiserver under waitress
@@ -548,6 +552,41 @@ def scenario_warm(bench, caches, requirements, expected, compile, variants=WARM_
         [warm_variant(bench, caches, requirements, expected, compile, *v) for v in variants],
         bench.args.reps,
     )
+
+
+NOOP_TOOLS = ("uv", "curd")
+
+
+def scenario_noop(bench, caches, requirements, expected):
+    """6: each tool's install again into the venv it filled; the venvs are kept."""
+    venvs = {}
+    for tool in NOOP_TOOLS:
+        venv = bench.new_venv()
+        bench.timed(f"filling {tool}'s venv",
+                    install_command(bench, tool, venv, caches[tool], requirements, False),
+                    expect_installed(bench, venv, expected))
+        venvs[tool] = venv
+    # A folder changed in the last 2 s is checked in full by curd, every run, until
+    # it settles: what a CI machine's second install meets is a venv left longer.
+    # Then one untimed no-op each: curd's first one checks every file and keeps
+    # what it found (its seals), as the one after any install does.
+    time.sleep(3)
+    for tool in NOOP_TOOLS:
+        bench.timed(f"{tool}'s first no-op",
+                    install_command(bench, tool, venvs[tool], caches[tool], requirements, False),
+                    expect_installed(bench, venvs[tool], expected))
+
+    def variant(tool):
+        def prepare():
+            venv = venvs[tool]
+            return (install_command(bench, tool, venv, caches[tool], requirements, False),
+                    expect_installed(bench, venv, expected), lambda: None)
+        return tool, prepare
+
+    # Runs of tens of milliseconds on a shared machine: four times the runs.
+    results = bench.rounds([variant(tool) for tool in NOOP_TOOLS], 4 * bench.args.reps)
+    remove(*venvs.values())()
+    return results
 
 
 def extract_one(job):
@@ -1155,6 +1194,16 @@ def render(bench, r):
         out.append(table(["scenario", "bytecode", "tool", "median", "min–max", "× floor", "curd/this"],
                          r["install"]))
         out.append("")
+    if "noop" in r:
+        out.append("### Scenario 6: the same install again, into a venv that has it, seconds")
+        out.append("")
+        out.append("Each tool installs the CI set again into the venv it filled (its cache "
+                   f"warm), {4 * bench.args.reps} times, after one untimed run; nothing is to "
+                   "be done, and neither asks the server anything. `curd/this` is curd's "
+                   "median over this row's.")
+        out.append("")
+        out.append(table(["tool", "median", "min–max", "curd/this"], r["noop"]))
+        out.append("")
     if "sdist" in r:
         out.append("### Scenario 3: sdist-only projects")
         out.append("")
@@ -1244,7 +1293,7 @@ def main():
                         help="the Markdown file to write the tables into ('-': none)")
     parser.add_argument("--reps", type=int, default=5, help="runs of each variant (default 5)")
     parser.add_argument("--wrk-seconds", type=int, default=3, help="length of each wrk run")
-    parser.add_argument("--only", default="install,sdist,resolve,server,attack,startup",
+    parser.add_argument("--only", default="install,noop,sdist,resolve,server,attack,startup",
                         help="comma-separated scenarios to run")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so every server started is stopped by its handle.
@@ -1312,6 +1361,17 @@ def main():
                     goals.append(time_goal(f"2 warm, bytecode {bytecode}: {curd_key} vs pip",
                                            warm[curd_key], warm["pip"], 0.2))
             report["install"] = rows
+
+        if "noop" in only:
+            if "install" not in only:
+                caches = fill_caches(bench, CI_REQUIREMENTS, expected, tools=NOOP_TOOLS)
+            noop = scenario_noop(bench, caches, CI_REQUIREMENTS, expected)
+            report["noop"] = [[tool, fmt(noop[tool].median, 3), noop[tool].span(3),
+                               ratio(noop["curd"].median, noop[tool].median)]
+                              for tool in NOOP_TOOLS]
+            goals.append(time_goal("6 no-op: curd vs uv pip install", noop["curd"], noop["uv"],
+                                   0.5))
+            lap("scenario 6")
 
         if "sdist" in only:
             # Scenario 3 has its own index: the sdists and what builds them, nothing else.
