@@ -16,6 +16,7 @@ use crate::standards::metadata::{IdentityError, MetadataError};
 use crate::standards::name::PackageName;
 use crate::standards::version::Version;
 use crate::util::fs::FsError;
+use crate::util::messages::count;
 
 /// Why finding failed.
 #[derive(Debug)]
@@ -87,7 +88,8 @@ impl fmt::Display for FindError {
             FindError::NotFound { name, sources } => {
                 write!(
                     f,
-                    "no project named `{name}` in any of the {sources} package sources"
+                    "no project named `{name}` in any of the {}",
+                    count(*sources, "package source")
                 )
             }
         }

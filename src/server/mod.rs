@@ -29,7 +29,7 @@ use std::sync::atomic::AtomicBool;
 use self::args::Args;
 use self::auth::{ReadAccess, Uploaders};
 use self::routes::App;
-use crate::util::messages::{self, Level};
+use crate::util::messages::{self, Level, count};
 
 /// Why the server could not start or stopped.
 #[derive(Debug)]
@@ -146,9 +146,10 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     let index = storage.index();
     let files: usize = index.projects.values().map(Vec::len).sum();
     crate::message!(
-        "curd-server: serving {} ({} projects, {files} files) on http://{local}/{}",
+        "curd-server: serving {} ({}, {}) on http://{local}/{}",
         storage.dir().display(),
-        index.projects.len(),
+        count(index.projects.len(), "project"),
+        count(files, "file"),
         if users.is_some() {
             " (login required)"
         } else {

@@ -12,6 +12,7 @@ use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
 use crate::standards::simple::{IndexFile, MetadataAvailability};
 use crate::util::encoding::percent_encode;
+use crate::util::messages::count;
 
 /// The PEP 691 media types, and plain HTML for browsers and old clients.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -291,8 +292,9 @@ pub fn home_header(index: &Index, base: &str, auth: bool) -> String {
     let file_count: usize = index.projects.values().map(Vec::len).sum();
     let _ = writeln!(
         out,
-        "<h1>curd-server</h1>\n<p>{} projects, {file_count} files.</p>",
-        index.projects.len()
+        "<h1>curd-server</h1>\n<p>{}, {}.</p>",
+        count(index.projects.len(), "project"),
+        count(file_count, "file")
     );
     let login = if auth { "USER:PASSWORD@" } else { "" };
     let with_login = |url: &str| url.replacen("://", &format!("://{login}"), 1);

@@ -15,6 +15,7 @@ use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
 use crate::util::encoding::percent_encode;
+use crate::util::messages::count;
 use crate::util::sync::lock;
 
 /// The application: every route, over one storage folder.
@@ -670,8 +671,10 @@ fn login_refused(denied: &Denied) -> Response {
     match denied {
         Denied::ShutOut(wait) => {
             let seconds = wait.seconds();
-            let message =
-                format!("too many failed logins from this address; retry after {seconds} seconds");
+            let message = format!(
+                "too many failed logins from this address; retry after {}",
+                count(seconds as usize, "second")
+            );
             Response::text(429, message).header("Retry-After", seconds.to_string())
         }
         Denied::Busy => Response::text(

@@ -11,6 +11,7 @@ use crate::client::dns::{LookupCause, LookupError};
 use crate::client::policy::{MAX_REDIRECTS, Policy, TooSlow, retry_after, seconds};
 use crate::standards::url::{Scheme, Url};
 use crate::util::fs::FsError;
+use crate::util::messages::count;
 
 /// What went wrong, said for a user: every URL is redacted.
 #[derive(Debug)]
@@ -183,7 +184,7 @@ impl fmt::Display for FetchError {
                 path.display()
             ),
             FetchError::GaveUp { attempts, last } => {
-                write!(f, "{last} (tried {attempts} times)")
+                write!(f, "{last} (tried {})", count(*attempts as usize, "time"))
             }
             FetchError::File(e) => e.fmt(f),
         }
