@@ -25,8 +25,8 @@ use crate::client::environment::Environment;
 use crate::client::fetch::Client;
 use crate::client::find::{Compatibility, Finder, Origin};
 use crate::client::prepare::{Prepared, prepare};
-use crate::client::schemes::Location;
 use crate::client::satisfied::installed_satisfies;
+use crate::client::schemes::Location;
 use crate::client::upload::{Uploaded, upload};
 use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
