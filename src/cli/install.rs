@@ -327,7 +327,7 @@ fn already_satisfied(
     if !matches!(settings.mode, Mode::Install) || target || settings.report.is_some() {
         return None;
     }
-    let refresh = |_: &PackageName| settings.force;
+    let refresh = |name: &PackageName| settings.force || settings.upgrade.contains(name);
     let needed = installed_satisfies(
         &settings.roots,
         &settings.constraints,
