@@ -14,6 +14,8 @@ pub enum Hook {
     GetRequiresForBuildWheel,
     PrepareMetadataForBuildWheel,
     BuildWheel,
+    GetRequiresForBuildEditable,
+    BuildEditable,
 }
 
 impl Hook {
@@ -23,6 +25,8 @@ impl Hook {
             Hook::GetRequiresForBuildWheel => "get_requires_for_build_wheel",
             Hook::PrepareMetadataForBuildWheel => "prepare_metadata_for_build_wheel",
             Hook::BuildWheel => "build_wheel",
+            Hook::GetRequiresForBuildEditable => "get_requires_for_build_editable",
+            Hook::BuildEditable => "build_editable",
         }
     }
 }

@@ -106,11 +106,19 @@ impl Backend<'_> {
     /// The requirements the backend needs beyond `requires`, to install before
     /// building; none when the backend has no such hook.
     pub fn get_requires_for_build_wheel(&self) -> Result<Vec<Requirement>, BuildError> {
-        const HOOK: Hook = Hook::GetRequiresForBuildWheel;
-        let Some(answer) = self.run_hook(HOOK, json!([null]))? else {
+        self.get_requires(Hook::GetRequiresForBuildWheel)
+    }
+
+    /// What [`Backend::get_requires_for_build_wheel`] is for an editable build (PEP 660).
+    pub fn get_requires_for_build_editable(&self) -> Result<Vec<Requirement>, BuildError> {
+        self.get_requires(Hook::GetRequiresForBuildEditable)
+    }
+
+    fn get_requires(&self, hook: Hook) -> Result<Vec<Requirement>, BuildError> {
+        let Some(answer) = self.run_hook(hook, json!([null]))? else {
             return Ok(Vec::new());
         };
-        let bad = |reason: String| self.bad_result(HOOK, reason);
+        let bad = |reason: String| self.bad_result(hook, reason);
         let Value::Array(items) = &answer else {
             return Err(bad(format!(
                 "expected a list of requirements, found {answer}"
@@ -162,19 +170,32 @@ impl Backend<'_> {
 
     /// Builds the wheel into `out_dir`, and gives its path.
     pub fn build_wheel(&self, out_dir: &Path) -> Result<PathBuf, BuildError> {
+        self.build(Hook::BuildWheel, out_dir, "which PEP 517 makes mandatory")
+    }
+
+    /// Builds an editable wheel (PEP 660) into `out_dir`, and gives its path: one
+    /// that points the environment at the project folder instead of copying it.
+    pub fn build_editable(&self, out_dir: &Path) -> Result<PathBuf, BuildError> {
+        self.build(
+            Hook::BuildEditable,
+            out_dir,
+            "so it cannot install the project as editable (PEP 660)",
+        )
+    }
+
+    fn build(&self, hook: Hook, out_dir: &Path, without: &str) -> Result<PathBuf, BuildError> {
         let Backend {
             project, system, ..
         } = *self;
-        const HOOK: Hook = Hook::BuildWheel;
         let target = output_folder(out_dir)?;
-        let Some(answer) = self.run_hook(HOOK, json!([target, null, null]))? else {
+        let Some(answer) = self.run_hook(hook, json!([target, null, null]))? else {
             return Err(BuildError::BackendInvalid {
                 backend: system.backend.clone(),
                 project: project.to_path_buf(),
-                reason: "it has no build_wheel hook, which PEP 517 makes mandatory".into(),
+                reason: format!("it has no {hook} hook, {without}"),
             });
         };
-        let bad = |reason: String| self.bad_result(HOOK, reason);
+        let bad = |reason: String| self.bad_result(hook, reason);
         let name = answer
             .as_str()
             .ok_or_else(|| bad(format!("expected a wheel's file name, found {answer}")))?;

@@ -73,6 +73,8 @@ pub struct InstallArgs {
     pub report: Option<PathBuf>,
     /// `curd wheel --python-version --platform --implementation --abi`.
     pub machine: Machine,
+    /// `-e`: project folders to install as editable (PEP 660).
+    pub editable: Vec<String>,
 }
 
 /// The flags of `curd uninstall`.
@@ -375,6 +377,13 @@ static VERBOSE: Flag = Flag::switch(
     "say everything: -l debug, and what each package source answered",
 )
 .short('v');
+static EDITABLE: Flag = Flag::option(
+    "editable",
+    "PATH",
+    "install the project folder PATH (with [extras]) in editable mode (repeatable)",
+)
+.short('e')
+.repeatable();
 static WHEEL_DIR: Flag = Flag::option(
     "wheel-dir",
     "DIR",
@@ -430,7 +439,7 @@ static ABI: Flag = Flag::option(
 /// Another machine's wheels: `curd wheel` only; with any, sdists are not built.
 static MACHINE: [&Flag; 4] = [&PYTHON_VERSION, &PLATFORM, &IMPLEMENTATION, &ABI];
 
-static INSTALL: [&Flag; 32] = [
+static INSTALL: [&Flag; 33] = [
     &REQUIREMENTS,
     &INDEX,
     &CURDLING_INDEX,
@@ -463,12 +472,13 @@ static INSTALL: [&Flag; 32] = [
     &NO_CACHE_DIR,
     &NO_CACHE,
     &VERBOSE,
+    &EDITABLE,
 ];
 
 /// The install flags `curd wheel` lacks: `-f`, `--system`, `--link-mode`,
 /// `--compile`, `-U` and `-P` are about an environment, which its folder is not; `-l`
-/// and `--dry-run` it has never taken.
-static NOT_FOR_WHEEL: [&Flag; 8] = [
+/// and `--dry-run` it has never taken; `-e` points an environment at a folder.
+static NOT_FOR_WHEEL: [&Flag; 9] = [
     &FORCE,
     &COMPILE,
     &LOG_LEVEL,
@@ -477,6 +487,7 @@ static NOT_FOR_WHEEL: [&Flag; 8] = [
     &LINK_MODE,
     &UPGRADE,
     &UPGRADE_PACKAGE,
+    &EDITABLE,
 ];
 
 static FORMAT: Flag = Flag::option(
@@ -687,6 +698,7 @@ fn install(m: &Matches) -> Result<InstallArgs, Stop> {
             implementation: m.value(&IMPLEMENTATION)?,
             abis: m.values(&ABI)?,
         },
+        editable: m.values(&EDITABLE)?,
     })
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::cli::report::ReportError;
 use crate::cli::requirements_txt::RequirementsError;
 use crate::cli::settings::SettingsError;
+use crate::client::direct::DirectError;
 use crate::client::environment::EnvironmentError;
 use crate::client::error::{FindError, PrepareError};
 use crate::client::fetch::FetchError;
@@ -32,6 +33,8 @@ pub enum CommandError {
     Markers(MarkerEnvironmentError),
     /// The interpreter reports a version that does not parse.
     PythonVersion(VersionParseError),
+    /// A project given by path or URL could not be made into a wheel.
+    Direct(DirectError),
     /// The requirements do not resolve.
     Resolve(ResolveError<Arc<FindError>>),
     /// Some packages could not be installed (so none were), or saved.
@@ -93,6 +96,7 @@ impl fmt::Display for CommandError {
             CommandError::Client(e) => e.fmt(f),
             CommandError::Markers(e) => e.fmt(f),
             CommandError::PythonVersion(e) => write!(f, "the interpreter reports an {e}"),
+            CommandError::Direct(e) => e.fmt(f),
             CommandError::Resolve(e) => e.fmt(f),
             CommandError::Steps(e) => e.fmt(f),
             CommandError::Transaction(e) => write!(f, "cannot install: {e}"),
@@ -125,6 +129,7 @@ impl std::error::Error for CommandError {
             CommandError::Fs(e) => e.source(),
             CommandError::Client(e) => e.source(),
             CommandError::Resolve(e) => e.source(),
+            CommandError::Direct(e) => e.source(),
             CommandError::Requirements(e) => e.source(),
             CommandError::Report(e) => e.source(),
             CommandError::Uninstall(e) | CommandError::Transaction(e) | CommandError::Commit(e) => {
@@ -153,6 +158,7 @@ from!(
     Markers(MarkerEnvironmentError),
     PythonVersion(VersionParseError),
     Resolve(ResolveError<Arc<FindError>>),
+    Direct(DirectError),
     Steps(Failures),
     Requirements(RequirementsError),
     Name(InvalidName),

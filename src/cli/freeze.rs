@@ -1,6 +1,13 @@
 //! `curd freeze`: `name==version` lines on stdout, as `pip freeze` prints them; and
 //! what every command that reports on an environment reads of its projects
 //! ([`describe`]): `list`, `show` and `check` too.
+//!
+//! A project installed from a path or URL is printed as where it came from, read
+//! from its `direct_url.json` (PEP 610), in pip's forms, so that the output installs
+//! the same set again:
+//! - an archive: `name @ URL#sha256=…`; a folder: `name @ file:///path`;
+//! - git: `name @ git+URL@COMMIT` (`#subdirectory=…` when it has one);
+//! - an editable: its folder after `-e`, below a comment naming the project.
 
 use std::path::PathBuf;
 
@@ -11,8 +18,11 @@ use crate::cli::settings::Variables;
 use crate::client::environment::Environment;
 use crate::install::InstalledDist;
 use crate::standards::metadata;
+use crate::standards::url::Url;
 use crate::util::encoding::percent_decode;
 use crate::util::fs::read_bounded;
+
+use serde_json::Value;
 
 /// The tools pip leaves out of its list, and so does curd.
 const HIDDEN: [&str; 4] = ["pip", "setuptools", "wheel", "distribute"];
@@ -102,10 +112,15 @@ pub fn freeze(args: FreezeArgs) -> Result<(), CommandError> {
         .filter(|d| !HIDDEN.contains(&d.dist.name.as_str()))
         .map(|d| {
             let name = d.name();
-            (
-                name.to_ascii_lowercase(),
-                format!("{name}=={}", d.dist.version),
+            let pinned = format!("{name}=={}", d.dist.version);
+            let direct = read_bounded(
+                &d.dist.dist_info.join("direct_url.json"),
+                MAX_DIRECT_URL_BYTES,
             )
+            .ok()
+            .and_then(|raw| serde_json::from_slice::<Value>(&raw).ok())
+            .and_then(|direct| direct_line(&name, &pinned, &direct));
+            (name.to_ascii_lowercase(), direct.unwrap_or(pinned))
         })
         .collect();
     lines.sort();
@@ -113,4 +128,42 @@ pub fn freeze(args: FreezeArgs) -> Result<(), CommandError> {
         println!("{line}");
     }
     Ok(())
+}
+
+/// How pip freezes a project with `direct_url.json`; `None` when it does not
+/// read as PEP 610 says, and pip would print `name==version`.
+fn direct_line(name: &str, pinned: &str, direct: &Value) -> Option<String> {
+    let url = direct.get("url")?.as_str()?;
+    let mut fragments = Vec::new();
+    let mut line = format!("{name} @ ");
+    if let Some(vcs) = direct.get("vcs_info") {
+        let commit = vcs.get("commit_id")?.as_str()?;
+        line += &format!("{}+{url}@{commit}", vcs.get("vcs")?.as_str()?);
+    } else if let Some(archive) = direct.get("archive_info") {
+        line += url;
+        fragments.extend(
+            archive
+                .get("hash")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        );
+    } else {
+        let dir = direct.get("dir_info")?;
+        if dir.get("editable").and_then(Value::as_bool) == Some(true) {
+            let path = Url::parse(url).ok()?.to_file_path()?;
+            return Some(format!(
+                "# Editable install with no version control ({pinned})\n-e {}",
+                path.display()
+            ));
+        }
+        line += url;
+    }
+    if let Some(sub) = direct.get("subdirectory").and_then(Value::as_str) {
+        fragments.push(format!("subdirectory={sub}"));
+    }
+    if !fragments.is_empty() {
+        line += "#";
+        line += &fragments.join("&");
+    }
+    Some(line)
 }

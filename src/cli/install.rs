@@ -20,6 +20,7 @@ use crate::cli::error::{CommandError, Failure, Failures, StepError, UploadFailed
 use crate::cli::settings::{Mode, Settings, UploadTarget, Variables};
 use crate::cli::summary::Summary;
 use crate::client::cache::Cache;
+use crate::client::direct::{DirectDist, Maker};
 use crate::client::dispatch::Builder;
 use crate::client::environment::Environment;
 use crate::client::fetch::Client;
@@ -35,6 +36,7 @@ use crate::install::{
 use crate::resolve::{self, Dependencies, Hint, Options, Provider, Resolved, Unusable};
 use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
+use crate::standards::requirement::Requirement;
 use crate::standards::tags::TagPriority;
 use crate::standards::version::Version;
 use crate::util::fs::{Context, FsError};
@@ -132,7 +134,26 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         (!machine.is_given()).then_some(&builder),
     )
     .with_formats(settings.formats.clone());
-    let plan = plan(&settings, &inventory, &finder, &markers);
+    // Projects given by path or URL: each made into its wheel, the one candidate
+    // of its project. A folder's wheel lives in `scratch` for the run.
+    let scratch = cache.work_dir("direct")?;
+    let maker = Maker {
+        builder: &builder,
+        finder: &finder,
+        cache: &cache,
+        client: &client,
+        scratch: scratch.path(),
+    };
+    let directs = maker.make_all(&settings.direct, &markers);
+    let directs = directs.map_err(CommandError::Direct).inspect_err(|_| {
+        for warning in finder.warnings() {
+            warn!("{warning}");
+        }
+    })?;
+    for direct in &directs {
+        finder.pin_direct(&direct.wheel, &direct.filename, direct.origin);
+    }
+    let plan = plan(&settings, &inventory, &finder, &markers, &directs);
     // What went wrong on the way (a cache server down) helps explain a failure too.
     let warn_all = || {
         for warning in finder.warnings() {
@@ -172,7 +193,8 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
                 let replaced = step.replaces.as_ref().map(|d| &d.version);
                 let resolved = &step.resolved;
                 summary.count(&resolved.name, &resolved.version, replaced, ready.origin);
-                if ready.origin != Origin::CacheServer {
+                let shareable = step.direct.as_ref().is_none_or(|d| d.shareable);
+                if ready.origin != Origin::CacheServer && shareable {
                     to_upload.push(ready.path.clone());
                 }
             }
@@ -281,6 +303,8 @@ struct Step {
     replaces: Option<InstalledDist>,
     /// `.dist-info` folders of the project whose metadata cannot be read: they go.
     broken: Vec<PathBuf>,
+    /// The project given by path or URL, when it was.
+    direct: Option<DirectDist>,
 }
 
 impl Plan {
@@ -312,7 +336,8 @@ impl Plan {
 /// How many installed packages the requirements need, when those satisfy them all
 /// (transitively, by their own metadata) and are whole: then no source is asked.
 /// A project to look up afresh (`-f`: every one) sends the run to the resolver;
-/// so do `--target`, which resolves as if nothing were installed, and `--report`,
+/// so do `--target`, which resolves as if nothing were installed, projects given by
+/// path or URL, and `--report`,
 /// which tells what the resolver found.
 /// Whole is what [`crate::install::damage`] checks, taken from the project's seal
 /// when its folders are as they were at its last full check.
@@ -324,7 +349,9 @@ fn already_satisfied(
     jobs: &Jobs,
 ) -> Option<usize> {
     let target = matches!(settings.location, Location::Target(_));
-    if !matches!(settings.mode, Mode::Install) || target || settings.report.is_some() {
+    // A project given by path or URL is made into its wheel to know what it is.
+    let direct = !settings.direct.is_empty();
+    if !matches!(settings.mode, Mode::Install) || target || direct || settings.report.is_some() {
         return None;
     }
     let refresh = |name: &PackageName| settings.force || settings.upgrade.contains(name);
@@ -371,6 +398,7 @@ fn plan(
     inventory: &Inventory,
     finder: &Finder<'_>,
     markers: &MarkerEnvironment,
+    directs: &[DirectDist],
 ) -> Result<Plan, CommandError> {
     let resolving = Progress::new("Resolving", 0, settings.progress);
     let installed = &inventory.dists;
@@ -391,11 +419,17 @@ fn plan(
             .map(|d| (d.name.clone(), d.version.clone()))
             .collect();
     }
+    let roots: Vec<Requirement> = settings
+        .roots
+        .iter()
+        .cloned()
+        .chain(directs.iter().map(DirectDist::requirement))
+        .collect();
     let resolution = {
         let finder = finder.reporting_to(&resolving);
         match settings.no_deps {
-            true => resolve::resolve(&settings.roots, markers, &NoDeps(&finder), &options),
-            false => resolve::resolve(&settings.roots, markers, &finder, &options),
+            true => resolve::resolve(&roots, markers, &NoDeps(&finder), &options),
+            false => resolve::resolve(&roots, markers, &finder, &options),
         }
     };
     resolving.finish();
@@ -412,6 +446,14 @@ fn plan(
     let broken = broken_dist_infos(inventory);
     let mut plan = Plan::nothing(0);
     for ((resolved, current), damage) in packages.into_iter().zip(current).zip(damage) {
+        let direct = directs.iter().find(|d| d.name == resolved.name).cloned();
+        // A project given by path or URL is installed as it is only when it came
+        // from the same source, unchanged.
+        let same_source = |dist: &InstalledDist| match &direct {
+            Some(direct) => std::fs::read_to_string(dist.dist_info.join("direct_url.json"))
+                .is_ok_and(|text| direct.installed_as(&text)),
+            None => true,
+        };
         if target
             && !settings.force
             && let Some(dist) = current
@@ -427,7 +469,9 @@ fn plan(
             plan.satisfied += 1;
             continue;
         }
-        if let Some(dist) = current.filter(|d| !target && d.version == resolved.version) {
+        if let Some(dist) =
+            current.filter(|d| !target && d.version == resolved.version && same_source(d))
+        {
             match damage {
                 Some(None) => {
                     plan.satisfied += 1;
@@ -449,6 +493,7 @@ fn plan(
             resolved,
             replaces: current.cloned(),
             broken,
+            direct,
         });
     }
     Ok(plan)
@@ -552,6 +597,8 @@ fn prepare_and_place(
         let name = &step.resolved.name;
         let allowed = match settings.hashes.get(name) {
             Some(allowed) => Some(allowed.as_slice()),
+            // Its source was checked as it was made into a wheel.
+            None if step.direct.is_some() => None,
             // In hash mode (any `--hash`, or `--require-hashes`) every package needs one.
             None if settings.require_hashes => {
                 return Err(StepError::NoHash {
@@ -632,7 +679,7 @@ fn install_all(
         let options = InstallOptions {
             installer: "curd",
             requested: step.resolved.requested,
-            direct_url: None,
+            direct_url: step.direct.as_ref().map(|d| d.direct_url.clone()),
             link: settings.link,
             bytecode: bytecode.clone(),
         };

@@ -53,6 +53,8 @@ pub enum Spec {
     Named(Requirement),
     /// A local path or a URL to a wheel, an sdist or a project folder.
     Unnamed(String),
+    /// `-e PATH`: a project folder to install as editable.
+    Editable(String),
 }
 
 /// Where a line came from, for messages.
@@ -288,11 +290,15 @@ impl RequirementsFile {
                     self.formats.push((format, names));
                 }
                 "-e" | "--editable" => {
-                    return Err(RequirementsError::Unsupported {
+                    let entry = Entry {
+                        requirement: Spec::Editable(value()?),
+                        hashes: Vec::new(),
                         origin: origin.clone(),
-                        option: option.clone(),
-                        hint: "install the project without -e, or with pip",
-                    });
+                    };
+                    match constraint {
+                        true => self.constraints.push(entry),
+                        false => self.requirements.push(entry),
+                    }
                 }
                 o if IGNORED_WITH_VALUE.contains(&o) => {
                     value()?;
@@ -446,6 +452,7 @@ fn is_unnamed(spec: &str) -> bool {
     first.starts_with('.')
         || first.starts_with('/')
         || first.starts_with('~')
+        || first.starts_with("git+")
         || (first.contains("://") && !spec.contains(" @ ") && !spec.contains('@'))
         || [".whl", ".tar.gz", ".zip"]
             .iter()
@@ -523,7 +530,7 @@ mod tests {
             .iter()
             .map(|e| match &e.requirement {
                 Spec::Named(r) => r.name.to_string(),
-                Spec::Unnamed(s) => s.clone(),
+                Spec::Unnamed(s) | Spec::Editable(s) => s.clone(),
             })
             .collect()
     }
@@ -624,7 +631,7 @@ mod tests {
     #[test]
     fn errors_name_the_file_and_line() {
         let dir = scratch(&[
-            ("a.txt", "alpha\n-e ./pkg\n"),
+            ("a.txt", "alpha\n-e\n"),
             ("b.txt", "\n\n--frobnicate\n"),
             ("c.txt", "-r c.txt\n"),
             ("d.txt", "alpha beta\n"),
@@ -637,10 +644,7 @@ mod tests {
                 .to_string()
         };
         let a = read("a.txt");
-        assert!(
-            a.contains("a.txt` line 2: `-e` is not supported yet\nhint: "),
-            "{a}"
-        );
+        assert!(a.ends_with("a.txt` line 2: `-e` expects a value"), "{a}");
         assert!(read("b.txt").ends_with("b.txt` line 3: unknown option `--frobnicate`"));
         assert!(read("c.txt").contains("c.txt` line 1: `"), "cycle");
         assert!(read("d.txt").contains("d.txt` line 1: "));
@@ -656,6 +660,21 @@ mod tests {
     }
 
     #[test]
+    fn editables_are_read_as_pip_reads_them() {
+        let dir = scratch(&[("r.txt", "-e ./pkg[test]\n--editable=../other\n")]);
+        let file = RequirementsFile::read(&dir.join("r.txt"), &no_env).expect("reads");
+        let editables: Vec<&str> = file
+            .requirements
+            .iter()
+            .filter_map(|e| match &e.requirement {
+                Spec::Editable(path) => Some(path.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(editables, ["./pkg[test]", "../other"]);
+    }
+
+    #[test]
     fn recognizes_paths_and_urls() {
         for unnamed in [
             "./x",
@@ -664,6 +683,7 @@ mod tests {
             "dist/x-1.0.tar.gz",
             "x-1.0-py3-none-any.whl",
             "https://h/x.zip",
+            "git+https://h/r.git@v1#subdirectory=s",
         ] {
             assert!(is_unnamed(unnamed), "{unnamed}");
         }

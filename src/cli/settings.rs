@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::args::InstallArgs;
 use crate::cli::requirements_txt::{RequirementsError, RequirementsFile, Spec};
+use crate::client::direct::{self, DirectError, DirectRequest};
 use crate::client::fetch::ClientOptions;
 use crate::client::find::Source;
 use crate::client::formats::{Format, Formats};
@@ -41,7 +42,7 @@ use crate::standards::machine::Machine;
 use crate::standards::name::{InvalidName, PackageName};
 use crate::standards::requirement::{Requirement, RequirementParseError, VersionOrUrl};
 use crate::standards::specifier::Operator;
-use crate::standards::url::{Url, UrlError, looks_like_url, redact_str};
+use crate::standards::url::{Url, UrlError, looks_like_url};
 use crate::util::fs::temp_name;
 use crate::util::messages::Level;
 
@@ -147,6 +148,9 @@ pub enum Mode {
 pub struct Settings {
     pub mode: Mode,
     pub roots: Vec<Requirement>,
+    /// Requirements that name a path or URL (`-e` ones too), made into wheels
+    /// before resolving.
+    pub direct: Vec<DirectRequest>,
     /// From `-c` lines of requirements files.
     pub constraints: Vec<Requirement>,
     /// `--hash` lines: once any requirement has one, every package needs one.
@@ -222,8 +226,11 @@ pub enum SettingsError {
     Requirement(RequirementParseError),
     /// A requirements file could not be read or does not parse.
     File(RequirementsError),
-    /// A requirements file names a path or URL, which curd does not install yet.
-    Unnamed { origin: String, target: String },
+    /// A path or URL that cannot be installed from.
+    Direct {
+        origin: Option<String>,
+        error: DirectError,
+    },
     /// A URL given for a source does not parse.
     Url { what: &'static str, error: UrlError },
     /// No requirement at all.
@@ -264,11 +271,11 @@ impl fmt::Display for SettingsError {
                 write!(f, "invalid requirement on the command line: {e}")
             }
             SettingsError::File(e) => e.fmt(f),
-            SettingsError::Unnamed { origin, target } => write!(
-                f,
-                "{origin}: `{}` names a path or URL, which curd does not install yet\nhint: name the project instead, with a version",
-                redact_str(target)
-            ),
+            SettingsError::Direct {
+                origin: Some(origin),
+                error,
+            } => write!(f, "{origin}: {error}"),
+            SettingsError::Direct { error, .. } => error.fmt(f),
             SettingsError::Url { what, error } => write!(f, "invalid {what}: {error}"),
             SettingsError::NothingToInstall => f.write_str(
                 "nothing to install: expected requirements or -r FILE\nhint: curd install -r requirements.txt",
@@ -316,6 +323,7 @@ impl std::error::Error for SettingsError {
             SettingsError::Url { error, .. } => Some(error),
             SettingsError::Folder { source, .. } => Some(source),
             SettingsError::Formats { error, .. } => Some(error),
+            SettingsError::Direct { error, .. } => error.source(),
             _ => None,
         }
     }
@@ -383,8 +391,20 @@ impl Settings {
             return Err(SettingsError::UploadWithoutCache);
         }
         let mut roots = Vec::new();
+        let mut direct = Vec::new();
+        let here = Path::new("");
+        let from_line = |error| SettingsError::Direct {
+            origin: None,
+            error,
+        };
         for text in &args.packages {
-            roots.push(text.parse().map_err(SettingsError::Requirement)?);
+            match direct::parse(text, here, false).map_err(from_line)? {
+                Some(request) => direct.push(request),
+                None => roots.push(text.parse().map_err(SettingsError::Requirement)?),
+            }
+        }
+        for text in &args.editable {
+            direct.extend(direct::parse(text, here, true).map_err(from_line)?);
         }
         let mut constraints = Vec::new();
         let mut hashes: HashMap<PackageName, Vec<String>> = HashMap::new();
@@ -423,6 +443,20 @@ impl Settings {
         for file in files {
             let file = file.map_err(SettingsError::File)?;
             for entry in file.requirements {
+                let base = entry.origin.file.parent().unwrap_or(here);
+                let from_file = |error| SettingsError::Direct {
+                    origin: Some(entry.origin.to_string()),
+                    error,
+                };
+                let request = match &entry.requirement {
+                    Spec::Named(r) => direct::from_requirement(r.clone(), base),
+                    Spec::Unnamed(text) => direct::parse(text, base, false),
+                    Spec::Editable(text) => direct::parse(text, base, true),
+                };
+                if let Some(request) = request.map_err(from_file)? {
+                    direct.push(request);
+                    continue;
+                }
                 match entry.requirement {
                     Spec::Named(r) => {
                         if !entry.hashes.is_empty() {
@@ -433,12 +467,15 @@ impl Settings {
                         }
                         roots.push(r);
                     }
-                    Spec::Unnamed(target) => {
-                        return Err(SettingsError::Unnamed {
-                            origin: entry.origin.to_string(),
-                            target,
-                        });
-                    }
+                    Spec::Unnamed(text) | Spec::Editable(text) => match text.parse() {
+                        Ok(r) => roots.push(r),
+                        Err(e) => {
+                            return Err(SettingsError::File(RequirementsError::Requirement {
+                                origin: entry.origin,
+                                message: format!("{e}"),
+                            }));
+                        }
+                    },
                 }
             }
             constraints.extend(
@@ -446,7 +483,7 @@ impl Settings {
                     .into_iter()
                     .filter_map(|e| match e.requirement {
                         Spec::Named(r) => Some(r),
-                        Spec::Unnamed(_) => None,
+                        Spec::Unnamed(_) | Spec::Editable(_) => None,
                     }),
             );
             file_indexes.extend(file.index_url);
@@ -471,7 +508,7 @@ impl Settings {
         }
         indexes.extend(args.extra_index.iter().cloned());
         indexes.extend(extra_indexes);
-        if roots.is_empty() {
+        if roots.is_empty() && direct.is_empty() {
             return Err(SettingsError::NothingToInstall);
         }
         // As in pip, any `--hash` turns hash mode on for the whole run.
@@ -518,6 +555,7 @@ impl Settings {
         Ok(Settings {
             mode,
             roots,
+            direct,
             constraints,
             hashes,
             require_hashes,

@@ -37,6 +37,15 @@ use crate::standards::requirement::Requirement;
 use crate::util::fs::{Context, FsError};
 use crate::util::sync::{lock, wait};
 
+/// What a project folder is built into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// A wheel, its files copied into the environment.
+    Wheel,
+    /// An editable wheel (PEP 660), pointing the environment at the folder.
+    Editable,
+}
+
 /// One sdist's build, shared by everyone who asks for it.
 enum Slot {
     /// Running; the project's name, to say a cycle.
@@ -162,8 +171,8 @@ impl<'a> Builder<'a> {
         finder: &Finder<'_>,
         candidate: &Candidate,
     ) -> Result<Built, DispatchError> {
-        let done = self.cache.built_dir(&candidate.cache_key()).join(&self.tag);
-        if let Some(path) = first_wheel(&done) {
+        let (done, found) = self.built(&candidate.cache_key());
+        if let Some(path) = found {
             return Ok(Built { path, fresh: false });
         }
         let file = &candidate.file.filename;
@@ -187,14 +196,30 @@ impl<'a> Builder<'a> {
     ) -> Result<Built, DispatchError> {
         let sdist = finder.local_file(candidate).map_err(DispatchError::Fetch)?;
         let work = self.cache.work_dir("build").map_err(DispatchError::Cache)?;
-        let log = self
-            .cache
-            .build_log(&candidate.filename.to_string())
-            .map_err(DispatchError::Cache)?;
         let project = unpack_sdist(&sdist, &work.path().join("src"))
             .map_err(|e| DispatchError::Build(e.into()))?;
+        let out = work.path().join("out");
+        let label = candidate.filename.to_string();
+        let wheel = self.build_tree(finder, &project, &label, Flavor::Wheel, &out)?;
+        let path = keep(&wheel, &done)?;
+        Ok(Built { path, fresh: true })
+    }
+
+    /// Builds the project folder `project` (an unpacked sdist, a checkout, a folder of
+    /// the user's) into `out`, its build requirements resolved through `finder`;
+    /// `label` names its build log. Gives the wheel's path.
+    pub fn build_tree(
+        &self,
+        finder: &Finder<'_>,
+        project: &Path,
+        label: &str,
+        flavor: Flavor,
+        out: &Path,
+    ) -> Result<PathBuf, DispatchError> {
+        let work = self.cache.work_dir("build").map_err(DispatchError::Cache)?;
+        let log = self.cache.build_log(label).map_err(DispatchError::Cache)?;
         let system =
-            build::pyproject::build_system(&self.python, &project).map_err(DispatchError::Build)?;
+            build::pyproject::build_system(&self.python, project).map_err(DispatchError::Build)?;
         let python = match self.target {
             Some(target) => target.python.clone(),
             None => {
@@ -207,24 +232,35 @@ impl<'a> Builder<'a> {
         };
         let backend = Backend {
             python: &python,
-            project: &project,
+            project,
             system: &system,
             log: &log,
             search_path: self.search_path.as_deref(),
         };
-        let extra = backend
-            .get_requires_for_build_wheel()
-            .map_err(DispatchError::Build)?;
+        let extra = match flavor {
+            Flavor::Wheel => backend.get_requires_for_build_wheel(),
+            Flavor::Editable => backend.get_requires_for_build_editable(),
+        }
+        .map_err(DispatchError::Build)?;
         if self.target.is_none() && !extra.is_empty() {
             self.install_into(finder, &work.path().join("env"), &python, &extra)?;
         }
-        let out = work.path().join("out");
-        std::fs::create_dir_all(&out)
-            .context("create", &out)
+        std::fs::create_dir_all(out)
+            .context("create", out)
             .map_err(DispatchError::Cache)?;
-        let wheel = backend.build_wheel(&out).map_err(DispatchError::Build)?;
-        let path = keep(&wheel, done)?;
-        Ok(Built { path, fresh: true })
+        match flavor {
+            Flavor::Wheel => backend.build_wheel(out),
+            Flavor::Editable => backend.build_editable(out),
+        }
+        .map_err(DispatchError::Build)
+    }
+
+    /// The folder the wheels built from the source `key` names are kept in, for
+    /// this interpreter, and the wheel there if one was built already.
+    pub fn built(&self, key: &CacheKey) -> (PathBuf, Option<PathBuf>) {
+        let done = self.cache.built_dir(key).join(&self.tag);
+        let found = first_wheel(&done);
+        (done, found)
     }
 
     /// Resolves and installs build requirements into a build environment.
@@ -322,7 +358,7 @@ impl WheelBuilder for Builder<'_> {
 
 /// Moves a built wheel into the cache folder `done` (renaming a whole folder, so a
 /// reader sees all of it or none); returns where it now is.
-fn keep(wheel: &Path, done: &Path) -> Result<PathBuf, DispatchError> {
+pub fn keep(wheel: &Path, done: &Path) -> Result<PathBuf, DispatchError> {
     let no_wheel = || DispatchError::NoWheel {
         dir: done.display().to_string(),
     };

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -196,7 +196,12 @@ struct Learned {
     warnings: Mutex<Vec<String>>,
     /// Whether the hint that an unreachable index wants `--no-index` was given.
     hinted_offline: AtomicBool,
+    /// Projects given by path or URL: their one wheel, and where it came from.
+    direct: Mutex<HashMap<PackageName, Origin>>,
 }
+
+/// The source position of a project's one wheel given by path or URL.
+const DIRECT: usize = usize::MAX;
 
 /// The resolver's view of every package source, with what it learned cached.
 #[derive(Clone)]
@@ -355,6 +360,34 @@ impl<'a> Finder<'a> {
         if !warnings.contains(&message) {
             warnings.push(message);
         }
+    }
+
+    /// Makes `wheel` the one candidate of its project, whatever the sources have:
+    /// the project was given by path or URL.
+    pub fn pin_direct(&self, wheel: &Path, filename: &WheelFilename, origin: Origin) {
+        let Ok(url) = Url::from_file_path(wheel) else {
+            return;
+        };
+        let candidate = Candidate {
+            filename: DistFilename::Wheel(filename.clone()),
+            file: IndexFile {
+                filename: filename.to_string(),
+                url,
+                sha256: None,
+                requires_python: None,
+                yanked: None,
+                core_metadata: MetadataAvailability::No,
+                size: None,
+            },
+            source: DIRECT,
+            rank: 0,
+        };
+        let mut listing = Listing::default();
+        listing
+            .usable
+            .insert(filename.version.clone(), vec![candidate]);
+        lock(&self.learned.direct).insert(filename.name.clone(), origin);
+        lock(&self.learned.projects).insert(filename.name.clone(), Arc::new(Ok(listing)));
     }
 
     /// Every installable file of a project, by version; asked of each source once.
@@ -688,13 +721,17 @@ impl<'a> Finder<'a> {
     /// The wheel to install for a candidate: its own file, or the wheel built from it.
     pub fn wheel_file(&self, candidate: &Candidate) -> Result<LocalWheel, FindError> {
         if let Some(wheel) = candidate.wheel() {
+            let direct = match candidate.source {
+                DIRECT => lock(&self.learned.direct).get(&wheel.name).copied(),
+                _ => None,
+            };
             return Ok(LocalWheel {
                 path: self.local_file(candidate)?,
                 filename: wheel.clone(),
-                origin: if self.from_cache(candidate) {
-                    Origin::CacheServer
-                } else {
-                    Origin::Index
+                origin: match direct {
+                    Some(origin) => origin,
+                    None if self.from_cache(candidate) => Origin::CacheServer,
+                    None => Origin::Index,
                 },
             });
         }

@@ -17,5 +17,6 @@ pub mod formats;
 pub mod find;
 pub mod prepare;
 pub mod dispatch;
+pub mod direct;
 pub mod upload;
 pub mod satisfied;

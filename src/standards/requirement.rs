@@ -558,9 +558,11 @@ fn parse_url(cursor: &mut Cursor) -> Parsed<String> {
     let host_len = authority_and_path
         .find(['/', '?', '#'])
         .unwrap_or(authority_and_path.len());
-    let file = url
-        .get(..scheme_end)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file"));
+    // `file:///path`, and a VCS's over it (`git+file:///path`), name no host.
+    let file = url.get(..scheme_end).is_some_and(|scheme| {
+        let scheme = scheme.to_ascii_lowercase();
+        scheme == "file" || scheme.ends_with("+file")
+    });
     if host_len == 0 && !file {
         let url = redact_str(url);
         return Err((RequirementErrorKind::UrlWithoutHost { url }, span));

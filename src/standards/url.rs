@@ -623,5 +623,37 @@ pub(crate) fn masked_span(input: &str) -> Option<std::ops::Range<usize>> {
     (start < at).then_some(start..at)
 }
 
+/// A URL as `direct_url.json` (PEP 610) records it: without user information, unless it is
+/// environment variables (`${USER}:${TOKEN}`), or `git` for a git URL, as pip does.
+pub fn recorded(url: &str, git: bool) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &rest[..at];
+    let variable = |s: &str| {
+        s.strip_prefix("${")
+            .and_then(|s| s.strip_suffix('}'))
+            .is_some_and(|name| {
+                !name.is_empty()
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+    };
+    let kept = match userinfo.split_once(':') {
+        Some((user, password)) => variable(user) && variable(password),
+        None => variable(userinfo) || (git && userinfo == "git"),
+    };
+    if kept {
+        url.to_string()
+    } else {
+        format!("{scheme}://{}", &rest[at + 1..])
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -149,10 +149,12 @@ fn malformed_urls_never_show_their_password() {
         let run = refused(install().arg("-r").arg(&url).run());
         assert_masked(&run, &format!("-r {url}"));
     }
-    // Well-formed URLs of files, which curd does not install by URL yet.
+    // Well-formed URLs of files, on a server that is not there.
+    let closed = crate::support::servers::closed_port();
     for requirement in [
-        format!("x @ https://user:{SECRET}@host/x-1.0-py3-none-any.whl"),
-        format!("https://user:{SECRET}@host/x-1.0-py3-none-any.whl"),
+        format!("x @ http://user:{SECRET}@{closed}/x-1.0-py3-none-any.whl"),
+        format!("http://user:{SECRET}@{closed}/x-1.0-py3-none-any.whl"),
+        format!("git+http://user:{SECRET}@{closed}/x.git@v1"),
     ] {
         let file = tmp.path().join("requirements.txt");
         std::fs::write(&file, &requirement).unwrap();

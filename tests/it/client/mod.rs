@@ -6,6 +6,7 @@ mod build;
 mod commands;
 mod configuration;
 mod flags;
+mod direct;
 mod hostile_input;
 mod index;
 mod install;

@@ -40,7 +40,7 @@ fn describe(entries: &[Entry], constraint: bool) -> Vec<String> {
         .map(|e| {
             let name = match &e.requirement {
                 Spec::Named(r) => r.name.to_string(),
-                Spec::Unnamed(s) => s.clone(),
+                Spec::Unnamed(s) | Spec::Editable(s) => s.clone(),
             };
             format!(
                 "{name}|{}|{}|{}:{}",
