@@ -38,7 +38,7 @@ use crate::resolve::{Dependencies, Hint, Provider, Unusable};
 use crate::standards::filename::{DistFilename, WheelFilename};
 use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
-use crate::standards::requirement::Requirement;
+use crate::standards::requirement::{Requirement, VersionOrUrl};
 use crate::standards::specifier::VersionSpecifiers;
 use crate::standards::tags::TagPriority;
 use crate::standards::url::Url;
@@ -841,8 +841,17 @@ impl Provider for Finder<'_> {
             return Ok(Dependencies::Unusable(reason));
         }
         let mut out = Vec::new();
+        let direct = lock(&self.learned.direct);
         for line in &metadata.requires_dist {
             match line.parse::<Requirement>() {
+                // A project given by path or URL is the one candidate of its name: a
+                // dependency's URL for it stands for that one, as in pip and uv.
+                Ok(mut r) if direct.contains_key(&r.name) => {
+                    if matches!(r.version_or_url, Some(VersionOrUrl::Url(_))) {
+                        r.version_or_url = None;
+                    }
+                    out.push(r)
+                }
                 Ok(r) => out.push(r),
                 Err(e) => {
                     let reason = Unusable::InvalidRequirement(Box::new(e));

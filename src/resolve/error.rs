@@ -109,7 +109,8 @@ impl<E: fmt::Display> fmt::Display for ResolveError<E> {
             ResolveError::Url { name, url, chain } => write!(
                 f,
                 "{name} @ {} (required by {}) is a direct URL requirement: \
-                 pin it to a version before resolving",
+                 only the command line and requirements files may name one\n\
+                 hint: add `{name} @ URL` to the command line or a requirements file",
                 redact_str(url),
                 Chain(chain)
             ),

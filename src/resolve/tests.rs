@@ -1012,7 +1012,8 @@ fn url_requirements_are_refused() {
     assert_eq!(
         solve(rows, &["a"]),
         "b @ https://example.com/b-1.0.tar.gz (required by root -> a 1.0) is a direct \
-         URL requirement: pin it to a version before resolving"
+         URL requirement: only the command line and requirements files may name one\n\
+         hint: add `b @ URL` to the command line or a requirements file"
     );
     assert!(matches!(
         run(&index(rows), &["a @ https://example.com/a.whl"], &Options::default()),

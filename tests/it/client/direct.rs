@@ -463,3 +463,25 @@ fn sources_that_cannot_be_used_are_one_line_errors_and_install_nothing() {
         assert_eq!(pip_list(&env), before, "{args:?}");
     }
 }
+
+#[test]
+fn wheels_built_from_commits_are_shared_and_from_folders_not() {
+    let dir = TempDir::new("direct-upload");
+    let home = dir.path();
+    links(home);
+    let (repo, _, _) = repository(home);
+    let git_url = format!("git+{}@v1#subdirectory=sub", file_url(&repo));
+    // A dependency's URL for a project given on the command line stands for it.
+    let requires = format!("Requires-Dist: gitdemo @ {git_url}");
+    project(&home.join("app"), "app", "2.0", &[&requires]);
+    let served = mkdir(home.join("served"));
+    let server = Server::start(&served, &[]);
+    let env = venv(home);
+    let run = install(home, &env, &["-u", "-c", &server.url, "./app", &git_url]).success();
+    assert!(run.stderr.contains("Uploaded 1 wheels"), "{}", run.stderr);
+    assert_eq!(
+        crate::support::files::listing(&served),
+        ["gitdemo-1.0-py3-none-any.whl"]
+    );
+    assert!(pip_freeze(&env).contains("gitdemo @ git+file://"));
+}
