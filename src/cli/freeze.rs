@@ -7,7 +7,8 @@
 //! the same set again:
 //! - an archive: `name @ URL#sha256=…`; a folder: `name @ file:///path`;
 //! - git: `name @ git+URL@COMMIT` (`#subdirectory=…` when it has one);
-//! - an editable: its folder after `-e`, below a comment naming the project.
+//! - an editable: `-e git+REMOTE@COMMIT#egg=NAME` in a git work tree with a
+//!   remote, else its folder after `-e`, below a comment saying why.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ use crate::archive::metadata::MAX_METADATA_BYTES;
 use crate::cli::args::FreezeArgs;
 use crate::cli::error::CommandError;
 use crate::cli::settings::Variables;
+use crate::client::direct::frozen_editable;
 use crate::client::environment::Environment;
 use crate::install::InstalledDist;
 use crate::standards::metadata;
@@ -151,10 +153,7 @@ fn direct_line(name: &str, pinned: &str, direct: &Value) -> Option<String> {
         let dir = direct.get("dir_info")?;
         if dir.get("editable").and_then(Value::as_bool) == Some(true) {
             let path = Url::parse(url).ok()?.to_file_path()?;
-            return Some(format!(
-                "# Editable install with no version control ({pinned})\n-e {}",
-                path.display()
-            ));
+            return Some(frozen_editable(&path, name, pinned));
         }
         line += url;
     }

@@ -137,7 +137,9 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
     // Projects given by path or URL: each made into its wheel, the one candidate
     // of its project. A folder's wheel lives in `scratch` for the run.
     let scratch = cache.work_dir("direct")?;
+    let src = env.target.scheme.data.join("src");
     let maker = Maker {
+        src: &src,
         builder: &builder,
         finder: &finder,
         cache: &cache,

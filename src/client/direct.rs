@@ -44,7 +44,7 @@ use crate::util::fs::{Context, FsError};
 
 mod git;
 
-pub use self::git::GitSource;
+pub use self::git::{GitSource, frozen_editable};
 
 /// Where a direct requirement's project is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,6 +126,8 @@ pub enum DirectError {
     NotAProject { given: String },
     /// `-e` given something other than a project folder.
     EditableNotFolder { given: String },
+    /// `-e git+…` without `#egg=name`, which names its checkout.
+    EditableWithoutName { given: String },
     /// A URL or file that is neither a wheel nor an sdist.
     NotAnArchive { given: String },
     /// A wheel whose file name does not parse.
@@ -178,6 +180,10 @@ impl fmt::Display for DirectError {
             DirectError::EditableNotFolder { given } => {
                 write!(f, "-e `{}`: expected a project folder", given)
             }
+            DirectError::EditableWithoutName { given } => write!(
+                f,
+                "-e `{given}`: expected `#egg=NAME` at the end, to name the checkout"
+            ),
             DirectError::NotAnArchive { given } => write!(
                 f,
                 "`{}`: expected a wheel (.whl), an sdist (.tar.gz, .zip) or a project folder",
@@ -267,6 +273,23 @@ pub fn parse(
 ) -> Result<Option<DirectRequest>, DirectError> {
     let text = text.trim();
     let given = shown(text);
+    if editable && let Some(rest) = text.strip_prefix("git+") {
+        let source = GitSource::parse(rest).map_err(|error| DirectError::Git {
+            given: given.clone(),
+            error,
+        })?;
+        let Some(egg) = source.egg.clone() else {
+            return Err(DirectError::EditableWithoutName { given });
+        };
+        let (name, extras) = split_extras(&egg);
+        let name = PackageName::new(name).map_err(|_| DirectError::EditableWithoutName {
+            given: given.clone(),
+        })?;
+        return Ok(Some(DirectRequest {
+            editable: true,
+            ..request(Some(name), extras, None, Location::Git(source), given)
+        }));
+    }
     if editable {
         let (path, extras) = split_extras(text);
         let folder = std::path::absolute(base.join(path)).context("resolve", Path::new(path));
@@ -433,6 +456,8 @@ pub struct Maker<'a> {
     pub client: &'a Client,
     /// Where the wheels of folders are kept for the run.
     pub scratch: &'a Path,
+    /// Where editable git checkouts go: the environment's `src/`, as in pip.
+    pub src: &'a Path,
 }
 
 impl Maker<'_> {
@@ -505,6 +530,26 @@ impl Maker<'_> {
                 let (wheel, origin) = self.archive(&path, &sha256, given)?;
                 let direct_url = archive_url(&recorded(written, false), &sha256);
                 (wheel, origin, direct_url, true)
+            }
+            Location::Git(source) if request.editable => {
+                let git = |error| DirectError::Git {
+                    given: given.clone(),
+                    error,
+                };
+                let name = request.name.as_ref().map(|n| n.to_string());
+                let dest = self.src.join(name.unwrap_or_default());
+                std::fs::create_dir_all(self.src)
+                    .context("create", self.src)
+                    .map_err(DirectError::Io)?;
+                source.clone_into(&dest).map_err(git)?;
+                let folder = match &source.subdirectory {
+                    Some(sub) => dest.join(sub),
+                    None => dest.clone(),
+                };
+                let wheel = self.build_folder(&folder, Flavor::Editable, given)?;
+                let url = file_url(&folder, given)?;
+                let direct_url = json!({"url": url, "dir_info": {"editable": true}});
+                (wheel, Origin::Built { fresh: true }, direct_url, false)
             }
             Location::Git(source) => {
                 let checkout = source

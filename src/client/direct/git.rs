@@ -32,6 +32,8 @@ pub struct GitSource {
     pub rev: Option<String>,
     /// The project's folder within the repository.
     pub subdirectory: Option<String>,
+    /// `#egg=name`: the project's name, which pip asks of editable checkouts.
+    pub egg: Option<String>,
 }
 
 /// Why a git source could not be used.
@@ -108,10 +110,15 @@ impl GitSource {
         {
             return Err(GitError::Subdirectory { path: path.clone() });
         }
+        let egg = fragment
+            .split('&')
+            .find_map(|item| item.strip_prefix("egg="))
+            .map(str::to_string);
         Ok(GitSource {
             url: url.to_string(),
             rev: rev.filter(|r| !r.is_empty()),
             subdirectory,
+            egg,
         })
     }
 
@@ -148,6 +155,32 @@ impl GitSource {
             mirror,
             commit,
         })
+    }
+
+    /// An editable checkout: a clone of the repository in `dest` (a folder of the
+    /// environment's `src/`, where pip keeps them), made or fetched again, at the
+    /// revision; a branch is the remote's, not a stale local one. Gives the commit.
+    pub fn clone_into(&self, dest: &Path) -> Result<String, GitError> {
+        if dest.join(".git").exists() {
+            self.git(Some(dest), "fetch the repository")
+                .args(["fetch", "--quiet", "--tags", "--force", "origin"])
+                .run(&self.url)?;
+        } else {
+            self.git(None, "clone the repository")
+                .args(["clone", "--quiet", &self.url])
+                .arg(dest)
+                .run(&self.url)?;
+        }
+        let commit = match &self.rev {
+            Some(rev) => self
+                .commit(dest, &format!("origin/{rev}"))
+                .or_else(|_| self.commit(dest, rev))?,
+            None => self.commit(dest, "origin/HEAD")?,
+        };
+        self.git(Some(dest), "check out the commit")
+            .args(["checkout", "--quiet", "--detach", &commit])
+            .run(&self.url)?;
+        Ok(commit)
     }
 
     fn commit(&self, mirror: &Path, rev: &str) -> Result<String, GitError> {
@@ -263,5 +296,99 @@ impl Checkout<'_> {
             out["subdirectory"] = json!(sub);
         }
         out
+    }
+}
+
+/// How `pip freeze` shows an editable project in `location`, which `pinned`
+/// (`name==version`) names: a git work tree with a remote as `-e git+REMOTE@COMMIT
+/// #egg=NAME` (and `&subdirectory=` when the project is not at its top), anything
+/// else as its folder below a comment saying why, in pip's words.
+pub fn frozen_editable(location: &Path, name: &str, pinned: &str) -> String {
+    let folder = format!("-e {}", location.display());
+    let git = |args: &[&str]| {
+        let output = Command::new("git")
+            .arg("-C")
+            .arg(location)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    };
+    let Some(top) = git(&["rev-parse", "--show-toplevel"]) else {
+        return format!("# Editable install with no version control ({pinned})\n{folder}");
+    };
+    let remotes = git(&["config", "--get-regexp", r"remote\..*\.url"]).unwrap_or_default();
+    let remotes: Vec<(&str, &str)> = remotes
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .collect();
+    let remote = remotes
+        .iter()
+        .find(|(key, _)| *key == "remote.origin.url")
+        .or(remotes.first())
+        .map(|(_, url)| url.trim());
+    let Some(remote) = remote else {
+        return format!("# Editable Git install with no remote ({pinned})\n{folder}");
+    };
+    let Some(url) = pip_url(remote) else {
+        return format!(
+            "# Editable Git install ({pinned}) with either a deleted local remote or invalid URI:\n# '{}'\n{folder}",
+            redact_str(remote)
+        );
+    };
+    let Some(commit) = git(&["rev-parse", "HEAD"]) else {
+        return format!("# Editable Git install with no remote ({pinned})\n{folder}");
+    };
+    let mut line = format!("-e {url}@{commit}#egg={}", name.replace('-', "_"));
+    if let Some(sub) = project_root(location)
+        .filter(|root| !same_file(root, Path::new(&top)))
+        .and_then(|root| root.strip_prefix(&top).ok().map(Path::to_path_buf))
+    {
+        line = line + "&subdirectory=" + &sub.display().to_string();
+    }
+    line
+}
+
+/// A git remote as pip writes it after `-e`: URLs as they are (`git+` before all
+/// but `git://`), a local path as a `file://` URL, an scp-like address as `ssh://`.
+fn pip_url(remote: &str) -> Option<String> {
+    let scheme = remote.split_once("://").map(|(s, _)| s);
+    let url = if scheme
+        .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        remote.to_string()
+    } else if Path::new(remote).exists() {
+        let path = std::path::absolute(remote).ok()?;
+        crate::standards::url::Url::from_file_path(&path)
+            .ok()?
+            .to_string()
+    } else {
+        let (host, path) = remote.split_once(':')?;
+        if host.contains('/') || path.is_empty() || path.contains(':') {
+            return None;
+        }
+        format!("ssh://{host}/{path}")
+    };
+    Some(match url.to_ascii_lowercase().starts_with("git:") {
+        true => url,
+        false => format!("git+{url}"),
+    })
+}
+
+/// The nearest folder up from `location` that holds a project, as pip looks for it.
+fn project_root(location: &Path) -> Option<PathBuf> {
+    location
+        .ancestors()
+        .find(|dir| dir.join("pyproject.toml").is_file() || dir.join("setup.py").is_file())
+        .map(Path::to_path_buf)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
     }
 }

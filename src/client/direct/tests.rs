@@ -62,6 +62,7 @@ fn git_revisions_follow_the_path_not_the_user() {
             url: "https://u:p@h/r.git".into(),
             rev: Some("v1".into()),
             subdirectory: Some("sub/pkg".into()),
+            egg: Some("x".into()),
         }
     );
     let plain = GitSource::parse("ssh://git@h/r.git").expect("parses");
@@ -93,4 +94,22 @@ fn messages_mask_only_what_a_user_wrote_as_credentials() {
     );
     assert_eq!(shown("x @ git+file:///r@main"), "x @ git+file:///r@main");
     assert_eq!(shown("./proj[test]"), "./proj[test]");
+}
+
+#[test]
+fn an_editable_git_source_is_named_by_its_egg() {
+    let base = Path::new("/");
+    let request = parse("git+https://h/r.git@v1#egg=demo[test]", base, true);
+    let request = request.expect("parses").expect("direct");
+    assert_eq!(request.name.map(|n| n.to_string()), Some("demo".into()));
+    assert_eq!(request.extras.len(), 1);
+    assert!(request.editable);
+    let refused = parse("git+https://h/r.git", base, true).map(drop);
+    assert_eq!(
+        refused.map_err(|e| e.to_string()),
+        Err(
+            "-e `git+https://h/r.git`: expected `#egg=NAME` at the end, to name the checkout"
+                .into()
+        )
+    );
 }

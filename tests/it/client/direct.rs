@@ -361,6 +361,25 @@ fn an_editable_folder_is_used_in_place() {
     std::fs::write(&file, "-e .\n").unwrap();
     install(home, &other, &["-r", "demo/requirements.txt"]).success();
     assert_eq!(python(&other, "import demo; print(demo.VALUE)"), "edited\n");
+
+    // A git source is checked out into the environment's `src/`, and frozen as the
+    // commit of that checkout, which installs the same again.
+    let (repo, first, _) = repository(home);
+    let checkout = venv(&mkdir(home.join("checkout")));
+    let url = format!("git+{}", file_url(&repo));
+    let editable = format!("{url}@v1#egg=gitdemo&subdirectory=sub");
+    install(home, &checkout, &["-e", &editable]).success();
+    let frozen = format!("-e {url}@{first}#egg=gitdemo&subdirectory=sub\n");
+    assert_eq!(pip_freeze(&checkout), frozen);
+    assert_eq!(curd_freeze(home, &checkout), frozen);
+    let source = checkout.join("src/gitdemo/sub/gitdemo/__init__.py");
+    std::fs::write(source, "VALUE = 'edited'\n").unwrap();
+    let code = "import gitdemo; print(gitdemo.VALUE)";
+    assert_eq!(python(&checkout, code), "edited\n");
+    std::fs::write(home.join("frozen.txt"), &frozen).unwrap();
+    let again = venv(&mkdir(home.join("again")));
+    install(home, &again, &["-r", "frozen.txt"]).success();
+    assert_eq!(pip_freeze(&again), frozen);
 }
 
 #[test]
