@@ -86,6 +86,19 @@ fn project(dir: &Path, name: &str, version: &str, meta: &[&str]) -> PathBuf {
     dir.to_path_buf()
 }
 
+/// `home/demo`: project `demo` 1.0, whose `test` extra asks for `dep`.
+fn demo(home: &Path) -> PathBuf {
+    project(
+        &home.join("demo"),
+        "demo",
+        "1.0",
+        &[
+            "Provides-Extra: test",
+            "Requires-Dist: dep; extra == \"test\"",
+        ],
+    )
+}
+
 /// The dependency the projects' `test` extra asks for, in a find-links folder.
 fn links(home: &Path) -> PathBuf {
     let links = mkdir(home.join("links"));
@@ -137,15 +150,7 @@ fn a_folder_with_extras_installs_as_pip_would_and_freezes_as_pip_does() {
     let dir = TempDir::new("direct-folder");
     let home = dir.path();
     links(home);
-    let demo = project(
-        &home.join("demo"),
-        "demo",
-        "1.0",
-        &[
-            "Provides-Extra: test",
-            "Requires-Dist: dep; extra == \"test\"",
-        ],
-    );
+    let demo = demo(home);
     let env = venv(home);
     install(home, &env, &["./demo[test]"]).success();
     assert_eq!(
@@ -324,15 +329,7 @@ fn an_editable_folder_is_used_in_place() {
     let dir = TempDir::new("direct-editable");
     let home = dir.path();
     links(home);
-    let demo = project(
-        &home.join("demo"),
-        "demo",
-        "1.0",
-        &[
-            "Provides-Extra: test",
-            "Requires-Dist: dep; extra == \"test\"",
-        ],
-    );
+    let demo = demo(home);
     let env = venv(home);
     // `-e .[test]` from the project's own folder, as CI runs it.
     Curd::install(&demo, &env)
@@ -387,15 +384,7 @@ fn what_freeze_prints_installs_the_same_set_again() {
     let dir = TempDir::new("direct-round-trip");
     let home = dir.path();
     links(home);
-    project(
-        &home.join("demo"),
-        "demo",
-        "1.0",
-        &[
-            "Provides-Extra: test",
-            "Requires-Dist: dep; extra == \"test\"",
-        ],
-    );
+    demo(home);
     project(&home.join("plain"), "plain", "2.0", &[]);
     let wheels = mkdir(home.join("wheels"));
     WheelSpec::new("one", "1.0").build(&wheels);
