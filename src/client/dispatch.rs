@@ -201,7 +201,7 @@ impl<'a> Builder<'a> {
         let out = work.path().join("out");
         let label = candidate.filename.to_string();
         let wheel = self.build_tree(finder, &project, &label, Flavor::Wheel, &out)?;
-        let path = keep(&wheel, &done)?;
+        let path = keep(&wheel, done)?;
         Ok(Built { path, fresh: true })
     }
 
