@@ -486,7 +486,7 @@ fn wheels_built_from_commits_are_shared_and_from_folders_not() {
     let server = Server::start(&served, &[]);
     let env = venv(home);
     let run = install(home, &env, &["-u", "-c", &server.url, "./app", &git_url]).success();
-    assert!(run.stderr.contains("Uploaded 1 wheels"), "{}", run.stderr);
+    assert!(run.stderr.contains("Uploaded 1 wheel to"), "{}", run.stderr);
     assert_eq!(
         crate::support::files::listing(&served),
         ["gitdemo-1.0-py3-none-any.whl"]
