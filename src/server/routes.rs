@@ -148,7 +148,7 @@ impl App {
         if path == "/health" {
             return allow(read, "GET, HEAD", || Response::text(200, "ok"));
         }
-        let write = is_upload(method, &segments);
+        let write = is_upload(method, &segments) || is_delete(method, &segments);
         let user = match self.authorize(request, write) {
             Ok(user) => user,
             Err(denied) => return denied,
@@ -164,7 +164,10 @@ impl App {
             }),
             ["api", project] => allow(read, "GET, HEAD", || self.api_project(request, project)),
             ["p", file] if method == "PUT" => self.put_upload(request, file),
-            ["p", file] => allow(read, "GET, HEAD, PUT", || self.download(request, file)),
+            ["p", file] if method == "DELETE" => self.delete(file),
+            ["p", file] => allow(read, "GET, HEAD, PUT, DELETE", || {
+                self.download(request, file)
+            }),
             ["s", query] => allow(read, "GET, HEAD", || self.search(request, query)),
             ["simple"] => Response::empty(301).header("Location", "/simple/"),
             ["simple", ""] => allow(read, "GET, HEAD", || self.simple_index(request)),
@@ -525,13 +528,21 @@ impl App {
         };
         match form.field(":action") {
             Some("file_upload") => {}
+            Some("remove_pkg") => return self.remove_pkg(&form),
             Some(other) => {
                 return Response::text(
                     400,
-                    format!("unsupported :action `{other}`: expected `file_upload`"),
+                    format!(
+                        "unsupported :action `{other}`: expected `file_upload` or `remove_pkg`"
+                    ),
                 );
             }
-            None => return Response::text(400, "missing :action: expected `file_upload`"),
+            None => {
+                return Response::text(
+                    400,
+                    "missing :action: expected `file_upload` or `remove_pkg`",
+                );
+            }
         }
         let Some(part) = &form.file else {
             return Response::text(
@@ -545,6 +556,60 @@ impl App {
         };
         let digest = form.field("sha256_digest").filter(|d| !d.is_empty());
         self.finish_upload(upload, &filename, digest)
+    }
+
+    /// `DELETE /p/<file>`: removes an upload, else a file cached from an upstream
+    /// (which the next request for it fetches again). A download already sending
+    /// the file completes.
+    fn delete(&self, file: &str) -> Response {
+        let raw = percent_decode(file);
+        let not_found = || Response::text(404, format!("not found: `{}`", Shown(&raw)));
+        let Ok(filename) = DistFilename::parse(&raw) else {
+            return not_found();
+        };
+        let mut removed = self.storage.remove(&filename);
+        if let (Ok(files), Some(pull)) = (&removed, &self.pull)
+            && files.is_empty()
+        {
+            removed = pull.remove(&filename);
+        }
+        match removed {
+            Ok(files) if files.is_empty() => not_found(),
+            Ok(files) => removed_response(&files),
+            Err(e) => removal_failed(&e),
+        }
+    }
+
+    /// pypiserver's `:action=remove_pkg`: every file of one version of a
+    /// project, uploaded or cached from an upstream.
+    fn remove_pkg(&self, form: &multipart::Form) -> Response {
+        let field = |name| form.field(name).map(str::trim).filter(|v| !v.is_empty());
+        let (Some(project), Some(version)) = (field("name"), field("version")) else {
+            return Response::text(400, "remove_pkg needs the fields `name` and `version`");
+        };
+        let Ok(name) = PackageName::new(project) else {
+            return Response::text(404, format!("no project named `{}`", Shown(project)));
+        };
+        let Ok(parsed) = version.parse() else {
+            return Response::text(404, format!("{name} has no version `{}`", Shown(version)));
+        };
+        let mut removed = match self.storage.remove_version(&name, &parsed) {
+            Ok(files) => files,
+            Err(e) => return removal_failed(&e),
+        };
+        if let Some(pull) = &self.pull {
+            match pull.store.remove_version(&name, &parsed) {
+                Ok(files) => {
+                    pull.forget_metadata(&files);
+                    removed.extend(files);
+                }
+                Err(e) => return removal_failed(&e),
+            }
+        }
+        if removed.is_empty() {
+            return Response::text(404, format!("{name} ({}) not found", Shown(version)));
+        }
+        removed_response(&removed)
     }
 
     /// Refuses an upload that sends no body (411) or declares one too large (413).
@@ -649,6 +714,11 @@ impl Handler for App {
     }
 }
 
+/// The route that removes a file, which needs the rights an upload needs.
+fn is_delete(method: &str, segments: &[&str]) -> bool {
+    matches!((method, segments), ("DELETE", ["p", _]))
+}
+
 /// The routes that take an upload, and need a login to write.
 fn is_upload(method: &str, segments: &[&str]) -> bool {
     matches!(
@@ -739,6 +809,26 @@ fn not_acceptable() -> Response {
 
 /// The client hears why its upload failed; the server's own trouble (a disk error,
 /// with its paths) goes to the log, and the client hears only that it happened.
+/// What a removal answers: the files it removed, also said in the log.
+fn removed_response(files: &[Arc<StoredFile>]) -> Response {
+    let lines: Vec<String> = files
+        .iter()
+        .map(|file| format!("removed `{}`", file.name))
+        .collect();
+    for line in &lines {
+        crate::message!("curd-server: {line}");
+    }
+    Response::text(200, lines.join("\n"))
+}
+
+fn removal_failed(e: &crate::util::fs::FsError) -> Response {
+    crate::message!("curd-server: {e}");
+    Response::text(
+        500,
+        "the server could not remove the file; its log says why",
+    )
+}
+
 fn save_error(e: SaveError) -> Response {
     match e {
         SaveError::Disk(_) => {

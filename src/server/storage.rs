@@ -18,6 +18,7 @@
 //!   crash leaves is swept (see [`debris`]).
 
 mod debris;
+mod remove;
 mod versions;
 
 use std::collections::{BTreeMap, HashSet};

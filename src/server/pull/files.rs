@@ -15,12 +15,12 @@ use std::sync::atomic::Ordering;
 
 use super::{Pull, PullError};
 use crate::server::http::Payload;
-use crate::server::storage::{Download, NotServed, SaveError};
+use crate::server::storage::{Download, NotServed, SaveError, StoredFile};
 use crate::server::upstream::{MAX_FILE, UpstreamError};
 use crate::standards::filename::DistFilename;
 use crate::standards::simple::{IndexFile, MetadataAvailability};
 use crate::util::digest::sha256_hex;
-use crate::util::fs::{Context, TempFile};
+use crate::util::fs::{Context, FsError, TempFile};
 
 impl Pull {
     /// A file to send: cached, else fetched from its upstream now (once, however
@@ -92,6 +92,26 @@ impl Pull {
                 e
             })?;
         Ok(())
+    }
+
+    /// Removes a cached file with its saved METADATA. The upstream still lists
+    /// it, so the next request for it fetches it again.
+    pub fn remove(&self, filename: &DistFilename) -> Result<Vec<Arc<StoredFile>>, FsError> {
+        let removed = self.store.remove(filename)?;
+        self.forget_metadata(&removed);
+        Ok(removed)
+    }
+
+    /// Deletes the saved METADATA of files removed from the cache.
+    pub fn forget_metadata(&self, removed: &[Arc<StoredFile>]) {
+        for file in removed {
+            let path = self.metadata_dir.join(format!("{}.metadata", file.name));
+            if let Err(e) = std::fs::remove_file(&path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                crate::message!("curd-server: cannot remove `{}`: {e}", path.display());
+            }
+        }
     }
 
     fn failed(&self, e: UpstreamError) -> PullError {

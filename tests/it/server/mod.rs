@@ -10,4 +10,5 @@ mod logins;
 mod metadata_load;
 mod online;
 mod pull_through;
+mod retention;
 mod slow_clients;
