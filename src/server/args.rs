@@ -27,6 +27,9 @@ pub struct Args {
     pub upstreams: Vec<String>,
     pub upstream_ttl: Duration,
     pub offline: bool,
+    /// The most the stored files may take; no limit when `None`.
+    pub max_size: Option<Size>,
+    pub evict_uploads: bool,
     pub directory: PathBuf,
 }
 
@@ -54,13 +57,14 @@ impl FromArg for Ttl {
 pub struct Size(pub u64);
 
 impl FromArg for Size {
-    const EXPECTED: &'static str = "a size such as 1048576, 512K, 100M or 2G";
+    const EXPECTED: &'static str = "a size such as 1048576, 512K, 100M, 2G or 1T";
     fn from_arg(text: &str) -> Option<Size> {
         let text = text.trim();
         let (digits, shift) = match text.char_indices().last() {
             Some((i, 'k' | 'K')) => (&text[..i], 10),
             Some((i, 'm' | 'M')) => (&text[..i], 20),
             Some((i, 'g' | 'G')) => (&text[..i], 30),
+            Some((i, 't' | 'T')) => (&text[..i], 40),
             _ => (text, 0),
         };
         digits
@@ -152,6 +156,19 @@ static OFFLINE: Flag = Flag::switch(
     "never contact an upstream: serve the pages and files pulled through before",
 );
 
+static MAX_SIZE: Flag = Flag::option(
+    "max-size",
+    "SIZE",
+    "the most the stored files may take, in bytes or with a K, M, G or T suffix \
+     (powers of 1024: 50G is 50 GiB); past it, the files cached from upstreams \
+     downloaded least recently are removed first (default: no limit)",
+);
+static EVICT_UPLOADS: Flag = Flag::switch(
+    "evict-uploads",
+    "with --max-size: uploads may be removed too, least recently downloaded first \
+     (default: only files cached from upstreams are)",
+);
+
 /// Reads the server's arguments (without the program's name); `name` is how the
 /// server was started (`curd-server`, `curd server`), for help and hints.
 pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Result<Args, Stop> {
@@ -173,6 +190,8 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
             &UPSTREAM,
             &UPSTREAM_TTL,
             &OFFLINE,
+            &MAX_SIZE,
+            &EVICT_UPLOADS,
             &VERSION,
         ],
         operand: Some(Operand {
@@ -202,6 +221,8 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
             .value::<Ttl>(&UPSTREAM_TTL)?
             .map_or(Duration::from_secs(600), |t| t.0),
         offline: m.switch(&OFFLINE),
+        max_size: m.value(&MAX_SIZE)?,
+        evict_uploads: m.switch(&EVICT_UPLOADS),
         directory: m.operand()?,
     })
 }
@@ -299,7 +320,7 @@ mod tests {
             panic!("a bad size is not an error");
         };
         let expected =
-            "`--max-upload-size`: expected a size such as 1048576, 512K, 100M or 2G, found `lots`";
+            "`--max-upload-size`: expected a size such as 1048576, 512K, 100M, 2G or 1T, found `lots`";
         assert_eq!(error.to_string(), expected);
     }
 }

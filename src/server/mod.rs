@@ -9,6 +9,7 @@
 //! start-up lines and one access-log line per request at the default level, each
 //! request's headers at the debug level that `-d` sets.
 
+pub mod access;
 pub mod args;
 pub mod auth;
 pub mod htpasswd;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod multipart;
 pub mod pages;
 pub mod pull;
+pub mod retention;
 pub mod routes;
 pub mod storage;
 pub mod upstream;
@@ -181,6 +183,14 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         args.overwrite,
         args.max_upload_size.0,
     );
+    let retention = Arc::new(retention::Retention::new(
+        Arc::clone(&app.storage),
+        pull.clone(),
+        args.max_size.map(|s| s.0),
+        args.evict_uploads,
+    ));
+    retention.start();
+    let app = app.with_retention(retention);
     let app = match pull {
         Some(pull) => app.with_pull(pull),
         None => app,

@@ -10,6 +10,7 @@ use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::multipart::{self, MultipartError};
 use crate::server::pages::{self, Format, Row};
 use crate::server::pull::{Pull, PullError, Upstreamed};
+use crate::server::retention::Retention;
 use crate::server::storage::{Index, NotServed, SaveError, Saved, Storage, StoredFile, Upload};
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
@@ -28,6 +29,8 @@ pub struct App {
     pub max_upload: u64,
     /// Pull-through from upstream indexes, when on.
     pub pull: Option<Arc<Pull>>,
+    /// Download times and the size limit.
+    pub retention: Option<Arc<Retention>>,
     pages: Mutex<PageCache>,
     /// Project pages with upstream rows, by what they were rendered from.
     union_pages: Mutex<UnionPages>,
@@ -71,9 +74,16 @@ impl App {
             overwrite,
             max_upload,
             pull: None,
+            retention: None,
             pages: Mutex::new(PageCache::default()),
             union_pages: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Notes downloads and keeps the folder under its size limit.
+    pub fn with_retention(mut self, retention: Arc<Retention>) -> App {
+        self.retention = Some(retention);
+        self
     }
 
     /// Serves the upstreams' projects beside the folder's.
@@ -192,6 +202,9 @@ impl App {
         let mut page = pages::home_header(&index, &base, self.users.is_some());
         if let Some(pull) = &self.pull {
             page.push_str(&crate::server::pull::summary::summary(pull, &index));
+        }
+        if let Some(retention) = &self.retention {
+            page.push_str(&retention.summary());
         }
         let mut page = page.into_bytes();
         page.extend_from_slice(&table);
@@ -459,12 +472,20 @@ impl App {
         let download = match (self.storage.download(&filename), &self.pull) {
             (Ok(download), _) => download,
             (Err(NotServed::Missing), Some(pull)) => match pull.download(&filename) {
-                Ok(Some(download)) => download,
+                Ok(Some(download)) => {
+                    if let Some(retention) = &self.retention {
+                        retention.poke();
+                    }
+                    download
+                }
                 Ok(None) => return not_found(),
                 Err(e) => return pull_error(&e),
             },
             (Err(why), _) => return refusal(why),
         };
+        if let Some(retention) = &self.retention {
+            retention.access.touch(name);
+        }
         let etag = format!("\"{}\"", download.sha256);
         if request.header("if-none-match").is_some_and(|v| {
             v.split(',')
@@ -575,9 +596,17 @@ impl App {
         }
         match removed {
             Ok(files) if files.is_empty() => not_found(),
-            Ok(files) => removed_response(&files),
+            Ok(files) => self.removed(&files),
             Err(e) => removal_failed(&e),
         }
+    }
+
+    /// Forgets removed files' download times, and says what was removed.
+    fn removed(&self, files: &[Arc<StoredFile>]) -> Response {
+        if let Some(retention) = &self.retention {
+            retention.access.forget(files.iter().map(|f| f.name.as_str()));
+        }
+        removed_response(files)
     }
 
     /// pypiserver's `:action=remove_pkg`: every file of one version of a
@@ -609,7 +638,7 @@ impl App {
         if removed.is_empty() {
             return Response::text(404, format!("{name} ({}) not found", Shown(version)));
         }
-        removed_response(&removed)
+        self.removed(&removed)
     }
 
     /// Refuses an upload that sends no body (411) or declares one too large (413).
@@ -670,14 +699,27 @@ impl App {
             .storage
             .commit(upload, filename, digest, self.overwrite)
         {
-            Ok(Saved::Created) => Response::text(201, format!("stored `{filename}`")),
-            Ok(Saved::Unchanged) => Response::text(
-                200,
-                format!("`{filename}` is already stored with the same contents"),
-            ),
-            Ok(Saved::Replaced) => Response::text(200, format!("replaced `{filename}`")),
+            Ok(saved) => {
+                if saved != Saved::Unchanged
+                    && let Some(retention) = &self.retention
+                {
+                    retention.poke();
+                }
+                saved_response(saved, filename)
+            }
             Err(e) => save_error(e),
         }
+    }
+}
+
+fn saved_response(saved: Saved, filename: &DistFilename) -> Response {
+    match saved {
+        Saved::Created => Response::text(201, format!("stored `{filename}`")),
+        Saved::Unchanged => Response::text(
+            200,
+            format!("`{filename}` is already stored with the same contents"),
+        ),
+        Saved::Replaced => Response::text(200, format!("replaced `{filename}`")),
     }
 }
 
