@@ -6,7 +6,7 @@
 //! - A download only updates a map in memory (one short lock): the journal is
 //!   appended by a thread of its own about once a second, never fsynced, so no
 //!   request waits on the disk for it.
-//! - The journal only ever grows by whole lines, `SECONDS NAME\n`, and is read
+//! - The journal only ever grows by whole lines, `MILLISECONDS NAME\n` (since the epoch), and is read
 //!   leniently: a line torn by a crash or kill -9 is skipped, and the times it
 //!   held are at worst a second or two older than the truth.
 //! - It stays small: when it holds several times more lines than files it
@@ -38,7 +38,7 @@ pub struct Access {
 
 #[derive(Default)]
 struct State {
-    /// Seconds since the epoch of each file's last download.
+    /// Milliseconds since the epoch of each file's last download.
     times: HashMap<String, u64>,
     /// Downloads not yet written down.
     pending: HashMap<String, u64>,
@@ -67,13 +67,17 @@ impl Access {
     }
 
     /// The journal's times as they are on disk, for a process that only reads it.
-    pub fn read(dir: &Path) -> HashMap<String, u64> {
-        read_journal(&dir.join(JOURNAL)).0
+    pub fn read(dir: &Path) -> HashMap<String, SystemTime> {
+        let times = read_journal(&dir.join(JOURNAL)).0;
+        times
+            .into_iter()
+            .map(|(name, millis)| (name, UNIX_EPOCH + Duration::from_millis(millis)))
+            .collect()
     }
 
     /// Notes a download of `name` now.
     pub fn touch(&self, name: &str) {
-        let now = now_seconds();
+        let now = now_millis();
         let mut state = lock(&self.state);
         state.times.insert(name.to_string(), now);
         state.pending.insert(name.to_string(), now);
@@ -81,8 +85,8 @@ impl Access {
 
     /// When `name` was last downloaded, if the journal knows.
     pub fn last(&self, name: &str) -> Option<SystemTime> {
-        let seconds = *lock(&self.state).times.get(name)?;
-        Some(UNIX_EPOCH + Duration::from_secs(seconds))
+        let millis = *lock(&self.state).times.get(name)?;
+        Some(UNIX_EPOCH + Duration::from_millis(millis))
     }
 
     /// Forgets removed files, so the journal does not time files that are gone.
@@ -132,7 +136,7 @@ impl Access {
         }
         let text: String = pending
             .iter()
-            .map(|(name, seconds)| format!("{seconds} {name}\n"))
+            .map(|(name, millis)| format!("{millis} {name}\n"))
             .collect();
         let appended = OpenOptions::new()
             .create(true)
@@ -153,7 +157,7 @@ impl Access {
             state
                 .times
                 .iter()
-                .map(|(name, seconds)| format!("{seconds} {name}\n"))
+                .map(|(name, millis)| format!("{millis} {name}\n"))
                 .collect()
         };
         let Some(dir) = self.path.parent() else {
@@ -174,10 +178,10 @@ impl Access {
     }
 }
 
-fn now_seconds() -> u64 {
+fn now_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The latest time of each name, the number of lines, and whether the last
@@ -195,14 +199,14 @@ fn read_journal(path: &Path) -> (HashMap<String, u64>, usize, bool) {
         let Some(line) = line.strip_suffix('\n') else {
             continue;
         };
-        let Some((seconds, name)) = line.split_once(' ') else {
+        let Some((millis, name)) = line.split_once(' ') else {
             continue;
         };
-        let (Ok(seconds), false) = (seconds.parse::<u64>(), name.is_empty()) else {
+        let (Ok(millis), false) = (millis.parse::<u64>(), name.is_empty()) else {
             continue;
         };
-        let slot = times.entry(name.to_string()).or_insert(seconds);
-        *slot = (*slot).max(seconds);
+        let slot = times.entry(name.to_string()).or_insert(millis);
+        *slot = (*slot).max(millis);
     }
     (times, lines, torn)
 }

@@ -319,8 +319,7 @@ mod tests {
         let Err(Stop::Usage { error, .. }) = parse_args(&["--max-upload-size=lots", "d"]) else {
             panic!("a bad size is not an error");
         };
-        let expected =
-            "`--max-upload-size`: expected a size such as 1048576, 512K, 100M, 2G or 1T, found `lots`";
+        let expected = "`--max-upload-size`: expected a size such as 1048576, 512K, 100M, 2G or 1T, found `lots`";
         assert_eq!(error.to_string(), expected);
     }
 }

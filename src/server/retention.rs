@@ -175,7 +175,11 @@ impl Retention {
             .fetch_add(evicted.len() as u64, Ordering::Relaxed);
         self.evicted_bytes.fetch_add(bytes, Ordering::Relaxed);
         for file in &evicted {
-            crate::message!("curd-server: evicted `{}` ({})", file.name, human_size(file.size));
+            crate::message!(
+                "curd-server: evicted `{}` ({})",
+                file.name,
+                human_size(file.size)
+            );
         }
         if over > 0 {
             crate::message!(
@@ -193,9 +197,9 @@ impl Retention {
     /// A paragraph of the home page: the limit, what is used, what was evicted.
     pub fn summary(&self) -> String {
         let (uploaded, cached) = self.used();
-        let limit = self
-            .max_size
-            .map_or("none".to_string(), |l| format!("{} ({l} bytes)", human_size(l)));
+        let limit = self.max_size.map_or("none".to_string(), |l| {
+            format!("{} ({l} bytes)", human_size(l))
+        });
         format!(
             "<h2>Storage</h2>\n<p>Size limit: {limit}. Uploads use {}, the upstream cache {}. \
              Evicted since start-up: {}, {}.</p>\n",

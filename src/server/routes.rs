@@ -604,7 +604,9 @@ impl App {
     /// Forgets removed files' download times, and says what was removed.
     fn removed(&self, files: &[Arc<StoredFile>]) -> Response {
         if let Some(retention) = &self.retention {
-            retention.access.forget(files.iter().map(|f| f.name.as_str()));
+            retention
+                .access
+                .forget(files.iter().map(|f| f.name.as_str()));
         }
         removed_response(files)
     }

@@ -260,3 +260,192 @@ fn a_deleted_upstream_file_is_fetched_again_when_asked() {
     assert_eq!(upstream.requests(&file_path), 2);
     assert_eq!(cached(&dir), [name]);
 }
+
+/// A static upstream in `root` listing `files` (name, bytes) under their projects.
+fn publish(root: &Path, files: &[(String, Vec<u8>)]) -> StaticIndex {
+    let dir = mkdir(root.join("files"));
+    let mut pages: std::collections::BTreeMap<String, String> = Default::default();
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+        let project = name.split('-').next().unwrap().to_string();
+        pages.entry(project).or_default().push_str(&format!(
+            "<a href=\"../../files/{name}#sha256={}\">{name}</a>\n",
+            sha256_hex(bytes)
+        ));
+    }
+    for (project, page) in pages {
+        let dir = mkdir(root.join("simple").join(project));
+        std::fs::write(dir.join("index.html"), page).unwrap();
+    }
+    StaticIndex::start(root, None)
+}
+
+/// Waits (at most 10 s) until `done` holds.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn size_of(files: &[(String, Vec<u8>)], names: &[&str]) -> u64 {
+    files
+        .iter()
+        .filter(|(n, _)| names.contains(&n.as_str()))
+        .map(|(_, b)| b.len() as u64)
+        .sum()
+}
+
+/// Four wheels of about 200 KB, one for each of the projects a, b, c and d.
+fn four_wheels(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    ["a", "b", "c", "d"]
+        .iter()
+        .map(|p| large_wheel(dir, p, 400 << 10))
+        .collect()
+}
+
+#[test]
+fn max_size_evicts_the_least_recently_downloaded_and_keeps_uploads() {
+    let tmp = TempDir::new("evict");
+    let wheels = four_wheels(&mkdir(tmp.path().join("build")));
+    let upstream = publish(&mkdir(tmp.path().join("upstream")), &wheels);
+    let dir = mkdir(tmp.path().join("proxy"));
+    let (upload, upload_bytes) = large_wheel(&dir, "up", 400 << 10);
+    let [a, b, c, d] = [0, 1, 2, 3].map(|i| wheels[i].0.clone());
+    let upstream_flag = format!("--upstream={}/simple/", upstream.url());
+    let limit = upload_bytes.len() as u64 + size_of(&wheels, &[&a, &b, &c]) + 1000;
+    let server = Server::start(&dir, &[&upstream_flag, &format!("--max-size={limit}")]);
+    let fetch = |name: &str| {
+        let reply = server.get(&format!("/p/{name}"));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.body
+    };
+    for name in [&a, &b, &c] {
+        fetch(name);
+    }
+    // a is downloaded again, so b is now the least recent.
+    fetch(&a);
+    assert_eq!(cached(&dir), [a.clone(), b.clone(), c.clone()]);
+    fetch(&d);
+    eventually("b is evicted", || !cached(&dir).contains(&b));
+    assert_eq!(cached(&dir), [a.clone(), c.clone(), d.clone()]);
+    assert!(listing(&dir).contains(&upload));
+    let used: u64 = upload_bytes.len() as u64 + size_of(&wheels, &[&a, &c, &d]);
+    assert!(used <= limit, "{used} > {limit}");
+    let home = server.get("/").text();
+    assert!(home.contains(&format!("({limit} bytes)")), "{home}");
+    assert!(home.contains("Evicted since start-up: 1 file"), "{home}");
+    assert!(server.log().contains(&format!("evicted `{b}`")));
+    // The listing forgets it; asked again, it is fetched again.
+    assert_eq!(upstream.requests(&format!("/files/{b}")), 1);
+    assert_eq!(fetch(&b), wheels[1].1);
+    assert_eq!(upstream.requests(&format!("/files/{b}")), 2);
+
+    // A limit under the uploads alone empties the cache and keeps the upload.
+    drop(server);
+    let server = Server::start(&dir, &[&upstream_flag, "--max-size=1K"]);
+    eventually("the cache is emptied", || cached(&dir).is_empty());
+    assert!(listing(&dir).contains(&upload));
+    assert!(
+        server
+            .log()
+            .contains("uploads are kept without --evict-uploads")
+    );
+    assert_eq!(server.get(&format!("/p/{upload}")).body, upload_bytes);
+    drop(server);
+    let _server = Server::start(&dir, &[&upstream_flag, "--max-size=1K", "--evict-uploads"]);
+    eventually("the upload is evicted", || !listing(&dir).contains(&upload));
+}
+
+#[test]
+fn download_times_survive_a_restart_and_kill_9() {
+    let tmp = TempDir::new("evict-journal");
+    let wheels = four_wheels(&mkdir(tmp.path().join("build")));
+    let upstream = publish(&mkdir(tmp.path().join("upstream")), &wheels[..3]);
+    let dir = mkdir(tmp.path().join("proxy"));
+    let [a, b, c] = [0, 1, 2].map(|i| wheels[i].0.clone());
+    let upstream_flag = format!("--upstream={}/simple/", upstream.url());
+    let server = Server::start(&dir, &[&upstream_flag]);
+    // Stored a, b, c in that order (their mtimes), then downloaded c, b, a:
+    // the journal's order is the reverse of the files' mtimes.
+    for name in [&a, &b, &c, &c, &b, &a] {
+        assert_eq!(server.get(&format!("/p/{name}")).status, 200);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    eventually("the journal is written", || {
+        std::fs::read_to_string(dir.join(".curd-access")).is_ok_and(|j| j.contains(&a))
+    });
+    // SIGTERM, then a line torn by a crash at the end of the journal.
+    server.terminate();
+    let mut journal = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(".curd-access"))
+        .unwrap();
+    journal.write_all(b"17").unwrap();
+    drop(journal);
+    let limit = size_of(&wheels, &[&a, &b]) + 1000;
+    let server = Server::start(&dir, &[&upstream_flag, &format!("--max-size={limit}")]);
+    eventually("c, downloaded least recently, is evicted", || {
+        cached(&dir) == [a.clone(), b.clone()]
+    });
+    assert_eq!(server.get(&format!("/p/{b}")).status, 200);
+    eventually("b's download is written", || {
+        std::fs::read_to_string(dir.join(".curd-access"))
+            .is_ok_and(|j| j.lines().filter(|l| l.ends_with(&b)).count() >= 1)
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    // kill -9: what was written stays; the next server starts and reads it.
+    drop(server);
+    let limit = size_of(&wheels, &[&b]) + 1000;
+    let server = Server::start(&dir, &[&upstream_flag, &format!("--max-size={limit}")]);
+    eventually("a, now older than b, is evicted", || {
+        cached(&dir) == [b.clone()]
+    });
+    assert_eq!(server.get(&format!("/p/{a}")).body, wheels[0].1);
+}
+
+#[test]
+fn a_download_in_progress_completes_when_its_file_is_evicted() {
+    let tmp = TempDir::new("evict-in-use");
+    let build_dir = mkdir(tmp.path().join("build"));
+    let files = vec![
+        large_wheel(&build_dir, "big", 48 << 20),
+        large_wheel(&build_dir, "small", 100 << 10),
+    ];
+    let (big, small) = (files[0].0.clone(), files[1].0.clone());
+    let upstream = publish(&mkdir(tmp.path().join("upstream")), &files);
+    let dir = mkdir(tmp.path().join("proxy"));
+    let limit = files[0].1.len() as u64 + 1000;
+    let server = Server::start(
+        &dir,
+        &[
+            &format!("--upstream={}/simple/", upstream.url()),
+            &format!("--max-size={limit}"),
+        ],
+    );
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(stream, "GET /p/{big} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (head, length, mut body) = read_head(&mut stream);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(server.get(&format!("/p/{small}")).status, 200);
+    eventually("big is evicted", || cached(&dir) == [small.clone()]);
+    let mut buf = vec![0u8; 1 << 20];
+    while body.len() < length {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the download stopped at {} of {length} bytes",
+            body.len()
+        );
+        body.extend_from_slice(&buf[..n]);
+        if body.len() < 4 << 20 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    assert_eq!(sha256_hex(&body), sha256_hex(&files[0].1));
+}
