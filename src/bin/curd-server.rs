@@ -1,9 +1,8 @@
-//! `curd-server DIRECTORY`: the cache server on its own, as Curdling named it.
+//! `curd-server DIRECTORY`: the cache server on its own, as Curdling named it; and
+//! `curd-server prune DIRECTORY`, which removes what was not downloaded for a while.
 
 fn main() {
-    let args = curd::server::args::parse("curd-server", std::env::args_os().skip(1))
-        .unwrap_or_else(|s| s.exit());
-    if let Err(e) = curd::server::run(args) {
+    if let Err(e) = curd::server::main("curd-server", std::env::args_os().skip(1).collect()) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

@@ -17,10 +17,7 @@ fn main() {
         // Like pip's, these exit 1 when what they report is not all well.
         Command::Show(args) => cli::show::show(args).map(exit_unless).map_err(Into::into),
         Command::Check(args) => cli::check::check(args).map(exit_unless).map_err(Into::into),
-        Command::Server(rest) => {
-            let args = curd::server::args::parse("curd server", rest).unwrap_or_else(|s| s.exit());
-            curd::server::run(args).map_err(Into::into)
-        }
+        Command::Server(rest) => curd::server::main("curd server", rest).map_err(Into::into),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -40,16 +40,34 @@ pub struct Ttl(pub Duration);
 impl FromArg for Ttl {
     const EXPECTED: &'static str = "a duration such as 600, 30s, 10m or 1h";
     fn from_arg(text: &str) -> Option<Ttl> {
-        let text = text.trim();
-        let (digits, unit) = match text.char_indices().last() {
-            Some((i, 's')) => (&text[..i], 1),
-            Some((i, 'm')) => (&text[..i], 60),
-            Some((i, 'h')) => (&text[..i], 3600),
-            _ => (text, 1),
-        };
-        let seconds = digits.parse::<u64>().ok()?.checked_mul(unit)?;
-        Some(Ttl(Duration::from_secs(seconds)))
+        duration(text).map(Ttl)
     }
+}
+
+/// An age written as `90d`, `2w`, `12h`, `30m` or `600` (seconds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Age(pub Duration);
+
+impl FromArg for Age {
+    const EXPECTED: &'static str = "an age such as 90d, 2w, 12h, 30m or 600 (seconds)";
+    fn from_arg(text: &str) -> Option<Age> {
+        duration(text).map(Age)
+    }
+}
+
+/// A number of seconds, or of minutes, hours, days or weeks with `m`, `h`, `d`, `w`.
+fn duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, 's')) => (&text[..i], 1),
+        Some((i, 'm')) => (&text[..i], 60),
+        Some((i, 'h')) => (&text[..i], 3600),
+        Some((i, 'd')) => (&text[..i], 86_400),
+        Some((i, 'w')) => (&text[..i], 7 * 86_400),
+        _ => (text, 1),
+    };
+    let seconds = digits.parse::<u64>().ok()?.checked_mul(unit)?;
+    Some(Duration::from_secs(seconds))
 }
 
 /// A byte count written as `1048576`, `512K`, `100M` or `2G`.

@@ -16,6 +16,7 @@ pub mod htpasswd;
 pub mod http;
 pub mod multipart;
 pub mod pages;
+pub mod prune;
 pub mod pull;
 pub mod retention;
 pub mod routes;
@@ -64,6 +65,8 @@ pub enum ServerError {
     Certs(crate::util::tls::CertError),
     /// The connection loop failed.
     Io(std::io::Error),
+    /// `prune` was given a folder that does not exist.
+    NoFolder(PathBuf),
 }
 
 impl fmt::Display for ServerError {
@@ -92,6 +95,13 @@ impl fmt::Display for ServerError {
             ),
             ServerError::Certs(e) => e.fmt(f),
             ServerError::Io(e) => write!(f, "server failed: {e}"),
+            ServerError::NoFolder(dir) => {
+                write!(
+                    f,
+                    "no folder `{}`: expected the server's folder",
+                    dir.display()
+                )
+            }
         }
     }
 }
@@ -107,9 +117,27 @@ impl std::error::Error for ServerError {
             ServerError::Certs(e) => Some(e),
             ServerError::UploadUsersAlone
             | ServerError::UnknownUploader { .. }
-            | ServerError::UpstreamScheme(_) => None,
+            | ServerError::UpstreamScheme(_)
+            | ServerError::NoFolder(_) => None,
         }
     }
+}
+
+/// Runs what the command line (after the program's name) asks: `prune
+/// DIRECTORY …`, else the server. `name` is how the server was started
+/// (`curd-server`, `curd server`). A folder named `prune` is served as `./prune`.
+pub fn main(name: &'static str, argv: Vec<std::ffi::OsString>) -> Result<(), ServerError> {
+    if argv.len() > 1 && argv[0] == "prune" {
+        let prune_name = if name == "curd server" {
+            "curd server prune"
+        } else {
+            "curd-server prune"
+        };
+        let prune_args =
+            prune::parse(prune_name, argv.into_iter().skip(1)).unwrap_or_else(|s| s.exit());
+        return prune::prune(&prune_args);
+    }
+    run(args::parse(name, argv).unwrap_or_else(|s| s.exit()))
 }
 
 /// Runs the server until SIGINT or SIGTERM.

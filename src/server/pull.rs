@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+pub use self::files::remove_metadata;
 use self::flight::Flights;
 use crate::server::pages::{self, Format, Row};
 use crate::server::storage::{SaveError, Storage};

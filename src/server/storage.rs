@@ -265,13 +265,19 @@ impl Storage {
     /// Opens (creating if needed) the folder and indexes it.
     pub fn open(dir: &Path) -> Result<Storage, FsError> {
         std::fs::create_dir_all(dir).context("create folder", dir)?;
-        let dir = dir.canonicalize().context("open folder", dir)?;
-        let swept = debris::sweep(&dir, debris::When::StartUp);
+        let swept = debris::sweep(dir, debris::When::StartUp);
         if swept > 0 {
             crate::message!(
                 "curd-server: removed {swept} temporary files of uploads cut short by a crash"
             );
         }
+        Storage::open_beside_server(dir)
+    }
+
+    /// Opens a folder a server may be serving now (for `prune`): sweeps nothing,
+    /// as a temporary file there may be the server's, just created.
+    pub fn open_beside_server(dir: &Path) -> Result<Storage, FsError> {
+        let dir = dir.canonicalize().context("open folder", dir)?;
         let storage = Storage {
             dir,
             scan: RwLock::new(Scan {

@@ -104,14 +104,7 @@ impl Pull {
 
     /// Deletes the saved METADATA of files removed from the cache.
     pub fn forget_metadata(&self, removed: &[Arc<StoredFile>]) {
-        for file in removed {
-            let path = self.metadata_dir.join(format!("{}.metadata", file.name));
-            if let Err(e) = std::fs::remove_file(&path)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                crate::message!("curd-server: cannot remove `{}`: {e}", path.display());
-            }
-        }
+        remove_metadata(&self.metadata_dir, removed);
     }
 
     fn failed(&self, e: UpstreamError) -> PullError {
@@ -186,6 +179,18 @@ impl Pull {
             .context("write", temp.path())
             .map_err(disk)?;
         temp.persist_unsynced(path).map_err(disk)
+    }
+}
+
+/// Deletes the METADATA saved in `metadata_dir` for files removed from the cache.
+pub fn remove_metadata(metadata_dir: &std::path::Path, removed: &[Arc<StoredFile>]) {
+    for file in removed {
+        let path = metadata_dir.join(format!("{}.metadata", file.name));
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            crate::message!("curd-server: cannot remove `{}`: {e}", path.display());
+        }
     }
 }
 

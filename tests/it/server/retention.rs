@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::support::dists::{WheelSpec, sha256_hex};
 use crate::support::files::{fixture, listing};
 use crate::support::http::basic;
-use crate::support::process::run_ok;
+use crate::support::process::{command, run, run_ok};
 use crate::support::python::{pip, pip_list, venv};
 use crate::support::rng::Rng;
 use crate::support::servers::Server;
@@ -448,4 +448,147 @@ fn a_download_in_progress_completes_when_its_file_is_evicted() {
         }
     }
     assert_eq!(sha256_hex(&body), sha256_hex(&files[0].1));
+}
+
+/// Sets a file's mtime `days` ago.
+fn age_file(path: &Path, days: u64) {
+    let when = std::time::SystemTime::now() - Duration::from_secs(days * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+}
+
+fn prune(dir: &Path, args: &[&str]) -> String {
+    run_ok(
+        command(env!("CARGO_BIN_EXE_curd-server"))
+            .arg("prune")
+            .arg(dir)
+            .args(args),
+    )
+}
+
+#[test]
+fn prune_removes_what_was_not_downloaded_keeping_the_newest_versions() {
+    let tmp = TempDir::new("prune");
+    let dir = mkdir(tmp.path().join("server"));
+    let cache = mkdir(dir.join("upstream"));
+    let alpha: Vec<String> = ["1.0", "2.0", "3.0", "4.0"]
+        .iter()
+        .map(|v| build(&cache, WheelSpec::new("alpha", v)).0)
+        .collect();
+    let (beta, _) = build(&cache, WheelSpec::new("beta", "1.0"));
+    let (up_one, _) = build(&dir, WheelSpec::new("up", "1.0"));
+    let (up_two, _) = build(&dir, WheelSpec::new("up", "2.0"));
+    for name in alpha.iter().chain([&beta]) {
+        age_file(&cache.join(name), 200);
+    }
+    for name in [&up_one, &up_two] {
+        age_file(&dir.join(name), 200);
+    }
+    // The journal says alpha 2.0 was downloaded yesterday; a torn line is skipped.
+    let yesterday = std::time::SystemTime::now() - Duration::from_secs(86_400);
+    let millis = yesterday
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    std::fs::write(
+        dir.join(".curd-access"),
+        format!("{millis} {}\n17", alpha[1]),
+    )
+    .unwrap();
+    let server = Server::start(&dir, &["--offline"]);
+    assert!(server.get("/simple/alpha/").text().contains(&alpha[0]));
+
+    let dry = prune(&dir, &["--older-than=90d", "--keep-latest=1", "--dry-run"]);
+    let expected = [
+        format!("would remove upstream/{} (", alpha[2]),
+        format!("would remove upstream/{} (", alpha[0]),
+    ];
+    let lines: Vec<&str> = dry.lines().collect();
+    assert_eq!(lines.len(), 3, "{dry}");
+    for want in &expected {
+        assert!(lines.iter().any(|l| l.starts_with(want.as_str())), "{dry}");
+    }
+    assert!(dry.contains("200 days ago"), "{dry}");
+    assert!(lines[2].starts_with("would remove 2 files, "), "{dry}");
+    assert_eq!(cached(&dir).len(), 5);
+
+    let done = prune(&dir, &["--older-than", "90d", "--keep-latest", "1"]);
+    assert!(
+        done.lines()
+            .last()
+            .unwrap()
+            .starts_with("removed 2 files, "),
+        "{done}"
+    );
+    assert_eq!(
+        cached(&dir),
+        [alpha[1].clone(), alpha[3].clone(), beta.clone()]
+    );
+    assert!(
+        listing(&dir).contains(&up_one),
+        "uploads are kept without --uploads"
+    );
+    // The running server's next listing no longer has them.
+    let page = server.get("/simple/alpha/").text();
+    assert!(
+        !page.contains(&alpha[0]) && page.contains(&alpha[3]),
+        "{page}"
+    );
+    assert_eq!(server.get(&format!("/p/{}", alpha[0])).status, 404);
+
+    let uploads = prune(&dir, &["--older-than=90d", "--keep-latest=1", "--uploads"]);
+    assert!(
+        uploads.contains(&format!("removed {up_one} (")),
+        "{uploads}"
+    );
+    assert!(listing(&dir).contains(&up_two));
+    assert!(!listing(&dir).contains(&up_one));
+    let nothing = prune(&dir, &["--older-than=90d"]);
+    assert!(nothing.contains(&format!("upstream/{beta}")), "{nothing}");
+    assert!(
+        !nothing.contains(&alpha[1]),
+        "downloaded yesterday: {nothing}"
+    );
+
+    // pip installs what remains from the running server.
+    let env = venv(&mkdir(tmp.path().join("env")));
+    let index = format!("{}/simple/", server.url);
+    run_ok(pip(&env.join("bin/python")).args(["install", "--index-url", &index, "alpha", "up"]));
+    let list = pip_list(&env);
+    assert!(
+        list.contains("alpha==2.0") && list.contains("up==2.0"),
+        "{list}"
+    );
+}
+
+#[test]
+fn prune_says_what_it_needs() {
+    let tmp = TempDir::new("prune-usage");
+    let missing = run(command(env!("CARGO_BIN_EXE_curd-server"))
+        .args(["prune"])
+        .arg(tmp.path()))
+    .failure();
+    assert!(
+        missing.stderr.contains("missing --older-than=AGE"),
+        "{}",
+        missing.stderr
+    );
+    let bad = run(command(env!("CARGO_BIN_EXE_curd-server"))
+        .args(["prune", "--older-than=soon"])
+        .arg(tmp.path()))
+    .failure();
+    assert!(
+        bad.stderr.contains("expected an age such as 90d"),
+        "{}",
+        bad.stderr
+    );
+    let gone = run(command(env!("CARGO_BIN_EXE_curd-server"))
+        .args(["prune", "--older-than=1d"])
+        .arg(tmp.path().join("nowhere")))
+    .failure();
+    assert!(gone.stderr.contains("no folder"), "{}", gone.stderr);
 }
