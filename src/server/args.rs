@@ -318,6 +318,28 @@ mod tests {
     }
 
     #[test]
+    fn retention_flags() {
+        let args = parse_args(&["--max-size=50G", "--evict-uploads", "d"]).unwrap();
+        assert_eq!(
+            (args.max_size, args.evict_uploads),
+            (Some(Size(50 << 30)), true)
+        );
+        let defaults = parse_args(&["d"]).unwrap();
+        assert_eq!((defaults.max_size, defaults.evict_uploads), (None, false));
+        let age = |text| Age::from_arg(text).map(|a| a.0.as_secs());
+        assert_eq!(
+            [age("90d"), age("2w"), age("12h"), age("600")],
+            [
+                Some(90 * 86_400),
+                Some(14 * 86_400),
+                Some(12 * 3600),
+                Some(600)
+            ]
+        );
+        assert_eq!(age("soon"), None);
+    }
+
+    #[test]
     fn version_needs_no_directory() {
         let Err(Stop::Help(text)) = parse_args(&["--version"]) else {
             panic!("--version does not print the version");
@@ -332,6 +354,7 @@ mod tests {
         assert_eq!(size("512K"), Some(Size(512 << 10)));
         assert_eq!(size("100m"), Some(Size(100 << 20)));
         assert_eq!(size("2G"), Some(Size(2 << 30)));
+        assert_eq!(size("50T"), Some(Size(50 << 40)));
         assert_eq!(size("lots"), None);
         assert_eq!(size("99999999999G"), None);
         let Err(Stop::Usage { error, .. }) = parse_args(&["--max-upload-size=lots", "d"]) else {

@@ -65,7 +65,7 @@ fn delete_needs_upload_rights_and_removes_the_file_from_every_listing() {
         (status, text.as_str()),
         (200, format!("removed `{two}`\n").as_str())
     );
-    assert_eq!(listing(&wheels), [one.clone()]);
+    assert_eq!(listing(&wheels), std::slice::from_ref(&one));
     let page = get("/simple/alpha/").text();
     assert!(page.contains(&one) && !page.contains(&two), "{page}");
     assert_eq!(get(&format!("/p/{two}")).status, 404);
@@ -247,7 +247,7 @@ fn a_deleted_upstream_file_is_fetched_again_when_asked() {
 
     assert_eq!(server.get(&format!("/p/{name}")).body, bytes);
     assert_eq!(upstream.requests(&file_path), 1);
-    assert_eq!(cached(&dir), [name.clone()]);
+    assert_eq!(cached(&dir), std::slice::from_ref(&name));
     let (status, text) = delete(&server, &name, None);
     assert_eq!(status, 200, "{text}");
     assert!(cached(&dir).is_empty());
