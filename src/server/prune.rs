@@ -18,7 +18,7 @@ use crate::server::ServerError;
 use crate::server::access::Access;
 use crate::server::args::Age;
 use crate::server::pages::human_size;
-use crate::server::pull::remove_metadata;
+use crate::server::pull::files::remove_metadata;
 use crate::server::storage::{Storage, StoredFile};
 use crate::standards::version::Version;
 use crate::util::args::{ArgsError, Command, Flag, Operand, Stop};

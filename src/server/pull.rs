@@ -22,7 +22,7 @@
 //!   still answered.
 //! - `--offline` never opens a connection: it serves what the folder holds.
 
-mod files;
+pub mod files;
 pub mod flight;
 pub mod summary;
 
@@ -33,7 +33,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-pub use self::files::remove_metadata;
 use self::flight::Flights;
 use crate::server::pages::{self, Format, Row};
 use crate::server::storage::{SaveError, Storage};
