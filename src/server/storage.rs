@@ -544,17 +544,7 @@ impl Storage {
             })?;
         let dest = self.path_of(filename);
         let _guard = lock(&self.saving);
-        // The same distribution may be stored under another spelling of its name
-        // (`Foo-1.0.0-...` for `foo-1.0-...`): it counts as the same file, or a
-        // client could replace an immutable distribution by respelling it.
-        let index = self.rescanned();
-        let existing: Vec<Arc<StoredFile>> = index
-            .project(filename.name())
-            .unwrap_or_default()
-            .iter()
-            .filter(|f| same_distribution(&f.filename, filename))
-            .cloned()
-            .collect();
+        let existing = self.stored_as(filename);
         if let Some(old) = existing.first() {
             if self.sha256_of(old) == sha256 {
                 return Ok(Saved::Unchanged);
@@ -587,6 +577,20 @@ impl Storage {
         } else {
             Saved::Replaced
         })
+    }
+
+    /// The files the folder holds now for `filename`'s distribution. It may be
+    /// stored under another spelling of its name (`Foo-1.0.0-...` for
+    /// `foo-1.0-...`): that counts as the same file, or a client could replace
+    /// an immutable distribution by respelling it.
+    fn stored_as(&self, filename: &DistFilename) -> Vec<Arc<StoredFile>> {
+        self.rescanned()
+            .project(filename.name())
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| same_distribution(&f.filename, filename))
+            .cloned()
+            .collect()
     }
 
     /// The index read afresh from the folder.

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Storage, StoredFile, same_distribution};
+use super::{Storage, StoredFile};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
 use crate::standards::version::Version;
@@ -17,14 +17,7 @@ impl Storage {
     /// (`Foo-1.0.0-…` for `foo-1.0-…`), as saves treat spellings alike. The files
     /// removed; none when nothing is stored under that name.
     pub fn remove(&self, filename: &DistFilename) -> Result<Vec<Arc<StoredFile>>, FsError> {
-        let index = self.rescanned();
-        let files: Vec<Arc<StoredFile>> = index
-            .project(filename.name())
-            .unwrap_or_default()
-            .iter()
-            .filter(|f| same_distribution(&f.filename, filename))
-            .cloned()
-            .collect();
+        let files = self.stored_as(filename);
         self.remove_files(&files)?;
         Ok(files)
     }

@@ -172,6 +172,37 @@ fn read_head(stream: &mut TcpStream) -> (String, usize, Vec<u8>) {
     }
 }
 
+/// Asks for `/p/<name>` on a raw socket and reads the head: the socket, the
+/// Content-Length and the body bytes that came with the head.
+fn start_download(server: &Server, name: &str) -> (TcpStream, usize, Vec<u8>) {
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(stream, "GET /p/{name} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let (head, length, body) = read_head(&mut stream);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    (stream, length, body)
+}
+
+/// Reads the rest of a body of `length` bytes, slowly at first.
+fn read_rest_slowly(stream: &mut TcpStream, length: usize, mut body: Vec<u8>) -> Vec<u8> {
+    let mut buf = vec![0u8; 1 << 20];
+    while body.len() < length {
+        let n = stream.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the download stopped at {} of {length} bytes",
+            body.len()
+        );
+        body.extend_from_slice(&buf[..n]);
+        if body.len() < 4 << 20 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    body
+}
+
 /// A wheel of `size` bytes of content that deflate cannot shrink much.
 fn large_wheel(dir: &Path, name: &str, size: usize) -> (String, Vec<u8>) {
     let mut rng = Rng::seeded(7);
@@ -195,13 +226,7 @@ fn a_download_in_progress_completes_when_its_file_is_deleted() {
     let wheels = mkdir(tmp.path().join("wheels"));
     let (name, bytes) = large_wheel(&wheels, "big", 48 << 20);
     let server = Server::start(&wheels, &[]);
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(stream, "GET /p/{name} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let (head, length, mut body) = read_head(&mut stream);
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (mut stream, length, body) = start_download(&server, &name);
     assert_eq!(length, bytes.len());
 
     let (status, text) = delete(&server, &name, None);
@@ -210,19 +235,7 @@ fn a_download_in_progress_completes_when_its_file_is_deleted() {
     assert_eq!(server.get(&format!("/p/{name}")).status, 404);
 
     // Read the rest slowly: the open handle still has every byte.
-    let mut buf = vec![0u8; 1 << 20];
-    while body.len() < length {
-        let n = stream.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "the download stopped at {} of {length} bytes",
-            body.len()
-        );
-        body.extend_from_slice(&buf[..n]);
-        if body.len() < 4 << 20 {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    let body = read_rest_slowly(&mut stream, length, body);
     assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
 }
 
@@ -424,29 +437,11 @@ fn a_download_in_progress_completes_when_its_file_is_evicted() {
             &format!("--max-size={limit}"),
         ],
     );
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(stream, "GET /p/{big} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let (head, length, mut body) = read_head(&mut stream);
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (mut stream, length, body) = start_download(&server, &big);
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(server.get(&format!("/p/{small}")).status, 200);
     eventually("big is evicted", || cached(&dir) == [small.clone()]);
-    let mut buf = vec![0u8; 1 << 20];
-    while body.len() < length {
-        let n = stream.read(&mut buf).unwrap();
-        assert!(
-            n > 0,
-            "the download stopped at {} of {length} bytes",
-            body.len()
-        );
-        body.extend_from_slice(&buf[..n]);
-        if body.len() < 4 << 20 {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    let body = read_rest_slowly(&mut stream, length, body);
     assert_eq!(sha256_hex(&body), sha256_hex(&files[0].1));
 }
 
