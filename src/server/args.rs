@@ -193,7 +193,8 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
     let table = Command {
         name,
         about: "Serve a folder of wheels and sdists to pip, uv, twine and curd, as a PEP \
-                503/691 simple index and Curdling's cache API.",
+                503/691 simple index and Curdling's cache API. `prune DIRECTORY --older-than \
+                AGE` (see `prune -h`) removes the files not downloaded for a while.",
         flags: vec![
             &DEBUG,
             &HOST,
