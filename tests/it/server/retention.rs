@@ -8,11 +8,12 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::curd::Curd;
 use crate::support::dists::{WheelSpec, sha256_hex};
 use crate::support::files::{fixture, listing};
 use crate::support::http::basic;
 use crate::support::process::{command, run, run_ok};
-use crate::support::python::{pip, pip_list, venv};
+use crate::support::python::{pip, pip_list, tool, venv};
 use crate::support::rng::Rng;
 use crate::support::servers::Server;
 use crate::support::static_index::StaticIndex;
@@ -271,6 +272,29 @@ fn a_deleted_upstream_file_is_fetched_again_when_asked() {
     run_ok(pip(&env.join("bin/python")).args(["install", "--index-url", &index, "alpha"]));
     assert!(pip_list(&env).contains("alpha==1.0"));
     assert_eq!(upstream.requests(&file_path), 2);
+    assert_eq!(cached(&dir), std::slice::from_ref(&name));
+
+    // Deleted again, uv and curd install it too, each fetching it anew.
+    let home = tmp.path();
+    assert_eq!(delete(&server, &name, None).0, 200);
+    let uv_env = venv(&mkdir(home.join("uv")));
+    run_ok(
+        command(tool("uv"))
+            .args(["pip", "install", "--python"])
+            .arg(uv_env.join("bin/python"))
+            .args(["--index-url", &index, "alpha"])
+            .env("UV_CACHE_DIR", home.join("uv-cache"))
+            .env("UV_NO_CONFIG", "1"),
+    );
+    assert!(pip_list(&uv_env).contains("alpha==1.0"));
+    assert_eq!(delete(&server, &name, None).0, 200);
+    let curd_env = venv(&mkdir(home.join("curd")));
+    Curd::install(home, &curd_env)
+        .args(["-i", &index, "alpha"])
+        .run()
+        .success();
+    assert!(pip_list(&curd_env).contains("alpha==1.0"));
+    assert_eq!(upstream.requests(&file_path), 4);
     assert_eq!(cached(&dir), [name]);
 }
 
