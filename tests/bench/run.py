@@ -87,6 +87,7 @@ import zipfile
 from pathlib import Path
 
 import attack
+import upstream
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -185,16 +186,16 @@ class Server:
         )
         self.ready_path = ready_path
 
-    def wait_ready(self, poll=0.005):
+    def wait_ready(self, poll=0.005, timeout=STARTUP_TIMEOUT):
         """Seconds from spawn to the first 200 on the ready path."""
-        deadline = time.perf_counter() + STARTUP_TIMEOUT
+        deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
             if http_get(self.base + self.ready_path, timeout=1.0) == 200:
                 return time.perf_counter() - self.started
             time.sleep(poll)
-        raise RuntimeError(f"{self.name} did not answer within {STARTUP_TIMEOUT} s")
+        raise RuntimeError(f"{self.name} did not answer within {timeout} s")
 
     def stop(self):
         if self.process.poll() is None:
@@ -1071,6 +1072,213 @@ def scenario_startup(bench):
 
 
 # ---------------------------------------------------------------------------
+# The pull-through scenario
+
+
+# A fresh CI client (no client cache) installs the CI set from each of these, its
+# index URL given by the server's base: "PyPI" (the static copy) and the proxies
+# in front of it, each warmed by one untimed install per tool.
+PULL_TOOLS = ("pip", "uv")
+STATIC = "static copy (http.server)"
+PULL_CURD = "curd-server --upstream"
+PULL_DEVPI = "devpi-server (mirror)"
+PULL_PROXPI = "proxpi (waitress)"
+# The RSS check's cache: synthetic wheels, projects × versions.
+RSS_PROJECTS, RSS_VERSIONS = 1000, 10
+
+
+def pull_client(bench, tool, venv, index_url):
+    """pip or uv into venv from index_url, with no client cache at all."""
+    if tool == "pip":
+        env = clean_env()
+        env["PYTHONPATH"] = str(bench.pip_runner)
+        return [venv / "bin" / "python", "-m", "pip", "install", "-q", "--no-cache-dir",
+                "--no-compile", "--index-url", index_url, "-r", CI_REQUIREMENTS], env
+    return [bench.uv, "pip", "install", "-q", "--no-config", "--no-cache",
+            "--python", venv / "bin" / "python", "--index-url", index_url,
+            "-r", CI_REQUIREMENTS], clean_env()
+
+
+def static_server(root, log_path):
+    port = free_port()
+    return Server("http.server", [sys.executable, "-m", "http.server", "-b", "127.0.0.1",
+                                  "-d", root, port], port, log_path, ready_path="/simple/")
+
+
+def devpi_server(bench, upstream_url):
+    """devpi-server with one mirror index, root/static, of upstream_url.
+
+    Returns (server, its index URL). devpi-init makes no root/pypi (PyPI's mirror),
+    so nothing is asked of any host but the static copy.
+    """
+    serverdir = bench.fresh("devpi")
+    bin_dir = bench.venv / "bin"
+    subprocess.run([bin_dir / "devpi-init", "--serverdir", serverdir, "--no-root-pypi",
+                    "--root-passwd", "bench"], check=True, env=clean_env(),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT)
+    port = free_port()
+    server = Server("devpi-server", [bin_dir / "devpi-server", "--serverdir", serverdir,
+                                     "--host", "127.0.0.1", "--port", port],
+                    port, bench.work / "devpi.log", ready_path="/+api")
+    return server, f"{server.base}/root/static/+simple/"
+
+
+def devpi_mirror_index(server, upstream_url):
+    """PUT root/static as a mirror of upstream_url, as root (HTTP basic auth)."""
+    body = json.dumps({"type": "mirror", "mirror_url": upstream_url}).encode()
+    request = urllib.request.Request(server.base + "/root/static", data=body, method="PUT")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Accept", "application/json")
+    request.add_header("Authorization", "Basic " + base64.b64encode(b"root:bench").decode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+def proxpi_server(bench, upstream_url):
+    """proxpi under waitress (its docs run it under a WSGI server), its cache in a folder."""
+    port = free_port()
+    env = clean_env()
+    env["PROXPI_INDEX_URL"] = upstream_url
+    env["PROXPI_CACHE_DIR"] = str(bench.fresh("proxpi"))
+    # proxpi gives up on a download after 0.9 s by default and redirects the
+    # client to the upstream; the warm-up below fetches every file anyway.
+    server = Server("proxpi", [bench.venv / "bin" / "waitress-serve", "--listen",
+                               f"127.0.0.1:{port}", "proxpi.server:app"],
+                    port, bench.work / "proxpi.log", ready_path="/health", env=env)
+    return server, f"{server.base}/index/"
+
+
+def pull_variant(bench, key, tool, index_url, expected):
+    def prepare():
+        venv = bench.new_venv()
+        return (pull_client(bench, tool, venv, index_url),
+                expect_installed(bench, venv, expected), remove(venv))
+    return key, prepare
+
+
+def warm_proxy(bench, name, index_url, expected):
+    """One untimed install per tool through the proxy: it holds every page and file after.
+
+    Returns None, or what went wrong."""
+    for tool in PULL_TOOLS:
+        venv = bench.new_venv()
+        run = bench.timed(f"warming {name} with {tool}", pull_client(bench, tool, venv, index_url),
+                          expect_installed(bench, venv, expected))
+        shutil.rmtree(venv, ignore_errors=True)
+        if run is None:
+            return f"the untimed install with {tool} through it failed (see Failures)"
+    return None
+
+
+def scenario_pull(bench, expected):
+    """Fresh clients through warm proxies of a static copy, against the static copy itself.
+
+    Returns (results keyed by (server, tool), {server: problem}, projects).
+    """
+    root = bench.fresh("static")
+    projects = upstream.static_tree(bench.data / "wheels", root)
+    problems, indexes, servers = {}, {}, []
+    static = static_server(root, bench.work / "static.log")
+    servers.append(static)
+    try:
+        static.wait_ready()
+        upstream_url = static.base + "/simple/"
+        indexes[STATIC] = upstream_url
+        curd = curd_server(bench.fresh("pull-cache"), bench.work / "pull.log",
+                           "--upstream", upstream_url)
+        servers.append(curd)
+        curd.wait_ready()
+        indexes[PULL_CURD] = curd.base + "/simple/"
+        for name, start in ((PULL_DEVPI, devpi_server), (PULL_PROXPI, proxpi_server)):
+            try:
+                server, url = start(bench, upstream_url)
+                servers.append(server)
+                # devpi-server takes some 20 s here to start (its first secret, its
+                # database); it is not timed.
+                server.wait_ready(poll=0.05, timeout=120)
+                if name == PULL_DEVPI:
+                    devpi_mirror_index(server, upstream_url)
+                indexes[name] = url
+            except (OSError, RuntimeError, subprocess.SubprocessError, urllib.error.URLError) as e:
+                problems[name] = f"did not start: {e}"
+        for name in [n for n in indexes if n != STATIC]:
+            problem = warm_proxy(bench, name, indexes[name], expected)
+            if problem:
+                problems[name] = problem
+                del indexes[name]
+        variants = [pull_variant(bench, (name, tool), tool, url, expected)
+                    for name, url in indexes.items() for tool in PULL_TOOLS]
+        results = bench.rounds(variants, bench.args.reps)
+    finally:
+        for server in reversed(servers):
+            server.stop()
+    return results, problems, projects
+
+
+def fetch_all(urls, workers=8):
+    """GETs every URL, 8 at a time; the number that did not answer 200."""
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return sum(1 for status in pool.map(lambda u: http_get(u, timeout=60), urls)
+                   if status != 200)
+
+
+def vm_kib(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def scenario_pull_rss(bench):
+    """curd-server's memory on a pull-through cache of 10,000 upstream files.
+
+    A static tree of synthetic wheels is the upstream; one curd-server --upstream
+    pulls every page through once, the files are linked into DIRECTORY/upstream/
+    beside them, then a new curd-server --offline starts on that folder and every
+    page (HTML and JSON) and file is asked of it. Returns a dict of the counts and RSS readings (KiB).
+    """
+    wheels = bench.work / "synthetic"
+    upstream.synthetic_wheels(wheels, RSS_PROJECTS, RSS_VERSIONS)
+    root = bench.fresh("static-synthetic")
+    upstream.static_tree(wheels, root)
+    shutil.rmtree(wheels)
+    files = sorted(p.name for p in (root / "files").glob("*.whl"))
+    names = sorted({upstream.project_of(f) for f in files})
+    cache = bench.fresh("pull-rss")
+    out = {"files": len(files), "projects": len(names)}
+    with static_server(root, bench.work / "static-synthetic.log") as static:
+        static.wait_ready()
+        with curd_server(cache, bench.work / "pull-fill.log",
+                         "--upstream", static.base + "/simple/") as filler:
+            filler.wait_ready()
+            out["fill_errors"] = fetch_all([f"{filler.base}/simple/{n}/" for n in names])
+    # The files go in as an air-gapped site syncs them: pulling 10,000 through one by
+    # one takes longer with every file already cached (see BENCHMARKS.md).
+    for name in files:
+        os.link(root / "files" / name, cache / "upstream" / name)
+    out["cached"] = sum(1 for p in (cache / "upstream").iterdir() if p.name.endswith(".whl"))
+    with curd_server(cache, bench.work / "pull-rss.log", "--offline") as server:
+        server.wait_ready()
+        time.sleep(0.5)
+        pid = server.process.pid
+        out["rss_up"] = vm_kib(pid, "VmRSS")
+        json_pages = [f"{server.base}/simple/{n}/?format=application/vnd.pypi.simple.v1%2Bjson"
+                      for n in names]
+        out["serve_errors"] = (fetch_all([f"{server.base}/simple/{n}/" for n in names])
+                               + fetch_all(json_pages)
+                               + fetch_all([f"{server.base}/simple/"]))
+        out["rss_pages"] = vm_kib(pid, "VmRSS")
+        out["serve_errors"] += fetch_all([f"{server.base}/p/{f}" for f in files])
+        out["rss_files"] = vm_kib(pid, "VmRSS")
+        out["hwm"] = vm_kib(pid, "VmHWM")
+    return out
+
+
+# ---------------------------------------------------------------------------
 # The report
 
 
@@ -1162,6 +1370,55 @@ def sdist_section(result, problem, goals):
                 rows))
 
 
+def mib(kib):
+    return fmt(kib / 1024 if kib else None, 1, " MiB")
+
+
+def pull_section(results, problems, projects, rss, goals):
+    """The pull-through scenario's tables, its goal rows added to goals."""
+    rows = []
+    for tool in PULL_TOOLS:
+        static = results.get((STATIC, tool), Samples())
+        for name in (STATIC, PULL_CURD, PULL_DEVPI, PULL_PROXPI):
+            s = results.get((name, tool))
+            if s is None:
+                rows.append([tool, name, "–", "–", "–", "not run: " + problems.get(name, "?")])
+                continue
+            curd = results.get((PULL_CURD, tool), Samples())
+            rows.append([tool, name, fmt(s.median), s.span(), ratio(s.median, static.median),
+                         ratio(curd.median, s.median)])
+        goals.append(time_goal(f"pull-through, fresh {tool} client: warm curd-server --upstream "
+                               "vs the static copy", results.get((PULL_CURD, tool), Samples()),
+                               static, 1.2))
+    goals.append(["pull-through cache of 10,000 files: curd-server RSS, peak",
+                  "< 20 MiB", mib(rss["hwm"]),
+                  verdict(rss["hwm"] is not None and rss["hwm"] < 20 * 1024)])
+    memory = table(
+        ["files cached", "projects", "RSS when up", "after every page", "after every file",
+         "VmHWM", "failed requests"],
+        [[f"{rss['cached']:,} of {rss['files']:,}", f"{rss['projects']:,}", mib(rss["rss_up"]),
+          mib(rss["rss_pages"]), mib(rss["rss_files"]), mib(rss["hwm"]),
+          f"{rss['fill_errors']} filling, {rss['serve_errors']} serving"]])
+    return (
+        "### Pull-through: a fresh CI client through a warm proxy of a static index, seconds\n\n"
+        f"The upstream is a static PEP 503 copy of bench-data/wheels ({projects} projects, "
+        "pages with sha256 and PEP 658 METADATA files, as PyPI serves them) behind "
+        "`python3 -m http.server`. Each proxy pulls from it, and was warmed by one untimed "
+        "install per tool. Each run is a fresh client: a new venv, no client cache (pip "
+        "`--no-cache-dir --no-compile`, uv `--no-cache`), installing the CI set. "
+        "`× static` is this row's median over the static copy's; `curd/this` is "
+        "curd-server's median over this row's.\n\n"
+        + table(["client", "index", "median", "min–max", "× static", "curd/this"], rows)
+        + "\n\ncurd-server's memory with a pull-through cache of "
+        f"{rss['files']:,} upstream files: {RSS_PROJECTS:,} synthetic projects × "
+        f"{RSS_VERSIONS} versions of a minimal pure-Python wheel (about 950 bytes), served as a "
+        "static tree; one curd-server --upstream pulled every page through, the files were "
+        "linked into its `upstream/` folder (as an air-gapped site syncs it), then a "
+        "new curd-server --offline on that folder was asked every project page (HTML, then "
+        "JSON), /simple/ and every file. VmRSS and VmHWM from /proc/PID/status.\n\n"
+        + memory)
+
+
 def render(bench, r):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"Measured {now} by `make bench` ({r['elapsed'] / 60:.1f} minutes), "
@@ -1234,6 +1491,9 @@ def render(bench, r):
     if "attack" in r:
         out.append(r["attack"])
         out.append("")
+    if "pull" in r:
+        out.append(r["pull"])
+        out.append("")
     if "startup" in r:
         out.append(r["startup"])
         out.append("")
@@ -1293,7 +1553,7 @@ def main():
                         help="the Markdown file to write the tables into ('-': none)")
     parser.add_argument("--reps", type=int, default=5, help="runs of each variant (default 5)")
     parser.add_argument("--wrk-seconds", type=int, default=3, help="length of each wrk run")
-    parser.add_argument("--only", default="install,noop,sdist,resolve,server,attack,startup",
+    parser.add_argument("--only", default="install,noop,sdist,resolve,server,attack,pull,startup",
                         help="comma-separated scenarios to run")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so every server started is stopped by its handle.
@@ -1444,6 +1704,12 @@ def main():
         big, results = scenario_attack(bench)
         report["attack"] = attack_section(big, results, goals)
         lap("attack scenario")
+
+    if "pull" in only:
+        results, problems, projects = scenario_pull(bench, requirement_count(CI_REQUIREMENTS))
+        rss = scenario_pull_rss(bench)
+        report["pull"] = pull_section(results, problems, projects, rss, goals)
+        lap("pull-through scenario")
 
     if "startup" in only:
         files, times, rss = scenario_startup(bench)
