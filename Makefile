@@ -56,7 +56,7 @@ clean:
 	$(CARGO) clean
 	rm -rf $(TOOLS_VENV)
 
-# Benchmarks against uv, pip and pypiserver (tests/bench/, see BENCHMARKS.md); never
+# Benchmarks against uv, pip, pypiserver, devpi-server and proxpi (tests/bench/, see BENCHMARKS.md); never
 # part of `make test`. `make bench-data` is the only step that uses the network (pip
 # download, once, into the git-ignored bench-data/); `make bench` then runs offline,
 # on loopback, in under 20 minutes, and writes its tables into BENCHMARKS.md.

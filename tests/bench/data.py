@@ -12,8 +12,9 @@ What it makes, under the data folder (git-ignored):
   sets/sdist/     sdist-only projects (sdist-requirements.txt)
   sets/build/     the setuptools and wheel wheels that build them
                   (build-requirements.txt)
-  peers/          wheels of uv, pip, pypiserver and waitress (peers.txt) and
-                  their dependencies, which `make bench` installs offline
+  peers/          wheels of uv, pip, pypiserver, waitress, devpi-server and
+                  proxpi (peers.txt) and their dependencies, which `make bench`
+                  installs offline
   wheels/         the folder the install scenarios serve: every file of sets/
   sdist-server/   the folder scenario 3 serves: sets/sdist and sets/build only,
                   so its projects are found as sdists and nothing else

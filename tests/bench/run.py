@@ -57,6 +57,17 @@ and sampled every 50 ms under load. curd-server's start-up time is the time
 from spawn to the first successful GET /health with bench-data/startup's 10,000
 files.
 
+The pull-through scenario: bench-data/wheels as a static PEP 503 tree (pages with
+sha256 and PEP 658 METADATA files, as PyPI serves them; upstream.py) behind
+`python3 -m http.server`, the "PyPI" of the scenario. In front of it:
+curd-server --upstream, devpi-server with a mirror index of it, and proxpi under
+waitress, each warmed by one untimed install per client. Each run is a fresh
+client (a new venv, no client cache: pip --no-cache-dir --no-compile, uv
+--no-cache) installing the CI set, through each proxy and straight from the
+static copy. Then curd-server's memory with a pull-through cache of 10,000
+synthetic wheels (1,000 projects × 10 versions): VmRSS when up, after every page
+and after every file, and VmHWM.
+
 Every server is started here, on 127.0.0.1 with a free port, and stopped through
 its process handle. Every loop is bounded; nothing asserts on time: a goal that
 is missed says so in the table. The tables go to stdout and into BENCHMARKS.md,
@@ -1301,6 +1312,8 @@ def versions(bench):
         ("pip", shell([python, "-c", meta, "pip"]) + " (bench-data/pip-runner)"),
         ("pypiserver", shell([python, "-c", meta, "pypiserver"])),
         ("waitress", shell([python, "-c", meta, "waitress"])),
+        ("devpi-server", shell([python, "-c", meta, "devpi-server"])),
+        ("proxpi", shell([python, "-c", meta, "proxpi"])),
         ("wrk", (shell(["sh", "-c", "wrk -v 2>&1 | head -1"]).split(" [")[0])),
         ("python", platform.python_version() + f" ({sys.executable})"),
     ]
@@ -1547,7 +1560,7 @@ def time_goal(what, curd, other, factor):
 
 
 def main():
-    parser = argparse.ArgumentParser(description="curd against uv, pip and pypiserver")
+    parser = argparse.ArgumentParser(description="curd against uv, pip, pypiserver, devpi-server and proxpi")
     parser.add_argument("--data", default=str(ROOT / "bench-data"))
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"),
                         help="the Markdown file to write the tables into ('-': none)")
