@@ -167,16 +167,20 @@ def http_get(url, timeout=2.0):
         return None
 
 
-def rss_kib(pid):
-    """VmRSS of a process, in KiB, or None once it is gone."""
+def vm_kib(pid, field):
+    """A field of /proc/PID/status (VmRSS, VmHWM), in KiB, or None once it is gone."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         return None
     return None
+
+
+def rss_kib(pid):
+    return vm_kib(pid, "VmRSS")
 
 
 class Server:
@@ -1231,17 +1235,6 @@ def fetch_all(urls, workers=8):
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         return sum(1 for status in pool.map(lambda u: http_get(u, timeout=60), urls)
                    if status != 200)
-
-
-def vm_kib(pid, field):
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def scenario_pull_rss(bench):
