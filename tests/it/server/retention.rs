@@ -373,7 +373,10 @@ fn max_size_evicts_the_least_recently_downloaded_and_keeps_uploads() {
     let home = server.get("/").text();
     assert!(home.contains(&format!("({limit} bytes)")), "{home}");
     assert!(home.contains("Evicted since start-up: 1 file"), "{home}");
-    assert!(server.log().contains(&format!("evicted `{b}`")));
+    // The log line comes after the removal: wait for it as for the removal.
+    eventually("the eviction is logged", || {
+        server.log().contains(&format!("evicted `{b}`"))
+    });
     // The listing forgets it; asked again, it is fetched again.
     assert_eq!(upstream.requests(&format!("/files/{b}")), 1);
     assert_eq!(fetch(&b), wheels[1].1);
