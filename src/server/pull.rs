@@ -26,7 +26,7 @@ pub mod files;
 pub mod flight;
 pub mod summary;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -42,17 +42,18 @@ use crate::standards::name::PackageName;
 use crate::standards::simple::{IndexFile, parse_json};
 use crate::standards::url::Url;
 use crate::util::fs::{Context, FsError, TempFile};
+use crate::util::lru::Lru;
 use crate::util::sync::lock;
 
 /// Pages refreshed in the background at once; more stale pages wait for a turn.
 const MAX_REFRESHES: usize = 4;
 /// After a failed refresh, how long a stale page is served before trying again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
-/// Pages held in memory at most, counted in projects and in files listed; past
-/// either, every page not being refreshed is let go (pages come back from disk
-/// when next asked for), so clients asking for many names cannot fill memory.
-const MAX_HELD_PAGES: usize = 100_000;
-const MAX_HELD_FILES: usize = 1_000_000;
+/// Files listed by the pages held in memory, at most (a listed file takes about a
+/// kilobyte); past it, the pages used least recently are let go, and come back
+/// from disk when next asked for, so clients asking for many names cannot fill
+/// memory.
+const MAX_HELD_FILES: usize = 20_000;
 /// The largest page kept on disk that is read back.
 const MAX_SAVED_PAGE: u64 = 64 * 1024 * 1024;
 
@@ -183,11 +184,22 @@ pub struct Stats {
     pub upstream_errors: AtomicU64,
 }
 
-#[derive(Default)]
-struct Slot {
-    listing: Option<Arc<Listing>>,
-    refreshing: bool,
-    retry_at: Option<Instant>,
+/// The upstream pages in memory, and the state of their refreshes.
+struct Held {
+    /// Weighed by the files they list.
+    pages: Lru<PackageName, Arc<Listing>>,
+    /// Pages being fetched again in the background.
+    refreshing: HashSet<PackageName>,
+    /// Pages whose refresh failed, and when to try again.
+    retry_at: HashMap<PackageName, Instant>,
+}
+
+impl Held {
+    /// Keeps a page in memory, letting go of the least recently used if need be.
+    fn hold(&mut self, name: &PackageName, listing: Arc<Listing>) {
+        let weight = listing.files.len().max(1);
+        self.pages.insert(name.clone(), listing, weight);
+    }
 }
 
 type PageOutcome = Result<Arc<Listing>, Arc<UpstreamError>>;
@@ -199,7 +211,7 @@ pub struct Pull {
     pub store: Arc<Storage>,
     pages_dir: PathBuf,
     metadata_dir: PathBuf,
-    slots: Mutex<HashMap<PackageName, Slot>>,
+    held: Mutex<Held>,
     page_flights: Flights<PackageName, PageOutcome>,
     file_flights: Flights<String, Result<(), PullError>>,
     waiting: AtomicUsize,
@@ -228,7 +240,11 @@ impl Pull {
             ttl,
             pages_dir,
             metadata_dir,
-            slots: Mutex::new(HashMap::new()),
+            held: Mutex::new(Held {
+                pages: Lru::new(MAX_HELD_FILES),
+                refreshing: HashSet::new(),
+                retry_at: HashMap::new(),
+            }),
             page_flights: Flights::default(),
             file_flights: Flights::default(),
             waiting: AtomicUsize::new(0),
@@ -291,7 +307,7 @@ impl Pull {
         }
         if let Some(saved) = self.read_page(name) {
             let saved = Arc::new(saved);
-            hold(&mut lock(&self.slots), name, Arc::clone(&saved));
+            lock(&self.held).hold(name, Arc::clone(&saved));
             return Ok(Some(self.hit(name, saved)));
         }
         if self.offline() {
@@ -309,7 +325,7 @@ impl Pull {
     /// The page held in memory, if it is (a hit: refreshed in the background
     /// when stale).
     pub fn held(self: &Arc<Self>, name: &PackageName) -> Option<Arc<Listing>> {
-        let held = lock(&self.slots).get(name)?.listing.clone()?;
+        let held = lock(&self.held).pages.get(name).cloned()?;
         Some(self.hit(name, held))
     }
 
@@ -328,16 +344,17 @@ impl Pull {
             return;
         }
         {
-            let mut slots = lock(&self.slots);
-            let slot = slots.entry(name.clone()).or_default();
-            if slot.refreshing || slot.retry_at.is_some_and(|at| Instant::now() < at) {
+            let mut held = lock(&self.held);
+            let now = Instant::now();
+            held.retry_at.retain(|_, at| now < *at);
+            if held.refreshing.contains(name) || held.retry_at.contains_key(name) {
                 return;
             }
             if self.refreshing.fetch_add(1, Ordering::SeqCst) >= MAX_REFRESHES {
                 self.refreshing.fetch_sub(1, Ordering::SeqCst);
                 return;
             }
-            slot.refreshing = true;
+            held.refreshing.insert(name.clone());
         }
         let pull = Arc::clone(self);
         let project = name.clone();
@@ -347,20 +364,17 @@ impl Pull {
                 let outcome = pull
                     .page_flights
                     .run(project.clone(), || pull.fetch_page(&project));
-                let mut slots = lock(&pull.slots);
-                let slot = slots.entry(project).or_default();
-                slot.refreshing = false;
+                let mut held = lock(&pull.held);
+                held.refreshing.remove(&project);
                 if !matches!(outcome, Some(Ok(_))) {
-                    slot.retry_at = Some(Instant::now() + RETRY_AFTER_FAILURE);
+                    held.retry_at
+                        .insert(project, Instant::now() + RETRY_AFTER_FAILURE);
                 }
                 pull.refreshing.fetch_sub(1, Ordering::SeqCst);
             });
         if let Err(e) = spawned {
             crate::message!("curd-server: could not start a page refresh: {e}");
-            lock(&self.slots)
-                .entry(name.clone())
-                .or_default()
-                .refreshing = false;
+            lock(&self.held).refreshing.remove(name);
             self.refreshing.fetch_sub(1, Ordering::SeqCst);
         }
     }
@@ -390,11 +404,9 @@ impl Pull {
         if !listing.files.is_empty() {
             self.save_page(name, &listing);
         }
-        let mut slots = lock(&self.slots);
-        hold(&mut slots, name, Arc::clone(&listing));
-        if let Some(slot) = slots.get_mut(name) {
-            slot.retry_at = None;
-        }
+        let mut held = lock(&self.held);
+        held.hold(name, Arc::clone(&listing));
+        held.retry_at.remove(name);
         Ok(listing)
     }
 
@@ -461,26 +473,12 @@ impl Pull {
             return !cached.sha256.eq_ignore_ascii_case(sha256);
         }
         let name = filename.to_string();
-        let slots = lock(&self.slots);
-        let listed = slots
+        let listed = lock(&self.held)
+            .pages
             .get(filename.name())
-            .and_then(|slot| slot.listing.as_ref())
             .and_then(|listing| listing.file(&name).and_then(|f| f.sha256.clone()));
         listed.is_some_and(|sha| !sha.eq_ignore_ascii_case(sha256))
     }
-}
-
-/// Keeps a page in memory, letting go of the others first if too many are held.
-fn hold(slots: &mut HashMap<PackageName, Slot>, name: &PackageName, listing: Arc<Listing>) {
-    let held: usize = slots
-        .values()
-        .filter_map(|s| s.listing.as_ref())
-        .map(|l| l.files.len())
-        .sum();
-    if slots.len() >= MAX_HELD_PAGES || held + listing.files.len() > MAX_HELD_FILES {
-        slots.retain(|_, slot| slot.refreshing);
-    }
-    slots.entry(name.clone()).or_default().listing = Some(listing);
 }
 
 /// A worker's place among those waiting on upstreams, given back on drop.

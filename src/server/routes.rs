@@ -1,7 +1,6 @@
 //! Routes: maps each request to its handler, checks who may make it, and picks the
 //! status code. Reaches the folder only through [`Storage`].
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::sync::{Arc, Mutex};
 
@@ -17,6 +16,7 @@ use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
 use crate::util::encoding::percent_encode;
 use crate::util::messages::count;
+use crate::util::lru::Lru;
 use crate::util::sync::lock;
 
 /// The application: every route, over one storage folder.
@@ -36,17 +36,21 @@ pub struct App {
     union_pages: Mutex<UnionPages>,
 }
 
-type UnionPages = HashMap<(PackageName, Format), (UnionStamp, Arc<Vec<u8>>)>;
+type UnionPages = Lru<(PackageName, Format), (UnionStamp, Arc<Vec<u8>>)>;
+
+/// Bytes of rendered pages kept, for each of the two caches: a page of a few
+/// files renders in microseconds, so the caches are for the big pages clients ask
+/// for again and again, and are kept small.
+const RENDERED_BYTES: usize = 4 * 1024 * 1024;
 
 /// What a project page with upstream rows is rendered from: the folder's index
 /// generation, the upstream cache's, and the upstream listing's serial.
 type UnionStamp = (u64, u64, u64);
 
 /// Rendered pages of one index generation; emptied when the index changes.
-#[derive(Default)]
 struct PageCache {
     generation: u64,
-    pages: HashMap<PageKey, Arc<Vec<u8>>>,
+    pages: Lru<PageKey, Arc<Vec<u8>>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -75,8 +79,11 @@ impl App {
             max_upload,
             pull: None,
             retention: None,
-            pages: Mutex::new(PageCache::default()),
-            union_pages: Mutex::new(HashMap::new()),
+            pages: Mutex::new(PageCache {
+                generation: 0,
+                pages: Lru::new(RENDERED_BYTES),
+            }),
+            union_pages: Mutex::new(Lru::new(RENDERED_BYTES)),
         }
     }
 
@@ -132,10 +139,8 @@ impl App {
         {
             let mut cache = lock(&self.pages);
             if cache.generation != index.generation {
-                *cache = PageCache {
-                    generation: index.generation,
-                    pages: HashMap::new(),
-                };
+                cache.generation = index.generation;
+                cache.pages.clear();
             }
             if let Some(page) = cache.pages.get(&key) {
                 return Arc::clone(page);
@@ -143,8 +148,8 @@ impl App {
         }
         let page = Arc::new(render(index));
         let mut cache = lock(&self.pages);
-        if cache.generation == index.generation && cache.pages.len() < 4096 {
-            cache.pages.insert(key, Arc::clone(&page));
+        if cache.generation == index.generation {
+            cache.pages.insert(key, Arc::clone(&page), page.len());
         }
         page
     }
@@ -257,11 +262,11 @@ impl App {
                 Ok(Some(Upstreamed { rows, age, serial })) => {
                     let page = Arc::new(pages::simple_project(&name, &rows, format));
                     if let Some(serial) = serial {
-                        let mut pages = lock(&self.union_pages);
-                        if pages.len() >= 4096 {
-                            pages.clear();
-                        }
-                        pages.insert(key, (stamp(serial), Arc::clone(&page)));
+                        lock(&self.union_pages).insert(
+                            key,
+                            (stamp(serial), Arc::clone(&page)),
+                            page.len(),
+                        );
                     }
                     let response = shared(200, format.content_type(), page);
                     with_age(response.header("Vary", "Accept"), age)

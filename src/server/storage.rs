@@ -8,6 +8,12 @@
 //!   is held while a page is rendered.
 //! - The index follows files copied in or removed behind the server's back: one
 //!   `stat` of the folder per request, and a rescan only when the folder changed.
+//!   The server's own saves and removals edit the index in place instead (a rescan
+//!   per save made filling a folder of n files cost n² `stat` calls); while the
+//!   folder keeps changing, rescans that catch outside changes are spaced so they
+//!   take at most a tenth of the time.
+//! - Every change to the index, in place or by a rescan, happens under one lock
+//!   (`saving`), so a rescan never swaps in a listing older than a save.
 //! - Checks, hashes and metadata are computed once per file version (its identity
 //!   on disk, see [`versions`]), lazily or by a background warm-up, never on every
 //!   request; a download sends from the handle its hash was computed for.
@@ -27,7 +33,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
@@ -44,6 +50,10 @@ use crate::util::sync::{lock, read, write};
 /// it is scanned again, at most every [`RESCAN_UNSETTLED`].
 const SETTLE: Duration = Duration::from_secs(2);
 const RESCAN_UNSETTLED: Duration = Duration::from_millis(100);
+/// While the folder is unsettled, a rescan waits at least this many times as long
+/// as the last one took, so a folder that keeps changing costs a bounded share of
+/// a core however many files it holds.
+const RESCAN_SPACING: u32 = 10;
 
 /// One distribution file in the folder.
 pub struct StoredFile {
@@ -95,6 +105,8 @@ struct Scan {
     /// Whether that mtime was old enough to trust (see [`SETTLE`]).
     settled: bool,
     scanned_at: Instant,
+    /// How long the last rescan took.
+    took: Duration,
     index: Arc<Index>,
 }
 
@@ -102,7 +114,8 @@ struct Scan {
 pub struct Storage {
     dir: PathBuf,
     scan: RwLock<Scan>,
-    /// Serializes the compare-and-rename step of saves.
+    /// Serializes every change to the folder and to the index (saves, removals,
+    /// rescans).
     saving: Mutex<()>,
     versions: Versions,
     /// Set when a check refuses a listed file, so the next request drops it.
@@ -284,13 +297,14 @@ impl Storage {
                 dir_mtime: None,
                 settled: false,
                 scanned_at: Instant::now(),
+                took: Duration::ZERO,
                 index: Arc::new(Index::default()),
             }),
             saving: Mutex::new(()),
             versions: Versions::default(),
             stale: AtomicBool::new(false),
         };
-        storage.rescan()?;
+        storage.rescan(&lock(&storage.saving))?;
         Ok(storage)
     }
 
@@ -300,22 +314,40 @@ impl Storage {
 
     /// The current index, rescanning first if the folder changed since the last scan.
     pub fn index(&self) -> Arc<Index> {
-        let mtime = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
-        if !self.stale.swap(false, Ordering::Relaxed) {
-            let scan = read(&self.scan);
-            let fresh = scan.settled || scan.scanned_at.elapsed() < RESCAN_UNSETTLED;
-            if mtime.is_some() && scan.dir_mtime == mtime && fresh {
-                return Arc::clone(&scan.index);
-            }
-        }
-        if let Err(e) = self.rescan() {
-            crate::message!("curd-server: {e}");
+        if !self.up_to_date() {
+            self.refresh(&lock(&self.saving));
         }
         Arc::clone(&read(&self.scan).index)
     }
 
+    /// Whether the index may be served as it is: the folder's mtime is the one last
+    /// seen, and old enough to trust or checked recently enough.
+    fn up_to_date(&self) -> bool {
+        if self.stale.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mtime = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
+        let scan = read(&self.scan);
+        let spacing = RESCAN_UNSETTLED.max(scan.took * RESCAN_SPACING);
+        let fresh = scan.settled || scan.scanned_at.elapsed() < spacing;
+        mtime.is_some() && scan.dir_mtime == mtime && fresh
+    }
+
+    /// Rescans unless the index is up to date: another request may have rescanned
+    /// while this one waited for the lock.
+    fn refresh(&self, saving: &MutexGuard<'_, ()>) {
+        if self.up_to_date() {
+            return;
+        }
+        if let Err(e) = self.rescan(saving) {
+            crate::message!("curd-server: {e}");
+        }
+    }
+
     /// Reads the folder listing and rebuilds the index, reusing what is unchanged.
-    fn rescan(&self) -> Result<(), FsError> {
+    fn rescan(&self, _saving: &MutexGuard<'_, ()>) -> Result<(), FsError> {
+        let started = Instant::now();
+        self.stale.store(false, Ordering::Relaxed);
         let now = SystemTime::now();
         let dir_mtime = std::fs::metadata(&self.dir)
             .and_then(|m| m.modified())
@@ -344,13 +376,7 @@ impl Storage {
             }
             let file = match old.file(&filename) {
                 Some(f) if f.id == id => Arc::clone(f),
-                _ => Arc::new(StoredFile {
-                    filename,
-                    name,
-                    size: meta.len(),
-                    mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                    id,
-                }),
+                _ => Arc::new(StoredFile::new(filename, name, &meta)),
             };
             projects
                 .entry(file.filename.name().clone())
@@ -374,7 +400,56 @@ impl Storage {
         scan.dir_mtime = Some(dir_mtime);
         scan.settled = now.duration_since(dir_mtime).is_ok_and(|age| age > SETTLE);
         scan.scanned_at = Instant::now();
+        scan.took = started.elapsed();
         Ok(())
+    }
+
+    /// Puts this server's own change to the folder (`added` stored, `removed` gone)
+    /// into the index without reading the folder. The caller holds `saving` and
+    /// refreshed the index before changing the folder, so the index was the folder
+    /// then; an outside change made meanwhile is caught by the rescans an
+    /// unsettled folder gets.
+    fn changed(
+        &self,
+        _saving: &MutexGuard<'_, ()>,
+        added: Option<Arc<StoredFile>>,
+        removed: &[Arc<StoredFile>],
+    ) {
+        if added.is_none() && removed.is_empty() {
+            return;
+        }
+        let mtime = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
+        let mut scan = write(&self.scan);
+        let mut projects = scan.index.projects.clone();
+        let mut refused = scan.index.refused.clone();
+        for file in removed {
+            let project = file.filename.name();
+            if let Some(files) = projects.get_mut(project) {
+                files.retain(|f| f.name != file.name);
+                if files.is_empty() {
+                    projects.remove(project);
+                }
+            }
+        }
+        if let Some(file) = added {
+            refused.remove(&file.name);
+            let files = projects.entry(file.filename.name().clone()).or_default();
+            files.retain(|f| f.name != file.name);
+            files.push(file);
+            sort_files(files);
+        }
+        scan.index = Arc::new(Index {
+            generation: scan.index.generation + 1,
+            projects,
+            refused,
+        });
+        match mtime {
+            Some(mtime) if scan.dir_mtime.is_some() => {
+                scan.dir_mtime = Some(mtime);
+                scan.settled = false;
+            }
+            _ => self.stale.store(true, Ordering::Relaxed),
+        }
     }
 
     /// What is known of a file's contents, computed on first use; nothing for a
@@ -543,8 +618,8 @@ impl Storage {
                 }
             })?;
         let dest = self.path_of(filename);
-        let _guard = lock(&self.saving);
-        let existing = self.stored_as(filename);
+        let saving = lock(&self.saving);
+        let existing = self.stored_as(&saving, filename);
         if let Some(old) = existing.first() {
             if self.sha256_of(old) == sha256 {
                 return Ok(Saved::Unchanged);
@@ -554,24 +629,30 @@ impl Storage {
             }
         }
         temp.persist(&dest).map_err(disk_error)?;
+        let mut stored = None;
         if let Ok(meta) = reader.metadata() {
             let metadata = filename.is_wheel().then_some(raw);
             self.versions
                 .register(FileId::of(&meta), checked, sha256, metadata);
+            stored = Some(Arc::new(StoredFile::new(filename.clone(), name.clone(), &meta)));
         }
+        let mut replaced = Vec::new();
         for old in existing.iter().filter(|f| f.name != name) {
             let path = self.path_of(&old.filename);
-            if let Err(e) = std::fs::remove_file(&path) {
-                crate::message!(
+            match std::fs::remove_file(&path) {
+                Ok(()) => replaced.push(Arc::clone(old)),
+                Err(e) => crate::message!(
                     "curd-server: cannot remove `{}`, replaced by `{name}`: {e}",
                     path.display()
-                );
+                ),
             }
         }
-        // The file is stored; a failed rescan only delays when it is listed.
-        if let Err(e) = self.rescan() {
-            crate::message!("curd-server: {e}");
+        if stored.is_none() {
+            // The file is stored but could not be described: the next request reads
+            // the folder again.
+            self.stale.store(true, Ordering::Relaxed);
         }
+        self.changed(&saving, stored, &replaced);
         Ok(if existing.is_empty() {
             Saved::Created
         } else {
@@ -583,8 +664,14 @@ impl Storage {
     /// stored under another spelling of its name (`Foo-1.0.0-...` for
     /// `foo-1.0-...`): that counts as the same file, or a client could replace
     /// an immutable distribution by respelling it.
-    fn stored_as(&self, filename: &DistFilename) -> Vec<Arc<StoredFile>> {
-        self.rescanned()
+    fn stored_as(
+        &self,
+        saving: &MutexGuard<'_, ()>,
+        filename: &DistFilename,
+    ) -> Vec<Arc<StoredFile>> {
+        self.refresh(saving);
+        read(&self.scan)
+            .index
             .project(filename.name())
             .unwrap_or_default()
             .iter()
@@ -592,13 +679,17 @@ impl Storage {
             .cloned()
             .collect()
     }
+}
 
-    /// The index read afresh from the folder.
-    pub fn rescanned(&self) -> Arc<Index> {
-        if let Err(e) = self.rescan() {
-            crate::message!("curd-server: {e}");
+impl StoredFile {
+    fn new(filename: DistFilename, name: String, meta: &std::fs::Metadata) -> StoredFile {
+        StoredFile {
+            filename,
+            name,
+            size: meta.len(),
+            mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            id: FileId::of(meta),
         }
-        Arc::clone(&read(&self.scan).index)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod digest;
 pub mod encoding;
 pub mod fs;
+pub mod lru;
 pub mod messages;
 pub mod netrc;
 pub mod progress;

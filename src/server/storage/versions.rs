@@ -12,7 +12,7 @@
 //! new ones over it. So a route that opens a file once, looks up its identity and
 //! sends from that handle sends exactly the bytes that were hashed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek};
@@ -27,10 +27,13 @@ use crate::archive::metadata::read_wheel_metadata;
 use crate::standards::filename::DistFilename;
 use crate::standards::metadata::{CoreMetadata, IdentityError};
 use crate::util::digest::{hex, sha256_hex};
+use crate::util::lru::Lru;
 use crate::util::sync::lock;
 
-/// Room for a few thousand METADATA files of the usual tens of KiB.
-const METADATA_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Room for some hundreds of METADATA files of the usual tens of KiB: the ones
+/// clients resolve over and over. Any other is read from its wheel again, which
+/// costs a central directory read, not a whole wheel.
+const METADATA_CACHE_BYTES: usize = 8 * 1024 * 1024;
 /// The largest METADATA served on its own (PEP 658). Real ones are at most a few
 /// hundred KiB (a long description); a larger one is offered only inside its
 /// wheel, as installers then read it, so no request can make the server inflate
@@ -40,7 +43,7 @@ pub const MAX_SERVED_METADATA: usize = 2 * 1024 * 1024;
 /// being sent hold beyond it. Each version is held once however many answers send
 /// it, so only many large METADATA files requested at once can reach it; a request
 /// that would pass it is answered 503, to be retried.
-const METADATA_HELD_BYTES: usize = 2 * METADATA_CACHE_BYTES;
+const METADATA_HELD_BYTES: usize = 128 * 1024 * 1024;
 
 /// One version of a file, as `stat` tells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -211,26 +214,27 @@ struct Cell {
 /// Recently served METADATA files, bounded by their total size; the oldest used
 /// goes first. Also knows every METADATA still held by an answer being sent, so a
 /// request for it shares that copy instead of making another.
-#[derive(Default)]
 struct MetadataCache {
-    entries: HashMap<FileId, (Arc<Vec<u8>>, u64)>,
-    by_use: BTreeMap<u64, FileId>,
-    bytes: usize,
-    clock: u64,
+    recent: Lru<FileId, Arc<Vec<u8>>>,
     /// Every METADATA handed out, cached or not, while someone holds it.
     held: HashMap<FileId, (Weak<Vec<u8>>, usize)>,
 }
 
+impl Default for MetadataCache {
+    fn default() -> MetadataCache {
+        MetadataCache {
+            recent: Lru::new(METADATA_CACHE_BYTES),
+            held: HashMap::new(),
+        }
+    }
+}
+
 impl MetadataCache {
     fn get(&mut self, id: &FileId) -> Option<Arc<Vec<u8>>> {
-        self.clock += 1;
-        let Some((bytes, used)) = self.entries.get_mut(id) else {
-            return self.held.get(id).and_then(|(weak, _)| weak.upgrade());
-        };
-        self.by_use.remove(used);
-        *used = self.clock;
-        self.by_use.insert(self.clock, *id);
-        Some(Arc::clone(bytes))
+        match self.recent.get(id) {
+            Some(bytes) => Some(Arc::clone(bytes)),
+            None => self.held.get(id).and_then(|(weak, _)| weak.upgrade()),
+        }
     }
 
     /// Whether `len` more bytes may be held in memory now.
@@ -247,37 +251,14 @@ impl MetadataCache {
             return held;
         }
         self.held.insert(id, (Arc::downgrade(&bytes), bytes.len()));
-        if bytes.len() > METADATA_CACHE_BYTES / 4 {
-            return bytes;
+        if bytes.len() <= METADATA_CACHE_BYTES / 4 {
+            self.recent.insert(id, Arc::clone(&bytes), bytes.len());
         }
-        while self.bytes + bytes.len() > METADATA_CACHE_BYTES {
-            let Some((_, oldest)) = self.by_use.pop_first() else {
-                break;
-            };
-            if let Some((gone, _)) = self.entries.remove(&oldest) {
-                self.bytes -= gone.len();
-            }
-        }
-        self.clock += 1;
-        self.bytes += bytes.len();
-        self.by_use.insert(self.clock, id);
-        self.entries.insert(id, (Arc::clone(&bytes), self.clock));
         bytes
     }
 
     fn retain(&mut self, keep: &HashSet<FileId>) {
-        let gone: Vec<FileId> = self
-            .entries
-            .keys()
-            .filter(|id| !keep.contains(id))
-            .copied()
-            .collect();
-        for id in gone {
-            if let Some((bytes, used)) = self.entries.remove(&id) {
-                self.bytes -= bytes.len();
-                self.by_use.remove(&used);
-            }
-        }
+        self.recent.retain(|id, _| keep.contains(id));
         self.held.retain(|id, _| keep.contains(id));
     }
 }
@@ -413,7 +394,7 @@ mod tests {
         }
         assert!(cache.get(&id(0)).is_some());
         cache.insert(id(4), Arc::new(vec![0; quarter]));
-        assert!(cache.bytes <= METADATA_CACHE_BYTES);
+        assert!(cache.recent.weight() <= METADATA_CACHE_BYTES);
         assert!(
             cache.get(&id(1)).is_none(),
             "the least recently used goes first"
@@ -422,10 +403,8 @@ mod tests {
         cache.insert(id(5), Arc::new(vec![0; quarter + 1]));
         assert!(cache.get(&id(5)).is_none(), "too large to keep");
         cache.retain(&HashSet::from([id(0)]));
-        assert_eq!(
-            (cache.entries.len(), cache.by_use.len(), cache.bytes),
-            (1, 1, quarter)
-        );
+        assert_eq!(cache.recent.weight(), quarter);
+        assert!(cache.recent.get(&id(0)).is_some());
     }
 
     #[test]
@@ -442,7 +421,7 @@ mod tests {
         for n in 1..5 {
             cache.insert(id(n), Arc::new(vec![0; quarter]));
         }
-        assert!(!cache.entries.contains_key(&id(0)));
+        assert!(cache.recent.get(&id(0)).is_none());
         assert!(Arc::ptr_eq(&cache.get(&id(0)).unwrap(), &small));
         assert!(!cache.has_room(METADATA_HELD_BYTES - 2 * quarter));
         drop((big, again, small));

@@ -493,6 +493,47 @@ fn the_index_follows_files_copied_in_and_removed() {
     assert_eq!(server.get("/p/zeta-1.0-py3-none-any.whl").status, 404);
 }
 
+/// The server's own saves update its listing in place; a file copied in while
+/// uploads keep changing the folder must still be found.
+#[test]
+fn files_copied_in_during_uploads_are_listed() {
+    let tmp = TempDir::new("follow-busy");
+    let wheels = tmp.path().join("wheels");
+    let server = Server::start(&wheels, &[]);
+    let dist = mkdir(tmp.path().join("dist"));
+    let uploads: Vec<(String, Vec<u8>)> = (0..30)
+        .map(|i| {
+            let built = WheelSpec::new("busy", &format!("1.{i}")).build(&dist);
+            let name = built.file_name().unwrap().to_str().unwrap().to_string();
+            (name, std::fs::read(&built).unwrap())
+        })
+        .collect();
+    let copied = WheelSpec::new("copied", "1.0").build(&mkdir(tmp.path().join("staging")));
+    std::thread::scope(|s| {
+        let server = &server;
+        let uploader = s.spawn(move || {
+            for (name, body) in &uploads {
+                let reply = server.request("PUT", &format!("/p/{name}"), &[], body);
+                assert_eq!(reply.status, 201, "{name}: {}", reply.text());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::rename(&copied, wheels.join("copied-1.0-py3-none-any.whl")).unwrap();
+        let listed = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            server.get("/simple/").text().contains("copied")
+        });
+        assert!(listed, "a file copied in during uploads is listed within 5 s");
+        uploader.join().unwrap();
+    });
+    let page = server.get("/simple/busy/").text();
+    for i in 0..30 {
+        assert!(page.contains(&format!("busy-1.{i}-py3")), "busy 1.{i} listed");
+    }
+    assert_eq!(server.get("/simple/copied/").status, 200);
+}
+
 #[test]
 fn slow_clients_do_not_starve_others() {
     let tmp = TempDir::new("slow");
