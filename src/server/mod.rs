@@ -197,7 +197,7 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         }
     }
     // Request bodies wait in the folder, on the disk of the uploads they become.
-    let spool_dir = storage.dir().to_path_buf();
+    let spool_dir = storage.incoming().to_path_buf();
     let read_access = if args.public_read {
         ReadAccess::Anonymous
     } else {

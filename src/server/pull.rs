@@ -35,7 +35,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use self::flight::Flights;
 use crate::server::pages::{self, Format, Row};
-use crate::server::storage::{SaveError, Storage};
+use crate::server::storage::{self, SaveError, Storage};
 use crate::server::upstream::{UpstreamError, Upstreams};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
@@ -116,12 +116,15 @@ pub enum PullError {
     },
     /// Writing to the folder failed.
     Disk(Arc<FsError>),
+    /// The file was stored, then let go before it could be sent: retention made
+    /// room at once, as the size limit is smaller than what must be kept.
+    Evicted { file: String },
 }
 
 impl PullError {
     pub fn status(&self) -> u16 {
         match self {
-            PullError::Busy => 503,
+            PullError::Busy | PullError::Evicted { .. } => 503,
             PullError::Refused { why, .. } => match **why {
                 SaveError::NoSpace => 507,
                 SaveError::Disk(_) => 500,
@@ -159,6 +162,10 @@ impl fmt::Display for PullError {
                 "upstream METADATA of `{file}` does not match its sha256: expected {expected}, received {actual}"
             ),
             PullError::Disk(e) => e.fmt(f),
+            PullError::Evicted { file } => write!(
+                f,
+                "upstream file `{file}` was let go as soon as it was stored: --max-size is too small for what is asked at once; retry shortly"
+            ),
         }
     }
 }
@@ -233,6 +240,7 @@ impl Pull {
         let metadata_dir = dir.join("metadata");
         for d in [&pages_dir, &metadata_dir] {
             std::fs::create_dir_all(d).context("create folder", d)?;
+            storage::sweep_at_start(d);
         }
         Ok(Pull {
             store: Arc::new(Storage::open(&dir)?),
@@ -269,15 +277,23 @@ impl Pull {
         let listing = self.listing(name)?;
         let cached = self.store.index();
         let cached_files = cached.project(name).unwrap_or_default();
-        let is_cached = |file: &str| cached_files.iter().any(|f| f.name == file);
         let mut rows = Vec::new();
         if let Some(listing) = &listing {
             for (filename, file) in &listing.files {
-                if self.offline() && !is_cached(&file.filename) {
-                    continue;
+                // A cached file is described by the bytes served, not by the page:
+                // an upstream that changed a file's bytes must not make every
+                // install of the cached one fail its hash check.
+                match cached_files.iter().find(|f| f.name == file.filename) {
+                    Some(stored) => rows.push(Row {
+                        yanked: file.yanked.clone(),
+                        ..Row::stored(&self.store, stored)
+                    }),
+                    None if self.offline() => {}
+                    None => {
+                        let href = pages::served_href(&file.filename);
+                        rows.push(Row::listed(file, filename.clone(), href));
+                    }
                 }
-                let href = pages::served_href(&file.filename);
-                rows.push(Row::listed(file, filename.clone(), href));
             }
         }
         for file in cached_files {
@@ -430,6 +446,7 @@ impl Pull {
         let path = self.page_path(name);
         let saved = TempFile::new_in(&self.pages_dir).and_then(|mut temp| {
             use std::io::Write;
+            temp.lock()?;
             temp.write_all(&bytes).context("write", temp.path())?;
             temp.persist_unsynced(&path)
         });

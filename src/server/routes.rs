@@ -1,22 +1,26 @@
 //! Routes: maps each request to its handler, checks who may make it, and picks the
 //! status code. Reaches the folder only through [`Storage`].
 
-use std::io::{self, Read, Write};
+mod removals;
+mod uploads;
+
+use self::removals::is_delete;
+use self::uploads::is_upload;
+
 use std::sync::{Arc, Mutex};
 
 use crate::server::auth::{Denied, ReadAccess, Uploaders, UserDb};
 use crate::server::http::{Handler, Payload, Request, Response};
-use crate::server::multipart::{self, MultipartError};
 use crate::server::pages::{self, Format, Row};
 use crate::server::pull::{Pull, PullError, Upstreamed};
 use crate::server::retention::Retention;
-use crate::server::storage::{Index, NotServed, SaveError, Saved, Storage, StoredFile, Upload};
+use crate::server::storage::{Index, NotServed, Storage, StoredFile};
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
 use crate::util::encoding::percent_encode;
-use crate::util::messages::count;
 use crate::util::lru::Lru;
+use crate::util::messages::count;
 use crate::util::sync::lock;
 
 /// The application: every route, over one storage folder.
@@ -506,243 +510,6 @@ impl App {
         )
         .header("ETag", etag)
     }
-
-    /// `PUT /p/<file>`: Curdling's upload, multipart with the file in a field, or the raw bytes.
-    fn put_upload(&self, request: &mut Request<'_>, file: &str) -> Response {
-        let raw = percent_decode(file);
-        let filename = match DistFilename::parse(&raw) {
-            Ok(f) => f,
-            Err(e) => return Response::text(400, e),
-        };
-        let boundary = match multipart::boundary(request.header("content-type").unwrap_or("")) {
-            Ok(boundary) => boundary,
-            Err(e) => return Response::text(400, e),
-        };
-        let received = self.receive(request, |body, upload| match &boundary {
-            Some(boundary) => match multipart::read_form(body, boundary, upload)?.file {
-                Some(_) => Ok(()),
-                None => Err(MultipartError::Malformed(
-                    "expected a file part in the form",
-                )),
-            },
-            None => copy_body(body, upload),
-        });
-        match received {
-            Ok((upload, ())) => self.finish_upload(upload, &filename, None),
-            Err(response) => response,
-        }
-    }
-
-    /// twine's (the legacy PyPI) upload: `POST /` with `:action=file_upload`.
-    fn twine_upload(&self, request: &mut Request<'_>) -> Response {
-        let boundary = match multipart::boundary(request.header("content-type").unwrap_or("")) {
-            Ok(Some(boundary)) => boundary,
-            Ok(None) => {
-                return Response::text(
-                    415,
-                    "expected a multipart/form-data upload, as twine sends",
-                );
-            }
-            Err(e) => return Response::text(400, e),
-        };
-        let received = self.receive(request, |body, upload| {
-            multipart::read_form(body, &boundary, upload)
-        });
-        let (upload, form) = match received {
-            Ok(received) => received,
-            Err(response) => return response,
-        };
-        match form.field(":action") {
-            Some("file_upload") => {}
-            Some("remove_pkg") => return self.remove_pkg(&form),
-            Some(other) => {
-                return Response::text(
-                    400,
-                    format!(
-                        "unsupported :action `{other}`: expected `file_upload` or `remove_pkg`"
-                    ),
-                );
-            }
-            None => {
-                return Response::text(
-                    400,
-                    "missing :action: expected `file_upload` or `remove_pkg`",
-                );
-            }
-        }
-        let Some(part) = &form.file else {
-            return Response::text(
-                400,
-                "expected the distribution in a file field named `content`",
-            );
-        };
-        let filename = match DistFilename::parse(&part.filename) {
-            Ok(f) => f,
-            Err(e) => return Response::text(400, e),
-        };
-        let digest = form.field("sha256_digest").filter(|d| !d.is_empty());
-        self.finish_upload(upload, &filename, digest)
-    }
-
-    /// `DELETE /p/<file>`: removes an upload, else a file cached from an upstream
-    /// (which the next request for it fetches again). A download already sending
-    /// the file completes.
-    fn delete(&self, file: &str) -> Response {
-        let raw = percent_decode(file);
-        let not_found = || Response::text(404, format!("not found: `{}`", Shown(&raw)));
-        let Ok(filename) = DistFilename::parse(&raw) else {
-            return not_found();
-        };
-        let mut removed = self.storage.remove(&filename);
-        if let (Ok(files), Some(pull)) = (&removed, &self.pull)
-            && files.is_empty()
-        {
-            removed = pull.remove(&filename);
-        }
-        match removed {
-            Ok(files) if files.is_empty() => not_found(),
-            Ok(files) => self.removed(&files),
-            Err(e) => removal_failed(&e),
-        }
-    }
-
-    /// Forgets removed files' download times, and says what was removed.
-    fn removed(&self, files: &[Arc<StoredFile>]) -> Response {
-        if let Some(retention) = &self.retention {
-            retention
-                .access
-                .forget(files.iter().map(|f| f.name.as_str()));
-        }
-        removed_response(files)
-    }
-
-    /// pypiserver's `:action=remove_pkg`: every file of one version of a
-    /// project, uploaded or cached from an upstream.
-    fn remove_pkg(&self, form: &multipart::Form) -> Response {
-        let field = |name| form.field(name).map(str::trim).filter(|v| !v.is_empty());
-        let (Some(project), Some(version)) = (field("name"), field("version")) else {
-            return Response::text(400, "remove_pkg needs the fields `name` and `version`");
-        };
-        let Ok(name) = PackageName::new(project) else {
-            return Response::text(404, format!("no project named `{}`", Shown(project)));
-        };
-        let Ok(parsed) = version.parse() else {
-            return Response::text(404, format!("{name} has no version `{}`", Shown(version)));
-        };
-        let mut removed = match self.storage.remove_version(&name, &parsed) {
-            Ok(files) => files,
-            Err(e) => return removal_failed(&e),
-        };
-        if let Some(pull) = &self.pull {
-            match pull.store.remove_version(&name, &parsed) {
-                Ok(files) => {
-                    pull.forget_metadata(&files);
-                    removed.extend(files);
-                }
-                Err(e) => return removal_failed(&e),
-            }
-        }
-        if removed.is_empty() {
-            return Response::text(404, format!("{name} ({}) not found", Shown(version)));
-        }
-        self.removed(&removed)
-    }
-
-    /// Refuses an upload that sends no body (411) or declares one too large (413).
-    fn check_upload(&self, request: &Request<'_>) -> Result<(), Response> {
-        if !request.has_body() {
-            return Err(Response::text(
-                411,
-                "an upload needs a body, sent with a Content-Length or chunked",
-            ));
-        }
-        if request
-            .content_length()
-            .is_some_and(|n| n > self.max_upload)
-        {
-            return Err(save_error(SaveError::TooLarge {
-                limit: self.max_upload,
-            }));
-        }
-        Ok(())
-    }
-
-    /// Streams a request body into a new upload through `read`; checks the size first.
-    fn receive<T>(
-        &self,
-        request: &mut Request<'_>,
-        read: impl FnOnce(&mut dyn Read, &mut Upload) -> Result<T, MultipartError>,
-    ) -> Result<(Upload, T), Response> {
-        self.check_upload(request)?;
-        let mut upload = self
-            .storage
-            .begin_upload(self.max_upload)
-            .map_err(save_error)?;
-        match read(request.body(), &mut upload) {
-            Ok(value) => Ok((upload, value)),
-            Err(MultipartError::Write(e)) => Err(save_error(upload.write_error(e))),
-            Err(MultipartError::Read(e)) => Err(save_error(SaveError::Body(e))),
-            Err(e) => Err(Response::text(400, e)),
-        }
-    }
-
-    fn finish_upload(
-        &self,
-        upload: Upload,
-        filename: &DistFilename,
-        digest: Option<&str>,
-    ) -> Response {
-        if let Some(pull) = &self.pull
-            && pull.conflicts(filename, &upload.sha256())
-        {
-            return Response::text(
-                409,
-                format!(
-                    "`{filename}` is served from the upstream with different contents: a file name's bytes never change"
-                ),
-            );
-        }
-        match self
-            .storage
-            .commit(upload, filename, digest, self.overwrite)
-        {
-            Ok(saved) => {
-                if saved != Saved::Unchanged
-                    && let Some(retention) = &self.retention
-                {
-                    retention.poke();
-                }
-                saved_response(saved, filename)
-            }
-            Err(e) => save_error(e),
-        }
-    }
-}
-
-fn saved_response(saved: Saved, filename: &DistFilename) -> Response {
-    match saved {
-        Saved::Created => Response::text(201, format!("stored `{filename}`")),
-        Saved::Unchanged => Response::text(
-            200,
-            format!("`{filename}` is already stored with the same contents"),
-        ),
-        Saved::Replaced => Response::text(200, format!("replaced `{filename}`")),
-    }
-}
-
-/// Copies a raw body into an upload, telling the client's failures (400, 408) from
-/// the server's (413, 507).
-fn copy_body(body: &mut dyn Read, upload: &mut Upload) -> Result<(), MultipartError> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match body.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(MultipartError::Read(e)),
-        };
-        upload.write_all(&buf[..n]).map_err(MultipartError::Write)?;
-    }
 }
 
 impl Handler for App {
@@ -761,19 +528,6 @@ impl Handler for App {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         self.route(request)
     }
-}
-
-/// The route that removes a file, which needs the rights an upload needs.
-fn is_delete(method: &str, segments: &[&str]) -> bool {
-    matches!((method, segments), ("DELETE", ["p", _]))
-}
-
-/// The routes that take an upload, and need a login to write.
-fn is_upload(method: &str, segments: &[&str]) -> bool {
-    matches!(
-        (method, segments),
-        ("PUT", ["p", _]) | ("POST", [""]) | ("POST", ["legacy", ""])
-    )
 }
 
 fn allow(ok: bool, methods: &'static str, respond: impl FnOnce() -> Response) -> Response {
@@ -854,41 +608,6 @@ fn not_acceptable() -> Response {
         406,
         "none of the accepted types is served: expected application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html or text/html",
     )
-}
-
-/// The client hears why its upload failed; the server's own trouble (a disk error,
-/// with its paths) goes to the log, and the client hears only that it happened.
-/// What a removal answers: the files it removed, also said in the log.
-fn removed_response(files: &[Arc<StoredFile>]) -> Response {
-    let lines: Vec<String> = files
-        .iter()
-        .map(|file| format!("removed `{}`", file.name))
-        .collect();
-    for line in &lines {
-        crate::message!("curd-server: {line}");
-    }
-    Response::text(200, lines.join("\n"))
-}
-
-fn removal_failed(e: &crate::util::fs::FsError) -> Response {
-    crate::message!("curd-server: {e}");
-    Response::text(
-        500,
-        "the server could not remove the file; its log says why",
-    )
-}
-
-fn save_error(e: SaveError) -> Response {
-    match e {
-        SaveError::Disk(_) => {
-            crate::message!("curd-server: {e}");
-            Response::text(
-                500,
-                "the server could not store the upload; its log says why",
-            )
-        }
-        e => Response::text(e.status(), e),
-    }
 }
 
 fn content_type(filename: &str) -> &'static str {

@@ -11,7 +11,7 @@
 //!   The server's own saves and removals edit the index in place instead (a rescan
 //!   per save made filling a folder of n files cost n² `stat` calls); while the
 //!   folder keeps changing, rescans that catch outside changes are spaced so they
-//!   take at most a tenth of the time.
+//!   take at most a fiftieth of the time.
 //! - Every change to the index, in place or by a rescan, happens under one lock
 //!   (`saving`), so a rescan never swaps in a listing older than a save.
 //! - Checks, hashes and metadata are computed once per file version (its identity
@@ -27,7 +27,7 @@ mod debris;
 mod remove;
 mod versions;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
@@ -51,9 +51,13 @@ use crate::util::sync::{lock, read, write};
 const SETTLE: Duration = Duration::from_secs(2);
 const RESCAN_UNSETTLED: Duration = Duration::from_millis(100);
 /// While the folder is unsettled, a rescan waits at least this many times as long
-/// as the last one took, so a folder that keeps changing costs a bounded share of
-/// a core however many files it holds.
-const RESCAN_SPACING: u32 = 10;
+/// as the last one took, so a folder that keeps changing (a cache filling) costs
+/// at most 2% of a core however many files it holds. These rescans only catch an
+/// outside change hidden in the same timestamp tick as one of the server's own.
+const RESCAN_SPACING: u32 = 50;
+/// The hidden folder, inside the storage's, where files are written before they
+/// are renamed into place (on the same file system, so the rename is atomic).
+const INCOMING: &str = ".curd-incoming";
 
 /// One distribution file in the folder.
 pub struct StoredFile {
@@ -113,6 +117,10 @@ struct Scan {
 /// The folder of wheels and sdists the server serves.
 pub struct Storage {
     dir: PathBuf,
+    /// Where bodies and saves are written before their rename into `dir`: a
+    /// temporary file created or removed there leaves `dir`'s mtime alone, which
+    /// would otherwise tell every next request to read the folder again.
+    incoming: PathBuf,
     scan: RwLock<Scan>,
     /// Serializes every change to the folder and to the index (saves, removals,
     /// rescans).
@@ -277,8 +285,11 @@ impl Upload {
 impl Storage {
     /// Opens (creating if needed) the folder and indexes it.
     pub fn open(dir: &Path) -> Result<Storage, FsError> {
-        std::fs::create_dir_all(dir).context("create folder", dir)?;
-        let swept = debris::sweep(dir, debris::When::StartUp);
+        let incoming = dir.join(INCOMING);
+        std::fs::create_dir_all(&incoming).context("create folder", &incoming)?;
+        // Older versions wrote their temporary files in the folder itself.
+        let swept = debris::sweep(dir, debris::When::StartUp)
+            + debris::sweep(&incoming, debris::When::StartUp);
         if swept > 0 {
             crate::message!(
                 "curd-server: removed {swept} temporary files of uploads cut short by a crash"
@@ -292,6 +303,7 @@ impl Storage {
     pub fn open_beside_server(dir: &Path) -> Result<Storage, FsError> {
         let dir = dir.canonicalize().context("open folder", dir)?;
         let storage = Storage {
+            incoming: dir.join(INCOMING),
             dir,
             scan: RwLock::new(Scan {
                 dir_mtime: None,
@@ -310,6 +322,11 @@ impl Storage {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The folder for temporary files that are renamed into [`Storage::dir`].
+    pub fn incoming(&self) -> &Path {
+        &self.incoming
     }
 
     /// The current index, rescanning first if the folder changed since the last scan.
@@ -354,6 +371,12 @@ impl Storage {
             .context("read folder", &self.dir)?;
         let entries = std::fs::read_dir(&self.dir).context("read folder", &self.dir)?;
         let old = Arc::clone(&read(&self.scan).index);
+        let known: HashMap<&str, &Arc<StoredFile>> = old
+            .projects
+            .values()
+            .flatten()
+            .map(|f| (f.name.as_str(), f))
+            .collect();
         let mut projects: BTreeMap<PackageName, Vec<Arc<StoredFile>>> = BTreeMap::new();
         let mut refused = BTreeMap::new();
         let mut present = HashSet::new();
@@ -361,8 +384,18 @@ impl Storage {
             let Some(name) = entry.file_name().to_str().map(String::from) else {
                 continue;
             };
-            let Ok(filename) = DistFilename::parse(&name) else {
-                continue;
+            // A name listed before needs no parsing again: only its identity.
+            let listed = known.get(name.as_str()).copied();
+            let parsed;
+            let filename = match listed {
+                Some(file) => &file.filename,
+                None => match DistFilename::parse(&name) {
+                    Ok(filename) => {
+                        parsed = filename;
+                        &parsed
+                    }
+                    Err(_) => continue,
+                },
             };
             let Ok(meta) = entry.metadata() else { continue };
             if !meta.is_file() {
@@ -374,9 +407,9 @@ impl Storage {
                 refused.insert(name, why);
                 continue;
             }
-            let file = match old.file(&filename) {
-                Some(f) if f.id == id => Arc::clone(f),
-                _ => Arc::new(StoredFile::new(filename, name, &meta)),
+            let file = match listed {
+                Some(file) if file.id == id => Arc::clone(file),
+                _ => Arc::new(StoredFile::new(filename.clone(), name, &meta)),
             };
             projects
                 .entry(file.filename.name().clone())
@@ -573,8 +606,8 @@ impl Storage {
 
     /// Starts receiving an upload of at most `limit` bytes.
     pub fn begin_upload(&self, limit: u64) -> Result<Upload, SaveError> {
-        debris::sweep(&self.dir, debris::When::Running);
-        let temp = TempFile::new_in(&self.dir).map_err(disk_error)?;
+        debris::sweep(&self.incoming, debris::When::Running);
+        let temp = TempFile::new_in(&self.incoming).map_err(disk_error)?;
         temp.lock().map_err(disk_error)?;
         Ok(Upload {
             temp,
@@ -617,6 +650,7 @@ impl Storage {
                     reason,
                 }
             })?;
+        temp.sync().map_err(disk_error)?;
         let dest = self.path_of(filename);
         let saving = lock(&self.saving);
         let existing = self.stored_as(&saving, filename);
@@ -634,7 +668,11 @@ impl Storage {
             let metadata = filename.is_wheel().then_some(raw);
             self.versions
                 .register(FileId::of(&meta), checked, sha256, metadata);
-            stored = Some(Arc::new(StoredFile::new(filename.clone(), name.clone(), &meta)));
+            stored = Some(Arc::new(StoredFile::new(
+                filename.clone(),
+                name.clone(),
+                &meta,
+            )));
         }
         let mut replaced = Vec::new();
         for old in existing.iter().filter(|f| f.name != name) {
@@ -691,6 +729,12 @@ impl StoredFile {
             id: FileId::of(meta),
         }
     }
+}
+
+/// Removes what a crash left of writes to a folder kept beside a storage's (the
+/// pull-through cache's pages and METADATA), before this process writes there.
+pub fn sweep_at_start(dir: &Path) {
+    debris::sweep(dir, debris::When::StartUp);
 }
 
 /// A full disk (no byte, no inode, no quota left) is told apart from other failures.

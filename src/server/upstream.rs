@@ -8,19 +8,19 @@
 //! - Pages are PEP 503 HTML or PEP 691 JSON, read by `standards::simple`, the
 //!   reader the installer uses.
 //! - Credentials come from the upstream URL, else `~/.netrc` (or `$NETRC`), and
-//!   go only to their own origin: ureq keeps `Authorization` across a redirect
-//!   only to the same host over https. Every URL is shown through its redacting `Display`, so no password
-//!   reaches a log, a page or an error.
+//!   go only to their own origin (scheme, host and port): redirects are followed
+//!   here, hop by hop, as ureq's own rule looks at the host alone. Every URL is
+//!   shown through its redacting `Display`, so no password reaches a log, a page
+//!   or an error.
 //! - Every read is bounded: pages and metadata in size and in time as a whole;
-//!   files in size and by a timeout on each read, so a stalled upstream frees its
-//!   worker.
+//!   files in size, by a timeout on each read and by a pace they must keep, so a
+//!   stalled or trickling upstream frees its worker and those waiting on it.
 
 use std::fmt;
 use std::io::Read;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use ureq::ResponseExt;
-use ureq::config::RedirectAuthHeaders;
 use ureq::tls::TlsConfig;
 
 use crate::standards::name::PackageName;
@@ -28,6 +28,8 @@ use crate::standards::simple::{ACCEPT, IndexFile, PageError, parse_page};
 use crate::standards::url::{Scheme, Url};
 use crate::util::encoding::base64;
 use crate::util::netrc::Netrc;
+use crate::util::pace::{Pace, Paced};
+use crate::util::sync::lock;
 use crate::util::tls::{CertError, root_certs};
 
 /// The largest page or METADATA file taken from an upstream (PyPI's largest
@@ -35,11 +37,20 @@ use crate::util::tls::{CertError, root_certs};
 pub const MAX_DOCUMENT: u64 = 64 * 1024 * 1024;
 /// The largest file pulled through (the largest wheels on PyPI are a few GiB).
 pub const MAX_FILE: u64 = 16 << 30;
+/// Pages larger than this are read one at a time.
+const LARGE_PAGE: usize = 4 * 1024 * 1024;
 const CONNECT: Duration = Duration::from_secs(10);
 /// A page or METADATA file, whole.
 const DOCUMENT_DEADLINE: Duration = Duration::from_secs(60);
 /// The longest silence while a file downloads.
-const READ: Duration = Duration::from_secs(30);
+const READ: Duration = Duration::from_secs(15);
+/// What a file download must bring in every window (13 KiB/s): a slow link
+/// passes, a trickle meant to hold the worker is cut off.
+const FILE_PACE: Pace = Pace {
+    bytes: 64 * 1024,
+    window: Duration::from_secs(5),
+};
+const MAX_REDIRECTS: usize = 10;
 const USER_AGENT: &str = concat!("curd-server/", env!("CARGO_PKG_VERSION"));
 
 /// Why an upstream did not give what was asked.
@@ -92,6 +103,8 @@ pub struct Upstreams {
     agent: ureq::Agent,
     indexes: Vec<Url>,
     netrc: Netrc,
+    /// Held while a large page is read.
+    reading: Mutex<()>,
 }
 
 impl Upstreams {
@@ -100,8 +113,7 @@ impl Upstreams {
         let roots = root_certs(None)?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .max_redirects(10)
-            .redirect_auth_headers(RedirectAuthHeaders::SameHost)
+            .max_redirects(0)
             .user_agent(USER_AGENT)
             .accept_encoding("identity")
             .max_idle_connections_per_host(16)
@@ -114,6 +126,7 @@ impl Upstreams {
             agent: config.into(),
             indexes: indexes.into_iter().map(|u| u.as_directory()).collect(),
             netrc: netrc.map(Netrc::parse).unwrap_or_default(),
+            reading: Mutex::new(()),
         })
     }
 
@@ -128,6 +141,9 @@ impl Upstreams {
             let Some(page) = self.document(&url, ACCEPT)? else {
                 continue;
             };
+            // Reading a page takes some times its size in memory: large ones are
+            // read one at a time, so hostile upstreams cannot multiply it.
+            let _one_at_a_time = (page.body.len() > LARGE_PAGE).then(|| lock(&self.reading));
             let page = parse_page(page.content_type.as_deref(), &page.body, &page.url)
                 .map_err(UpstreamError::Page)?;
             return Ok(Some(page.files));
@@ -137,27 +153,19 @@ impl Upstreams {
 
     /// A small document, whole; `None` for a 404.
     pub fn document(&self, url: &Url, accept: &str) -> Result<Option<Document>, UpstreamError> {
-        let request = self
-            .agent
-            .get(url.request_target())
-            .config()
-            .timeout_global(Some(DOCUMENT_DEADLINE))
-            .build()
-            .header("accept", accept);
-        let response = self.send(url, request)?;
+        let deadline = Instant::now() + DOCUMENT_DEADLINE;
+        let (final_url, response) = self.send(url, |at| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            self.agent
+                .get(at.request_target())
+                .config()
+                .timeout_global(Some(left.max(Duration::from_millis(1))))
+                .build()
+                .header("accept", accept)
+        })?;
         if response.status().as_u16() == 404 {
             return Ok(None);
         }
-        // Links are relative to where redirects led, with the first URL's login
-        // where they stayed on its origin.
-        let landed = Url::parse(&response.get_uri().to_string())
-            .ok()
-            .filter(|landed| landed.request_target() != url.request_target());
-        let final_url = match landed {
-            Some(landed) if url.same_origin(&landed) => landed.with_userinfo_of(url),
-            Some(landed) => landed,
-            None => url.clone(),
-        };
         let content_type = response
             .headers()
             .get("content-type")
@@ -186,43 +194,73 @@ impl Upstreams {
     /// A file's bytes as they arrive, cut one byte past [`MAX_FILE`], so a
     /// larger file fails its size check rather than pass truncated.
     pub fn file(&self, url: &Url) -> Result<impl Read + use<>, UpstreamError> {
-        let response = self.send(url, self.agent.get(url.request_target()))?;
+        let (_, response) = self.send(url, |at| self.agent.get(at.request_target()))?;
         if response.status().as_u16() == 404 {
             return Err(UpstreamError::Status {
                 url: url.clone(),
                 status: 404,
             });
         }
-        Ok(response.into_body().into_reader().take(MAX_FILE + 1))
+        let body = response.into_body().into_reader().take(MAX_FILE + 1);
+        Ok(Paced::new(body, FILE_PACE))
     }
 
+    /// A `GET` built by `request` for each hop, following redirects: links in
+    /// the answer are relative to the URL it returns, which keeps the first URL's
+    /// login while the hops stay on its origin.
     fn send(
         &self,
         url: &Url,
-        mut request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
-    ) -> Result<ureq::http::Response<ureq::Body>, UpstreamError> {
-        if url.scheme() == Scheme::File {
-            return Err(UpstreamError::Transfer {
-                url: url.clone(),
-                reason: "expected an http or https URL".into(),
-            });
+        request: impl Fn(&Url) -> ureq::RequestBuilder<ureq::typestate::WithoutBody>,
+    ) -> Result<(Url, ureq::http::Response<ureq::Body>), UpstreamError> {
+        let mut current = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            if current.scheme() == Scheme::File {
+                return Err(UpstreamError::Transfer {
+                    url: current,
+                    reason: "expected an http or https URL".into(),
+                });
+            }
+            let mut hop = request(&current);
+            if let Some((user, password)) = self.credentials_for(&current) {
+                let token = base64(format!("{user}:{password}").as_bytes());
+                hop = hop.header("authorization", format!("Basic {token}"));
+            }
+            let response = hop.call().map_err(|e| UpstreamError::Transfer {
+                url: current.clone(),
+                reason: ureq_reason(e),
+            })?;
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok());
+            if let (301 | 302 | 303 | 307 | 308, Some(location)) = (status, location) {
+                let next = current
+                    .join(location)
+                    .map_err(|e| UpstreamError::Transfer {
+                        url: current.clone(),
+                        reason: format!("bad redirect: {e}"),
+                    })?;
+                current = if current.same_origin(&next) && next.credentials().is_none() {
+                    next.with_userinfo_of(&current)
+                } else {
+                    next
+                };
+                continue;
+            }
+            if status >= 300 && status != 404 {
+                return Err(UpstreamError::Status {
+                    url: current,
+                    status,
+                });
+            }
+            return Ok((current, response));
         }
-        if let Some((user, password)) = self.credentials_for(url) {
-            let token = base64(format!("{user}:{password}").as_bytes());
-            request = request.header("authorization", format!("Basic {token}"));
-        }
-        let response = request.call().map_err(|e| UpstreamError::Transfer {
-            url: url.clone(),
-            reason: ureq_reason(e),
-        })?;
-        let status = response.status().as_u16();
-        if status >= 300 && status != 404 {
-            return Err(UpstreamError::Status {
-                url: url.clone(),
-                status,
-            });
-        }
-        Ok(response)
+        Err(UpstreamError::Transfer {
+            url: current,
+            reason: "too many redirects".into(),
+        })
     }
 
     /// The URL's own credentials, else those of the upstream it belongs to (file
@@ -253,7 +291,6 @@ fn ureq_reason(e: ureq::Error) -> String {
         ureq::Error::HostNotFound => "no address for its host".into(),
         ureq::Error::Io(e) => e.to_string(),
         ureq::Error::Tls(e) => format!("TLS: {e}"),
-        ureq::Error::TooManyRedirects => "too many redirects".into(),
         e => e.to_string(),
     }
 }

@@ -81,7 +81,14 @@ pub enum PageError {
     ApiVersion { url: Url, version: String },
     /// The answer is neither HTML nor PEP 691 JSON.
     ContentType { url: Url, content_type: String },
+    /// The page lists more files than any real project has.
+    TooManyFiles { url: Url, limit: usize },
 }
+
+/// The most files a project page may list. PyPI's largest projects list tens of
+/// thousands; a page of millions of tiny links is an attack on memory (each
+/// file read takes some hundreds of bytes).
+pub const MAX_PAGE_FILES: usize = 250_000;
 
 impl fmt::Display for PageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -96,6 +103,10 @@ impl fmt::Display for PageError {
             PageError::ContentType { url, content_type } => write!(
                 f,
                 "`{url}` is not an index page: its Content-Type is `{content_type}`"
+            ),
+            PageError::TooManyFiles { url, limit } => write!(
+                f,
+                "index page `{url}` lists more than {limit} files; expected a project's page"
             ),
         }
     }
@@ -127,7 +138,7 @@ pub fn parse_page(
             | "application/vnd.pypi.simple.latest+html"
             | "text/html"
             | "",
-        ) => Ok(parse_html(&String::from_utf8_lossy(body), page_url)),
+        ) => parse_html(&String::from_utf8_lossy(body), page_url),
         Some(_) => Err(PageError::ContentType {
             url: page_url.clone(),
             content_type: content_type.unwrap_or_default().to_string(),
@@ -158,6 +169,9 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, PageError>
     let Some(entries) = page.get("files").and_then(Value::as_array) else {
         return Err(malformed("expected a `files` list".into()));
     };
+    if entries.len() > MAX_PAGE_FILES {
+        return Err(too_many(page_url));
+    }
     let mut files = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
         let field = |name: &str| entry.get(name).and_then(Value::as_str);
@@ -206,8 +220,15 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, PageError>
     Ok(ProjectPage { files })
 }
 
+fn too_many(page_url: &Url) -> PageError {
+    PageError::TooManyFiles {
+        url: page_url.clone(),
+        limit: MAX_PAGE_FILES,
+    }
+}
+
 /// Reads a PEP 503 HTML page: every `<a href>` that names a file.
-pub fn parse_html(body: &str, page_url: &Url) -> ProjectPage {
+pub fn parse_html(body: &str, page_url: &Url) -> Result<ProjectPage, PageError> {
     let mut base: Option<Url> = None;
     let mut files = Vec::new();
     for tag in Tags::new(body) {
@@ -219,13 +240,16 @@ pub fn parse_html(body: &str, page_url: &Url) -> ProjectPage {
             }
             "a" => {
                 if let Some(file) = anchor_file(&tag, base.as_ref().unwrap_or(page_url)) {
+                    if files.len() == MAX_PAGE_FILES {
+                        return Err(too_many(page_url));
+                    }
                     files.push(file);
                 }
             }
             _ => {}
         }
     }
-    ProjectPage { files }
+    Ok(ProjectPage { files })
 }
 
 fn anchor_file(tag: &Tag, base: &Url) -> Option<IndexFile> {

@@ -162,6 +162,17 @@ impl TempFile {
         }
     }
 
+    /// Flushes the bytes written so far to disk, so that a later [`persist`]
+    /// (under a lock, say) has little left to wait for.
+    ///
+    /// [`persist`]: TempFile::persist
+    pub fn sync(&self) -> Result<(), FsError> {
+        match &self.file {
+            Some(file) => file.sync_all().context("sync", &self.path),
+            None => Ok(()),
+        }
+    }
+
     /// Flushes to disk and renames over `dest` (same folder), then syncs the folder.
     pub fn persist(mut self, dest: &Path) -> Result<(), FsError> {
         if let Some(file) = self.file.take() {

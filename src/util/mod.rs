@@ -12,6 +12,7 @@ pub mod fs;
 pub mod lru;
 pub mod messages;
 pub mod netrc;
+pub mod pace;
 pub mod progress;
 pub mod sync;
 pub mod tls;

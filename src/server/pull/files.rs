@@ -50,9 +50,13 @@ impl Pull {
         self.stats.file_pulls.fetch_add(1, Ordering::Relaxed);
         let _turn = self.wait_turn()?;
         self.file_flights
-            .run(name, || self.pull_file(filename, &file))
+            .run(name.clone(), || self.pull_file(filename, &file))
             .ok_or(PullError::Vanished)??;
-        Ok(self.store.download(filename).ok())
+        match self.store.download(filename) {
+            Ok(download) => Ok(Some(download)),
+            Err(NotServed::Missing) => Err(PullError::Evicted { file: name }),
+            Err(_) => Ok(None),
+        }
     }
 
     /// Fetches a file into `upstream/`: hashed as it is written to a temporary
@@ -175,10 +179,11 @@ impl Pull {
         }
         let disk = |e| PullError::Disk(Arc::new(e));
         let mut temp = TempFile::new_in(&self.metadata_dir).map_err(disk)?;
+        temp.lock().map_err(disk)?;
         temp.write_all(&bytes)
             .context("write", temp.path())
             .map_err(disk)?;
-        temp.persist_unsynced(path).map_err(disk)
+        temp.persist(path).map_err(disk)
     }
 }
 

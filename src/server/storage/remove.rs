@@ -51,7 +51,11 @@ impl Storage {
         self.unlink(&saving, files)
     }
 
-    fn unlink(&self, saving: &MutexGuard<'_, ()>, files: &[Arc<StoredFile>]) -> Result<(), FsError> {
+    fn unlink(
+        &self,
+        saving: &MutexGuard<'_, ()>,
+        files: &[Arc<StoredFile>],
+    ) -> Result<(), FsError> {
         let mut removed = Vec::new();
         let outcome = files.iter().try_for_each(|file| {
             let path = self.dir.join(&file.name);

@@ -36,7 +36,7 @@ fn reads_a_pypi_page() {
 </html>
 <!--SERIAL 23873911-->"#
     );
-    let page = parse_html(&html, &url("https://pypi.org/simple/requests/"));
+    let page = parse_html(&html, &url("https://pypi.org/simple/requests/")).unwrap();
     assert_eq!(
         page.files,
         vec![
@@ -72,7 +72,7 @@ fn reads_a_pypiserver_page() {
         <a href=\"../../packages/pkg-1.0.tar.gz#md5=0123456789abcdef0123456789abcdef\">pkg-1.0.tar.gz</a><br>\
         <a href=\"../../packages/pkg-1.1.tar.gz#sha256=ABCDEF\" data-requires-python=\"&gt;=3.6, &lt;4\">pkg-1.1.tar.gz</a><br>\
         </body></html>";
-    let page = parse_html(html, &url("http://localhost:8080/simple/pkg/"));
+    let page = parse_html(html, &url("http://localhost:8080/simple/pkg/")).unwrap();
     assert_eq!(
         page.files,
         vec![
@@ -101,7 +101,7 @@ fn reads_a_devpi_page() {
          <a href=\"../../+e/https_github.com_x_pkg/pkg-2.0.zip\" data-yanked=\"\">pkg-2.0.zip</a><br/>\n\
          </body></html>"
     );
-    let page = parse_html(&html, &url("https://devpi.example/root/pypi/+simple/pkg/"));
+    let page = parse_html(&html, &url("https://devpi.example/root/pypi/+simple/pkg/")).unwrap();
     assert_eq!(
         page.files,
         vec![
@@ -141,7 +141,7 @@ fn tolerates_odd_markup() {
         <ab href=\"not-an-anchor.tar.gz\"></ab><a/href=\"slash-1.0.tar.gz\">s</a>\
         <a href=\"sp ace-1.0.tar.gz\">s</a>\
         <a href=\"truncated-1.0.tar.gz\"";
-    let page = parse_html(html, &url("https://index.example/simple/x/"));
+    let page = parse_html(html, &url("https://index.example/simple/x/")).unwrap();
     let m = "https://mirror.example/files/";
     assert_eq!(
         page.files,
@@ -177,7 +177,7 @@ fn survives_any_bytes() {
     // Truncations of a real page at every byte, and a few pathological inputs.
     let html = "<a href=\"x-1.0.tar.gz#sha256=aa\" data-yanked='r&amp;s'>x</a><!-- c --><script>";
     for end in 0..=html.len() {
-        let _ = parse_html(&html[..end], &url("http://h/"));
+        let _ = parse_html(&html[..end], &url("http://h/")).unwrap();
     }
     for junk in [
         "<",
@@ -333,5 +333,26 @@ fn picks_the_parser_by_content_type() {
     assert_eq!(
         err.to_string(),
         "`https://h/simple/x/` is not an index page: its Content-Type is `application/json`"
+    );
+}
+
+#[test]
+fn a_page_of_more_files_than_any_project_has_is_refused() {
+    let page_url = url("http://h/simple/x/");
+    let html = "<a href=\"x-1.0.tar.gz\">x</a>".repeat(MAX_PAGE_FILES + 1);
+    let e = parse_html(&html, &page_url).unwrap_err();
+    assert!(matches!(e, PageError::TooManyFiles { .. }), "{e}");
+    assert!(e.to_string().contains("more than 250000 files"), "{e}");
+    let entry = r#"{"filename": "x-1.0.tar.gz", "url": "x-1.0.tar.gz", "hashes": {}},"#;
+    let json = format!(
+        r#"{{"meta": {{"api-version": "1.0"}}, "files": [{}{{"filename": "x-1.0.tar.gz", "url": "x", "hashes": {{}}}}]}}"#,
+        entry.repeat(MAX_PAGE_FILES)
+    );
+    let e = parse_json(json.as_bytes(), &page_url).unwrap_err();
+    assert!(matches!(e, PageError::TooManyFiles { .. }), "{e}");
+    let fits = "<a href=\"x-1.0.tar.gz\">x</a>".repeat(MAX_PAGE_FILES);
+    assert_eq!(
+        parse_html(&fits, &page_url).unwrap().files.len(),
+        MAX_PAGE_FILES
     );
 }

@@ -136,7 +136,8 @@ fn reads_the_servers_json_and_html_pages() {
     let page = index::parse_html(
         &String::from_utf8(response.body).unwrap(),
         &response.final_url,
-    );
+    )
+    .unwrap();
     assert_eq!(page.files, expected_alpha(&wheels, &server.url, false));
 
     // An unknown project is no page, not an error.
@@ -703,7 +704,7 @@ fn curd_links(content_type: &str, body: &str, page_url: &Url) -> serde_json::Val
     let page: ProjectPage = if content_type.contains("json") {
         index::parse_json(body.as_bytes(), page_url).unwrap()
     } else {
-        index::parse_html(body, page_url)
+        index::parse_html(body, page_url).unwrap()
     };
     let decode = |s: String| {
         let bytes = s.as_bytes();

@@ -524,12 +524,18 @@ fn files_copied_in_during_uploads_are_listed() {
             std::thread::sleep(Duration::from_millis(50));
             server.get("/simple/").text().contains("copied")
         });
-        assert!(listed, "a file copied in during uploads is listed within 5 s");
+        assert!(
+            listed,
+            "a file copied in during uploads is listed within 5 s"
+        );
         uploader.join().unwrap();
     });
     let page = server.get("/simple/busy/").text();
     for i in 0..30 {
-        assert!(page.contains(&format!("busy-1.{i}-py3")), "busy 1.{i} listed");
+        assert!(
+            page.contains(&format!("busy-1.{i}-py3")),
+            "busy 1.{i} listed"
+        );
     }
     assert_eq!(server.get("/simple/copied/").status, 200);
 }

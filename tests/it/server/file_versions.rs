@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::support::crafted;
 use crate::support::dists::{WheelSpec, sha256_hex};
-use crate::support::files::listing;
+use crate::support::files::{INCOMING, listing};
 use crate::support::http::parse_reply;
 use crate::support::rng::Rng;
 use crate::support::servers::Server;
@@ -191,7 +191,8 @@ fn temporary_files_of_dead_uploads_are_removed_and_live_ones_kept() {
     );
 
     // A crash while the server runs: cleared by the next upload's sweep.
-    debris(&wheels, ".curd-tmp-4000002-5");
+    let incoming = wheels.join(INCOMING);
+    debris(&incoming, ".curd-tmp-4000002-5");
     let dist = mkdir(tmp.path().join("dist"));
     let wheel = std::fs::read(WheelSpec::new("delta", "1.0").build(&dist)).unwrap();
     assert_eq!(
@@ -201,7 +202,7 @@ fn temporary_files_of_dead_uploads_are_removed_and_live_ones_kept() {
         201
     );
     wait_until("debris removed", || {
-        !wheels.join(".curd-tmp-4000002-5").exists()
+        !incoming.join(".curd-tmp-4000002-5").exists()
     });
     assert!(wheels.join(".curd-tmp-4000001-0").exists());
     drop(live);
