@@ -285,8 +285,13 @@ impl Upload {
 impl Storage {
     /// Opens (creating if needed) the folder and indexes it.
     pub fn open(dir: &Path) -> Result<Storage, FsError> {
+        std::fs::create_dir_all(dir).context("create folder", dir)?;
         let incoming = dir.join(INCOMING);
-        std::fs::create_dir_all(&incoming).context("create folder", &incoming)?;
+        // On a full disk the server still starts and serves; uploads are
+        // answered 507 until there is room for the folder.
+        if let Err(e) = std::fs::create_dir_all(&incoming) {
+            crate::message!("curd-server: cannot create `{}`: {e}", incoming.display());
+        }
         // Older versions wrote their temporary files in the folder itself.
         let swept = debris::sweep(dir, debris::When::StartUp)
             + debris::sweep(&incoming, debris::When::StartUp);
@@ -607,6 +612,10 @@ impl Storage {
     /// Starts receiving an upload of at most `limit` bytes.
     pub fn begin_upload(&self, limit: u64) -> Result<Upload, SaveError> {
         debris::sweep(&self.incoming, debris::When::Running);
+        // Made again if it was removed, or could not be made at start-up.
+        std::fs::create_dir_all(&self.incoming)
+            .context("create folder", &self.incoming)
+            .map_err(disk_error)?;
         let temp = TempFile::new_in(&self.incoming).map_err(disk_error)?;
         temp.lock().map_err(disk_error)?;
         Ok(Upload {

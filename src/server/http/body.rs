@@ -70,6 +70,7 @@ impl Spool {
 /// A new temporary file for a body, locked while it lives, so that whoever sweeps
 /// the folder for what crashed uploads left sees it is in use.
 fn spool_file(dir: &Path) -> Result<TempFile, FsError> {
+    std::fs::create_dir_all(dir).context("create folder", dir)?;
     let temp = TempFile::new_in(dir)?;
     temp.lock()?;
     Ok(temp)

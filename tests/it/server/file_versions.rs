@@ -225,7 +225,7 @@ fn a_second_server_on_the_folder_keeps_the_first_ones_upload() {
     let wheels = mkdir(tmp.path().join("wheels"));
     let dist = mkdir(tmp.path().join("dist"));
     // Larger than a body the server keeps in memory, so it goes to a temporary
-    // file in the folder as it arrives; text deflate cannot shrink much.
+    // file in the folder's incoming folder as it arrives; text deflate cannot shrink much.
     let mut rng = Rng::seeded(3);
     let filler: String = (0..64 * 1024)
         .map(|_| char::from(b'a' + rng.below(26) as u8))
@@ -250,7 +250,7 @@ fn a_second_server_on_the_folder_keeps_the_first_ones_upload() {
     let temp = || {
         listing(&wheels)
             .into_iter()
-            .find(|n| n.starts_with(".curd-tmp-"))
+            .find(|n| n.starts_with(&format!("{INCOMING}/.curd-tmp-")))
     };
     wait_until("the upload's temporary file", || temp().is_some());
     // Idle long enough to look abandoned by its age alone.

@@ -395,6 +395,91 @@ fn credentials_go_to_the_upstream_and_nowhere_else() {
     assert!(!reply.text().contains("wrong-pw") && !server.log().contains("wrong-pw"));
 }
 
+/// ureq's own rule keeps a login across a redirect to the same host whatever
+/// the port; an origin is scheme, host and port.
+#[test]
+fn credentials_never_follow_a_redirect_to_another_port() {
+    let tmp = TempDir::new("pull-login-moved");
+    let (name, bytes, other) = alpha_upstream(&tmp, None);
+    let root = mkdir(tmp.path().join("first"));
+    let moved = format!("{}/simple/alpha/", other.url());
+    std::fs::write(mkdir(root.join("simple/alpha")).join("moved"), moved).unwrap();
+    let login = basic("mirror", "s3cret-pw");
+    let first = StaticIndex::start(&root, Some(login.clone()));
+    let url = format!("--upstream=http://mirror:s3cret-pw@{}/simple/", first.addr);
+    let server = Server::start(&proxy_dir(&tmp), &[&url]);
+    let page = server.get("/simple/alpha/");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains(&name));
+    let file = server.get(&format!("/p/{name}"));
+    assert_eq!(file.status, 200, "{}", file.text());
+    assert!(file.body == bytes);
+    assert_eq!(
+        first.logins(),
+        [login],
+        "the first upstream is asked with its login"
+    );
+    assert!(other.logins().is_empty(), "{:?}", other.logins());
+}
+
+/// An upstream that changes a file's bytes after it was cached: the page must
+/// describe what is served, or every install of it fails its hash check.
+#[test]
+fn a_cached_file_is_listed_with_the_hash_of_the_bytes_served() {
+    let tmp = TempDir::new("pull-respun");
+    let (name, bytes, upstream) = alpha_upstream(&tmp, None);
+    let server = Server::start(&proxy_dir(&tmp), &[&simple(&upstream), "--upstream-ttl=1"]);
+    assert!(server.get(&format!("/p/{name}")).body == bytes);
+    let respun = respun_alpha(&tmp);
+    let root = tmp.path().join("upstream");
+    publish_html(&root, "alpha", &[(&name, &respun, "")]);
+    std::thread::sleep(Duration::from_millis(1100));
+    // The stale page is served and refreshed behind; the next shows the new page.
+    server.get("/simple/alpha/");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while upstream.requests("/simple/alpha/") < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let page = server.get("/simple/alpha/").text();
+    assert!(page.contains(&sha256_hex(&bytes)), "{page}");
+    assert!(!page.contains(&sha256_hex(&respun)), "{page}");
+    assert!(server.get(&format!("/p/{name}")).body == bytes);
+}
+
+/// A size limit smaller than the file asked for: the file may be let go as soon
+/// as it is stored, and the client hears to retry, never that it does not exist.
+#[test]
+fn a_file_let_go_as_soon_as_it_is_stored_is_never_a_404() {
+    let tmp = TempDir::new("pull-tiny-limit");
+    let build = mkdir(tmp.path().join("build"));
+    let root = mkdir(tmp.path().join("upstream"));
+    let big = "x = 1\n".repeat(100_000);
+    let spec = WheelSpec {
+        files: &[("alpha/big.py", &big)],
+        ..WheelSpec::new("alpha", "1.0")
+    };
+    let (name, bytes) = wheel(&build, spec);
+    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
+    let upstream = StaticIndex::start(&root, None);
+    let server = Server::start(
+        &proxy_dir(&tmp),
+        &[&simple(&upstream), "--max-size=1K", "--threads=16"],
+    );
+    let path = format!("/p/{name}");
+    let replies: Vec<Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8).map(|_| s.spawn(|| server.get(&path))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for reply in &replies {
+        match reply.status {
+            200 => assert!(reply.body == bytes),
+            503 => assert!(reply.text().contains("--max-size"), "{}", reply.text()),
+            other => panic!("{other}: {}", reply.text()),
+        }
+    }
+}
+
 #[test]
 fn an_upload_may_not_change_a_file_the_upstream_serves() {
     let tmp = TempDir::new("pull-upload");
