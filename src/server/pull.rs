@@ -51,9 +51,9 @@ const MAX_REFRESHES: usize = 4;
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// Files listed by the pages held in memory, at most (a listed file takes about a
 /// kilobyte); past it, the pages used least recently are let go, and come back
-/// from disk when next asked for, so clients asking for many names cannot fill
-/// memory.
-const MAX_HELD_FILES: usize = 20_000;
+/// from disk when next asked for (a page of ten files is read in well under a
+/// millisecond), so clients asking for many names cannot fill memory.
+const MAX_HELD_FILES: usize = 5_000;
 /// The largest page kept on disk that is read back.
 const MAX_SAVED_PAGE: u64 = 64 * 1024 * 1024;
 

@@ -4,9 +4,6 @@
 mod removals;
 mod uploads;
 
-use self::removals::is_delete;
-use self::uploads::is_upload;
-
 use std::sync::{Arc, Mutex};
 
 use crate::server::auth::{Denied, ReadAccess, Uploaders, UserDb};
@@ -45,7 +42,7 @@ type UnionPages = Lru<(PackageName, Format), (UnionStamp, Arc<Vec<u8>>)>;
 /// Bytes of rendered pages kept, for each of the two caches: a page of a few
 /// files renders in microseconds, so the caches are for the big pages clients ask
 /// for again and again, and are kept small.
-const RENDERED_BYTES: usize = 4 * 1024 * 1024;
+const RENDERED_BYTES: usize = 2 * 1024 * 1024;
 
 /// What a project page with upstream rows is rendered from: the folder's index
 /// generation, the upstream cache's, and the upstream listing's serial.
@@ -528,6 +525,19 @@ impl Handler for App {
     fn handle(&self, request: &mut Request<'_>) -> Response {
         self.route(request)
     }
+}
+
+/// The route that removes a file, which needs the rights an upload needs.
+fn is_delete(method: &str, segments: &[&str]) -> bool {
+    matches!((method, segments), ("DELETE", ["p", _]))
+}
+
+/// The routes that take an upload, and need a login to write.
+fn is_upload(method: &str, segments: &[&str]) -> bool {
+    matches!(
+        (method, segments),
+        ("PUT", ["p", _]) | ("POST", [""]) | ("POST", ["legacy", ""])
+    )
 }
 
 fn allow(ok: bool, methods: &'static str, respond: impl FnOnce() -> Response) -> Response {

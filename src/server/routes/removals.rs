@@ -76,11 +76,6 @@ impl App {
     }
 }
 
-/// The route that removes a file, which needs the rights an upload needs.
-pub(super) fn is_delete(method: &str, segments: &[&str]) -> bool {
-    matches!((method, segments), ("DELETE", ["p", _]))
-}
-
 /// What a removal answers: the files it removed, also said in the log.
 fn removed_response(files: &[Arc<StoredFile>]) -> Response {
     let lines: Vec<String> = files

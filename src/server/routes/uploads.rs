@@ -184,14 +184,6 @@ fn copy_body(body: &mut dyn Read, upload: &mut Upload) -> Result<(), MultipartEr
     }
 }
 
-/// The routes that take an upload, and need a login to write.
-pub(super) fn is_upload(method: &str, segments: &[&str]) -> bool {
-    matches!(
-        (method, segments),
-        ("PUT", ["p", _]) | ("POST", [""]) | ("POST", ["legacy", ""])
-    )
-}
-
 /// The client hears why its upload failed; the server's own trouble (a disk error,
 /// with its paths) goes to the log, and the client hears only that it happened.
 fn save_error(e: SaveError) -> Response {
