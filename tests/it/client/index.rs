@@ -188,7 +188,9 @@ fn reads_a_static_mirror_over_file_urls() {
     std::fs::create_dir_all(mirror.join("p")).unwrap();
     for entry in std::fs::read_dir(&wheels).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), mirror.join("p").join(entry.file_name())).unwrap();
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), mirror.join("p").join(entry.file_name())).unwrap();
+        }
     }
     let base = Url::from_file_path(&mirror).unwrap().to_string();
     let index = Index {
