@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
 use crate::archive::unpack::UnpackError;
+use crate::util::config::ConfigError;
 use crate::util::fs::FsError;
 
 /// The PEP 517 hooks curd calls.
@@ -49,8 +50,8 @@ pub enum BuildError {
     /// `pyproject.toml` is not TOML, or its `[build-system]` not what PEP 517 and
     /// 518 ask for.
     Pyproject { path: PathBuf, reason: String },
-    /// The interpreter has no TOML parser to read `pyproject.toml` with.
-    NoTomlReader { python: PathBuf },
+    /// `pyproject.toml` could not be read, or is not TOML.
+    Toml(ConfigError),
     /// The interpreter could not be started.
     Spawn { python: PathBuf, source: io::Error },
     /// Python failed at a task of curd's own (not a hook).
@@ -122,13 +123,7 @@ impl fmt::Display for BuildError {
             BuildError::Pyproject { path, reason } => {
                 write!(f, "invalid `{}`: {reason}", path.display())
             }
-            BuildError::NoTomlReader { python } => write!(
-                f,
-                "`{}` cannot read pyproject.toml: it has neither tomllib (Python 3.11+), \
-                 nor tomli, nor pip\nhint: read it with another interpreter, such as the \
-                 one the build environment was made from",
-                python.display()
-            ),
+            BuildError::Toml(e) => e.fmt(f),
             BuildError::Spawn { python, source } => {
                 write!(f, "cannot run `{}`: {source}", python.display())
             }
@@ -208,6 +203,7 @@ impl std::error::Error for BuildError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             BuildError::Io(e) => Some(e),
+            BuildError::Toml(e) => e.source(),
             BuildError::Unpack(e) => e.source(),
             BuildError::Spawn { source, .. } => Some(source),
             _ => None,

@@ -76,7 +76,7 @@ pub fn create_build_env(base_python: &Path, dir: &Path) -> Result<PathBuf, Build
     Ok(python)
 }
 
-pub(super) fn python_failed(
+fn python_failed(
     python: &Path,
     task: &str,
     output: &std::process::Output,
@@ -185,7 +185,7 @@ pub(super) fn read_tail(log: &Path, start: u64) -> String {
 /// only what follows a carriage return (progress bars redraw their line), and
 /// other control characters escaped so they cannot drive the terminal the error
 /// is printed to.
-pub(super) fn tail(text: &str) -> String {
+fn tail(text: &str) -> String {
     let lines: Vec<String> = text
         .lines()
         .map(|line| {

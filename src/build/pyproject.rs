@@ -1,66 +1,42 @@
-//! Reading `[build-system]` from `pyproject.toml` (PEP 518), with PEP 517's
-//! fallback for projects that have none, and the checks on `backend-path`.
+//! Reading `pyproject.toml` in Rust: `[build-system]` (PEP 518), with PEP 517's
+//! fallback for projects that have none and the checks on `backend-path`, and the
+//! fields of `[project]` (PEP 621) a frontend can use before building.
+//!
+//! <https://packaging.python.org/en/latest/specifications/pyproject-toml/>
+//!
+//! Read here rather than by the interpreter, so a build needs no TOML parser in
+//! Python: 3.8 to 3.10 have no tomllib, and a venv made without pip (by
+//! `python -m venv --without-pip`, or by uv) has no vendored copy either.
+//!
+//! Traps:
+//! - The `toml` crate reads TOML 1.1, a superset of the 1.0 that tomllib reads:
+//!   a file only 1.1 allows (a newline in an inline table) is read here, where a
+//!   Python backend may refuse it later; never the other way round.
+//! - A `[project]` field absent from `dynamic` is static and absent means empty
+//!   (PEP 621), so `dependencies` missing and not dynamic is "none", not "unknown".
+//! - `[project]` is read only when asked for: a backend that ignores it (an
+//!   in-tree one, an older tool's) builds whatever it holds, as pip builds it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 use std::path::{Component, Path, PathBuf};
-use std::process::Stdio;
 
-use serde_json::Value;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::build::error::BuildError;
-use crate::build::process::{python_command, python_failed, read_answer, tail};
 use crate::standards::requirement::Requirement;
-use crate::util::fs::TempFile;
+use crate::util::config::{line_of, parse_toml, read_toml_text};
 
 /// What a project without `[build-system]` is built with: setuptools running its
 /// `setup.py`, with the requirements pip gives it.
 const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
 const LEGACY_REQUIRES: [&str; 2] = ["setuptools>=40.8.0", "wheel"];
 
-/// Reads `[build-system]` with the interpreter's TOML parser (tomllib from 3.11,
-/// else tomli, else the copy inside pip), so curd needs no TOML parser of its own
-/// and reads the file exactly as Python tools do. Run under `-I`: nothing of the
-/// project or the user's environment is on `sys.path`.
-const PYPROJECT_SCRIPT: &str = r#"
-import json, sys
-
-
-def toml_reader():
-    try:
-        import tomllib
-        return tomllib
-    except ImportError:
-        pass
-    try:
-        import tomli
-        return tomli
-    except ImportError:
-        pass
-    try:
-        from pip._vendor import tomli
-        return tomli
-    except ImportError:
-        return None
-
-
-def main():
-    pyproject, answer = sys.argv[1:3]
-    toml = toml_reader()
-    if toml is None:
-        result = {"no_reader": True}
-    else:
-        try:
-            with open(pyproject, "rb") as f:
-                result = {"build_system": toml.load(f).get("build-system")}
-        except ValueError as e:  # TOMLDecodeError and UnicodeDecodeError
-            result = {"invalid": str(e)}
-    with open(answer, "w", encoding="utf-8") as f:
-        json.dump(result, f, default=str)
-
-
-main()
-"#;
+/// Far above real files (those with every tool's settings are tens of KiB), and
+/// read whole into memory.
+pub const MAX_PYPROJECT_BYTES: u64 = 1 << 20;
 
 /// A project's `[build-system]`: what to install, and which backend to ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,108 +50,259 @@ pub struct BuildSystem {
     pub backend_path: Vec<PathBuf>,
 }
 
-/// Reads `[build-system]` from the project's `pyproject.toml` by asking `python`,
-/// which needs tomllib (3.11+), tomli or pip: the target interpreter, or the one a
-/// build environment is made from (a fresh one has no pip).
+/// `[build-system]` as written, its types checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildSystemTable {
+    pub requires: Vec<String>,
+    pub build_backend: Option<String>,
+    pub backend_path: Option<Vec<String>>,
+}
+
+/// The fields of `[project]` a frontend may use before building, as written: the
+/// requirements stay text, parsed by whoever uses them, as core metadata's are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectTable {
+    pub name: String,
+    pub version: Option<String>,
+    /// The fields the backend fills in when it builds (`version`, `dependencies`, …).
+    pub dynamic: Vec<String>,
+    pub requires_python: Option<String>,
+    pub dependencies: Option<Vec<String>>,
+    /// Each extra's requirements, by the extra's name as written.
+    pub optional_dependencies: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl ProjectTable {
+    /// Whether `field` (as `[project]` spells it) is known without building.
+    pub fn is_static(&self, field: &str) -> bool {
+        !self.dynamic.iter().any(|d| d == field)
+    }
+}
+
+/// The tables of a `pyproject.toml` a frontend reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pyproject {
+    pub build_system: Option<BuildSystemTable>,
+    pub project: Option<ProjectTable>,
+}
+
+/// The parsed document and where it came from, for errors that name the file,
+/// the line and the key.
+struct Document<'a, 'i> {
+    path: &'a Path,
+    text: &'i str,
+    root: DeTable<'i>,
+}
+
+impl<'i> Document<'_, 'i> {
+    fn invalid(&self, reason: String) -> BuildError {
+        BuildError::Pyproject {
+            path: self.path.to_path_buf(),
+            reason,
+        }
+    }
+
+    /// `expected` for `key`, on the line the value is.
+    fn wrong(&self, key: &str, expected: &str, value: &Spanned<DeValue<'_>>) -> BuildError {
+        self.invalid(format!(
+            "line {}: `{key}` is {} {}, expected {expected}",
+            line_of(self.text, value.span().start),
+            article(value.get_ref().type_str()),
+            value.get_ref().type_str()
+        ))
+    }
+
+    fn table(&self, key: &str) -> Result<Option<&DeTable<'i>>, BuildError> {
+        match self.root.get(key) {
+            None => Ok(None),
+            Some(value) => match value.get_ref() {
+                DeValue::Table(table) => Ok(Some(table)),
+                _ => Err(self.wrong(key, "a table", value)),
+            },
+        }
+    }
+
+    fn string(
+        &self,
+        table: &DeTable<'_>,
+        prefix: &str,
+        key: &str,
+    ) -> Result<Option<String>, BuildError> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(value) => match value.get_ref() {
+                DeValue::String(text) => Ok(Some(text.to_string())),
+                _ => Err(self.wrong(&format!("{prefix}.{key}"), "a string", value)),
+            },
+        }
+    }
+
+    fn strings(
+        &self,
+        table: &DeTable<'_>,
+        prefix: &str,
+        key: &str,
+    ) -> Result<Option<Vec<String>>, BuildError> {
+        let Some(value) = table.get(key) else {
+            return Ok(None);
+        };
+        let key = format!("{prefix}.{key}");
+        let DeValue::Array(items) = value.get_ref() else {
+            return Err(self.wrong(&key, "a list of strings", value));
+        };
+        items
+            .iter()
+            .map(|item| match item.get_ref() {
+                DeValue::String(text) => Ok(text.to_string()),
+                _ => Err(self.wrong(&format!("{key}[]"), "a string", item)),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    fn build_system(&self) -> Result<Option<BuildSystemTable>, BuildError> {
+        const TABLE: &str = "build-system";
+        let Some(table) = self.table(TABLE)? else {
+            return Ok(None);
+        };
+        let requires = self.strings(table, TABLE, "requires")?.ok_or_else(|| {
+            self.invalid("`[build-system]` has no `requires`, which PEP 518 makes mandatory".into())
+        })?;
+        Ok(Some(BuildSystemTable {
+            requires,
+            build_backend: self.string(table, TABLE, "build-backend")?,
+            backend_path: self.strings(table, TABLE, "backend-path")?,
+        }))
+    }
+
+    fn project(&self) -> Result<Option<ProjectTable>, BuildError> {
+        const TABLE: &str = "project";
+        let Some(table) = self.table(TABLE)? else {
+            return Ok(None);
+        };
+        let name = self
+            .string(table, TABLE, "name")?
+            .ok_or_else(|| self.invalid("`[project]` has no `name`, which PEP 621 makes mandatory".into()))?;
+        let optional_dependencies = match table.get("optional-dependencies") {
+            None => None,
+            Some(value) => {
+                let key = "project.optional-dependencies";
+                let DeValue::Table(extras) = value.get_ref() else {
+                    return Err(self.wrong(key, "a table of lists of strings", value));
+                };
+                let mut found = BTreeMap::new();
+                for (extra, _) in extras.iter() {
+                    let requires = self.strings(extras, key, extra.get_ref())?;
+                    found.insert(extra.get_ref().to_string(), requires.unwrap_or_default());
+                }
+                Some(found)
+            }
+        };
+        let project = ProjectTable {
+            name,
+            version: self.string(table, TABLE, "version")?,
+            dynamic: self.strings(table, TABLE, "dynamic")?.unwrap_or_default(),
+            requires_python: self.string(table, TABLE, "requires-python")?,
+            dependencies: self.strings(table, TABLE, "dependencies")?,
+            optional_dependencies,
+        };
+        // PEP 621: a field given and listed in `dynamic` is an error, and one
+        // neither given nor dynamic is empty, so `version` must be one or the other.
+        let given = |field: &str| table.get(field).is_some();
+        if let Some(both) = project.dynamic.iter().find(|field| given(field)) {
+            return Err(self.invalid(format!(
+                "`project.{both}` is given and listed in `project.dynamic`, which PEP 621 forbids"
+            )));
+        }
+        if project.version.is_none() && project.is_static("version") {
+            return Err(self.invalid(
+                "`[project]` has no `version` and does not list it in `dynamic`".into(),
+            ));
+        }
+        Ok(Some(project))
+    }
+}
+
+/// "a" or "an", for a TOML type's name.
+fn article(kind: &str) -> &'static str {
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Parses `text`, read from `path`, and gives the tables it checks with `read`.
+fn with_document<T>(
+    path: &Path,
+    text: &str,
+    read: impl FnOnce(&Document<'_, '_>) -> Result<T, BuildError>,
+) -> Result<T, BuildError> {
+    let root = parse_toml(path, text).map_err(BuildError::Toml)?.into_inner();
+    read(&Document { path, text, root })
+}
+
+/// Both tables of `pyproject.toml` text (from an archive, say), strictly: a
+/// `[project]` PEP 621 refuses is an error here.
+pub fn parse_pyproject(path: &Path, text: &str) -> Result<Pyproject, BuildError> {
+    with_document(path, text, |document| {
+        Ok(Pyproject {
+            build_system: document.build_system()?,
+            project: document.project()?,
+        })
+    })
+}
+
+/// Reads `path` and parses it as [`parse_pyproject`] does; `Ok(None)` if there is
+/// no such file.
+pub fn read_pyproject(path: &Path) -> Result<Option<Pyproject>, BuildError> {
+    match read_toml_text(path, MAX_PYPROJECT_BYTES).map_err(BuildError::Toml)? {
+        Some(text) => parse_pyproject(path, &text).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads `[build-system]` from the project's `pyproject.toml`.
 ///
 /// Without `pyproject.toml`, or without `[build-system]` in it, the project is
 /// built as pip builds it: by setuptools' legacy backend, which runs `setup.py`.
 /// A `[build-system]` without `build-backend` keeps its `requires` and gets that
 /// backend too, as PEP 517 says.
-pub fn build_system(python: &Path, project: &Path) -> Result<BuildSystem, BuildError> {
+pub fn build_system(project: &Path) -> Result<BuildSystem, BuildError> {
     let pyproject = project.join("pyproject.toml");
-    if !pyproject.is_file() {
+    let Some(text) = read_toml_text(&pyproject, MAX_PYPROJECT_BYTES).map_err(BuildError::Toml)?
+    else {
         if !project.join("setup.py").is_file() {
             return Err(BuildError::NotAProject {
                 project: project.to_path_buf(),
             });
         }
         return legacy_build_system(&pyproject, &LEGACY_REQUIRES);
-    }
-    let answer_file = TempFile::new_in(&std::env::temp_dir())?;
-    let output = python_command(python)
-        .args(["-I", "-c", PYPROJECT_SCRIPT])
-        .arg(&pyproject)
-        .arg(answer_file.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|source| BuildError::Spawn {
-            python: python.to_path_buf(),
-            source,
-        })?;
-    if !output.status.success() {
-        return Err(python_failed(python, "read pyproject.toml", &output));
-    }
-    let answer = read_answer(answer_file.path()).map_err(|reason| BuildError::PythonFailed {
-        python: python.to_path_buf(),
-        task: format!("read pyproject.toml ({reason})"),
-        status: output.status,
-        output: tail(&String::from_utf8_lossy(&output.stderr)),
-    })?;
+    };
+    let Some(table) = with_document(&pyproject, &text, |document| document.build_system())? else {
+        return legacy_build_system(&pyproject, &LEGACY_REQUIRES);
+    };
     let invalid = |reason: String| BuildError::Pyproject {
         path: pyproject.clone(),
         reason,
     };
-    if answer.get("no_reader").is_some() {
-        return Err(BuildError::NoTomlReader {
-            python: python.to_path_buf(),
-        });
-    }
-    if let Some(reason) = answer.get("invalid") {
-        return Err(invalid(format!(
-            "not TOML: {}",
-            reason.as_str().unwrap_or_default()
-        )));
-    }
-    let table = match answer.get("build_system") {
-        None | Some(Value::Null) => return legacy_build_system(&pyproject, &LEGACY_REQUIRES),
-        Some(Value::Object(table)) => table,
-        Some(_) => return Err(invalid("`build-system` is not a table".into())),
-    };
-    let requires = match table.get("requires") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| item.as_str())
-            .collect::<Option<Vec<&str>>>()
-            .ok_or_else(|| invalid("`build-system.requires` is not a list of strings".into()))?,
-        Some(_) => {
-            return Err(invalid(
-                "`build-system.requires` is not a list of strings".into(),
-            ));
-        }
-        None => {
-            return Err(invalid(
-                "`[build-system]` has no `requires`, which PEP 518 makes mandatory".into(),
-            ));
-        }
-    };
-    let backend = match table.get("build-backend") {
+    let requires: Vec<&str> = table.requires.iter().map(String::as_str).collect();
+    let backend = match table.build_backend {
         None => return legacy_build_system(&pyproject, &requires),
-        Some(Value::String(backend)) if is_backend_reference(backend) => backend.clone(),
+        Some(backend) if is_backend_reference(&backend) => backend,
         Some(other) => {
             return Err(invalid(format!(
-                "`build-system.build-backend` is `{other}`, not `module` or `module:object`"
+                "`build-system.build-backend` is `{}`, not `module` or `module:object`",
+                other.escape_debug()
             )));
         }
     };
-    let backend_path = match table.get("backend-path") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item.as_str() {
-                Some(entry) => backend_folder(project, entry).map_err(|e| invalid(e.to_string())),
-                None => Err(invalid(
-                    "`build-system.backend-path` is not a list of strings".into(),
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => {
-            return Err(invalid(
-                "`build-system.backend-path` is not a list of strings".into(),
-            ));
-        }
-    };
+    let backend_path = table
+        .backend_path
+        .unwrap_or_default()
+        .iter()
+        .map(|entry| backend_folder(project, entry).map_err(|e| invalid(e.to_string())))
+        .collect::<Result<_, _>>()?;
     Ok(BuildSystem {
         requires: parse_requires(&pyproject, &requires)?,
         backend,

@@ -218,8 +218,7 @@ impl<'a> Builder<'a> {
     ) -> Result<PathBuf, DispatchError> {
         let work = self.cache.work_dir("build").map_err(DispatchError::Cache)?;
         let log = self.cache.build_log(label).map_err(DispatchError::Cache)?;
-        let system =
-            build::pyproject::build_system(&self.python, project).map_err(DispatchError::Build)?;
+        let system = build::pyproject::build_system(project).map_err(DispatchError::Build)?;
         let python = match self.target {
             Some(target) => target.python.clone(),
             None => {

@@ -59,8 +59,8 @@ pub enum SettingValue {
 pub enum ConfigError {
     /// The file could not be read.
     Read(FsError),
-    /// It is larger than [`MAX_CONFIG_BYTES`].
-    TooLarge { path: PathBuf },
+    /// It is larger than its bound ([`MAX_CONFIG_BYTES`] for configuration).
+    TooLarge { path: PathBuf, limit: u64 },
     /// It is not valid UTF-8 TOML.
     Syntax {
         path: PathBuf,
@@ -96,9 +96,9 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Read(e) => e.fmt(f),
-            ConfigError::TooLarge { path } => write!(
+            ConfigError::TooLarge { path, limit } => write!(
                 f,
-                "{}: expected a configuration file of at most {MAX_CONFIG_BYTES} bytes",
+                "{}: expected a TOML file of at most {limit} bytes",
                 path.display()
             ),
             ConfigError::Syntax {
@@ -148,44 +148,15 @@ impl std::error::Error for ConfigError {
 impl ConfigFile {
     /// Reads and parses `path`; `Ok(None)` if there is no such file.
     pub fn read(path: &Path) -> Result<Option<ConfigFile>, ConfigError> {
-        let bytes = match read_bounded(path, MAX_CONFIG_BYTES) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
-                return Err(ConfigError::TooLarge {
-                    path: path.to_path_buf(),
-                });
-            }
-            Err(source) => {
-                return Err(ConfigError::Read(FsError {
-                    path: path.to_path_buf(),
-                    action: "read",
-                    source,
-                }));
-            }
-        };
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let valid = e.utf8_error().valid_up_to();
-            ConfigError::Syntax {
-                path: path.to_path_buf(),
-                line: e.as_bytes()[..valid]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1,
-                message: "expected UTF-8, found other bytes".into(),
-            }
-        })?;
-        ConfigFile::parse(path, &text).map(Some)
+        match read_toml_text(path, MAX_CONFIG_BYTES)? {
+            Some(text) => ConfigFile::parse(path, &text).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Parses `text`, read from `path`.
     pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
-        let document = DeTable::parse(text).map_err(|e| ConfigError::Syntax {
-            path: path.to_path_buf(),
-            line: line_of(text, e.span().map_or(0, |s| s.start)),
-            message: e.message().to_string(),
-        })?;
+        let document = parse_toml(path, text)?;
         let mut reader = Reader {
             path,
             text,
@@ -237,6 +208,49 @@ impl ConfigFile {
             expected,
         }
     }
+}
+
+/// A TOML file's text, read whole within `limit` bytes; `Ok(None)` if there is no
+/// such file. Bytes that are not UTF-8 are a syntax error on their line.
+pub fn read_toml_text(path: &Path, limit: u64) -> Result<Option<String>, ConfigError> {
+    let bytes = match read_bounded(path, limit) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+            return Err(ConfigError::TooLarge {
+                path: path.to_path_buf(),
+                limit,
+            });
+        }
+        Err(source) => {
+            return Err(ConfigError::Read(FsError {
+                path: path.to_path_buf(),
+                action: "read",
+                source,
+            }));
+        }
+    };
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line: e.as_bytes()[..valid]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1,
+            message: "expected UTF-8, found other bytes".into(),
+        }
+    })
+}
+
+/// Parses `text`, read from `path`, as a TOML document; an error names its line.
+pub fn parse_toml<'i>(path: &Path, text: &'i str) -> Result<Spanned<DeTable<'i>>, ConfigError> {
+    DeTable::parse(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        line: line_of(text, e.span().map_or(0, |s| s.start)),
+        message: e.message().to_string(),
+    })
 }
 
 struct Reader<'a> {
@@ -302,7 +316,7 @@ fn scalar(value: &DeValue<'_>) -> Result<String, &'static str> {
 }
 
 /// The 1-based line of byte `offset`.
-fn line_of(text: &str, offset: usize) -> usize {
+pub fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
     text.as_bytes()[..offset]
         .iter()

@@ -76,7 +76,7 @@ fn in_tree_backend_builds_a_wheel_pip_installs() {
     let python = create_build_env(python3(), &dir.path().join("env")).unwrap();
     assert!(python.ends_with("env/bin/python"), "{}", python.display());
 
-    let system = build_system(&python, &project).unwrap();
+    let system = build_system(&project).unwrap();
     assert_eq!(
         system,
         BuildSystem {
@@ -135,7 +135,7 @@ fn extra_build_requirements_come_back_parsed() {
         &[("build-requires.txt", listed)],
         dir.path(),
     );
-    let system = build_system(python3(), &project).unwrap();
+    let system = build_system(&project).unwrap();
     let log = dir.path().join("build.log");
     let requires = backend(python3(), &project, &system, &log)
         .get_requires_for_build_wheel()
@@ -164,7 +164,7 @@ fn extra_build_requirements_come_back_parsed() {
             ),
         ],
     );
-    let system = build_system(python3(), &project).unwrap();
+    let system = build_system(&project).unwrap();
     let err = backend(python3(), &project, &system, &log)
         .get_requires_for_build_wheel()
         .unwrap_err();
@@ -184,7 +184,7 @@ fn setup_py_project_builds_without_isolation() {
     let python = tools_python(&["setuptools", "wheel"]);
     let dir = TempDir::new("build-setup-py");
     let project = project("setup-py-only", "legacy_demo-1.0", &[], dir.path());
-    let system = build_system(&python, &project).unwrap();
+    let system = build_system(&project).unwrap();
     let shown: Vec<String> = system.requires.iter().map(ToString::to_string).collect();
     assert_eq!(shown, ["setuptools>=40.8.0", "wheel"]);
     assert_eq!(system.backend, "setuptools.build_meta:__legacy__");
@@ -211,7 +211,7 @@ fn setup_py_project_builds_without_isolation() {
 fn failing_backend_error_carries_the_log_tail() {
     let dir = TempDir::new("build-fails");
     let project = project("failing-backend", "failing-1.0", &[], dir.path());
-    let system = build_system(python3(), &project).unwrap();
+    let system = build_system(&project).unwrap();
     let log = dir.path().join("logs/failing.log");
     std::fs::create_dir_all(log.parent().unwrap()).unwrap();
     let err = backend(python3(), &project, &system, &log)
@@ -255,7 +255,7 @@ fn failing_backend_error_carries_the_log_tail() {
 fn metadata_is_prepared_or_left_to_the_build() {
     let dir = TempDir::new("build-metadata");
     let project = project("in-tree-backend", "in_tree_demo-1.0", &[], dir.path());
-    let system = build_system(python3(), &project).unwrap();
+    let system = build_system(&project).unwrap();
     let log = dir.path().join("build.log");
     let out = dir.path().join("metadata");
     let dist_info = backend(python3(), &project, &system, &log)
@@ -273,7 +273,7 @@ fn metadata_is_prepared_or_left_to_the_build() {
     // A backend with only build_wheel: no metadata before the build, and no
     // extra requirements.
     let project = project_without_optional_hooks(dir.path());
-    let system = build_system(python3(), &project).unwrap();
+    let system = build_system(&project).unwrap();
     assert_eq!(
         backend(python3(), &project, &system, &log)
             .prepare_metadata_for_build_wheel(&out)
@@ -299,7 +299,7 @@ fn reads_build_systems_as_pip_does() {
     let dir = TempDir::new("build-system");
     let read = |name: &str, files: &[(&str, &str)]| {
         let project = write_project(&dir.path().join(name), files);
-        build_system(python3(), &project)
+        build_system(&project)
     };
     let legacy = |system: BuildSystem| {
         let shown: Vec<String> = system.requires.iter().map(ToString::to_string).collect();
@@ -378,7 +378,18 @@ fn reads_build_systems_as_pip_does() {
             "requires-text",
             "[build-system]\nrequires = \"setuptools\"\n"
         ),
-        "`build-system.requires` is not a list of strings"
+        "line 2: `build-system.requires` is a string, expected a list of strings"
+    );
+    assert_eq!(
+        error(
+            "requires-number",
+            "[build-system]\nrequires = [\n  \"setuptools\",\n  61,\n]\n"
+        ),
+        "line 4: `build-system.requires[]` is an integer, expected a string"
+    );
+    assert_eq!(
+        error("table-text", "build-system = \"setuptools\"\n"),
+        "line 1: `build-system` is a string, expected a table"
     );
     assert!(
         error(
@@ -399,9 +410,43 @@ fn reads_build_systems_as_pip_does() {
             "bad-backend",
             "[build-system]\nrequires = []\nbuild-backend = \"my backend\"\n"
         ),
-        "`build-system.build-backend` is `\"my backend\"`, not `module` or `module:object`"
+        "`build-system.build-backend` is `my backend`, not `module` or `module:object`"
     );
-    assert!(error("not-toml", "[build-system\n").starts_with("not TOML: "));
+    // A `[project]` that PEP 621 refuses is the backend's to refuse: it may not
+    // read it at all.
+    let system = read(
+        "odd-project",
+        &[(
+            "pyproject.toml",
+            "[project]\nname = 3\n[build-system]\nrequires = []\nbuild-backend = \"b\"\n",
+        )],
+    )
+    .unwrap();
+    assert_eq!(system.backend, "b");
+
+    // Not TOML, or not UTF-8: one line naming the file and the line.
+    for (name, text) in [
+        ("not-toml", &b"[build-system]\nrequires = [\n[x\n"[..]),
+        ("latin-1", &b"[build-system]\n# caf\xe9\nrequires = []\n"[..]),
+    ] {
+        let project = write_project(&dir.path().join(name), &[]);
+        std::fs::write(project.join("pyproject.toml"), text).unwrap();
+        let message = build_system(&project).unwrap_err().to_string();
+        let at = format!("{}:", project.join("pyproject.toml").display());
+        assert!(message.starts_with(&at), "{message}");
+        assert!(message.contains(": invalid TOML: "), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+    }
+    let project = write_project(&dir.path().join("huge"), &[]);
+    let padding = format!("# {}\n", "x".repeat(1 << 20));
+    std::fs::write(project.join("pyproject.toml"), padding).unwrap();
+    assert_eq!(
+        build_system(&project).unwrap_err().to_string(),
+        format!(
+            "{}: expected a TOML file of at most 1048576 bytes",
+            project.join("pyproject.toml").display()
+        )
+    );
 
     let err = read("empty", &[]).unwrap_err();
     assert!(matches!(err, BuildError::NotAProject { .. }), "{err:?}");
@@ -417,7 +462,7 @@ fn backends_that_cannot_be_used_say_why() {
             &dir.path().join(name),
             &[("pyproject.toml", pyproject), ("b/b.py", module)],
         );
-        let system = build_system(python3(), &project).unwrap();
+        let system = build_system(&project).unwrap();
         backend(python3(), &project, &system, &log)
             .build_wheel(&out)
             .unwrap_err()
@@ -492,7 +537,7 @@ fn backends_that_cannot_be_used_say_why() {
             ),
         ],
     );
-    let system = build_system(python3(), &project).unwrap();
+    let system = build_system(&project).unwrap();
     let requires = backend(python3(), &project, &system, &log)
         .get_requires_for_build_wheel()
         .unwrap();
@@ -510,7 +555,7 @@ fn parallel_builds_do_not_meet() {
             std::thread::spawn(move || {
                 std::fs::create_dir_all(&root).unwrap();
                 let project = project("in-tree-backend", "in_tree_demo-1.0", &[], &root);
-                let system = build_system(python3(), &project).unwrap();
+                let system = build_system(&project).unwrap();
                 let log = logs.join(format!("{n}.log"));
                 backend(python3(), &project, &system, &log)
                     .build_wheel(&root.join("dist"))

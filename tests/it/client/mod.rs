@@ -16,6 +16,7 @@ mod online;
 mod reporting;
 mod resolution;
 mod output;
+mod pyproject;
 mod transaction;
 mod unusable;
 mod warm_cache;
