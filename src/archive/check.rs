@@ -1,6 +1,7 @@
 //! Whether a wheel or an sdist is one an installer would accept, checked in one
 //! bounded pass that also yields its core metadata: what a server checks before
-//! it stores or serves a file.
+//! it stores or serves a file, and how the client reads an sdist's PKG-INFO
+//! before it builds it.
 //!
 //! Wheels (<https://packaging.python.org/en/latest/specifications/binary-distribution-format/>,
 //! as pypa/installer and pip read them): entry names that stay inside the target
@@ -28,6 +29,7 @@ use crate::archive::paths::archive_path;
 use crate::archive::sdist::{Kind, Limits, Rules, text};
 use crate::archive::tarball;
 use crate::archive::zipdir::{self, Record};
+use crate::util::fs::Context;
 use crate::standards::filename::{
     DistFilename, SdistExtension, SdistFilename, WheelFilename, split_sdist_stem,
 };
@@ -108,6 +110,22 @@ fn check_wheel(
     file_in("RECORD")?;
     let metadata = file_in("METADATA")?;
     zipdir::read_entry(file, path, &dir, metadata, MAX_METADATA_BYTES)
+}
+
+/// An sdist's PKG-INFO, read by the client before it decides to build: after the
+/// same checks the server makes (the rules unpacking keeps), so what is read here
+/// is from an sdist the client would unpack. `None` when it has none, as sdists
+/// made before the format was specified may not.
+pub fn read_sdist_metadata(
+    path: &Path,
+    filename: &SdistFilename,
+) -> Result<Option<Vec<u8>>, ArchiveError> {
+    let mut file = File::open(path).context("open", path)?;
+    match check_dist(&mut file, path, &DistFilename::Sdist(filename.clone())) {
+        Ok(metadata) => Ok(Some(metadata)),
+        Err(ArchiveError::MissingEntry { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// Whether `path` (inside the archive) is the sdist's own PKG-INFO: in the top

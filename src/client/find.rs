@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::archive::check::read_sdist_metadata;
 use crate::archive::metadata::read_wheel_metadata;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::{DispatchError, FindError, MetadataCause, NoAllowedFile, RefusedFile};
@@ -35,7 +36,7 @@ use crate::client::fetch::Client;
 use crate::client::formats::Formats;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Dependencies, Hint, Provider, Unusable};
-use crate::standards::filename::{DistFilename, WheelFilename};
+use crate::standards::filename::{DistFilename, SdistFilename, WheelFilename};
 use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
@@ -711,11 +712,43 @@ impl<'a> Finder<'a> {
                 _ => {}
             }
         }
+        if let DistFilename::Sdist(sdist) = &candidate.filename
+            && let Some(pkg_info) = self.pkg_info(candidate, sdist)?
+        {
+            return Ok(pkg_info);
+        }
         let wheel = self.wheel_file(candidate)?;
         read_wheel_metadata(&wheel.path, &wheel.filename).map_err(|e| FindError::Metadata {
             file: candidate.file.filename.clone(),
             cause: Box::new(MetadataCause::Read(e)),
         })
+    }
+
+    /// An sdist's PKG-INFO, when it tells the resolver enough without a build: a
+    /// Requires-Python that leaves this interpreter out (Metadata 1.2 on, unless
+    /// 2.2 marks it dynamic), or dependencies Metadata 2.2 marks static. Otherwise
+    /// the sdist is built, as it is when its archive cannot be read: the build then
+    /// says why.
+    fn pkg_info(
+        &self,
+        candidate: &Candidate,
+        sdist: &SdistFilename,
+    ) -> Result<Option<Vec<u8>>, FindError> {
+        let path = self.local_file(candidate)?;
+        let Ok(Some(raw)) = read_sdist_metadata(&path, sdist) else {
+            return Ok(None);
+        };
+        let Ok(metadata) = CoreMetadata::parse(&raw) else {
+            return Ok(None);
+        };
+        if metadata.check_identity(&sdist.name, &sdist.version).is_err() {
+            return Ok(None);
+        }
+        let excluded = !metadata.is_dynamic("Requires-Python")
+            && self
+                .check_python(metadata.requires_python.as_deref())
+                .is_err();
+        Ok((excluded || metadata.has_static_dependencies()).then_some(raw))
     }
 
     /// The wheel to install for a candidate: its own file, or the wheel built from it.

@@ -26,6 +26,8 @@ pub struct CoreMetadata {
     pub requires_dist: Vec<String>,
     pub requires_python: Option<String>,
     pub provides_extra: Vec<String>,
+    /// The fields an sdist's PKG-INFO leaves to the build (Metadata 2.2, PEP 643).
+    pub dynamic: Vec<String>,
 }
 
 /// Why metadata could not be parsed.
@@ -121,6 +123,7 @@ impl CoreMetadata {
         let mut requires_python = None;
         let mut requires_dist = Vec::new();
         let mut provides_extra = Vec::new();
+        let mut dynamic = Vec::new();
         for (field, value) in headers(bytes)? {
             let single = |slot: &mut Option<String>, field: &'static str| {
                 if slot.is_some() {
@@ -141,6 +144,8 @@ impl CoreMetadata {
                 requires_dist.push(value);
             } else if field.eq_ignore_ascii_case("Provides-Extra") {
                 provides_extra.push(value);
+            } else if field.eq_ignore_ascii_case("Dynamic") {
+                dynamic.push(value);
             }
         }
         let required = |value: Option<String>, field: &'static str| {
@@ -161,7 +166,31 @@ impl CoreMetadata {
             requires_dist,
             requires_python: requires_python.filter(|v| !v.is_empty()),
             provides_extra,
+            dynamic,
         })
+    }
+
+    /// Whether this PKG-INFO says what every wheel built from its sdist depends on
+    /// (`Requires-Dist`, with `Provides-Extra` and `Requires-Python`): from
+    /// Metadata 2.2 on, a field not listed in `Dynamic` must be the same in the
+    /// wheel (PEP 643). Before 2.2 nothing is promised, and the sdist must be built
+    /// to know.
+    pub fn has_static_dependencies(&self) -> bool {
+        let marks_dynamic = self
+            .metadata_version
+            .split_once('.')
+            .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)))
+            .is_some_and(|version| version >= (2, 2));
+        marks_dynamic
+            && !["Requires-Dist", "Provides-Extra", "Requires-Python"]
+                .iter()
+                .any(|field| self.is_dynamic(field))
+    }
+
+    /// Whether a PKG-INFO leaves `field` to the build; field names are
+    /// case-insensitive, as in email headers.
+    pub fn is_dynamic(&self, field: &str) -> bool {
+        self.dynamic.iter().any(|d| d.eq_ignore_ascii_case(field))
     }
 
     /// Checks that the metadata is the project and version a file was named or chosen

@@ -47,8 +47,40 @@ fn parses_the_fields_used() {
             ]),
             requires_python: Some(">=3.8".into()),
             provides_extra: strings(&["socks", "Test_Suite"]),
+            dynamic: Vec::new(),
         }
     );
+}
+
+/// PEP 643: from Metadata 2.2, what `Dynamic` does not list is what the wheel says.
+#[test]
+fn static_dependencies_are_those_metadata_2_2_does_not_mark_dynamic() {
+    let pkg_info = |version: &str, dynamic: &[&str]| {
+        let mut text = format!("Metadata-Version: {version}\nName: a\nVersion: 1\n");
+        for field in dynamic {
+            text.push_str(&format!("Dynamic: {field}\n"));
+        }
+        parse(&text)
+    };
+    for (version, dynamic, static_) in [
+        ("2.1", &[][..], false),
+        ("1.2", &[][..], false),
+        ("2.2", &[][..], true),
+        ("2.4", &["Summary", "License-Expression"][..], true),
+        ("2.10", &[][..], true),
+        ("2.2", &["Requires-Dist"][..], false),
+        ("2.3", &["requires-dist"][..], false),
+        ("2.2", &["Provides-Extra"][..], false),
+        ("2.2", &["Requires-Python"][..], false),
+    ] {
+        let metadata = pkg_info(version, dynamic);
+        assert_eq!(
+            metadata.has_static_dependencies(),
+            static_,
+            "{version} {dynamic:?}"
+        );
+    }
+    assert_eq!(pkg_info("2.2", &["Requires-Dist"]).dynamic, ["Requires-Dist"]);
 }
 
 #[test]

@@ -1,0 +1,137 @@
+//! What an sdist's PKG-INFO tells before a build: a Requires-Python that leaves the
+//! interpreter out skips the version unbuilt, and dependencies Metadata 2.2 marks
+//! static resolve unbuilt; a field marked `Dynamic` is learned from the build.
+//! Real binaries, real venvs, find-links folders (whose listings carry no
+//! Requires-Python), and a backend in each project that notes every build it runs.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::curd::Curd;
+use crate::support::dists::{self, WheelSpec};
+use crate::support::process::Run;
+use crate::support::python::{pip_freeze, venv};
+use crate::support::tmp::{TempDir, mkdir};
+
+/// A PEP 517 backend in the standard library alone: the wheel's METADATA is the
+/// project's `METADATA` file as it is, and each build adds `built NAME VERSION` to
+/// the file that `TRACE` names.
+const BACKEND: &str = r#"
+import base64, hashlib, os, zipfile
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    metadata = open("METADATA", "rb").read()
+    fields = dict(line.split(": ", 1) for line in metadata.decode().splitlines()[1:3])
+    name, version = fields["Name"], fields["Version"]
+    with open(open("TRACE").read(), "a") as trace:
+        trace.write("built %s %s\n" % (name, version))
+    module = name.replace("-", "_")
+    dist_info = "%s-%s.dist-info" % (module, version)
+    files = [(module + "/__init__.py", b""),
+             (dist_info + "/METADATA", metadata),
+             (dist_info + "/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
+    record = ["%s,sha256=%s,%d" % (p, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for p, d in files]
+    record.append(dist_info + "/RECORD,,")
+    files.append((dist_info + "/RECORD", ("\n".join(record) + "\n").encode()))
+    filename = "%s-%s-py3-none-any.whl" % (module, version)
+    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
+        for path, data in files:
+            z.writestr(path, data)
+    return filename
+"#;
+
+const PYPROJECT: &str =
+    "[build-system]\nrequires = []\nbuild-backend = \"noting\"\nbackend-path = [\"_backend\"]\n";
+
+/// `{name}-{version}.tar.gz` in `dir`, whose PKG-INFO has `pkg_info` after its
+/// name and version, and whose wheel's METADATA has `wheel` there.
+fn sdist(dir: &Path, trace: &Path, name: &str, version: &str, pkg_info: &str, wheel: &str) {
+    let head = |metadata_version: &str, rest: &str| {
+        format!("Metadata-Version: {metadata_version}\nName: {name}\nVersion: {version}\n{rest}")
+    };
+    let (metadata_version, rest) = pkg_info.split_once('\n').unwrap_or((pkg_info, ""));
+    let pkg_info = head(metadata_version, rest);
+    let metadata = head("2.1", wheel);
+    let trace = trace.display().to_string();
+    dists::sdist(
+        dir,
+        &format!("{name}-{version}"),
+        None,
+        &[
+            ("PKG-INFO", &pkg_info),
+            ("METADATA", &metadata),
+            ("TRACE", &trace),
+            ("pyproject.toml", PYPROJECT),
+            ("_backend/noting.py", BACKEND),
+        ],
+    );
+}
+
+/// `curd install --no-index --find-links links ARGS` into a fresh venv.
+fn install(home: &Path, links: &Path, args: &[&str]) -> (PathBuf, Run) {
+    let env = venv(&mkdir(home.join(format!("env-{}", args.join("-")))));
+    let run = Curd::install(home, &env)
+        .args(["--no-index", "--find-links"])
+        .arg(links)
+        .args(args)
+        .run();
+    (env, run)
+}
+
+/// The builds the backends noted, sorted: independent sdists build at once.
+fn builds(trace: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(trace).unwrap_or_default();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_version_whose_pkg_info_excludes_the_interpreter_is_skipped_unbuilt() {
+    let dir = TempDir::new("pkg-info-python");
+    let home = dir.path();
+    let links = mkdir(home.join("links"));
+    let trace = home.join("trace.txt");
+    let far = "Requires-Python: >=3.99\n";
+    sdist(&links, &trace, "demo", "2.0", &format!("1.2\n{far}"), far);
+    sdist(&links, &trace, "demo", "1.0", "2.1\n", "");
+    // Metadata 2.2 may leave Requires-Python to the build: then only the build tells.
+    let dynamic = format!("2.2\n{far}Dynamic: Requires-Python\n");
+    sdist(&links, &trace, "later", "2.0", &dynamic, "");
+    sdist(&links, &trace, "later", "1.0", "2.2\n", "");
+
+    let (env, run) = install(home, &links, &["demo", "later"]);
+    let run = run.success();
+    assert!(!run.stderr.contains("demo-2.0.tar.gz"), "{}", run.stderr);
+    assert!(run.stderr.contains("Building later-2.0.tar.gz\n"));
+    assert_eq!(builds(&trace), ["built demo 1.0", "built later 2.0"]);
+    assert_eq!(pip_freeze(&env), "demo==1.0\nlater==2.0\n");
+}
+
+#[test]
+fn static_dependencies_of_metadata_2_2_resolve_unbuilt() {
+    let dir = TempDir::new("pkg-info-static");
+    let home = dir.path();
+    let links = mkdir(home.join("links"));
+    WheelSpec::new("dep", "1.0").build(&links);
+    let trace = home.join("trace.txt");
+    // 2.0 needs a project no source has: the resolver must go back to 1.0, and
+    // PKG-INFO says so without building 2.0.
+    let missing = "Requires-Dist: absent>=1\n";
+    sdist(&links, &trace, "demo", "2.0", &format!("2.2\n{missing}"), missing);
+    let dep = "Requires-Dist: dep\n";
+    sdist(&links, &trace, "demo", "1.0", &format!("2.4\n{dep}"), dep);
+    // Dependencies left to the build are the built wheel's, whatever PKG-INFO says.
+    let dynamic = "2.2\nRequires-Dist: absent\nDynamic: Requires-Dist\n";
+    sdist(&links, &trace, "late", "1.0", dynamic, dep);
+
+    let (env, run) = install(home, &links, &["demo"]);
+    let run = run.success();
+    assert!(!run.stderr.contains("demo-2.0.tar.gz"), "{}", run.stderr);
+    assert_eq!(builds(&trace), ["built demo 1.0"]);
+    assert_eq!(pip_freeze(&env), "demo==1.0\ndep==1.0\n");
+
+    let (env, run) = install(home, &links, &["late"]);
+    run.success();
+    assert_eq!(builds(&trace), ["built demo 1.0", "built late 1.0"]);
+    assert_eq!(pip_freeze(&env), "dep==1.0\nlate==1.0\n");
+}
