@@ -29,10 +29,10 @@ use crate::archive::paths::archive_path;
 use crate::archive::sdist::{Kind, Limits, Rules, text};
 use crate::archive::tarball;
 use crate::archive::zipdir::{self, Record};
-use crate::util::fs::Context;
 use crate::standards::filename::{
     DistFilename, SdistExtension, SdistFilename, WheelFilename, split_sdist_stem,
 };
+use crate::util::fs::Context;
 
 /// Checks a distribution held open as `file` (`path` names it in errors) and
 /// returns its raw core metadata: a wheel's METADATA, an sdist's PKG-INFO.
@@ -112,44 +112,58 @@ fn check_wheel(
     zipdir::read_entry(file, path, &dir, metadata, MAX_METADATA_BYTES)
 }
 
-/// An sdist's PKG-INFO, read by the client before it decides to build: after the
-/// same checks the server makes (the rules unpacking keeps), so what is read here
-/// is from an sdist the client would unpack. `None` when it has none, as sdists
-/// made before the format was specified may not.
-pub fn read_sdist_metadata(
-    path: &Path,
-    filename: &SdistFilename,
-) -> Result<Option<Vec<u8>>, ArchiveError> {
-    let mut file = File::open(path).context("open", path)?;
-    match check_dist(&mut file, path, &DistFilename::Sdist(filename.clone())) {
-        Ok(metadata) => Ok(Some(metadata)),
-        Err(ArchiveError::MissingEntry { .. }) => Ok(None),
-        Err(error) => Err(error),
+/// The files at the top of an sdist that say what it is before it is built.
+#[derive(Debug, Default)]
+pub struct SdistFiles {
+    /// Its core metadata (Metadata 1.2 on carries Requires-Python; 2.2 on says
+    /// which fields the build may change).
+    pub pkg_info: Option<Vec<u8>>,
+    /// Its `pyproject.toml`, whose `[project]` may say the same (PEP 621).
+    pub pyproject: Option<Vec<u8>>,
+}
+
+/// One of [`SdistFiles`].
+#[derive(Clone, Copy)]
+enum TopFile {
+    PkgInfo,
+    Pyproject,
+}
+
+impl TopFile {
+    /// Which one the file at `path` inside the archive is, if any: in the top
+    /// folder, which must belong to the sdist's project and version.
+    fn of(path: &str, filename: &SdistFilename) -> Option<TopFile> {
+        let (top, rest) = path.split_once('/')?;
+        let file = match rest {
+            "PKG-INFO" => TopFile::PkgInfo,
+            "pyproject.toml" => TopFile::Pyproject,
+            _ => return None,
+        };
+        split_sdist_stem(top)
+            .is_some_and(|(name, version)| name == filename.name && version == filename.version)
+            .then_some(file)
     }
 }
 
-/// Whether `path` (inside the archive) is the sdist's own PKG-INFO: in the top
-/// folder, which must belong to the sdist's project and version.
-fn is_pkg_info(path: &str, filename: &SdistFilename) -> bool {
-    path.split_once('/').is_some_and(|(top, rest)| {
-        rest == "PKG-INFO"
-            && split_sdist_stem(top)
-                .is_some_and(|(name, version)| name == filename.name && version == filename.version)
-    })
+impl SdistFiles {
+    fn slot(&mut self, file: TopFile) -> &mut Option<Vec<u8>> {
+        match file {
+            TopFile::PkgInfo => &mut self.pkg_info,
+            TopFile::Pyproject => &mut self.pyproject,
+        }
+    }
 }
 
-/// The PKG-INFO read, once the rules have seen every entry.
-fn pkg_info(
-    rules: Rules<'_>,
-    path: &Path,
-    filename: &SdistFilename,
-    metadata: Option<Vec<u8>>,
-) -> Result<Vec<u8>, ArchiveError> {
-    rules.finish()?;
-    metadata.ok_or_else(|| ArchiveError::MissingEntry {
-        path: path.to_path_buf(),
-        entry: format!("{}/PKG-INFO", filename.stem()),
-    })
+/// An sdist's PKG-INFO and `pyproject.toml`, read by the client before it decides
+/// to build: after the same checks the server makes (the rules unpacking keeps),
+/// so what is read here is from an sdist the client would unpack. Either may be
+/// missing, as in sdists made before the format was specified.
+pub fn read_sdist_files(path: &Path, filename: &SdistFilename) -> Result<SdistFiles, ArchiveError> {
+    let mut file = File::open(path).context("open", path)?;
+    match filename.extension {
+        SdistExtension::TarGz => tar_sdist_files(&mut file, path, filename),
+        SdistExtension::Zip => zip_sdist_files(&mut file, path, filename),
+    }
 }
 
 fn check_tar_sdist(
@@ -157,15 +171,8 @@ fn check_tar_sdist(
     path: &Path,
     filename: &SdistFilename,
 ) -> Result<Vec<u8>, ArchiveError> {
-    let mut rules = Rules::new(path, Limits::SDIST);
-    let mut metadata = None;
-    tarball::walk(BufReader::new(file), path, &mut rules, |entry| {
-        if matches!(entry.kind, Kind::File { .. }) && is_pkg_info(&entry.path, filename) {
-            metadata = Some(read_bounded(entry.data, entry.size, path, entry.name)?);
-        }
-        Ok::<_, ArchiveError>(())
-    })?;
-    pkg_info(rules, path, filename, metadata)
+    let files = tar_sdist_files(file, path, filename)?;
+    pkg_info_present(path, filename, files)
 }
 
 fn check_zip_sdist(
@@ -173,11 +180,50 @@ fn check_zip_sdist(
     path: &Path,
     filename: &SdistFilename,
 ) -> Result<Vec<u8>, ArchiveError> {
+    let files = zip_sdist_files(file, path, filename)?;
+    pkg_info_present(path, filename, files)
+}
+
+fn pkg_info_present(
+    path: &Path,
+    filename: &SdistFilename,
+    files: SdistFiles,
+) -> Result<Vec<u8>, ArchiveError> {
+    files.pkg_info.ok_or_else(|| ArchiveError::MissingEntry {
+        path: path.to_path_buf(),
+        entry: format!("{}/PKG-INFO", filename.stem()),
+    })
+}
+
+fn tar_sdist_files(
+    file: &mut File,
+    path: &Path,
+    filename: &SdistFilename,
+) -> Result<SdistFiles, ArchiveError> {
+    let mut rules = Rules::new(path, Limits::SDIST);
+    let mut files = SdistFiles::default();
+    tarball::walk(BufReader::new(file), path, &mut rules, |entry| {
+        if matches!(entry.kind, Kind::File { .. })
+            && let Some(top_file) = TopFile::of(&entry.path, filename)
+        {
+            *files.slot(top_file) = Some(read_bounded(entry.data, entry.size, path, entry.name)?);
+        }
+        Ok::<_, ArchiveError>(())
+    })?;
+    rules.finish()?;
+    Ok(files)
+}
+
+fn zip_sdist_files(
+    file: &mut File,
+    path: &Path,
+    filename: &SdistFilename,
+) -> Result<SdistFiles, ArchiveError> {
     let dir = zipdir::directory(file, path, MAX_SDIST_ENTRIES, MAX_CENTRAL_DIRECTORY)?;
     let mut rules = Rules::new(path, Limits::SDIST);
     let mut extents = Vec::new();
     let mut links = Vec::new();
-    let mut found = None;
+    let mut found = Vec::new();
     zipdir::records(file, path, &dir, |record| {
         if record.is_special() {
             return Err(ArchiveError::entry(
@@ -203,9 +249,9 @@ fn check_zip_sdist(
         };
         if let Some((entry, Kind::File { .. })) =
             rules.admit(&record.name, kind, record.uncompressed)?
-            && is_pkg_info(&entry, filename)
+            && let Some(top_file) = TopFile::of(&entry, filename)
         {
-            found = Some(record);
+            found.push((top_file, record));
         }
         Ok(())
     })?;
@@ -215,17 +261,18 @@ fn check_zip_sdist(
         let target = text(path, &target, Some(&link.name))?;
         rules.admit(&link.name, Kind::Symlink(target), link.uncompressed)?;
     }
-    let metadata = match found {
-        Some(record) => Some(zipdir::read_entry(
+    rules.finish()?;
+    let mut files = SdistFiles::default();
+    for (top_file, record) in found {
+        *files.slot(top_file) = Some(zipdir::read_entry(
             file,
             path,
             &dir,
             &record,
             MAX_METADATA_BYTES,
-        )?),
-        None => None,
-    };
-    pkg_info(rules, path, filename, metadata)
+        )?);
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

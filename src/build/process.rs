@@ -76,11 +76,7 @@ pub fn create_build_env(base_python: &Path, dir: &Path) -> Result<PathBuf, Build
     Ok(python)
 }
 
-fn python_failed(
-    python: &Path,
-    task: &str,
-    output: &std::process::Output,
-) -> BuildError {
+fn python_failed(python: &Path, task: &str, output: &std::process::Output) -> BuildError {
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     BuildError::PythonFailed {

@@ -26,6 +26,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::build::error::BuildError;
+use crate::standards::metadata::CoreMetadata;
 use crate::standards::requirement::Requirement;
 use crate::util::config::{line_of, parse_toml, read_toml_text};
 
@@ -76,6 +77,57 @@ impl ProjectTable {
     /// Whether `field` (as `[project]` spells it) is known without building.
     pub fn is_static(&self, field: &str) -> bool {
         !self.dynamic.iter().any(|d| d == field)
+    }
+
+    /// The core metadata a wheel built from this project will have, as far as
+    /// resolving needs it, with Metadata 2.2's meaning (PEP 643): a field the
+    /// table leaves dynamic is listed in `dynamic` under its core metadata name.
+    /// `None` when the version is left to the build, or a requirement does not
+    /// parse (the backend will say so when it builds).
+    pub fn core_metadata(&self) -> Option<CoreMetadata> {
+        let version = self.version.clone()?;
+        let mut dynamic = Vec::new();
+        let mut leave = |field: &str, names: &[&str]| {
+            if !self.is_static(field) {
+                dynamic.extend(names.iter().map(|name| name.to_string()));
+            }
+        };
+        leave("requires-python", &["Requires-Python"]);
+        leave("dependencies", &["Requires-Dist"]);
+        leave(
+            "optional-dependencies",
+            &["Requires-Dist", "Provides-Extra"],
+        );
+        let mut requires_dist = Vec::new();
+        for text in self.dependencies.iter().flatten() {
+            requires_dist.push(text.parse::<Requirement>().ok()?.to_string());
+        }
+        let extras = self.optional_dependencies.iter().flatten();
+        for (extra, requirements) in extras.clone() {
+            for text in requirements {
+                requires_dist.push(in_extra(text.parse().ok()?, extra));
+            }
+        }
+        Some(CoreMetadata {
+            metadata_version: "2.2".into(),
+            name: self.name.clone(),
+            version,
+            requires_dist,
+            requires_python: self.requires_python.clone(),
+            provides_extra: extras.map(|(extra, _)| extra.clone()).collect(),
+            dynamic,
+        })
+    }
+}
+
+/// A requirement of an extra as core metadata writes it: its marker, if any,
+/// and `extra == "…"`.
+fn in_extra(mut requirement: Requirement, extra: &str) -> String {
+    let marker = requirement.marker.take();
+    let extra = format!("extra == \"{}\"", extra.escape_debug());
+    match marker {
+        Some(marker) => format!("{requirement} ; ({marker}) and {extra}"),
+        None => format!("{requirement} ; {extra}"),
     }
 }
 
@@ -180,9 +232,9 @@ impl<'i> Document<'_, 'i> {
         let Some(table) = self.table(TABLE)? else {
             return Ok(None);
         };
-        let name = self
-            .string(table, TABLE, "name")?
-            .ok_or_else(|| self.invalid("`[project]` has no `name`, which PEP 621 makes mandatory".into()))?;
+        let name = self.string(table, TABLE, "name")?.ok_or_else(|| {
+            self.invalid("`[project]` has no `name`, which PEP 621 makes mandatory".into())
+        })?;
         let optional_dependencies = match table.get("optional-dependencies") {
             None => None,
             Some(value) => {
@@ -215,9 +267,8 @@ impl<'i> Document<'_, 'i> {
             )));
         }
         if project.version.is_none() && project.is_static("version") {
-            return Err(self.invalid(
-                "`[project]` has no `version` and does not list it in `dynamic`".into(),
-            ));
+            return Err(self
+                .invalid("`[project]` has no `version` and does not list it in `dynamic`".into()));
         }
         Ok(Some(project))
     }
@@ -238,7 +289,9 @@ fn with_document<T>(
     text: &str,
     read: impl FnOnce(&Document<'_, '_>) -> Result<T, BuildError>,
 ) -> Result<T, BuildError> {
-    let root = parse_toml(path, text).map_err(BuildError::Toml)?.into_inner();
+    let root = parse_toml(path, text)
+        .map_err(BuildError::Toml)?
+        .into_inner();
     read(&Document { path, text, root })
 }
 
@@ -413,6 +466,58 @@ fn backend_folder(project: &Path, entry: &str) -> Result<PathBuf, BackendPathErr
 mod tests {
     use super::*;
     use crate::util::fs::TestDir;
+
+    fn project(toml: &str) -> ProjectTable {
+        let pyproject = parse_pyproject(Path::new("pyproject.toml"), toml).unwrap();
+        pyproject.project.unwrap()
+    }
+
+    #[test]
+    fn static_project_tables_are_core_metadata() {
+        let metadata = project(
+            "[project]\nname = \"Demo\"\nversion = \"1.0\"\nrequires-python = \">=3.8\"\n\
+             dependencies = [\"a>=1\", \"b; python_version < '3.11'\"]\n\
+             [project.optional-dependencies]\n\
+             Test = [\"c\", \"d @ https://example.org/d.whl ; os_name == 'nt' or os_name == 'posix'\"]\n\
+             docs = []\n",
+        )
+        .core_metadata()
+        .unwrap();
+        assert_eq!(
+            metadata,
+            CoreMetadata {
+                metadata_version: "2.2".into(),
+                name: "Demo".into(),
+                version: "1.0".into(),
+                requires_dist: vec![
+                    "a>=1".into(),
+                    "b; python_version < \"3.11\"".into(),
+                    "c ; extra == \"Test\"".into(),
+                    "d@ https://example.org/d.whl ; (os_name == \"nt\" or os_name == \"posix\") and extra == \"Test\"".into(),
+                ],
+                requires_python: Some(">=3.8".into()),
+                provides_extra: vec!["Test".into(), "docs".into()],
+                dynamic: vec![],
+            }
+        );
+        assert!(metadata.has_static_dependencies());
+        // What the core metadata parser and the requirement parser read back.
+        for line in &metadata.requires_dist {
+            line.parse::<Requirement>().unwrap();
+        }
+
+        let dynamic =
+            project("[project]\nname = \"demo\"\nversion = \"1\"\ndynamic = [\"dependencies\"]\n")
+                .core_metadata()
+                .unwrap();
+        assert_eq!(dynamic.dynamic, ["Requires-Dist"]);
+        assert!(!dynamic.has_static_dependencies());
+        let unversioned = project("[project]\nname = \"demo\"\ndynamic = [\"version\"]\n");
+        assert_eq!(unversioned.core_metadata(), None);
+        let invalid =
+            project("[project]\nname = \"demo\"\nversion = \"1\"\ndependencies = [\"a >=\"]\n");
+        assert_eq!(invalid.core_metadata(), None);
+    }
 
     #[test]
     fn backend_references_are_module_and_object() {

@@ -18,6 +18,11 @@
 //!   indexes have. A version whose metadata excludes the interpreter is unusable,
 //!   and the resolver goes on to the next one; a Requires-Python that does not
 //!   parse excludes nothing, as in pip.
+//! - An sdist's metadata is its built wheel's, except where the sdist itself says
+//!   enough before a build: its PKG-INFO's Requires-Python, or dependencies its
+//!   PKG-INFO (Metadata 2.2) or `[project]` table marks static. Building a version
+//!   the interpreter cannot use, or only to learn what it depends on, costs
+//!   minutes; reading two files of the archive costs one pass over it.
 //! - Why a version's files were all left out (yanked, Requires-Python, no wheel
 //!   for this interpreter) is kept, for the error when nothing else satisfies a
 //!   requirement.
@@ -28,15 +33,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::archive::check::read_sdist_metadata;
+use crate::archive::check::read_sdist_files;
 use crate::archive::metadata::read_wheel_metadata;
+use crate::build::pyproject::{MAX_PYPROJECT_BYTES, parse_pyproject};
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::{DispatchError, FindError, MetadataCause, NoAllowedFile, RefusedFile};
 use crate::client::fetch::Client;
 use crate::client::formats::Formats;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
 use crate::resolve::{Dependencies, Hint, Provider, Unusable};
-use crate::standards::filename::{DistFilename, SdistFilename, WheelFilename};
+use crate::standards::filename::{DistFilename, WheelFilename};
 use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
@@ -665,6 +671,9 @@ impl<'a> Finder<'a> {
             return Ok(Arc::clone(found));
         }
         let (_, parsed) = self.with_fallback(name, version, |candidate| {
+            if let Some(metadata) = self.unbuilt_metadata(candidate)? {
+                return Ok(metadata);
+            }
             let raw = self.raw_metadata(candidate)?;
             let parsed = CoreMetadata::parse(&raw).map_err(|e| FindError::Metadata {
                 file: candidate.file.filename.clone(),
@@ -712,11 +721,6 @@ impl<'a> Finder<'a> {
                 _ => {}
             }
         }
-        if let DistFilename::Sdist(sdist) = &candidate.filename
-            && let Some(pkg_info) = self.pkg_info(candidate, sdist)?
-        {
-            return Ok(pkg_info);
-        }
         let wheel = self.wheel_file(candidate)?;
         read_wheel_metadata(&wheel.path, &wheel.filename).map_err(|e| FindError::Metadata {
             file: candidate.file.filename.clone(),
@@ -724,31 +728,41 @@ impl<'a> Finder<'a> {
         })
     }
 
-    /// An sdist's PKG-INFO, when it tells the resolver enough without a build: a
-    /// Requires-Python that leaves this interpreter out (Metadata 1.2 on, unless
-    /// 2.2 marks it dynamic), or dependencies Metadata 2.2 marks static. Otherwise
-    /// the sdist is built, as it is when its archive cannot be read: the build then
-    /// says why.
-    fn pkg_info(
-        &self,
-        candidate: &Candidate,
-        sdist: &SdistFilename,
-    ) -> Result<Option<Vec<u8>>, FindError> {
-        let path = self.local_file(candidate)?;
-        let Ok(Some(raw)) = read_sdist_metadata(&path, sdist) else {
+    /// An sdist's metadata, when its PKG-INFO or its `pyproject.toml` tells the
+    /// resolver enough without a build: a Requires-Python that leaves this
+    /// interpreter out (PKG-INFO's from Metadata 1.2 on), or dependencies marked
+    /// static (Metadata 2.2, PEP 643; or `[project]`, PEP 621). Otherwise the
+    /// sdist is built, as it is when its archive cannot be read: the build then
+    /// says why. An index's PEP 658 file is cheaper, and read instead.
+    fn unbuilt_metadata(&self, candidate: &Candidate) -> Result<Option<CoreMetadata>, FindError> {
+        let DistFilename::Sdist(sdist) = &candidate.filename else {
             return Ok(None);
         };
-        let Ok(metadata) = CoreMetadata::parse(&raw) else {
-            return Ok(None);
-        };
-        if metadata.check_identity(&sdist.name, &sdist.version).is_err() {
+        if candidate.file.metadata_url().is_some() {
             return Ok(None);
         }
-        let excluded = !metadata.is_dynamic("Requires-Python")
-            && self
-                .check_python(metadata.requires_python.as_deref())
-                .is_err();
-        Ok((excluded || metadata.has_static_dependencies()).then_some(raw))
+        let path = self.local_file(candidate)?;
+        let Ok(files) = read_sdist_files(&path, sdist) else {
+            return Ok(None);
+        };
+        let pkg_info = files
+            .pkg_info
+            .and_then(|raw| CoreMetadata::parse(&raw).ok());
+        let project = files
+            .pyproject
+            .filter(|raw| raw.len() as u64 <= MAX_PYPROJECT_BYTES)
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .and_then(|text| parse_pyproject(&path.join("pyproject.toml"), &text).ok())
+            .and_then(|pyproject| pyproject.project?.core_metadata());
+        let tells = |metadata: &CoreMetadata| {
+            let excluded = !metadata.is_dynamic("Requires-Python")
+                && self
+                    .check_python(metadata.requires_python.as_deref())
+                    .is_err();
+            metadata.check_identity(&sdist.name, &sdist.version).is_ok()
+                && (excluded || metadata.has_static_dependencies())
+        };
+        Ok([pkg_info, project].into_iter().flatten().find(tells))
     }
 
     /// The wheel to install for a candidate: its own file, or the wheel built from it.

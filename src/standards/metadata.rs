@@ -179,7 +179,9 @@ impl CoreMetadata {
         let marks_dynamic = self
             .metadata_version
             .split_once('.')
-            .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)))
+            .and_then(|(major, minor)| {
+                Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
+            })
             .is_some_and(|version| version >= (2, 2));
         marks_dynamic
             && !["Requires-Dist", "Provides-Extra", "Requires-Python"]

@@ -343,6 +343,49 @@ fn refuses_sdists_the_client_would_not_unpack() {
     assert!(refusal(check(&dir, "foo-1.0.zip", &zip)).contains("is a link to `/etc/passwd`"));
 }
 
+/// The client reads PKG-INFO and `pyproject.toml` from the top folder only, of
+/// tars and zips alike, after the same checks; either may be missing.
+#[test]
+fn gives_an_sdists_top_files_to_the_client() {
+    use tar::EntryType::Regular;
+    let dir = TempDir::new("check-sdist-files");
+    let pyproject = b"[project]\nname = \"foo\"\n";
+    let read = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write archive");
+        let Ok(DistFilename::Sdist(filename)) = DistFilename::parse(name) else {
+            panic!("{name} is not an sdist's name");
+        };
+        read_sdist_files(&path, &filename)
+    };
+    let tar = tar_gz_bytes(&[
+        ("foo-1.0/sub/pyproject.toml", Regular, b"[elsewhere]"),
+        ("foo-1.0/pyproject.toml", Regular, pyproject),
+        ("foo-1.0/PKG-INFO", Regular, METADATA),
+    ]);
+    let zip = zip_bytes(
+        &[
+            ("foo-1.0/sub/PKG-INFO", b"elsewhere"),
+            ("foo-1.0/PKG-INFO", METADATA),
+            ("foo-1.0/pyproject.toml", pyproject),
+        ],
+        false,
+    );
+    for (name, bytes) in [("foo-1.0.tar.gz", &tar), ("foo-1.0.zip", &zip)] {
+        let files = read(name, bytes).expect("a sound sdist");
+        assert_eq!(files.pkg_info.as_deref(), Some(METADATA), "{name}");
+        assert_eq!(files.pyproject.as_deref(), Some(&pyproject[..]), "{name}");
+    }
+    let bare = read(
+        "foo-1.0.tar.gz",
+        &tar_gz_bytes(&[("foo-1.0/setup.py", Regular, b"")]),
+    )
+    .expect("a sound sdist");
+    assert!(bare.pkg_info.is_none() && bare.pyproject.is_none());
+    let escaping = tar_gz_bytes(&[("foo-1.0/../pyproject.toml", Regular, pyproject)]);
+    assert!(read("foo-1.0.tar.gz", &escaping).is_err());
+}
+
 #[test]
 fn refuses_sdists_without_their_pkg_info() {
     use tar::EntryType::Regular;

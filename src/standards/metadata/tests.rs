@@ -80,7 +80,10 @@ fn static_dependencies_are_those_metadata_2_2_does_not_mark_dynamic() {
             "{version} {dynamic:?}"
         );
     }
-    assert_eq!(pkg_info("2.2", &["Requires-Dist"]).dynamic, ["Requires-Dist"]);
+    assert_eq!(
+        pkg_info("2.2", &["Requires-Dist"]).dynamic,
+        ["Requires-Dist"]
+    );
 }
 
 #[test]
@@ -182,6 +185,7 @@ fn ignores_the_fields_it_does_not_use() {
             metadata_version: "2.4".into(),
             name: "foo".into(),
             version: "2.0".into(),
+            dynamic: vec!["Requires-Dist".into()],
             ..CoreMetadata::default()
         }
     );

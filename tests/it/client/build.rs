@@ -427,7 +427,10 @@ fn reads_build_systems_as_pip_does() {
     // Not TOML, or not UTF-8: one line naming the file and the line.
     for (name, text) in [
         ("not-toml", &b"[build-system]\nrequires = [\n[x\n"[..]),
-        ("latin-1", &b"[build-system]\n# caf\xe9\nrequires = []\n"[..]),
+        (
+            "latin-1",
+            &b"[build-system]\n# caf\xe9\nrequires = []\n"[..],
+        ),
     ] {
         let project = write_project(&dir.path().join(name), &[]);
         std::fs::write(project.join("pyproject.toml"), text).unwrap();

@@ -149,11 +149,15 @@ fn project_tables_that_pep_621_forbids_are_named() {
         "invalid `p/pyproject.toml`: `project.version` is given and listed in `project.dynamic`, which PEP 621 forbids"
     );
     assert_eq!(
-        error("[project]\nname = \"a\"\nversion = \"1\"\n[project.optional-dependencies]\nx = \"y\"\n"),
+        error(
+            "[project]\nname = \"a\"\nversion = \"1\"\n[project.optional-dependencies]\nx = \"y\"\n"
+        ),
         "invalid `p/pyproject.toml`: line 5: `project.optional-dependencies.x` is a string, expected a list of strings"
     );
     assert_eq!(
-        error("[project]\nname = \"a\"\ndynamic = [\"version\"]\ndependencies = [{ name = \"x\" }]\n"),
+        error(
+            "[project]\nname = \"a\"\ndynamic = [\"version\"]\ndependencies = [{ name = \"x\" }]\n"
+        ),
         "invalid `p/pyproject.toml`: line 4: `project.dependencies[]` is a table, expected a string"
     );
     let pyproject = parse_pyproject(

@@ -42,9 +42,31 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 const PYPROJECT: &str =
     "[build-system]\nrequires = []\nbuild-backend = \"noting\"\nbackend-path = [\"_backend\"]\n";
 
-/// `{name}-{version}.tar.gz` in `dir`, whose PKG-INFO has `pkg_info` after its
-/// name and version, and whose wheel's METADATA has `wheel` there.
-fn sdist(dir: &Path, trace: &Path, name: &str, version: &str, pkg_info: &str, wheel: &str) {
+/// What an sdist says of itself: PKG-INFO's Metadata-Version, a newline and the
+/// fields after its name and version; the same fields of the wheel it builds; and
+/// `[project]`'s keys after its name and version, if it has that table.
+struct Says<'a> {
+    pkg_info: &'a str,
+    wheel: &'a str,
+    project: Option<&'a str>,
+}
+
+/// What an sdist without `[project]` says.
+fn says<'a>(pkg_info: &'a str, wheel: &'a str) -> Says<'a> {
+    Says {
+        pkg_info,
+        wheel,
+        project: None,
+    }
+}
+
+/// `{name}-{version}.tar.gz` in `dir`, saying `says`.
+fn sdist(dir: &Path, trace: &Path, name: &str, version: &str, says: Says<'_>) {
+    let Says {
+        pkg_info,
+        wheel,
+        project,
+    } = says;
     let head = |metadata_version: &str, rest: &str| {
         format!("Metadata-Version: {metadata_version}\nName: {name}\nVersion: {version}\n{rest}")
     };
@@ -52,6 +74,10 @@ fn sdist(dir: &Path, trace: &Path, name: &str, version: &str, pkg_info: &str, wh
     let pkg_info = head(metadata_version, rest);
     let metadata = head("2.1", wheel);
     let trace = trace.display().to_string();
+    let mut pyproject = PYPROJECT.to_string();
+    if let Some(keys) = project {
+        pyproject += &format!("[project]\nname = {name:?}\nversion = {version:?}\n{keys}");
+    }
     dists::sdist(
         dir,
         &format!("{name}-{version}"),
@@ -60,7 +86,7 @@ fn sdist(dir: &Path, trace: &Path, name: &str, version: &str, pkg_info: &str, wh
             ("PKG-INFO", &pkg_info),
             ("METADATA", &metadata),
             ("TRACE", &trace),
-            ("pyproject.toml", PYPROJECT),
+            ("pyproject.toml", &pyproject),
             ("_backend/noting.py", BACKEND),
         ],
     );
@@ -92,12 +118,18 @@ fn a_version_whose_pkg_info_excludes_the_interpreter_is_skipped_unbuilt() {
     let links = mkdir(home.join("links"));
     let trace = home.join("trace.txt");
     let far = "Requires-Python: >=3.99\n";
-    sdist(&links, &trace, "demo", "2.0", &format!("1.2\n{far}"), far);
-    sdist(&links, &trace, "demo", "1.0", "2.1\n", "");
+    sdist(
+        &links,
+        &trace,
+        "demo",
+        "2.0",
+        says(&format!("1.2\n{far}"), far),
+    );
+    sdist(&links, &trace, "demo", "1.0", says("2.1\n", ""));
     // Metadata 2.2 may leave Requires-Python to the build: then only the build tells.
     let dynamic = format!("2.2\n{far}Dynamic: Requires-Python\n");
-    sdist(&links, &trace, "later", "2.0", &dynamic, "");
-    sdist(&links, &trace, "later", "1.0", "2.2\n", "");
+    sdist(&links, &trace, "later", "2.0", says(&dynamic, ""));
+    sdist(&links, &trace, "later", "1.0", says("2.2\n", ""));
 
     let (env, run) = install(home, &links, &["demo", "later"]);
     let run = run.success();
@@ -117,12 +149,24 @@ fn static_dependencies_of_metadata_2_2_resolve_unbuilt() {
     // 2.0 needs a project no source has: the resolver must go back to 1.0, and
     // PKG-INFO says so without building 2.0.
     let missing = "Requires-Dist: absent>=1\n";
-    sdist(&links, &trace, "demo", "2.0", &format!("2.2\n{missing}"), missing);
+    sdist(
+        &links,
+        &trace,
+        "demo",
+        "2.0",
+        says(&format!("2.2\n{missing}"), missing),
+    );
     let dep = "Requires-Dist: dep\n";
-    sdist(&links, &trace, "demo", "1.0", &format!("2.4\n{dep}"), dep);
+    sdist(
+        &links,
+        &trace,
+        "demo",
+        "1.0",
+        says(&format!("2.4\n{dep}"), dep),
+    );
     // Dependencies left to the build are the built wheel's, whatever PKG-INFO says.
     let dynamic = "2.2\nRequires-Dist: absent\nDynamic: Requires-Dist\n";
-    sdist(&links, &trace, "late", "1.0", dynamic, dep);
+    sdist(&links, &trace, "late", "1.0", says(dynamic, dep));
 
     let (env, run) = install(home, &links, &["demo"]);
     let run = run.success();
@@ -134,4 +178,46 @@ fn static_dependencies_of_metadata_2_2_resolve_unbuilt() {
     run.success();
     assert_eq!(builds(&trace), ["built demo 1.0", "built late 1.0"]);
     assert_eq!(pip_freeze(&env), "dep==1.0\nlate==1.0\n");
+}
+
+/// Metadata 2.1 promises nothing, but a `[project]` table does (PEP 621): a field
+/// it neither gives nor lists in `dynamic` is empty in every wheel built from it.
+#[test]
+fn a_static_project_table_resolves_unbuilt() {
+    let dir = TempDir::new("pkg-info-project");
+    let home = dir.path();
+    let links = mkdir(home.join("links"));
+    WheelSpec::new("dep", "1.0").build(&links);
+    let trace = home.join("trace.txt");
+    let far = Says {
+        pkg_info: "2.1\n",
+        wheel: "Requires-Python: >=3.99\n",
+        project: Some("requires-python = \">=3.99\"\n"),
+    };
+    sdist(&links, &trace, "demo", "3.0", far);
+    let missing = Says {
+        pkg_info: "2.1\n",
+        wheel: "Requires-Dist: absent\n",
+        project: Some("dependencies = [\"absent\"]\n"),
+    };
+    sdist(&links, &trace, "demo", "2.0", missing);
+    let fine = Says {
+        pkg_info: "2.1\n",
+        wheel: "Requires-Dist: dep\n",
+        project: Some("dependencies = [\"dep\"]\n"),
+    };
+    sdist(&links, &trace, "demo", "1.0", fine);
+    let dynamic = Says {
+        pkg_info: "2.1\n",
+        wheel: "Requires-Dist: dep\n",
+        project: Some("dynamic = [\"dependencies\"]\n"),
+    };
+    sdist(&links, &trace, "late", "1.0", dynamic);
+
+    let (env, run) = install(home, &links, &["demo", "late"]);
+    let run = run.success();
+    assert!(!run.stderr.contains("demo-3.0.tar.gz"), "{}", run.stderr);
+    assert!(!run.stderr.contains("demo-2.0.tar.gz"), "{}", run.stderr);
+    assert_eq!(builds(&trace), ["built demo 1.0", "built late 1.0"]);
+    assert_eq!(pip_freeze(&env), "demo==1.0\ndep==1.0\nlate==1.0\n");
 }
