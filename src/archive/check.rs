@@ -43,10 +43,14 @@ pub fn check_dist(
 ) -> Result<Vec<u8>, ArchiveError> {
     match filename {
         DistFilename::Wheel(wheel) => check_wheel(file, path, wheel),
-        DistFilename::Sdist(sdist) => match sdist.extension {
-            SdistExtension::TarGz => check_tar_sdist(file, path, sdist),
-            SdistExtension::Zip => check_zip_sdist(file, path, sdist),
-        },
+        DistFilename::Sdist(sdist) => {
+            sdist_files(file, path, sdist)?
+                .pkg_info
+                .ok_or_else(|| ArchiveError::MissingEntry {
+                    path: path.to_path_buf(),
+                    entry: format!("{}/PKG-INFO", sdist.stem()),
+                })
+        }
     }
 }
 
@@ -160,39 +164,19 @@ impl SdistFiles {
 /// missing, as in sdists made before the format was specified.
 pub fn read_sdist_files(path: &Path, filename: &SdistFilename) -> Result<SdistFiles, ArchiveError> {
     let mut file = File::open(path).context("open", path)?;
+    sdist_files(&mut file, path, filename)
+}
+
+/// Checks an sdist held open as `file`, and gives its top files.
+fn sdist_files(
+    file: &mut File,
+    path: &Path,
+    filename: &SdistFilename,
+) -> Result<SdistFiles, ArchiveError> {
     match filename.extension {
-        SdistExtension::TarGz => tar_sdist_files(&mut file, path, filename),
-        SdistExtension::Zip => zip_sdist_files(&mut file, path, filename),
+        SdistExtension::TarGz => tar_sdist_files(file, path, filename),
+        SdistExtension::Zip => zip_sdist_files(file, path, filename),
     }
-}
-
-fn check_tar_sdist(
-    file: &mut File,
-    path: &Path,
-    filename: &SdistFilename,
-) -> Result<Vec<u8>, ArchiveError> {
-    let files = tar_sdist_files(file, path, filename)?;
-    pkg_info_present(path, filename, files)
-}
-
-fn check_zip_sdist(
-    file: &mut File,
-    path: &Path,
-    filename: &SdistFilename,
-) -> Result<Vec<u8>, ArchiveError> {
-    let files = zip_sdist_files(file, path, filename)?;
-    pkg_info_present(path, filename, files)
-}
-
-fn pkg_info_present(
-    path: &Path,
-    filename: &SdistFilename,
-    files: SdistFiles,
-) -> Result<Vec<u8>, ArchiveError> {
-    files.pkg_info.ok_or_else(|| ArchiveError::MissingEntry {
-        path: path.to_path_buf(),
-        entry: format!("{}/PKG-INFO", filename.stem()),
-    })
 }
 
 fn tar_sdist_files(

@@ -14,11 +14,11 @@ use crate::support::python::{pip, pip_freeze, pip_list, venv};
 use crate::support::servers::Server;
 use crate::support::tmp::{TempDir, mkdir};
 
-/// A PEP 517 and PEP 660 backend in the standard library alone: the project's
+/// A PEP 517 and PEP 660 backend (after [`dists::PYTHON_WHEEL_WRITER`]): the project's
 /// name, version, extras and dependencies come from `meta.txt`; the wheel holds its
 /// package, the editable wheel a `.pth` file naming the project folder.
 const BACKEND: &str = r#"
-import base64, hashlib, os, zipfile
+import os
 
 def _meta():
     fields, requires, extras = {}, [], []
@@ -34,23 +34,10 @@ def _meta():
 
 def _wheel(directory, files):
     name, version, requires, extras = _meta()
-    module = name.replace("-", "_")
-    dist_info = "%s-%s.dist-info" % (module, version)
     metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
     metadata += "".join("Provides-Extra: %s\n" % e for e in extras)
     metadata += "".join("Requires-Dist: %s\n" % r for r in requires)
-    files = files(module) + [
-        (dist_info + "/METADATA", metadata.encode()),
-        (dist_info + "/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
-    ]
-    record = ["%s,sha256=%s,%d" % (p, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for p, d in files]
-    record.append(dist_info + "/RECORD,,")
-    files.append((dist_info + "/RECORD", ("\n".join(record) + "\n").encode()))
-    filename = "%s-%s-py3-none-any.whl" % (module, version)
-    with zipfile.ZipFile(os.path.join(directory, filename), "w") as z:
-        for path, data in files:
-            z.writestr(path, data)
-    return filename
+    return write_wheel(directory, name, version, metadata.encode(), files(name.replace("-", "_")))
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     return _wheel(wheel_directory, lambda m: [(m + "/__init__.py", open(os.path.join(m, "__init__.py"), "rb").read())])
@@ -72,7 +59,10 @@ fn project(dir: &Path, name: &str, version: &str, meta: &[&str]) -> PathBuf {
     }
     for (path, contents) in [
         ("pyproject.toml", PYPROJECT.to_string()),
-        ("_backend/tiny_backend.py", BACKEND.to_string()),
+        (
+            "_backend/tiny_backend.py",
+            format!("{}{BACKEND}", dists::PYTHON_WHEEL_WRITER),
+        ),
         ("meta.txt", text),
         (
             &format!("{module}/__init__.py"),

@@ -12,31 +12,18 @@ use crate::support::process::Run;
 use crate::support::python::{pip_freeze, venv};
 use crate::support::tmp::{TempDir, mkdir};
 
-/// A PEP 517 backend in the standard library alone: the wheel's METADATA is the
-/// project's `METADATA` file as it is, and each build adds `built NAME VERSION` to
-/// the file that `TRACE` names.
+/// A PEP 517 backend (after [`dists::PYTHON_WHEEL_WRITER`]): the wheel's
+/// METADATA is the project's `METADATA` file as it is, and each build adds
+/// `built NAME VERSION` to the file that `TRACE` names.
 const BACKEND: &str = r#"
-import base64, hashlib, os, zipfile
-
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     metadata = open("METADATA", "rb").read()
     fields = dict(line.split(": ", 1) for line in metadata.decode().splitlines()[1:3])
     name, version = fields["Name"], fields["Version"]
     with open(open("TRACE").read(), "a") as trace:
         trace.write("built %s %s\n" % (name, version))
-    module = name.replace("-", "_")
-    dist_info = "%s-%s.dist-info" % (module, version)
-    files = [(module + "/__init__.py", b""),
-             (dist_info + "/METADATA", metadata),
-             (dist_info + "/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
-    record = ["%s,sha256=%s,%d" % (p, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for p, d in files]
-    record.append(dist_info + "/RECORD,,")
-    files.append((dist_info + "/RECORD", ("\n".join(record) + "\n").encode()))
-    filename = "%s-%s-py3-none-any.whl" % (module, version)
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
-        for path, data in files:
-            z.writestr(path, data)
-    return filename
+    init = name.replace("-", "_") + "/__init__.py"
+    return write_wheel(wheel_directory, name, version, metadata, [(init, b"")])
 "#;
 
 const PYPROJECT: &str =
@@ -78,6 +65,7 @@ fn sdist(dir: &Path, trace: &Path, name: &str, version: &str, says: Says<'_>) {
     if let Some(keys) = project {
         pyproject += &format!("[project]\nname = {name:?}\nversion = {version:?}\n{keys}");
     }
+    let backend = format!("{}{BACKEND}", dists::PYTHON_WHEEL_WRITER);
     dists::sdist(
         dir,
         &format!("{name}-{version}"),
@@ -87,7 +75,7 @@ fn sdist(dir: &Path, trace: &Path, name: &str, version: &str, says: Says<'_>) {
             ("METADATA", &metadata),
             ("TRACE", &trace),
             ("pyproject.toml", &pyproject),
-            ("_backend/noting.py", BACKEND),
+            ("_backend/noting.py", &backend),
         ],
     );
 }

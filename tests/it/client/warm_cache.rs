@@ -13,10 +13,11 @@ use crate::support::python::{pip, pip_freeze, venv};
 use crate::support::servers::{Server, closed_port};
 use crate::support::tmp::{TempDir, mkdir};
 
-/// A PEP 517 backend in the standard library alone: it packs the project's package
-/// folder into a wheel, with the name, version and dependencies from `meta.txt`.
+/// A PEP 517 backend (after [`dists::PYTHON_WHEEL_WRITER`]): it packs the
+/// project's package folder into a wheel, with the name, version and dependencies
+/// from `meta.txt`.
 const BACKEND: &str = r#"
-import base64, hashlib, os, time, zipfile
+import os, time
 
 def _meta():
     fields = {}
@@ -44,22 +45,19 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         with open(trace, "a") as f:
             f.write("end %s\n" % name)
     module = name.replace("-", "_")
-    dist_info = "%s-%s.dist-info" % (module, version)
     metadata = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
     metadata += "".join("Requires-Dist: %s\n" % r for r in requires)
-    files = [(module + "/__init__.py", open(os.path.join(module, "__init__.py"), "rb").read()),
-             (dist_info + "/METADATA", metadata.encode()),
-             (dist_info + "/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
-    record = ["%s,sha256=%s,%d" % (p, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for p, d in files]
-    record.append(dist_info + "/RECORD,,")
-    files.append((dist_info + "/RECORD", ("\n".join(record) + "\n").encode()))
-    filename = "%s-%s-py3-none-any.whl" % (module, version)
-    with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w") as z:
-        for path, data in files:
-            z.writestr(path, data)
+    init = module + "/__init__.py"
+    files = [(init, open(init, "rb").read())]
+    filename = write_wheel(wheel_directory, name, version, metadata.encode(), files)
     print("built", filename)
     return filename
 "#;
+
+/// The backend's module, with the wheel writer it calls.
+fn backend_module() -> String {
+    format!("{}{BACKEND}", dists::PYTHON_WHEEL_WRITER)
+}
 
 /// How an sdist finds its backend.
 enum Backend<'a> {
@@ -101,12 +99,13 @@ fn sdist(dir: &Path, name: &str, version: &str, requires: &[&str], backend: Back
     let pkg_info = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
     let init = format!("VERSION = {version:?}\n");
     let init_path = format!("{module}/__init__.py");
+    let module_text = backend_module();
     let mut files = vec![
         ("PKG-INFO", pkg_info.as_str()),
         ("pyproject.toml", pyproject.as_str()),
         ("meta.txt", meta.as_str()),
         (init_path.as_str(), init.as_str()),
-        ("_backend/in_tree.py", BACKEND),
+        ("_backend/in_tree.py", &module_text),
     ];
     let trace_path;
     match backend {
@@ -132,7 +131,7 @@ fn sources(dir: &Path) -> PathBuf {
         Backend::Required,
     );
     WheelSpec {
-        files: &[("tinybackend/backend.py", BACKEND)],
+        files: &[("tinybackend/backend.py", &backend_module())],
         ..WheelSpec::new("tinybackend", "1.0")
     }
     .build(&served);

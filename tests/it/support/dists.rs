@@ -124,6 +124,28 @@ impl<'a> WheelSpec<'a> {
     }
 }
 
+/// Python with the standard library alone, for build backends that tests write:
+/// `write_wheel(directory, name, version, metadata, files)` packs `files` ((path,
+/// bytes) pairs) with METADATA (`metadata`, bytes), WHEEL and RECORD into a
+/// `py3-none-any` wheel in `directory`, and gives its file name.
+pub const PYTHON_WHEEL_WRITER: &str = r#"
+import base64, hashlib, os, zipfile
+
+def write_wheel(directory, name, version, metadata, files):
+    module = name.replace("-", "_")
+    dist_info = "%s-%s.dist-info" % (module, version)
+    files = files + [(dist_info + "/METADATA", metadata),
+                     (dist_info + "/WHEEL", b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")]
+    record = ["%s,sha256=%s,%d" % (p, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for p, d in files]
+    record.append(dist_info + "/RECORD,,")
+    files.append((dist_info + "/RECORD", ("\n".join(record) + "\n").encode()))
+    filename = "%s-%s-py3-none-any.whl" % (module, version)
+    with zipfile.ZipFile(os.path.join(directory, filename), "w") as z:
+        for path, data in files:
+            z.writestr(path, data)
+    return filename
+"#;
+
 /// Writes `{stem}.tar.gz` into `dir`: the files of `tree` (a folder) if any, then
 /// `files` as (path, contents), all under `{stem}/` as sdists are.
 pub fn sdist(dir: &Path, stem: &str, tree: Option<&Path>, files: &[(&str, &str)]) -> PathBuf {
