@@ -3,9 +3,8 @@
 //!
 //! <https://packaging.python.org/en/latest/specifications/version-specifiers/>
 //!
-//! Semantics follow packaging (`packaging.specifiers`) wherever the spec leaves
-//! room, and the spec where packaging 21.3 strays from it (see the differential
-//! test `tests/it/pep440.rs`).
+//! Semantics follow today's packaging (`packaging.specifiers`, the differential
+//! test `tests/it/standards/pep440.rs`) wherever the spec leaves room.
 //!
 //! Traps, each of which has bitten an implementation before:
 //!
@@ -14,23 +13,21 @@
 //!   that label. `<`, `<=`, `>=` and `~=` ignore local labels; `>` does not (below).
 //! - `==1.0` matches `1.0.0`: equality is by meaning, not spelling.
 //! - `==1.0.*` pads with zeros: it matches `1`, `1.0.0`, `1.0.5` and `1.0.post1`, but
-//!   not `1.1`. `==1.0.0.*` matches `1` too. A prefix with a pre- or post-release
-//!   (`==1.0a1.*`, allowed) matches only candidates whose release is no longer than
-//!   the prefix's, so not `1.0.0a1`, although `1.0.0a1 == 1.0a1`: the spec is silent
-//!   and packaging compares spellings.
+//!   not `1.1`. `==1.0.0.*` matches `1` too. The wildcard follows release numbers
+//!   only: `==1.0a1.*` and `==1.0.post1.*` are errors, as in packaging 22+.
 //! - `~=2.2` is `>=2.2,==2.*`; `~=1.4.5a4` is `>=1.4.5a4,==1.4.*`: suffixes are
 //!   ignored when building the prefix, and `~=1` is an error.
-//! - `<1.0` rejects `1.0a1` and `1.0.dev0` (pre-releases of the named version)
-//!   unless the clause names a pre-release itself; `>1.0` rejects `1.0.post1` unless
-//!   the clause names a post-release; `>1.0` also rejects every local version of a
-//!   `1.0` (`1.0+x`, `1.0.post2+x`, even for `>1.0a1`). "Of the named version" means
-//!   "with the same epoch and release", as in packaging and uv: `>1.0a1` therefore
-//!   rejects `1.0.post1`.
-//! - A pre-release candidate is rejected before any operator is consulted unless
-//!   pre-releases are allowed: asked for, or admitted by a clause that names one
-//!   (`>=1.0a1`, `==1.0.dev1`, `~=`, `<=`, `===`; never `!=`, `<` or `>`).
-//!   [`VersionSpecifiers::filter`] also keeps pre-releases when no final or post
-//!   release matches, as the spec asks of installers.
+//! - `<V` means `<V.dev0` unless `V` is a pre-release: `<1.0` rejects `1.0a1` and
+//!   `1.0.dev0`, `<1.0.post2` rejects `1.0.post2.dev1` but not `1.0a1`. `>V` rejects
+//!   `V`'s post-releases unless `V` has a post or dev segment (`>1.0` rejects
+//!   `1.0.post1`, `>1.0a1` rejects `1.0a1.post1` but not `1.0.post1`), and every
+//!   local version of `V` itself (`1.0+x` for `>1.0`). "Of `V`" means "with the same
+//!   epoch and release", as in packaging 22+ and uv.
+//! - Pre-releases are admitted by a clause that names one (a dev release counts),
+//!   whatever its operator but `!=` and `==V.*`: `>=1.0a1`, `<0.2.0a2`,
+//!   `>1.0.post1.dev3` all let every pre-release of the project in, as packaging 22+
+//!   and pip do. [`VersionSpecifiers::filter`] also keeps pre-releases when no final
+//!   or post release matches, as the spec asks of installers.
 //! - `===` compares strings, ignoring case, against the candidate's normalized form,
 //!   so `===1.0` matches `1.0` but not `1.0.0`, and `===v1.0` matches nothing.
 //! - Wildcards, local labels and `~=` each restrict the operators and versions they
@@ -132,8 +129,7 @@ enum SpecErrorKind {
     ArbitraryWhitespace,
     WildcardOperator(Operator),
     WildcardPosition,
-    WildcardAfterDev,
-    WildcardAfterLocal,
+    WildcardAfterSuffix,
     LocalOperator(Operator),
     CompatibleRelease,
 }
@@ -164,12 +160,10 @@ impl fmt::Display for SpecifierParseError {
             SpecErrorKind::WildcardPosition => {
                 f.write_str("expected the wildcard `.*` only at the end of the version")
             }
-            SpecErrorKind::WildcardAfterDev => {
-                f.write_str("the wildcard `.*` cannot follow a dev-release")
-            }
-            SpecErrorKind::WildcardAfterLocal => {
-                f.write_str("the wildcard `.*` cannot follow a local version")
-            }
+            SpecErrorKind::WildcardAfterSuffix => f.write_str(
+                "the wildcard `.*` can only follow release numbers, such as `==1.4.*`, \
+                 not a pre-, post- or dev-release or a local version",
+            ),
             SpecErrorKind::LocalOperator(op) => write!(
                 f,
                 "a local version is only allowed with `==` and `!=`, found `{op}`"
@@ -246,11 +240,13 @@ fn parse_clause(clause: &str) -> Result<VersionSpecifier, SpecErrorKind> {
     let version =
         version::parse(version_text).map_err(|kind| SpecErrorKind::Version { start, kind })?;
     match operator {
-        Operator::EqualStar | Operator::NotEqualStar if version.is_devrelease() => {
-            return Err(SpecErrorKind::WildcardAfterDev);
-        }
-        Operator::EqualStar | Operator::NotEqualStar if version.is_local() => {
-            return Err(SpecErrorKind::WildcardAfterLocal);
+        Operator::EqualStar | Operator::NotEqualStar
+            if version.pre().is_some()
+                || version.is_postrelease()
+                || version.is_devrelease()
+                || version.is_local() =>
+        {
+            return Err(SpecErrorKind::WildcardAfterSuffix);
         }
         Operator::Equal | Operator::NotEqual => {}
         _ if version.is_local() => return Err(SpecErrorKind::LocalOperator(operator)),
@@ -279,8 +275,8 @@ impl VersionSpecifier {
         match self.operator {
             Operator::Equal => equal(candidate, spec),
             Operator::NotEqual => !equal(candidate, spec),
-            Operator::EqualStar => prefix_match(candidate, spec, spec.release()),
-            Operator::NotEqualStar => !prefix_match(candidate, spec, spec.release()),
+            Operator::EqualStar => prefix_match(candidate, spec),
+            Operator::NotEqualStar => !prefix_match(candidate, spec),
             Operator::TildeEqual => {
                 let release = spec.release();
                 let prefix = &release[..release.len().saturating_sub(1)];
@@ -288,35 +284,25 @@ impl VersionSpecifier {
             }
             Operator::LessThanEqual => candidate.cmp_public(spec).is_le(),
             Operator::GreaterThanEqual => candidate.cmp_public(spec).is_ge(),
-            Operator::LessThan => {
-                candidate < spec
-                    && !(candidate.is_prerelease()
-                        && !spec.is_prerelease()
-                        && candidate.same_base(spec))
-            }
+            Operator::LessThan => candidate < spec && !below_but_of(candidate, spec),
             Operator::GreaterThan => {
                 candidate > spec
-                    && !(candidate.same_base(spec)
-                        && (candidate.is_local()
-                            || (candidate.is_postrelease() && !spec.is_postrelease())))
+                    && candidate.cmp_public(spec).is_ne()
+                    && !post_release_of(candidate, spec)
             }
             Operator::ArbitraryEqual => spec.to_string().to_lowercase() == candidate.to_string(),
         }
     }
 
-    /// Whether this clause lets pre-releases in: it is inclusive and names one
-    /// (packaging's `Specifier.prereleases`).
+    /// Whether this clause lets pre-releases in: it names one (a dev release counts),
+    /// whatever its operator but `!=` and the wildcards, which exclude rather than
+    /// name (packaging's `Specifier.prereleases` since 22).
     pub fn admits_prereleases(&self) -> bool {
-        let inclusive = matches!(
+        let names = !matches!(
             self.operator,
-            Operator::Equal
-                | Operator::EqualStar
-                | Operator::GreaterThanEqual
-                | Operator::LessThanEqual
-                | Operator::TildeEqual
-                | Operator::ArbitraryEqual
+            Operator::NotEqual | Operator::NotEqualStar | Operator::EqualStar
         );
-        inclusive
+        names
             && match &self.version {
                 SpecifierVersion::Pep440(v) => v.is_prerelease(),
                 SpecifierVersion::Arbitrary(raw) => {
@@ -324,6 +310,30 @@ impl VersionSpecifier {
                 }
             }
     }
+}
+
+/// `<V` for a `V` that is no pre-release means `<V.dev0`: what sorts below `V` but
+/// belongs to it (`1.0a1` and `1.0.dev1` for `<1.0`, `1.0.post2.dev1` for
+/// `<1.0.post2`) is excluded, as PEP 440 asks.
+fn below_but_of(candidate: &Version, spec: &Version) -> bool {
+    if spec.is_prerelease() || !candidate.same_base(spec) {
+        return false;
+    }
+    match spec.post() {
+        None => true,
+        Some(_) => {
+            candidate.pre().is_none() && candidate.post() == spec.post() && candidate.is_devrelease()
+        }
+    }
+}
+
+/// `>V` for a `V` with neither post nor dev segment excludes `V`'s post-releases
+/// (those that share its release and pre-release segment), as PEP 440 asks.
+fn post_release_of(candidate: &Version, spec: &Version) -> bool {
+    spec.post().is_none()
+        && spec.dev().is_none()
+        && candidate.same_base(spec)
+        && candidate.pre() == spec.pre()
 }
 
 /// `==`: the candidate's local label counts only if the clause has one.
@@ -346,37 +356,10 @@ fn release_prefix(candidate: &Version, spec: &Version, prefix: &[u64]) -> bool {
             .all(|(i, &n)| release.get(i).copied().unwrap_or(0) == n)
 }
 
-/// `==V.*`. Past the release, the candidate's pre, post and dev segments must
-/// start with the prefix's, and a release longer than the prefix's leaves a number
-/// where the prefix has a suffix (packaging splits both into segments and compares
-/// those; the spec leaves suffixes in prefixes undefined).
-fn prefix_match(candidate: &Version, spec: &Version, prefix: &[u64]) -> bool {
-    if !release_prefix(candidate, spec, prefix) {
-        return false;
-    }
-    let wanted = suffixes(spec);
-    if wanted.iter().all(Option::is_none) {
-        return true;
-    }
-    let found = suffixes(candidate);
-    let mut found = found.iter().flatten();
-    candidate.release().len() <= prefix.len()
-        && wanted.iter().flatten().all(|w| found.next() == Some(w))
-}
-
-#[derive(PartialEq)]
-enum Suffix {
-    Pre(version::Prerelease),
-    Post(u64),
-    Dev(u64),
-}
-
-fn suffixes(v: &Version) -> [Option<Suffix>; 3] {
-    [
-        v.pre().map(Suffix::Pre),
-        v.post().map(Suffix::Post),
-        v.dev().map(Suffix::Dev),
-    ]
+/// `==V.*`: the candidate's epoch is `V`'s and its release, padded with zeros,
+/// starts with `V`'s (whose wildcard follows release numbers only).
+fn prefix_match(candidate: &Version, spec: &Version) -> bool {
+    release_prefix(candidate, spec, spec.release())
 }
 
 impl fmt::Display for VersionSpecifier {
@@ -437,16 +420,18 @@ impl VersionSpecifiers {
         self.0.iter().any(VersionSpecifier::admits_prereleases)
     }
 
-    /// Whether `version` satisfies every clause, pre-releases counting only when a
-    /// clause admits them.
+    /// Whether `version` satisfies every clause. One version has no alternatives, so
+    /// a pre-release counts as the spec's "no other version matches" rule asks
+    /// (packaging's `SpecifierSet.contains` since 26); choosing among candidates is
+    /// [`VersionSpecifiers::filter`]'s work.
     pub fn contains(&self, version: &Version) -> bool {
         self.contains_with_prereleases(version, None)
     }
 
-    /// packaging's `SpecifierSet.contains(version, prereleases)`: `Some` forces
-    /// pre-releases in or out, `None` leaves it to the clauses.
+    /// packaging's `SpecifierSet.contains(version, prereleases)`: `Some(false)` keeps
+    /// pre-releases out; `None` and `Some(true)` let them in.
     pub fn contains_with_prereleases(&self, version: &Version, prereleases: Option<bool>) -> bool {
-        if version.is_prerelease() && !prereleases.unwrap_or_else(|| self.admits_prereleases()) {
+        if version.is_prerelease() && prereleases == Some(false) {
             return false;
         }
         self.0.iter().all(|s| s.contains(version))

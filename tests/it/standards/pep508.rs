@@ -640,8 +640,8 @@ fn generated_cases() -> Vec<String> {
 /// The oracle: one JSON line per case, `null` when packaging rejects it.
 const ORACLE: &str = r#"
 import json
-from pip._vendor.packaging.requirements import Requirement, InvalidRequirement
-from pip._vendor.packaging.utils import canonicalize_name
+from packaging.requirements import Requirement, InvalidRequirement
+from packaging.utils import canonicalize_name
 
 ENVIRONMENTS = json.loads(r'''ENVIRONMENTS_JSON''')
 EXTRAS = [[], ["test"], ["foo-bar", "security"]]
@@ -677,7 +677,7 @@ with open(sys.argv[2], "w") as f:
 
 /// The fixed environments plus this machine's, as packaging sees it.
 fn environments() -> Vec<Vec<(String, String)>> {
-    let script = "import json\nfrom pip._vendor.packaging.markers import default_environment\n\
+    let script = "import json\nfrom packaging.markers import default_environment\n\
                   open(sys.argv[2], 'w').write(json.dumps(default_environment()))\n";
     let answer = packaging_oracle(script, &["-".to_string()]);
     let here: Map<String, Value> = serde_json::from_str(&answer[0]).expect("environment JSON");

@@ -12,7 +12,7 @@ use crate::support::tmp::TempDir;
 const PIP_PARSER: &str = r#"
 from pip._internal.req.req_file import parse_requirements
 from pip._internal.network.session import PipSession
-from pip._vendor.packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name
 import re
 
 session = PipSession()

@@ -20,7 +20,7 @@ use crate::support::tmp::TempDir;
 const ORACLE: &str = r#"
 import json, sysconfig, types
 tags = packaging.tags
-from pip._vendor.packaging import _manylinux, _musllinux
+from packaging import _manylinux, _musllinux
 
 def platforms(p):
     kind = p["kind"]

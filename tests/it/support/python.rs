@@ -40,20 +40,21 @@ pub fn pip_list(env: &Path) -> String {
     run_ok(pip(&env.join("bin/python")).args(["list", "--format=freeze"]))
 }
 
-/// Runs `script` under the machine's python3, which imports the reference
-/// implementation as `packaging` (the copy vendored in pip). The script reads
-/// one case per line from the file named by `sys.argv[1]` and writes one result
-/// per line to the file named by `sys.argv[2]`; results come back through that
-/// file, never through stdout.
+/// Runs `script` under the tools venv's interpreter, which imports the reference
+/// implementation as `packaging` (today's, pinned in `tests/tools.txt`) and has
+/// today's pip for its own parsers. The script reads one case per line from the
+/// file named by `sys.argv[1]` and writes one result per line to the file named by
+/// `sys.argv[2]`; results come back through that file, never through stdout.
 pub fn packaging_oracle(script: &str, cases: &[String]) -> Vec<String> {
+    let python = tools_python(&["packaging", "pip"]);
     let dir = TempDir::new("oracle");
     let input = dir.path().join("cases.txt");
     let output = dir.path().join("results.txt");
     let program = dir.path().join("oracle.py");
     std::fs::write(&input, cases.join("\n")).expect("write oracle cases");
-    let prelude = "import sys\nfrom pip._vendor import packaging\nimport pip._vendor.packaging.version, pip._vendor.packaging.specifiers, pip._vendor.packaging.requirements, pip._vendor.packaging.markers, pip._vendor.packaging.tags, pip._vendor.packaging.utils\n";
+    let prelude = "import sys\nimport packaging, packaging.version, packaging.specifiers, packaging.requirements, packaging.markers, packaging.tags, packaging.utils\n";
     std::fs::write(&program, format!("{prelude}{script}")).expect("write oracle script");
-    run_ok(command("python3").arg(&program).arg(&input).arg(&output));
+    run_ok(command(&python).arg(&program).arg(&input).arg(&output));
     let text = std::fs::read_to_string(&output).expect("read oracle results");
     let results: Vec<String> = text.lines().map(String::from).collect();
     assert_eq!(
