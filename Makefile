@@ -6,10 +6,13 @@ PORT ?= 8000
 DIR ?= fixtures/wheels
 MUSL_TARGET := x86_64-unknown-linux-musl
 # Test tools (uv and twine, real clients of the server; setuptools and wheel for a
-# build without isolation) live in their own venv, pinned in tests/tools.txt.
+# build without isolation; today's pip and packaging, the reference implementation)
+# live in their own venv, pinned in tests/tools.txt; tests/tools-wheels.txt pins the
+# wheels kept beside it.
 TOOLS_VENV := .tools
 TOOLS := $(TOOLS_VENV)/bin
 TOOLS_LOCK := tests/tools.txt
+TOOLS_WHEELS := tests/tools-wheels.txt
 
 .PHONY: build run test test-online tools static lint clean
 
@@ -22,11 +25,13 @@ run: build
 # The tools venv is made again whenever the pins change; tests find it through
 # CURD_TEST_TOOLS. Every package is pinned: --no-deps installs the list as it is,
 # and `pip check` fails if the list lacks something one of them needs.
-$(TOOLS_VENV)/installed: $(TOOLS_LOCK)
+$(TOOLS_VENV)/installed: $(TOOLS_LOCK) $(TOOLS_WHEELS)
 	rm -rf $(TOOLS_VENV)
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS)/python -m pip install --quiet --disable-pip-version-check --no-deps -r $(TOOLS_LOCK)
 	$(TOOLS)/python -m pip check --disable-pip-version-check
+	$(TOOLS)/python -m pip download --quiet --disable-pip-version-check --no-deps \
+		--only-binary=:all: --dest $(TOOLS_VENV)/wheels -r $(TOOLS_WHEELS)
 	touch $@
 
 tools: $(TOOLS_VENV)/installed

@@ -3,7 +3,7 @@
 //! Which wheels fit, where files go and how markers evaluate are all facts about
 //! the interpreter being installed into, not about the machine curd runs on, so
 //! curd asks that interpreter. It runs one small embedded script that computes
-//! everything the way pip's vendored `packaging` does (tags, marker environment)
+//! everything the way today's `packaging` does (tags, marker environment)
 //! without importing anything outside the standard library, and writes a JSON
 //! answer to a file named on its command line: stdout is left to whatever a
 //! `sitecustomize` prints, stderr is kept to show when it fails.
@@ -53,7 +53,7 @@ const MARKER_NAMES: [&str; 11] = [
 
 /// The question put to the interpreter. It runs under `-I` (isolated: no current
 /// folder or `PYTHONPATH` on `sys.path`, so no local `json.py` can answer instead),
-/// on any Python from 3.5 on, and follows packaging 21.3 function by function.
+/// on any Python from 3.5 on, and follows today's packaging function by function.
 const SCRIPT: &str = r#"
 import json, os, platform, struct, subprocess, sys, sysconfig
 
@@ -95,9 +95,30 @@ def cpython_abis():
 
 
 def generic_abis():
-    # packaging.tags._generic_abi
-    soabi = config_var("SOABI")
-    return [soabi.replace(".", "_").replace("-", "_")] if soabi else []
+    # packaging.tags._generic_abi: the ABI part of EXT_SUFFIX
+    ext_suffix = config_var("EXT_SUFFIX")
+    if not isinstance(ext_suffix, str) or not ext_suffix.startswith("."):
+        return []
+    parts = ext_suffix.split(".")
+    if len(parts) < 3:
+        return cpython_abis()
+    soabi = parts[1]
+    if soabi.startswith("cpython"):
+        words = soabi.split("-")
+        if len(words) < 2 or not words[1]:
+            return []
+        abi = "cp" + words[1]
+    elif soabi.startswith("cp"):
+        abi = soabi.split("-")[0]
+    elif soabi.startswith("pypy"):
+        abi = "-".join(soabi.split("-")[:2])
+    elif soabi.startswith("graalpy"):
+        abi = "-".join(soabi.split("-")[:3])
+    elif soabi:
+        abi = soabi
+    else:
+        return []
+    return [abi.replace(".", "_").replace("-", "_")]
 
 
 def glibc():

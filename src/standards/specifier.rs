@@ -322,7 +322,9 @@ fn below_but_of(candidate: &Version, spec: &Version) -> bool {
     match spec.post() {
         None => true,
         Some(_) => {
-            candidate.pre().is_none() && candidate.post() == spec.post() && candidate.is_devrelease()
+            candidate.pre().is_none()
+                && candidate.post() == spec.post()
+                && candidate.is_devrelease()
         }
     }
 }

@@ -3,16 +3,20 @@
 //!
 //! <https://packaging.python.org/en/latest/specifications/platform-compatibility-tags/>
 //!
-//! The list is the one `packaging.tags.sys_tags()` builds (packaging 21.3, the copy
-//! pip vendors), item for item and in the same order: the order is what picks one
+//! The list is the one `packaging.tags.sys_tags()` builds (today's packaging, as pip
+//! 26 vendors it), item for item and in the same order: the order is what picks one
 //! wheel of a release over another, so an installer that orders differently installs
 //! different files than pip does. Pure: `python.rs` describes the real interpreter as
 //! a [`Target`]; a hand-made `Target` gives the tags of another machine.
 //!
-//! Two departures from packaging 21.3, both for interpreters it predates: a
-//! free-threaded CPython (`cp313t`) gets no `abi3` tags, as in later packaging
-//! releases, since the stable ABI does not exist there; and version numbers are
-//! pairs, so a bare `3` never stands for a Python version.
+//! What packaging 22+ changed and curd follows: `cp311-none-any` after the
+//! platform's pure-Python tags, `linux_<arch>` before the manylinux and musllinux
+//! tags, `abi3t` in place of `abi3` for a free-threaded build, `fat3` (not `fat32`)
+//! among macOS's fat binaries, loongarch64 and riscv64 manylinux wheels, and
+//! `armv7l` wheels for a 32-bit interpreter on a 64-bit ARM kernel (`armv8l`).
+//! Version numbers are pairs, so a bare `3` never stands for a Python version.
+//! iOS, Android and Emscripten have no platform of their own here: their
+//! interpreters get the one `Other` tag.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -112,35 +116,48 @@ impl Target {
         } else {
             self.generic_tags(short, &platforms, &mut tags);
         }
-        let interpreter = (short == "pp").then_some("pp3");
-        self.compatible_tags(interpreter, &platforms, &mut tags);
+        let (major, minor) = self.python_version;
+        let interpreter = match short {
+            "pp" => Some("pp3".to_string()),
+            "cp" => Some(format!("cp{major}{minor}")),
+            _ => None,
+        };
+        self.compatible_tags(interpreter.as_deref(), &platforms, &mut tags);
         tags
     }
 
-    /// `packaging.tags.cpython_tags`: the interpreter's ABIs, then `abi3`, then `none`,
-    /// then `abi3` of every earlier minor version down to 3.2 (PEP 384).
+    /// `packaging.tags.cpython_tags`: the interpreter's ABIs, then the stable ABI,
+    /// then `none`, then the stable ABI of every earlier minor version down to 3.2
+    /// (PEP 384). The stable ABI is `abi3`, or `abi3t` for a free-threaded build
+    /// (PEP 803), which cannot load `abi3` extensions.
     fn cpython_tags(&self, platforms: &[String], tags: &mut Vec<Tag>) {
         let (major, minor) = self.python_version;
         let interpreter = format!("cp{major}{minor}");
+        let threaded = is_threaded(&self.abis);
         let mut abis: Vec<&str> = self.abis.iter().map(String::as_str).collect();
+        let explicit: &[&str] = if threaded {
+            &["abi3", "abi3t", "none"]
+        } else {
+            &["abi3", "none"]
+        };
         // Like packaging, only the first of each is moved: they come at their own place.
-        for explicit in ["abi3", "none"] {
-            if let Some(at) = abis.iter().position(|abi| *abi == explicit) {
+        for explicit in explicit {
+            if let Some(at) = abis.iter().position(|abi| abi == explicit) {
                 abis.remove(at);
             }
         }
         for abi in &abis {
             tags.extend(platforms.iter().map(|p| Tag::new(&interpreter, abi, p)));
         }
-        let abi3 = (major, minor) >= (3, 2) && !abis.first().is_some_and(|abi| is_threaded(abi));
-        if abi3 {
-            tags.extend(platforms.iter().map(|p| Tag::new(&interpreter, "abi3", p)));
+        let stable = ((major, minor) >= (3, 2)).then_some(if threaded { "abi3t" } else { "abi3" });
+        if let Some(stable) = stable {
+            tags.extend(platforms.iter().map(|p| Tag::new(&interpreter, stable, p)));
         }
         tags.extend(platforms.iter().map(|p| Tag::new(&interpreter, "none", p)));
-        if abi3 {
+        if let Some(stable) = stable {
             for older in (2..minor).rev() {
                 let interpreter = format!("cp{major}{older}");
-                tags.extend(platforms.iter().map(|p| Tag::new(&interpreter, "abi3", p)));
+                tags.extend(platforms.iter().map(|p| Tag::new(&interpreter, stable, p)));
             }
         }
     }
@@ -181,14 +198,22 @@ impl Target {
     }
 }
 
-/// Whether an ABI tag names a free-threaded build: `t` among the flags after
-/// `cp<digits>` (`cp313t`, `cp313td`), as later packaging releases test it.
-fn is_threaded(abi: &str) -> bool {
-    let Some(rest) = abi.strip_prefix("cp") else {
-        return false;
-    };
-    let flags = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-    flags.len() < rest.len() && flags.contains('t')
+/// Whether the ABIs are a free-threaded build's (`packaging.tags._is_threaded_cpython`):
+/// the first that is `abi3t` or `cp<digits>…` decides, by a `t` among its flags
+/// (`cp313t`, `cp313td`).
+fn is_threaded(abis: &[String]) -> bool {
+    for abi in abis {
+        if abi == "abi3t" {
+            return true;
+        }
+        if let Some(rest) = abi.strip_prefix("cp") {
+            let flags = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            if flags.len() < rest.len() {
+                return flags.contains('t');
+            }
+        }
+    }
+    false
 }
 
 impl Platform {
@@ -201,16 +226,22 @@ impl Platform {
                 musl,
                 elf_abi,
             } => {
-                let linux = format!("linux_{arch}");
-                let mut tags = manylinux_platforms(&linux, arch, *glibc, *elf_abi);
+                // A 32-bit interpreter on a 64-bit ARM kernel runs ARMv7 code too.
+                let archs: Vec<&str> = match arch.as_str() {
+                    "armv8l" => vec!["armv8l", "armv7l"],
+                    arch => vec![arch],
+                };
+                let mut tags: Vec<String> = archs.iter().map(|a| format!("linux_{a}")).collect();
+                tags.extend(manylinux_platforms(&archs, *glibc, *elf_abi));
                 if let Some((major, minor)) = *musl {
-                    tags.extend(
-                        (0..=minor)
-                            .rev()
-                            .map(|m| format!("musllinux_{major}_{m}_{arch}")),
-                    );
+                    for arch in &archs {
+                        tags.extend(
+                            (0..=minor)
+                                .rev()
+                                .map(|m| format!("musllinux_{major}_{m}_{arch}")),
+                        );
+                    }
                 }
-                tags.push(linux);
                 tags
             }
             Platform::MacOs { version, arch } => mac_platforms(*version, arch),
@@ -223,22 +254,24 @@ impl Platform {
 }
 
 /// The manylinux tags that fit this glibc, newest first (`packaging._manylinux.platform_tags`):
-/// every glibc minor version down to the oldest the architecture has wheels for (2.5
-/// on x86, 2.17 elsewhere), each legacy alias right after its PEP 600 name.
-fn manylinux_platforms(
-    linux: &str,
-    arch: &str,
-    glibc: Option<(u32, u32)>,
-    elf_abi: bool,
-) -> Vec<String> {
-    let compatible = match arch {
-        "armv7l" | "i686" => elf_abi,
-        _ => matches!(arch, "x86_64" | "aarch64" | "ppc64" | "ppc64le" | "s390x"),
+/// for each architecture, every glibc minor version down to the oldest the
+/// architecture has wheels for (2.5 on x86, 2.17 elsewhere), each legacy alias right
+/// after its PEP 600 name.
+fn manylinux_platforms(archs: &[&str], glibc: Option<(u32, u32)>, elf_abi: bool) -> Vec<String> {
+    let compatible = if archs.contains(&"armv7l") || archs.contains(&"i686") {
+        elf_abi
+    } else {
+        archs.iter().any(|arch| {
+            matches!(
+                *arch,
+                "x86_64" | "aarch64" | "ppc64" | "ppc64le" | "s390x" | "loongarch64" | "riscv64"
+            )
+        })
     };
     let Some((major, minor)) = glibc.filter(|_| compatible) else {
         return Vec::new();
     };
-    let too_old: (i64, i64) = if matches!(arch, "x86_64" | "i686") {
+    let too_old: (i64, i64) = if archs.iter().any(|a| matches!(*a, "x86_64" | "i686")) {
         (2, 4)
     } else {
         (2, 16)
@@ -246,20 +279,24 @@ fn manylinux_platforms(
     let (major, minor) = (i64::from(major), i64::from(minor));
     // glibc keeps compatibility across major versions; packaging assumes a major
     // version ends at minor 50 until one actually does.
-    let maxima = std::iter::once((major, minor)).chain((2..major).rev().map(|m| (m, 50)));
+    let maxima: Vec<(i64, i64)> = std::iter::once((major, minor))
+        .chain((2..major).rev().map(|m| (m, 50)))
+        .collect();
     let mut tags = Vec::new();
-    for (major, max_minor) in maxima {
-        let min_minor = if major == too_old.0 { too_old.1 } else { -1 };
-        for minor in (min_minor + 1..=max_minor).rev() {
-            tags.push(linux.replace("linux", &format!("manylinux_{major}_{minor}")));
-            let legacy = match (major, minor) {
-                (2, 17) => Some("manylinux2014"),
-                (2, 12) => Some("manylinux2010"),
-                (2, 5) => Some("manylinux1"),
-                _ => None,
-            };
-            if let Some(legacy) = legacy {
-                tags.push(linux.replace("linux", legacy));
+    for arch in archs {
+        for &(major, max_minor) in &maxima {
+            let min_minor = if major == too_old.0 { too_old.1 } else { -1 };
+            for minor in (min_minor + 1..=max_minor).rev() {
+                tags.push(format!("manylinux_{major}_{minor}_{arch}"));
+                let legacy = match (major, minor) {
+                    (2, 17) => Some("manylinux2014"),
+                    (2, 12) => Some("manylinux2010"),
+                    (2, 5) => Some("manylinux1"),
+                    _ => None,
+                };
+                if let Some(legacy) = legacy {
+                    tags.push(format!("{legacy}_{arch}"));
+                }
             }
         }
     }
@@ -305,12 +342,12 @@ fn mac_binary_formats(version: (u32, u32), arch: &str) -> Vec<&str> {
     let mut formats = vec![arch];
     match arch {
         "x86_64" | "i386" if version < (10, 4) => return Vec::new(),
-        "x86_64" => formats.extend(["intel", "fat64", "fat32"]),
-        "i386" => formats.extend(["intel", "fat32", "fat"]),
+        "x86_64" => formats.extend(["intel", "fat64", "fat3"]),
+        "i386" => formats.extend(["intel", "fat3", "fat"]),
         "ppc64" if !((10, 4)..=(10, 5)).contains(&version) => return Vec::new(),
         "ppc64" => formats.push("fat64"),
         "ppc" if version > (10, 6) => return Vec::new(),
-        "ppc" => formats.extend(["fat32", "fat"]),
+        "ppc" => formats.extend(["fat3", "fat"]),
         _ => {}
     }
     if matches!(arch, "arm64" | "x86_64") {

@@ -54,14 +54,14 @@ impl PlatformFacts<'_> {
             "Linux" => {
                 let linux = match normalized.as_str() {
                     "linux_x86_64" if !self.is_64bit => "linux_i686",
-                    "linux_aarch64" if !self.is_64bit => "linux_armv7l",
+                    "linux_aarch64" if !self.is_64bit => "linux_armv8l",
                     linux => linux,
                 };
                 let Some(arch) = linux.strip_prefix("linux_") else {
                     return other();
                 };
                 let elf_abi = match arch {
-                    "armv7l" => self.elf_armhf,
+                    "armv7l" | "armv8l" => self.elf_armhf,
                     "i686" => self.elf_i686,
                     _ => false,
                 };

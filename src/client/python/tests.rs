@@ -92,8 +92,8 @@ fn reads_an_answer() {
             elf_abi: false
         }
     );
-    assert_eq!(i.tags()[0].to_string(), "cp311-cp311-manylinux_2_36_x86_64");
-    assert_eq!(i.tags().len(), 913);
+    assert_eq!(i.tags()[0].to_string(), "cp311-cp311-linux_x86_64");
+    assert_eq!(i.tags().len(), 914);
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn platforms_as_packaging_works_them_out() {
         is_64bit: false,
         ..facts("Linux", "linux-aarch64")
     };
-    assert_eq!(f.platform(), linux("armv7l", false));
+    assert_eq!(f.platform(), linux("armv8l", false));
     assert_eq!(
         facts("Linux", "android-24-arm64_v8a").platform(),
         Platform::Other {

@@ -31,16 +31,16 @@ fn cpython_311_manylinux_x86_64() {
         linux("x86_64", Some((2, 36)), None),
     );
     let tags = strings(&t.tags());
-    // 36 platforms: manylinux 2.36..2.5, three legacy aliases, linux_x86_64.
+    // 36 platforms: linux_x86_64, manylinux 2.36..2.5, three legacy aliases.
     // cpython: (cp311 + abi3 + none + abi3 of 3.10..3.2) x 36 = 432;
-    // compatible: (py311, py3, py310..py30) x 36 + 13 x any = 481.
-    assert_eq!(tags.len(), 913);
+    // compatible: (py311, py3, py310..py30) x 36 + cp311 and 13 x any = 482.
+    assert_eq!(tags.len(), 914);
     assert_eq!(
         &tags[..3],
         [
+            "cp311-cp311-linux_x86_64",
             "cp311-cp311-manylinux_2_36_x86_64",
-            "cp311-cp311-manylinux_2_35_x86_64",
-            "cp311-cp311-manylinux_2_34_x86_64"
+            "cp311-cp311-manylinux_2_35_x86_64"
         ]
     );
     let at = tags
@@ -57,23 +57,23 @@ fn cpython_311_manylinux_x86_64() {
     assert_eq!(
         tags[33..37],
         [
+            "cp311-cp311-manylinux_2_6_x86_64",
             "cp311-cp311-manylinux_2_5_x86_64",
             "cp311-cp311-manylinux1_x86_64",
-            "cp311-cp311-linux_x86_64",
-            "cp311-abi3-manylinux_2_36_x86_64"
+            "cp311-abi3-linux_x86_64"
         ]
     );
-    assert_eq!(tags[72], "cp311-none-manylinux_2_36_x86_64");
-    assert_eq!(tags[108], "cp310-abi3-manylinux_2_36_x86_64");
-    assert_eq!(tags[431], "cp32-abi3-linux_x86_64");
-    assert_eq!(tags[432], "py311-none-manylinux_2_36_x86_64");
-    assert_eq!(tags[468], "py3-none-manylinux_2_36_x86_64");
+    assert_eq!(tags[72], "cp311-none-linux_x86_64");
+    assert_eq!(tags[108], "cp310-abi3-linux_x86_64");
+    assert_eq!(tags[431], "cp32-abi3-manylinux1_x86_64");
+    assert_eq!(tags[432], "py311-none-linux_x86_64");
+    assert_eq!(tags[468], "py3-none-linux_x86_64");
     assert_eq!(
-        &tags[897..],
+        &tags[898..],
         [
             "py30-none-manylinux_2_5_x86_64",
             "py30-none-manylinux1_x86_64",
-            "py30-none-linux_x86_64",
+            "cp311-none-any",
             "py311-none-any",
             "py3-none-any",
             "py310-none-any",
@@ -114,7 +114,7 @@ fn debug_builds_also_load_release_extensions() {
 }
 
 #[test]
-fn free_threaded_builds_have_no_stable_abi() {
+fn free_threaded_builds_have_their_own_stable_abi() {
     let t = target(
         "cpython",
         (3, 13),
@@ -125,18 +125,42 @@ fn free_threaded_builds_have_no_stable_abi() {
     );
     let tags = strings(&t.tags());
     assert_eq!(
-        tags[..3],
+        tags[..4],
         [
             "cp313-cp313t-win_amd64",
+            "cp313-abi3t-win_amd64",
             "cp313-none-win_amd64",
-            "py313-none-win_amd64"
+            "cp312-abi3t-win_amd64",
         ]
     );
-    assert!(!tags.iter().any(|t| t.contains("abi3")));
-    assert!(is_threaded("cp313td"));
-    assert!(!is_threaded("cp313d"));
-    assert!(!is_threaded("cpt"));
-    assert!(!is_threaded("pypy310_pp73"));
+    assert!(!tags.iter().any(|t| t.contains("-abi3-")));
+    let threaded =
+        |abis: &[&str]| is_threaded(&abis.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+    assert!(threaded(&["cp313td"]));
+    assert!(threaded(&["abi3", "cp313t"]));
+    assert!(threaded(&["abi3t"]));
+    assert!(!threaded(&["cp313d", "cp313t"]));
+    assert!(!threaded(&["cpt"]));
+    assert!(!threaded(&["pypy310_pp73"]));
+}
+
+#[test]
+fn cpython_accepts_its_own_pure_python_wheels() {
+    let t = target(
+        "cpython",
+        (3, 11),
+        &["cp311"],
+        Platform::Windows {
+            arch: "amd64".into(),
+        },
+    );
+    let tags = strings(&t.tags());
+    let at = tags
+        .iter()
+        .position(|t| t == "cp311-none-any")
+        .expect("cp311-none-any");
+    assert_eq!(tags[at - 1], "py30-none-win_amd64");
+    assert_eq!(tags[at + 1], "py311-none-any");
 }
 
 #[test]
@@ -163,6 +187,7 @@ fn python_2_and_explicit_abi3_none() {
             "py22-none-linux_x86_64",
             "py21-none-linux_x86_64",
             "py20-none-linux_x86_64",
+            "cp27-none-any",
             "py27-none-any",
             "py2-none-any",
             "py26-none-any",
@@ -196,21 +221,21 @@ fn pypy_uses_generic_tags_and_pp3() {
         linux("x86_64", Some((2, 17)), None),
     );
     let tags = strings(&t.tags());
-    // 17 platforms: manylinux 2.17..2.5, three aliases, linux_x86_64.
+    // 17 platforms: linux_x86_64, manylinux 2.17..2.5, three aliases.
     assert_eq!(tags.len(), 17 * 2 + 12 * 17 + 1 + 12);
     assert_eq!(
         tags[..3],
         [
+            "pp310-pypy310_pp73-linux_x86_64",
             "pp310-pypy310_pp73-manylinux_2_17_x86_64",
-            "pp310-pypy310_pp73-manylinux2014_x86_64",
-            "pp310-pypy310_pp73-manylinux_2_16_x86_64"
+            "pp310-pypy310_pp73-manylinux2014_x86_64"
         ]
     );
-    assert_eq!(tags[16], "pp310-pypy310_pp73-linux_x86_64");
-    assert_eq!(tags[17], "pp310-none-manylinux_2_17_x86_64");
-    assert_eq!(tags[34], "py310-none-manylinux_2_17_x86_64");
+    assert_eq!(tags[16], "pp310-pypy310_pp73-manylinux1_x86_64");
+    assert_eq!(tags[17], "pp310-none-linux_x86_64");
+    assert_eq!(tags[34], "py310-none-linux_x86_64");
     let any = tags.iter().position(|t| t == "pp3-none-any").unwrap();
-    assert_eq!(tags[any - 1], "py30-none-linux_x86_64");
+    assert_eq!(tags[any - 1], "py30-none-manylinux1_x86_64");
     assert_eq!(tags[any + 1], "py310-none-any");
     assert_eq!(tags.last().unwrap(), "py30-none-any");
     // An interpreter with no SOABI still gets `none`, under its own short name.
@@ -226,10 +251,10 @@ fn musl_linux() {
     assert_eq!(
         linux("aarch64", None, Some((1, 2))).tags(),
         [
+            "linux_aarch64",
             "musllinux_1_2_aarch64",
             "musllinux_1_1_aarch64",
-            "musllinux_1_0_aarch64",
-            "linux_aarch64"
+            "musllinux_1_0_aarch64"
         ]
     );
 }
@@ -246,9 +271,9 @@ fn manylinux_minimums_by_architecture() {
     assert_eq!(
         linux("aarch64", Some((2, 17)), None).tags(),
         [
+            "linux_aarch64",
             "manylinux_2_17_aarch64",
-            "manylinux2014_aarch64",
-            "linux_aarch64"
+            "manylinux2014_aarch64"
         ]
     );
     assert_eq!(count(linux("i686", Some((2, 5)), None)), 2);
@@ -261,12 +286,12 @@ fn manylinux_minimums_by_architecture() {
     );
     assert_eq!(
         linux("x86_64", Some((0, 0)), None).tags(),
-        ["manylinux_0_0_x86_64", "linux_x86_64"]
+        ["linux_x86_64", "manylinux_0_0_x86_64"]
     );
     // Architectures manylinux does not cover, and ELF headers of the wrong ABI.
     assert_eq!(
-        linux("riscv64", Some((2, 39)), None).tags(),
-        ["linux_riscv64"]
+        linux("sparc64", Some((2, 39)), None).tags(),
+        ["linux_sparc64"]
     );
     assert_eq!(linux("", Some((2, 39)), None).tags(), ["linux_"]);
     let soft_float = Platform::Linux {
@@ -277,10 +302,34 @@ fn manylinux_minimums_by_architecture() {
     };
     assert_eq!(soft_float.tags(), ["linux_armv7l"]);
     assert_eq!(count(linux("armv7l", Some((2, 31)), None)), 16);
+    // A 32-bit interpreter on a 64-bit ARM kernel takes ARMv7 wheels second.
+    let armv8l = Platform::Linux {
+        arch: "armv8l".into(),
+        glibc: Some((2, 17)),
+        musl: Some((1, 2)),
+        elf_abi: true,
+    };
+    assert_eq!(
+        armv8l.tags(),
+        [
+            "linux_armv8l",
+            "linux_armv7l",
+            "manylinux_2_17_armv8l",
+            "manylinux2014_armv8l",
+            "manylinux_2_17_armv7l",
+            "manylinux2014_armv7l",
+            "musllinux_1_2_armv8l",
+            "musllinux_1_1_armv8l",
+            "musllinux_1_0_armv8l",
+            "musllinux_1_2_armv7l",
+            "musllinux_1_1_armv7l",
+            "musllinux_1_0_armv7l"
+        ]
+    );
     // A new glibc major version keeps every 2.x.
     let tags = linux("x86_64", Some((3, 1)), None).tags();
     assert_eq!(
-        tags[..3],
+        tags[1..4],
         [
             "manylinux_3_1_x86_64",
             "manylinux_3_0_x86_64",
@@ -320,7 +369,7 @@ fn macos_x86_64() {
             "macosx_10_15_x86_64",
             "macosx_10_15_intel",
             "macosx_10_15_fat64",
-            "macosx_10_15_fat32",
+            "macosx_10_15_fat3",
             "macosx_10_15_universal2",
             "macosx_10_15_universal",
             "macosx_10_14_x86_64"
@@ -374,7 +423,7 @@ fn windows() {
         Platform::Windows { arch: "x86".into() },
     );
     assert_eq!(t.tags()[0].to_string(), "cp312-cp312-win32");
-    assert_eq!(t.tags().len(), 1 + 1 + 1 + 10 + 14 + 14);
+    assert_eq!(t.tags().len(), 1 + 1 + 1 + 10 + 14 + 1 + 14);
 }
 
 #[test]
@@ -402,21 +451,22 @@ fn rank_picks_the_best_expanded_tag() {
     let rank = |p: &[&str], a: &[&str], pl: &[&str]| prio.rank(p, a, pl);
     assert_eq!(
         rank(&["cp311"], &["cp311"], &["manylinux_2_36_x86_64"]),
-        Some(0)
+        Some(1)
     );
-    assert_eq!(rank(&["py3"], &["none"], &["any"]), Some(901));
-    assert_eq!(rank(&["py2", "py3"], &["none"], &["any"]), Some(901));
+    assert_eq!(rank(&["py3"], &["none"], &["any"]), Some(902));
+    assert_eq!(rank(&["py2", "py3"], &["none"], &["any"]), Some(902));
+    assert_eq!(rank(&["cp311"], &["none"], &["any"]), Some(900));
     assert_eq!(
         rank(
             &["cp311"],
             &["cp311"],
             &["manylinux_2_17_x86_64", "manylinux2014_x86_64"]
         ),
-        Some(19)
+        Some(20)
     );
     assert_eq!(
         rank(&["CP38"], &["ABI3"], &["MANYLINUX1_X86_64"]),
-        Some(180 + 34)
+        Some(180 + 35)
     );
     assert!(
         rank(&["cp38"], &["abi3"], &["manylinux1_x86_64"])

@@ -1,7 +1,8 @@
 //! The packaging standards, differentially against the reference implementation
-//! (packaging and pip's own parsers, run by the machine's python3).
+//! (today's packaging and pip, pinned in `tests/tools.txt`).
 
 mod filenames;
+mod interpreters;
 mod machine;
 mod pep440;
 mod pep508;

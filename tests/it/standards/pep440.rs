@@ -52,7 +52,8 @@ const fn pinned(
     }
 }
 
-const PREFIX: &str = "prefix matching pads the candidate with zeros and compares normalized epochs and releases";
+const PREFIX: &str =
+    "prefix matching pads the candidate with zeros and compares normalized epochs and releases";
 const COMPATIBLE: &str = "`~=` builds its prefix from the normalized version, ignoring suffixes";
 const ONLY_PRERELEASES: &str = "a set that no final release matches keeps its pre-releases";
 const NAMES_PRERELEASE: &str =
@@ -69,14 +70,24 @@ const PINNED: &[Pinned] = &[
     pinned("~=v2.2", &["2.5"], &[0], COMPATIBLE),
     pinned(">=1.2.3", &["1.2", "1.5a1"], &[1], ONLY_PRERELEASES),
     pinned("<=2.0", &["1.0a1"], &[0], ONLY_PRERELEASES),
-    pinned(">1.0.post456.dev34", &["1.0.15", "2.0b1"], &[0, 1], NAMES_PRERELEASE),
+    pinned(
+        ">1.0.post456.dev34",
+        &["1.0.15", "2.0b1"],
+        &[0, 1],
+        NAMES_PRERELEASE,
+    ),
     pinned(
         "<0.2.0a2",
         &["0.1.0", "0.2.0", "0.2.0a1", "0.2.0a2", "0.3.0"],
         &[0, 2],
         NAMES_PRERELEASE,
     ),
-    pinned(">=1.0,<2.0.dev0", &["1.5", "2.0a1", "1.9b1"], &[0, 2], NAMES_PRERELEASE),
+    pinned(
+        ">=1.0,<2.0.dev0",
+        &["1.5", "2.0a1", "1.9b1"],
+        &[0, 2],
+        NAMES_PRERELEASE,
+    ),
     pinned(">1.0a1", &["1.0.post1", "1.0a1.post1"], &[0], GREATER_POST),
 ];
 

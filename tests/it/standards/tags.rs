@@ -9,7 +9,7 @@ use curd::client::python::{Discovery, Interpreter, find};
 use curd::standards::tags::{Platform, Target};
 
 use crate::support::process::run_ok;
-use crate::support::python::{packaging_oracle, venv};
+use crate::support::python::{Packaging, packaging_oracle, packaging_oracle_on, venv};
 use crate::support::rng::Rng;
 use crate::support::tmp::TempDir;
 
@@ -17,7 +17,7 @@ use crate::support::tmp::TempDir;
 /// marker environment, `paths` with where it installs, and a JSON case with the
 /// tags of the interpreter it describes, worked out by packaging's own functions
 /// with the facts it reads from the system replaced by the case's.
-const ORACLE: &str = r#"
+pub(super) const ORACLE: &str = r#"
 import json, sysconfig, types
 tags = packaging.tags
 from packaging import _manylinux, _musllinux
@@ -28,8 +28,8 @@ def platforms(p):
         glibc = tuple(p["glibc"]) if p["glibc"] else (-1, -1)
         musl = _musllinux._MuslVersion(*p["musl"]) if p["musl"] else None
         _manylinux._get_glibc_version = lambda: glibc
-        _manylinux._is_linux_armhf = lambda: p["elf_abi"]
-        _manylinux._is_linux_i686 = lambda: p["elf_abi"]
+        _manylinux._is_linux_armhf = lambda executable: p["elf_abi"]
+        _manylinux._is_linux_i686 = lambda executable: p["elf_abi"]
         _musllinux._get_musl_version = lambda executable: musl
         sysconfig.get_platform = lambda: "linux-" + p["arch"]
         return list(tags._linux_platforms(False))
@@ -64,7 +64,7 @@ answers = [real[case]() if case in real else synthetic(json.loads(case)) for cas
 open(sys.argv[2], "w").write("\n".join(answers) + "\n")
 "#;
 
-fn assert_same_list(ours: &[String], reference: &str, what: &str) {
+pub(super) fn assert_same_list(ours: &[String], reference: &str, what: &str) {
     let reference: Vec<&str> = reference.split(' ').filter(|t| !t.is_empty()).collect();
     if let Some(at) = (0..ours.len().max(reference.len()))
         .find(|&i| ours.get(i).map(String::as_str) != reference.get(i).copied())
@@ -79,7 +79,7 @@ fn assert_same_list(ours: &[String], reference: &str, what: &str) {
     }
 }
 
-fn tag_strings(interpreter: &Interpreter) -> Vec<String> {
+pub(super) fn tag_strings(interpreter: &Interpreter) -> Vec<String> {
     interpreter.tags().iter().map(ToString::to_string).collect()
 }
 
@@ -92,16 +92,18 @@ fn machine_python() -> PathBuf {
     .expect("python3 on PATH")
 }
 
-/// This machine's python3 (and a venv of it) against packaging running inside it.
+/// This machine's python3 (and a venv of it) against today's packaging running
+/// inside it.
 #[test]
 fn this_machine_matches_packaging() {
     let dir = TempDir::new("tags-machine");
     let cache = dir.path().join("cache");
-    let base = Interpreter::query(&machine_python(), &cache).expect("query python3");
+    let python = machine_python();
+    let base = Interpreter::query(&python, &cache).expect("query python3");
     let venv_python = venv(dir.path()).join("bin/python");
     let in_venv = Interpreter::query(&venv_python, &cache).expect("query the venv");
     let cases = ["sys_tags", "markers", "paths"].map(String::from);
-    let reference = packaging_oracle(ORACLE, &cases);
+    let reference = packaging_oracle_on(&python, Packaging::Current, ORACLE, &cases);
 
     for interpreter in [&base, &in_venv] {
         let tags = tag_strings(interpreter);
@@ -234,8 +236,18 @@ fn synthetic_platform(r: &mut Rng) -> Platform {
             Platform::Linux {
                 arch: r
                     .pick(&[
-                        "x86_64", "x86_64", "aarch64", "i686", "armv7l", "ppc64le", "ppc64",
-                        "s390x", "riscv64", "armv6l",
+                        "x86_64",
+                        "x86_64",
+                        "aarch64",
+                        "i686",
+                        "armv7l",
+                        "ppc64le",
+                        "ppc64",
+                        "s390x",
+                        "riscv64",
+                        "armv6l",
+                        "armv8l",
+                        "loongarch64",
                     ])
                     .to_string(),
                 glibc,
@@ -285,8 +297,9 @@ fn synthetic_target(r: &mut Rng) -> Target {
     let abis: Vec<String> = match implementation {
         "cpython" => {
             let v = format!("cp{major}{minor}");
-            match r.below(8) {
+            match r.below(9) {
                 0 => vec![format!("{v}d"), v],
+                7 => vec![format!("{v}t")],
                 1 => vec![format!("{v}m")],
                 2 => vec![format!("{v}dm")],
                 3 => Vec::new(),

@@ -47,6 +47,69 @@ pub fn pip_list(env: &Path) -> String {
 /// `sys.argv[2]`; results come back through that file, never through stdout.
 pub fn packaging_oracle(script: &str, cases: &[String]) -> Vec<String> {
     let python = tools_python(&["packaging", "pip"]);
+    run_oracle(command(&python), script, cases)
+}
+
+/// Where `packaging` comes from when the oracle runs on an interpreter other than
+/// the tools venv's.
+pub enum Packaging {
+    /// Today's, from the tools venv (Python 3.10 and later).
+    Current,
+    /// The newest release that still runs on Python 3.8 and 3.9, from the wheel
+    /// `make tools` downloads (`tests/tools-wheels.txt`).
+    LastForPython38,
+}
+
+/// [`packaging_oracle`] under `python`, any interpreter, with `packaging` alone
+/// put on its path (the tools venv's other packages stay out of sight).
+pub fn packaging_oracle_on(
+    python: &Path,
+    packaging: Packaging,
+    script: &str,
+    cases: &[String],
+) -> Vec<String> {
+    let tools_python = tools_python(&["packaging"]);
+    let dir = TempDir::new("packaging-path");
+    let entry = match packaging {
+        Packaging::Current => {
+            let found = run_ok(command(&tools_python).args([
+                "-c",
+                "import os, packaging; print(os.path.dirname(packaging.__file__))",
+            ]));
+            let link = dir.path().join("packaging");
+            std::os::unix::fs::symlink(found.trim(), &link).expect("link packaging");
+            dir.path().to_path_buf()
+        }
+        Packaging::LastForPython38 => {
+            let wheels = tools_python
+                .parent()
+                .and_then(Path::parent)
+                .expect("the tools venv")
+                .join("wheels");
+            let wheel = std::fs::read_dir(&wheels)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("packaging-"))
+                });
+            wheel.unwrap_or_else(|| {
+                panic!(
+                    "no packaging wheel in {}: run `make tools` (or `make test`, which does)",
+                    wheels.display()
+                )
+            })
+        }
+    };
+    let mut cmd = command(python);
+    cmd.env("PYTHONPATH", &entry).env("PYTHONNOUSERSITE", "1");
+    run_oracle(cmd, script, cases)
+}
+
+/// Runs the oracle `script` with `cmd` as the interpreter (see [`packaging_oracle`]).
+fn run_oracle(mut cmd: Command, script: &str, cases: &[String]) -> Vec<String> {
     let dir = TempDir::new("oracle");
     let input = dir.path().join("cases.txt");
     let output = dir.path().join("results.txt");
@@ -54,7 +117,7 @@ pub fn packaging_oracle(script: &str, cases: &[String]) -> Vec<String> {
     std::fs::write(&input, cases.join("\n")).expect("write oracle cases");
     let prelude = "import sys\nimport packaging, packaging.version, packaging.specifiers, packaging.requirements, packaging.markers, packaging.tags, packaging.utils\n";
     std::fs::write(&program, format!("{prelude}{script}")).expect("write oracle script");
-    run_ok(command(&python).arg(&program).arg(&input).arg(&output));
+    run_ok(cmd.arg(&program).arg(&input).arg(&output));
     let text = std::fs::read_to_string(&output).expect("read oracle results");
     let results: Vec<String> = text.lines().map(String::from).collect();
     assert_eq!(
