@@ -1,7 +1,7 @@
 //! Which versions the resolver picks when several answers are valid: the ones pip
 //! and uv pick, with the newest versions of what the user asked for. Each shape is
-//! served by curd-server over loopback, and pip and uv (from the tools venv)
-//! resolve it beside curd as the oracles.
+//! served by curd-server over loopback, and pip and uv (today's, from the tools
+//! venv) resolve it beside curd as the oracles.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::support::curd::Curd;
 use crate::support::dists::WheelSpec;
 use crate::support::process::{command, run_ok};
-use crate::support::python::{pip, tool, venv};
+use crate::support::python::{pip, tool, tools_python, venv};
 use crate::support::servers::Server;
 use crate::support::tmp::{TempDir, mkdir};
 
@@ -119,7 +119,9 @@ fn resolve_all(label: &str, releases: &[Release], requirements: &[&str]) -> [Pic
 
     let report = tmp.path().join("pip-report.json");
     run_ok(
-        pip(&env.join("bin/python"))
+        pip(&tools_python(&["pip"]))
+            .arg("--python")
+            .arg(env.join("bin/python"))
             .args(["install", "--dry-run", "--ignore-installed", "-q"])
             .args(["--index-url", &index, "--report"])
             .arg(&report)
@@ -223,5 +225,59 @@ fn repeated_conflicts_move_the_rejected_project_first() {
         &releases(&rows),
         &["app"],
         &[("plugin", "2.7"), ("base", "2.0")],
+    );
+}
+
+/// Asserts curd picks what pip picks where uv, measured beside it, picks otherwise
+/// (each case says why curd follows pip): `pip_picks` and `uv_picks` are the
+/// versions of the one project the case is about.
+fn picks_what_pip_picks(
+    label: &str,
+    releases: &[Release],
+    requirement: &str,
+    pip_picks: &str,
+    uv_picks: &str,
+) {
+    let [curd, pip, uv] = resolve_all(label, releases, &[requirement]);
+    let name = requirement
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    assert_eq!(pip.get(name).map(String::as_str), Some(pip_picks), "pip");
+    assert_eq!(uv.get(name).map(String::as_str), Some(uv_picks), "uv");
+    assert_eq!(curd, pip, "curd (left) and pip (right) on {requirement}");
+}
+
+/// A requirement that names a pre-release or a dev release, with any operator,
+/// lets that project's pre-releases in (packaging 22+ and pip 26): `>V.devN`
+/// takes the newest version, a beta. uv keeps to final releases there; curd
+/// follows pip, as the README's table of where pip and uv disagree says.
+#[test]
+fn a_requirement_naming_a_dev_release_admits_pre_releases_as_pip_does() {
+    picks_what_pip_picks(
+        "resolution-pre-dev",
+        &releases(&[("vt", "1.0.15", &[]), ("vt", "2.0b1", &[])]),
+        "vt>1.0.post456.dev34",
+        "2.0b1",
+        "1.0.15",
+    );
+}
+
+/// `<0.2.0a2` names a pre-release: pre-releases are in, and `<V` allows the alpha
+/// below `V` because `V` is itself a pre-release, so pip 26 takes 0.2.0a1; uv
+/// (0.13) keeps to 0.1.0. curd follows pip.
+#[test]
+fn a_requirement_below_a_pre_release_takes_the_one_before_as_pip_does() {
+    let rows: Vec<(&str, &str, &[&str])> =
+        ["0.1.0", "0.2.0", "0.2.0a1", "0.2.0a2", "0.2.0a3", "0.3.0"]
+            .iter()
+            .map(|v| ("a", *v, &[][..]))
+            .collect();
+    picks_what_pip_picks(
+        "resolution-pre-below",
+        &releases(&rows),
+        "a<0.2.0a2",
+        "0.2.0a1",
+        "0.1.0",
     );
 }
