@@ -22,7 +22,12 @@
 //!   never as versions (`extra == "v2"` is not `extra == "v2.0"`).
 //! - Strings have no escapes and may hold the other quote (`'say "hi"'`), so
 //!   printing must pick the quote that the value does not contain.
-//! - `~=` between strings has no meaning; packaging raises, evaluation here says false.
+//! - `===` and `~=` between strings (a variable that is no version, or a value no
+//!   version specifier takes, `python_version ~= "3"`) have no meaning: packaging
+//!   22+ raises when evaluating them (pip stops with a traceback) and uv refuses
+//!   them, so they are refused when parsing. With a version variable second
+//!   (`"3.8" ~= python_version`) the meaning depends on the environment; there
+//!   `~=` between strings evaluates false and `===` compares without case.
 //! - Comparing two literals or two variables is grammatical but meaningless, and is
 //!   rejected when parsing.
 //! - `extras` and `dependency_groups` exist only in lock files (PEP 751).
@@ -308,6 +313,10 @@ pub enum MarkerErrorKind {
     },
     TwoStrings,
     TwoVariables,
+    /// `===` or `~=` between strings, which no version comparison gives a meaning.
+    UndefinedComparison {
+        operator: MarkerOperator,
+    },
     /// After a complete comparison at the top level.
     ExpectedAndOrEnd {
         found: Found,
@@ -360,6 +369,12 @@ impl fmt::Display for MarkerErrorKind {
             MarkerErrorKind::TwoVariables => {
                 f.write_str("a marker compares a variable with a quoted string, not two variables")
             }
+            MarkerErrorKind::UndefinedComparison { operator } => write!(
+                f,
+                "`{operator}` compares a version variable (`python_version`, \
+                 `python_full_version`, `implementation_version`, `platform_release`) with a \
+                 version; between strings it is undefined (use `==`)"
+            ),
             MarkerErrorKind::ExpectedAndOrEnd { found } => {
                 write!(
                     f,
@@ -674,6 +689,20 @@ fn parse_expression(cursor: &mut Cursor) -> Parsed<MarkerExpression> {
             return Err((MarkerErrorKind::TwoVariables, start..cursor.pos));
         }
     };
+    let undefined = matches!(
+        operator,
+        MarkerOperator::ArbitraryEqual | MarkerOperator::Compatible
+    ) && (!variable.is_version()
+        || (!value_first
+            && format!("{operator}{value}")
+                .parse::<VersionSpecifier>()
+                .is_err()));
+    if undefined {
+        return Err((
+            MarkerErrorKind::UndefinedComparison { operator },
+            start..cursor.pos,
+        ));
+    }
     // PEP 685: extras compare normalized; a value that is no valid name cannot
     // match any extra, so it is kept as written.
     let value = match variable {
