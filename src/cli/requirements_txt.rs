@@ -249,7 +249,7 @@ impl RequirementsFile {
                 "-r" | "--requirement" | "-c" | "--constraint" => {
                     let value = value()?;
                     // A URL stays one, to be refused as such.
-                    let nested = match base.join(&value) {
+                    let nested = match join_lexically(base, &value) {
                         path if looks_like_url(&value) && !path.exists() => PathBuf::from(value),
                         path => path,
                     };
@@ -498,6 +498,27 @@ impl<'a> Words<'a> {
             _ => (word, None),
         }
     }
+}
+
+/// `base` joined with `path`, `.` and `..` taken away without asking the disk, as
+/// pip's `os.path.abspath` does: the file a line comes from is named as pip names it.
+fn join_lexically(base: &Path, path: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in base.join(path).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

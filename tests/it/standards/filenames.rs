@@ -1,5 +1,5 @@
 //! Differential test of wheel and sdist file names against `packaging.utils`
-//! (21.3, as vendored in pip): `parse_wheel_filename` and `parse_sdist_filename`.
+//! (today's, pinned in `tests/tools.txt`): `parse_wheel_filename` and `parse_sdist_filename`.
 //!
 //! Both sides must agree on validity, normalized name, version, build tag and tag
 //! set, except where a divergence below is deliberate; each has a one-line reason.
@@ -38,11 +38,10 @@ open(sys.argv[2], "w", encoding="utf-8").write("\n".join(out) + "\n")
 "#;
 
 const UNSAFE: &str = "we refuse names unsafe as storage file names (`/`, `..`, leading `.`, whitespace, non-ASCII); packaging only parses";
-const NAME: &str = "PEP 508 names start and end with a letter or digit; packaging 21.3 checks wheel names loosely and sdist names not at all";
-const TAGS: &str =
-    "tags are ASCII letters, digits and `_`, none empty; packaging 21.3 takes any text";
-const BUILD: &str = "build tags are a number below 2^64 then letters, digits, `.` or `_`; packaging 21.3 takes any text and any number";
-const SDIST_SPLIT: &str = "packaging 21.3 splits sdist names at the last dash only; we try earlier dashes when that split is no name and version";
+const NAME: &str = "PEP 508 names start and end with a letter or digit; packaging checks wheel names loosely and sdist names not at all";
+const TAGS: &str = "tags are ASCII letters, digits and `_`, none empty; packaging takes any text";
+const BUILD: &str = "build tags are a number below 2^64 then letters, digits, `.` or `_`; packaging takes any text and any number";
+const SDIST_SPLIT: &str = "packaging splits sdist names at the last dash only; we try earlier dashes when that split is no name and version";
 
 /// Wheel and sdist names published by real projects.
 const REAL: &[&str] = &[
