@@ -486,11 +486,7 @@ fn expression(rng: &mut Rng) -> String {
                 ("platform.version", &["#1 SMP", "PREEMPT"]),
             ]);
             let value = rng.pick(values);
-            let operator = if value.contains(' ') {
-                rng.pick(&["==", "!=", "in", "not in"])
-            } else {
-                rng.pick(&["==", "!=", "in", "not in"])
-            };
+            let operator = rng.pick(&["==", "!=", "in", "not in"]);
             let padded = match operator {
                 "in" | "not in" => format!(" {operator} "),
                 _ => format!("{l}{operator}{r}"),
