@@ -670,7 +670,7 @@ fn find_links_from_a_folder_and_a_page() {
     );
 }
 
-/// pip 23.2's own reader (`parse_links`, which wraps `HTMLLinkParser` and
+/// Today's pip's own reader (`parse_links`, which wraps `HTMLLinkParser` and
 /// `Link.from_element`/`from_json`), run on each case: one JSON object per line
 /// with the page's content type, URL and body. Links curd skips on purpose
 /// (folders, schemes it cannot fetch) are left out.

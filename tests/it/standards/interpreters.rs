@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use curd::client::python::Interpreter;
 
-use super::tags::{ORACLE, assert_same_list, tag_strings};
+use super::tags::{ORACLE, assert_same_list, assert_same_markers, tag_strings};
 use crate::support::python::{Packaging, packaging_oracle_on};
 use crate::support::tmp::TempDir;
 
@@ -92,17 +92,7 @@ fn every_interpreter_matches_packaging() {
         let cases = ["sys_tags", "markers"].map(String::from);
         let reference = packaging_oracle_on(&python, packaging, ORACLE, &cases);
         assert_same_list(&ours, &reference[0], &python.display().to_string());
-        let markers: serde_json::Value = serde_json::from_str(&reference[1]).unwrap();
-        let markers = markers.as_object().unwrap();
-        assert_eq!(markers.len(), interpreter.markers().len());
-        for (name, value) in markers {
-            assert_eq!(
-                interpreter.markers().get(name).map(String::as_str),
-                value.as_str(),
-                "marker {name} of {}",
-                python.display()
-            );
-        }
+        assert_same_markers(&interpreter, &reference[1]);
         checked.push(format!("3.{minor} ({} tags)", ours.len()));
     }
     assert!(

@@ -79,6 +79,22 @@ pub(super) fn assert_same_list(ours: &[String], reference: &str, what: &str) {
     }
 }
 
+/// Asserts the interpreter's marker environment is `reference`, packaging's
+/// `default_environment()` as JSON.
+pub(super) fn assert_same_markers(interpreter: &Interpreter, reference: &str) {
+    let markers: serde_json::Value = serde_json::from_str(reference).expect("markers JSON");
+    let markers = markers.as_object().expect("a JSON object");
+    assert_eq!(markers.len(), interpreter.markers().len());
+    for (name, value) in markers {
+        assert_eq!(
+            interpreter.markers().get(name).map(String::as_str),
+            value.as_str(),
+            "marker {name} of {}",
+            interpreter.path.display()
+        );
+    }
+}
+
 pub(super) fn tag_strings(interpreter: &Interpreter) -> Vec<String> {
     interpreter.tags().iter().map(ToString::to_string).collect()
 }
@@ -114,16 +130,7 @@ fn this_machine_matches_packaging() {
         );
         assert!(tags.len() > 100, "{}", tags.len());
 
-        let markers: serde_json::Value = serde_json::from_str(&reference[1]).unwrap();
-        let markers = markers.as_object().unwrap();
-        assert_eq!(markers.len(), interpreter.markers().len());
-        for (name, value) in markers {
-            assert_eq!(
-                interpreter.markers().get(name).map(String::as_str),
-                value.as_str(),
-                "marker {name}"
-            );
-        }
+        assert_same_markers(interpreter, &reference[1]);
     }
     eprintln!(
         "compared {} tags and {} markers of `{}`, twice",
