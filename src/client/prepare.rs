@@ -47,7 +47,7 @@ pub fn prepare(
         };
         let unpacked = cache.unpacked_dir(&key);
         let unpacking = cache.filling(&unpacked, || {
-            crate::install::unpack(&path, &wheel, &unpacked)
+            crate::install::unpack(&path, &wheel, &unpacked, finder.jobs())
         });
         match unpacking {
             Ok(()) => {

@@ -50,7 +50,9 @@ mod wheel;
 mod writer;
 
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use self::bytecode::{BytecodeError, compile_cached, compile_environment};
 pub use self::error::{InstallError, WheelFileError};
@@ -72,6 +74,12 @@ use self::wheel::Wheel;
 use self::writer::{Staging, Writer};
 use crate::standards::filename::WheelFilename;
 use crate::util::fs::Context;
+use crate::util::sync::Jobs;
+
+/// How many archive entries one thread unpacks at a time: a wheel of fewer is
+/// unpacked by one thread, and a big one is shared out in pieces small enough
+/// that threads finish close together.
+const ENTRIES_PER_TASK: usize = 64;
 
 /// How to install a wheel: what to write beside its files, and how to place them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,7 +245,16 @@ fn write_wheel<'j>(
 /// extracted. It appears whole or not at all: extraction happens in a temporary
 /// folder beside `dest`, renamed into place at the end. An existing `dest` is taken
 /// as already unpacked, so concurrent unpacks of one wheel are harmless.
-pub fn unpack(wheel: &Path, filename: &WheelFilename, dest: &Path) -> Result<(), InstallError> {
+///
+/// A big wheel's entries are taken in ranges by as many threads as `jobs` has free,
+/// so the one wheel that is left unpacking at the end of a run (numpy's, pandas')
+/// keeps every core busy rather than one.
+pub fn unpack(
+    wheel: &Path,
+    filename: &WheelFilename,
+    dest: &Path,
+    jobs: &Jobs,
+) -> Result<(), InstallError> {
     if dest.is_dir() {
         return Ok(());
     }
@@ -247,24 +264,35 @@ pub fn unpack(wheel: &Path, filename: &WheelFilename, dest: &Path) -> Result<(),
     };
     fs::create_dir_all(parent).context("create folder", parent)?;
     let staging = Staging::new(parent)?;
-    let mut wheel = Wheel::open(Source::Zip(wheel), filename)?;
-    let mut destination = Destination {
-        wheel: wheel.path.clone(),
-        writer: Writer::direct(),
-        shebang: Vec::new(),
-        link: LinkMode::Copy,
-        layout: Layout::Unpack {
-            root: staging.path.clone(),
-        },
-    };
+    let wheel = Wheel::open(Source::Zip(wheel), filename)?;
+    let ranges: Vec<Range<usize>> = (0..wheel.entries())
+        .step_by(ENTRIES_PER_TASK)
+        .map(|start| start..wheel.entries().min(start + ENTRIES_PER_TASK))
+        .collect();
+    // Once a range fails the wheel is refused, and the ranges not begun are skipped.
+    let failed = AtomicBool::new(false);
+    let extracted = jobs.parallel(&ranges, |range| {
+        if failed.load(Ordering::Relaxed) {
+            return Ok(Vec::new());
+        }
+        let mut destination = unpacking(&wheel, &staging.path);
+        let mut rows = Vec::new();
+        let placed = wheel.for_each_entry(range.clone(), |entry, row, content| {
+            rows.extend(destination.write_file(entry, row, content)?);
+            Ok(())
+        });
+        if placed.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        placed.map(|()| rows)
+    });
     let mut rows = Vec::new();
-    wheel.for_each_file(|entry, row, content| {
-        rows.extend(destination.write_file(entry, row, content)?);
-        Ok(())
-    })?;
+    for range in extracted {
+        rows.extend(range?);
+    }
     let record = format!("{}/RECORD", wheel.dist_info);
+    let mut destination = unpacking(&wheel, &staging.path);
     destination.write_record(staging.path.join(&record), &rows, &record)?;
-    destination.writer.commit()?;
     match fs::rename(&staging.path, dest) {
         Ok(()) => staging.keep(),
         // Another process unpacked the same wheel first; the staging copy goes.
@@ -272,6 +300,19 @@ pub fn unpack(wheel: &Path, filename: &WheelFilename, dest: &Path) -> Result<(),
         Err(error) => Err(error).context("rename into place", dest)?,
     }
     Ok(())
+}
+
+/// Writes a wheel's files into `root` as the archive names them.
+fn unpacking(wheel: &Wheel, root: &Path) -> Destination<'static> {
+    Destination {
+        wheel: wheel.path.clone(),
+        writer: Writer::direct(),
+        shebang: Vec::new(),
+        link: LinkMode::Copy,
+        layout: Layout::Unpack {
+            root: root.to_path_buf(),
+        },
+    }
 }
 
 /// "This JSON file MUST be a UTF-8 encoded, RFC 8259 compliant, serialization of the

@@ -612,7 +612,7 @@ fn installs_the_same_from_an_unpacked_wheel_with_hard_links() {
     let dir = TempDir::new("unpacked");
     let wheel = build(&dir.0, DEMO, demo_entries());
     let cache = dir.0.join("cache/demo-1.0");
-    unpack(&wheel, &wheel_name(DEMO), &cache).expect("unpacks");
+    unpack(&wheel, &wheel_name(DEMO), &cache, &Jobs::new(2)).expect("unpacks");
     assert!(cache.join("demo/__init__.py").is_file());
     assert!(cache.join("demo-1.0.data/scripts/demo-rewritten").is_file());
     let cache_parent = tree(&dir.0.join("cache"));
@@ -623,7 +623,7 @@ fn installs_the_same_from_an_unpacked_wheel_with_hard_links() {
         "{cache_parent:?}"
     );
     // Unpacking again is a no-op.
-    unpack(&wheel, &wheel_name(DEMO), &cache).expect("unpacks again");
+    unpack(&wheel, &wheel_name(DEMO), &cache, &Jobs::new(2)).expect("unpacks again");
 
     let from_zip = env("from-zip");
     install(&from_zip, &wheel, DEMO).expect("installs from the zip");
@@ -701,7 +701,7 @@ fn a_link_install_failing_midway_leaves_the_environment_as_it_was() {
     let dir = TempDir::new("unpacked-broken");
     let wheel = build(&dir.0, DEMO, demo_entries());
     let cache = dir.0.join("cache/demo-1.0");
-    unpack(&wheel, &wheel_name(DEMO), &cache).expect("unpacks");
+    unpack(&wheel, &wheel_name(DEMO), &cache, &Jobs::new(2)).expect("unpacks");
     // Files before it in RECORD are linked into place by the time it is missed.
     fs::remove_file(cache.join("demo-1.0.data/headers/demo.h")).expect("remove");
     let target = env("linked-broken");
@@ -731,11 +731,83 @@ fn unpacking_a_bad_wheel_leaves_no_folder() {
     fs::create_dir_all(bad.parent().expect("parent")).expect("mkdir");
     zip_entries(&bad, &entries);
     let cache = dir.0.join("cache");
-    let error = unpack(&bad, &wheel_name(DEMO), &cache.join("demo")).expect_err("refused");
+    let error =
+        unpack(&bad, &wheel_name(DEMO), &cache.join("demo"), &Jobs::new(2)).expect_err("refused");
     assert!(matches!(error, InstallError::NotInRecord { .. }), "{error}");
     assert_eq!(fs::read_dir(&cache).expect("cache").count(), 0);
-    unpack(&wheel, &wheel_name(DEMO), &cache.join("demo")).expect("good one unpacks");
+    unpack(
+        &wheel,
+        &wheel_name(DEMO),
+        &cache.join("demo"),
+        &Jobs::new(2),
+    )
+    .expect("good one unpacks");
     assert_eq!(fs::read_dir(&cache).expect("cache").count(), 1);
+}
+
+/// Enough modules, in enough folders, that unpacking shares them out among threads.
+fn big_entries() -> Vec<Entry> {
+    let mut entries: Vec<Entry> = (0..ENTRIES_PER_TASK * 5 + 3)
+        .map(|n| {
+            let name = format!("demo/part{}/mod{n}.py", n % 7);
+            (name, format!("VALUE = {n}\n").into_bytes(), 0o644)
+        })
+        .collect();
+    entries.extend(demo_entries());
+    entries
+}
+
+#[test]
+fn a_big_wheel_unpacks_in_pieces_into_one_whole_folder() {
+    let dir = TempDir::new("unpack-big");
+    let entries = big_entries();
+    let wheel = build(&dir.0, DEMO, entries.clone());
+    let cache = dir.0.join("cache");
+    unpack(
+        &wheel,
+        &wheel_name(DEMO),
+        &cache.join("demo"),
+        &Jobs::new(4),
+    )
+    .expect("unpacks");
+    let unpacked = tree(&cache.join("demo"));
+    for (name, contents, _) in &entries {
+        let found = unpacked.get(Path::new(name)).cloned().flatten();
+        assert_eq!(
+            found.map(|(bytes, _)| bytes).as_ref(),
+            Some(contents),
+            "{name}"
+        );
+    }
+    // RECORD lists every file once, in the archive's order, and itself last.
+    let record = fs::read_to_string(cache.join("demo/demo-1.0.dist-info/RECORD")).expect("RECORD");
+    assert_eq!(
+        String::from_utf8(record_of(&entries, "demo-1.0.dist-info")).expect("text"),
+        record
+    );
+    assert_eq!(fs::read_dir(&cache).expect("cache").count(), 1);
+}
+
+#[test]
+fn a_bad_file_in_a_late_piece_of_a_big_wheel_leaves_no_folder() {
+    let dir = TempDir::new("unpack-big-bad");
+    let mut entries = big_entries();
+    let record = record_of(&entries, "demo-1.0.dist-info");
+    // RECORD is right about every file but one far into the archive, whose bytes
+    // differ from what RECORD hashed (same size, so only the hash can tell).
+    let late = ENTRIES_PER_TASK * 4 + 1;
+    entries[late].1 = format!("VALUE = {late}\n").replace('=', ":").into_bytes();
+    entries.push(("demo-1.0.dist-info/RECORD".into(), record, 0o644));
+    let bad = dir.0.join(DEMO);
+    zip_entries(&bad, &entries);
+    let cache = dir.0.join("cache");
+    let error =
+        unpack(&bad, &wheel_name(DEMO), &cache.join("demo"), &Jobs::new(4)).expect_err("refused");
+    match error {
+        InstallError::HashMismatch { entry, .. } => assert_eq!(entry, entries[late].0),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fs::read_dir(&cache).expect("cache").count(), 0);
 }
 
 /// Wheels sharing a namespace folder install from several threads at once, some

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::error::{InstallError, WheelFileError};
@@ -223,19 +224,12 @@ impl Wheel {
     /// with a hash and a size, its header must declare that size, and it may not
     /// decompress to more. What `place` leaves unread is read and checked anyway.
     pub(super) fn for_each_file(
-        &mut self,
+        &self,
         mut place: impl FnMut(&str, &Row, Content<'_>) -> Result<(), InstallError>,
     ) -> Result<(), InstallError> {
-        let record = format!("{}/RECORD", self.dist_info);
-        // "RECORD.jws is used for digital signatures. It is not mentioned in RECORD."
-        // Nor is RECORD.p7s; neither means anything once RECORD is rewritten.
-        let skipped = [
-            record.clone(),
-            format!("{record}.jws"),
-            format!("{record}.p7s"),
-        ];
-        let wheel = &self.path;
-        let Some(archive) = &mut self.archive else {
+        let Some(archive) = &self.archive else {
+            let wheel = &self.path;
+            let skipped = self.skipped();
             for row in self.record.iter().chain(&self.bytecode) {
                 if skipped.contains(&row.path) {
                     continue;
@@ -250,9 +244,32 @@ impl Wheel {
             }
             return Ok(());
         };
+        self.for_each_entry(0..archive.len(), place)
+    }
+
+    /// How many entries the archive has (none for an unpacked folder): what
+    /// [`Wheel::for_each_entry`] takes ranges of.
+    pub(super) fn entries(&self) -> usize {
+        self.archive.as_ref().map_or(0, ZipArchive::len)
+    }
+
+    /// [`Wheel::for_each_file`] for the archive's entries in `entries` alone, read
+    /// through a reader of its own, so that threads can each take a range of one
+    /// wheel. Each entry is verified the same way, whichever range it falls in.
+    pub(super) fn for_each_entry(
+        &self,
+        entries: Range<usize>,
+        mut place: impl FnMut(&str, &Row, Content<'_>) -> Result<(), InstallError>,
+    ) -> Result<(), InstallError> {
+        let Some(archive) = &self.archive else {
+            return Ok(());
+        };
+        let mut archive = archive.clone();
+        let wheel = &self.path;
+        let skipped = self.skipped();
         let rows: HashMap<&str, &Row> = self.record.iter().map(|r| (r.path.as_str(), r)).collect();
-        let record_path = wheel.join(&record);
-        for index in 0..archive.len() {
+        let record_path = wheel.join(&skipped[0]);
+        for index in entries {
             let mut file = archive
                 .by_index(index)
                 .map_err(|error| InstallError::NotZip {
@@ -311,6 +328,18 @@ impl Wheel {
             verified.finish(wheel, &name, row)?;
         }
         Ok(())
+    }
+
+    /// RECORD first, then its signatures: the files not handed on.
+    fn skipped(&self) -> [String; 3] {
+        let record = format!("{}/RECORD", self.dist_info);
+        // "RECORD.jws is used for digital signatures. It is not mentioned in RECORD."
+        // Nor is RECORD.p7s; neither means anything once RECORD is rewritten.
+        [
+            record.clone(),
+            format!("{record}.jws"),
+            format!("{record}.p7s"),
+        ]
     }
 }
 

@@ -13,6 +13,7 @@ use crate::install::tests::{
 };
 use crate::install::{Removal, Source, Spare, damage, installed, unpack};
 use crate::util::fs::TestDir as TempDir;
+use crate::util::sync::Jobs;
 
 const DEMO2: &str = "demo-2.0-py3-none-any.whl";
 
@@ -41,7 +42,7 @@ fn demo2_entries() -> Vec<Entry> {
 fn unpacked(dir: &Path, filename: &str, entries: Vec<Entry>) -> PathBuf {
     let wheel = build(dir, filename, entries);
     let dest = dir.join(format!("{filename}.unpacked"));
-    unpack(&wheel, &wheel_name(filename), &dest).expect("unpacks");
+    unpack(&wheel, &wheel_name(filename), &dest, &Jobs::new(2)).expect("unpacks");
     dest
 }
 

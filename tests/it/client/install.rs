@@ -12,6 +12,7 @@ use curd::install::{
     installed, uninstall, unpack,
 };
 use curd::standards::filename::{DistFilename, WheelFilename};
+use curd::util::sync::Jobs;
 
 use crate::support::dists::{WheelSpec, record_hash};
 use crate::support::process::{command, run_ok};
@@ -493,7 +494,7 @@ fn installs_from_an_unpacked_wheel_and_in_parallel() {
     uninstall(&target.scheme, &dist).expect("uninstalls");
 
     let cache = dir.path().join("cache/curd_demo-1.0-py3-none-any");
-    unpack(&demo, &filename(&demo), &cache).expect("unpacks");
+    unpack(&demo, &filename(&demo), &cache, &Jobs::new(2)).expect("unpacks");
     let from_cache = install_wheel(
         Source::Unpacked(&cache),
         &filename(&demo),
