@@ -31,7 +31,7 @@ use crate::client::schemes::Location;
 use crate::client::upload::{Uploaded, upload};
 use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
-    Seals, Spare, Transaction, compile_cached, compile_environment, seal,
+    Seals, Spare, Staged, Transaction, compile_cached, compile_environment, seal,
 };
 use crate::resolve::{self, Dependencies, Hint, Options, Provider, Resolved, Unusable};
 use crate::standards::marker::MarkerEnvironment;
@@ -625,6 +625,32 @@ fn prepare_and_place(
                 compiled_in_cache: false,
             }
         }
+        // Without bytecode to compile into the cache first, nothing waits for every
+        // wheel: each is written into the environment's transaction as soon as it is
+        // ready, while the others still download and unpack.
+        Mode::Install if !steps.is_empty() && !compiles_in_cache(settings, env) => {
+            let transaction = Transaction::begin(&env.target.scheme.purelib)
+                .map_err(CommandError::Transaction)?;
+            let outcomes = jobs.parallel(steps, |step| {
+                let ready = ready(step)?;
+                let staged = ready
+                    .stage(
+                        &transaction,
+                        &env.target,
+                        &install_options(settings, step, None),
+                    )
+                    .map_err(StepError::Prepare)?;
+                installing.tick();
+                Ok((ready, staged))
+            });
+            let (prepared, staged): (Vec<_>, Vec<_>) =
+                all_or_nothing(steps, outcomes)?.into_iter().unzip();
+            commit_all(env, jobs, steps, &transaction, staged)?;
+            Placed {
+                outcomes: prepared.into_iter().map(Ok).collect(),
+                compiled_in_cache: false,
+            }
+        }
         Mode::Install => {
             let outcomes = jobs.parallel(steps, |step| {
                 let ready = ready(step);
@@ -633,7 +659,7 @@ fn prepare_and_place(
             });
             let prepared = all_or_nothing(steps, outcomes)?;
             let bytecode = match &env.interpreter.cache_tag {
-                Some(tag) if settings.compile && settings.link == LinkMode::Hardlink => {
+                Some(tag) if compiles_in_cache(settings, env) => {
                     let unpacked: Vec<_> = prepared
                         .iter()
                         .map(|ready| (ready.unpacked.as_path(), &ready.wheel))
@@ -678,18 +704,45 @@ fn install_all(
         Transaction::begin(&env.target.scheme.purelib).map_err(CommandError::Transaction)?;
     let work: Vec<(&Step, &Prepared)> = steps.iter().zip(prepared).collect();
     let outcomes = jobs.parallel(&work, |(step, ready)| {
-        let options = InstallOptions {
-            installer: "curd",
-            requested: step.resolved.requested,
-            direct_url: step.direct.as_ref().map(|d| d.direct_url.clone()),
-            link: settings.link,
-            bytecode: bytecode.clone(),
-        };
         ready
-            .stage(&transaction, &env.target, &options)
+            .stage(
+                &transaction,
+                &env.target,
+                &install_options(settings, step, bytecode.clone()),
+            )
             .map_err(StepError::Prepare)
     });
     let staged = all_or_nothing(steps, outcomes)?;
+    commit_all(env, jobs, steps, &transaction, staged)
+}
+
+/// How a step's wheel is installed: `bytecode`, the cache tag of bytecode compiled
+/// into the cache beside it.
+fn install_options(settings: &Settings, step: &Step, bytecode: Option<String>) -> InstallOptions {
+    InstallOptions {
+        installer: "curd",
+        requested: step.resolved.requested,
+        direct_url: step.direct.as_ref().map(|d| d.direct_url.clone()),
+        link: settings.link,
+        bytecode,
+    }
+}
+
+/// Whether bytecode is compiled into the cache, once for every wheel, before any is
+/// installed (linked installs only: a copy would not share it).
+fn compiles_in_cache(settings: &Settings, env: &Environment) -> bool {
+    settings.compile && settings.link == LinkMode::Hardlink && env.interpreter.cache_tag.is_some()
+}
+
+/// Plans away the versions the staged wheels replace (sparing the files the new
+/// ones write), then puts everything in place in one commit.
+fn commit_all(
+    env: &Environment,
+    jobs: &Jobs,
+    steps: &[Step],
+    transaction: &Transaction,
+    staged: Vec<Staged<'_>>,
+) -> Result<(), CommandError> {
     let spare = Spare::of(staged.iter().flat_map(|wheel| wheel.destinations()))
         .map_err(CommandError::Transaction)?;
     let planned = steps
