@@ -743,8 +743,17 @@ fn commit_all(
     transaction: &Transaction,
     staged: Vec<Staged<'_>>,
 ) -> Result<(), CommandError> {
-    let spare = Spare::of(staged.iter().flat_map(|wheel| wheel.destinations()))
-        .map_err(CommandError::Transaction)?;
+    // Resolving every new file's folder costs a `realpath` each, which only a
+    // removal needs.
+    let removes = steps
+        .iter()
+        .any(|step| step.replaces.is_some() || !step.broken.is_empty());
+    let spare = if removes {
+        Spare::of(staged.iter().flat_map(|wheel| wheel.destinations()))
+            .map_err(CommandError::Transaction)?
+    } else {
+        Spare::default()
+    };
     let planned = steps
         .iter()
         .map(|step| removals(&env.target.scheme, step, &spare).map_err(StepError::Uninstall))
