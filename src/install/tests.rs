@@ -612,7 +612,7 @@ fn installs_the_same_from_an_unpacked_wheel_with_hard_links() {
     let dir = TempDir::new("unpacked");
     let wheel = build(&dir.0, DEMO, demo_entries());
     let cache = dir.0.join("cache/demo-1.0");
-    unpack(&wheel, &wheel_name(DEMO), &cache, &Jobs::new(2)).expect("unpacks");
+    unpack_demo(&wheel, &cache).expect("unpacks");
     assert!(cache.join("demo/__init__.py").is_file());
     assert!(cache.join("demo-1.0.data/scripts/demo-rewritten").is_file());
     let cache_parent = tree(&dir.0.join("cache"));
@@ -623,7 +623,7 @@ fn installs_the_same_from_an_unpacked_wheel_with_hard_links() {
         "{cache_parent:?}"
     );
     // Unpacking again is a no-op.
-    unpack(&wheel, &wheel_name(DEMO), &cache, &Jobs::new(2)).expect("unpacks again");
+    unpack_demo(&wheel, &cache).expect("unpacks again");
 
     let from_zip = env("from-zip");
     install(&from_zip, &wheel, DEMO).expect("installs from the zip");
@@ -701,7 +701,7 @@ fn a_link_install_failing_midway_leaves_the_environment_as_it_was() {
     let dir = TempDir::new("unpacked-broken");
     let wheel = build(&dir.0, DEMO, demo_entries());
     let cache = dir.0.join("cache/demo-1.0");
-    unpack(&wheel, &wheel_name(DEMO), &cache, &Jobs::new(2)).expect("unpacks");
+    unpack_demo(&wheel, &cache).expect("unpacks");
     // Files before it in RECORD are linked into place by the time it is missed.
     fs::remove_file(cache.join("demo-1.0.data/headers/demo.h")).expect("remove");
     let target = env("linked-broken");
@@ -731,18 +731,16 @@ fn unpacking_a_bad_wheel_leaves_no_folder() {
     fs::create_dir_all(bad.parent().expect("parent")).expect("mkdir");
     zip_entries(&bad, &entries);
     let cache = dir.0.join("cache");
-    let error =
-        unpack(&bad, &wheel_name(DEMO), &cache.join("demo"), &Jobs::new(2)).expect_err("refused");
+    let error = unpack_demo(&bad, &cache.join("demo")).expect_err("refused");
     assert!(matches!(error, InstallError::NotInRecord { .. }), "{error}");
     assert_eq!(fs::read_dir(&cache).expect("cache").count(), 0);
-    unpack(
-        &wheel,
-        &wheel_name(DEMO),
-        &cache.join("demo"),
-        &Jobs::new(2),
-    )
-    .expect("good one unpacks");
+    unpack_demo(&wheel, &cache.join("demo")).expect("good one unpacks");
     assert_eq!(fs::read_dir(&cache).expect("cache").count(), 1);
+}
+
+/// Unpacks a wheel named [`DEMO`] with threads to share its entries among.
+fn unpack_demo(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
+    unpack(wheel, &wheel_name(DEMO), dest, &Jobs::new(4))
 }
 
 /// Enough modules, in enough folders, that unpacking shares them out among threads.
@@ -763,13 +761,7 @@ fn a_big_wheel_unpacks_in_pieces_into_one_whole_folder() {
     let entries = big_entries();
     let wheel = build(&dir.0, DEMO, entries.clone());
     let cache = dir.0.join("cache");
-    unpack(
-        &wheel,
-        &wheel_name(DEMO),
-        &cache.join("demo"),
-        &Jobs::new(4),
-    )
-    .expect("unpacks");
+    unpack_demo(&wheel, &cache.join("demo")).expect("unpacks");
     let unpacked = tree(&cache.join("demo"));
     for (name, contents, _) in &entries {
         let found = unpacked.get(Path::new(name)).cloned().flatten();
@@ -801,8 +793,7 @@ fn a_bad_file_in_a_late_piece_of_a_big_wheel_leaves_no_folder() {
     let bad = dir.0.join(DEMO);
     zip_entries(&bad, &entries);
     let cache = dir.0.join("cache");
-    let error =
-        unpack(&bad, &wheel_name(DEMO), &cache.join("demo"), &Jobs::new(4)).expect_err("refused");
+    let error = unpack_demo(&bad, &cache.join("demo")).expect_err("refused");
     match error {
         InstallError::HashMismatch { entry, .. } => assert_eq!(entry, entries[late].0),
         other => panic!("{other:?}"),
