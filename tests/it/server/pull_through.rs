@@ -51,6 +51,21 @@ fn alpha_upstream(tmp: &TempDir, login: Option<String>) -> (String, Vec<u8>, Sta
     (name, bytes, StaticIndex::start(&root, login))
 }
 
+/// As [`alpha_upstream`], with a wheel of about a MiB: long enough to download
+/// that clients asking at once overlap.
+fn big_alpha_upstream(tmp: &TempDir) -> (String, Vec<u8>, StaticIndex) {
+    let build = mkdir(tmp.path().join("build"));
+    let root = mkdir(tmp.path().join("upstream"));
+    let big = "x = 1\n".repeat(200_000);
+    let spec = WheelSpec {
+        files: &[("alpha/big.py", &big)],
+        ..WheelSpec::new("alpha", "1.0")
+    };
+    let (name, bytes) = wheel(&build, spec);
+    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
+    (name, bytes, StaticIndex::start(&root, None))
+}
+
 /// Other bytes under alpha 1.0's name.
 fn respun_alpha(tmp: &TempDir) -> Vec<u8> {
     let spec = WheelSpec {
@@ -231,16 +246,7 @@ fn links_are_read_from_where_a_redirect_led() {
 #[test]
 fn twenty_clients_at_once_cost_the_upstream_one_download() {
     let tmp = TempDir::new("pull-once");
-    let build = mkdir(tmp.path().join("build"));
-    let root = mkdir(tmp.path().join("upstream"));
-    let big = "x = 1\n".repeat(200_000);
-    let spec = WheelSpec {
-        files: &[("alpha/big.py", &big)],
-        ..WheelSpec::new("alpha", "1.0")
-    };
-    let (name, bytes) = wheel(&build, spec);
-    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
-    let upstream = StaticIndex::start(&root, None);
+    let (name, bytes, upstream) = big_alpha_upstream(&tmp);
     // Slow enough that the twenty overlap.
     upstream.set_delay(Duration::from_millis(500));
     let server = Server::start(&proxy_dir(&tmp), &[&simple(&upstream), "--threads=32"]);
@@ -452,16 +458,7 @@ fn a_cached_file_is_listed_with_the_hash_of_the_bytes_served() {
 #[test]
 fn a_file_let_go_as_soon_as_it_is_stored_is_never_a_404() {
     let tmp = TempDir::new("pull-tiny-limit");
-    let build = mkdir(tmp.path().join("build"));
-    let root = mkdir(tmp.path().join("upstream"));
-    let big = "x = 1\n".repeat(100_000);
-    let spec = WheelSpec {
-        files: &[("alpha/big.py", &big)],
-        ..WheelSpec::new("alpha", "1.0")
-    };
-    let (name, bytes) = wheel(&build, spec);
-    publish_html(&root, "alpha", &[(&name, &bytes, "")]);
-    let upstream = StaticIndex::start(&root, None);
+    let (name, bytes, upstream) = big_alpha_upstream(&tmp);
     let server = Server::start(
         &proxy_dir(&tmp),
         &[&simple(&upstream), "--max-size=1K", "--threads=16"],
