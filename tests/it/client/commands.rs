@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::curd::Curd;
 use crate::support::dists::WheelSpec;
+use crate::support::files::listing;
 use crate::support::process::{Run, command, run_ok};
 use crate::support::python::{pip, pip_freeze, venv};
 use crate::support::servers::{CannedServer, Server, closed_port, reply};
@@ -368,13 +369,8 @@ fn uploads_what_the_cache_lacked() {
         run.stderr
             .contains(&format!("Uploaded 2 wheels to {}/simple/", server.url))
     );
-    let mut stored: Vec<String> = std::fs::read_dir(&cache_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    stored.sort();
     assert_eq!(
-        stored,
+        listing(&cache_dir),
         ["app-1.0-py3-none-any.whl", "lib-1.5-py3-none-any.whl"]
     );
     let run = curd_install(tmp.path(), &env, &["-u", "app"]).failure();
