@@ -21,6 +21,7 @@ pub mod pull;
 pub mod retention;
 pub mod routes;
 pub mod storage;
+pub mod store;
 pub mod upstream;
 
 use std::fmt;

@@ -1,10 +1,11 @@
 //! Helpers with no packaging knowledge: command lines and their configuration
-//! files, files, digests, encodings, locks, messages, netrc credentials, progress,
+//! files, calendar dates, files, digests, encodings, locks, messages, netrc credentials, progress,
 //! TLS roots.
 //!
 //! May import: std and crates only.
 
 pub mod args;
+pub mod clock;
 pub mod config;
 pub mod digest;
 pub mod encoding;

@@ -1,0 +1,3 @@
+//! Where the server keeps distributions beyond a local folder.
+
+pub mod s3;
