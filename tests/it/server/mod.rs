@@ -11,4 +11,5 @@ mod metadata_load;
 mod online;
 mod pull_through;
 mod retention;
+mod s3_bucket;
 mod slow_clients;

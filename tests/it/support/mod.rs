@@ -11,6 +11,7 @@ pub mod crafted;
 pub mod curd;
 pub mod dists;
 pub mod files;
+pub mod garage;
 pub mod http;
 pub mod process;
 pub mod proxy;

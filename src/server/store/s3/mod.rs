@@ -205,6 +205,12 @@ pub struct Object {
     pub body: Box<dyn Read + Send>,
 }
 
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Object({} bytes, {})", self.size, self.etag)
+    }
+}
+
 /// One page of a listing.
 pub struct Page {
     pub objects: Vec<ObjectInfo>,
@@ -295,6 +301,10 @@ impl Bucket {
             endpoint: crate::standards::url::redact_str(&config.endpoint),
             reason: reason.to_string(),
         };
+        let lower = config.endpoint.to_ascii_lowercase();
+        if !lower.starts_with("http://") && !lower.starts_with("https://") {
+            return Err(bad("expected an http or https URL"));
+        }
         let url = Url::parse(&config.endpoint).map_err(|e| bad(&e.to_string()))?;
         if !matches!(url.scheme(), Scheme::Http | Scheme::Https) {
             return Err(bad("expected an http or https URL"));
@@ -774,4 +784,62 @@ fn read_text(response: Response<ureq::Body>, limit: u64) -> std::io::Result<Stri
     let reader = response.into_body().into_reader();
     let bytes = crate::util::fs::take_bounded(reader, limit)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(endpoint: &str, name: &str, addressing: Addressing) -> Result<Bucket, S3Error> {
+        Bucket::new(Config {
+            endpoint: endpoint.into(),
+            region: "us-east-1".into(),
+            bucket: name.into(),
+            addressing,
+            credentials: Credentials::new("AKID".into(), "secret".into()),
+            timeout: Duration::from_secs(1),
+            part_size: 0,
+        })
+    }
+
+    #[test]
+    fn names_objects_by_path_or_by_host() {
+        let path = bucket("http://127.0.0.1:3900/s3/", "b", Addressing::Path).unwrap();
+        assert_eq!(
+            path.target("a b/c+1.whl"),
+            ("127.0.0.1:3900".into(), "/s3/b/a%20b/c%2B1.whl".into())
+        );
+        assert_eq!(path.target(""), ("127.0.0.1:3900".into(), "/s3/b".into()));
+        assert_eq!(path.part_size(), MIN_PART);
+        let host = bucket(
+            "https://s3.example.com:443",
+            "my.bucket",
+            Addressing::VirtualHost,
+        )
+        .unwrap();
+        assert_eq!(
+            host.target("k"),
+            ("my.bucket.s3.example.com".into(), "/k".into())
+        );
+        assert!(host.presigned_get("k", Duration::from_secs(60)).starts_with(
+            "https://my.bucket.s3.example.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F"
+        ));
+    }
+
+    #[test]
+    fn refuses_endpoints_and_names_it_cannot_use() {
+        let error = |endpoint, name, addressing| {
+            bucket(endpoint, name, addressing).unwrap_err().to_string()
+        };
+        assert_eq!(
+            error("ftp://host", "b", Addressing::Path),
+            "`--s3-endpoint` `ftp://host`: expected an http or https URL"
+        );
+        let with_password = error("http://user:hunter2@host", "b", Addressing::Path);
+        assert!(!with_password.contains("hunter2"), "{with_password}");
+        assert!(
+            error("http://host", "Under_Score", Addressing::VirtualHost)
+                .starts_with("bucket `Under_Score`: expected a name that can be a host name")
+        );
+    }
 }
