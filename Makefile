@@ -14,7 +14,7 @@ TOOLS := $(TOOLS_VENV)/bin
 TOOLS_LOCK := tests/tools.txt
 TOOLS_WHEELS := tests/tools-wheels.txt
 
-.PHONY: build run test test-online tools static lint clean
+.PHONY: build run test test-online tools garage static lint clean
 
 build:
 	$(CARGO) build --release
@@ -26,7 +26,7 @@ run: build
 # CURD_TEST_TOOLS. Every package is pinned: --no-deps installs the list as it is,
 # and `pip check` fails if the list lacks something one of them needs.
 $(TOOLS_VENV)/installed: $(TOOLS_LOCK) $(TOOLS_WHEELS)
-	rm -rf $(TOOLS_VENV)
+	find $(TOOLS_VENV) -mindepth 1 -maxdepth 1 ! -name 'garage-*' -exec rm -rf {} + 2>/dev/null || true
 	$(PYTHON) -m venv $(TOOLS_VENV)
 	$(TOOLS)/python -m pip install --quiet --disable-pip-version-check --no-deps -r $(TOOLS_LOCK)
 	$(TOOLS)/python -m pip check --disable-pip-version-check
@@ -36,8 +36,21 @@ $(TOOLS_VENV)/installed: $(TOOLS_LOCK) $(TOOLS_WHEELS)
 
 tools: $(TOOLS_VENV)/installed
 
-test: tools
-	CURD_TEST_TOOLS=$(CURDIR)/$(TOOLS) $(CARGO) test --all-targets
+# Garage, the S3-compatible store the bucket tests run against (a cluster of three
+# processes on loopback; AGPL, run as a program, never linked). Built once from the
+# Rust registry, pinned, into its own folder beside the venv; a new pin builds anew.
+GARAGE_VERSION := 2.5.0
+GARAGE_ROOT := $(TOOLS_VENV)/garage-$(GARAGE_VERSION)
+GARAGE := $(GARAGE_ROOT)/bin/garage
+
+$(GARAGE):
+	$(CARGO) install garage --version $(GARAGE_VERSION) --locked --root $(GARAGE_ROOT) \
+		--no-default-features --features bundled-libs,lmdb
+
+garage: $(GARAGE)
+
+test: tools garage
+	CURD_TEST_TOOLS=$(CURDIR)/$(TOOLS) CURD_TEST_GARAGE=$(CURDIR)/$(GARAGE) $(CARGO) test --all-targets
 
 # Against real PyPI: needs the network, so never part of `make test`.
 test-online: tools
