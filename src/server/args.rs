@@ -30,7 +30,20 @@ pub struct Args {
     /// The most the stored files may take; no limit when `None`.
     pub max_size: Option<Size>,
     pub evict_uploads: bool,
+    /// Where uploads live instead of DIRECTORY: `s3://bucket/prefix`.
+    pub storage: Option<String>,
+    pub s3: S3Args,
     pub directory: PathBuf,
+}
+
+/// How to reach the bucket of `--storage s3://…`.
+#[derive(Debug, Default)]
+pub struct S3Args {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub virtual_host: bool,
+    pub credentials: Option<PathBuf>,
+    pub redirect: bool,
 }
 
 /// A duration written as `600` (seconds), `30s`, `10m` or `1h`.
@@ -187,6 +200,39 @@ static EVICT_UPLOADS: Flag = Flag::switch(
      (default: only files cached from upstreams are)",
 );
 
+static STORAGE: Flag = Flag::option(
+    "storage",
+    "URL",
+    "keep uploads in an S3-compatible bucket, s3://BUCKET/PREFIX, shared by any number \
+     of servers; DIRECTORY then holds only this server's cache (default: DIRECTORY)",
+);
+static S3_ENDPOINT: Flag = Flag::option(
+    "s3-endpoint",
+    "URL",
+    "with --storage: the store's S3 API, such as https://s3.eu-west-1.amazonaws.com or \
+     http://127.0.0.1:3900; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+);
+static S3_REGION: Flag = Flag::option(
+    "s3-region",
+    "REGION",
+    "with --storage: the region requests are signed for (default: us-east-1)",
+);
+static S3_VIRTUAL_HOST: Flag = Flag::switch(
+    "s3-virtual-host",
+    "with --storage: name the bucket in the host (BUCKET.endpoint) rather than the path",
+);
+static S3_CREDENTIALS: Flag = Flag::option(
+    "s3-credentials",
+    "FILE",
+    "with --storage: read the access key from FILE (AWS's format, [default] section) \
+     instead of the environment",
+);
+static S3_REDIRECT: Flag = Flag::switch(
+    "s3-redirect",
+    "with --storage: answer downloads with a redirect to a presigned URL of the store, \
+     so clients fetch the files from it straight",
+);
+
 /// Reads the server's arguments (without the program's name); `name` is how the
 /// server was started (`curd-server`, `curd server`), for help and hints.
 pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Result<Args, Stop> {
@@ -211,6 +257,12 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
             &OFFLINE,
             &MAX_SIZE,
             &EVICT_UPLOADS,
+            &STORAGE,
+            &S3_ENDPOINT,
+            &S3_REGION,
+            &S3_VIRTUAL_HOST,
+            &S3_CREDENTIALS,
+            &S3_REDIRECT,
             &VERSION,
         ],
         operand: Some(Operand {
@@ -242,6 +294,14 @@ pub fn parse(name: &'static str, args: impl IntoIterator<Item = OsString>) -> Re
         offline: m.switch(&OFFLINE),
         max_size: m.value(&MAX_SIZE)?,
         evict_uploads: m.switch(&EVICT_UPLOADS),
+        storage: m.value(&STORAGE)?,
+        s3: S3Args {
+            endpoint: m.value(&S3_ENDPOINT)?,
+            region: m.value(&S3_REGION)?,
+            virtual_host: m.switch(&S3_VIRTUAL_HOST),
+            credentials: m.value(&S3_CREDENTIALS)?,
+            redirect: m.switch(&S3_REDIRECT),
+        },
         directory: m.operand()?,
     })
 }

@@ -33,6 +33,7 @@ use std::sync::atomic::AtomicBool;
 use self::args::Args;
 use self::auth::{ReadAccess, Uploaders};
 use self::routes::App;
+use self::store::Store;
 use crate::util::messages::{self, Level, count};
 
 /// Why the server could not start or stopped.
@@ -68,6 +69,14 @@ pub enum ServerError {
     Io(std::io::Error),
     /// `prune` was given a folder that does not exist.
     NoFolder(PathBuf),
+    /// `--storage` is no `s3://BUCKET/PREFIX` URL.
+    StorageUrl(String),
+    /// An `--s3-…` flag without `--storage`, or `--storage` without `--s3-endpoint`.
+    S3Flags(&'static str),
+    /// The bucket's settings or credentials are unusable.
+    S3(store::s3::S3Error),
+    /// The bucket could not be reached or refused the server at start-up.
+    Bucket(store::bucket::StoreError),
 }
 
 impl fmt::Display for ServerError {
@@ -96,6 +105,14 @@ impl fmt::Display for ServerError {
             ),
             ServerError::Certs(e) => e.fmt(f),
             ServerError::Io(e) => write!(f, "server failed: {e}"),
+            ServerError::StorageUrl(url) => write!(
+                f,
+                "`--storage`: expected s3://BUCKET or s3://BUCKET/PREFIX, found `{}`",
+                url.escape_debug()
+            ),
+            ServerError::S3Flags(what) => f.write_str(what),
+            ServerError::S3(e) => e.fmt(f),
+            ServerError::Bucket(e) => write!(f, "cannot use the bucket: {e}"),
             ServerError::NoFolder(dir) => {
                 write!(
                     f,
@@ -116,6 +133,9 @@ impl std::error::Error for ServerError {
             ServerError::Users(e) => Some(e),
             ServerError::Upstream(e) => Some(e),
             ServerError::Certs(e) => Some(e),
+            ServerError::S3(e) => Some(e),
+            ServerError::Bucket(e) => Some(e),
+            ServerError::StorageUrl(_) | ServerError::S3Flags(_) => None,
             ServerError::UploadUsersAlone
             | ServerError::UnknownUploader { .. }
             | ServerError::UpstreamScheme(_)
@@ -162,8 +182,12 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         None => None,
     };
     let uploaders = uploaders(&args, users.as_ref())?;
-    let storage = Arc::new(storage::Storage::open(&args.directory).map_err(ServerError::Storage)?);
-    let pull = pull_through(&args, storage.dir(), threads)?;
+    let (storage, folder) = open_store(&args)?;
+    let dir = match &folder {
+        Some(folder) => folder.dir().to_path_buf(),
+        None => args.directory.clone(),
+    };
+    let pull = pull_through(&args, &dir, threads)?;
     let listener = http::bind(addr).map_err(|source| ServerError::Bind { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
 
@@ -178,7 +202,7 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     let files: usize = index.projects.values().map(Vec::len).sum();
     crate::message!(
         "curd-server: serving {} ({}, {}) on http://{local}/{}",
-        storage.dir().display(),
+        storage.describe(),
         count(index.projects.len(), "project"),
         count(files, "file"),
         if users.is_some() {
@@ -187,9 +211,9 @@ pub fn run(args: Args) -> Result<(), ServerError> {
             ""
         }
     );
-    storage.warm_up();
+    Arc::clone(&storage).warm_up();
     if let Some(pull) = &pull {
-        pull.store.warm_up();
+        storage::Storage::warm_up(&pull.store);
         let from: Vec<String> = pull.upstreams().iter().map(|u| u.to_string()).collect();
         if pull.offline() {
             crate::message!("curd-server: offline: serving what was pulled through before");
@@ -197,8 +221,7 @@ pub fn run(args: Args) -> Result<(), ServerError> {
             crate::message!("curd-server: pulling through from {}", from.join(", "));
         }
     }
-    // Request bodies wait in the folder, on the disk of the uploads they become.
-    let spool_dir = storage.incoming().to_path_buf();
+    let spool_dir = storage.spool().to_path_buf();
     let read_access = if args.public_read {
         ReadAccess::Anonymous
     } else {
@@ -213,7 +236,8 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         args.max_upload_size.0,
     );
     let retention = Arc::new(retention::Retention::new(
-        Arc::clone(&app.storage),
+        &dir,
+        folder,
         pull.clone(),
         args.max_size.map(|s| s.0),
         args.evict_uploads,
@@ -240,6 +264,80 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     crate::message!("curd-server: stopped");
     Ok(())
 }
+
+/// Where uploads live: the folder (also returned as such, for what only a folder
+/// has), or the bucket `--storage` names, with DIRECTORY as this server's cache.
+fn open_store(args: &Args) -> Result<(Arc<dyn Store>, Option<Arc<storage::Storage>>), ServerError> {
+    let Some(url) = &args.storage else {
+        if args.s3.endpoint.is_some()
+            || args.s3.region.is_some()
+            || args.s3.virtual_host
+            || args.s3.credentials.is_some()
+            || args.s3.redirect
+        {
+            return Err(ServerError::S3Flags(
+                "the `--s3-…` flags need `--storage s3://BUCKET/PREFIX`",
+            ));
+        }
+        let folder =
+            Arc::new(storage::Storage::open(&args.directory).map_err(ServerError::Storage)?);
+        return Ok((Arc::clone(&folder) as Arc<dyn Store>, Some(folder)));
+    };
+    let (bucket, prefix) = url
+        .strip_prefix("s3://")
+        .map(|rest| rest.split_once('/').unwrap_or((rest, "")))
+        .filter(|(bucket, _)| !bucket.is_empty())
+        .ok_or_else(|| ServerError::StorageUrl(url.clone()))?;
+    let Some(endpoint) = &args.s3.endpoint else {
+        return Err(ServerError::S3Flags(
+            "`--storage` needs `--s3-endpoint URL`, the store's S3 API",
+        ));
+    };
+    if args.evict_uploads {
+        return Err(ServerError::S3Flags(
+            "`--evict-uploads` works with a folder: a bucket's size is the store's to bound",
+        ));
+    }
+    let credentials =
+        store::s3::Credentials::load(args.s3.credentials.as_deref()).map_err(ServerError::S3)?;
+    let bucket = store::s3::Bucket::new(store::s3::Config {
+        endpoint: endpoint.clone(),
+        region: args.s3.region.clone().unwrap_or_else(|| "us-east-1".into()),
+        bucket: bucket.to_string(),
+        addressing: if args.s3.virtual_host {
+            store::s3::Addressing::VirtualHost
+        } else {
+            store::s3::Addressing::Path
+        },
+        credentials,
+        timeout: S3_TIMEOUT,
+        part_size: store::s3::DEFAULT_PART,
+    })
+    .map_err(ServerError::S3)?;
+    std::fs::create_dir_all(&args.directory).map_err(|source| {
+        ServerError::Storage(crate::util::fs::FsError {
+            path: args.directory.clone(),
+            action: "create folder",
+            source,
+        })
+    })?;
+    let bucket =
+        store::bucket::BucketStore::open(bucket, prefix, args.directory.join("bucket-cache"))
+            .map_err(ServerError::Bucket)?;
+    if !bucket.conditional() {
+        crate::message!(
+            "curd-server: the store ignores conditional writes (If-None-Match); names are guarded by claims"
+        );
+    }
+    let redirect = args.s3.redirect.then_some(PRESIGNED_FOR);
+    let remote = store::remote::Remote::new(bucket, args.directory.clone(), redirect);
+    Ok((Arc::new(remote), None))
+}
+
+/// The longest wait on the store: to connect, and between bytes.
+const S3_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a presigned download URL of `--s3-redirect` works.
+const PRESIGNED_FOR: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// The pull-through cache, when `--upstream` or `--offline` asks for one: in
 /// `DIRECTORY/upstream/`, apart from uploads. Waiting on upstreams may take at

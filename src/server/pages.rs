@@ -1,13 +1,14 @@
 //! What the server says about the index: simple-index pages (PEP 503 HTML, PEP 691
 //! JSON, with PEP 658/714 metadata hashes), Curdling's JSON API, and the home page.
 //! Pure rendering from an [`Index`] snapshot and the rows of upstream pages; the
-//! only I/O is the lazy hashing that [`Storage::facts`] does on first use.
+//! only I/O is the lazy hashing that [`Store::facts`] does on first use.
 
 use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use crate::server::storage::{Index, Storage, StoredFile, listing_order};
+use crate::server::storage::{Index, StoredFile, listing_order};
+use crate::server::store::Store;
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
 use crate::standards::simple::{IndexFile, MetadataAvailability};
@@ -110,8 +111,8 @@ pub struct Row {
 }
 
 impl Row {
-    /// A file of the folder, with the facts its checks found.
-    pub fn stored(storage: &Storage, file: &StoredFile) -> Row {
+    /// A stored file, with the facts its checks found.
+    pub fn stored(storage: &dyn Store, file: &StoredFile) -> Row {
         let facts = storage.facts(file);
         Row {
             filename: file.filename.clone(),

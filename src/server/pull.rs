@@ -286,7 +286,7 @@ impl Pull {
                 match cached_files.iter().find(|f| f.name == file.filename) {
                     Some(stored) => rows.push(Row {
                         yanked: file.yanked.clone(),
-                        ..Row::stored(&self.store, stored)
+                        ..Row::stored(&*self.store, stored)
                     }),
                     None if self.offline() => {}
                     None => {
@@ -301,7 +301,7 @@ impl Pull {
                 .as_ref()
                 .is_none_or(|l| l.file(&file.name).is_none())
             {
-                rows.push(Row::stored(&self.store, file));
+                rows.push(Row::stored(&*self.store, file));
             }
         }
         Ok(Upstreamed {

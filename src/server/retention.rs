@@ -27,7 +27,9 @@ pub struct Retention {
     max_size: Option<u64>,
     evict_uploads: bool,
     pub access: Arc<Access>,
-    uploads: Arc<Storage>,
+    /// The folder of uploads; none when uploads live in a bucket, which the
+    /// limit (of this server's disk) does not cover.
+    uploads: Option<Arc<Storage>>,
     pull: Option<Arc<Pull>>,
     evictions: AtomicU64,
     evicted_bytes: AtomicU64,
@@ -44,12 +46,13 @@ struct Candidate {
 
 impl Retention {
     pub fn new(
-        uploads: Arc<Storage>,
+        dir: &std::path::Path,
+        uploads: Option<Arc<Storage>>,
         pull: Option<Arc<Pull>>,
         max_size: Option<u64>,
         evict_uploads: bool,
     ) -> Retention {
-        let access = Arc::new(Access::open(uploads.dir()));
+        let access = Arc::new(Access::open(dir));
         Retention {
             max_size,
             evict_uploads,
@@ -113,7 +116,7 @@ impl Retention {
                 .sum()
         };
         let cached = self.pull.as_ref().map_or(0, |p| sum(&p.store));
-        (sum(&self.uploads), cached)
+        (self.uploads.as_deref().map_or(0, sum), cached)
     }
 
     /// Removes the least recently downloaded files until the folder is under the limit.
@@ -139,8 +142,8 @@ impl Retention {
         if let Some(pull) = &self.pull {
             add(&pull.store, false);
         }
-        if self.evict_uploads {
-            add(&self.uploads, true);
+        if let Some(uploads) = self.uploads.as_deref().filter(|_| self.evict_uploads) {
+            add(uploads, true);
         }
         candidates.sort_by_key(|c| c.last);
         let (mut from_uploads, mut from_cache) = (Vec::new(), Vec::new());
@@ -155,8 +158,9 @@ impl Retention {
                 from_cache.push(candidate.file);
             }
         }
-        if !from_uploads.is_empty()
-            && let Err(e) = self.uploads.remove_files(&from_uploads)
+        if let Some(uploads) = &self.uploads
+            && !from_uploads.is_empty()
+            && let Err(e) = uploads.remove_files(&from_uploads)
         {
             crate::message!("curd-server: eviction: {e}");
         }

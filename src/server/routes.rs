@@ -1,5 +1,5 @@
 //! Routes: maps each request to its handler, checks who may make it, and picks the
-//! status code. Reaches the folder only through [`Storage`].
+//! status code. Reaches the uploads only through the [`Store`] (a folder or a bucket).
 
 mod removals;
 mod uploads;
@@ -11,7 +11,8 @@ use crate::server::http::{Handler, Payload, Request, Response};
 use crate::server::pages::{self, Format, Row};
 use crate::server::pull::{Pull, PullError, Upstreamed};
 use crate::server::retention::Retention;
-use crate::server::storage::{Index, NotServed, Storage, StoredFile};
+use crate::server::storage::{Index, NotServed, StoredFile};
+use crate::server::store::Store;
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 use crate::standards::requirement::{Requirement, VersionOrUrl};
@@ -20,9 +21,9 @@ use crate::util::lru::Lru;
 use crate::util::messages::count;
 use crate::util::sync::lock;
 
-/// The application: every route, over one storage folder.
+/// The application: every route, over one store of uploads.
 pub struct App {
-    pub storage: Arc<Storage>,
+    pub storage: Arc<dyn Store>,
     pub users: Option<UserDb>,
     pub read_access: ReadAccess,
     pub uploaders: Uploaders,
@@ -64,7 +65,7 @@ enum PageKey {
 
 impl App {
     pub fn new(
-        storage: Arc<Storage>,
+        storage: Arc<dyn Store>,
         users: Option<UserDb>,
         read_access: ReadAccess,
         uploaders: Uploaders,
@@ -283,7 +284,7 @@ impl App {
         let page = self.page(&index, key, |_| {
             let rows: Vec<Row> = files
                 .iter()
-                .map(|f| Row::stored(&self.storage, f))
+                .map(|f| Row::stored(&*self.storage, f))
                 .collect();
             pages::simple_project(&name, &rows, format)
         });
@@ -302,7 +303,7 @@ impl App {
         let local = index.project(name).unwrap_or_default();
         let mut rows: Vec<Row> = local
             .iter()
-            .map(|f| Row::stored(&self.storage, f))
+            .map(|f| Row::stored(&*self.storage, f))
             .collect();
         let (mut age, mut serial) = (None, None);
         if let Some(pull) = &self.pull {
@@ -458,6 +459,11 @@ impl App {
                 "the server holds too much metadata in memory now; retry shortly",
             )
             .header("Retry-After", "1"),
+            NotServed::Unavailable(e) => {
+                crate::message!("curd-server: {e}");
+                Response::text(503, format!("the store is unavailable: {e}"))
+                    .header("Retry-After", "1")
+            }
         };
         if metadata {
             let payload = match (self.storage.wheel_metadata(&filename), &self.pull) {
@@ -472,6 +478,9 @@ impl App {
                 (Err(why), _) => return refusal(why),
             };
             return Response::new(200, "text/plain; charset=utf-8", payload);
+        }
+        if let Some(url) = self.storage.redirect(&filename) {
+            return Response::empty(302).header("Location", url);
         }
         // The ETag is the hash of what this very handle reads, whatever replaces
         // the file meanwhile.

@@ -38,8 +38,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-pub use self::versions::InvalidDist;
-use self::versions::{Checked, FileId, MetadataMiss, Versions};
+pub use self::versions::{Checked, InvalidDist};
+use self::versions::{FileId, MetadataMiss, Versions};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
 use crate::util::fs::{Context, FsError, TempFile, out_of_space};
@@ -67,6 +67,19 @@ pub struct StoredFile {
     pub size: u64,
     pub mtime: SystemTime,
     id: FileId,
+}
+
+impl StoredFile {
+    /// A file listed by another store than the folder, which has no identity on disk.
+    pub fn listed(filename: DistFilename, size: u64, mtime: SystemTime) -> StoredFile {
+        StoredFile {
+            name: filename.to_string(),
+            filename,
+            size,
+            mtime,
+            id: FileId::default(),
+        }
+    }
 }
 
 /// What is known about a file's contents, computed once.
@@ -146,6 +159,8 @@ pub enum NotServed {
     Invalid(Arc<InvalidDist>),
     /// Serving it now would hold more in memory than the server allows.
     Busy,
+    /// The store holding it cannot be reached, or failed.
+    Unavailable(Arc<crate::server::store::bucket::StoreError>),
 }
 
 /// Why a save was refused or failed.
@@ -172,6 +187,10 @@ pub enum SaveError {
     NoSpace,
     /// Any other disk failure.
     Disk(FsError),
+    /// The bucket refused the upload or could not be reached.
+    Bucket(crate::server::store::bucket::StoreError),
+    /// Another server is saving other bytes under the name at this moment.
+    Racing { filename: String },
 }
 
 impl SaveError {
@@ -188,6 +207,7 @@ impl SaveError {
             SaveError::Body(_) => 400,
             SaveError::NoSpace => 507,
             SaveError::Disk(_) => 500,
+            SaveError::Bucket(_) | SaveError::Racing { .. } => 503,
         }
     }
 }
@@ -219,6 +239,11 @@ impl fmt::Display for SaveError {
             SaveError::Body(e) => write!(f, "could not read the upload: {e}"),
             SaveError::NoSpace => f.write_str("the server's disk is full"),
             SaveError::Disk(e) => write!(f, "could not store the upload: {e}"),
+            SaveError::Bucket(e) => write!(f, "could not store the upload: {e}"),
+            SaveError::Racing { filename } => write!(
+                f,
+                "another upload of `{filename}` with different contents is under way; retry shortly"
+            ),
         }
     }
 }
@@ -263,6 +288,18 @@ impl Write for Upload {
 }
 
 impl Upload {
+    /// Starts an upload into a new locked temporary file in `dir`.
+    pub fn new_in(dir: &Path, limit: u64) -> Result<Upload, SaveError> {
+        let temp = TempFile::new_in(dir).map_err(disk_error)?;
+        temp.lock().map_err(disk_error)?;
+        Ok(Upload {
+            temp,
+            hasher: Sha256::new(),
+            written: 0,
+            limit,
+        })
+    }
+
     /// The hex sha256 of the bytes written so far: of the whole upload, once received.
     pub fn sha256(&self) -> String {
         crate::util::digest::hex(&self.hasher.clone().finalize())
@@ -616,14 +653,7 @@ impl Storage {
         std::fs::create_dir_all(&self.incoming)
             .context("create folder", &self.incoming)
             .map_err(disk_error)?;
-        let temp = TempFile::new_in(&self.incoming).map_err(disk_error)?;
-        temp.lock().map_err(disk_error)?;
-        Ok(Upload {
-            temp,
-            hasher: Sha256::new(),
-            written: 0,
-            limit,
-        })
+        Upload::new_in(&self.incoming, limit)
     }
 
     /// Validates a received upload and moves it into place.
@@ -634,31 +664,15 @@ impl Storage {
         expected_sha256: Option<&str>,
         overwrite: bool,
     ) -> Result<Saved, SaveError> {
-        let Upload { temp, hasher, .. } = upload;
-        let sha256 = crate::util::digest::hex(&hasher.finalize());
+        let Valid {
+            temp,
+            sha256,
+            checked,
+            raw,
+            reader,
+            ..
+        } = validate(upload, filename, expected_sha256)?;
         let name = filename.to_string();
-        if let Some(expected) = expected_sha256
-            && !expected.eq_ignore_ascii_case(&sha256)
-        {
-            return Err(SaveError::DigestMismatch {
-                filename: name,
-                expected: expected.to_string(),
-                actual: sha256,
-            });
-        }
-        let held_at = temp.path().to_path_buf();
-        // Kept open through the rename, so its identity (which the rename changes)
-        // can be read afterwards, with no other file able to take its inode.
-        let mut reader = File::open(&held_at)
-            .context("read", &held_at)
-            .map_err(SaveError::Disk)?;
-        let (checked, raw) =
-            versions::check(&mut reader, &held_at, filename).map_err(|reason| {
-                SaveError::Invalid {
-                    filename: name.clone(),
-                    reason,
-                }
-            })?;
         temp.sync().map_err(disk_error)?;
         let dest = self.path_of(filename);
         let saving = lock(&self.saving);
@@ -744,6 +758,61 @@ impl StoredFile {
 /// pull-through cache's pages and METADATA), before this process writes there.
 pub fn sweep_at_start(dir: &Path) {
     debris::sweep(dir, debris::When::StartUp);
+}
+
+/// An upload that passed the checks, still in its temporary file.
+pub struct Valid {
+    pub temp: TempFile,
+    pub sha256: String,
+    pub size: u64,
+    pub checked: Checked,
+    /// The core metadata as read from the archive.
+    pub raw: Vec<u8>,
+    /// Kept open through a rename, so the file's identity (which the rename
+    /// changes) can be read afterwards, with no other file able to take its inode.
+    reader: File,
+}
+
+/// Checks a received upload against the client's digest and as an installer would.
+pub fn validate(
+    upload: Upload,
+    filename: &DistFilename,
+    expected_sha256: Option<&str>,
+) -> Result<Valid, SaveError> {
+    let Upload {
+        temp,
+        hasher,
+        written,
+        ..
+    } = upload;
+    let sha256 = crate::util::digest::hex(&hasher.finalize());
+    let name = filename.to_string();
+    if let Some(expected) = expected_sha256
+        && !expected.eq_ignore_ascii_case(&sha256)
+    {
+        return Err(SaveError::DigestMismatch {
+            filename: name,
+            expected: expected.to_string(),
+            actual: sha256,
+        });
+    }
+    let held_at = temp.path().to_path_buf();
+    let mut reader = File::open(&held_at)
+        .context("read", &held_at)
+        .map_err(SaveError::Disk)?;
+    let (checked, raw) =
+        versions::check(&mut reader, &held_at, filename).map_err(|reason| SaveError::Invalid {
+            filename: name,
+            reason,
+        })?;
+    Ok(Valid {
+        temp,
+        sha256,
+        size: written,
+        checked,
+        raw,
+        reader,
+    })
 }
 
 /// A full disk (no byte, no inode, no quota left) is told apart from other failures.

@@ -7,6 +7,7 @@ use super::{App, percent_decode};
 use crate::server::http::Response;
 use crate::server::multipart;
 use crate::server::storage::StoredFile;
+use crate::server::store::RemoveError;
 use crate::standards::filename::{DistFilename, Shown};
 use crate::standards::name::PackageName;
 
@@ -24,7 +25,7 @@ impl App {
         if let (Ok(files), Some(pull)) = (&removed, &self.pull)
             && files.is_empty()
         {
-            removed = pull.remove(&filename);
+            removed = pull.remove(&filename).map_err(RemoveError::Disk);
         }
         match removed {
             Ok(files) if files.is_empty() => not_found(),
@@ -66,7 +67,7 @@ impl App {
                     pull.forget_metadata(&files);
                     removed.extend(files);
                 }
-                Err(e) => return removal_failed(&e),
+                Err(e) => return removal_failed(&RemoveError::Disk(e)),
             }
         }
         if removed.is_empty() {
@@ -88,7 +89,7 @@ fn removed_response(files: &[Arc<StoredFile>]) -> Response {
     Response::text(200, lines.join("\n"))
 }
 
-fn removal_failed(e: &crate::util::fs::FsError) -> Response {
+fn removal_failed(e: &RemoveError) -> Response {
     crate::message!("curd-server: {e}");
     Response::text(
         500,

@@ -1,5 +1,5 @@
 //! Uploads: Curdling's `PUT /p/<file>` and twine's `POST /`, streamed into the
-//! folder, validated, then stored whole or not at all.
+//! store, validated, then stored whole or not at all.
 
 use std::io::{self, Read, Write};
 
@@ -194,6 +194,10 @@ fn save_error(e: SaveError) -> Response {
                 500,
                 "the server could not store the upload; its log says why",
             )
+        }
+        e @ (SaveError::Bucket(_) | SaveError::Racing { .. }) => {
+            crate::message!("curd-server: {e}");
+            Response::text(e.status(), e).header("Retry-After", "1")
         }
         e => Response::text(e.status(), e),
     }

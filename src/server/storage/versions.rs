@@ -45,8 +45,8 @@ pub const MAX_SERVED_METADATA: usize = 2 * 1024 * 1024;
 /// that would pass it is answered 503, to be retried.
 const METADATA_HELD_BYTES: usize = 128 * 1024 * 1024;
 
-/// One version of a file, as `stat` tells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// One version of a file, as `stat` tells it; all zero for a file no folder holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FileId {
     dev: u64,
     ino: u64,
