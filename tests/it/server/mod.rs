@@ -1,6 +1,7 @@
 //! curd-server, run as a separate process over loopback.
 
 mod checked_uploads;
+mod bucket_fleet;
 mod curd_server;
 mod curdling_api;
 mod file_versions;

@@ -1,0 +1,363 @@
+//! Several curd-servers over one bucket of a real three-node Garage cluster: what
+//! is uploaded through one is listed and served by the others, a name holds one
+//! byte string whichever server it reaches, and a server or a store node killed
+//! mid-upload loses nothing and leaves nothing half visible. pip, uv and curd
+//! install through any of them.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::support::curd::Curd;
+use crate::support::dists::{WheelSpec, sha256_hex};
+use crate::support::garage::{BUCKET, Garage, KEY_ID, REGION, SECRET};
+use crate::support::process::{command, run, run_ok};
+use crate::support::python::{pip, pip_list, tool, venv};
+use crate::support::servers::{Server, closed_port};
+use crate::support::tmp::{TempDir, mkdir};
+
+/// Past this, a listing that has not converged is a failure (the README promises
+/// one second; the rest is slack for a loaded machine).
+const CONVERGE: Duration = Duration::from_secs(10);
+
+fn credentials(dir: &Path, secret: &str) -> PathBuf {
+    let path = dir.join("aws-credentials");
+    std::fs::write(
+        &path,
+        format!("[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {secret}\n"),
+    )
+    .unwrap();
+    path
+}
+
+fn bucket_args(endpoint: &str, credentials: &Path, prefix: &str) -> Vec<String> {
+    vec![
+        "--storage".into(),
+        format!("s3://{BUCKET}/{prefix}"),
+        "--s3-endpoint".into(),
+        endpoint.into(),
+        "--s3-region".into(),
+        REGION.into(),
+        "--s3-credentials".into(),
+        credentials.display().to_string(),
+    ]
+}
+
+/// A curd-server over the bucket, talking to Garage node `node`.
+fn server(garage: &Garage, node: usize, tmp: &Path, name: &str, extra: &[&str]) -> Server {
+    let creds = credentials(tmp, SECRET);
+    let mut args = bucket_args(&garage.endpoint(node), &creds, "fleet");
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Server::start(&mkdir(tmp.join(name)), &args)
+}
+
+fn upload(server: &Server, wheel: &Path) -> u16 {
+    let name = wheel.file_name().unwrap().to_str().unwrap();
+    let bytes = std::fs::read(wheel).unwrap();
+    let reply = server.request("PUT", &format!("/p/{name}"), &[], &bytes);
+    reply.status
+}
+
+/// Waits until `server` lists `name` on its project page; false past [`CONVERGE`].
+fn lists(server: &Server, project: &str, name: &str) -> bool {
+    let deadline = Instant::now() + CONVERGE;
+    while Instant::now() < deadline {
+        if server
+            .get(&format!("/simple/{project}/"))
+            .text()
+            .contains(name)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn servers_over_one_bucket_share_uploads_and_keep_one_byte_string_per_name() {
+    let garage = Garage::start();
+    let tmp = TempDir::new("fleet");
+    let dists = mkdir(tmp.path().join("dists"));
+    let servers: Vec<Server> = (0..3)
+        .map(|n| server(&garage, n, tmp.path(), &format!("server{n}"), &[]))
+        .collect();
+
+    // Different names through each server at once, and one name with three
+    // different byte strings, one through each.
+    let own: Vec<PathBuf> = (0..3)
+        .map(|n| {
+            WheelSpec::new("alpha", &format!("1.{n}")).build(&mkdir(dists.join(format!("own{n}"))))
+        })
+        .collect();
+    let contested: Vec<PathBuf> = (0..3)
+        .map(|n| {
+            let content = format!("VERSION = 'from server {n}'\n");
+            let files = [("contested/__init__.py", content.as_str())];
+            WheelSpec {
+                files: &files,
+                ..WheelSpec::new("contested", "1.0")
+            }
+            .build(&mkdir(dists.join(format!("contested{n}"))))
+        })
+        .collect();
+    let statuses: Vec<(u16, u16)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = servers
+            .iter()
+            .zip(own.iter().zip(&contested))
+            .map(|(server, (own, contested))| {
+                scope.spawn(move || (upload(server, own), upload(server, contested)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|(own, _)| *own == 201), "{statuses:?}");
+    let mut contested_statuses: Vec<u16> = statuses.iter().map(|(_, c)| *c).collect();
+    contested_statuses.sort();
+    assert_eq!(contested_statuses[0], 201, "{statuses:?}");
+    assert!(
+        contested_statuses[1..]
+            .iter()
+            .all(|s| *s == 409 || *s == 503),
+        "one byte string wins the name: {statuses:?}"
+    );
+
+    // Every server lists every file within the bound, and serves each whole.
+    let winner = (0..3).find(|n| statuses[*n].1 == 201).unwrap();
+    let winner_bytes = std::fs::read(&contested[winner]).unwrap();
+    for server in &servers {
+        for wheel in &own {
+            let name = wheel.file_name().unwrap().to_str().unwrap();
+            assert!(
+                lists(server, "alpha", name),
+                "{} does not list {name}",
+                server.url
+            );
+            let reply = server.get(&format!("/p/{name}"));
+            assert_eq!(reply.status, 200);
+            assert_eq!(
+                sha256_hex(&reply.body),
+                sha256_hex(&std::fs::read(wheel).unwrap())
+            );
+        }
+        let reply = server.get("/p/contested-1.0-py3-none-any.whl");
+        assert_eq!(
+            sha256_hex(&reply.body),
+            sha256_hex(&winner_bytes),
+            "{}",
+            server.url
+        );
+        // The same bytes again are no conflict; other bytes are, on every server.
+        assert_eq!(upload(server, &contested[winner]), 200);
+        assert_eq!(upload(server, &contested[(winner + 1) % 3]), 409);
+        // PEP 658 metadata from its sidecar, with its hash on the page.
+        let page = server.get("/simple/alpha/").text();
+        assert!(page.contains("data-dist-info-metadata=\"sha256="), "{page}");
+        let metadata = server.get("/p/alpha-1.0-py3-none-any.whl.metadata");
+        assert_eq!(metadata.status, 200);
+        assert!(
+            metadata.text().contains("Name: alpha"),
+            "{}",
+            metadata.text()
+        );
+    }
+
+    // A removal through one server reaches the others.
+    let removed = servers[0].request("DELETE", "/p/alpha-1.2-py3-none-any.whl", &[], b"");
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    let deadline = Instant::now() + CONVERGE;
+    while servers[2]
+        .get("/simple/alpha/")
+        .text()
+        .contains("alpha-1.2-py3")
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(servers[2].get("/p/alpha-1.2-py3-none-any.whl").status, 404);
+
+    // pip, uv and curd install through any of the servers.
+    let env = venv(&mkdir(tmp.path().join("pip")));
+    run_ok(pip(&env.join("bin/python")).args([
+        "install",
+        "--index-url",
+        &format!("{}/simple/", servers[1].url),
+        "alpha==1.1",
+        "contested",
+    ]));
+    let list = pip_list(&env);
+    assert!(
+        list.contains("alpha==1.1") && list.contains("contested==1.0"),
+        "{list}"
+    );
+    let uv_env = venv(&mkdir(tmp.path().join("uv")));
+    run_ok(
+        command(tool("uv"))
+            .args(["pip", "install", "--python"])
+            .arg(uv_env.join("bin/python"))
+            .args([
+                "--index-url",
+                &format!("{}/simple/", servers[2].url),
+                "alpha==1.0",
+            ])
+            .env("UV_CACHE_DIR", tmp.path().join("uv-cache"))
+            .env("UV_NO_CONFIG", "1"),
+    );
+    assert!(pip_list(&uv_env).contains("alpha==1.0"));
+    let home = mkdir(tmp.path().join("curd-home"));
+    let curd_env = venv(&mkdir(tmp.path().join("curd")));
+    Curd::install(&home, &curd_env)
+        .args(["-i", &format!("{}/simple/", servers[0].url), "contested"])
+        .run()
+        .success();
+    assert!(pip_list(&curd_env).contains("contested==1.0"));
+}
+
+/// A wheel of some megabytes, so an upload takes long enough to be cut short.
+fn large_wheel(dir: &Path, version: &str) -> PathBuf {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: String = (0..3_000_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect();
+    let payload = format!("DATA = '{noise}'\n");
+    let files = [("large/__init__.py", payload.as_str())];
+    WheelSpec {
+        files: &files,
+        ..WheelSpec::new("large", version)
+    }
+    .build(&mkdir(dir.join(version)))
+}
+
+#[test]
+fn a_server_or_a_store_node_killed_mid_upload_loses_nothing() {
+    let mut garage = Garage::start();
+    let tmp = TempDir::new("fleet-kills");
+    let first = large_wheel(tmp.path(), "1.0");
+    let name = first.file_name().unwrap().to_str().unwrap().to_string();
+    let bytes = std::fs::read(&first).unwrap();
+    let survivor = server(&garage, 0, tmp.path(), "survivor", &[]);
+
+    // A server killed while the body arrives: nothing of it is ever listed.
+    let doomed = server(&garage, 1, tmp.path(), "doomed", &[]);
+    let mut stream = TcpStream::connect(doomed.addr).unwrap();
+    write!(
+        stream,
+        "PUT /p/{name} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        bytes.len()
+    )
+    .unwrap();
+    stream.write_all(&bytes[..bytes.len() / 2]).unwrap();
+    drop(doomed);
+    assert!(!survivor.get("/simple/large/").text().contains(&name));
+    assert_eq!(survivor.get(&format!("/p/{name}")).status, 404);
+    // Uploading it again works, and it is whole.
+    assert_eq!(upload(&survivor, &first), 201);
+    assert_eq!(
+        sha256_hex(&survivor.get(&format!("/p/{name}")).body),
+        sha256_hex(&bytes)
+    );
+
+    // A store node killed during uploads (three replicas, two suffice): every
+    // upload is stored whole or refused, none lost or torn, and the cluster
+    // keeps serving.
+    let wheels: Vec<PathBuf> = (1..=4)
+        .map(|n| large_wheel(tmp.path(), &format!("2.{n}")))
+        .collect();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let uploads: Vec<_> = wheels
+            .iter()
+            .map(|wheel| scope.spawn(|| upload(&survivor, wheel)))
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        garage.kill(2);
+        uploads.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (wheel, status) in wheels.iter().zip(&statuses) {
+        let name = wheel.file_name().unwrap().to_str().unwrap();
+        let expected = std::fs::read(wheel).unwrap();
+        match status {
+            201 => {
+                let reply = survivor.get(&format!("/p/{name}"));
+                assert_eq!(
+                    sha256_hex(&reply.body),
+                    sha256_hex(&expected),
+                    "{name} torn"
+                );
+            }
+            503 => {
+                assert!(!survivor.get("/simple/large/").text().contains(name));
+                assert_eq!(upload(&survivor, wheel), 201, "{name} again after a 503");
+            }
+            other => panic!("{name}: HTTP {other}"),
+        }
+    }
+    let late = large_wheel(tmp.path(), "3.0");
+    assert_eq!(
+        upload(&survivor, &late),
+        201,
+        "the cluster serves on two nodes"
+    );
+    let other = server(&garage, 1, tmp.path(), "other", &[]);
+    for wheel in wheels.iter().chain([&first, &late]) {
+        let name = wheel.file_name().unwrap().to_str().unwrap();
+        assert!(lists(&other, "large", name), "{name} lost");
+    }
+}
+
+#[test]
+fn start_up_says_what_is_wrong_with_the_bucket() {
+    let garage = Garage::start();
+    let tmp = TempDir::new("fleet-errors");
+    let start = |endpoint: &str, secret: &str, bucket: &str| {
+        let creds = credentials(&mkdir(tmp.path().join(secret.len().to_string())), secret);
+        let mut args = bucket_args(endpoint, &creds, "x");
+        args[1] = format!("s3://{bucket}/x");
+        let started = Instant::now();
+        let out = run(command(env!("CARGO_BIN_EXE_curd-server"))
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .args(&args)
+            .arg(tmp.path().join("dir")))
+        .failure();
+        assert!(started.elapsed() < Duration::from_secs(60));
+        out.stderr.clone()
+    };
+    let denied = start(&garage.endpoint(0), &"0".repeat(64), BUCKET);
+    assert!(
+        denied.contains("cannot use the bucket: the store refused access to bucket `curd`"),
+        "{denied}"
+    );
+    assert!(
+        !denied.contains(&"0".repeat(64)) && !denied.contains(SECRET),
+        "{denied}"
+    );
+    let missing = start(&garage.endpoint(1), SECRET, "no-such-bucket");
+    assert!(missing.contains("no-such-bucket"), "{missing}");
+    let down = start(&format!("http://{}", closed_port()), SECRET, BUCKET);
+    assert!(
+        down.contains("cannot use the bucket: cannot reach the store at"),
+        "{down}"
+    );
+
+    // A store that goes away after start-up: 503 with the reason, no crash.
+    let up = server(&garage, 0, tmp.path(), "up", &[]);
+    drop(garage);
+    let wheel = WheelSpec::new("late", "1.0").build(&mkdir(tmp.path().join("late")));
+    let bytes = std::fs::read(&wheel).unwrap();
+    let reply = up.request("PUT", "/p/late-1.0-py3-none-any.whl", &[], &bytes);
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert!(
+        reply
+            .text()
+            .contains("could not store the upload: cannot reach the store"),
+        "{}",
+        reply.text()
+    );
+    assert_eq!(up.get("/health").status, 200);
+}
