@@ -265,9 +265,12 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     Ok(())
 }
 
+/// The store of uploads, and the folder when it is one.
+type Opened = (Arc<dyn Store>, Option<Arc<storage::Storage>>);
+
 /// Where uploads live: the folder (also returned as such, for what only a folder
 /// has), or the bucket `--storage` names, with DIRECTORY as this server's cache.
-fn open_store(args: &Args) -> Result<(Arc<dyn Store>, Option<Arc<storage::Storage>>), ServerError> {
+fn open_store(args: &Args) -> Result<Opened, ServerError> {
     let Some(url) = &args.storage else {
         if args.s3.endpoint.is_some()
             || args.s3.region.is_some()

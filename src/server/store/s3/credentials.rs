@@ -8,7 +8,7 @@
 use std::fmt;
 use std::path::Path;
 
-use super::S3Error;
+use super::error::S3Error;
 
 /// The largest credentials file read.
 const MAX_FILE: u64 = 64 * 1024;

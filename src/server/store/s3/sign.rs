@@ -18,7 +18,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::Credentials;
+use super::credentials::Credentials;
 use crate::util::clock::Civil;
 use crate::util::digest::hex;
 
