@@ -42,6 +42,7 @@ pub use self::versions::{Checked, InvalidDist};
 use self::versions::{FileId, MetadataMiss, Versions};
 use crate::standards::filename::DistFilename;
 use crate::standards::name::PackageName;
+use crate::standards::version::Version;
 use crate::util::fs::{Context, FsError, TempFile, out_of_space};
 use crate::util::sync::{lock, read, write};
 
@@ -106,6 +107,16 @@ pub struct Index {
 impl Index {
     pub fn project(&self, name: &PackageName) -> Option<&[Arc<StoredFile>]> {
         self.projects.get(name).map(Vec::as_slice)
+    }
+
+    /// Every file of one version of a project.
+    pub fn version(&self, project: &PackageName, version: &Version) -> Vec<Arc<StoredFile>> {
+        self.project(project)
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| f.filename.version() == version)
+            .cloned()
+            .collect()
     }
 
     pub fn file(&self, filename: &DistFilename) -> Option<&Arc<StoredFile>> {

@@ -446,7 +446,7 @@ impl Iterator for Tags<'_> {
 
 /// Decodes character references: the named ones index pages use, and numeric
 /// ones. Unknown or unterminated references stay as written.
-fn decode_entities(s: &str) -> String {
+pub fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }

@@ -32,13 +32,7 @@ impl Storage {
         let saving = lock(&self.saving);
         self.refresh(&saving);
         let index = Arc::clone(&read(&self.scan).index);
-        let files: Vec<Arc<StoredFile>> = index
-            .project(project)
-            .unwrap_or_default()
-            .iter()
-            .filter(|f| f.filename.version() == version)
-            .cloned()
-            .collect();
+        let files = index.version(project, version);
         self.unlink(&saving, &files)?;
         Ok(files)
     }

@@ -355,8 +355,8 @@ impl BucketStore {
                 }
                 _ => None,
             };
-            let listed = match (entry, candidates.as_slice()) {
-                (Some(entry), _) => Listed {
+            let from_entry = |entry: Arc<Entry>| -> Result<Listed, StoreError> {
+                Ok(Listed {
                     filename: DistFilename::parse(&entry.filename).map_err(|_| {
                         StoreError::Entry {
                             key: self.entry_key(&id),
@@ -364,22 +364,17 @@ impl BucketStore {
                     })?,
                     size: entry.size,
                     entry: Some(entry),
-                },
+                })
+            };
+            let listed = match (entry, candidates.as_slice()) {
+                (Some(entry), _) => from_entry(entry)?,
                 (None, [(filename, _, size)]) => Listed {
                     filename: filename.clone(),
                     size: *size,
                     entry: None,
                 },
                 (None, _) => match self.read_entry(&id)? {
-                    Some(entry) => Listed {
-                        filename: DistFilename::parse(&entry.filename).map_err(|_| {
-                            StoreError::Entry {
-                                key: self.entry_key(&id),
-                            }
-                        })?,
-                        size: entry.size,
-                        entry: Some(entry),
-                    },
+                    Some(entry) => from_entry(entry)?,
                     None => continue,
                 },
             };

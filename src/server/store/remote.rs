@@ -198,14 +198,7 @@ impl Store for Remote {
         project: &PackageName,
         version: &Version,
     ) -> Result<Vec<Arc<StoredFile>>, RemoveError> {
-        let files: Vec<Arc<StoredFile>> = self
-            .index()
-            .project(project)
-            .unwrap_or_default()
-            .iter()
-            .filter(|f| f.filename.version() == version)
-            .cloned()
-            .collect();
+        let files = self.index().version(project, version);
         for file in &files {
             self.store
                 .remove(&file.filename)

@@ -1,7 +1,10 @@
 //! The few elements of S3's XML answers the client needs, read by hand: each is a
 //! leaf (or a flat group of leaves) named without attributes, so finding
-//! `<Name>…</Name>` and decoding the five entities and character references is
-//! the whole parser. Answers are read bounded before they get here.
+//! `<Name>…</Name>` and decoding the entities and character references (with the
+//! index pages' decoder, a superset of XML's five) is the whole parser. Answers
+//! are read bounded before they get here.
+
+use crate::standards::simple::decode_entities;
 
 /// The raw inner text of each `<name>…</name>` in `xml`, in order. An empty
 /// `<name/>` counts as empty text.
@@ -33,47 +36,7 @@ pub fn elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
 
 /// The decoded text of the first `<name>` in `xml`.
 pub fn first(xml: &str, name: &str) -> Option<String> {
-    elements(xml, name).first().map(|raw| unescape(raw))
-}
-
-/// Decodes the predefined entities and character references; anything else is
-/// kept as written.
-pub fn unescape(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let decoded = tail.find(';').filter(|&end| end <= 12).and_then(|end| {
-            let entity = &tail[1..end];
-            let c = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => entity
-                    .strip_prefix("#x")
-                    .map(|h| u32::from_str_radix(h, 16))
-                    .or_else(|| entity.strip_prefix('#').map(str::parse))
-                    .and_then(Result::ok)
-                    .and_then(char::from_u32),
-            };
-            c.map(|c| (c, end + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &tail[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    elements(xml, name).first().map(|raw| decode_entities(raw))
 }
 
 /// `text` with the characters XML reserves escaped, for a request body.
@@ -108,11 +71,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_what_is_no_entity_and_stops_at_an_unclosed_element() {
-        assert_eq!(
-            unescape("a & b &bogus; &#xZZ; &amp"),
-            "a & b &bogus; &#xZZ; &amp"
-        );
+    fn stops_at_an_unclosed_element_and_escapes_what_it_sends() {
         assert_eq!(elements("<K>a</K><K>b", "K"), ["a"]);
         assert_eq!(escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
     }
