@@ -276,9 +276,16 @@ impl BucketStore {
 
     /// The listing, refreshed first when it may be more than [`REFRESH`] old.
     pub fn listing(&self) -> Arc<Listing> {
-        let due = read(&self.state)
-            .checked_at
-            .is_none_or(|at| at.elapsed() >= REFRESH);
+        // The first request to find the listing due refreshes it; the others
+        // meanwhile serve it as it is.
+        let due = {
+            let mut state = write(&self.state);
+            let due = state.checked_at.is_none_or(|at| at.elapsed() >= REFRESH);
+            if due {
+                state.checked_at = Some(Instant::now());
+            }
+            due
+        };
         if due && let Err(e) = self.refresh(false) {
             crate::message!("curd-server: {e}");
         }
@@ -345,15 +352,21 @@ impl BucketStore {
                 object.size,
             ));
         }
-        let known = lock(&self.entries).clone();
         let mut dists = BTreeMap::new();
         for id in identities {
             let candidates = files.remove(&id).unwrap_or_default();
-            let entry = match known.get(&id) {
-                Some(entry) if candidates.iter().any(|(_, sha, _)| *sha == entry.sha256) => {
-                    Some(Arc::clone(entry))
+            // A cached entry is trusted only when the name has one file, its own:
+            // with more (bytes removed, replaced, or that lost a race), the entry
+            // is read again, as another server may have changed it.
+            let entry = {
+                let mut entries = lock(&self.entries);
+                match (entries.get(&id), candidates.as_slice()) {
+                    (Some(entry), [(_, sha, _)]) if *sha == entry.sha256 => Some(Arc::clone(entry)),
+                    _ => {
+                        entries.remove(&id);
+                        None
+                    }
                 }
-                _ => None,
             };
             let from_entry = |entry: Arc<Entry>| -> Result<Listed, StoreError> {
                 Ok(Listed {

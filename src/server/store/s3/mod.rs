@@ -345,9 +345,13 @@ impl Bucket {
             Payload::Empty => request
                 .body(ureq::SendBody::none())
                 .map(|r| self.agent.run(r)),
-            Payload::Bytes(bytes) => request
-                .body(ureq::SendBody::from_reader(bytes))
-                .map(|r| self.agent.run(r)),
+            Payload::Bytes(bytes) => {
+                // A copy of the slice, so a retry sends the bytes again.
+                let mut unread: &[u8] = bytes;
+                request
+                    .body(ureq::SendBody::from_reader(&mut unread))
+                    .map(|r| self.agent.run(r))
+            }
             Payload::Stream { reader, .. } => request
                 .body(ureq::SendBody::from_reader(reader))
                 .map(|r| self.agent.run(r)),
