@@ -492,7 +492,9 @@ impl BucketStore {
             key: entry.filename.clone(),
         })?;
         let id = identity(&filename);
-        if let Some(old) = self.entry(&filename)? {
+        // Read afresh: another server may have removed or replaced it.
+        lock(&self.entries).remove(&id);
+        if let Some(old) = self.read_entry(&id)? {
             if old.sha256 == entry.sha256 {
                 return Ok(Committed::Unchanged);
             }
