@@ -177,6 +177,24 @@ fn servers_over_one_bucket_share_uploads_and_keep_one_byte_string_per_name() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(servers[2].get("/p/alpha-1.2-py3-none-any.whl").status, 404);
+    // The name is free again: other bytes may take it, through another server,
+    // and every server then serves those.
+    let files = [("alpha/__init__.py", "VERSION = 'again'\n")];
+    let again = WheelSpec {
+        files: &files,
+        ..WheelSpec::new("alpha", "1.2")
+    }
+    .build(&mkdir(dists.join("again")));
+    assert_eq!(upload(&servers[1], &again), 201);
+    let again_sha = sha256_hex(&std::fs::read(&again).unwrap());
+    let deadline = Instant::now() + CONVERGE;
+    let served = |server: &Server| sha256_hex(&server.get("/p/alpha-1.2-py3-none-any.whl").body);
+    while servers.iter().any(|s| served(s) != again_sha) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for server in &servers {
+        assert_eq!(served(server), again_sha, "{}", server.url);
+    }
 
     // pip, uv and curd install through any of the servers.
     let env = venv(&mkdir(tmp.path().join("pip")));
