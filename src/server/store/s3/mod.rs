@@ -253,14 +253,10 @@ impl Bucket {
         format!("{}://{}{}", self.scheme.as_str(), self.authority, self.base)
     }
 
-    /// The host and encoded path of `key` (the bucket itself when empty).
+    /// The host and encoded path of `key` (the bucket itself, `/bucket/`, when empty).
     fn target(&self, key: &str) -> (String, String) {
         let key = sign::uri_encode(key, true);
         match self.addressing {
-            Addressing::Path if key.is_empty() => (
-                self.authority.clone(),
-                format!("{}/{}", self.base, self.bucket),
-            ),
             Addressing::Path => (
                 self.authority.clone(),
                 format!("{}/{}/{key}", self.base, self.bucket),
@@ -302,7 +298,7 @@ impl Bucket {
         call: &Call<'_>,
         payload: &mut Payload<'_>,
     ) -> Result<Response<ureq::Body>, S3Error> {
-        let (host, path) = self.target(call.key);
+        let (host, path) = self.target(if call.what == "list" { "" } else { call.key });
         let query = sign::canonical_query(call.query);
         let stamp = Stamp::of(SystemTime::now());
         let sha256 = payload.sha256();
@@ -694,7 +690,7 @@ mod tests {
             path.target("a b/c+1.whl"),
             ("127.0.0.1:3900".into(), "/s3/b/a%20b/c%2B1.whl".into())
         );
-        assert_eq!(path.target(""), ("127.0.0.1:3900".into(), "/s3/b".into()));
+        assert_eq!(path.target(""), ("127.0.0.1:3900".into(), "/s3/b/".into()));
         assert_eq!(path.part_size(), MIN_PART);
         let host = bucket(
             "https://s3.example.com:443",
