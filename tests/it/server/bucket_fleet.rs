@@ -152,6 +152,7 @@ fn servers_over_one_bucket_share_uploads_and_keep_one_byte_string_per_name() {
                 sha256_hex(&std::fs::read(wheel).unwrap())
             );
         }
+        assert!(lists(server, "contested", "contested-1.0-py3-none-any.whl"));
         let reply = server.get("/p/contested-1.0-py3-none-any.whl");
         assert_eq!(
             sha256_hex(&reply.body),
