@@ -182,7 +182,7 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         None => None,
     };
     let uploaders = uploaders(&args, users.as_ref())?;
-    let (storage, folder) = open_store(&args)?;
+    let (storage, folder, copies) = open_store(&args)?;
     let dir = match &folder {
         Some(folder) => folder.dir().to_path_buf(),
         None => args.directory.clone(),
@@ -239,6 +239,7 @@ pub fn run(args: Args) -> Result<(), ServerError> {
         &dir,
         folder,
         pull.clone(),
+        copies,
         args.max_size.map(|s| s.0),
         args.evict_uploads,
     ));
@@ -265,8 +266,13 @@ pub fn run(args: Args) -> Result<(), ServerError> {
     Ok(())
 }
 
-/// The store of uploads, and the folder when it is one.
-type Opened = (Arc<dyn Store>, Option<Arc<storage::Storage>>);
+/// The store of uploads; the folder when it is one, else this server's copies
+/// of the bucket's files.
+type Opened = (
+    Arc<dyn Store>,
+    Option<Arc<storage::Storage>>,
+    Option<Arc<store::copies::Copies>>,
+);
 
 /// Where uploads live: the folder (also returned as such, for what only a folder
 /// has), or the bucket `--storage` names, with DIRECTORY as this server's cache.
@@ -284,7 +290,7 @@ fn open_store(args: &Args) -> Result<Opened, ServerError> {
         }
         let folder =
             Arc::new(storage::Storage::open(&args.directory).map_err(ServerError::Storage)?);
-        return Ok((Arc::clone(&folder) as Arc<dyn Store>, Some(folder)));
+        return Ok((Arc::clone(&folder) as Arc<dyn Store>, Some(folder), None));
     };
     let (bucket, prefix) = url
         .strip_prefix("s3://")
@@ -333,8 +339,9 @@ fn open_store(args: &Args) -> Result<Opened, ServerError> {
         );
     }
     let redirect = args.s3.redirect.then_some(PRESIGNED_FOR);
+    let copies = Arc::clone(bucket.copies());
     let remote = store::remote::Remote::new(bucket, args.directory.clone(), redirect);
-    Ok((Arc::new(remote), None))
+    Ok((Arc::new(remote), None, Some(copies)))
 }
 
 /// The longest wait on the store: to connect, and between bytes.

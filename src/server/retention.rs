@@ -1,6 +1,6 @@
 //! Keeping the folder under `--max-size`: when the files stored pass it, the
-//! least recently downloaded files cached from upstreams are removed first, and
-//! uploads only with `--evict-uploads`.
+//! least recently downloaded files cached from upstreams or copied from a bucket
+//! are removed first, and uploads only with `--evict-uploads`.
 //!
 //! Invariants a change must keep:
 //! - Eviction never runs on a request's thread: a store pokes a thread of its
@@ -9,7 +9,7 @@
 //!   whole from its open handle; listings, hashes and cached METADATA forget it,
 //!   and a cached file evicted is fetched again when next asked for.
 //! - "Recently downloaded" is the access journal's time ([`Access`]), else the
-//!   file's mtime (when it was stored).
+//!   file's mtime (when it was stored); a bucket's copies keep it in their mtime.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -19,6 +19,7 @@ use crate::server::access::Access;
 use crate::server::pages::human_size;
 use crate::server::pull::Pull;
 use crate::server::storage::{Storage, StoredFile};
+use crate::server::store::copies::{Copies, Copy};
 use crate::util::messages::count;
 use crate::util::sync::lock;
 
@@ -31,6 +32,8 @@ pub struct Retention {
     /// limit (of this server's disk) does not cover.
     uploads: Option<Arc<Storage>>,
     pull: Option<Arc<Pull>>,
+    /// This server's copies of a bucket's files.
+    copies: Option<Arc<Copies>>,
     evictions: AtomicU64,
     evicted_bytes: AtomicU64,
     poked: Mutex<bool>,
@@ -40,8 +43,29 @@ pub struct Retention {
 /// A file that may be evicted, with when it was last wanted.
 struct Candidate {
     last: SystemTime,
-    upload: bool,
-    file: Arc<StoredFile>,
+    what: Evictable,
+}
+
+enum Evictable {
+    Upload(Arc<StoredFile>),
+    Cached(Arc<StoredFile>),
+    Copy(Copy),
+}
+
+impl Evictable {
+    fn size(&self) -> u64 {
+        match self {
+            Evictable::Upload(file) | Evictable::Cached(file) => file.size,
+            Evictable::Copy(copy) => copy.size,
+        }
+    }
+}
+
+/// Bytes on this server's disk, by kind.
+struct Used {
+    uploads: u64,
+    cached: u64,
+    copies: u64,
 }
 
 impl Retention {
@@ -49,6 +73,7 @@ impl Retention {
         dir: &std::path::Path,
         uploads: Option<Arc<Storage>>,
         pull: Option<Arc<Pull>>,
+        copies: Option<Arc<Copies>>,
         max_size: Option<u64>,
         evict_uploads: bool,
     ) -> Retention {
@@ -59,6 +84,7 @@ impl Retention {
             access,
             uploads,
             pull,
+            copies,
             evictions: AtomicU64::new(0),
             evicted_bytes: AtomicU64::new(0),
             poked: Mutex::new(true),
@@ -104,8 +130,8 @@ impl Retention {
         }
     }
 
-    /// Bytes stored now: of uploads, and of files cached from upstreams.
-    fn used(&self) -> (u64, u64) {
+    /// Bytes stored now: of uploads, of files cached from upstreams, of copies.
+    fn used(&self) -> Used {
         let sum = |storage: &Storage| -> u64 {
             storage
                 .index()
@@ -115,8 +141,14 @@ impl Retention {
                 .map(|f| f.size)
                 .sum()
         };
-        let cached = self.pull.as_ref().map_or(0, |p| sum(&p.store));
-        (self.uploads.as_deref().map_or(0, sum), cached)
+        Used {
+            uploads: self.uploads.as_deref().map_or(0, sum),
+            cached: self.pull.as_ref().map_or(0, |p| sum(&p.store)),
+            copies: self
+                .copies
+                .as_ref()
+                .map_or(0, |c| c.list().iter().map(|c| c.size).sum()),
+        }
     }
 
     /// Removes the least recently downloaded files until the folder is under the limit.
@@ -124,18 +156,24 @@ impl Retention {
         let Some(limit) = self.max_size else {
             return;
         };
-        let (uploaded, cached) = self.used();
-        let Some(mut over) = (uploaded + cached).checked_sub(limit).filter(|&o| o > 0) else {
+        let used = self.used();
+        let Some(mut over) = (used.uploads + used.cached + used.copies)
+            .checked_sub(limit)
+            .filter(|&o| o > 0)
+        else {
             return;
         };
         let mut candidates = Vec::new();
         let mut add = |storage: &Storage, upload: bool| {
             for file in storage.index().projects.values().flatten() {
                 let last = self.access.last(&file.name).unwrap_or(file.mtime);
+                let file = Arc::clone(file);
                 candidates.push(Candidate {
                     last: last.max(file.mtime),
-                    upload,
-                    file: Arc::clone(file),
+                    what: match upload {
+                        true => Evictable::Upload(file),
+                        false => Evictable::Cached(file),
+                    },
                 });
             }
         };
@@ -145,18 +183,41 @@ impl Retention {
         if let Some(uploads) = self.uploads.as_deref().filter(|_| self.evict_uploads) {
             add(uploads, true);
         }
+        if let Some(copies) = &self.copies {
+            candidates.extend(copies.list().into_iter().map(|copy| Candidate {
+                last: copy.last,
+                what: Evictable::Copy(copy),
+            }));
+        }
         candidates.sort_by_key(|c| c.last);
-        let (mut from_uploads, mut from_cache) = (Vec::new(), Vec::new());
-        for candidate in candidates {
+        let (mut from_uploads, mut from_cache, mut from_copies) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for candidate in &candidates {
             if over == 0 {
                 break;
             }
-            over = over.saturating_sub(candidate.file.size);
-            if candidate.upload {
-                from_uploads.push(candidate.file);
-            } else {
-                from_cache.push(candidate.file);
+            over = over.saturating_sub(candidate.what.size());
+            match &candidate.what {
+                Evictable::Upload(file) => from_uploads.push(Arc::clone(file)),
+                Evictable::Cached(file) => from_cache.push(Arc::clone(file)),
+                Evictable::Copy(copy) => from_copies.push(copy),
             }
+        }
+        if let Some(copies) = &self.copies
+            && !from_copies.is_empty()
+        {
+            if let Err(e) = copies.remove(&from_copies) {
+                crate::message!("curd-server: eviction: {e}");
+            }
+            let bytes: u64 = from_copies.iter().map(|c| c.size).sum();
+            self.evictions
+                .fetch_add(from_copies.len() as u64, Ordering::Relaxed);
+            self.evicted_bytes.fetch_add(bytes, Ordering::Relaxed);
+            crate::message!(
+                "curd-server: let go of {} copied from the bucket ({})",
+                count(from_copies.len(), "file"),
+                human_size(bytes)
+            );
         }
         if let Some(uploads) = &self.uploads
             && !from_uploads.is_empty()
@@ -200,15 +261,18 @@ impl Retention {
 
     /// A paragraph of the home page: the limit, what is used, what was evicted.
     pub fn summary(&self) -> String {
-        let (uploaded, cached) = self.used();
+        let used = self.used();
         let limit = self.max_size.map_or("none".to_string(), |l| {
             format!("{} ({l} bytes)", human_size(l))
         });
+        let uploads = match (&self.uploads, &self.copies) {
+            (None, Some(_)) => format!("copies of the bucket's files {}", human_size(used.copies)),
+            _ => format!("uploads {}", human_size(used.uploads)),
+        };
         format!(
-            "<h2>Storage</h2>\n<p>Size limit: {limit}. Uploads use {}, the upstream cache {}. \
+            "<h2>Storage</h2>\n<p>Size limit: {limit}. On this disk: {uploads}, the upstream cache {}. \
              Evicted since start-up: {}, {}.</p>\n",
-            human_size(uploaded),
-            human_size(cached),
+            human_size(used.cached),
             count(self.evictions.load(Ordering::Relaxed) as usize, "file"),
             human_size(self.evicted_bytes.load(Ordering::Relaxed)),
         )

@@ -485,7 +485,12 @@ impl App {
         // The ETag is the hash of what this very handle reads, whatever replaces
         // the file meanwhile.
         let download = match (self.storage.download(&filename), &self.pull) {
-            (Ok(download), _) => download,
+            (Ok(download), _) => {
+                if let Some(retention) = &self.retention.as_ref().filter(|_| download.copied) {
+                    retention.poke();
+                }
+                download
+            }
             (Err(NotServed::Missing), Some(pull)) => match pull.download(&filename) {
                 Ok(Some(download)) => {
                     if let Some(retention) = &self.retention {

@@ -159,6 +159,9 @@ pub struct Download {
     pub file: File,
     pub size: u64,
     pub sha256: String,
+    /// Whether the bytes were just copied onto this server's disk, which the
+    /// size limit must then look at.
+    pub copied: bool,
 }
 
 /// Why a file is not served.
@@ -632,7 +635,12 @@ impl Storage {
         let (mut file, id, ..) = self.open_listed(filename)?;
         let sha256 = self.versions.sha256(id, &mut file);
         let size = file.metadata().map_err(|_| NotServed::Missing)?.len();
-        Ok(Download { file, size, sha256 })
+        Ok(Download {
+            file,
+            size,
+            sha256,
+            copied: false,
+        })
     }
 
     /// The METADATA of a listed wheel (PEP 658), kept from when it was checked.

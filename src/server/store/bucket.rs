@@ -41,10 +41,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+use super::copies::Copies;
 use super::s3::{Bucket, Overwrite, Payload, S3Error, Written};
 use crate::standards::filename::DistFilename;
 use crate::util::digest::hex;
-use crate::util::fs::{FsError, TempFile};
+use crate::util::fs::FsError;
 use crate::util::sync::{lock, read, write};
 
 /// How far behind the bucket a server's listing may be.
@@ -154,6 +155,13 @@ impl Entry {
     }
 }
 
+/// A file opened to be sent.
+pub struct Fetched {
+    pub file: File,
+    /// Whether it was fetched from the store just now (a new copy on this disk).
+    pub new: bool,
+}
+
 /// A distribution the bucket lists.
 #[derive(Clone, Debug)]
 pub struct Listed {
@@ -203,7 +211,7 @@ pub struct BucketStore {
     bucket: Bucket,
     /// Ends with `/` unless empty.
     prefix: String,
-    cache: PathBuf,
+    copies: Arc<Copies>,
     conditional: bool,
     state: RwLock<State>,
     /// Entries read, by identity; an entry never changes but by `--overwrite`,
@@ -220,13 +228,7 @@ impl BucketStore {
             "" => String::new(),
             p => format!("{p}/"),
         };
-        std::fs::create_dir_all(&cache).map_err(|source| {
-            StoreError::Cache(FsError {
-                path: cache.clone(),
-                action: "create folder",
-                source,
-            })
-        })?;
+        let copies = Arc::new(Copies::open(cache).map_err(StoreError::Cache)?);
         let probe = format!(
             "{prefix}probe/{}",
             crate::util::fs::temp_name("if-none-match")
@@ -235,7 +237,7 @@ impl BucketStore {
         let store = BucketStore {
             bucket,
             prefix,
-            cache,
+            copies,
             conditional,
             state: RwLock::new(State {
                 checked_at: None,
@@ -429,18 +431,16 @@ impl BucketStore {
 
     /// The file, fetched into the local cache if it is not there yet, checked
     /// against its sha256, and opened.
-    pub fn fetch(&self, entry: &Entry) -> Result<Option<File>, StoreError> {
-        let cached = self.cache.join(&entry.sha256);
-        if let Ok(file) = File::open(&cached)
-            && file.metadata().is_ok_and(|m| m.len() == entry.size)
-        {
-            return Ok(Some(file));
+    pub fn fetch(&self, entry: &Entry) -> Result<Option<Fetched>, StoreError> {
+        if let Some(file) = self.copies.open_copy(&entry.sha256, entry.size) {
+            return Ok(Some(Fetched { file, new: false }));
         }
         let key = self.file_key(&entry.sha256, &entry.filename);
         let Some(mut object) = self.bucket.get(&key)? else {
             return Ok(None);
         };
-        let mut temp = TempFile::new_in(&self.cache).map_err(StoreError::Cache)?;
+        let cached = self.copies.path(&entry.sha256);
+        let mut temp = self.copies.temp().map_err(StoreError::Cache)?;
         let mut hasher = Sha256::new();
         let mut buf = vec![0u8; 256 * 1024];
         loop {
@@ -468,15 +468,21 @@ impl BucketStore {
                 actual,
             });
         }
-        temp.persist_unsynced(&cached).map_err(StoreError::Cache)?;
-        let file = File::open(&cached).map_err(|source| {
+        // Opened before it is named, so eviction can never take it from under us.
+        let file = File::open(temp.path()).map_err(|source| {
             StoreError::Cache(FsError {
-                path: cached.clone(),
+                path: temp.path().to_path_buf(),
                 action: "open",
                 source,
             })
         })?;
-        Ok(Some(file))
+        temp.persist_unsynced(&cached).map_err(StoreError::Cache)?;
+        Ok(Some(Fetched { file, new: true }))
+    }
+
+    /// This server's copies of the bucket's files.
+    pub fn copies(&self) -> &Arc<Copies> {
+        &self.copies
     }
 
     /// Saves a checked file held at `path`: its bytes, its METADATA, then the entry

@@ -8,6 +8,7 @@
 //! when the file is saved or first read.
 
 pub mod bucket;
+pub mod copies;
 mod folder;
 pub mod remote;
 pub mod s3;

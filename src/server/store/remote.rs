@@ -116,10 +116,11 @@ impl Store for Remote {
     fn download(&self, filename: &DistFilename) -> Result<Download, NotServed> {
         let entry = self.entry_of(filename)?;
         match self.store.fetch(&entry) {
-            Ok(Some(file)) => Ok(Download {
-                file,
+            Ok(Some(fetched)) => Ok(Download {
+                file: fetched.file,
                 size: entry.size,
                 sha256: entry.sha256.clone(),
+                copied: fetched.new,
             }),
             Ok(None) => Err(NotServed::Missing),
             Err(e) => Err(NotServed::Unavailable(Arc::new(e))),

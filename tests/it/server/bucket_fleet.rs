@@ -340,6 +340,73 @@ fn a_server_or_a_store_node_killed_mid_upload_loses_nothing() {
     }
 }
 
+/// Bytes of the copies a server keeps of the bucket's files (named by sha256).
+fn copies_held(dir: &Path) -> u64 {
+    std::fs::read_dir(dir.join("bucket-cache"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().len() == 64)
+        .map(|e| e.metadata().unwrap().len())
+        .sum()
+}
+
+#[test]
+fn copies_of_the_bucket_stay_under_max_size_and_are_fetched_again() {
+    let garage = Garage::start();
+    let tmp = TempDir::new("copies");
+    let dists = mkdir(tmp.path().join("dists"));
+    let wheels: Vec<PathBuf> = (0..6)
+        .map(|n| {
+            WheelSpec::new("copied", &format!("1.{n}")).build(&mkdir(dists.join(n.to_string())))
+        })
+        .collect();
+    let writer = server(&garage, 0, tmp.path(), "writer", &[]);
+    for wheel in &wheels {
+        assert_eq!(upload(&writer, wheel), 201);
+    }
+    let largest = wheels
+        .iter()
+        .map(|w| std::fs::metadata(w).unwrap().len())
+        .max()
+        .unwrap();
+    let limit = largest * 5 / 2;
+    let reader = server(
+        &garage,
+        1,
+        tmp.path(),
+        "reader",
+        &[&format!("--max-size={limit}")],
+    );
+    let fetch_all = || {
+        for wheel in &wheels {
+            let name = wheel.file_name().unwrap().to_str().unwrap();
+            assert!(lists(&reader, "copied", name), "{name} is not listed");
+            let reply = reader.get(&format!("/p/{name}"));
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            assert_eq!(
+                sha256_hex(&reply.body),
+                sha256_hex(&std::fs::read(wheel).unwrap())
+            );
+        }
+    };
+    fetch_all();
+    let deadline = Instant::now() + CONVERGE;
+    while copies_held(&tmp.path().join("reader")) > limit {
+        assert!(
+            Instant::now() < deadline,
+            "the copies were not let go of: {} bytes held, limit {limit}",
+            copies_held(&tmp.path().join("reader"))
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(copies_held(&tmp.path().join("reader")) > 0);
+    let home = reader.get("/").text();
+    assert!(home.contains("copies of the bucket's files"), "{home}");
+    assert!(!home.contains("Evicted since start-up: 0 files"), "{home}");
+    // What was let go of is fetched again from the bucket, whole.
+    fetch_all();
+}
+
 #[test]
 fn start_up_says_what_is_wrong_with_the_bucket() {
     let garage = Garage::start();
