@@ -91,5 +91,5 @@ bench-tools:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@command -v cc >/dev/null || (apt-get update -qq && apt-get install -y -qq gcc)
 
-bench: build bench-tools
+bench: build bench-tools garage
 	$(PYTHON) tests/bench/run.py --data $(BENCH_DATA) --out BENCHMARKS.md

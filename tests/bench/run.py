@@ -68,6 +68,15 @@ static copy. Then curd-server's memory with a pull-through cache of 10,000
 synthetic wheels (1,000 projects × 10 versions): VmRSS when up, after every page
 and after every file, and VmHWM.
 
+The bucket scenario: a three-node Garage cluster (bucket.py; `make garage` builds
+Garage) on loopback. bench-data/server's wheels are uploaded 8 at a time through a
+curd-server on a folder and through one over the bucket, then bench-data/startup's
+10,000 small wheels into another prefix of the bucket; start-up over those is
+timed (spawn to first /health). Every file is downloaded once through a server
+that never served it (the bucket's first fetch against the folder), then wrk
+measures one project page and a 100 KiB wheel through 1, 2 and 3 curd-servers
+over the bucket, each on its own Garage node, against one on a folder.
+
 Every server is started here, on 127.0.0.1 with a free port, and stopped through
 its process handle. Every loop is bounded; nothing asserts on time: a goal that
 is missed says so in the table. The tables go to stdout and into BENCHMARKS.md,
@@ -98,6 +107,7 @@ import zipfile
 from pathlib import Path
 
 import attack
+import bucket
 import upstream
 
 HERE = Path(__file__).resolve().parent
@@ -712,13 +722,18 @@ def upload_server(bench):
     folder = bench.fresh("cache-server")
     for path in (bench.data / "sdist-server").iterdir():
         os.link(path, folder / path.name)
+    server = curd_server(folder, bench.work / "cache-server.log", "-u", upload_logins(bench),
+                         "--public-read")
+    return server, folder
+
+
+def upload_logins(bench):
+    """An htpasswd file holding UPLOAD_LOGIN, in the `{SHA}` format of `htpasswd -s`."""
     user, password = UPLOAD_LOGIN
-    # The `{SHA}` format of `htpasswd -s`: base64 of the password's SHA-1.
     sha1 = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
     htpasswd = bench.work / "htpasswd"
     htpasswd.write_text(f"{user}:{{SHA}}{sha1}\n")
-    server = curd_server(folder, bench.work / "cache-server.log", "-u", htpasswd, "--public-read")
-    return server, folder
+    return htpasswd
 
 
 def fill_curd_server(bench, server, folder, expected):
@@ -1376,6 +1391,174 @@ def sdist_section(result, problem, goals):
                 rows))
 
 
+# ---------------------------------------------------------------------------
+# The bucket scenario: several curd-servers over one Garage bucket
+
+
+BUCKET_FLEET = (1, 2, 3)
+BUCKET_PREFIX, BUCKET_STARTUP_PREFIX = "fleet", "startup"
+FOLDER = "one curd-server, folder"
+
+
+def put_file(base, path):
+    """PUT /p/NAME (Curdling's upload) of one file with UPLOAD_LOGIN; the status or None."""
+    login = base64.b64encode(":".join(UPLOAD_LOGIN).encode()).decode()
+    request = urllib.request.Request(
+        f"{base}/p/{path.name}", data=path.read_bytes(), method="PUT",
+        headers={"Authorization": f"Basic {login}", "Content-Type": "application/octet-stream"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def upload_all(base, paths, workers=8):
+    """Seconds to upload every path, 8 at a time, and how many were not stored."""
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        statuses = list(pool.map(lambda p: put_file(base, p), paths))
+    return time.perf_counter() - started, sum(1 for s in statuses if s not in (200, 201))
+
+
+def wrk_fleet(urls, connections, seconds):
+    """wrk on every server at once, connections shared out: summed req/s, worst p99."""
+    share = max(1, connections // len(urls))
+    with concurrent.futures.ThreadPoolExecutor(len(urls)) as pool:
+        runs = list(pool.map(lambda u: wrk(u, share, seconds), urls))
+    failed = [r["failed"] for r in runs if "failed" in r]
+    return {
+        "rps": None if failed else sum(r["rps"] for r in runs),
+        "p99": None if failed else max(r["p99"] or 0 for r in runs),
+        "errors": sum(r["errors"] if isinstance(r["errors"], int) else 1 for r in runs),
+        "failed": failed[0] if failed else None,
+    }
+
+
+def scenario_bucket(bench):
+    """Uploads, downloads and pages through 1-3 curd-servers over a Garage bucket."""
+    garage = bucket.binary(ROOT)
+    if garage is None:
+        return None, "no Garage binary: `make garage` builds it"
+    htpasswd = upload_logins(bench)
+    files = sorted(p for p in (bench.data / "server").iterdir() if p.suffix == ".whl")
+    startup_files = sorted((bench.data / "startup").iterdir())
+    small = pick_file(bench.data / "server", 100 * 1024)
+    targets = [("/simple/numpy/", "index page"),
+               (f"/p/{small.name}", f"download, {small.stat().st_size / 1024:.0f} KiB")]
+    connections = 64
+    r = {"files": len(files), "size": sum(p.stat().st_size for p in files),
+         "startup_files": len(startup_files), "uploads": {}, "first": {}, "serve": {},
+         "startup": Samples(), "connections": connections}
+    with bucket.Cluster(garage, bench.fresh("garage")) as cluster:
+        env = cluster.credentials(clean_env())
+
+        def over_bucket(node, prefix, *options):
+            port = free_port()
+            command = [CURD_SERVER, "-H", "127.0.0.1", "-p", port,
+                       *cluster.server_options(node, prefix), *options, bench.fresh("bucket-server")]
+            return Server(f"curd-server over the bucket (node {node})", command, port,
+                          bench.work / f"bucket-{port}.log", env=env)
+
+        say("bucket scenario: uploads")
+        with curd_server(bench.fresh("folder-server"), bench.work / "folder-server.log",
+                         "-u", htpasswd) as server:
+            server.wait_ready()
+            r["uploads"][FOLDER] = upload_all(server.base, files)
+        with over_bucket(0, BUCKET_PREFIX, "-u", htpasswd) as server:
+            server.wait_ready()
+            r["uploads"]["curd-server, bucket"] = upload_all(server.base, files)
+        with over_bucket(0, BUCKET_STARTUP_PREFIX, "-u", htpasswd) as server:
+            server.wait_ready()
+            r["startup_upload"] = upload_all(server.base, startup_files)
+
+        say("bucket scenario: start-up over 10,000 files")
+        for rep in range(bench.args.reps):
+            with over_bucket(rep, BUCKET_STARTUP_PREFIX) as server:
+                r["startup"].add(server.wait_ready(poll=0.002, timeout=120))
+
+        say("bucket scenario: first downloads, then pages and downloads with 1-3 servers")
+        with over_bucket(1, BUCKET_PREFIX) as server:
+            server.wait_ready()
+            started = time.perf_counter()
+            missed = fetch_all([f"{server.base}/p/{p.name}" for p in files])
+            r["first"]["curd-server, bucket"] = (time.perf_counter() - started, missed)
+        with curd_server(bench.data / "server", bench.work / "folder-server.log") as server:
+            server.wait_ready()
+            started = time.perf_counter()
+            missed = fetch_all([f"{server.base}/p/{p.name}" for p in files])
+            r["first"][FOLDER] = (time.perf_counter() - started, missed)
+            for path, _ in targets:
+                wait_quiet(server.process.pid)
+                r["serve"][(FOLDER, path)] = wrk_fleet([server.base + path], connections,
+                                                       bench.args.wrk_seconds)
+        for count in BUCKET_FLEET:
+            servers = [over_bucket(node, BUCKET_PREFIX) for node in range(count)]
+            try:
+                for server in servers:
+                    server.wait_ready(timeout=120)
+                    for path, _ in targets:
+                        http_get(server.base + path, timeout=60)
+                for path, _ in targets:
+                    for server in servers:
+                        wait_quiet(server.process.pid)
+                    r["serve"][(count, path)] = wrk_fleet([s.base + path for s in servers],
+                                                          connections, bench.args.wrk_seconds)
+            finally:
+                for server in servers:
+                    server.stop()
+    r["targets"] = targets
+    return r, None
+
+
+def bucket_section(r, problem, goals, wrk_seconds):
+    """The bucket scenario's tables, its goal rows added to goals."""
+    if r is None:
+        goals.append(["several curd-servers over one bucket", "runs", "–", f"**not run**: {problem}"])
+        return f"### Several curd-servers over one Garage bucket\n\nNot run: {problem}."
+    mib_total = r["size"] / 2**20
+    uploads = [[name, fmt(seconds, 1), fmt(r["files"] / seconds, 0), fmt(mib_total / seconds, 1),
+                failed] for name, (seconds, failed) in r["uploads"].items()]
+    seconds, failed = r["startup_upload"]
+    uploads.append([f"curd-server, bucket ({r['startup_files']:,} small files)", fmt(seconds, 1),
+                    fmt(r["startup_files"] / seconds, 0), "–", failed])
+    first = [[name, fmt(seconds, 1), fmt(mib_total / seconds, 1), missed]
+             for name, (seconds, missed) in r["first"].items()]
+    serve = []
+    for path, label in r["targets"]:
+        folder = r["serve"][(FOLDER, path)]
+        for key in (FOLDER, *BUCKET_FLEET):
+            res = r["serve"][(key, path)]
+            name = key if key == FOLDER else f"{key} curd-server{'s' if key > 1 else ''}, bucket"
+            serve.append([label, name, fmt(res["rps"], 0), fmt(res["p99"], 2), res["errors"],
+                          ratio(res["rps"], folder["rps"], 2)])
+    startup = r["startup"]
+    goals.append([f"curd-server start-up over a bucket of {r['startup_files']:,} files",
+                  "< 2 s", fmt(startup.median, 3, " s"),
+                  verdict(startup.median is not None and startup.median < 2)])
+    return (
+        "### Several curd-servers over one Garage bucket\n\n"
+        "A three-node Garage cluster (replication factor 3) on the same two cores as "
+        "the servers and wrk, so the store and the machine are the limit, not the servers: "
+        "these numbers say what a bucket costs against a folder, not how a fleet on "
+        "several machines scales. Each curd-server talks to its own Garage node.\n\n"
+        f"Uploads of bench-data/server ({r['files']:,} wheels, {mib_total:.0f} MiB), "
+        "8 at a time (`PUT /p/NAME`), then of bench-data/startup's small wheels:\n\n"
+        + table(["server", "seconds", "files/s", "MiB/s", "not stored"], uploads)
+        + "\n\nFirst downloads of every file, 8 at a time, through a server that has "
+        "never served them (over the bucket: fetched from the store, checked and kept in "
+        "its cache folder):\n\n"
+        + table(["server", "seconds", "MiB/s", "not 200"], first)
+        + f"\n\nAfter one warm-up request each, wrk for {wrk_seconds} s with {r['connections']} "
+        "connections shared out over the servers: summed req/s, worst p99:\n\n"
+        + table(["path", "servers", "req/s", "p99 ms", "errors", "÷ folder"], serve)
+        + f"\n\nStart-up over a bucket of {r['startup_files']:,} files (three objects each: "
+        "bytes, METADATA, entry): spawn to first /health, which waits for the first listing: "
+        f"median {fmt(startup.median, 3)} s, {startup.span(3)} s.")
+
+
 def mib(kib):
     return fmt(kib / 1024 if kib else None, 1, " MiB")
 
@@ -1500,6 +1683,9 @@ def render(bench, r):
     if "pull" in r:
         out.append(r["pull"])
         out.append("")
+    if "bucket" in r:
+        out.append(r["bucket"])
+        out.append("")
     if "startup" in r:
         out.append(r["startup"])
         out.append("")
@@ -1559,7 +1745,8 @@ def main():
                         help="the Markdown file to write the tables into ('-': none)")
     parser.add_argument("--reps", type=int, default=5, help="runs of each variant (default 5)")
     parser.add_argument("--wrk-seconds", type=int, default=3, help="length of each wrk run")
-    parser.add_argument("--only", default="install,noop,sdist,resolve,server,attack,pull,startup",
+    parser.add_argument("--only",
+                        default="install,noop,sdist,resolve,server,attack,pull,bucket,startup",
                         help="comma-separated scenarios to run")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so every server started is stopped by its handle.
@@ -1716,6 +1903,11 @@ def main():
         rss = scenario_pull_rss(bench)
         report["pull"] = pull_section(results, problems, projects, rss, goals)
         lap("pull-through scenario")
+
+    if "bucket" in only:
+        result, problem = scenario_bucket(bench)
+        report["bucket"] = bucket_section(result, problem, goals, args.wrk_seconds)
+        lap("bucket scenario")
 
     if "startup" in only:
         files, times, rss = scenario_startup(bench)
