@@ -432,9 +432,18 @@ impl BucketStore {
     /// The file, fetched into the local cache if it is not there yet, checked
     /// against its sha256, and opened.
     pub fn fetch(&self, entry: &Entry) -> Result<Option<Fetched>, StoreError> {
-        if let Some(file) = self.copies.open_copy(&entry.sha256, entry.size) {
+        let copy = || self.copies.open_copy(&entry.sha256, entry.size);
+        if let Some(file) = copy() {
             return Ok(Some(Fetched { file, new: false }));
         }
+        self.copies.one_at_a_time(&entry.sha256, || match copy() {
+            Some(file) => Ok(Some(Fetched { file, new: false })),
+            None => self.copy(entry),
+        })
+    }
+
+    /// Fetches a file from the bucket into a new copy, checked against its sha256.
+    fn copy(&self, entry: &Entry) -> Result<Option<Fetched>, StoreError> {
         let key = self.file_key(&entry.sha256, &entry.filename);
         let Some(mut object) = self.bucket.get(&key)? else {
             return Ok(None);
@@ -477,6 +486,11 @@ impl BucketStore {
             })
         })?;
         temp.persist_unsynced(&cached).map_err(StoreError::Cache)?;
+        crate::message!(
+            "curd-server: copied `{}` ({} bytes) from the bucket",
+            entry.filename,
+            entry.size
+        );
         Ok(Some(Fetched { file, new: true }))
     }
 

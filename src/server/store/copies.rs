@@ -7,15 +7,21 @@
 //! set whenever it is sent (one `futimens`, no journal to keep). A copy is
 //! unlinked, never truncated, so a download sending it ends whole.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::util::fs::{FsError, TempFile};
+use crate::util::sync::lock;
 
 /// The folder of copies.
 pub struct Copies {
     dir: PathBuf,
+    /// A turn per sha256 being fetched, so a burst of requests for one new file
+    /// fetches it from the store once.
+    fetching: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 /// One copy on disk.
@@ -34,7 +40,10 @@ impl Copies {
             action: "create folder",
             source,
         })?;
-        let copies = Copies { dir };
+        let copies = Copies {
+            dir,
+            fetching: Mutex::new(HashMap::new()),
+        };
         for entry in copies.read_dir()?.flatten() {
             if !is_copy_name(&entry.file_name().to_string_lossy()) {
                 let _ = std::fs::remove_file(entry.path());
@@ -62,6 +71,23 @@ impl Copies {
         // be set is merely let go earlier.
         let _ = file.set_modified(SystemTime::now());
         Some(file)
+    }
+
+    /// Runs `fill` for the file with this sha256 while no other request does:
+    /// requests that arrive meanwhile wait their turn, and then find the copy.
+    pub fn one_at_a_time<T>(&self, sha256: &str, fill: impl FnOnce() -> T) -> T {
+        let turn = Arc::clone(lock(&self.fetching).entry(sha256.to_string()).or_default());
+        let result = {
+            let _turn = lock(&turn);
+            fill()
+        };
+        let mut fetching = lock(&self.fetching);
+        // Others take the turn only under the map's lock: if the map's and ours
+        // are the only holders left, nobody waits for it.
+        if Arc::strong_count(&turn) == 2 {
+            fetching.remove(sha256);
+        }
+        result
     }
 
     /// A temporary file in the folder, to fetch a copy into.

@@ -351,7 +351,7 @@ fn copies_held(dir: &Path) -> u64 {
 }
 
 #[test]
-fn copies_of_the_bucket_stay_under_max_size_and_are_fetched_again() {
+fn copies_of_the_bucket_are_fetched_once_and_stay_under_max_size() {
     let garage = Garage::start();
     let tmp = TempDir::new("copies");
     let dists = mkdir(tmp.path().join("dists"));
@@ -405,6 +405,27 @@ fn copies_of_the_bucket_stay_under_max_size_and_are_fetched_again() {
     assert!(!home.contains("Evicted since start-up: 0 files"), "{home}");
     // What was let go of is fetched again from the bucket, whole.
     fetch_all();
+
+    // A burst of requests for one file not yet copied fetches it from the store once.
+    let large = large_wheel(&dists, "9.0");
+    let name = large.file_name().unwrap().to_str().unwrap();
+    let want = sha256_hex(&std::fs::read(&large).unwrap());
+    assert_eq!(upload(&writer, &large), 201);
+    let burst = server(&garage, 2, tmp.path(), "burst", &[]);
+    assert!(lists(&burst, "large", name));
+    let start = std::sync::Barrier::new(8);
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                start.wait();
+                let reply = burst.get(&format!("/p/{name}"));
+                assert_eq!(reply.status, 200, "{}", reply.text());
+                assert_eq!(sha256_hex(&reply.body), want);
+            });
+        }
+    });
+    let log = burst.log();
+    assert_eq!(log.matches(&format!("copied `{name}`")).count(), 1, "{log}");
 }
 
 #[test]
