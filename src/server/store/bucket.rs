@@ -172,7 +172,7 @@ pub struct Listed {
 }
 
 /// The bucket's distributions at one moment.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Listing {
     /// Bumped on every change seen.
     pub generation: u64,
@@ -292,12 +292,6 @@ impl BucketStore {
             crate::message!("curd-server: {e}");
         }
         Arc::clone(&read(&self.state).listing)
-    }
-
-    /// The listing read afresh from the bucket.
-    pub fn relisted(&self) -> Result<Arc<Listing>, StoreError> {
-        self.refresh(true)?;
-        Ok(Arc::clone(&read(&self.state).listing))
     }
 
     /// Looks at the marker, and lists the bucket again if it changed (or `force`).
@@ -549,11 +543,15 @@ impl BucketStore {
             self.save_claimed(&id, &entry)?
         };
         if matches!(committed, Committed::Created | Committed::Replaced) {
-            lock(&self.entries).insert(id, Arc::new(entry));
+            let entry = Arc::new(entry);
+            lock(&self.entries).insert(id.clone(), Arc::clone(&entry));
             self.touch();
-            if let Err(e) = self.refresh(true) {
-                crate::message!("curd-server: {e}");
-            }
+            let listed = Listed {
+                filename,
+                size: entry.size,
+                entry: Some(entry),
+            };
+            self.note(id, Some(listed));
         }
         Ok(committed)
     }
@@ -628,8 +626,22 @@ impl BucketStore {
         self.bucket.delete(&self.entry_key(&id))?;
         lock(&self.entries).remove(&id);
         self.touch();
-        self.refresh(true)?;
+        self.note(id, None);
         Ok(true)
+    }
+
+    /// Shows this server's own change at once, without listing the bucket, which
+    /// after every save would make each upload cost a listing of the whole bucket.
+    /// The marker last seen is kept, and differs from the one just written, so the
+    /// next refresh lists the bucket anyway and takes in other servers' changes.
+    fn note(&self, id: String, listed: Option<Listed>) {
+        let mut state = write(&self.state);
+        let listing = Arc::make_mut(&mut state.listing);
+        match listed {
+            Some(listed) => listing.dists.insert(id, listed),
+            None => listing.dists.remove(&id),
+        };
+        listing.generation += 1;
     }
 
     /// Rewrites the change marker with new bytes, so other servers list again.

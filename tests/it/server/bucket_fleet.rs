@@ -176,8 +176,11 @@ fn servers_over_one_bucket_share_uploads_and_keep_one_byte_string_per_name() {
     }
 
     // A removal through one server reaches the others.
+    servers[0].get("/simple/alpha/");
     let removed = servers[0].request("DELETE", "/p/alpha-1.2-py3-none-any.whl", &[], b"");
     assert_eq!(removed.status, 200, "{}", removed.text());
+    // A server's own change shows at once, without waiting for its next listing.
+    assert_eq!(servers[0].get("/p/alpha-1.2-py3-none-any.whl").status, 404);
     let deadline = Instant::now() + CONVERGE;
     while servers[2]
         .get("/simple/alpha/")
@@ -196,8 +199,12 @@ fn servers_over_one_bucket_share_uploads_and_keep_one_byte_string_per_name() {
         ..WheelSpec::new("alpha", "1.2")
     }
     .build(&mkdir(dists.join("again")));
+    // Asked just before, the server's listing is not due again during the upload.
+    servers[1].get("/simple/alpha/");
     assert_eq!(upload(&servers[1], &again), 201);
     let again_sha = sha256_hex(&std::fs::read(&again).unwrap());
+    let page = servers[1].get("/simple/alpha/").text();
+    assert!(page.contains(&format!("#sha256={again_sha}")), "{page}");
     let deadline = Instant::now() + CONVERGE;
     let served = |server: &Server| sha256_hex(&server.get("/p/alpha-1.2-py3-none-any.whl").body);
     while servers.iter().any(|s| served(s) != again_sha) && Instant::now() < deadline {
