@@ -318,8 +318,8 @@ impl Pull {
         self: &Arc<Self>,
         name: &PackageName,
     ) -> Result<Option<Arc<Listing>>, PullError> {
-        if let Some(listing) = self.held(name) {
-            return Ok(Some(listing));
+        if let Some(listing) = self.peek(name) {
+            return Ok(Some(self.hit(name, listing)));
         }
         if let Some(saved) = self.read_page(name) {
             let saved = Arc::new(saved);
@@ -338,14 +338,15 @@ impl Pull {
         outcome.map(Some).map_err(PullError::Upstream)
     }
 
-    /// The page held in memory, if it is (a hit: refreshed in the background
-    /// when stale).
-    pub fn held(self: &Arc<Self>, name: &PackageName) -> Option<Arc<Listing>> {
-        let held = lock(&self.held).pages.get(name).cloned()?;
-        Some(self.hit(name, held))
+    /// The page held in memory, if it is; not yet counted as a hit, as the
+    /// caller may go on to [`Pull::listing`], which counts it.
+    pub fn peek(&self, name: &PackageName) -> Option<Arc<Listing>> {
+        lock(&self.held).pages.get(name).cloned()
     }
 
-    fn hit(self: &Arc<Self>, name: &PackageName, listing: Arc<Listing>) -> Arc<Listing> {
+    /// Counts a page served from what is kept, and refreshes it in the background
+    /// when stale.
+    pub fn hit(self: &Arc<Self>, name: &PackageName, listing: Arc<Listing>) -> Arc<Listing> {
         self.stats.page_hits.fetch_add(1, Ordering::Relaxed);
         if listing.age() >= self.ttl {
             self.refresh_later(name);

@@ -253,10 +253,11 @@ impl App {
             let key = (name.clone(), format);
             let cached_generation = pull.store.index().generation;
             let stamp = |serial| (index.generation, cached_generation, serial);
-            if let Some(listing) = pull.held(&name)
+            if let Some(listing) = pull.peek(&name)
                 && let Some((rendered, page)) = lock(&self.union_pages).get(&key)
                 && *rendered == stamp(listing.serial)
             {
+                let listing = pull.hit(&name, listing);
                 let response = shared(200, format.content_type(), Arc::clone(page));
                 return with_age(response.header("Vary", "Accept"), Some(listing.age()));
             }

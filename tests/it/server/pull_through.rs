@@ -181,6 +181,21 @@ fn project_pages_are_the_union_local_first_in_both_formats() {
     assert!(!listing(&dir).contains(&two));
     let home = server.get("/").text();
     assert!(home.contains("Cached from upstream: 1 files"), "{home}");
+    // Each page asked for counts once among the hits, whether it was rendered
+    // anew (another format) or served as rendered before.
+    let pages = |home: &str| -> (u64, u64) {
+        let rest = home.split("Pages: ").nth(1).unwrap();
+        let mut words = rest.split_whitespace();
+        let hits = words.next().unwrap().parse().unwrap();
+        let all = words.nth(1).unwrap().parse().unwrap();
+        (hits, all)
+    };
+    let before = pages(&home);
+    get(&server, "/simple/alpha/", JSON);
+    get(&server, "/simple/alpha/", JSON);
+    server.get("/simple/alpha/");
+    let after = pages(&server.get("/").text());
+    assert_eq!((after.0 - before.0, after.1 - before.1), (3, 3));
 }
 
 #[test]
