@@ -2,7 +2,7 @@
 //! is uploaded through one is listed and served by the others, a name holds one
 //! byte string whichever server it reaches, and a server or a store node killed
 //! mid-upload loses nothing and leaves nothing half visible. pip, uv and curd
-//! install through any of them.
+//! install through any of them, and one may pull through an upstream beside it.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -484,4 +484,64 @@ fn start_up_says_what_is_wrong_with_the_bucket() {
         reply.text()
     );
     assert_eq!(up.get("/health").status, 200);
+}
+
+#[test]
+fn over_a_bucket_it_pulls_through_an_upstream_and_keeps_that_cache_apart() {
+    let garage = Garage::start();
+    let tmp = TempDir::new("fleet-pull");
+    let shelf = mkdir(tmp.path().join("shelf"));
+    let beta = WheelSpec::new("beta", "1.0").build(&shelf);
+    let beta_name = beta.file_name().unwrap().to_str().unwrap();
+    let upstream = Server::start(&shelf, &[]);
+    let upstream_url = format!("{}/simple/", upstream.url);
+    let proxy = server(
+        &garage,
+        0,
+        tmp.path(),
+        "proxy",
+        &["--upstream", &upstream_url],
+    );
+
+    assert!(lists(&proxy, "beta", beta_name));
+    let reply = proxy.get(&format!("/p/{beta_name}"));
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        sha256_hex(&reply.body),
+        sha256_hex(&std::fs::read(&beta).unwrap())
+    );
+    assert!(tmp.path().join("proxy/upstream").join(beta_name).is_file());
+
+    // An upload goes to the bucket; what came from the upstream stays in the
+    // proxy's own folder, so another server over the bucket has the one, not the other.
+    let alpha = WheelSpec::new("alpha", "3.0").build(&mkdir(tmp.path().join("alpha")));
+    let alpha_name = alpha.file_name().unwrap().to_str().unwrap();
+    assert_eq!(upload(&proxy, &alpha), 201);
+    let plain = server(&garage, 1, tmp.path(), "plain", &[]);
+    assert!(lists(&plain, "alpha", alpha_name));
+    assert_eq!(plain.get("/simple/beta/").status, 404);
+
+    // An upload may not give the upstream's file name other bytes.
+    let files = [("beta/respun.py", "VERSION = 'respun'\n")];
+    let respun = WheelSpec {
+        files: &files,
+        ..WheelSpec::new("beta", "1.0")
+    }
+    .build(&mkdir(tmp.path().join("respun")));
+    assert_eq!(upload(&proxy, &respun), 409);
+
+    // pip installs from both through the proxy.
+    let env = venv(&mkdir(tmp.path().join("pip")));
+    run_ok(pip(&env.join("bin/python")).args([
+        "install",
+        "--index-url",
+        &format!("{}/simple/", proxy.url),
+        "alpha",
+        "beta",
+    ]));
+    let list = pip_list(&env);
+    assert!(
+        list.contains("alpha==3.0") && list.contains("beta==1.0"),
+        "{list}"
+    );
 }
