@@ -376,18 +376,30 @@ impl BucketStore {
                 })
             };
             let listed = match (entry, candidates.as_slice()) {
-                (Some(entry), _) => from_entry(entry)?,
-                (None, [(filename, _, size)]) => Listed {
+                (Some(entry), _) => from_entry(entry),
+                (None, [(filename, _, size)]) => Ok(Listed {
                     filename: filename.clone(),
                     size: *size,
                     entry: None,
-                },
-                (None, _) => match self.read_entry(&id)? {
-                    Some(entry) => from_entry(entry)?,
-                    None => continue,
+                }),
+                (None, _) => match self.read_entry(&id) {
+                    Ok(Some(entry)) => from_entry(entry),
+                    Ok(None) => continue,
+                    Err(e) => Err(e),
                 },
             };
-            dists.insert(id, listed);
+            match listed {
+                Ok(listed) => {
+                    dists.insert(id, listed);
+                }
+                // An object under `dists/` that no server wrote (another tool's, or
+                // a faulty store's) is passed over: one stray key must not stop
+                // every server from listing, or from starting.
+                Err(e @ StoreError::Entry { .. }) => {
+                    crate::message!("curd-server: passing over {e}");
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(dists)
     }
@@ -593,15 +605,20 @@ impl BucketStore {
         );
         self.bucket.put(&mine, Payload::Empty, Overwrite::Always)?;
         let result = (|| {
-            let rivals = self.bucket.list(&claims)?.into_iter().any(|claim| {
-                let Some((at, sha)) = claim.key.strip_prefix(&claims).and_then(|rest| {
-                    let (at, rest) = rest.split_once('-')?;
-                    Some((at.parse::<u64>().ok()?, rest.split('-').next()?.to_string()))
-                }) else {
-                    return false;
-                };
-                sha != entry.sha256 && now.saturating_sub(at) < CLAIM_TTL.as_secs()
-            });
+            // One page of claims: more than a page for one name is a crowd, or a
+            // store that never stops listing; either way, back off.
+            let page = self.bucket.list_page(&claims, None, 1000)?;
+            let crowded = page.next.is_some();
+            let rivals = crowded
+                || page.objects.into_iter().any(|claim| {
+                    let Some((at, sha)) = claim.key.strip_prefix(&claims).and_then(|rest| {
+                        let (at, rest) = rest.split_once('-')?;
+                        Some((at.parse::<u64>().ok()?, rest.split('-').next()?.to_string()))
+                    }) else {
+                        return false;
+                    };
+                    sha != entry.sha256 && now.saturating_sub(at) < CLAIM_TTL.as_secs()
+                });
             lock(&self.entries).remove(id);
             match self.read_entry(id)? {
                 Some(_) => self.lost_to(id, entry),

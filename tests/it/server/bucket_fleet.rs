@@ -9,6 +9,9 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use curd::server::store::s3::{Overwrite, Payload};
+
+use super::s3_bucket::bucket_at;
 use crate::support::curd::Curd;
 use crate::support::dists::{WheelSpec, sha256_hex};
 use crate::support::garage::{BUCKET, Garage, KEY_ID, REGION, SECRET};
@@ -469,8 +472,21 @@ fn start_up_says_what_is_wrong_with_the_bucket() {
         "{down}"
     );
 
-    // A store that goes away after start-up: 503 with the reason, no crash.
+    // An object under `dists/` that no server wrote is passed over: servers still
+    // start, list and take uploads beside it.
+    bucket_at(&garage.endpoint(0), BUCKET, SECRET, Duration::from_secs(20))
+        .put(
+            "fleet/dists/stray",
+            Payload::Bytes(b"not an entry"),
+            Overwrite::Always,
+        )
+        .unwrap();
     let up = server(&garage, 0, tmp.path(), "up", &[]);
+    let first = WheelSpec::new("first", "1.0").build(&mkdir(tmp.path().join("first")));
+    assert_eq!(upload(&up, &first), 201);
+    assert!(lists(&up, "first", "first-1.0-py3-none-any.whl"));
+
+    // A store that goes away after start-up: 503 with the reason, no crash.
     drop(garage);
     let wheel = WheelSpec::new("late", "1.0").build(&mkdir(tmp.path().join("late")));
     let bytes = std::fs::read(&wheel).unwrap();

@@ -15,10 +15,10 @@ use curd::util::digest::sha256_hex;
 use crate::support::garage::{BUCKET, Garage, KEY_ID, REGION, SECRET};
 use crate::support::http;
 use crate::support::rng::Rng;
-use crate::support::servers::closed_port;
+use crate::support::servers::{CannedServer, closed_port, reply};
 use crate::support::tmp::TempDir;
 
-fn bucket_at(endpoint: &str, bucket: &str, secret: &str, timeout: Duration) -> Bucket {
+pub(super) fn bucket_at(endpoint: &str, bucket: &str, secret: &str, timeout: Duration) -> Bucket {
     Bucket::new(Config {
         endpoint: endpoint.to_string(),
         region: REGION.into(),
@@ -231,4 +231,23 @@ fn the_client_says_what_is_wrong_instead_of_hanging() {
         started.elapsed()
     );
     drop(hold);
+
+    // A store whose listing never ends (the same page again and again) gets an
+    // error, not the server's memory.
+    let page = b"<?xml version=\"1.0\"?><ListBucketResult><IsTruncated>true</IsTruncated>\
+        <NextContinuationToken>again</NextContinuationToken>\
+        <Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>";
+    let answers = (0..3)
+        .map(|_| reply("200 OK", &[("Content-Type", "application/xml")], page))
+        .collect();
+    let endless = CannedServer::start(answers);
+    let looping = bucket_at(&endless.url(), BUCKET, SECRET, guard)
+        .list("")
+        .unwrap_err();
+    assert!(
+        looping
+            .to_string()
+            .contains("gives the same continuation token twice"),
+        "{looping}"
+    );
 }

@@ -37,6 +37,12 @@ use crate::standards::url::{Scheme, Url};
 
 /// The largest XML answer read (a listing page of 1,000 long keys is ~1 MiB).
 const MAX_ANSWER: u64 = 8 << 20;
+/// The most keys one listing may bring: a third of a million distributions (three
+/// objects each), some 150 MB of keys at the peak of a listing.
+pub const MAX_LISTED: usize = 1_000_000;
+/// The most pages one listing may take, so a store answering empty pages that
+/// never end cannot keep a listing going.
+const MAX_PAGES: usize = 10_000;
 /// The largest error body read, for its code and message.
 const MAX_ERROR: u64 = 64 * 1024;
 /// Tries for a request whose body can be sent again.
@@ -557,18 +563,36 @@ impl Bucket {
         Ok(Page { objects, next })
     }
 
-    /// Every key under `prefix`, page after page.
+    /// Every key under `prefix`, page after page, up to [`MAX_LISTED`] keys and
+    /// [`MAX_PAGES`] pages: a store that never stops listing (a fault, or hostile)
+    /// gets an error, not all of the server's memory and time.
     pub fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, S3Error> {
         let mut all = Vec::new();
-        let mut after = None;
-        loop {
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
             let page = self.list_page(prefix, after.as_deref(), 1000)?;
             all.extend(page.objects);
+            let bad = |reason| S3Error::Answer {
+                what: "list",
+                key: prefix.to_string(),
+                reason,
+            };
+            if all.len() > MAX_LISTED {
+                return Err(bad("lists more keys than a server holds (1,000,000)"));
+            }
             match page.next {
+                Some(next) if after.as_ref() == Some(&next) => {
+                    return Err(bad("gives the same continuation token twice"));
+                }
                 Some(next) => after = Some(next),
                 None => return Ok(all),
             }
         }
+        Err(S3Error::Answer {
+            what: "list",
+            key: prefix.to_string(),
+            reason: "does not end within 10,000 pages",
+        })
     }
 
     /// Sends a request whose success is an XML document, and reads it.
