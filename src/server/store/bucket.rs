@@ -201,6 +201,8 @@ pub enum Committed {
 
 struct State {
     checked_at: Option<Instant>,
+    /// A request is refreshing the listing now.
+    refreshing: bool,
     listed_at: Option<Instant>,
     marker: Option<String>,
     listing: Arc<Listing>,
@@ -241,6 +243,7 @@ impl BucketStore {
             conditional,
             state: RwLock::new(State {
                 checked_at: None,
+                refreshing: false,
                 listed_at: None,
                 marker: None,
                 listing: Arc::new(Listing::default()),
@@ -279,17 +282,24 @@ impl BucketStore {
     /// The listing, refreshed first when it may be more than [`REFRESH`] old.
     pub fn listing(&self) -> Arc<Listing> {
         // The first request to find the listing due refreshes it; the others
-        // meanwhile serve it as it is.
+        // meanwhile serve it as it is. One refresh at a time: against a store that
+        // stalls, one worker waits on it, not one more every second until none is
+        // left to answer anything.
         let due = {
             let mut state = write(&self.state);
-            let due = state.checked_at.is_none_or(|at| at.elapsed() >= REFRESH);
+            let due =
+                !state.refreshing && state.checked_at.is_none_or(|at| at.elapsed() >= REFRESH);
             if due {
                 state.checked_at = Some(Instant::now());
+                state.refreshing = true;
             }
             due
         };
-        if due && let Err(e) = self.refresh(false) {
-            crate::message!("curd-server: {e}");
+        if due {
+            if let Err(e) = self.refresh(false) {
+                crate::message!("curd-server: {e}");
+            }
+            write(&self.state).refreshing = false;
         }
         Arc::clone(&read(&self.state).listing)
     }

@@ -15,6 +15,7 @@ use super::s3_bucket::bucket_at;
 use crate::support::curd::Curd;
 use crate::support::dists::{WheelSpec, sha256_hex};
 use crate::support::garage::{BUCKET, Garage, KEY_ID, REGION, SECRET};
+use crate::support::http::{self, answer_within};
 use crate::support::process::{command, run, run_ok};
 use crate::support::python::{pip, pip_list, tool, venv};
 use crate::support::servers::{Server, closed_port};
@@ -560,4 +561,44 @@ fn over_a_bucket_it_pulls_through_an_upstream_and_keeps_that_cache_apart() {
         list.contains("alpha==3.0") && list.contains("beta==1.0"),
         "{list}"
     );
+}
+
+#[test]
+fn a_store_that_hangs_holds_one_worker_not_every_one() {
+    let garage = Garage::start();
+    let tmp = TempDir::new("fleet-hang");
+    let up = server(&garage, 0, tmp.path(), "up", &[]);
+    let wheel = WheelSpec::new("kept", "1.0").build(&mkdir(tmp.path().join("kept")));
+    assert_eq!(upload(&up, &wheel), 201);
+
+    // While the store hangs, a page asked each second finds the listing due; only
+    // one request at a time may wait on the store to refresh it.
+    garage.pause(0);
+    let addr = up.addr;
+    let askers: Vec<_> = (0..6)
+        .map(|_| {
+            let asker = std::thread::spawn(move || {
+                http::request(None, addr, "GET", "/simple/kept/", &[], b"");
+            });
+            std::thread::sleep(Duration::from_millis(1100));
+            asker
+        })
+        .collect();
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"GET /simple/kept/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let page = answer_within(
+        &mut stream,
+        Duration::from_secs(5),
+        "a page while the store hangs",
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("kept-1.0-py3-none-any.whl"),
+        "{}",
+        page.text()
+    );
+    garage.resume(0);
+    drop(askers);
 }

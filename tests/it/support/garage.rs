@@ -139,6 +139,24 @@ impl Garage {
         process.killed()
     }
 
+    /// Freezes node `n` (`SIGSTOP`): it keeps its connections and answers nothing,
+    /// as a store that hangs; [`Garage::resume`] lets it go on.
+    pub fn pause(&self, n: usize) {
+        self.nodes[n]
+            .process
+            .as_ref()
+            .expect("node is running")
+            .signal("STOP");
+    }
+
+    pub fn resume(&self, n: usize) {
+        self.nodes[n]
+            .process
+            .as_ref()
+            .expect("node is running")
+            .signal("CONT");
+    }
+
     /// `garage node id` of node `n`, once it answers.
     fn node_id(&self, n: usize) -> String {
         let deadline = Instant::now() + START;

@@ -159,6 +159,17 @@ impl Running {
         self.collect(status)
     }
 
+    /// Sends the command and everything it started signal `name` (`STOP` freezes
+    /// them as a hung machine would, `CONT` lets them go on).
+    pub fn signal(&self, name: &str) {
+        let group = format!("-{}", self.child.id());
+        let status = Command::new("kill")
+            .args(["-s", name, "--", &group])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} {group} failed");
+    }
+
     /// What the command wrote to stderr so far.
     pub fn stderr_so_far(&self) -> String {
         self.stderr.text()
