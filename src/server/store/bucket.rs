@@ -16,9 +16,10 @@
 //! - Visible whole or not at all: a file is listed only through its entry, and an
 //!   entry is written only after its file (and METADATA) are stored whole.
 //! - One byte string per name: the entry is created with `If-None-Match: *`; a
-//!   store that ignores the header gets claims instead ([`Claims`]): a writer that
-//!   sees another writer's claim for other bytes backs off, so two different
-//!   byte strings never both win, at worst both are told to retry.
+//!   store that ignores the header gets claims instead (`claims/<identity>/`): a
+//!   writer that sees another writer's claim for other bytes backs off, so two
+//!   different byte strings never both win, at worst both are told to retry.
+//!   Claims are aged by the store's clock, never by the servers' own.
 //! - Same bytes again are `Unchanged`, other bytes a conflict, as in the folder.
 //! - Nothing re-reads a wheel: hashes and METADATA come from the entry and the
 //!   sidecar, written once by the server that checked the upload.
@@ -619,15 +620,30 @@ impl BucketStore {
             // store that never stops listing; either way, back off.
             let page = self.bucket.list_page(&claims, None, 1000)?;
             let crowded = page.next.is_some();
+            // Claims are aged by the store's clock, the one every server shares:
+            // when it stored each against when it stored this one. A store whose
+            // listing gives no times leaves the servers' clocks, written in the keys.
+            let store_now = page
+                .objects
+                .iter()
+                .find(|claim| claim.key == mine)
+                .and_then(|claim| claim.modified);
             let rivals = crowded
-                || page.objects.into_iter().any(|claim| {
+                || page.objects.iter().any(|claim| {
                     let Some((at, sha)) = claim.key.strip_prefix(&claims).and_then(|rest| {
                         let (at, rest) = rest.split_once('-')?;
-                        Some((at.parse::<u64>().ok()?, rest.split('-').next()?.to_string()))
+                        Some((at.parse::<u64>().ok()?, rest.split('-').next()?))
                     }) else {
                         return false;
                     };
-                    sha != entry.sha256 && now.saturating_sub(at) < CLAIM_TTL.as_secs()
+                    let fresh = match store_now {
+                        // A claim without a time is taken as fresh.
+                        Some(now) => claim
+                            .modified
+                            .is_none_or(|at| now.saturating_sub(at) < CLAIM_TTL.as_secs()),
+                        None => now.saturating_sub(at) < CLAIM_TTL.as_secs(),
+                    };
+                    sha != entry.sha256 && fresh
                 });
             lock(&self.entries).remove(id);
             match self.read_entry(id)? {

@@ -9,7 +9,9 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use curd::server::store::bucket::identity;
 use curd::server::store::s3::{Overwrite, Payload};
+use curd::standards::filename::DistFilename;
 
 use super::s3_bucket::bucket_at;
 use crate::support::curd::Curd;
@@ -486,6 +488,19 @@ fn start_up_says_what_is_wrong_with_the_bucket() {
     let first = WheelSpec::new("first", "1.0").build(&mkdir(tmp.path().join("first")));
     assert_eq!(upload(&up, &first), 201);
     assert!(lists(&up, "first", "first-1.0-py3-none-any.whl"));
+
+    // A rival's claim the store took just now holds the name, though its server's
+    // clock said 1970: claims are aged by the store's clock, not the servers'.
+    let second = WheelSpec::new("second", "1.0").build(&mkdir(tmp.path().join("second")));
+    let id = identity(&DistFilename::parse("second-1.0-py3-none-any.whl").unwrap());
+    let claim = format!("fleet/claims/{id}/0-{}-behind", "e".repeat(64));
+    let store = bucket_at(&garage.endpoint(0), BUCKET, SECRET, Duration::from_secs(20));
+    store
+        .put(&claim, Payload::Empty, Overwrite::Always)
+        .unwrap();
+    assert_eq!(upload(&up, &second), 503);
+    store.delete(&claim).unwrap();
+    assert_eq!(upload(&up, &second), 201);
 
     // A store that goes away after start-up: 503 with the reason, no crash.
     drop(garage);

@@ -34,6 +34,7 @@ pub use self::credentials::Credentials;
 pub use self::error::S3Error;
 use self::sign::{EMPTY_SHA256, Scope, Stamp, UNSIGNED_PAYLOAD};
 use crate::standards::url::{Scheme, Url};
+use crate::util::clock::parse_utc;
 
 /// The largest XML answer read (a listing page of 1,000 long keys is ~1 MiB).
 const MAX_ANSWER: u64 = 8 << 20;
@@ -83,6 +84,9 @@ pub struct ObjectInfo {
     pub size: u64,
     /// As the store sends it, quotes included.
     pub etag: String,
+    /// When the store stored it, by the store's clock (seconds since 1970), as
+    /// listings give it.
+    pub modified: Option<u64>,
 }
 
 /// An object being read.
@@ -410,6 +414,7 @@ impl Bucket {
                 key: key.to_string(),
                 size: content_length(&response),
                 etag: header(&response, "etag"),
+                modified: None,
             })),
             404 => Ok(None),
             _ => Err(self.failure(call.what, key, response)),
@@ -550,7 +555,13 @@ impl Bucket {
                 .and_then(|s| s.parse().ok())
                 .ok_or(bad("has an entry without a size"))?;
             let etag = xml::first(entry, "ETag").unwrap_or_default();
-            objects.push(ObjectInfo { key, size, etag });
+            let modified = xml::first(entry, "LastModified").and_then(|t| parse_utc(&t));
+            objects.push(ObjectInfo {
+                key,
+                size,
+                etag,
+                modified,
+            });
         }
         let next = match xml::first(&answer, "IsTruncated").as_deref() {
             Some("true") => Some(
