@@ -25,7 +25,7 @@ use crate::client::dispatch::Builder;
 use crate::client::environment::Environment;
 use crate::client::fetch::Client;
 use crate::client::find::{Compatibility, Finder, Origin};
-use crate::client::prepare::{Prepared, prepare};
+use crate::client::prepare::{Prepared, Unpack, prepare};
 use crate::client::satisfied::installed_satisfies;
 use crate::client::schemes::Location;
 use crate::client::upload::{Uploaded, upload};
@@ -595,7 +595,7 @@ fn prepare_and_place(
         settings.progress,
     );
     let jobs = finder.jobs();
-    let ready = |step: &Step| {
+    let ready = |step: &Step, unpack: Unpack| {
         let name = &step.resolved.name;
         let allowed = match settings.hashes.get(name) {
             Some(allowed) => Some(allowed.as_slice()),
@@ -610,12 +610,13 @@ fn prepare_and_place(
             }
             None => None,
         };
-        prepare(finder, cache, name, &step.resolved.version, allowed).map_err(StepError::Prepare)
+        prepare(finder, cache, name, &step.resolved.version, allowed, unpack)
+            .map_err(StepError::Prepare)
     };
     let placed = match &settings.mode {
         Mode::Wheel(dir) => {
             let outcomes = jobs.parallel(steps, |step| {
-                let ready = ready(step)?;
+                let ready = ready(step, Unpack::Never)?;
                 copy_wheel(&ready.path, &ready.wheel.to_string(), dir).map_err(StepError::Copy)?;
                 installing.tick();
                 Ok(ready)
@@ -632,7 +633,7 @@ fn prepare_and_place(
             let transaction = Transaction::begin(&env.target.scheme.purelib)
                 .map_err(CommandError::Transaction)?;
             let outcomes = jobs.parallel(steps, |step| {
-                let ready = ready(step)?;
+                let ready = ready(step, Unpack::Reused)?;
                 let staged = ready
                     .stage(
                         &transaction,
@@ -653,7 +654,7 @@ fn prepare_and_place(
         }
         Mode::Install => {
             let outcomes = jobs.parallel(steps, |step| {
-                let ready = ready(step);
+                let ready = ready(step, Unpack::Always);
                 installing.tick();
                 ready
             });
@@ -662,7 +663,7 @@ fn prepare_and_place(
                 Some(tag) if compiles_in_cache(settings, env) => {
                     let unpacked: Vec<_> = prepared
                         .iter()
-                        .map(|ready| (ready.unpacked.as_path(), &ready.wheel))
+                        .filter_map(|ready| Some((ready.unpacked.as_deref()?, &ready.wheel)))
                         .collect();
                     match compile_cached(&env.target.python, tag, &unpacked) {
                         Ok(()) => Some(tag.clone()),

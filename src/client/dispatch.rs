@@ -27,7 +27,7 @@ use crate::build::hooks::Backend;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::DispatchError;
 use crate::client::find::{Built, Candidate, Finder, WheelBuilder};
-use crate::client::prepare::prepare;
+use crate::client::prepare::{Unpack, prepare};
 use crate::install::{InstallOptions, LinkMode, Scheme, Target};
 use crate::message;
 use crate::resolve::{self, Options};
@@ -287,12 +287,19 @@ impl<'a> Builder<'a> {
             bytecode: None,
         };
         for package in &resolution.packages {
-            prepare(finder, self.cache, &package.name, &package.version, None)
-                .and_then(|ready| ready.install(&target, &options))
-                .map_err(|source| DispatchError::Requirement {
-                    name: package.name.clone(),
-                    source,
-                })?;
+            prepare(
+                finder,
+                self.cache,
+                &package.name,
+                &package.version,
+                None,
+                Unpack::Always,
+            )
+            .and_then(|ready| ready.install(&target, &options))
+            .map_err(|source| DispatchError::Requirement {
+                name: package.name.clone(),
+                source,
+            })?;
         }
         Ok(())
     }

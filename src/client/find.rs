@@ -171,6 +171,9 @@ pub struct LocalWheel {
     pub path: PathBuf,
     pub filename: WheelFilename,
     pub origin: Origin,
+    /// The cache held it before this run asked for it (an earlier download or
+    /// build): a wheel used again, and so worth keeping unpacked.
+    pub cached: bool,
 }
 
 /// What decides whether this interpreter can install a file.
@@ -772,9 +775,11 @@ impl<'a> Finder<'a> {
                 DIRECT => lock(&self.learned.direct).get(&wheel.name).copied(),
                 _ => None,
             };
+            let (path, cached) = self.cached_file(candidate)?;
             return Ok(LocalWheel {
-                path: self.local_file(candidate)?,
+                path,
                 filename: wheel.clone(),
+                cached,
                 origin: match direct {
                     Some(origin) => origin,
                     None if self.from_cache(candidate) => Origin::CacheServer,
@@ -804,6 +809,7 @@ impl<'a> Finder<'a> {
                     path: built.path.clone(),
                     filename: wheel,
                     origin: Origin::Built { fresh: built.fresh },
+                    cached: !built.fresh,
                 })
             }
             Ok(DistFilename::Wheel(_)) => Err(fail(Arc::new(DispatchError::Made {
@@ -820,14 +826,19 @@ impl<'a> Finder<'a> {
     /// The file on local disk: a find-links folder's own file, or a download into the
     /// cache (once: a cached copy is reused, as its name is its hash).
     pub fn local_file(&self, candidate: &Candidate) -> Result<PathBuf, FindError> {
+        self.cached_file(candidate).map(|(path, _)| path)
+    }
+
+    /// [`Finder::local_file`], and whether the cache held it already.
+    fn cached_file(&self, candidate: &Candidate) -> Result<(PathBuf, bool), FindError> {
         if let Some(path) = candidate.file.url.to_file_path() {
-            return Ok(path);
+            return Ok((path, false));
         }
         let dir = self.cache.archive_dir(&candidate.cache_key());
         let dest = dir.join(&candidate.file.filename);
         self.cache.filling(&dest, || {
             if dest.is_file() {
-                return Ok(dest.clone());
+                return Ok((dest.clone(), true));
             }
             std::fs::create_dir_all(&dir)
                 .context("create cache folder", &dir)
@@ -835,7 +846,7 @@ impl<'a> Finder<'a> {
             self.client
                 .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
                 .map_err(FindError::Fetch)?;
-            Ok(dest.clone())
+            Ok((dest.clone(), false))
         })
     }
 

@@ -655,6 +655,33 @@ fn wheels_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// A wheel fetched by this run is installed from its archive; one the cache held
+/// already is in use again, so it is unpacked once and linked from then on.
+#[test]
+fn a_wheel_used_again_is_unpacked_once_and_then_linked() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = TempDir::new("client-reused");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let unpacked = tmp.path().join("xdg-cache/curd/unpacked");
+    let install = |name: &str| {
+        let env = venv(&tmp.path().join(name));
+        curd_install(tmp.path(), &env, &["-c", &server.url, "--no-index", "app"]).success();
+        assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
+        let site = run_ok(command(env.join("bin/python")).args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
+        ]));
+        std::fs::metadata(Path::new(&site).join("app/cli.py"))
+            .unwrap()
+            .nlink()
+    };
+    assert_eq!(install("first"), 1);
+    assert!(!unpacked.exists());
+    assert_eq!(install("second"), 2);
+    assert!(unpacked.is_dir());
+    assert_eq!(install("third"), 3);
+}
+
 #[test]
 fn a_cached_download_cut_short_is_fetched_again() {
     let tmp = TempDir::new("client-short");
@@ -666,14 +693,15 @@ fn a_cached_download_cut_short_is_fetched_again() {
         assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
     };
     install("first");
-    // As a power cut can leave them: the downloads short, nothing unpacked yet.
+    // Fresh downloads are installed from the archive, not unpacked into the cache.
+    assert!(!cache.join("unpacked").exists());
+    // As a power cut can leave them: the downloads short.
     let archives = wheels_under(&cache.join("archives"));
     assert_eq!(archives.len(), 2, "{archives:?}");
     for archive in &archives {
         let file = std::fs::File::options().write(true).open(archive).unwrap();
         file.set_len(10).unwrap();
     }
-    std::fs::remove_dir_all(cache.join("unpacked")).unwrap();
     install("second");
     for archive in &archives {
         assert!(
