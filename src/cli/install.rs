@@ -639,6 +639,7 @@ fn prepare_and_place(
                         &transaction,
                         &env.target,
                         &install_options(settings, step, None),
+                        jobs,
                     )
                     .map_err(StepError::Prepare)?;
                 installing.tick();
@@ -710,6 +711,7 @@ fn install_all(
                 &transaction,
                 &env.target,
                 &install_options(settings, step, bytecode.clone()),
+                jobs,
             )
             .map_err(StepError::Prepare)
     });

@@ -17,6 +17,7 @@ use crate::install::{InstallOptions, Source as WheelSource, Staged, Target, Tran
 use crate::standards::filename::WheelFilename;
 use crate::standards::name::PackageName;
 use crate::standards::version::Version;
+use crate::util::sync::Jobs;
 
 /// A wheel fetched (or built), hash-checked, and unpacked in the cache if it is to be.
 pub struct Prepared {
@@ -108,16 +109,17 @@ impl Prepared {
             .map_err(PrepareError::Install)
     }
 
-    /// Writes the wheel beside its places in `target`, for `transaction` to put in
-    /// place with the rest.
+    /// Writes the wheel beside its places in `target` (a big one on as many
+    /// threads as `jobs` has free), for `transaction` to put in place with the rest.
     pub fn stage<'t>(
         &self,
         transaction: &'t Transaction,
         target: &Target,
         options: &InstallOptions,
+        jobs: &Jobs,
     ) -> Result<Staged<'t>, PrepareError> {
         transaction
-            .stage(self.source(), &self.wheel, target, options)
+            .stage(self.source(), &self.wheel, target, options, jobs)
             .map_err(PrepareError::Install)
     }
 

@@ -27,7 +27,7 @@ pub(super) struct Destination<'j> {
     pub(super) link: LinkMode,
 }
 
-impl Destination<'_> {
+impl<'j> Destination<'j> {
     /// Places one file of the wheel; `None` for a file not installed (one the
     /// installer writes itself, or a wrapper its launchers replace).
     pub(super) fn write_file(
@@ -74,6 +74,27 @@ impl Destination<'_> {
             size: row.size,
             line: 0,
         }))
+    }
+
+    /// A destination for another part of the same wheel, on another thread.
+    pub(super) fn part(&self) -> Destination<'j> {
+        Destination {
+            wheel: self.wheel.clone(),
+            writer: self.writer.sibling(),
+            layout: self.layout.clone(),
+            shebang: self.shebang.clone(),
+            link: self.link,
+        }
+    }
+
+    /// Takes over what a [`Destination::part`] wrote.
+    pub(super) fn absorb(&mut self, part: Destination<'j>) -> Result<(), InstallError> {
+        self.writer
+            .absorb(part.writer)
+            .map_err(|path| InstallError::DuplicateDestination {
+                wheel: self.wheel.clone(),
+                path,
+            })
     }
 
     /// Writes a file the installer makes (a launcher, INSTALLER, REQUESTED).

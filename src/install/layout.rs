@@ -88,6 +88,7 @@ impl Place {
 }
 
 /// Where each file of a wheel goes in an environment.
+#[derive(Clone)]
 pub(super) struct InstallLayout {
     /// Purelib or platlib, as WHEEL says: where the archive's root and `.dist-info` go.
     pub(super) root: Place,
@@ -194,6 +195,7 @@ impl InstallLayout {
 }
 
 /// Where a [`Destination`](super::destination::Destination) puts files.
+#[derive(Clone)]
 pub(super) enum Layout {
     /// An environment: files spread over its scheme, scripts and metadata added.
     Install(Box<InstallLayout>),

@@ -73,13 +73,14 @@ use self::script::{launcher, parse_entry_points, shebang};
 use self::wheel::Wheel;
 use self::writer::{Staging, Writer};
 use crate::standards::filename::WheelFilename;
+use crate::standards::record::Row;
 use crate::util::fs::Context;
 use crate::util::sync::Jobs;
 
-/// How many archive entries one thread unpacks at a time: a wheel of fewer is
-/// unpacked by one thread, and a big one is shared out in pieces small enough
-/// that threads finish close together.
-const ENTRIES_PER_TASK: usize = 64;
+/// How many files of a wheel one thread writes at a time: a wheel of fewer is
+/// written by one thread, and a big one is shared out in parts small enough that
+/// threads finish close together.
+const FILES_PER_PART: usize = 64;
 
 /// How to install a wheel: what to write beside its files, and how to place them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,22 +126,25 @@ pub fn install_wheel(
     target: &Target,
     options: &InstallOptions,
 ) -> Result<Installed, InstallError> {
-    let (writer, installed) = write_wheel(source, filename, target, options, None)?;
+    let (writer, installed) = write_wheel(source, filename, target, options, None, &Jobs::new(1))?;
     writer.commit()?;
     Ok(installed)
 }
 
 impl Transaction {
-    /// Writes a wheel beside its place, as [`install_wheel`] would install it; it
-    /// is placed by [`Transaction::commit`].
+    /// Writes a wheel beside its place, as [`install_wheel`] would install it, a
+    /// big one on as many threads as `jobs` has free; it is placed by
+    /// [`Transaction::commit`].
     pub fn stage(
         &self,
         source: Source<'_>,
         filename: &WheelFilename,
         target: &Target,
         options: &InstallOptions,
+        jobs: &Jobs,
     ) -> Result<Staged<'_>, InstallError> {
-        let (writer, _) = write_wheel(source, filename, target, options, Some(self.journal()))?;
+        let journal = Some(self.journal());
+        let (writer, _) = write_wheel(source, filename, target, options, journal, jobs)?;
         Ok(Staged::new(writer))
     }
 }
@@ -153,6 +157,7 @@ fn write_wheel<'j>(
     target: &Target,
     options: &InstallOptions,
     journal: Option<&'j Journal>,
+    jobs: &Jobs,
 ) -> Result<(Writer<'j>, Installed), InstallError> {
     if let Some(text) = &options.direct_url {
         check_direct_url(text)?;
@@ -183,17 +188,13 @@ fn write_wheel<'j>(
         link: options.link,
         layout: Layout::Install(Box::new(layout)),
     };
-    let mut rows = Vec::new();
     // "If Root-Is-Purelib == 'true', unpack archive into purelib (site-packages).
     // Else unpack archive into platlib (site-packages)." Spread: "Move each subtree
     // of distribution-1.0.data/ onto its destination path." ("Remove empty
     // distribution-1.0.data directory": it is never made, files go straight to their
     // destination.) And "during extraction, wheel installers verify all the hashes
     // in RECORD against the file contents."
-    wheel.for_each_file(|entry, row, content| {
-        rows.extend(destination.write_file(entry, row, content)?);
-        Ok(())
-    })?;
+    let mut rows = place_files(&wheel, &mut destination, jobs)?;
     // Entry points: "Install tools are expected to set up wrappers for both
     // console_scripts and gui_scripts in the scripts directory of the install scheme."
     for script in &scripts {
@@ -265,33 +266,9 @@ pub fn unpack(
     fs::create_dir_all(parent).context("create folder", parent)?;
     let staging = Staging::new(parent)?;
     let wheel = Wheel::open(Source::Zip(wheel), filename)?;
-    let ranges: Vec<Range<usize>> = (0..wheel.entries())
-        .step_by(ENTRIES_PER_TASK)
-        .map(|start| start..wheel.entries().min(start + ENTRIES_PER_TASK))
-        .collect();
-    // Once a range fails the wheel is refused, and the ranges not begun are skipped.
-    let failed = AtomicBool::new(false);
-    let extracted = jobs.parallel(&ranges, |range| {
-        if failed.load(Ordering::Relaxed) {
-            return Ok(Vec::new());
-        }
-        let mut destination = unpacking(&wheel, &staging.path);
-        let mut rows = Vec::new();
-        let placed = wheel.for_each_entry(range.clone(), |entry, row, content| {
-            rows.extend(destination.write_file(entry, row, content)?);
-            Ok(())
-        });
-        if placed.is_err() {
-            failed.store(true, Ordering::Relaxed);
-        }
-        placed.map(|()| rows)
-    });
-    let mut rows = Vec::new();
-    for range in extracted {
-        rows.extend(range?);
-    }
-    let record = format!("{}/RECORD", wheel.dist_info);
     let mut destination = unpacking(&wheel, &staging.path);
+    let rows = place_files(&wheel, &mut destination, jobs)?;
+    let record = format!("{}/RECORD", wheel.dist_info);
     destination.write_record(staging.path.join(&record), &rows, &record)?;
     match fs::rename(&staging.path, dest) {
         Ok(()) => staging.keep(),
@@ -300,6 +277,59 @@ pub fn unpack(
         Err(error) => Err(error).context("rename into place", dest)?,
     }
     Ok(())
+}
+
+/// Places every file of `wheel` through `destination` and gives back their RECORD
+/// rows. A big wheel is shared out in parts to as many threads as `jobs` has free,
+/// so the one wheel left at the end of a run (numpy's, pandas') keeps every core
+/// busy rather than one; each part's writer is taken over by `destination`'s.
+fn place_files<'j>(
+    wheel: &Wheel,
+    destination: &mut Destination<'j>,
+    jobs: &Jobs,
+) -> Result<Vec<Row>, InstallError> {
+    let files = wheel.files();
+    let parts: Vec<Range<usize>> = (0..files)
+        .step_by(FILES_PER_PART)
+        .map(|start| start..files.min(start + FILES_PER_PART))
+        .collect();
+    if parts.len() < 2 {
+        let mut rows = Vec::new();
+        wheel.for_each_file(|entry, row, content| {
+            rows.extend(destination.write_file(entry, row, content)?);
+            Ok(())
+        })?;
+        return Ok(rows);
+    }
+    // Once a part fails the wheel is refused, and the parts not begun are skipped.
+    let failed = AtomicBool::new(false);
+    let shared = &*destination;
+    let written = jobs.parallel(&parts, |range| {
+        let mut part = shared.part();
+        let mut rows = Vec::new();
+        if failed.load(Ordering::Relaxed) {
+            return Ok((part, rows));
+        }
+        let placed = wheel.for_each_part(range.clone(), |entry, row, content| {
+            rows.extend(part.write_file(entry, row, content)?);
+            Ok(())
+        });
+        if placed.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        placed.map(|()| (part, rows))
+    });
+    let mut rows = Vec::new();
+    let mut parts = Vec::new();
+    for outcome in written {
+        let (part, part_rows) = outcome?;
+        parts.push(part);
+        rows.extend(part_rows);
+    }
+    for part in parts {
+        destination.absorb(part)?;
+    }
+    Ok(rows)
 }
 
 /// Writes a wheel's files into `root` as the archive names them.

@@ -744,8 +744,8 @@ fn unpack_demo(wheel: &Path, dest: &Path) -> Result<(), InstallError> {
 }
 
 /// Enough modules, in enough folders, that unpacking shares them out among threads.
-fn big_entries() -> Vec<Entry> {
-    let mut entries: Vec<Entry> = (0..ENTRIES_PER_TASK * 5 + 3)
+pub(super) fn big_entries() -> Vec<Entry> {
+    let mut entries: Vec<Entry> = (0..FILES_PER_PART * 5 + 3)
         .map(|n| {
             let name = format!("demo/part{}/mod{n}.py", n % 7);
             (name, format!("VALUE = {n}\n").into_bytes(), 0o644)
@@ -787,7 +787,7 @@ fn a_bad_file_in_a_late_piece_of_a_big_wheel_leaves_no_folder() {
     let record = record_of(&entries, "demo-1.0.dist-info");
     // RECORD is right about every file but one far into the archive, whose bytes
     // differ from what RECORD hashed (same size, so only the hash can tell).
-    let late = ENTRIES_PER_TASK * 4 + 1;
+    let late = FILES_PER_PART * 4 + 1;
     entries[late].1 = format!("VALUE = {late}\n").replace('=', ":").into_bytes();
     entries.push(("demo-1.0.dist-info/RECORD".into(), record, 0o644));
     let bad = dir.0.join(DEMO);

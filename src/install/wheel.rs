@@ -225,12 +225,33 @@ impl Wheel {
     /// decompress to more. What `place` leaves unread is read and checked anyway.
     pub(super) fn for_each_file(
         &self,
+        place: impl FnMut(&str, &Row, Content<'_>) -> Result<(), InstallError>,
+    ) -> Result<(), InstallError> {
+        self.for_each_part(0..self.files(), place)
+    }
+
+    /// How many items [`Wheel::for_each_part`] takes ranges of: the archive's
+    /// entries, or an unpacked folder's RECORD rows and bytecode.
+    pub(super) fn files(&self) -> usize {
+        match &self.archive {
+            Some(archive) => archive.len(),
+            None => self.record.len() + self.bytecode.len(),
+        }
+    }
+
+    /// [`Wheel::for_each_file`] for the items in `items` alone (an archive's read
+    /// through a reader of its own), so that threads can each take a part of one
+    /// wheel. Each file is verified the same way, whichever part it falls in.
+    pub(super) fn for_each_part(
+        &self,
+        items: Range<usize>,
         mut place: impl FnMut(&str, &Row, Content<'_>) -> Result<(), InstallError>,
     ) -> Result<(), InstallError> {
+        let skipped = self.skipped();
         let Some(archive) = &self.archive else {
             let wheel = &self.path;
-            let skipped = self.skipped();
-            for row in self.record.iter().chain(&self.bytecode) {
+            let rows = self.record.iter().chain(&self.bytecode);
+            for row in rows.skip(items.start).take(items.len()) {
                 if skipped.contains(&row.path) {
                     continue;
                 }
@@ -244,32 +265,11 @@ impl Wheel {
             }
             return Ok(());
         };
-        self.for_each_entry(0..archive.len(), place)
-    }
-
-    /// How many entries the archive has (none for an unpacked folder): what
-    /// [`Wheel::for_each_entry`] takes ranges of.
-    pub(super) fn entries(&self) -> usize {
-        self.archive.as_ref().map_or(0, ZipArchive::len)
-    }
-
-    /// [`Wheel::for_each_file`] for the archive's entries in `entries` alone, read
-    /// through a reader of its own, so that threads can each take a range of one
-    /// wheel. Each entry is verified the same way, whichever range it falls in.
-    pub(super) fn for_each_entry(
-        &self,
-        entries: Range<usize>,
-        mut place: impl FnMut(&str, &Row, Content<'_>) -> Result<(), InstallError>,
-    ) -> Result<(), InstallError> {
-        let Some(archive) = &self.archive else {
-            return Ok(());
-        };
         let mut archive = archive.clone();
         let wheel = &self.path;
-        let skipped = self.skipped();
         let rows: HashMap<&str, &Row> = self.record.iter().map(|r| (r.path.as_str(), r)).collect();
         let record_path = wheel.join(&skipped[0]);
-        for index in entries {
+        for index in items {
             let mut file = archive
                 .by_index(index)
                 .map_err(|error| InstallError::NotZip {

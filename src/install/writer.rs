@@ -16,7 +16,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::journal::{Journal, Pending, discard, install_dist_info, place};
-use crate::util::fs::{Context, FsError, temp_name};
+use crate::util::fs::{Context, FsError, copy_new, temp_name};
 
 /// How files of an unpacked wheel reach the environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +114,32 @@ impl<'j> Writer<'j> {
         }
     }
 
+    /// A writer for another part of the same wheel, on another thread: its files
+    /// go where this one's would (the `.dist-info` into the same staged folder),
+    /// and [`Writer::absorb`] takes them over once the part is written.
+    pub(super) fn sibling(&self) -> Writer<'j> {
+        Writer::new(self.staged, self.dist_info.clone(), self.journal)
+    }
+
+    /// Takes over what a [`Writer::sibling`] wrote, to commit or undo with its own;
+    /// the path that both wrote, if any, is refused, as one writer refuses it.
+    pub(super) fn absorb(&mut self, mut part: Writer<'j>) -> Result<(), PathBuf> {
+        part.done = true;
+        self.pending.append(&mut part.pending);
+        self.created.append(&mut part.created);
+        // Parents before their children, so undoing (in reverse) empties each
+        // folder before it tries to remove it, whichever part made which.
+        self.created.sort_by_key(|dir| dir.components().count());
+        self.known.extend(part.known.drain());
+        for path in part.taken.drain() {
+            if self.taken.contains(&path) {
+                return Err(path);
+            }
+            self.taken.insert(path);
+        }
+        Ok(())
+    }
+
     /// What this writer's temporary names carry.
     fn label(&self) -> &str {
         self.journal.map_or("", Journal::label)
@@ -186,13 +212,17 @@ impl<'j> Writer<'j> {
             Spot::Beside { dir, temp } => {
                 let linked = link && self.retry(&dir, || fs::hard_link(source, &temp)).is_ok();
                 if !linked {
-                    self.retry(&dir, || fs::copy(source, &temp))
+                    self.retry(&dir, || copy_new(source, &temp))
                         .context("copy", source)?;
                 }
                 self.push(temp, dest, linked);
             }
             Spot::Unseen(path) => {
-                if link && fs::hard_link(source, &path).is_ok() {
+                let placed = match link {
+                    true => fs::hard_link(source, &path),
+                    false => copy_new(source, &path),
+                };
+                if placed.is_ok() {
                     return Ok(());
                 }
                 // Beside it, then over it: copying onto a file that is there would
@@ -200,7 +230,7 @@ impl<'j> Writer<'j> {
                 let temp = parent(&path).join(temp_name(self.label()));
                 let linked = link && fs::hard_link(source, &temp).is_ok();
                 if !linked {
-                    fs::copy(source, &temp).context("copy", source)?;
+                    copy_new(source, &temp).context("copy", source)?;
                 }
                 place(&Pending {
                     temp,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::install::journal::word;
 use crate::install::tests::{
-    DEMO, Entry, Env, build, demo_entries, env, options, tree, wheel_name,
+    DEMO, Entry, Env, big_entries, build, demo_entries, env, options, tree, wheel_name,
 };
 use crate::install::{Removal, Source, Spare, damage, installed, unpack};
 use crate::util::fs::TestDir as TempDir;
@@ -106,6 +106,7 @@ fn stage<'t>(env: &Env, transaction: &'t Transaction, source: &Path, filename: &
             &wheel_name(filename),
             &env.target,
             &options(),
+            &Jobs::new(2),
         )
         .expect("stages")
 }
@@ -216,6 +217,78 @@ fn a_failed_transaction_undoes_itself() {
     {
         let transaction = Transaction::begin(site(&env)).expect("begins");
         let _staged = stage(&env, &transaction, &v2, DEMO2);
+    }
+    assert_eq!(tree(&env.root), before);
+}
+
+/// A big wheel staged straight from its archive, in parts on several threads,
+/// installs exactly as one thread installs it.
+#[test]
+fn a_big_wheel_staged_in_parts_installs_as_one_thread_installs_it() {
+    let wheels = TempDir::new("txn-parts-wheels");
+    let wheel = build(&wheels.0, DEMO, big_entries());
+    let serial = env("txn-parts-serial");
+    crate::install::install_wheel(
+        Source::Zip(&wheel),
+        &wheel_name(DEMO),
+        &serial.target,
+        &options(),
+    )
+    .expect("installs");
+    let parts = env("txn-parts");
+    let transaction = Transaction::begin(site(&parts)).expect("begins");
+    let staged = transaction
+        .stage(
+            Source::Zip(&wheel),
+            &wheel_name(DEMO),
+            &parts.target,
+            &options(),
+            &Jobs::new(4),
+        )
+        .expect("stages");
+    let change = Change {
+        staged: Some(staged),
+        removals: Vec::new(),
+    };
+    transaction
+        .commit(vec![change], &Jobs::new(2))
+        .expect("commits");
+    assert_eq!(shape(&parts), shape(&serial));
+    let record =
+        fs::read_to_string(site(&parts).join("demo-1.0.dist-info/RECORD")).expect("RECORD");
+    assert_eq!(record.lines().count(), big_entries().len() + 4, "{record}");
+}
+
+/// Two files of one wheel bound for one place are refused even when different
+/// threads write them, and the environment is left as it was.
+#[test]
+fn one_place_written_by_two_parts_of_a_wheel_is_refused() {
+    let wheels = TempDir::new("txn-parts-twice-wheels");
+    let mut entries = big_entries();
+    entries.push((
+        "demo-1.0.data/purelib/demo/part0/mod0.py".into(),
+        b"VALUE = 0\n".to_vec(),
+        0o644,
+    ));
+    let wheel = build(&wheels.0, DEMO, entries);
+    let env = env("txn-parts-twice");
+    let before = tree(&env.root);
+    {
+        let transaction = Transaction::begin(site(&env)).expect("begins");
+        let refused = transaction.stage(
+            Source::Zip(&wheel),
+            &wheel_name(DEMO),
+            &env.target,
+            &options(),
+            &Jobs::new(4),
+        );
+        match refused {
+            Err(InstallError::DuplicateDestination { path, .. }) => {
+                assert!(path.ends_with("demo/part0/mod0.py"), "{}", path.display());
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("staged"),
+        }
     }
     assert_eq!(tree(&env.root), before);
 }
