@@ -80,7 +80,7 @@ clean:
 # on loopback, in under 20 minutes, and writes its tables into BENCHMARKS.md.
 BENCH_DATA ?= bench-data
 
-.PHONY: bench bench-data bench-tools
+.PHONY: bench bench-data bench-tools bench-online
 
 bench-data:
 	$(PYTHON) tests/bench/data.py $(BENCH_DATA)
@@ -93,3 +93,8 @@ bench-tools:
 
 bench: build bench-tools garage
 	$(PYTHON) tests/bench/run.py --data $(BENCH_DATA) --out BENCHMARKS.md
+
+# Cold installs of jupyterlab from real PyPI, curd against the pinned uv of the tools
+# venv, 5 interleaved runs: needs the internet, so opt-in like test-online.
+bench-online: build tools
+	$(PYTHON) tests/bench/online.py

@@ -13,8 +13,9 @@ with `-c URL --no-index`), each time into a fresh venv made with
 variant runs --reps times (at least 5), the variants interleaved and rotated
 each round; a table gives the median and min-max of the wall time of the
 tool's one process, from spawn to exit. Venvs and caches live in
-bench-data/run, on the same disk as the repository; each run's are deleted,
-and the disk synced, before the next run starts.
+bench-data/run, on the same disk as the repository; each run's are moved
+aside (deleted when the bench ends, see remove()), and the disk synced, before
+the next run starts.
 
   1. warm server, cold client: each run gets a new, empty cache folder
      (curd --cache-dir, uv --cache-dir, PIP_CACHE_DIR); bytecode compilation
@@ -494,10 +495,24 @@ def expect_installed(bench, venv, count):
 
 
 def remove(*paths):
-    """Deletes what a run made, then waits for the disk, so the next run starts quiet."""
+    """Puts what a run made out of the way, then waits for the disk, so the next run
+    starts quiet.
+
+    Nothing is deleted until the bench ends: each folder is renamed into `trash/`
+    beside it. On ext4 without a journal (this machine's disk), the inode allocator
+    passes over every inode freed in the last minute (five, before writeback), so
+    a run that follows the deletion of the last run's few thousand files spends
+    most of its time in the kernel looking for inodes (perf: `recently_deleted`
+    and `find_get_block_common`, half the samples), and is timed on the cleanup
+    before it rather than on its own work."""
     def cleanup():
         for path in paths:
-            shutil.rmtree(path, ignore_errors=True)
+            trash = path.parent / "trash"
+            trash.mkdir(exist_ok=True)
+            try:
+                path.rename(trash / path.name)
+            except OSError:
+                shutil.rmtree(path, ignore_errors=True)
         os.sync()
     return cleanup
 
@@ -562,7 +577,7 @@ def fill_caches(bench, requirements, expected, tools=INSTALLERS, compile=False):
                         install_command(bench, tool, venv, cache, requirements,
                                         compile and tool == "curd"),
                         expect_installed(bench, venv, expected))
-            shutil.rmtree(venv, ignore_errors=True)
+            remove(venv)()
         caches[tool] = cache
     return caches
 
@@ -1200,7 +1215,7 @@ def warm_proxy(bench, name, index_url, expected):
         venv = bench.new_venv()
         run = bench.timed(f"warming {name} with {tool}", pull_client(bench, tool, venv, index_url),
                           expect_installed(bench, venv, expected))
-        shutil.rmtree(venv, ignore_errors=True)
+        remove(venv)()
         if run is None:
             return f"the untimed install with {tool} through it failed (see Failures)"
     return None
@@ -1763,7 +1778,12 @@ def main():
     bench = Bench(args)
     bench.check_inputs(only)
     bench.install_peers()
-    shutil.rmtree(bench.work, ignore_errors=True)
+    if bench.work.exists():
+        # A run cut short left its files: deleted, then a minute and more for the
+        # disk to forget them (see remove()).
+        shutil.rmtree(bench.work, ignore_errors=True)
+        os.sync()
+        time.sleep(65)
     bench.work.mkdir(parents=True)
     started = time.perf_counter()
     report = {"goals": []}
@@ -1802,7 +1822,9 @@ def main():
                                      ratio(s.median, floor.median),
                                      ratio(cold["curd"].median, s.median)])
                     goals.append(time_goal(f"1 cold, bytecode {bytecode}: curd vs uv",
-                                           cold["curd"], cold["uv"], 1.0))
+                                           cold["curd"], cold["uv"], 0.8))
+                    goals.append(time_goal(f"1 cold, bytecode {bytecode}: curd vs the floor",
+                                           cold["curd"], floor, 1.15))
                     goals.append(time_goal(f"1 cold, bytecode {bytecode}: curd vs pip",
                                            cold["curd"], cold["pip"], 0.2))
                 variants = [v for v in WARM_VARIANTS if not (compile and v[2])]
@@ -1814,11 +1836,11 @@ def main():
                     label = key + (" (hardlink)" if tool != "pip" and not copy else "")
                     rows.append(["2 warm client", bytecode, label, fmt(s.median), s.span(),
                                  ratio(s.median, floor.median), ratio(same.median, s.median)])
-                for curd_key, uv_key in (("curd", "uv"), ("curd copy", "uv copy")):
+                for curd_key, uv_key, factor in (("curd", "uv", 0.7), ("curd copy", "uv copy", 0.85)):
                     if curd_key not in warm:
                         continue
                     goals.append(time_goal(f"2 warm, bytecode {bytecode}: {curd_key} vs {uv_key}",
-                                           warm[curd_key], warm[uv_key], 1.0))
+                                           warm[curd_key], warm[uv_key], factor))
                     goals.append(time_goal(f"2 warm, bytecode {bytecode}: {curd_key} vs pip",
                                            warm[curd_key], warm["pip"], 0.2))
             report["install"] = rows
