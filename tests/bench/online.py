@@ -70,8 +70,10 @@ def main():
                 sets[tool] = installed(venv)
                 print(f"run {run + 1}: {tool} {seconds:.2f} s, {len(sets[tool])} distributions",
                       file=sys.stderr)
-                shutil.rmtree(venv)
-                shutil.rmtree(cache)
+                # Kept until the end: on ext4 without a journal, files created just
+                # after thousands were deleted cost several times as much (see
+                # remove() in run.py), and the next run would be timed on that.
+                os.sync()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if sets["curd"] != sets["uv"]:

@@ -741,8 +741,11 @@ def upload_server(bench):
     Returns the server, already spawned, and its folder.
     """
     folder = bench.fresh("cache-server")
+    # Files only: a curd-server that served the folder leaves its (empty) upload
+    # staging folder there.
     for path in (bench.data / "sdist-server").iterdir():
-        os.link(path, folder / path.name)
+        if path.is_file():
+            os.link(path, folder / path.name)
     server = curd_server(folder, bench.work / "cache-server.log", "-u", upload_logins(bench),
                          "--public-read")
     return server, folder
