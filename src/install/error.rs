@@ -25,6 +25,11 @@ pub enum InstallError {
     /// An entry that could land outside its folder: absolute, with `..`, or otherwise
     /// not a plain relative path.
     UnsafePath { wheel: PathBuf, entry: String },
+    /// An entry named as curd names its own files in an environment.
+    ReservedName { wheel: PathBuf, entry: String },
+    /// A file to be put where a folder is, or a folder where a file is: the rename
+    /// that puts it in place would fail after the install is committed.
+    KindClash { path: PathBuf, folder: bool },
     /// No top-level `.dist-info` folder.
     NoDistInfo { wheel: PathBuf, expected: String },
     /// More than one top-level `.dist-info` folder.
@@ -127,6 +132,24 @@ impl fmt::Display for InstallError {
                 shown(entry),
                 wheel.display()
             ),
+            ReservedName { wheel, entry } => write!(
+                f,
+                "invalid wheel `{}`: expected no names that curd keeps for its own files in an environment (`.curd-*`, `.curd.lock`), found `{}`",
+                wheel.display(),
+                shown(entry)
+            ),
+            KindClash { path, folder } => {
+                let (new, old) = if *folder {
+                    ("folder", "file")
+                } else {
+                    ("file", "folder")
+                };
+                write!(
+                    f,
+                    "cannot install a {new} at `{}`: a {old} is there; uninstall the project that owns it first",
+                    path.display()
+                )
+            }
             UnsafePath { wheel, entry } => write!(
                 f,
                 "invalid wheel `{}`: expected relative paths inside the wheel, found `{}`",
@@ -356,6 +379,20 @@ mod tests {
                     entry: "../x\n".into(),
                 },
                 "invalid wheel `/w/demo-1.0-py3-none-any.whl`: expected relative paths inside the wheel, found `../x\\n`",
+            ),
+            (
+                InstallError::ReservedName {
+                    wheel: w(),
+                    entry: ".curd-journal".into(),
+                },
+                "invalid wheel `/w/demo-1.0-py3-none-any.whl`: expected no names that curd keeps for its own files in an environment (`.curd-*`, `.curd.lock`), found `.curd-journal`",
+            ),
+            (
+                InstallError::KindClash {
+                    path: PathBuf::from("/v/site-packages/demo/data"),
+                    folder: true,
+                },
+                "cannot install a folder at `/v/site-packages/demo/data`: a file is there; uninstall the project that owns it first",
             ),
             (
                 InstallError::UnsupportedWheelVersion {

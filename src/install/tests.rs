@@ -499,6 +499,29 @@ fn refuses_malformed_wheels_and_leaves_nothing_behind() {
     }
 }
 
+/// A wheel may not bring a file named as curd's own: a journal it brought could
+/// have the next run carry out steps it wrote.
+#[test]
+fn refuses_the_names_curd_keeps_for_itself() {
+    for name in [
+        ".curd-journal",
+        "demo/.curd-tmp-1-x",
+        ".curd.lock",
+        "demo-1.0.data/purelib/.curd-journal",
+    ] {
+        let dir = TempDir::new("reserved");
+        let env = env("reserved-env");
+        let mut entries = demo_entries();
+        entries.push((name.into(), b"B\n".to_vec(), 0o644));
+        let before = tree(&env.root);
+        match install(&env, &build(&dir.0, DEMO, entries), DEMO) {
+            Err(InstallError::ReservedName { entry, .. }) => assert_eq!(entry, name),
+            other => panic!("{name}: {other:?}"),
+        }
+        assert_eq!(tree(&env.root), before, "{name}");
+    }
+}
+
 #[test]
 fn refuses_wheels_of_another_project_or_without_their_files() {
     let env = env("mismatch");

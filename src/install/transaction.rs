@@ -148,6 +148,7 @@ impl Transaction {
             steps.extend(trash.into_iter().map(Step::Discard));
             blocks.push(steps);
         }
+        blocks.iter().flatten().try_for_each(check_place)?;
         self.journal.commit(&blocks)?;
         self.committed.store(true, Ordering::SeqCst);
         Ok(blocks)
@@ -167,6 +168,27 @@ impl Drop for Transaction {
             // they could not, as the next run would.
             let _ = recover_from(self.journal.path());
         }
+    }
+}
+
+/// Refuses, before the commit, a rename that could only fail after it: a folder
+/// onto a file or a file onto a folder (a project whose module became a package, or
+/// two projects that disagree), which would leave the journal committed and every
+/// later run unable to finish it.
+fn check_place(step: &Step) -> Result<(), InstallError> {
+    let Step::Place(pending) = step else {
+        return Ok(());
+    };
+    if pending.temp == pending.dest {
+        return Ok(());
+    }
+    let folder = fs::symlink_metadata(&pending.temp).is_ok_and(|meta| meta.is_dir());
+    match fs::symlink_metadata(&pending.dest) {
+        Ok(meta) if meta.is_dir() != folder => Err(InstallError::KindClash {
+            path: pending.dest.clone(),
+            folder,
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -91,6 +91,12 @@ impl Wheel {
                             entry: name.into_owned(),
                         });
                     }
+                    if name.split('/').any(is_reserved) {
+                        return Err(InstallError::ReservedName {
+                            wheel: path.to_path_buf(),
+                            entry: name.into_owned(),
+                        });
+                    }
                     if let Some((top, _)) = name.split_once('/')
                         && !tops.iter().any(|known| known == top)
                     {
@@ -366,6 +372,13 @@ fn open_zip(path: &Path) -> Result<ZipArchive, InstallError> {
 /// Whether an archive entry name is a plain relative path: no leading `/`, no `.`,
 /// `..` or empty components, no `\` (a separator on Windows) and no NUL. Joined to
 /// any folder, such a path stays inside it.
+/// Whether a part of a path is a name curd gives its own files in an environment
+/// (its journal, its lock, hidden temporary names): a wheel that brought a journal
+/// could have the next run carry out steps it wrote.
+fn is_reserved(part: &str) -> bool {
+    part.starts_with(".curd-") || part == ".curd.lock"
+}
+
 pub(super) fn is_safe_entry(name: &str) -> bool {
     let path = name.strip_suffix('/').unwrap_or(name);
     !path.is_empty()

@@ -293,6 +293,46 @@ fn one_place_written_by_two_parts_of_a_wheel_is_refused() {
     assert_eq!(tree(&env.root), before);
 }
 
+/// A project whose module `demo/data` became a package `demo/data/`, and back:
+/// refused before the commit (a rename after it would fail and leave every later
+/// run stuck), with the environment as it was and no journal left.
+#[test]
+fn a_file_that_becomes_a_folder_is_refused_before_the_commit() {
+    let wheels = TempDir::new("txn-kind-wheels");
+    let with = |path: &str| {
+        let mut entries = demo_entries();
+        entries.push((path.into(), b"X = 1\n".to_vec(), 0o644));
+        entries
+    };
+    for (old, new) in [
+        ("demo/data", "demo/data/x.py"),
+        ("demo/data/x.py", "demo/data"),
+    ] {
+        let v1 = unpacked(&wheels.0, DEMO, with(old));
+        let v2_entries: Vec<Entry> = demo2_entries()
+            .into_iter()
+            .chain([(new.to_string(), b"X = 2\n".to_vec(), 0o644)])
+            .collect();
+        let v2 = unpacked(&wheels.0, DEMO2, v2_entries);
+        let env = env("txn-kind");
+        upgrade(&env, &v1, DEMO);
+        let before = tree(&env.root);
+        let transaction = Transaction::begin(site(&env)).expect("begins");
+        let changes = changes(&env, &transaction, &v2, DEMO2);
+        match transaction.commit(changes, &Jobs::new(2)) {
+            Err(InstallError::KindClash { path, .. }) => {
+                assert!(path.ends_with("demo/data"), "{}", path.display());
+            }
+            other => panic!("{other:?}"),
+        }
+        drop(transaction);
+        assert_eq!(tree(&env.root), before);
+        assert!(!site(&env).join(JOURNAL).exists());
+        fs::remove_dir_all(&v1).expect("remove");
+        fs::remove_dir_all(&v2).expect("remove");
+    }
+}
+
 #[test]
 fn a_journal_cut_short_in_its_commit_is_rolled_back() {
     let env = env("txn-cut");
