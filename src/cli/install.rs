@@ -772,7 +772,11 @@ fn commit_all(
         .collect();
     transaction
         .commit(changes, jobs)
-        .map_err(CommandError::Commit)
+        .map_err(|error| match error {
+            // Found before anything changed.
+            InstallError::KindClash { .. } => CommandError::Transaction(error),
+            error => CommandError::Commit(error),
+        })
 }
 
 /// What every step gave, or (if any failed) the run's error, listing every

@@ -146,7 +146,7 @@ impl fmt::Display for InstallError {
                 };
                 write!(
                     f,
-                    "cannot install a {new} at `{}`: a {old} is there; uninstall the project that owns it first",
+                    "a {new} would go at `{}`, where a {old} is; uninstall the project that owns it first",
                     path.display()
                 )
             }
@@ -392,7 +392,7 @@ mod tests {
                     path: PathBuf::from("/v/site-packages/demo/data"),
                     folder: true,
                 },
-                "cannot install a folder at `/v/site-packages/demo/data`: a file is there; uninstall the project that owns it first",
+                "a folder would go at `/v/site-packages/demo/data`, where a file is; uninstall the project that owns it first",
             ),
             (
                 InstallError::UnsupportedWheelVersion {
