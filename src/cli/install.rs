@@ -19,6 +19,7 @@ use crate::cli::args::InstallArgs;
 use crate::cli::error::{CommandError, Failure, Failures, StepError, UploadFailed};
 use crate::cli::settings::{Mode, Settings, UploadTarget, Variables};
 use crate::cli::summary::Summary;
+use crate::client::ahead::UnpackAhead;
 use crate::client::cache::Cache;
 use crate::client::direct::{DirectDist, Maker};
 use crate::client::dispatch::Builder;
@@ -120,6 +121,11 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         settings.path.clone(),
         &cache,
     );
+    // A run that installs what it resolves unpacks, while it resolves, the wheels
+    // it downloads for their metadata: one thread a core, as the work is all CPU.
+    let installs = matches!(settings.mode, Mode::Install) && !settings.dry_run;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let ahead = installs.then(|| UnpackAhead::start(&cache, cores.min(settings.jobs)));
     let finder = Finder::new(
         &client,
         &cache,
@@ -133,7 +139,8 @@ pub fn run(args: InstallArgs, mode: Mode) -> Result<(), CommandError> {
         // An sdist cannot be built for another machine: wheels only, as in pip.
         (!machine.is_given()).then_some(&builder),
     )
-    .with_formats(settings.formats.clone());
+    .with_formats(settings.formats.clone())
+    .with_unpack_ahead(ahead.as_ref());
     // Projects given by path or URL: each made into its wheel, the one candidate
     // of its project. A folder's wheel lives in `scratch` for the run.
     let scratch = cache.work_dir("direct")?;

@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use crate::archive::check::read_sdist_files;
 use crate::archive::metadata::read_wheel_metadata;
 use crate::build::pyproject::{MAX_PYPROJECT_BYTES, parse_pyproject};
+use crate::client::ahead::UnpackAhead;
 use crate::client::cache::{Cache, CacheKey};
 use crate::client::error::{DispatchError, FindError, MetadataCause, NoAllowedFile, RefusedFile};
 use crate::client::fetch::Client;
@@ -208,6 +209,9 @@ struct Learned {
     hinted_offline: AtomicBool,
     /// Projects given by path or URL: their one wheel, and where it came from.
     direct: Mutex<HashMap<PackageName, Origin>>,
+    /// Archives this run downloaded (for their metadata, say): found in the cache
+    /// later, they are still fresh, not a wheel used again.
+    fetched: Mutex<HashSet<PathBuf>>,
 }
 
 /// The source position of a project's one wheel given by path or URL.
@@ -229,6 +233,8 @@ pub struct Finder<'a> {
     /// `--only-binary` and `--no-binary`: builds asked by this run keep them too.
     formats: Arc<Formats>,
     progress: Option<&'a Progress>,
+    /// Where wheels downloaded whole for their metadata go to be unpacked meanwhile.
+    ahead: Option<&'a UnpackAhead>,
     learned: Arc<Learned>,
     /// The sdist whose build this finder works for: what it asks of the builder, on
     /// any thread, is that build waiting, which is how the builder sees a cycle.
@@ -272,6 +278,7 @@ impl<'a> Finder<'a> {
             builder,
             formats: Arc::default(),
             progress: None,
+            ahead: None,
             learned: Arc::default(),
             building: None,
         }
@@ -283,6 +290,19 @@ impl<'a> Finder<'a> {
         Finder {
             formats: Arc::new(formats),
             ..self
+        }
+    }
+
+    /// This finder, unpacking into the cache by `ahead` each wheel it downloads
+    /// for its metadata: for a run that installs what it resolves.
+    pub fn with_unpack_ahead(self, ahead: Option<&'a UnpackAhead>) -> Finder<'a> {
+        Finder { ahead, ..self }
+    }
+
+    /// Leaves the cache's tree `dest` to the caller: see [`UnpackAhead::settle`].
+    pub fn settle_unpacking(&self, dest: &Path) {
+        if let Some(ahead) = self.ahead {
+            ahead.settle(dest);
         }
     }
 
@@ -725,6 +745,13 @@ impl<'a> Finder<'a> {
             }
         }
         let wheel = self.wheel_file(candidate)?;
+        if let Some(ahead) = self.ahead
+            && candidate.wheel().is_some()
+            && wheel.path.starts_with(self.cache.root())
+        {
+            let dest = self.cache.unpacked_dir(&candidate.cache_key());
+            ahead.queue(&wheel.path, &wheel.filename, dest);
+        }
         read_wheel_metadata(&wheel.path, &wheel.filename).map_err(|e| FindError::Metadata {
             file: candidate.file.filename.clone(),
             cause: Box::new(MetadataCause::Read(e)),
@@ -838,7 +865,8 @@ impl<'a> Finder<'a> {
         let dest = dir.join(&candidate.file.filename);
         self.cache.filling(&dest, || {
             if dest.is_file() {
-                return Ok((dest.clone(), true));
+                let reused = !lock(&self.learned.fetched).contains(&dest);
+                return Ok((dest.clone(), reused));
             }
             std::fs::create_dir_all(&dir)
                 .context("create cache folder", &dir)
@@ -846,6 +874,7 @@ impl<'a> Finder<'a> {
             self.client
                 .download(&candidate.file.url, &dest, candidate.file.sha256.as_deref())
                 .map_err(FindError::Fetch)?;
+            lock(&self.learned.fetched).insert(dest.clone());
             Ok((dest.clone(), false))
         })
     }

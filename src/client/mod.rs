@@ -11,6 +11,7 @@ pub mod dns;
 pub mod fetch;
 pub mod index;
 pub mod cache;
+pub mod ahead;
 pub mod environment;
 pub mod error;
 pub mod formats;

@@ -69,6 +69,7 @@ pub fn prepare(
             None => CacheKey::Url(path.display().to_string()),
         };
         let unpacked = cache.unpacked_dir(&key);
+        finder.settle_unpacking(&unpacked);
         let wanted = match unpack {
             Unpack::Never => false,
             Unpack::Reused => local.cached || unpacked.is_dir(),

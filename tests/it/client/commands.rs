@@ -10,6 +10,7 @@ use crate::support::files::listing;
 use crate::support::process::{Run, command, run_ok};
 use crate::support::python::{pip, pip_freeze, venv};
 use crate::support::servers::{CannedServer, Server, closed_port, reply};
+use crate::support::static_index::{StaticIndex, publish_html};
 use crate::support::tmp::{TempDir, mkdir};
 
 /// `curd install --python` into `env`, then `args`, at home in `tmp`.
@@ -680,6 +681,55 @@ fn a_wheel_used_again_is_unpacked_once_and_then_linked() {
     assert_eq!(install("second"), 2);
     assert!(unpacked.is_dir());
     assert_eq!(install("third"), 3);
+}
+
+/// An index without PEP 658 metadata files makes the resolver download each wheel
+/// it reads; those are unpacked into the cache while it resolves, so the install
+/// links their files (app 2.0, read and passed over, is unpacked in vain).
+#[test]
+fn wheels_downloaded_for_their_metadata_are_unpacked_while_resolving() {
+    use std::os::unix::fs::MetadataExt;
+    let tmp = TempDir::new("client-ahead");
+    let wheels = graph(tmp.path());
+    let root = mkdir(tmp.path().join("index"));
+    for project in ["app", "lib", "fastlib", "winonly"] {
+        let files: Vec<(String, Vec<u8>)> = listing(&wheels)
+            .into_iter()
+            .filter(|name| name.starts_with(&format!("{project}-")))
+            .map(|name| {
+                let bytes = std::fs::read(wheels.join(&name)).unwrap();
+                (name, bytes)
+            })
+            .collect();
+        let files: Vec<(&str, &[u8], &str)> = files
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice(), ""))
+            .collect();
+        publish_html(&root, project, &files);
+    }
+    let index = StaticIndex::start(&root, None);
+    let simple = format!("http://{}/simple/", index.addr);
+    let unpacked = tmp.path().join("xdg-cache/curd/unpacked");
+    let install = |name: &str| {
+        let env = venv(&tmp.path().join(name));
+        curd_install(tmp.path(), &env, &["-i", &simple, "app"]).success();
+        assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
+        pip_check(&env);
+        let site = run_ok(command(env.join("bin/python")).args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
+        ]));
+        std::fs::metadata(Path::new(&site).join("app/cli.py"))
+            .unwrap()
+            .nlink()
+    };
+    assert_eq!(install("first"), 2);
+    let trees: Vec<String> = listing(&unpacked)
+        .iter()
+        .flat_map(|shard| listing(&unpacked.join(shard)))
+        .collect();
+    assert_eq!(trees.len(), 3, "app 1.0, app 2.0 and lib 1.5: {trees:?}");
+    assert_eq!(install("second"), 3);
 }
 
 #[test]

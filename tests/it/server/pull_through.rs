@@ -14,7 +14,7 @@ use crate::support::http::{Reply, basic};
 use crate::support::process::{command, run_ok};
 use crate::support::python::{pip, pip_list, tool, venv};
 use crate::support::servers::Server;
-use crate::support::static_index::StaticIndex;
+use crate::support::static_index::{StaticIndex, publish_html};
 use crate::support::tmp::{TempDir, mkdir};
 
 /// A wheel built in `dir`, with its bytes.
@@ -22,23 +22,6 @@ fn wheel(dir: &Path, spec: WheelSpec<'_>) -> (String, Vec<u8>) {
     let path = spec.build(dir);
     let bytes = std::fs::read(&path).unwrap();
     (spec.file_name(), bytes)
-}
-
-/// A static index in `root`: each file under `files/`, and `simple/<project>/`
-/// listing them with `attrs` (HTML attributes after the link, per file).
-fn publish_html(root: &Path, project: &str, files: &[(&str, &[u8], &str)]) {
-    let files_dir = mkdir(root.join("files"));
-    let mut page = String::from("<!DOCTYPE html><html><body>\n");
-    for (name, bytes, attrs) in files {
-        std::fs::write(files_dir.join(name), bytes).unwrap();
-        page.push_str(&format!(
-            "<a href=\"../../files/{name}#sha256={}\" {attrs}>{name}</a><br/>\n",
-            sha256_hex(bytes)
-        ));
-    }
-    page.push_str("</body></html>\n");
-    let dir = mkdir(root.join("simple").join(project));
-    std::fs::write(dir.join("index.html"), page).unwrap();
 }
 
 /// A static upstream in the test's folder listing one wheel, alpha 1.0: its

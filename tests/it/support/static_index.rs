@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::support::dists::sha256_hex;
+use crate::support::tmp::mkdir;
+
 #[derive(Default)]
 struct Seen {
     /// Requests by path.
@@ -175,4 +178,21 @@ fn response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// A static index in `root`: each file under `files/`, and `simple/<project>/`
+/// listing them with `attrs` (HTML attributes after the link, per file).
+pub fn publish_html(root: &Path, project: &str, files: &[(&str, &[u8], &str)]) {
+    let files_dir = mkdir(root.join("files"));
+    let mut page = String::from("<!DOCTYPE html><html><body>\n");
+    for (name, bytes, attrs) in files {
+        std::fs::write(files_dir.join(name), bytes).unwrap();
+        page.push_str(&format!(
+            "<a href=\"../../files/{name}#sha256={}\" {attrs}>{name}</a><br/>\n",
+            sha256_hex(bytes)
+        ));
+    }
+    page.push_str("</body></html>\n");
+    let dir = mkdir(root.join("simple").join(project));
+    std::fs::write(dir.join("index.html"), page).unwrap();
 }
