@@ -70,10 +70,11 @@ def main():
                 sets[tool] = installed(venv)
                 print(f"run {run + 1}: {tool} {seconds:.2f} s, {len(sets[tool])} distributions",
                       file=sys.stderr)
-                # Kept until the end: on ext4 without a journal, files created just
-                # after thousands were deleted cost several times as much (see
-                # remove() in run.py), and the next run would be timed on that.
-                os.sync()
+                # Kept until the end, and not synced: on this bench's machines
+                # (ext4 without a journal, a virtual disk) files created in the
+                # minute after a delete or a sync of thousands cost several times
+                # as much (see remove() in run.py), and the next run would be
+                # timed on that rather than on the tools.
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if sets["curd"] != sets["uv"]:
