@@ -22,6 +22,19 @@ fn pip_check(env: &Path) {
     run_ok(pip(&env.join("bin/python")).arg("check"));
 }
 
+/// How many names the installed file `path` (under site-packages) has: 1 when it
+/// was written for this environment, more when linked from the cache.
+fn links_to(env: &Path, path: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let site = run_ok(command(env.join("bin/python")).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
+    ]));
+    std::fs::metadata(Path::new(&site).join(path))
+        .unwrap()
+        .nlink()
+}
+
 /// A graph with extras, markers, a console script, a conflict that needs
 /// backtracking, a pre-release, and a wheel for another platform.
 fn graph(dir: &Path) -> PathBuf {
@@ -660,7 +673,6 @@ fn wheels_under(dir: &Path) -> Vec<PathBuf> {
 /// already is in use again, so it is unpacked once and linked from then on.
 #[test]
 fn a_wheel_used_again_is_unpacked_once_and_then_linked() {
-    use std::os::unix::fs::MetadataExt;
     let tmp = TempDir::new("client-reused");
     let server = Server::start(&graph(tmp.path()), &[]);
     let unpacked = tmp.path().join("xdg-cache/curd/unpacked");
@@ -668,13 +680,7 @@ fn a_wheel_used_again_is_unpacked_once_and_then_linked() {
         let env = venv(&tmp.path().join(name));
         curd_install(tmp.path(), &env, &["-c", &server.url, "--no-index", "app"]).success();
         assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
-        let site = run_ok(command(env.join("bin/python")).args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
-        ]));
-        std::fs::metadata(Path::new(&site).join("app/cli.py"))
-            .unwrap()
-            .nlink()
+        links_to(&env, "app/cli.py")
     };
     assert_eq!(install("first"), 1);
     assert!(!unpacked.exists());
@@ -688,7 +694,6 @@ fn a_wheel_used_again_is_unpacked_once_and_then_linked() {
 /// links their files (app 2.0, read and passed over, is unpacked in vain).
 #[test]
 fn wheels_downloaded_for_their_metadata_are_unpacked_while_resolving() {
-    use std::os::unix::fs::MetadataExt;
     let tmp = TempDir::new("client-ahead");
     let wheels = graph(tmp.path());
     let root = mkdir(tmp.path().join("index"));
@@ -715,13 +720,7 @@ fn wheels_downloaded_for_their_metadata_are_unpacked_while_resolving() {
         curd_install(tmp.path(), &env, &["-i", &simple, "app"]).success();
         assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
         pip_check(&env);
-        let site = run_ok(command(env.join("bin/python")).args([
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['purelib'], end='')",
-        ]));
-        std::fs::metadata(Path::new(&site).join("app/cli.py"))
-            .unwrap()
-            .nlink()
+        links_to(&env, "app/cli.py")
     };
     assert_eq!(install("first"), 2);
     let trees: Vec<String> = listing(&unpacked)
