@@ -34,7 +34,9 @@ use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
     Seals, Spare, Staged, Transaction, compile_cached, compile_environment, seal,
 };
-use crate::resolve::{self, Dependencies, Hint, Options, Provider, Resolved, Unusable};
+use crate::resolve::{
+    self, Dependencies, Hint, Lookahead, Options, Provider, Resolved, Unusable,
+};
 use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;
@@ -534,8 +536,8 @@ impl Provider for NoDeps<'_, '_> {
         self.0.unusable(name)
     }
 
-    fn prefetch(&self, hints: &[Hint]) {
-        self.0.prefetch(hints);
+    fn prefetch(&self, hints: &[Hint], lookahead: Lookahead<'_>) {
+        self.0.prefetch(hints, lookahead.shallow());
     }
 }
 

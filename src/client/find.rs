@@ -42,7 +42,7 @@ use crate::client::error::{DispatchError, FindError, MetadataCause, NoAllowedFil
 use crate::client::fetch::Client;
 use crate::client::formats::Formats;
 use crate::client::index::{self, Index, IndexError, IndexFile, MetadataAvailability};
-use crate::resolve::{Dependencies, Hint, Provider, Unusable};
+use crate::resolve::{Dependencies, Hint, Lookahead, Provider, Unusable};
 use crate::standards::filename::{DistFilename, WheelFilename};
 use crate::standards::metadata::CoreMetadata;
 use crate::standards::name::PackageName;
@@ -955,13 +955,24 @@ impl Provider for Finder<'_> {
     /// waits for instead of starting it later. A wrong guess costs time, never the
     /// install: its failure is dropped here, and met again (the builder keeps it) only
     /// if the resolver chooses that version.
-    fn prefetch(&self, hints: &[Hint]) {
-        self.jobs.parallel(hints, |hint| {
+    fn prefetch(&self, hints: &[Hint], lookahead: Lookahead<'_>) {
+        self.jobs.crawl(hints.to_vec(), |hint| {
             let Ok(versions) = self.versions(&hint.name) else {
-                return;
+                return Vec::new();
             };
-            if let Some(version) = hint.likely(&versions) {
-                let _ = self.core_metadata(&hint.name, version);
+            let Some(version) = hint.likely(&versions) else {
+                return Vec::new();
+            };
+            match self.core_metadata(&hint.name, version) {
+                Ok(metadata) if self.check_python(metadata.requires_python.as_deref()).is_ok() => {
+                    let requirements: Vec<Requirement> = metadata
+                        .requires_dist
+                        .iter()
+                        .filter_map(|line| line.parse().ok())
+                        .collect();
+                    lookahead.after(&hint, &requirements)
+                }
+                _ => Vec::new(),
             }
         });
     }

@@ -14,7 +14,7 @@ use crate::standards::version::Version;
 
 use super::error::Link;
 use super::incompat::{Cause, Incompat, Key, Package, Pkg, ROOT, Term};
-use super::provider::{Dependencies, Hint, Provider};
+use super::provider::{Dependencies, Provider};
 use super::set::Set;
 use super::solver::{Failure, Solver};
 
@@ -179,34 +179,12 @@ impl<P: Provider> Solver<'_, P> {
                 });
             }
         }
-        let mut fresh: Vec<Hint> = Vec::new();
-        for requirement in &wanted {
-            let name = &requirement.name;
-            if self.ids.contains_key(&Key::Base(name.clone()))
-                || fresh.iter().any(|h| &h.name == name)
-            {
-                continue;
-            }
-            let specifiers = wanted
-                .iter()
-                .filter(|r| &r.name == name)
-                .filter_map(|r| match &r.version_or_url {
-                    Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
-                    _ => None,
-                })
-                .chain(self.constraints.get(name))
-                .flat_map(VersionSpecifiers::iter)
-                .cloned()
-                .collect();
-            fresh.push(Hint {
-                name: name.clone(),
-                specifiers,
-                preferred: self.options.preferences.get(name).cloned(),
-                prereleases: self.options.prereleases,
-            });
-        }
+        let lookahead = self.lookahead();
+        let mut fresh = lookahead.hints(&wanted);
+        fresh.retain(|h| !self.ids.contains_key(&Key::Base(h.name.clone())));
         if !fresh.is_empty() {
-            self.provider.prefetch(&fresh);
+            lookahead.mark(&fresh);
+            self.provider.prefetch(&fresh, lookahead);
         }
 
         let mut dependencies = Vec::new();

@@ -95,7 +95,8 @@ use crate::standards::requirement::Requirement;
 
 pub use error::{Link, ResolveError};
 pub use provider::{
-    DEFAULT_MAX_STEPS, Dependencies, Hint, Options, Provider, Resolution, Resolved, Unusable,
+    DEFAULT_MAX_STEPS, Dependencies, Hint, Lookahead, Options, Provider, Resolution, Resolved,
+    Unusable,
 };
 use solver::{Failure, Solver};
 

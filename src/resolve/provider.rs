@@ -2,12 +2,13 @@
 //! versions and dependencies, the [`Options`] that steer its choices, and the
 //! [`Resolution`] it finds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
-use crate::standards::marker::write_quoted;
+use crate::standards::marker::{MarkerEnvironment, write_quoted};
 use crate::standards::name::{ExtraName, PackageName};
-use crate::standards::requirement::{Requirement, RequirementParseError};
+use crate::standards::requirement::{Requirement, RequirementParseError, VersionOrUrl};
 use crate::standards::specifier::VersionSpecifiers;
 use crate::standards::version::Version;
 
@@ -32,8 +33,10 @@ pub trait Provider {
         Vec::new()
     }
     /// A hint that these projects will be asked for soon, so a provider can fetch
-    /// them (and the dependencies of their likely versions) in parallel. Default: nothing.
-    fn prefetch(&self, _hints: &[Hint]) {}
+    /// them in parallel, and through `lookahead` the projects their likely versions
+    /// require, and so on down: the resolver meets a dependency tree level by level,
+    /// but its fetches need not wait for a level to end. Default: nothing.
+    fn prefetch(&self, _hints: &[Hint], _lookahead: Lookahead<'_>) {}
 }
 
 /// What a provider learned of one version from its metadata.
@@ -114,6 +117,8 @@ pub struct Hint {
     pub(super) preferred: Option<Version>,
     /// `--pre`.
     pub(super) prereleases: bool,
+    /// The extras asked of it, whose requirements count too.
+    pub(super) extras: Vec<ExtraName>,
 }
 
 impl Hint {
@@ -133,6 +138,108 @@ impl Hint {
                 .filter_with_prereleases(versions, prereleases);
             allowed.first().copied()
         })
+    }
+}
+
+/// The resolver's rules for following a hint to the projects its likely version
+/// requires: which requirements count (markers, extras), and what is known of each
+/// project (constraints, installed versions). Each project, with its extras, is
+/// followed once in a resolution.
+#[derive(Clone, Copy)]
+pub struct Lookahead<'a> {
+    env: &'a MarkerEnvironment,
+    options: &'a Options,
+    constraints: &'a HashMap<PackageName, VersionSpecifiers>,
+    followed: &'a Mutex<HashSet<(PackageName, Vec<ExtraName>)>>,
+    deep: bool,
+}
+
+/// Projects followed ahead of the resolver in one resolution at most: past this,
+/// a guess gone wrong costs more than waiting for the resolver's own questions.
+const MAX_FOLLOWED: usize = 2_000;
+
+impl<'a> Lookahead<'a> {
+    pub(super) fn new(
+        env: &'a MarkerEnvironment,
+        options: &'a Options,
+        constraints: &'a HashMap<PackageName, VersionSpecifiers>,
+        followed: &'a Mutex<HashSet<(PackageName, Vec<ExtraName>)>>,
+    ) -> Lookahead<'a> {
+        Lookahead {
+            env,
+            options,
+            constraints,
+            followed,
+            deep: true,
+        }
+    }
+
+    /// This lookahead, stopping at the hints themselves: for a provider whose
+    /// versions require nothing (`--no-deps`).
+    pub fn shallow(self) -> Lookahead<'a> {
+        Lookahead {
+            deep: false,
+            ..self
+        }
+    }
+
+    /// One hint per project `wanted` names, with every specifier on it there and in
+    /// the constraints, and every extra asked.
+    pub(super) fn hints(&self, wanted: &[&Requirement]) -> Vec<Hint> {
+        let mut hints: Vec<Hint> = Vec::new();
+        for requirement in wanted {
+            let name = &requirement.name;
+            if hints.iter().any(|h| &h.name == name) {
+                continue;
+            }
+            let same = || wanted.iter().filter(|r| &r.name == name);
+            let specifiers = same()
+                .filter_map(|r| match &r.version_or_url {
+                    Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
+                    _ => None,
+                })
+                .chain(self.constraints.get(name))
+                .flat_map(VersionSpecifiers::iter)
+                .cloned()
+                .collect();
+            let mut extras: Vec<ExtraName> = same().flat_map(|r| r.extras.clone()).collect();
+            extras.sort();
+            extras.dedup();
+            hints.push(Hint {
+                name: name.clone(),
+                specifiers,
+                preferred: self.options.preferences.get(name).cloned(),
+                prereleases: self.options.prereleases,
+                extras,
+            });
+        }
+        hints
+    }
+
+    /// Marks `hints` followed, so that no lookahead follows them again.
+    pub(super) fn mark(&self, hints: &[Hint]) {
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        followed.extend(hints.iter().map(|h| (h.name.clone(), h.extras.clone())));
+    }
+
+    /// The projects to follow next from `hint`, given the requirements of its likely
+    /// version: those whose markers hold here (with the hint's extras), not
+    /// followed yet. A requirement by URL is left to the resolver, which refuses it.
+    pub fn after(&self, hint: &Hint, requirements: &[Requirement]) -> Vec<Hint> {
+        if !self.deep {
+            return Vec::new();
+        }
+        let wanted: Vec<&Requirement> = requirements
+            .iter()
+            .filter(|r| !matches!(r.version_or_url, Some(VersionOrUrl::Url(_))))
+            .filter(|r| r.marker.as_ref().is_none_or(|m| m.evaluate(self.env, &hint.extras)))
+            .collect();
+        let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = self.hints(&wanted);
+        next.retain(|h| {
+            followed.len() < MAX_FOLLOWED && followed.insert((h.name.clone(), h.extras.clone()))
+        });
+        next
     }
 }
 

@@ -1,18 +1,19 @@
 //! The solver proper: unit propagation, decisions, conflict resolution and
 //! backjumping over the partial solution (the loop the module header describes).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
+use std::sync::Mutex;
 
 use crate::standards::marker::MarkerEnvironment;
-use crate::standards::name::PackageName;
+use crate::standards::name::{ExtraName, PackageName};
 use crate::standards::requirement::{Requirement, VersionOrUrl};
 use crate::standards::specifier::VersionSpecifiers;
 
 use super::error::{Link, ResolveError};
 use super::incompat::{Assignment, Cause, IncId, Incompat, Key, Package, Pkg, ROOT, Term};
 use super::priority::{Priorities, Urgency};
-use super::provider::{Dependencies, Options, Provider, Resolution, Resolved};
+use super::provider::{Dependencies, Lookahead, Options, Provider, Resolution, Resolved};
 use super::report::Graph;
 use super::set::Set;
 
@@ -68,6 +69,8 @@ pub(super) struct Solver<'a, P: Provider> {
     pub(super) children: HashMap<(Pkg, usize), Vec<Pkg>>,
     pub(super) steps: usize,
     priorities: Priorities,
+    /// The projects followed ahead of the resolver so far (see [`Lookahead`]).
+    followed: Mutex<HashSet<(PackageName, Vec<ExtraName>)>>,
 }
 
 impl<'a, P: Provider> Solver<'a, P> {
@@ -132,7 +135,12 @@ impl<'a, P: Provider> Solver<'a, P> {
             children: HashMap::new(),
             steps: 0,
             priorities: Priorities::default(),
+            followed: Mutex::default(),
         })
+    }
+
+    pub(super) fn lookahead(&self) -> Lookahead<'_> {
+        Lookahead::new(self.env, self.options, &self.constraints, &self.followed)
     }
 
     pub(super) fn run(&mut self) -> Result<(), Failure<P::Error>> {

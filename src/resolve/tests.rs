@@ -43,6 +43,8 @@ impl Mark {
 struct Index {
     projects: BTreeMap<PackageName, Vec<(Version, Vec<Requirement>, Mark)>>,
     log: RefCell<Vec<String>>,
+    /// The projects a lookahead led to, as a provider following it would fetch them.
+    followed: RefCell<Vec<String>>,
 }
 
 impl Index {
@@ -67,6 +69,7 @@ impl Index {
         Index {
             projects,
             log: RefCell::new(Vec::new()),
+            followed: RefCell::new(Vec::new()),
         }
     }
 
@@ -158,8 +161,26 @@ impl Provider for Index {
         unlisted
     }
 
-    /// Logs each project with the version the hint guesses: `prefetch a=1.0,b`.
-    fn prefetch(&self, hints: &[Hint]) {
+    /// Logs each project with the version the hint guesses: `prefetch a=1.0,b`;
+    /// follows the lookahead down from there, noting each project it leads to.
+    fn prefetch(&self, hints: &[Hint], lookahead: Lookahead<'_>) {
+        let mut queue = hints.to_vec();
+        while let Some(hint) = queue.pop() {
+            let versions = self.sorted(&hint.name);
+            let Some(requirements) = hint
+                .likely(&versions)
+                .and_then(|v| self.requirements(&hint.name, v))
+            else {
+                continue;
+            };
+            for next in lookahead.after(&hint, requirements) {
+                let extras: Vec<&str> = next.extras.iter().map(ExtraName::as_str).collect();
+                self.followed
+                    .borrow_mut()
+                    .push(format!("{}[{}]", next.name, extras.join(",")));
+                queue.push(next);
+            }
+        }
         let guesses: Vec<String> = hints
             .iter()
             .map(|h| match h.likely(&self.sorted(&h.name)) {
@@ -781,6 +802,7 @@ fn hints_guess_the_versions_chosen() {
             specifiers: specifiers.parse().unwrap(),
             preferred: preferred.map(|v| v.parse().unwrap()),
             prereleases,
+            extras: Vec::new(),
         };
         hint.likely(&versions).map(ToString::to_string)
     };
@@ -792,6 +814,29 @@ fn hints_guess_the_versions_chosen() {
     assert_eq!(likely("<3", Some("1.0"), false).as_deref(), Some("1.0"));
     assert_eq!(likely(">=2", Some("1.0"), false).as_deref(), Some("2.0"));
     assert_eq!(likely("<1", None, false), None);
+}
+
+/// A lookahead leads from the hints down the likely versions' requirements, with
+/// the resolver's rules: markers evaluated (with the extras asked), each project
+/// with its extras once, none the resolver already met.
+#[test]
+fn lookahead_follows_requirements_down() {
+    let rows: &[Row] = &[
+        ("a", "1.0", &["b>=1", "c[x]", "w; sys_platform == 'nowhere'"]),
+        ("b", "1.0", &["d"]),
+        ("c", "1.0", &["e; extra == 'x'", "f; extra == 'y'", "g", "d"]),
+        ("d", "1.0", &["a", "b"]),
+        ("e", "1.0", &[]),
+        ("f", "1.0", &[]),
+        ("g", "1.0", &[]),
+        ("w", "1.0", &[]),
+    ];
+    let index = index(rows);
+    let resolution = run(&index, &["a"], &Options::default()).unwrap();
+    assert_eq!(show(&resolution), "a 1.0, b 1.0, c[x] 1.0, d 1.0, e 1.0, g 1.0");
+    let mut followed = index.followed.borrow().clone();
+    followed.sort();
+    assert_eq!(followed, ["b[]", "c[x]", "d[]", "e[]", "g[]"]);
 }
 
 /// When conflicts, not specifiers, rule out every final release, the best

@@ -4,6 +4,7 @@
 //! here stays consistent across a panic (each update is one assignment), so the
 //! remaining threads go on with it rather than panic in turn.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -126,6 +127,87 @@ impl Jobs {
             .into_iter()
             .flatten()
             .collect()
+    }
+
+    /// Runs `work` on every seed and on every item it returns in turn, until none is
+    /// left: a walk of a graph met as it goes, such as a project's dependencies,
+    /// whose next items can start as soon as the item naming them is done instead of
+    /// when the rest of its level is. Threads as in [`Jobs::parallel`]: the caller
+    /// works too, helpers join for free permits while items wait.
+    pub fn crawl<T: Send>(&self, seeds: Vec<T>, work: impl Fn(T) -> Vec<T> + Sync) {
+        let crawl = Crawl {
+            jobs: self,
+            queue: Mutex::new(Queue {
+                items: seeds.into(),
+                busy: 0,
+            }),
+            changed: Condvar::new(),
+            work: &work,
+        };
+        std::thread::scope(|scope| crawl.run(scope, false));
+    }
+}
+
+/// One [`Jobs::crawl`] call, shared by the threads that work on it.
+struct Crawl<'r, T, F> {
+    jobs: &'r Jobs,
+    queue: Mutex<Queue<T>>,
+    /// Signalled when items are added or an item is done.
+    changed: Condvar,
+    work: &'r F,
+}
+
+struct Queue<T> {
+    items: VecDeque<T>,
+    /// Items being worked on, which may still add more.
+    busy: usize,
+}
+
+impl<'r, T: Send, F: Fn(T) -> Vec<T> + Sync> Crawl<'r, T, F> {
+    /// Takes items while there are any; a helper then leaves, while the caller waits
+    /// (its place lent) until the last busy item is done, as that may add more.
+    fn run<'s>(&'s self, scope: &'s std::thread::Scope<'s, '_>, helper: bool) {
+        let _permit = helper.then(|| Permit(self.jobs));
+        let mut queue = lock(&self.queue);
+        loop {
+            if let Some(item) = queue.items.pop_front() {
+                queue.busy += 1;
+                let more = !queue.items.is_empty();
+                drop(queue);
+                if more && self.jobs.try_acquire() {
+                    scope.spawn(move || self.run(scope, true));
+                }
+                let mut done = Done {
+                    crawl: self,
+                    found: Vec::new(),
+                };
+                done.found = (self.work)(item);
+                drop(done);
+                queue = lock(&self.queue);
+            } else if helper || queue.busy == 0 {
+                return;
+            } else {
+                self.jobs.release();
+                queue = wait(&self.changed, queue);
+                self.jobs.reclaim();
+            }
+        }
+    }
+}
+
+/// An item's end, even by a panic: what it found is queued before it stops
+/// counting as busy, so the caller never sees the walk over while items are owed.
+struct Done<'c, 'r, T, F> {
+    crawl: &'c Crawl<'r, T, F>,
+    found: Vec<T>,
+}
+
+impl<T, F> Drop for Done<'_, '_, T, F> {
+    fn drop(&mut self) {
+        let mut queue = lock(&self.crawl.queue);
+        queue.items.extend(self.found.drain(..));
+        queue.busy -= 1;
+        self.crawl.changed.notify_all();
     }
 }
 
@@ -263,6 +345,51 @@ mod tests {
         let most = gauge.most.load(Ordering::SeqCst);
         assert_eq!(most, 2, "the nested items ran {most} at once with -j 2");
         assert_eq!(*lock(&jobs.free), 1, "every permit came back");
+    }
+
+    #[test]
+    fn crawl_visits_what_items_find_within_the_limit() {
+        let jobs = Jobs::new(3);
+        let gauge = Gauge::default();
+        let seen = Mutex::new(Vec::new());
+        // A binary tree of 63 nodes, found from its root.
+        jobs.crawl(vec![1usize], |node| {
+            gauge.enter();
+            gauge.leave();
+            lock(&seen).push(node);
+            [2 * node, 2 * node + 1]
+                .into_iter()
+                .filter(|&n| n < 64)
+                .collect()
+        });
+        let mut seen = seen.into_inner().unwrap_or_default();
+        seen.sort_unstable();
+        assert_eq!(seen, (1..64).collect::<Vec<_>>());
+        let most = gauge.most.load(Ordering::SeqCst);
+        assert!((1..=3).contains(&most), "{most} threads at once");
+        assert_eq!(*lock(&jobs.free), 2, "every permit came back");
+    }
+
+    #[test]
+    fn crawl_starts_found_items_before_their_level_is_done() {
+        let jobs = Jobs::new(3);
+        let (child_ran, told) = std::sync::mpsc::channel();
+        let (child_ran, told) = (Mutex::new(child_ran), Mutex::new(told));
+        let waited = Mutex::new(None);
+        // `slow` ends only once `child` (found by `fast`) has run: a walk level by
+        // level would wait here until the timeout.
+        jobs.crawl(vec!["slow", "fast"], |item| match item {
+            "slow" => {
+                *lock(&waited) = Some(lock(&told).recv_timeout(Duration::from_secs(20)).is_ok());
+                Vec::new()
+            }
+            "fast" => vec!["child"],
+            _ => {
+                let _ = lock(&child_ran).send(());
+                Vec::new()
+            }
+        });
+        assert_eq!(*lock(&waited), Some(true));
     }
 
     #[test]
