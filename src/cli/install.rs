@@ -34,9 +34,7 @@ use crate::install::{
     Change, InstallError, InstallOptions, InstalledDist, Inventory, LinkMode, Removal, Scheme,
     Seals, Spare, Staged, Transaction, compile_cached, compile_environment, seal,
 };
-use crate::resolve::{
-    self, Dependencies, Hint, Lookahead, Options, Provider, Resolved, Unusable,
-};
+use crate::resolve::{self, Dependencies, Hint, Lookahead, Options, Provider, Resolved, Unusable};
 use crate::standards::marker::MarkerEnvironment;
 use crate::standards::name::PackageName;
 use crate::standards::requirement::Requirement;

@@ -964,7 +964,11 @@ impl Provider for Finder<'_> {
                 return Vec::new();
             };
             match self.core_metadata(&hint.name, version) {
-                Ok(metadata) if self.check_python(metadata.requires_python.as_deref()).is_ok() => {
+                Ok(metadata)
+                    if self
+                        .check_python(metadata.requires_python.as_deref())
+                        .is_ok() =>
+                {
                     let requirements: Vec<Requirement> = metadata
                         .requires_dist
                         .iter()

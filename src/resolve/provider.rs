@@ -232,7 +232,11 @@ impl<'a> Lookahead<'a> {
         let wanted: Vec<&Requirement> = requirements
             .iter()
             .filter(|r| !matches!(r.version_or_url, Some(VersionOrUrl::Url(_))))
-            .filter(|r| r.marker.as_ref().is_none_or(|m| m.evaluate(self.env, &hint.extras)))
+            .filter(|r| {
+                r.marker
+                    .as_ref()
+                    .is_none_or(|m| m.evaluate(self.env, &hint.extras))
+            })
             .collect();
         let mut followed = self.followed.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next = self.hints(&wanted);

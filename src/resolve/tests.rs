@@ -822,9 +822,17 @@ fn hints_guess_the_versions_chosen() {
 #[test]
 fn lookahead_follows_requirements_down() {
     let rows: &[Row] = &[
-        ("a", "1.0", &["b>=1", "c[x]", "w; sys_platform == 'nowhere'"]),
+        (
+            "a",
+            "1.0",
+            &["b>=1", "c[x]", "w; sys_platform == 'nowhere'"],
+        ),
         ("b", "1.0", &["d"]),
-        ("c", "1.0", &["e; extra == 'x'", "f; extra == 'y'", "g", "d"]),
+        (
+            "c",
+            "1.0",
+            &["e; extra == 'x'", "f; extra == 'y'", "g", "d"],
+        ),
         ("d", "1.0", &["a", "b"]),
         ("e", "1.0", &[]),
         ("f", "1.0", &[]),
@@ -833,7 +841,10 @@ fn lookahead_follows_requirements_down() {
     ];
     let index = index(rows);
     let resolution = run(&index, &["a"], &Options::default()).unwrap();
-    assert_eq!(show(&resolution), "a 1.0, b 1.0, c[x] 1.0, d 1.0, e 1.0, g 1.0");
+    assert_eq!(
+        show(&resolution),
+        "a 1.0, b 1.0, c[x] 1.0, d 1.0, e 1.0, g 1.0"
+    );
     let mut followed = index.followed.borrow().clone();
     followed.sort();
     assert_eq!(followed, ["b[]", "c[x]", "d[]", "e[]", "g[]"]);
