@@ -6,11 +6,13 @@
 //! only links to make; otherwise every file is written after resolution ends.
 //! A wheel the install reaches before its turn here is taken off the queue and
 //! installed from its archive, as it would have been; one being unpacked is waited
-//! for. Nothing outlives the run: at the end the queue is dropped and the unpacking
-//! under way is finished, so no half-made tree is left behind.
+//! for. Nothing outlives the run: at the end (a failed resolution, say) the queue is
+//! dropped and the unpacking under way is called off, its temporary folder removed,
+//! so the run neither waits for a tree it will not use nor leaves half of one.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -29,6 +31,8 @@ struct Shared {
     state: Mutex<State>,
     /// Signalled when a job is queued or done, and when the queue closes.
     changed: Condvar,
+    /// Set at the end: the unpacking under way gives up.
+    stop: AtomicBool,
 }
 
 #[derive(Default)]
@@ -54,6 +58,7 @@ impl UnpackAhead {
             cache: cache.clone(),
             state: Mutex::default(),
             changed: Condvar::new(),
+            stop: AtomicBool::new(false),
         });
         let threads = (0..threads.max(1))
             .filter_map(|i| {
@@ -108,7 +113,13 @@ impl Shared {
                 dest: &job.dest,
             };
             let unpacked = self.cache.filling(&job.dest, || {
-                crate::install::unpack(&job.archive, &job.wheel, &job.dest, &alone)
+                crate::install::unpack_until(
+                    &job.archive,
+                    &job.wheel,
+                    &job.dest,
+                    &alone,
+                    &self.stop,
+                )
             });
             // The install, reaching this wheel, reads its archive again and says
             // what is wrong with it, where the failure is the run's.
@@ -154,6 +165,7 @@ impl Drop for UnpackAhead {
         state.closed = true;
         state.queued.clear();
         drop(state);
+        self.shared.stop.store(true, Ordering::Relaxed);
         self.shared.changed.notify_all();
         for thread in self.threads.drain(..) {
             // A thread that panicked has said so on stderr; there is nothing to add.

@@ -4,8 +4,9 @@
 //! script or a file the installer makes); RECORD itself comes last, from those rows.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::InstallError;
 use super::layout::Layout;
@@ -25,6 +26,9 @@ pub(super) struct Destination<'j> {
     /// The first line of scripts, pointing at the environment's interpreter.
     pub(super) shebang: Vec<u8>,
     pub(super) link: LinkMode,
+    /// Set when the files are no longer wanted: writing gives up within one
+    /// buffer, however big the file.
+    pub(super) stop: Option<&'j AtomicBool>,
 }
 
 impl<'j> Destination<'j> {
@@ -43,6 +47,7 @@ impl<'j> Destination<'j> {
             },
             Layout::Unpack { root } => (root.join(entry), entry.to_string(), false),
         };
+        self.check_stop()?;
         self.claim(&path)?;
         if script {
             // "If the first line of a file in scripts/ starts with exactly b'#!python',
@@ -63,7 +68,11 @@ impl<'j> Destination<'j> {
         match content {
             Content::Stream { reader, executable } => {
                 let mut file = self.writer.create(&path, executable)?;
-                copy(reader, &mut file).map_err(|error| self.copy_error(error, entry, &path))?;
+                let copied = match self.stop {
+                    Some(stop) => copy(&mut Stoppable { reader, stop }, &mut file),
+                    None => copy(reader, &mut file),
+                };
+                copied.map_err(|error| self.copy_error(error, entry, &path))?;
             }
             Content::File(source) => self.writer.link(source, &path, self.link)?,
         }
@@ -84,6 +93,16 @@ impl<'j> Destination<'j> {
             layout: self.layout.clone(),
             shebang: self.shebang.clone(),
             link: self.link,
+            stop: self.stop,
+        }
+    }
+
+    fn check_stop(&self) -> Result<(), InstallError> {
+        match self.stop {
+            Some(stop) if stop.load(Ordering::Relaxed) => Err(InstallError::Stopped {
+                wheel: self.wheel.clone(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -144,6 +163,9 @@ impl<'j> Destination<'j> {
     }
 
     fn copy_error(&self, error: CopyError, entry: &str, path: &Path) -> InstallError {
+        if let Err(stopped) = self.check_stop() {
+            return stopped;
+        }
         match error {
             CopyError::Read(error) => InstallError::UnreadableEntry {
                 wheel: self.wheel.clone(),
@@ -156,5 +178,20 @@ impl<'j> Destination<'j> {
                 source,
             }),
         }
+    }
+}
+
+/// A reader that fails once `stop` is set, so that a long copy ends soon after.
+struct Stoppable<'a> {
+    reader: &'a mut dyn Read,
+    stop: &'a AtomicBool,
+}
+
+impl Read for Stoppable<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::other("stopped"));
+        }
+        self.reader.read(buf)
     }
 }

@@ -82,6 +82,8 @@ pub enum InstallError {
     },
     /// Two files of the wheel would be written to one place.
     DuplicateDestination { wheel: PathBuf, path: PathBuf },
+    /// Unpacking was called off: the run no longer needed the tree.
+    Stopped { wheel: PathBuf },
     /// A console or GUI script in `entry_points.txt` that cannot be made into a launcher.
     InvalidEntryPoint {
         wheel: PathBuf,
@@ -259,6 +261,11 @@ impl fmt::Display for InstallError {
                 "invalid wheel `{}`: expected one file per destination, found two for `{}`",
                 wheel.display(),
                 path.display()
+            ),
+            Stopped { wheel } => write!(
+                f,
+                "unpacking `{}` stopped: the run ended without needing it",
+                wheel.display()
             ),
             InvalidEntryPoint {
                 wheel,

@@ -187,6 +187,7 @@ fn write_wheel<'j>(
         shebang: shebang(&target.python),
         link: options.link,
         layout: Layout::Install(Box::new(layout)),
+        stop: None,
     };
     // "If Root-Is-Purelib == 'true', unpack archive into purelib (site-packages).
     // Else unpack archive into platlib (site-packages)." Spread: "Move each subtree
@@ -256,6 +257,18 @@ pub fn unpack(
     dest: &Path,
     jobs: &Jobs,
 ) -> Result<(), InstallError> {
+    unpack_until(wheel, filename, dest, jobs, &AtomicBool::new(false))
+}
+
+/// [`unpack`], given up once `stop` is set (the temporary folder removed, nothing
+/// left behind): for a tree made ahead of need, which the run may end without.
+pub fn unpack_until(
+    wheel: &Path,
+    filename: &WheelFilename,
+    dest: &Path,
+    jobs: &Jobs,
+    stop: &AtomicBool,
+) -> Result<(), InstallError> {
     if dest.is_dir() {
         return Ok(());
     }
@@ -266,7 +279,7 @@ pub fn unpack(
     fs::create_dir_all(parent).context("create folder", parent)?;
     let staging = Staging::new(parent)?;
     let wheel = Wheel::open(Source::Zip(wheel), filename)?;
-    let mut destination = unpacking(&wheel, &staging.path);
+    let mut destination = unpacking(&wheel, &staging.path, stop);
     let rows = place_files(&wheel, &mut destination, jobs)?;
     let record = format!("{}/RECORD", wheel.dist_info);
     destination.write_record(staging.path.join(&record), &rows, &record)?;
@@ -333,7 +346,7 @@ fn place_files<'j>(
 }
 
 /// Writes a wheel's files into `root` as the archive names them.
-fn unpacking(wheel: &Wheel, root: &Path) -> Destination<'static> {
+fn unpacking<'s>(wheel: &Wheel, root: &Path, stop: &'s AtomicBool) -> Destination<'s> {
     Destination {
         wheel: wheel.path.clone(),
         writer: Writer::direct(),
@@ -342,6 +355,7 @@ fn unpacking(wheel: &Wheel, root: &Path) -> Destination<'static> {
         layout: Layout::Unpack {
             root: root.to_path_buf(),
         },
+        stop: Some(stop),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::crafted::wheel_of_zeros;
 use crate::support::curd::Curd;
 use crate::support::dists::WheelSpec;
 use crate::support::files::listing;
@@ -729,6 +730,35 @@ fn wheels_downloaded_for_their_metadata_are_unpacked_while_resolving() {
         .collect();
     assert_eq!(trees.len(), 3, "app 1.0, app 2.0 and lib 1.5: {trees:?}");
     assert_eq!(install("second"), 3);
+}
+
+/// A run that fails after the resolver read a wheel's metadata calls off the
+/// unpacking of that wheel under way: it neither waits for a tree it will not use
+/// nor leaves one, whole or half made, in the cache.
+#[test]
+fn a_failed_resolution_calls_off_unpacking_ahead() {
+    let tmp = TempDir::new("client-ahead-stop");
+    let root = mkdir(tmp.path().join("index"));
+    let wheel = wheel_of_zeros("big", "1.0", &["nothere>=1"], 64 << 20);
+    publish_html(&root, "big", &[("big-1.0-py3-none-any.whl", &wheel, "")]);
+    let index = StaticIndex::start(&root, None);
+    let simple = format!("http://{}/simple/", index.addr);
+    let env = venv(&tmp.path().join("env"));
+    let run = curd_install(tmp.path(), &env, &["-i", &simple, "big"]).failure();
+    assert!(run.stderr.contains("nothere"), "{run}");
+    let unpacked = tmp.path().join("xdg-cache/curd/unpacked");
+    // Made only once an unpack starts.
+    let shards = if unpacked.exists() {
+        listing(&unpacked)
+    } else {
+        Vec::new()
+    };
+    let left: Vec<String> = shards
+        .iter()
+        .flat_map(|shard| listing(&unpacked.join(shard)))
+        .collect();
+    assert!(left.is_empty(), "left in the cache: {left:?}");
+    assert_eq!(pip_freeze(&env), "");
 }
 
 #[test]

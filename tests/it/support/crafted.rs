@@ -80,6 +80,53 @@ pub fn wheel_with_files(name: &str, version: &str, count: usize) -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
+/// A valid wheel of `name` `version` requiring `requires`, holding one file of
+/// `size` zero bytes: deflated to a thousandth of that, so it downloads at once and
+/// takes long to unpack.
+pub fn wheel_of_zeros(name: &str, version: &str, requires: &[&str], size: usize) -> Vec<u8> {
+    use base64::Engine;
+    use sha2::Digest;
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    writer
+        .start_file("zeros.bin", deflated.large_file(size >= u32::MAX as usize))
+        .unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    let mut digest = sha2::Sha256::new();
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        writer.write_all(&chunk[..n]).unwrap();
+        digest.update(&chunk[..n]);
+        left -= n;
+    }
+    let hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.finalize());
+    let folder = format!("{name}-{version}.dist-info");
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for requirement in requires {
+        metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+    }
+    let wheel =
+        "Wheel-Version: 1.0\nGenerator: crafted\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+    let mut record = format!("zeros.bin,sha256={hash},{size}\n");
+    for (file, text) in [("METADATA", metadata.as_str()), ("WHEEL", wheel)] {
+        writer
+            .start_file(format!("{folder}/{file}"), deflated)
+            .unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(text.as_bytes()));
+        record.push_str(&format!("{folder}/{file},sha256={digest},{}\n", text.len()));
+    }
+    record.push_str(&format!("{folder}/RECORD,,\n"));
+    writer
+        .start_file(format!("{folder}/RECORD"), deflated)
+        .unwrap();
+    writer.write_all(record.as_bytes()).unwrap();
+    writer.finish().unwrap().into_inner()
+}
+
 /// One entry of a crafted tar.
 pub enum TarEntry<'a> {
     Dir(&'a str),
