@@ -15,6 +15,7 @@
 //! and so on) are percent-encoded when parsed, as browsers and pip do, so every
 //! `Url` is also a valid request target. Existing `%XX` escapes are kept as written.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -112,28 +113,27 @@ impl Url {
     /// Parses an absolute URL.
     pub fn parse(input: &str) -> Result<Url, UrlError> {
         let input = clean(input);
+        let input = input.as_ref();
         if input.is_empty() {
             return Err(UrlError::Empty);
         }
-        let Some((scheme, rest)) = split_scheme(&input) else {
+        let Some((scheme, rest)) = split_scheme(input) else {
             return Err(UrlError::NoScheme {
-                url: redact_str(&input),
+                url: redact_str(input),
             });
         };
-        let scheme = match scheme.to_ascii_lowercase().as_str() {
-            "http" => Scheme::Http,
-            "https" => Scheme::Https,
-            "file" => Scheme::File,
-            other => {
-                return Err(UrlError::UnsupportedScheme {
-                    url: redact_str(&input),
-                    scheme: other.to_string(),
-                });
-            }
+        let Some(scheme) = [Scheme::Http, Scheme::Https, Scheme::File]
+            .into_iter()
+            .find(|known| scheme.eq_ignore_ascii_case(known.as_str()))
+        else {
+            return Err(UrlError::UnsupportedScheme {
+                url: redact_str(input),
+                scheme: scheme.to_ascii_lowercase(),
+            });
         };
         let Some(rest) = rest.strip_prefix("//") else {
             return Err(UrlError::NoAuthority {
-                url: redact_str(&input),
+                url: redact_str(input),
             });
         };
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -155,17 +155,17 @@ impl Url {
         let (host, port) = parse_host_port(hostport).ok_or_else(|| {
             if hostport.starts_with('[') || !hostport.contains(':') {
                 UrlError::InvalidHost {
-                    url: redact_str(&input),
+                    url: redact_str(input),
                 }
             } else {
                 UrlError::InvalidPort {
-                    url: redact_str(&input),
+                    url: redact_str(input),
                 }
             }
         })?;
         if host.is_empty() && scheme != Scheme::File {
             return Err(UrlError::InvalidHost {
-                url: redact_str(&input),
+                url: redact_str(input),
             });
         }
         let (path, query, fragment) = split_path(rest);
@@ -174,7 +174,7 @@ impl Url {
             userinfo,
             host,
             port,
-            path: remove_dot_segments(&encode(path, PATH)),
+            path: remove_dot_segments(encode(path, PATH)),
             query: query.map(|q| encode(q, QUERY)),
             fragment: fragment.map(|f| encode(f, FRAGMENT)),
         })))
@@ -188,7 +188,7 @@ impl Url {
     /// cannot fetch it.
     pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
         let reference = clean(reference);
-        let mut rest = reference.as_str();
+        let mut rest = reference.as_ref();
         if let Some((scheme, after)) = split_scheme(rest) {
             if !scheme.eq_ignore_ascii_case(self.0.scheme.as_str()) || after.starts_with("//") {
                 return Url::parse(rest);
@@ -210,13 +210,13 @@ impl Url {
         url.0.query = query.map(|q| encode(q, QUERY));
         let path = encode(path, PATH);
         url.0.path = if path.starts_with('/') {
-            remove_dot_segments(&path)
+            remove_dot_segments(path)
         } else if self.0.path.is_empty() {
             // RFC 3986 §5.2.3: a base with an authority and an empty path.
-            remove_dot_segments(&format!("/{path}"))
+            remove_dot_segments(format!("/{path}"))
         } else {
             let dir = &self.0.path[..self.0.path.rfind('/').map_or(0, |i| i + 1)];
-            remove_dot_segments(&format!("{dir}{path}"))
+            remove_dot_segments(format!("{dir}{path}"))
         };
         Ok(url)
     }
@@ -243,7 +243,7 @@ impl Url {
             userinfo: None,
             host: String::new(),
             port: None,
-            path: remove_dot_segments(&encoded),
+            path: remove_dot_segments(encoded),
             query: None,
             fragment: None,
         })))
@@ -305,10 +305,9 @@ impl Url {
         url
     }
 
-    pub fn without_fragment(&self) -> Url {
-        let mut url = self.clone();
-        url.0.fragment = None;
-        url
+    pub fn without_fragment(mut self) -> Url {
+        self.0.fragment = None;
+        self
     }
 
     /// The `sha256=` value of the fragment (`#sha256=...`, also among other
@@ -441,12 +440,19 @@ impl fmt::Debug for Url {
 
 /// Removes tabs and newlines anywhere and blanks at the ends, as browsers and
 /// Python's `urlsplit` do: `href` values are often wrapped or padded.
-fn clean(input: &str) -> String {
-    input
-        .trim_matches(|c: char| c <= ' ')
-        .chars()
-        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-        .collect()
+fn clean(input: &str) -> Cow<'_, str> {
+    let trimmed = input.trim_matches(|c: char| c <= ' ');
+    let wrapped = |b: u8| matches!(b, b'\t' | b'\n' | b'\r');
+    if trimmed.bytes().any(wrapped) {
+        Cow::Owned(
+            trimmed
+                .chars()
+                .filter(|&c| !(c.is_ascii() && wrapped(c as u8)))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(trimmed)
+    }
 }
 
 /// `scheme:rest`, when `input` starts with a syntactically valid scheme.
@@ -503,9 +509,16 @@ fn parse_host_port(s: &str) -> Option<(String, Option<u16>)> {
     Some((host, port))
 }
 
-/// RFC 3986 §5.2.4, on an already encoded path.
-fn remove_dot_segments(path: &str) -> String {
-    let mut input = path;
+/// RFC 3986 §5.2.4, on an already encoded path; one without `.` or `..`
+/// segments (nearly every one) comes back as it is.
+fn remove_dot_segments(path: String) -> String {
+    if !path
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return path;
+    }
+    let mut input = path.as_str();
     let mut output = String::with_capacity(path.len());
     while !input.is_empty() {
         if let Some(rest) = input.strip_prefix("../") {
@@ -532,30 +545,49 @@ fn remove_dot_segments(path: &str) -> String {
     output
 }
 
-/// Which characters stand raw in a component; the rest are percent-encoded.
-/// Unreserved characters, sub-delims and `%XX` escapes are always allowed.
-type Allowed = &'static [u8];
-const USERINFO: Allowed = b":";
-const PATH: Allowed = b":@/";
-const QUERY: Allowed = b":@/?";
-const FRAGMENT: Allowed = b":@/?";
+/// Which bytes stand raw in a component; the rest are percent-encoded, but for
+/// `%XX` escapes, which stay as they are. Unreserved characters and sub-delims
+/// always stand raw.
+type Allowed = &'static [bool; 256];
+const USERINFO: Allowed = &stands_raw(b":");
+const PATH: Allowed = &stands_raw(b":@/");
+const QUERY: Allowed = &stands_raw(b":@/?");
+const FRAGMENT: Allowed = &stands_raw(b":@/?");
 
-fn is_unreserved(b: u8) -> bool {
+const fn stands_raw(also: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_unreserved(b as u8)
+            || matches!(
+                b as u8,
+                b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+            );
+        b += 1;
+    }
+    let mut i = 0;
+    while i < also.len() {
+        table[also[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 fn encode(s: &str, allowed: Allowed) -> String {
     let bytes = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
+    if bytes.iter().all(|&b| allowed[usize::from(b)]) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
     for (i, &b) in bytes.iter().enumerate() {
         let escape = b == b'%'
             && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
             && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
-        if escape
-            || is_unreserved(b)
-            || b"!$&'()*+,;=".contains(&b)
-            || (b != b'%' && allowed.contains(&b))
-        {
+        if escape || allowed[usize::from(b)] {
             out.push(b as char);
         } else {
             push_escape(&mut out, b);
