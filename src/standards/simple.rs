@@ -17,10 +17,11 @@
 //! Each [`IndexFile`] keeps its URL without the fragment: the hash is in
 //! `sha256`, and other hash kinds (`#md5=`) are dropped with it.
 
+mod json;
+
 use std::fmt;
 
-use serde_json::Value;
-
+use self::json::{Field, Json};
 use crate::standards::url::Url;
 
 /// What `Accept` asks an index for: JSON first (faster to parse, and it has
@@ -153,11 +154,11 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, PageError>
         url: page_url.clone(),
         reason,
     };
-    let value: Value = serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))?;
-    let Some(page) = value.as_object() else {
+    let page = Json::parse(body).map_err(|e| malformed(e.to_string()))?;
+    if !matches!(page, Json::Object(_)) {
         return Err(malformed("expected a JSON object".into()));
-    };
-    if let Some(version) = page.get("meta").and_then(|m| m.get("api-version")) {
+    }
+    if let Some(version) = page.get(Field::Meta).and_then(|m| m.get(Field::ApiVersion)) {
         let version = version.as_str().unwrap_or_default();
         if version.split('.').next() != Some("1") {
             return Err(PageError::ApiVersion {
@@ -166,7 +167,7 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, PageError>
             });
         }
     }
-    let Some(entries) = page.get("files").and_then(Value::as_array) else {
+    let Some(Json::Array(entries)) = page.get(Field::Files) else {
         return Err(malformed("expected a `files` list".into()));
     };
     if entries.len() > MAX_PAGE_FILES {
@@ -174,8 +175,8 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, PageError>
     }
     let mut files = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
-        let field = |name: &str| entry.get(name).and_then(Value::as_str);
-        let (Some(filename), Some(href)) = (field("filename"), field("url")) else {
+        let field = |name: Field| entry.get(name).and_then(Json::as_str);
+        let (Some(filename), Some(href)) = (field(Field::Filename), field(Field::Url)) else {
             return Err(malformed(format!(
                 "file {} has no `filename` or `url` string",
                 i + 1
@@ -185,36 +186,42 @@ pub fn parse_json(body: &[u8], page_url: &Url) -> Result<ProjectPage, PageError>
             continue;
         };
         let sha256 = entry
-            .get("hashes")
-            .and_then(|h| h.get("sha256"))
-            .and_then(Value::as_str)
+            .get(Field::Hashes)
+            .and_then(|h| h.get(Field::Sha256))
+            .and_then(Json::as_str)
             .map(str::to_ascii_lowercase)
             .or_else(|| url.fragment_sha256())
             .filter(|h| !h.is_empty());
-        let yanked = match entry.get("yanked") {
-            Some(Value::Bool(true)) => Some(String::new()),
-            Some(Value::String(reason)) => Some(reason.clone()),
+        let yanked = match entry.get(Field::Yanked) {
+            Some(Json::Bool(true)) => Some(String::new()),
+            Some(Json::Text(reason)) => Some(reason.to_string()),
             _ => None,
         };
         let metadata = entry
-            .get("core-metadata")
-            .or_else(|| entry.get("dist-info-metadata"));
+            .get(Field::CoreMetadata)
+            .or_else(|| entry.get(Field::DistInfoMetadata));
         let core_metadata = match metadata {
-            None | Some(Value::Null) | Some(Value::Bool(false)) => MetadataAvailability::No,
-            Some(Value::Object(hashes)) => match hashes.get("sha256").and_then(Value::as_str) {
-                Some(sha) => MetadataAvailability::Sha256(sha.to_ascii_lowercase()),
-                None => MetadataAvailability::Yes,
-            },
+            None | Some(Json::Null) | Some(Json::Bool(false)) => MetadataAvailability::No,
+            Some(hashes @ Json::Object(_)) => {
+                match hashes.get(Field::Sha256).and_then(Json::as_str) {
+                    Some(sha) => MetadataAvailability::Sha256(sha.to_ascii_lowercase()),
+                    None => MetadataAvailability::Yes,
+                }
+            }
             Some(_) => MetadataAvailability::Yes,
+        };
+        let size = match entry.get(Field::Size) {
+            Some(Json::Number(size)) => *size,
+            _ => None,
         };
         files.push(IndexFile {
             filename: filename.to_string(),
             url: url.without_fragment(),
             sha256,
-            requires_python: non_empty(field("requires-python")),
+            requires_python: non_empty(field(Field::RequiresPython)),
             yanked,
             core_metadata,
-            size: entry.get("size").and_then(Value::as_u64),
+            size,
         });
     }
     Ok(ProjectPage { files })

@@ -256,6 +256,43 @@ fn reads_json_with_every_field() {
     );
 }
 
+/// Only the fields the reader uses are kept, but every field is parsed: escapes
+/// are decoded, a field given twice counts by its last value, a field of another
+/// type is read as absent or as what it says, and trailing bytes are an error.
+#[test]
+fn reads_json_fields_of_any_shape() {
+    let json = r#"{"files": [
+        {"filename": "a-1.tar.gz", "filename": "b\u002d1.tar.gz", "url": "\/f\/b-1.tar.gz",
+         "size": -1, "yanked": 1, "core-metadata": "yes", "hashes": {"sha256": 5},
+         "upload-time": {"deep": [[[{"filename": "x"}]]]}, "requires-python": " "},
+        {"filename": "c-1.tar.gz", "url": "c-1.tar.gz", "size": 2.5, "hashes": [],
+         "core-metadata": null, "dist-info-metadata": true, "yanked": "\u00e9"}
+      ], "meta": {"api-version": "1.3"}}"#;
+    let page = parse_json(json.as_bytes(), &url("https://h/simple/b/")).unwrap();
+    assert_eq!(
+        page.files,
+        vec![
+            IndexFile {
+                core_metadata: MetadataAvailability::Yes,
+                ..file("b-1.tar.gz", "https://h/f/b-1.tar.gz")
+            },
+            IndexFile {
+                yanked: Some("é".into()),
+                ..file("c-1.tar.gz", "https://h/simple/b/c-1.tar.gz")
+            },
+        ]
+    );
+    let page_url = url("https://h/simple/b/");
+    let odd = |body: &str| parse_json(body.as_bytes(), &page_url).map_err(|e| e.to_string());
+    assert!(odd(r#"{"files": [{"filename": 5, "url": "x"}]}"#).is_err());
+    assert!(odd(r#"{"files": {}}"#).is_err());
+    assert!(odd(r#"{"files": []} []"#).is_err());
+    assert_eq!(
+        odd(r#"{"meta": {"api-version": 1}, "files": []}"#).unwrap_err(),
+        "index page `https://h/simple/b/` uses simple API version ; curd reads 1.x"
+    );
+}
+
 #[test]
 fn reads_minimal_json() {
     let page = parse_json(
