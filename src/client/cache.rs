@@ -95,7 +95,9 @@ impl Cache {
     /// A fresh folder for one piece of work, on the same filesystem as the entries so
     /// that finishing an entry is a rename; removed when dropped.
     pub fn work_dir(&self, label: &str) -> Result<WorkDir, FsError> {
-        let dir = self.root.join("tmp").join(temp_name(label));
+        let tmp = self.root.join("tmp");
+        crate::util::fs::sweep_abandoned(&tmp);
+        let dir = tmp.join(temp_name(label));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).context("create cache folder", &dir)?;
         Ok(WorkDir(dir))

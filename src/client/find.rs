@@ -956,13 +956,31 @@ impl Provider for Finder<'_> {
     /// install: its failure is dropped here, and met again (the builder keeps it) only
     /// if the resolver chooses that version.
     fn prefetch(&self, hints: &[Hint], lookahead: Lookahead<'_>) {
-        self.jobs.crawl(hints.to_vec(), |hint| {
-            let Ok(versions) = self.versions(&hint.name) else {
+        // Once a project the resolver asked for turns out to have no version here,
+        // the resolution is likely to fail: nothing more is followed for it.
+        let missing = AtomicBool::new(false);
+        let seeds = hints.iter().map(|hint| (hint.clone(), false)).collect();
+        self.jobs.crawl(seeds, |(hint, followed)| {
+            if followed && missing.load(Ordering::Relaxed) {
                 return Vec::new();
-            };
+            }
+            let versions = self.versions(&hint.name).unwrap_or_default();
             let Some(version) = hint.likely(&versions) else {
+                if !followed {
+                    missing.store(true, Ordering::Relaxed);
+                }
                 return Vec::new();
             };
+            // A project met only by following a guess is read from a wheel or its
+            // metadata file, never built: its build would run code for a version
+            // the resolver may never choose.
+            if followed
+                && self
+                    .best(&hint.name, version)
+                    .is_none_or(|c| c.wheel().is_none() && c.file.metadata_url().is_none())
+            {
+                return Vec::new();
+            }
             match self.core_metadata(&hint.name, version) {
                 Ok(metadata)
                     if self
@@ -974,7 +992,8 @@ impl Provider for Finder<'_> {
                         .iter()
                         .filter_map(|line| line.parse().ok())
                         .collect();
-                    lookahead.after(&hint, &requirements)
+                    let next = lookahead.after(&hint, &requirements);
+                    next.into_iter().map(|hint| (hint, true)).collect()
                 }
                 _ => Vec::new(),
             }

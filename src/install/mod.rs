@@ -277,6 +277,8 @@ pub fn unpack_until(
         _ => Path::new("."),
     };
     fs::create_dir_all(parent).context("create folder", parent)?;
+    // What an unpack cut short by Ctrl-C or a kill left beside the trees.
+    crate::util::fs::sweep_abandoned(parent);
     let staging = Staging::new(parent)?;
     let wheel = Wheel::open(Source::Zip(wheel), filename)?;
     let mut destination = unpacking(&wheel, &staging.path, stop);

@@ -105,6 +105,54 @@ pub fn temp_prefix(label: &str) -> String {
     format!("{TEMP_PREFIX}{pid}-{label}")
 }
 
+/// How old a temporary entry of a process that is gone must be before
+/// [`sweep_abandoned`] takes it: a process of the same id on another machine
+/// sharing the folder may still be writing it, but not for this long unseen.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes the temporary files and folders in `dir` that a process cut short left
+/// behind (Ctrl-C or a kill mid-unpack): those of a process id that no longer runs
+/// here, untouched for an hour. Says how many went; a failure leaves the entry.
+pub fn sweep_abandoned(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let own = std::process::id().to_string();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > ABANDONED_AFTER);
+        if pid == own || !old || Path::new("/proc").join(pid).exists() {
+            continue;
+        }
+        let path = entry.path();
+        let gone = if meta.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        if gone.is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// A folder's entries; `None` if the folder is not there.
 pub fn read_dir_if_there(dir: &Path) -> Result<Option<std::fs::ReadDir>, FsError> {
     match std::fs::read_dir(dir) {
@@ -297,6 +345,39 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn sweeps_what_a_process_gone_for_an_hour_left() {
+        let dir = scratch("sweep");
+        // No process has an id this high (the kernel's limit is 2^22).
+        let gone = format!("{TEMP_PREFIX}999999999-unpack-3");
+        let young = format!("{TEMP_PREFIX}999999998-unpack-1");
+        let alive = format!("{TEMP_PREFIX}1-unpack-0");
+        let own = temp_name("unpack-");
+        let file = format!("{TEMP_PREFIX}999999997-x0");
+        for name in [&gone, &young, &alive, &own] {
+            std::fs::create_dir_all(dir.join(name).join("pkg")).unwrap();
+            std::fs::write(dir.join(name).join("pkg/mod.py"), b"x").unwrap();
+        }
+        std::fs::write(dir.join(&file), b"x").unwrap();
+        std::fs::write(dir.join("wheel"), b"kept").unwrap();
+        let hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for name in [&gone, &alive, &own, &file] {
+            File::open(dir.join(name))
+                .unwrap()
+                .set_modified(hours_ago)
+                .unwrap();
+        }
+        assert_eq!(sweep_abandoned(&dir), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut expected = vec![young, alive, own, "wheel".to_string()];
+        expected.sort();
+        assert_eq!(left, expected);
     }
 
     #[test]

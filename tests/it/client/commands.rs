@@ -732,6 +732,57 @@ fn wheels_downloaded_for_their_metadata_are_unpacked_while_resolving() {
     assert_eq!(install("second"), 3);
 }
 
+/// Fetching ahead follows the newest version of a project, which the resolver
+/// may not choose: a project met only that way is never built. Here `y` (one
+/// candidate, decided first) pins `x<2`, so `x 2.0`'s sdist-only requirement is
+/// not wanted, and pip never downloads it either.
+#[test]
+fn a_guess_the_resolver_does_not_take_builds_nothing() {
+    let tmp = TempDir::new("client-guess");
+    let built = mkdir(tmp.path().join("built"));
+    let root = mkdir(tmp.path().join("index"));
+    let wheels = [
+        WheelSpec::new("x", "1.0").build(&built),
+        WheelSpec {
+            requires: &["sonly"],
+            ..WheelSpec::new("x", "2.0")
+        }
+        .build(&built),
+        WheelSpec {
+            requires: &["x<2"],
+            ..WheelSpec::new("y", "1.0")
+        }
+        .build(&built),
+    ];
+    let sdist = crate::support::dists::sdist(
+        &built,
+        "sonly-1.0",
+        None,
+        &[("setup.py", "raise SystemExit(1)\n")],
+    );
+    let read = |path: &PathBuf| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        (name, std::fs::read(path).unwrap())
+    };
+    for (project, files) in [
+        ("x", vec![read(&wheels[0]), read(&wheels[1])]),
+        ("y", vec![read(&wheels[2])]),
+        ("sonly", vec![read(&sdist)]),
+    ] {
+        let files: Vec<(&str, &[u8], &str)> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice(), ""))
+            .collect();
+        publish_html(&root, project, &files);
+    }
+    let index = StaticIndex::start(&root, None);
+    let simple = format!("http://{}/simple/", index.addr);
+    let env = venv(&tmp.path().join("env"));
+    curd_install(tmp.path(), &env, &["-i", &simple, "x", "y==1"]).success();
+    assert_eq!(pip_freeze(&env), "x==1.0\ny==1.0\n");
+    assert_eq!(index.requests("/files/sonly-1.0.tar.gz"), 0);
+}
+
 /// A run that fails after the resolver read a wheel's metadata calls off the
 /// unpacking of that wheel under way: it neither waits for a tree it will not use
 /// nor leaves one, whole or half made, in the cache.
