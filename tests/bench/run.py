@@ -96,6 +96,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -255,10 +256,15 @@ def curd_server(folder, log_path, *options):
 
 
 class Run:
-    """One timed command: wall seconds, exit code and output."""
+    """One timed command: wall seconds, processor seconds, exit code and output.
+
+    The processor time is the command's user plus system time, with every process it
+    waited for: the children's resource usage taken before and after. The servers
+    the bench starts are not waited for until they stop, so they are not in it."""
 
     def __init__(self, command, env, cwd=None):
         self.command = [str(c) for c in command]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         try:
             done = subprocess.run(
@@ -277,6 +283,8 @@ class Run:
             self.stdout = (e.stdout or b"").decode(errors="replace")
             self.stderr = (e.stderr or b"").decode(errors="replace")
         self.seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.processor = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
     @property
     def ok(self):
@@ -295,9 +303,13 @@ class Samples:
     def __init__(self):
         self.values = []
         self.failures = []
+        # Processor seconds of the same runs, where taken.
+        self.processor = []
 
-    def add(self, value):
+    def add(self, value, processor=None):
         self.values.append(value)
+        if processor is not None:
+            self.processor.append(processor)
 
     @property
     def median(self):
@@ -476,7 +488,7 @@ class Bench:
                 command_env, check, cleanup = prepare()
                 run = self.timed(f"{key} (round {rep + 1})", command_env, check)
                 if run is not None:
-                    results[key].add(run.seconds)
+                    results[key].add(run.seconds, run.processor)
                 else:
                     results[key].failures.append(rep)
                 cleanup()
@@ -643,7 +655,9 @@ def extract_one(job):
 
 
 def floor_once(wheels, dest, compile):
-    """Unzips every wheel into dest with one process per core; seconds."""
+    """Unzips every wheel into dest with one process per core; wall and processor
+    seconds (the workers', waited for when the pool shuts down)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     jobs = [(w, dest) for w in sorted(wheels, key=lambda p: -p.stat().st_size)]
     with concurrent.futures.ProcessPoolExecutor(os.cpu_count()) as pool:
@@ -651,7 +665,9 @@ def floor_once(wheels, dest, compile):
     if compile:
         subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", dest], check=True,
                        stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def scenario_floor(bench, compile):
@@ -659,7 +675,7 @@ def scenario_floor(bench, compile):
     samples = Samples()
     for _ in range(bench.args.reps):
         dest = bench.fresh("floor")
-        samples.add(floor_once(wheels, dest, compile))
+        samples.add(*floor_once(wheels, dest, compile))
         remove(dest)()
     return samples
 
@@ -1666,6 +1682,17 @@ def render(bench, r):
         out.append(table(["scenario", "bytecode", "tool", "median", "min–max", "× floor", "curd/this"],
                          r["install"]))
         out.append("")
+    if "processor" in r:
+        cores = os.cpu_count() or 1
+        out.append("### Scenario 1, bytecode off: wall time against processor time, seconds")
+        out.append("")
+        out.append("Medians of the same runs. Processor time is user plus system time of "
+                   f"the tool and every process it waited for; over the {cores} cores, it is "
+                   "the least wall time that tool's work allows here, however well spread.")
+        out.append("")
+        out.append(table(["tool", "wall", "processor", f"processor / {cores} cores"],
+                         r["processor"]))
+        out.append("")
     if "noop" in r:
         out.append("### Scenario 6: the same install again, into a venv that has it, seconds")
         out.append("")
@@ -1764,6 +1791,32 @@ def time_goal(what, curd, other, factor):
     return [what, target, f"{measured:.2f}", verdict(ok) + ("" if apart else " (ranges overlap)")]
 
 
+def work_bound(what, curd, other, factor):
+    """A row that tells whether a time goal can be met at all: curd's processor time
+    (median) shared perfectly over every core is the least wall time its work allows.
+    Past factor times the other's wall time, no schedule of that work meets the goal;
+    only doing less work would."""
+    cores = os.cpu_count() or 1
+    target = f"≤ {factor:.2f}"
+    if not curd.processor or other.median is None:
+        return [what, target, "–", "**failed runs**"]
+    measured = statistics.median(curd.processor) / cores / other.median
+    ok = measured <= factor
+    return [what, target, f"{measured:.2f}",
+            "within reach" if ok else "**out of reach**: the work itself takes longer"]
+
+
+def processor_rows(samples, tools, floor):
+    """Wall and processor time of the floor and of each tool, and the processor time
+    over the cores: the least wall time that work allows on this machine."""
+    cores = os.cpu_count() or 1
+    rows = []
+    for name, s in [("floor (unzip)", floor)] + [(tool, samples[tool]) for tool in tools]:
+        busy = statistics.median(s.processor) if s.processor else None
+        rows.append([name, fmt(s.median), fmt(busy), fmt(None if busy is None else busy / cores)])
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description="curd against uv, pip, pypiserver, devpi-server and proxpi")
     parser.add_argument("--data", default=str(ROOT / "bench-data"))
@@ -1830,6 +1883,13 @@ def main():
                                            cold["curd"], floor, 1.15))
                     goals.append(time_goal(f"1 cold, bytecode {bytecode}: curd vs pip",
                                            cold["curd"], cold["pip"], 0.2))
+                    goals.append(work_bound(f"1 cold, bytecode {bytecode}: curd's processor "
+                                            "time over the cores vs uv", cold["curd"],
+                                            cold["uv"], 0.8))
+                    goals.append(work_bound(f"1 cold, bytecode {bytecode}: curd's processor "
+                                            "time over the cores vs the floor", cold["curd"],
+                                            floor, 1.15))
+                    report["processor"] = processor_rows(cold, INSTALLERS, floor)
                 variants = [v for v in WARM_VARIANTS if not (compile and v[2])]
                 warm = scenario_warm(bench, caches, CI_REQUIREMENTS, expected, compile, variants)
                 lap(f"scenario 2, bytecode {bytecode}")
