@@ -480,9 +480,17 @@ impl<'a> Finder<'a> {
             }
         }
         match (known, failure) {
-            // Every source failed: that is an error, not an unknown project.
+            // Every source failed: that is an error, not an unknown project. So is
+            // an index that failed while the others (an empty --find-links folder,
+            // say) had nothing to use: the failure is why there is no version.
             (false, Some(error)) => Err(error),
-            _ => {
+            (true, Some(error)) if listing.usable.is_empty() => Err(error),
+            (_, failure) => {
+                if let Some(error) = failure {
+                    self.warn(format!(
+                        "{name}: {error}; only the other sources' files are considered"
+                    ));
+                }
                 for files in listing.usable.values_mut() {
                     files.sort_by_key(|c| (c.rank == usize::MAX, c.source, c.rank));
                 }

@@ -262,6 +262,53 @@ fn a_cache_server_that_is_down_or_broken_does_not_fail_the_install() {
 }
 
 #[test]
+fn an_index_that_fails_is_the_error_unless_another_source_has_the_project() {
+    let tmp = TempDir::new("client-index-fails");
+    let wheels = graph(tmp.path()).display().to_string();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty = empty.display().to_string();
+    let broken = CannedServer::start(
+        (0..10)
+            .map(|_| reply("500 Internal Server Error", &[], b"nope"))
+            .collect(),
+    );
+    let index = format!("{}/simple/", broken.url());
+    let env = venv(tmp.path());
+    // An empty --find-links folder answers, but the index's failure is why there is
+    // no version: it is the error, not "no version is available".
+    let args = ["-i", &index, "--retries", "0", "lib"];
+    let run = curd_install(
+        tmp.path(),
+        &env,
+        &[&["--find-links", &empty], &args[..]].concat(),
+    )
+    .failure();
+    assert!(
+        run.stderr.contains("answered 500 Internal Server Error"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("no version"), "{}", run.stderr);
+    // A folder that has the project is used, and the index's failure said.
+    let run = curd_install(
+        tmp.path(),
+        &env,
+        &[&["--find-links", &wheels], &args[..]].concat(),
+    )
+    .success();
+    assert!(
+        run.stderr.contains("warning: lib: `")
+            && run
+                .stderr
+                .contains("only the other sources' files are considered"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(pip_freeze(&env), "lib==1.5\n");
+}
+
+#[test]
 fn two_processes_share_one_cache() {
     let tmp = TempDir::new("client-shared");
     let server = Server::start(&graph(tmp.path()), &[]);
