@@ -32,6 +32,8 @@ pub enum FindError {
     },
     /// The project exists nowhere.
     NotFound { name: PackageName, sources: usize },
+    /// An index that could not be reached earlier in the run was not asked.
+    Unreachable { source: String, reason: String },
     /// An sdist could not be built; shared by everyone who asked for that build.
     Build {
         file: String,
@@ -85,6 +87,10 @@ impl fmt::Display for FindError {
                 }
                 Ok(())
             }
+            FindError::Unreachable { source, reason } => write!(
+                f,
+                "{source} could not be reached earlier in this run, so it was not asked: {reason}"
+            ),
             FindError::NotFound { name, sources } => {
                 write!(
                     f,
@@ -103,7 +109,10 @@ impl std::error::Error for FindError {
             FindError::Fetch(e) => e.source(),
             FindError::Build { source, .. } => source.source(),
             FindError::Cache(e) => e.source(),
-            FindError::Metadata { .. } | FindError::NotFound { .. } | FindError::Hash(_) => None,
+            FindError::Metadata { .. }
+            | FindError::NotFound { .. }
+            | FindError::Unreachable { .. }
+            | FindError::Hash(_) => None,
         }
     }
 }

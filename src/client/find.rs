@@ -201,6 +201,11 @@ struct Learned {
     projects: Mutex<HashMap<PackageName, Found>>,
     metadata: Mutex<HashMap<(PackageName, Version), Arc<CoreMetadata>>>,
     down: Mutex<HashSet<usize>>,
+    /// Indexes that could not be reached (after their retries), and why: not asked
+    /// again for other projects, where each would wait out the same retries. Unlike
+    /// a cache server that is down, the files they listed before stay in play (they
+    /// are downloaded from wherever the page pointed).
+    unreachable: Mutex<HashMap<usize, String>>,
     /// Files a `--hash` refused, by source and name: passed over for the next.
     refused: Mutex<Vec<(usize, String)>>,
     /// Said once each, at the end.
@@ -362,6 +367,22 @@ impl<'a> Finder<'a> {
         }
     }
 
+    /// Stops asking an index that could not be reached; says so once, for every
+    /// project that was waiting on it at the time.
+    fn mark_unreachable(&self, position: usize, reason: &str) {
+        let mut unreachable = lock(&self.learned.unreachable);
+        if unreachable.contains_key(&position) {
+            return;
+        }
+        unreachable.insert(position, reason.to_string());
+        drop(unreachable);
+        if let Some(source) = self.sources.get(position) {
+            self.warn(format!(
+                "{source} could not be reached, so it is not asked again in this run: {reason}"
+            ));
+        }
+    }
+
     /// An air-gapped machine given `--find-links` but not `--no-index` waits out
     /// every retry of the index it cannot reach: said at once, and once, while the
     /// run goes on with what the folders have.
@@ -441,21 +462,35 @@ impl<'a> Finder<'a> {
     fn look_up(&self, name: &PackageName) -> Result<Listing, Arc<FindError>> {
         let mut listing = Listing::default();
         let mut known = false;
-        let mut failure = None;
+        // The last index that failed, and whether that was said already.
+        let mut failure: Option<(Arc<FindError>, bool)> = None;
         for (position, source) in self.sources.iter().enumerate() {
             if lock(&self.learned.down).contains(&position) {
+                continue;
+            }
+            if let Some(reason) = lock(&self.learned.unreachable).get(&position) {
+                let error = FindError::Unreachable {
+                    source: source.to_string(),
+                    reason: reason.clone(),
+                };
+                failure = Some((Arc::new(error), true));
                 continue;
             }
             let files = match self.files_of(source, name) {
                 Ok(Some(files)) => files,
                 Ok(None) => continue,
                 Err(e) => {
-                    if source.is_cache() {
+                    let said = if source.is_cache() {
                         self.mark_down(position, &e.to_string());
-                    } else {
+                        continue;
+                    } else if matches!(&e, IndexError::Fetch(f) if f.is_unreachable()) {
                         self.hint_offline(source, &e);
-                        failure = Some(Arc::new(FindError::Index(e)));
-                    }
+                        self.mark_unreachable(position, &e.to_string());
+                        true
+                    } else {
+                        false
+                    };
+                    failure = Some((Arc::new(FindError::Index(e)), said));
                     continue;
                 }
             };
@@ -483,10 +518,10 @@ impl<'a> Finder<'a> {
             // Every source failed: that is an error, not an unknown project. So is
             // an index that failed while the others (an empty --find-links folder,
             // say) had nothing to use: the failure is why there is no version.
-            (false, Some(error)) => Err(error),
-            (true, Some(error)) if listing.usable.is_empty() => Err(error),
+            (false, Some((error, _))) => Err(error),
+            (true, Some((error, _))) if listing.usable.is_empty() => Err(error),
             (_, failure) => {
-                if let Some(error) = failure {
+                if let Some((error, false)) = failure {
                     self.warn(format!(
                         "{name}: {error}; only the other sources' files are considered"
                     ));

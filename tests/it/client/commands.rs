@@ -309,6 +309,36 @@ fn an_index_that_fails_is_the_error_unless_another_source_has_the_project() {
 }
 
 #[test]
+fn an_unreachable_index_is_not_asked_again_for_each_project() {
+    let tmp = TempDir::new("client-index-unreachable");
+    let server = Server::start(&graph(tmp.path()), &[]);
+    let index = format!("http://{}/simple/", closed_port());
+    let env = venv(tmp.path());
+    // The cache server has app and lib; the index (PyPI, on an air-gapped machine)
+    // cannot be reached. Asked for app, it is skipped for lib, app's dependency.
+    let run = curd_install(
+        tmp.path(),
+        &env,
+        &["-c", &server.url, "-i", &index, "--retries", "1", "app"],
+    )
+    .success();
+    assert_eq!(
+        run.stderr
+            .matches("could not be reached, so it is not asked again in this run")
+            .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("only the other sources' files"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(pip_freeze(&env), "app==1.0\nlib==1.5\n");
+}
+
+#[test]
 fn two_processes_share_one_cache() {
     let tmp = TempDir::new("client-shared");
     let server = Server::start(&graph(tmp.path()), &[]);
