@@ -367,16 +367,10 @@ impl<'a> Finder<'a> {
         }
     }
 
-    /// Stops asking an index that could not be reached; says so once, for every
-    /// project that was waiting on it at the time.
-    fn mark_unreachable(&self, position: usize, reason: &str) {
-        let mut unreachable = lock(&self.learned.unreachable);
-        if unreachable.contains_key(&position) {
-            return;
-        }
-        unreachable.insert(position, reason.to_string());
-        drop(unreachable);
-        if let Some(source) = self.sources.get(position) {
+    /// Says, once, that an index could not be reached and is not asked again.
+    fn warn_unreachable(&self, position: usize) {
+        let reason = lock(&self.learned.unreachable).get(&position).cloned();
+        if let (Some(source), Some(reason)) = (self.sources.get(position), reason) {
             self.warn(format!(
                 "{source} could not be reached, so it is not asked again in this run: {reason}"
             ));
@@ -462,8 +456,8 @@ impl<'a> Finder<'a> {
     fn look_up(&self, name: &PackageName) -> Result<Listing, Arc<FindError>> {
         let mut listing = Listing::default();
         let mut known = false;
-        // The last index that failed, and whether that was said already.
-        let mut failure: Option<(Arc<FindError>, bool)> = None;
+        // The last index that failed, and its position when it could not be reached.
+        let mut failure: Option<(Arc<FindError>, Option<usize>)> = None;
         for (position, source) in self.sources.iter().enumerate() {
             if lock(&self.learned.down).contains(&position) {
                 continue;
@@ -473,24 +467,26 @@ impl<'a> Finder<'a> {
                     source: source.to_string(),
                     reason: reason.clone(),
                 };
-                failure = Some((Arc::new(error), true));
+                failure = Some((Arc::new(error), Some(position)));
                 continue;
             }
             let files = match self.files_of(source, name) {
                 Ok(Some(files)) => files,
                 Ok(None) => continue,
                 Err(e) => {
-                    let said = if source.is_cache() {
+                    let unreachable = if source.is_cache() {
                         self.mark_down(position, &e.to_string());
                         continue;
                     } else if matches!(&e, IndexError::Fetch(f) if f.is_unreachable()) {
                         self.hint_offline(source, &e);
-                        self.mark_unreachable(position, &e.to_string());
-                        true
+                        lock(&self.learned.unreachable)
+                            .entry(position)
+                            .or_insert_with(|| e.to_string());
+                        Some(position)
                     } else {
-                        false
+                        None
                     };
-                    failure = Some((Arc::new(FindError::Index(e)), said));
+                    failure = Some((Arc::new(FindError::Index(e)), unreachable));
                     continue;
                 }
             };
@@ -521,10 +517,14 @@ impl<'a> Finder<'a> {
             (false, Some((error, _))) => Err(error),
             (true, Some((error, _))) if listing.usable.is_empty() => Err(error),
             (_, failure) => {
-                if let Some((error, false)) = failure {
-                    self.warn(format!(
+                // A failure the run goes on without is said; where the run fails
+                // on it, its error says it instead.
+                match failure {
+                    Some((error, None)) => self.warn(format!(
                         "{name}: {error}; only the other sources' files are considered"
-                    ));
+                    )),
+                    Some((_, Some(position))) => self.warn_unreachable(position),
+                    None => {}
                 }
                 for files in listing.usable.values_mut() {
                     files.sort_by_key(|c| (c.rank == usize::MAX, c.source, c.rank));
