@@ -1486,7 +1486,10 @@ def scenario_bucket(bench):
     htpasswd = upload_logins(bench)
     files = sorted(p for p in (bench.data / "server").iterdir() if p.suffix == ".whl")
     # Three objects a file (bytes, METADATA, entry): 10,000 objects to list.
-    startup_files = sorted((bench.data / "startup").iterdir())[:BUCKET_STARTUP_FILES]
+    # Distribution files only: a curd-server that served the folder leaves its
+    # (hidden) upload folder in it.
+    startup_files = sorted(p for p in (bench.data / "startup").iterdir()
+                           if p.is_file() and not p.name.startswith("."))[:BUCKET_STARTUP_FILES]
     small = pick_file(bench.data / "server", 100 * 1024)
     targets = [("/simple/numpy/", "index page"),
                (f"/p/{small.name}", f"download, {small.stat().st_size / 1024:.0f} KiB")]
