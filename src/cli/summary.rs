@@ -21,6 +21,8 @@ pub struct Summary {
     satisfied: usize,
     from_cache: usize,
     from_index: usize,
+    from_links: usize,
+    direct: usize,
     built_now: usize,
     built_earlier: usize,
     /// What was placed, for the lines before the summary.
@@ -45,6 +47,8 @@ impl Summary {
             satisfied,
             from_cache: 0,
             from_index: 0,
+            from_links: 0,
+            direct: 0,
             built_now: 0,
             built_earlier: 0,
             changes: Vec::new(),
@@ -69,6 +73,8 @@ impl Summary {
         match origin {
             Origin::CacheServer => self.from_cache += 1,
             Origin::Index => self.from_index += 1,
+            Origin::Links => self.from_links += 1,
+            Origin::Direct => self.direct += 1,
             Origin::Built { fresh: true } => self.built_now += 1,
             Origin::Built { fresh: false } => self.built_earlier += 1,
         }
@@ -76,7 +82,12 @@ impl Summary {
 
     /// How many packages were placed.
     pub fn done(&self) -> usize {
-        self.from_cache + self.from_index + self.built_now + self.built_earlier
+        self.from_cache
+            + self.from_index
+            + self.from_links
+            + self.direct
+            + self.built_now
+            + self.built_earlier
     }
 
     /// A line per version removed and per package placed, by name, each removal
@@ -98,6 +109,8 @@ impl Summary {
             let origin = match change.origin {
                 Origin::CacheServer => "cache",
                 Origin::Index => "index",
+                Origin::Links => "find-links",
+                Origin::Direct => "direct",
                 Origin::Built { fresh: true } => "built",
                 Origin::Built { fresh: false } => "built earlier",
             };
@@ -128,19 +141,27 @@ impl fmt::Display for Summary {
         } else {
             "Saved"
         };
-        let earlier = match self.built_earlier {
-            0 => String::new(),
-            n => format!(" ({n} built earlier)"),
-        };
         write!(
             f,
-            "{verb} {} in {:.2} s: {} from cache, {} from index, {} built{earlier}",
+            "{verb} {} in {:.2} s: {} from cache, {} from index, ",
             count(self.done(), "package"),
             self.seconds,
             self.from_cache,
             self.from_index,
-            self.built_now,
-        )
+        )?;
+        // The sources most runs never use are named only when they placed something,
+        // so the line a CI log is searched for keeps its shape.
+        if self.from_links > 0 {
+            write!(f, "{} from find-links, ", self.from_links)?;
+        }
+        if self.direct > 0 {
+            write!(f, "{} named directly, ", self.direct)?;
+        }
+        write!(f, "{} built", self.built_now)?;
+        match self.built_earlier {
+            0 => Ok(()),
+            n => write!(f, " ({n} built earlier)"),
+        }
     }
 }
 
@@ -150,7 +171,7 @@ mod tests {
 
     #[test]
     fn says_where_packages_came_from() {
-        let mut summary = Summary::new(&Mode::Install, 5, 1);
+        let mut summary = Summary::new(&Mode::Install, 7, 1);
         let v = |text: &str| text.parse::<Version>().expect("a version");
         let n = |text: &str| PackageName::new(text).expect("a name");
         summary.count(&n("d"), &v("1.0"), None, Origin::CacheServer);
@@ -158,10 +179,13 @@ mod tests {
         summary.count(&n("b"), &v("1.0"), None, Origin::Built { fresh: true });
         summary.count(&n("a"), &v("1.0"), None, Origin::Built { fresh: false });
         summary.count(&n("e"), &v("1.0"), Some(&v("1.0")), Origin::Index);
+        summary.count(&n("f"), &v("1.0"), None, Origin::Links);
+        summary.count(&n("g"), &v("1.0"), None, Origin::Direct);
         summary.seconds = 1.234;
         assert_eq!(
             summary.to_string(),
-            "Installed 5 packages in 1.23 s: 1 from cache, 2 from index, 1 built (1 built earlier)"
+            "Installed 7 packages in 1.23 s: 1 from cache, 2 from index, \
+             1 from find-links, 1 named directly, 1 built (1 built earlier)"
         );
         assert_eq!(
             summary.lines(),
@@ -172,6 +196,8 @@ mod tests {
                 " + c==2.0 (index)",
                 " + d==1.0 (cache)",
                 " ~ e==1.0 (index)",
+                " + f==1.0 (find-links)",
+                " + g==1.0 (direct)",
             ]
         );
     }

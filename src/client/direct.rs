@@ -645,7 +645,7 @@ impl Maker<'_> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if name.ends_with(".whl") {
-            return Ok((path.to_path_buf(), Origin::Index));
+            return Ok((path.to_path_buf(), Origin::Direct));
         }
         if !name.ends_with(".tar.gz") && !name.ends_with(".zip") {
             return Err(DirectError::NotAnArchive {

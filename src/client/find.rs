@@ -160,8 +160,12 @@ pub struct Built {
 pub enum Origin {
     /// A curd-server had it.
     CacheServer,
-    /// A package index or a find-links source had it.
+    /// A package index had it.
     Index,
+    /// A `--find-links` folder or page had it.
+    Links,
+    /// It was named by path or URL.
+    Direct,
     /// It was built from an sdist; `fresh` when by this run.
     Built { fresh: bool },
 }
@@ -852,8 +856,11 @@ impl<'a> Finder<'a> {
                 cached,
                 origin: match direct {
                     Some(origin) => origin,
-                    None if self.from_cache(candidate) => Origin::CacheServer,
-                    None => Origin::Index,
+                    None => match self.sources.get(candidate.source) {
+                        Some(Source::Cache(_)) => Origin::CacheServer,
+                        Some(Source::Folder(_) | Source::Page(_)) => Origin::Links,
+                        Some(Source::Index(_)) | None => Origin::Index,
+                    },
                 },
             });
         }

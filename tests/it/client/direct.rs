@@ -171,7 +171,7 @@ fn wheels_and_sdists_by_path_and_by_file_url_freeze_with_their_hash() {
     let three = dists::sdist(&sdists, "three-3.0", Some(&source), &[]);
     let env = venv(home);
     let named = format!("two @ {}", file_url(&two));
-    install(
+    let run = install(
         home,
         &env,
         &[
@@ -181,6 +181,18 @@ fn wheels_and_sdists_by_path_and_by_file_url_freeze_with_their_hash() {
         ],
     )
     .success();
+    for line in [
+        " + one==1.0 (direct)",
+        " + two==2.0 (direct)",
+        " + three==3.0 (built)",
+    ] {
+        assert!(run.stderr.contains(line), "{line} in {}", run.stderr);
+    }
+    assert!(
+        run.stderr.contains("2 named directly, 1 built"),
+        "{}",
+        run.stderr
+    );
     let sha = |path: &Path| dists::sha256_hex(&std::fs::read(path).unwrap());
     assert_eq!(
         pip_freeze(&env),

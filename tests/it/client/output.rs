@@ -75,7 +75,11 @@ fn each_package_placed_or_replaced_is_a_line_with_its_version_and_origin() {
     .success();
     assert_eq!(
         changes(&run.stderr),
-        [" + app==1.0 (index)", " - lib==1.0", " + lib==2.0 (index)"],
+        [
+            " + app==1.0 (find-links)",
+            " - lib==1.0",
+            " + lib==2.0 (find-links)"
+        ],
         "{}",
         run.stderr
     );
@@ -97,7 +101,7 @@ fn each_package_placed_or_replaced_is_a_line_with_its_version_and_origin() {
     .success();
     assert_eq!(
         changes(&run.stderr),
-        [" ~ lib==2.0 (index)"],
+        [" ~ lib==2.0 (find-links)"],
         "{}",
         run.stderr
     );

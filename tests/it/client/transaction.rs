@@ -313,7 +313,10 @@ fn a_cache_server_with_another_build_falls_through_to_the_allowed_file() {
         .arg(&reqs)
         .run()
         .success();
-    assert!(run.stderr.contains("1 from index"), "the folder's file");
+    assert!(
+        run.stderr.contains("1 from find-links"),
+        "the folder's file"
+    );
     assert!(
         !run.stderr.contains("is not usable"),
         "the cache server is not broken, it only lacks this build"
