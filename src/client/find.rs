@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::archive::check::read_sdist_files;
-use crate::archive::metadata::read_wheel_metadata;
+use crate::archive::metadata::{MAX_METADATA_BYTES, read_wheel_metadata};
 use crate::build::pyproject::{MAX_PYPROJECT_BYTES, parse_pyproject};
 use crate::client::ahead::UnpackAhead;
 use crate::client::cache::{Cache, CacheKey};
@@ -51,7 +51,7 @@ use crate::standards::specifier::VersionSpecifiers;
 use crate::standards::tags::TagPriority;
 use crate::standards::url::Url;
 use crate::standards::version::Version;
-use crate::util::fs::Context;
+use crate::util::fs::{Context, read_bounded, write_unsynced};
 use crate::util::messages::{Level, emit};
 use crate::util::progress::Progress;
 use crate::util::sync::{Jobs, lock};
@@ -769,17 +769,21 @@ impl<'a> Finder<'a> {
 
     fn raw_metadata(&self, candidate: &Candidate) -> Result<Vec<u8>, FindError> {
         if let Some(url) = candidate.file.metadata_url() {
+            let kept = self.kept_metadata(candidate);
+            if let Some(body) = kept
+                .as_deref()
+                .and_then(|path| read_bounded(path, MAX_METADATA_BYTES).ok())
+                .filter(|body| metadata_matches(candidate, body))
+            {
+                return Ok(body);
+            }
             let fetched = self.client.get(&url, "*/*").map_err(FindError::Fetch);
             match fetched {
                 Ok(response) if response.status == 200 => {
-                    let trusted = match &candidate.file.core_metadata {
-                        MetadataAvailability::Sha256(expected) => {
-                            crate::util::digest::sha256_hex(&response.body)
-                                .eq_ignore_ascii_case(expected)
+                    if metadata_matches(candidate, &response.body) {
+                        if let Some(path) = kept {
+                            keep(&path, &response.body);
                         }
-                        _ => true,
-                    };
-                    if trusted {
                         return Ok(response.body);
                     }
                     self.warn(format!(
@@ -803,6 +807,27 @@ impl<'a> Finder<'a> {
             file: candidate.file.filename.clone(),
             cause: Box::new(MetadataCause::Read(e)),
         })
+    }
+
+    /// Where a wheel's PEP 658 file is kept once fetched: beside the wheel in the
+    /// cache, under the wheel's hash, which fixes its METADATA. A warm run reads it
+    /// there instead of asking the index again, a round trip less on the resolver's
+    /// path for every project.
+    fn kept_metadata(&self, candidate: &Candidate) -> Option<PathBuf> {
+        // Without the listing's hash of the file, a short one a crash left could
+        // not be told from the whole.
+        if !matches!(
+            candidate.file.core_metadata,
+            MetadataAvailability::Sha256(_)
+        ) {
+            return None;
+        }
+        candidate.wheel()?;
+        let key @ CacheKey::Sha256(_) = candidate.cache_key() else {
+            return None;
+        };
+        let name = format!("{}.metadata", candidate.file.filename);
+        Some(self.cache.archive_dir(&key).join(name))
     }
 
     /// An sdist's metadata, when its PKG-INFO or its `pyproject.toml` tells the
@@ -1065,6 +1090,25 @@ fn weight(reason: &Unusable) -> u8 {
 
 /// A file's metadata must be the project and version it was chosen for: anything else
 /// would install another project, or one version under another's name.
+/// Whether a PEP 658 file is the one the listing names, where it gives its hash.
+fn metadata_matches(candidate: &Candidate, body: &[u8]) -> bool {
+    match &candidate.file.core_metadata {
+        MetadataAvailability::Sha256(expected) => {
+            crate::util::digest::sha256_hex(body).eq_ignore_ascii_case(expected)
+        }
+        _ => true,
+    }
+}
+
+/// Writes a fetched PEP 658 file into the cache. The cache is a convenience: a
+/// file that cannot be kept is fetched again next time.
+fn keep(path: &Path, body: &[u8]) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = write_unsynced(path, body);
+}
+
 fn check_identity(
     candidate: &Candidate,
     metadata: &CoreMetadata,

@@ -19,13 +19,12 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::uninstall::{Damage, InstalledDist, whole_folders};
-use crate::util::fs::{Context, FsError, TempFile, read_bounded};
+use crate::util::fs::{Context, FsError, read_bounded, write_unsynced};
 
 /// How long a folder must have been left alone before its change time is trusted.
 pub const SETTLE: Duration = Duration::from_secs(2);
@@ -164,9 +163,7 @@ impl Seals {
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).context("create", dir)?;
-        let mut temp = TempFile::new_in(dir)?;
-        temp.write_all(text.as_bytes()).context("write", path)?;
-        temp.persist_unsynced(path)
+        write_unsynced(path, text.as_bytes())
     }
 }
 

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::util::fs::{TempFile, read_bounded};
+use crate::util::fs::read_bounded;
 use crate::util::sync::lock;
 
 /// The journal's name in the folder: hidden, so no listing takes it for a file.
@@ -160,19 +160,7 @@ impl Access {
                 .map(|(name, millis)| format!("{millis} {name}\n"))
                 .collect()
         };
-        let Some(dir) = self.path.parent() else {
-            return;
-        };
-        let written = TempFile::new_in(dir).and_then(|mut temp| {
-            temp.write_all(text.as_bytes())
-                .map_err(|source| crate::util::fs::FsError {
-                    path: temp.path().to_path_buf(),
-                    action: "write",
-                    source,
-                })?;
-            temp.persist_unsynced(&self.path)
-        });
-        if let Err(e) = written {
+        if let Err(e) = crate::util::fs::write_unsynced(&self.path, text.as_bytes()) {
             crate::message!("curd-server: {e}");
         }
     }

@@ -205,6 +205,16 @@ pub fn out_of_space(error: &io::Error) -> bool {
     )
 }
 
+/// Writes `bytes` to `dest` whole or not at all, without waiting for the disk (see
+/// [`TempFile::persist_unsynced`]): for caches and state cheaper to make again than
+/// to fsync.
+pub fn write_unsynced(dest: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    let mut temp = TempFile::new_in(dir)?;
+    temp.write_all(bytes).context("write", temp.path())?;
+    temp.persist_unsynced(dest)
+}
+
 /// A file being written next to its destination; removed on drop unless persisted.
 pub struct TempFile {
     path: PathBuf,

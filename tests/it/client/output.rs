@@ -1,7 +1,8 @@
 //! What `curd install` says off a terminal, as a CI log shows it: a line per package
 //! placed or replaced, with its version and origin, counts in good English, nothing
 //! but errors with `-q`; the hint for an air-gapped machine that forgot
-//! `--no-index`; and the second identical install, which asks no server anything.
+//! `--no-index`; the second identical install, which asks no server anything; and a
+//! warm cache, which asks for pages only.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -269,4 +270,55 @@ fn a_second_identical_install_asks_the_server_nothing() {
     );
     assert_eq!(changes(&damaged.stderr), [" ~ fastlib==1.0 (cache)"]);
     assert!(site.join("fastlib/__init__.py").is_file());
+}
+
+/// The server's log lines that fetched a PEP 658 file, once `marker` is logged.
+fn metadata_fetches(server: &Server, marker: &str) -> usize {
+    let _ = server.get(marker);
+    let log = server.log_with(marker);
+    log.lines().filter(|l| l.contains(".metadata\"")).count()
+}
+
+#[test]
+fn a_warm_cache_asks_the_server_for_pages_and_not_for_metadata() {
+    let tmp = TempDir::new("output-kept-metadata");
+    let wheels = wheels(tmp.path());
+    let server = Server::start(&wheels, &[]);
+    let args = ["-c", &server.url, "--no-index", "app[fast]", "lib>=2"];
+    let first = venv(&mkdir(tmp.path().join("first")));
+    curd_install(tmp.path(), &first, &args).success();
+    let fetched = metadata_fetches(&server, "/health?first");
+    assert_eq!(fetched, 3, "{}", server.log());
+
+    let second = venv(&mkdir(tmp.path().join("second")));
+    curd_install(tmp.path(), &second, &args).success();
+    assert_eq!(metadata_fetches(&server, "/health?second"), fetched);
+    assert_eq!(pip_freeze(&second), pip_freeze(&first));
+
+    // A kept file that is not the one the page lists is fetched again.
+    let kept: Vec<PathBuf> = walk(&tmp.path().join("xdg-cache/curd/archives"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".metadata"))
+        .collect();
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    for file in &kept {
+        std::fs::write(file, "Metadata-Version: 2.1\nName: app\nVersion: 9.9\n").unwrap();
+    }
+    let third = venv(&mkdir(tmp.path().join("third")));
+    curd_install(tmp.path(), &third, &args).success();
+    assert_eq!(metadata_fetches(&server, "/health?third"), 2 * fetched);
+    assert_eq!(pip_freeze(&third), "app==1.0\nfastlib==1.0\nlib==2.0\n");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        match path.is_dir() {
+            true => files.extend(walk(&path)),
+            false => files.push(path),
+        }
+    }
+    files
 }
