@@ -9,14 +9,15 @@
 //! `sitecustomize` prints, stderr is kept to show when it fails.
 //!
 //! Starting Python costs tens of milliseconds, so the answer is cached under the
-//! cache folder, keyed by the interpreter's path and checked against the file's
-//! size and modification time (and, for a symlink such as a venv's `bin/python`,
-//! the link's own time): a second run does not start Python.
+//! cache folder, keyed by the interpreter's path and checked against the real
+//! file's size and modification time and the venv's `pyvenv.cfg`: a second run
+//! does not start Python, nor does a run in a new venv made like one met before
+//! (`family.rs`).
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::UNIX_EPOCH;
@@ -26,7 +27,8 @@ use sha2::{Digest, Sha256};
 
 use crate::client::schemes::{BASE, InstallPaths, Schemes};
 use crate::standards::tags::{Platform, Tag, Target};
-use crate::util::fs::{Context, FsError, TempFile};
+use crate::util::fs::{Context, FsError, TempFile, write_unsynced};
+use family::Family;
 use platform::{PlatformFacts, parse_glibc, parse_musl};
 
 /// Where a virtual environment keeps its interpreter.
@@ -590,6 +592,13 @@ impl Interpreter {
         {
             return Ok(cached);
         }
+        let family = match (&stamp, cacheable) {
+            (Some(_), true) => Family::of(&path, &dir, &script_hash),
+            _ => None,
+        };
+        if let Some(found) = family.as_ref().and_then(|family| family.read(&path)) {
+            return Ok(found);
+        }
         let answer = ask(&path, &work)?;
         let interpreter = Interpreter::from_answer(&path, &answer, false).map_err(|reason| {
             PythonError::BadAnswer {
@@ -597,6 +606,9 @@ impl Interpreter {
                 reason,
             }
         })?;
+        if let Some(family) = family {
+            family.keep(&answer, &interpreter);
+        }
         if let (Some(stamp), true) = (stamp, cacheable) {
             let entry = json!({
                 "script": script_hash,
@@ -604,10 +616,7 @@ impl Interpreter {
                 "stamp": stamp,
                 "answer": answer,
             });
-            let mut temp = TempFile::new_in(&dir)?;
-            temp.write_all(entry.to_string().as_bytes())
-                .context("write", temp.path())?;
-            temp.persist_unsynced(&cache_file)?;
+            write_unsynced(&cache_file, entry.to_string().as_bytes())?;
         }
         Ok(interpreter)
     }
@@ -888,23 +897,7 @@ fn read_cache(file: &Path, path: &Path, script_hash: &str, stamp: &str) -> Optio
 /// place on the same Python is the same environment, and CI makes a fresh one every
 /// run. `None` (never cache) for a launcher script or a file that cannot be read.
 fn stamp(path: &Path) -> Option<String> {
-    let real = std::fs::canonicalize(path).ok()?;
-    let file = std::fs::metadata(&real).ok()?;
-    let mut head = [0u8; 2];
-    std::fs::File::open(&real)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .ok()?;
-    if &head == b"#!" {
-        return None;
-    }
-    let since = file.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-    let mut stamp = format!(
-        "{} {}.{:09} {}",
-        real.display(),
-        since.as_secs(),
-        since.subsec_nanos(),
-        file.len()
-    );
+    let mut stamp = exe_stamp(path)?;
     // Python looks for it beside the executable and one folder up.
     for dir in path.ancestors().skip(1).take(2) {
         if let Ok(bytes) = crate::util::fs::read_bounded(&dir.join("pyvenv.cfg"), 64 * 1024) {
@@ -915,6 +908,29 @@ fn stamp(path: &Path) -> Option<String> {
     Some(stamp)
 }
 
+/// The interpreter file that runs: its real path, size and modification time;
+/// `None` for a launcher script or a file that cannot be read.
+fn exe_stamp(path: &Path) -> Option<String> {
+    let real = std::fs::canonicalize(path).ok()?;
+    let file = std::fs::metadata(&real).ok()?;
+    let mut head = [0u8; 2];
+    std::fs::File::open(&real)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .ok()?;
+    if &head == b"#!" {
+        return None;
+    }
+    let since = file.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some(format!(
+        "{} {}.{:09} {}",
+        real.display(),
+        since.as_secs(),
+        since.subsec_nanos(),
+        file.len()
+    ))
+}
+
+mod family;
 mod platform;
 #[cfg(test)]
 mod tests;

@@ -446,3 +446,50 @@ fn schemes_sit_under_their_placeholder_base() {
     a["schemes"] = json!([]);
     assert!(Interpreter::from_answer(Path::new("/p"), &a, false).is_err());
 }
+
+#[test]
+fn a_new_venv_made_alike_answers_as_python_does_without_starting_it() {
+    let dir = scratch("family");
+    let venv = |name: &str| {
+        let folder = dir.join(name);
+        let made = Command::new("python3")
+            .args(["-m", "venv", "--without-pip"])
+            .arg(&folder)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        folder.join(VENV_PYTHON)
+    };
+    let site = |python: &Path| {
+        let cache = dir.join("asked");
+        Interpreter::query(python, &cache).unwrap().paths.purelib
+    };
+    let cache = dir.join("cache");
+    assert!(!Interpreter::query(&venv("a"), &cache).unwrap().from_cache);
+    // Another venv made alike: answered from the first, as Python answers it.
+    let b = venv("b");
+    let derived = Interpreter::query(&b, &cache).unwrap();
+    assert!(derived.from_cache);
+    let asked = Interpreter::query(&b, &dir.join("fresh")).unwrap();
+    assert_eq!(
+        Interpreter {
+            from_cache: false,
+            ..derived
+        },
+        asked
+    );
+    assert!(asked.paths.purelib.starts_with(dir.join("b")));
+    // A start-up file the first venv did not have: Python is asked, and the
+    // venvs made alike to that one are then answered from it.
+    let c = venv("c");
+    std::fs::write(site(&c).join("extra.pth"), "import os\n").unwrap();
+    assert!(!Interpreter::query(&c, &cache).unwrap().from_cache);
+    let d = venv("d");
+    std::fs::write(site(&d).join("extra.pth"), "import os\n").unwrap();
+    assert!(Interpreter::query(&d, &cache).unwrap().from_cache);
+    std::fs::write(site(&d).join("extra.pth"), "import sys\n").unwrap();
+    let e = venv("e");
+    std::fs::write(site(&e).join("extra.pth"), "import sys\n").unwrap();
+    assert!(!Interpreter::query(&e, &cache).unwrap().from_cache);
+    let _ = std::fs::remove_dir_all(&dir);
+}
