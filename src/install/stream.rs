@@ -2,6 +2,7 @@
 //! read from the archive, hashed as they are written, copied with each side's errors
 //! kept apart (a read fails for the wheel, a write for the disk).
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -166,11 +167,31 @@ pub(super) enum CopyError {
     Write(io::Error),
 }
 
+const COPY_BUFFER: usize = 64 * 1024;
+
+thread_local! {
+    /// One copy buffer per thread, kept: most of a wheel's files are a few KiB, and
+    /// zeroing a new 64 KiB buffer for each (twice, with the drain after it) cost
+    /// more than copying them.
+    static BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; COPY_BUFFER].into_boxed_slice());
+}
+
 pub(super) fn copy(reader: &mut dyn Read, writer: &mut dyn Write) -> Result<u64, CopyError> {
-    let mut buf = [0u8; 64 * 1024];
+    BUFFER.with(|kept| match kept.try_borrow_mut() {
+        Ok(mut buf) => copy_with(reader, writer, &mut buf),
+        // A reader that copies inside its own read: it gets a buffer of its own.
+        Err(_) => copy_with(reader, writer, &mut vec![0; COPY_BUFFER]),
+    })
+}
+
+fn copy_with(
+    reader: &mut dyn Read,
+    writer: &mut dyn Write,
+    buf: &mut [u8],
+) -> Result<u64, CopyError> {
     let mut total = 0;
     loop {
-        let n = read_full(reader, &mut buf).map_err(CopyError::Read)?;
+        let n = read_full(reader, buf).map_err(CopyError::Read)?;
         if n == 0 {
             return Ok(total);
         }
