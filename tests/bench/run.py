@@ -711,29 +711,6 @@ def scenario_floor(bench, compile):
     return samples
 
 
-def check_seconds(bench):
-    """Processor seconds of the SHA-256 an installer that checks what it installs
-    computes for the CI set and uv does not: each archive against the index's hash,
-    each file in it against RECORD (the wheel specification: installers "MUST
-    verify the hashes in RECORD"). Timed in this process over bytes read
-    beforehand, best of the runs, with hashlib (OpenSSL, SHA-NI where the processor
-    has it, as curd's sha2 uses)."""
-    blobs = []
-    for wheel in sorted((bench.data / "sets" / "ci").glob("*.whl")):
-        data = wheel.read_bytes()
-        blobs.append(data)
-        with zipfile.ZipFile(wheel) as archive:
-            blobs.extend(archive.read(info) for info in archive.infolist() if not info.is_dir())
-    best = None
-    for _ in range(bench.args.reps):
-        started = time.process_time()
-        for blob in blobs:
-            hashlib.sha256(blob).digest()
-        seconds = time.process_time() - started
-        best = seconds if best is None else min(best, seconds)
-    return best, sum(len(b) for b in blobs)
-
-
 def resolution_count(kind, run, output):
     """How many distributions a dry run resolved, from each tool's own report."""
     if kind == "curd":
@@ -1869,21 +1846,6 @@ def work_bound(what, curd, other, factor):
             "within reach" if ok else "**out of reach**: the work itself takes longer"]
 
 
-def checked_bound(what, uv, checks, factor):
-    """A row that tells whether any installer that does uv's work and also checks the
-    hashes uv skips could meet a time goal against uv: uv's processor time plus
-    those checks' (median), shared perfectly over every core."""
-    cores = os.cpu_count() or 1
-    target = f"≤ {factor:.2f}"
-    if not uv.processor or uv.median is None:
-        return [what, target, "–", "**failed runs**"]
-    measured = (statistics.median(uv.processor) + checks) / cores / uv.median
-    ok = measured <= factor
-    return [what, target, f"{measured:.2f}",
-            "within reach" if ok else "**out of reach** while RECORD and the index's hashes "
-            "are checked"]
-
-
 def processor_rows(samples, tools, floor):
     """Wall and processor time of the floor and of each tool, and the processor time
     over the cores: the least wall time that work allows on this machine."""
@@ -1967,11 +1929,6 @@ def main():
                     goals.append(work_bound(f"1 cold, bytecode {bytecode}: curd's processor "
                                             "time over the cores vs the floor", cold["curd"],
                                             floor, 1.15))
-                    checks, hashed = check_seconds(bench)
-                    goals.append(checked_bound(f"1 cold, bytecode {bytecode}: uv's processor "
-                                               f"time plus {checks:.2f} s of hash checks "
-                                               f"({hashed / 2**20:.0f} MiB) over the cores vs uv",
-                                               cold["uv"], checks, 0.8))
                     report["processor"] = processor_rows(cold, INSTALLERS, floor)
                 variants = [v for v in WARM_VARIANTS if not (compile and v[2])]
                 warm = scenario_warm(bench, caches, CI_REQUIREMENTS, expected, compile, variants)
