@@ -91,10 +91,10 @@ bench-tools:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@command -v cc >/dev/null || (apt-get update -qq && apt-get install -y -qq gcc)
 
-bench: build bench-tools garage
+bench: static bench-tools garage
 	$(PYTHON) tests/bench/run.py --data $(BENCH_DATA) --out BENCHMARKS.md
 
 # Cold installs of jupyterlab from real PyPI, curd against the pinned uv of the tools
 # venv, 5 interleaved runs: needs the internet, so opt-in like test-online.
-bench-online: build tools
+bench-online: static tools
 	$(PYTHON) tests/bench/online.py

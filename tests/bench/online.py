@@ -47,7 +47,7 @@ def command(tool, args, venv, cache):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--curd", default=str(ROOT / "target" / "release" / "curd"))
+    parser.add_argument("--curd", default=str(ROOT / "target" / "x86_64-unknown-linux-musl" / "release" / "curd"))
     parser.add_argument("--uv", default=str(ROOT / ".tools" / "bin" / "uv"))
     parser.add_argument("--reps", type=int, default=5, help="runs of each tool (default 5)")
     args = parser.parse_args()

@@ -121,8 +121,10 @@ import upstream
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-CURD = ROOT / "target" / "release" / "curd"
-CURD_SERVER = ROOT / "target" / "release" / "curd-server"
+# The static binaries `make static` builds: what ships, allocator and all.
+STATIC = ROOT / "target" / "x86_64-unknown-linux-musl" / "release"
+CURD = STATIC / "curd"
+CURD_SERVER = STATIC / "curd-server"
 CI_REQUIREMENTS = HERE / "ci-requirements.txt"
 RESOLVE_REQUIREMENTS = HERE / "resolve-requirements.txt"
 SDIST_REQUIREMENTS = HERE / "sdist-requirements.txt"
@@ -394,7 +396,7 @@ class Bench:
                 sys.exit(f"bench: `{self.data / path}` is missing\nhint: run `make bench-data` first")
         for binary in (CURD, CURD_SERVER):
             if not binary.is_file():
-                sys.exit(f"bench: `{binary}` is missing\nhint: cargo build --release")
+                sys.exit(f"bench: `{binary}` is missing\nhint: make static")
         if not shutil.which("wrk"):
             sys.exit("bench: wrk is missing\nhint: apt-get install -y wrk (make bench does)")
         if "sdist" in only:
@@ -1392,7 +1394,7 @@ def versions(bench):
     python = bench.venv / "bin" / "python"
     meta = "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))"
     return [
-        ("curd", f"git commit {commit}"),
+        ("curd", f"git commit {commit}, static (musl)"),
         ("uv", shell([bench.uv, "--version"])),
         ("pip", shell([python, "-c", meta, "pip"]) + " (bench-data/pip-runner)"),
         ("pypiserver", shell([python, "-c", meta, "pypiserver"])),
