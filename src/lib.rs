@@ -23,10 +23,6 @@
 //! | `cli`       | flags in, messages out                            | everything but server |
 #![forbid(unsafe_code)]
 
-/// Every binary and test allocates through mimalloc: see Cargo.toml for why.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod util;
 pub mod standards;
 pub mod archive;

@@ -2,6 +2,11 @@
 
 use curd::cli::{self, args::Command, settings::Variables};
 
+/// The client allocates through mimalloc, curd-server through the system's: see
+/// Cargo.toml for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let vars = Variables::from_process();
     let command = cli::args::parse_with(std::env::args_os().skip(1), &|m, name| {
